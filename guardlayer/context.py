@@ -1,0 +1,69 @@
+"""Per-call state. A `Scope` says who is calling (user, session, key) and lives across calls;
+a `Context` lives for one guarded call and holds what guards must remember within it."""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Callable, TypeVar
+
+from .report import Report
+from .verdict import MISSING
+
+T = TypeVar("T")
+
+
+@dataclass
+class Scope:
+    """Who is calling. Keep one `Scope` per session: `state` persists across its calls."""
+
+    user: str | None = None
+    session: str | None = None
+    api_key: str | None = None
+    model: str | None = None
+    tags: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def keys(self) -> dict[str, str]:
+        """The identities a budget can be kept against."""
+        found = {"user": self.user, "session": self.session, "api_key": self.api_key}
+        found.update({k: str(v) for k, v in self.tags.items()})
+        return {k: v for k, v in found.items() if v is not None}
+
+
+_SCOPE: ContextVar[Scope | None] = ContextVar("guardlayer_scope", default=None)
+
+
+@contextlib.contextmanager
+def scope(current: Scope | None = None, **fields: Any) -> Iterator[Scope]:
+    """Run guarded calls on behalf of someone: ``with scope(user="alice"): ask(...)``."""
+    value = current if current is not None else Scope(**fields)
+    token = _SCOPE.set(value)
+    try:
+        yield value
+    finally:
+        _SCOPE.reset(token)
+
+
+def current_scope() -> Scope:
+    return _SCOPE.get() or Scope()
+
+
+@dataclass
+class Context:
+    """State of one guarded call, handed to every guard. Guards keep nothing on `self`."""
+
+    scope: Scope = field(default_factory=current_scope)
+    report: Report = field(default_factory=Report)
+    side: str = "input"
+    source: str = "user"
+    value: Any = MISSING
+    model: str | None = None
+    state: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def slot(self, key: str, factory: Callable[[], T]) -> T:
+        """Per-call state for a guard, created on first use."""
+        if key not in self.state:
+            self.state[key] = factory()
+        return self.state[key]

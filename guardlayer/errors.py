@@ -1,0 +1,79 @@
+"""guardlayer's errors. Catch `GuardlayerError` for all of them::
+
+    GuardlayerError
+    ├── ConfigError            a chain or guard was configured wrongly
+    │   └── RuleFileError      ... in a rule file: carries file, line and field
+    ├── MissingExtra           a guard needs an optional dependency (also an ImportError)
+    ├── Blocked                a guard failed with on_fail=block: carries verdicts and the Report
+    ├── ProviderError          the model kept failing and no fallback served: wraps the last error
+    │   └── CallTimeout        ... because the call took longer than the timeout
+    └── BudgetExceeded         a budget or rate limit would be overspent
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .report import Report
+    from .verdict import Verdict
+
+
+class GuardlayerError(Exception):
+    """Base of every error guardlayer raises."""
+
+
+class ConfigError(GuardlayerError, ValueError):
+    """A chain, guard or rule was configured wrongly."""
+
+
+class RuleFileError(ConfigError):
+    """A rule file is wrong; says which file, line and field."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.file, self.line, self.field, self.message = file, line, field, message
+        where = ":".join(str(p) for p in (file, line) if p is not None)
+        at = f" [{field}]" if field else ""
+        super().__init__(f"{where}{at}: {message}" if where or at else message)
+
+
+class MissingExtra(GuardlayerError, ImportError):
+    """An optional dependency is missing; the message names the `pip install` that fixes it."""
+
+    def __init__(self, what: str, extra: str, module: str | None = None) -> None:
+        self.extra = extra
+        super().__init__(f"{what} needs the '{extra}' extra"
+                         f"{f' ({module} is not installed)' if module else ''}: "
+                         f"pip install 'guardlayer[{extra}]'")
+
+
+class Blocked(GuardlayerError):
+    """A guard failed and its policy was to block. `verdicts` are the failing ones."""
+
+    def __init__(self, verdicts: list[Verdict], report: Report | None = None,
+                 message: str | None = None) -> None:
+        self.verdicts = list(verdicts)
+        self.report = report
+        reasons = "; ".join(f"{v.guard}: {v.reason}" for v in self.verdicts)
+        super().__init__(message or f"blocked by {reasons}")
+
+
+class ProviderError(GuardlayerError):
+    """The wrapped model call failed on every try and no fallback served."""
+
+    def __init__(self, message: str, report: Report | None = None) -> None:
+        self.report = report
+        super().__init__(message)
+
+
+class CallTimeout(ProviderError, TimeoutError):
+    """The wrapped model call did not answer within the timeout."""
+
+
+class BudgetExceeded(GuardlayerError):
+    """A budget or rate limit would be overspent by this call."""
+
+    def __init__(self, message: str, *, key: str | None = None, limit: Any = None,
+                 spent: Any = None, report: Report | None = None) -> None:
+        self.key, self.limit, self.spent, self.report = key, limit, spent, report
+        super().__init__(message)

@@ -1,0 +1,31 @@
+"""The guard protocol. A guard is any object with ``check(text, ctx) -> Verdict``.
+
+Optional attributes the chain reads:
+
+- ``name``: how the guard appears in Reports (defaults to its registry name or class name).
+- ``holdback``: an ``int`` number of characters; a guard that has it can judge a prefix of a
+  streamed answer, and the chain holds that many characters back before releasing them.
+- ``safe_boundary(text) -> int``: where a streamed prefix may be cut without splitting
+  something the guard must see whole (a PII placeholder, say).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from .context import Context
+    from .verdict import Verdict
+
+
+@runtime_checkable
+class Guard(Protocol):
+    def check(self, text: str, ctx: Context) -> Verdict: ...
+
+
+def guard_name(guard: object) -> str:
+    return getattr(guard, "name", None) or type(guard).__name__
+
+
+REGEX_TIMEOUT = 0.2
+"""Seconds any one regex call on untrusted text may take (the ``regex`` module's ``timeout=``).
+A timeout raises ``TimeoutError``; the chain then counts the guard as failed (fail closed)."""

@@ -1,0 +1,90 @@
+"""The typed result every guard returns: `Verdict`, its `Finding` spans, and `Action`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any
+
+
+class Action(str, Enum):
+    """What the chain does when a guard fails (its `on_fail`)."""
+
+    BLOCK = "block"
+    FIX = "fix"
+    REASK = "reask"
+    FALLBACK = "fallback"
+    LOG = "log"
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Any = _Missing()
+"""Marks a verdict that carries no parsed value (``None`` is a valid parsed value)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing a guard found: a span of the checked text, what kind it is, and how sure."""
+
+    kind: str
+    start: int = 0
+    end: int = 0
+    text: str = ""
+    score: float = 1.0
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "start": self.start, "end": self.end, "score": self.score,
+                "detail": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A guard's judgement of one text.
+
+    ``score`` is the risk in [0, 1]. ``fixed`` is the text the guard would put in place of the
+    input (applied by the chain on ``fix``, and always when the verdict passed: a passing guard
+    may transform, as PII restore does). ``value`` is a parsed value (``MISSING`` when none).
+    """
+
+    passed: bool
+    score: float = 0.0
+    reason: str = ""
+    fixed: str | None = None
+    value: Any = MISSING
+    findings: tuple[Finding, ...] = ()
+    guard: str = ""
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def ok(cls, *, score: float = 0.0, fixed: str | None = None, value: Any = MISSING,
+           reason: str = "", findings: tuple[Finding, ...] | list[Finding] = (),
+           meta: dict[str, Any] | None = None) -> Verdict:
+        return cls(True, score, reason, fixed, value, tuple(findings), meta=meta or {})
+
+    @classmethod
+    def fail(cls, reason: str, *, score: float = 1.0, fixed: str | None = None,
+             value: Any = MISSING, findings: tuple[Finding, ...] | list[Finding] = (),
+             meta: dict[str, Any] | None = None) -> Verdict:
+        return cls(False, score, reason, fixed, value, tuple(findings), meta=meta or {})
+
+    @property
+    def has_value(self) -> bool:
+        return self.value is not MISSING
+
+    def named(self, guard: str) -> Verdict:
+        """The same verdict labelled with the guard's name (the chain does this)."""
+        return self if self.guard == guard else replace(self, guard=guard)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"guard": self.guard, "passed": self.passed, "score": round(self.score, 4),
+                "reason": self.reason, "fixed": self.fixed is not None,
+                "findings": [f.to_dict() for f in self.findings], **({"meta": self.meta} if self.meta else {})}
