@@ -60,6 +60,8 @@ class Context:
     source: str = "user"
     value: Any = MISSING
     model: str | None = None
+    response: Any = field(default=None, repr=False)
+    messages: list[dict[str, Any]] | None = field(default=None, repr=False)
     state: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def slot(self, key: str, factory: Callable[[], T]) -> T:

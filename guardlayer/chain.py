@@ -1,0 +1,424 @@
+"""The Chain: input guards, the model call (retries, timeout), output guards, and what to do
+when a guard fails (fix, re-ask, fall back, block, log).
+
+The logic lives once, in `_flow`, a generator free of I/O that yields the model calls it wants
+made and receives their answers (the sans-I/O shape of httpx's auth flows). `run` and
+`run_async` are thin drivers that make those calls, the only place sync and async differ.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import inspect
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any, NamedTuple, NoReturn
+
+from tenacity import (AsyncRetrying, RetryCallState, Retrying, retry_if_exception,
+                      stop_after_attempt, wait_exponential, wait_random_exponential)
+
+from .call import Call, CallShape
+from .context import Context
+from .errors import Blocked, BudgetExceeded, CallTimeout, ConfigError, GuardlayerError, ProviderError
+from .fallback import Fallbacks
+from .providers import is_stream, model_of, text_of, usage_of, with_text
+from .report import Attempt, Report
+from .steps import Step, as_step
+from .stream import StreamGuards
+from .transient import Backoff, is_transient, retry_after, status_of
+from .verdict import MISSING, Action, Verdict
+
+log = logging.getLogger("guardlayer")
+_LAST: contextvars.ContextVar[Report | None] = contextvars.ContextVar("guardlayer_report", default=None)
+_POOL: ThreadPoolExecutor | None = None
+
+
+def last_report() -> Report | None:
+    """The Report of the last guarded call made in this thread or task."""
+    return _LAST.get()
+
+
+class _Invoke(NamedTuple):
+    fn: Callable[..., Any]
+    call: Call
+    kind: str
+
+
+class _Outcome(NamedTuple):
+    action: Action | None
+    verdict: Verdict | None
+    text: str
+    result: Any
+
+
+class _Substitute(Exception):
+    """Internal: an input guard or the budget asked for the fallback value."""
+
+    def __init__(self, reason: str, error: GuardlayerError) -> None:
+        self.reason, self.error = reason, error
+
+
+@dataclass(frozen=True)
+class Chain:
+    """An immutable, ordered set of guards around a model call. Build once, run many times."""
+
+    input: tuple[Step, ...] = ()
+    output: tuple[Step, ...] = ()
+    retries: int = 2
+    timeout: float | None = None
+    fallback: Fallbacks = Fallbacks()
+    backoff: Backoff = Backoff()
+    budget: Any = None
+    on_budget: str = "block"
+    name: str = "chain"
+
+    @classmethod
+    def build(cls, input: Any = (), output: Any = (), *, fallback: Any = None, **options: Any) -> Chain:
+        """A chain from guards, registry names, `Step`s or ``(guard, on_fail)`` pairs."""
+        if options.get("on_budget", "block") not in ("block", "fallback"):
+            raise ConfigError("on_budget must be 'block' or 'fallback'")
+        if options.get("retries", 0) < 0:
+            raise ConfigError("retries must be 0 or more")
+        return cls(tuple(as_step(g) for g in input), tuple(as_step(g) for g in output),
+                   fallback=fallback if isinstance(fallback, Fallbacks) else Fallbacks.of(fallback),
+                   **options)
+
+    # ---- the logic, shared by both drivers ---------------------------------------------
+
+    def _guard_input(self, call: Call, ctx: Context) -> Call:
+        ctx.side = "input"
+        for step in self.input:
+            if step.whole_call:
+                ctx.source, ctx.messages = "user", call.messages
+                verdict, action = step.run(call.text(), ctx, "call")
+                call = self._apply_whole(call, verdict, action)
+                continue
+            for slot in call.slots():
+                ctx.source, ctx.messages = slot.source, call.messages
+                verdict, action = step.run(slot.text, ctx, slot.target)
+                self._stop_on(action, verdict, ctx)
+                if action in (None, Action.FIX) and verdict.fixed is not None:
+                    call = call.with_slot(slot, verdict.fixed)
+        return call
+
+    def _apply_whole(self, call: Call, verdict: Verdict, action: Action | None) -> Call:
+        self._stop_on(action, verdict, None)
+        if action not in (None, Action.FIX):
+            return call
+        if isinstance(verdict.value, list) and call.messages is not None:
+            return call.with_messages(verdict.value)
+        slots = call.slots()
+        if verdict.fixed is not None and len(slots) == 1:
+            return call.with_slot(slots[0], verdict.fixed)
+        return call
+
+    @staticmethod
+    def _stop_on(action: Action | None, verdict: Verdict, ctx: Context | None) -> None:
+        if action is Action.BLOCK:
+            raise Blocked([verdict])
+        if action is Action.FALLBACK:
+            raise _Substitute(verdict.reason, Blocked([verdict]))
+
+    def check_output(self, response: Any, ctx: Context, attempt: int) -> _Outcome:
+        ctx.side, ctx.source, ctx.response, ctx.value = "output", "output", response, MISSING
+        original = text_of(response)
+        text = original or ""
+        for step in self.output:
+            verdict, action = step.run(text, ctx, "output", attempt)
+            if action is Action.LOG:
+                continue
+            if action not in (None, Action.FIX):
+                return _Outcome(action, verdict, text, None)
+            if verdict.fixed is not None:
+                text = verdict.fixed
+            if verdict.has_value:
+                ctx.value = verdict.value
+        if ctx.value is not MISSING:
+            return _Outcome(None, None, text, ctx.value)
+        return _Outcome(None, None, text, response if text == (original or "") else with_text(response, text))
+
+    def _flow(self, fn: Callable[..., Any], run: _Run) -> Generator[_Invoke, Any, Any]:
+        """One call's logic, free of I/O: yields the model calls to make, receives answers."""
+        ctx = run.ctx
+        try:
+            call = self._guard_input(run.call, ctx)
+            ctx.messages = call.messages
+            run.ticket = self._reserve(ctx)
+        except _Substitute as sub:
+            return self.substitute(ctx, sub.reason, sub.error)
+        try:
+            for n in range(self.retries + 1):
+                try:
+                    response = yield _Invoke(fn, call, "call" if n == 0 else "reask")
+                except ProviderError as exc:
+                    return (yield from self._fall_back(call, ctx, f"the model failed: {exc}", exc))
+                if is_stream(response):
+                    run.streaming = True
+                    return response
+                out = self.check_output(response, ctx, n)
+                if out.action is None:
+                    return out.result
+                assert out.verdict is not None
+                if out.action is Action.REASK and n < self.retries:
+                    call = call.with_reask(out.text, f"{out.verdict.guard}: {out.verdict.reason}")
+                    continue
+                blocked = Blocked([out.verdict])
+                if out.action is Action.BLOCK:
+                    raise blocked
+                return (yield from self._fall_back(call, ctx, out.verdict.reason, blocked))
+            raise AssertionError("unreachable: the last try always returns or raises")
+        finally:
+            if not run.streaming:
+                run.settle()
+
+    def _fall_back(self, call: Call, ctx: Context, reason: str,
+                   error: GuardlayerError) -> Generator[_Invoke, Any, Any]:
+        ctx.report.fallback_reason = reason
+        for fn in self.fallback.callables:
+            try:
+                response = yield _Invoke(fn, call, "fallback")
+            except ProviderError:
+                continue
+            out = self.check_output(response, ctx, len(ctx.report.attempts))
+            if out.action is None:
+                ctx.report.fallback = _name(fn)
+                return out.result
+        return self.substitute(ctx, reason, error)
+
+    def substitute(self, ctx: Context, reason: str, error: GuardlayerError) -> Any:
+        if not self.fallback.has_value:
+            raise error
+        ctx.report.fallback, ctx.report.fallback_reason = "value", reason
+        return self.fallback.render(ctx, reason)
+
+    # ---- the drivers ---------------------------------------------------------------------
+
+    def run(self, fn: Callable[..., Any], shape: CallShape, args: tuple[Any, ...],
+            kwargs: dict[str, Any]) -> Any:
+        """Run a sync callable under this chain."""
+        with _Run(self, shape.bind(args, kwargs)) as run:
+            flow, answer, error = self._flow(fn, run), None, None
+            while True:
+                try:
+                    request = flow.throw(error) if error else flow.send(answer)
+                except StopIteration as stop:
+                    return self._stream(stop.value, run) if run.streaming else stop.value
+                try:
+                    answer, error = self._invoke(request, run.ctx), None
+                except ProviderError as exc:
+                    answer, error = None, exc
+
+    async def run_async(self, fn: Callable[..., Any], shape: CallShape, args: tuple[Any, ...],
+                        kwargs: dict[str, Any]) -> Any:
+        """Run an async callable under this chain (a returned async stream is guarded too)."""
+        with _Run(self, shape.bind(args, kwargs)) as run:
+            flow, answer, error = self._flow(fn, run), None, None
+            while True:
+                try:
+                    request = flow.throw(error) if error else flow.send(answer)
+                except StopIteration as stop:
+                    return self._stream_async(stop.value, run) if run.streaming else stop.value
+                try:
+                    answer, error = await self._invoke_async(request, run.ctx), None
+                except ProviderError as exc:
+                    answer, error = None, exc
+
+    def check_text(self, text: str) -> tuple[str, Report]:
+        """Run the input guards on one text, as a user prompt: the guarded text and the Report.
+        Raises `Blocked`, carrying the Report, when a guard blocks or asks for the fallback."""
+        with _Run(self, CallShape(None, {"prompt": "user"}, None).bind((), {"prompt": text})) as run:
+            try:
+                call = self._guard_input(run.call, run.ctx)
+            except _Substitute as sub:
+                raise sub.error from None
+            return call.arguments["prompt"], run.ctx.report
+
+    def _reserve(self, ctx: Context) -> Any:
+        if self.budget is None:
+            return None
+        try:
+            return self.budget.reserve(ctx)
+        except BudgetExceeded as exc:
+            if self.on_budget == "fallback":
+                raise _Substitute(str(exc), exc) from None
+            raise
+
+    # ---- calling the model: retries, timeout ---------------------------------------------
+
+    def _retry_options(self) -> dict[str, Any]:
+        b = self.backoff
+        curve = (wait_random_exponential(multiplier=b.initial, exp_base=b.multiplier, max=b.max)
+                 if b.jitter else wait_exponential(multiplier=b.initial, exp_base=b.multiplier, max=b.max))
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            hinted = retry_after(exc) if exc is not None else None
+            return min(hinted, b.max) if hinted is not None else curve(state)
+
+        return {"stop": stop_after_attempt(self.retries + 1), "wait": wait, "reraise": True,
+                "retry": retry_if_exception(is_transient)}
+
+    def _record(self, request: _Invoke, ctx: Context, number: int) -> Attempt:
+        kind = request.kind if number == 1 else "retry"
+        attempt = Attempt(_name(request.fn), kind, prompt=request.call.messages or request.call.text())
+        ctx.report.attempts.append(attempt)
+        return attempt
+
+    def _invoke(self, request: _Invoke, ctx: Context) -> Any:
+        try:
+            for trying in Retrying(**self._retry_options()):
+                with trying:
+                    attempt = self._record(request, ctx, trying.retry_state.attempt_number)
+                    with _timed(attempt):
+                        answer = self._call_sync(request)
+                    if inspect.isawaitable(answer):
+                        raise ConfigError(f"{attempt.name} is async: use it from an async function")
+                    _read(answer, attempt)
+        except Exception as exc:  # noqa: BLE001 - sorted by _provider_error
+            _raise_provider_error(exc)
+        return answer
+
+    async def _invoke_async(self, request: _Invoke, ctx: Context) -> Any:
+        try:
+            async for trying in AsyncRetrying(**self._retry_options()):
+                with trying:
+                    attempt = self._record(request, ctx, trying.retry_state.attempt_number)
+                    with _timed(attempt):
+                        answer = await self._call_async(request)
+                    _read(answer, attempt)
+        except Exception as exc:  # noqa: BLE001 - sorted by _provider_error
+            _raise_provider_error(exc)
+        return answer
+
+    def _call_sync(self, request: _Invoke) -> Any:
+        if self.timeout is None:
+            return request.call.invoke(request.fn)
+        global _POOL
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=32, thread_name_prefix="guardlayer-call")
+        future = _POOL.submit(contextvars.copy_context().run, request.call.invoke, request.fn)
+        try:
+            return future.result(timeout=self.timeout)
+        except FutureTimeout:
+            future.cancel()
+            raise CallTimeout(f"{_name(request.fn)} did not answer within {self.timeout} s") from None
+
+    async def _call_async(self, request: _Invoke) -> Any:
+        answer = request.call.invoke(request.fn)
+        if not inspect.isawaitable(answer):
+            return answer
+        try:
+            return await asyncio.wait_for(answer, self.timeout)
+        except asyncio.TimeoutError:
+            raise CallTimeout(f"{_name(request.fn)} did not answer within {self.timeout} s") from None
+
+    # ---- streams ---------------------------------------------------------------------------
+
+    def _stream(self, chunks: Iterator[Any], run: _Run) -> Iterator[str]:
+        with run.streamed() as guards:
+            for chunk in chunks:
+                if out := guards.feed(chunk):
+                    yield out
+            if out := guards.finish():
+                yield out
+
+    async def _stream_async(self, chunks: AsyncIterator[Any], run: _Run) -> AsyncIterator[str]:
+        with run.streamed() as guards:
+            async for chunk in chunks:
+                if out := guards.feed(chunk):
+                    yield out
+            if out := guards.finish():
+                yield out
+
+class _Run:
+    """One guarded call: its context and clock; attaches the Report to errors, settles the
+    budget and emits the Report when the call (or, for a stream, its last chunk) is done."""
+
+    def __init__(self, chain: Chain, call: Call) -> None:
+        self.chain, self.call, self.start = chain, call, time.perf_counter()
+        self.ctx = Context(report=Report(chain=chain.name))
+        model = call.arguments.get("model")
+        self.ctx.model = model if isinstance(model, str) else self.ctx.scope.model
+        self.ticket: Any = None
+        self.streaming = False
+
+    def __enter__(self) -> _Run:
+        return self
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        if isinstance(exc, GuardlayerError):
+            _attach(exc, self.ctx)
+        if not self.streaming or exc is not None:
+            self.finish()
+
+    def settle(self) -> None:
+        if self.ticket is not None:
+            ticket, self.ticket = self.ticket, None
+            self.chain.budget.settle(ticket, self.ctx)
+
+    @contextlib.contextmanager
+    def streamed(self) -> Iterator[StreamGuards]:
+        try:
+            yield StreamGuards(self.chain, self.ctx)
+        except GuardlayerError as exc:
+            _attach(exc, self.ctx)
+            raise
+        finally:
+            self.settle()
+            self.finish()
+
+    def finish(self) -> None:
+        report = self.ctx.report
+        report.total_ms = (time.perf_counter() - self.start) * 1000
+        if report.outcome == "ok":
+            if report.fallback:
+                report.outcome = "fallback"
+            elif Action.FIX in report.actions:
+                report.outcome = "fixed"
+        _LAST.set(report)
+        if log.isEnabledFor(logging.INFO):
+            level = logging.WARNING if report.outcome in ("blocked", "error") else logging.INFO
+            log.log(level, "guarded call %s: %s", report.chain, report.outcome,
+                    extra={"guardlayer": report.to_dict()})
+
+
+def _attach(exc: GuardlayerError, ctx: Context) -> None:
+    if isinstance(exc, (Blocked, ProviderError, BudgetExceeded)) and exc.report is None:
+        exc.report = ctx.report
+    ctx.report.outcome = "blocked" if isinstance(exc, (Blocked, BudgetExceeded)) else "error"
+
+
+class _timed:
+    """Times an attempt and records its error, if any."""
+
+    def __init__(self, attempt: Attempt) -> None:
+        self.attempt, self.start = attempt, 0.0
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        self.attempt.ms = (time.perf_counter() - self.start) * 1000
+        if exc is not None:
+            self.attempt.error = f"{type(exc).__name__}: {exc}"
+
+
+def _read(answer: Any, attempt: Attempt) -> None:
+    if not is_stream(answer):
+        attempt.usage, attempt.model, attempt.output = usage_of(answer), model_of(answer), text_of(answer)
+
+
+def _raise_provider_error(exc: Exception) -> NoReturn:
+    """Provider failures become `ProviderError` (so the fallback can serve); bugs stay bugs."""
+    if isinstance(exc, GuardlayerError) or not (is_transient(exc) or status_of(exc) is not None):
+        raise exc
+    raise ProviderError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _name(fn: Any) -> str:
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__name__

@@ -1,0 +1,71 @@
+"""``@guarded``: a thin face over `Chain` for sync, async and streaming callables."""
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from .call import CallShape
+from .chain import Chain
+from .errors import ConfigError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(fn: F | None = None, *, rules: str | Path | None = None, chain: Chain | None = None,
+            input: Any = (), output: Any = (), prompt_arg: str | None = None,
+            messages_arg: str | None = None, untrusted: dict[str, str] | None = None,
+            **options: Any) -> Any:
+    """Guard a function that calls a model.
+
+    Guards come from a rule file (``rules=``), a built `Chain` (``chain=``), or code
+    (``input=[...]``, ``output=[...]`` plus chain options: ``retries``, ``timeout``,
+    ``fallback``, ``backoff``, ``budget``, ``on_budget``, ``name``). The guarded text is the
+    ``messages`` argument, else ``prompt_arg`` (default: ``prompt`` or the first ``str``
+    argument); ``untrusted`` names other arguments and their source, e.g. ``{"docs": "document"}``.
+    The Report of the last call is `guardlayer.last_report()`.
+    """
+    if sum(x is not None and x != () for x in (rules, chain, input or output or None)) > 1:
+        raise ConfigError("give guards one way: rules=, chain= or input=/output=")
+    if rules is not None:
+        from .rules import load_rules
+
+        the_chain = load_rules(rules, **options)
+    elif chain is not None:
+        if options:
+            raise ConfigError(f"chain= is already built; options {sorted(options)} cannot apply")
+        the_chain = chain
+    else:
+        the_chain = Chain.build(input, output, **options)
+
+    def wrap(fn: F) -> F:
+        shape = CallShape.of(fn, prompt_arg=prompt_arg, messages_arg=messages_arg, untrusted=untrusted)
+        wrapper: Callable[..., Any]
+        if inspect.isasyncgenfunction(fn):
+            async def wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+                result = await the_chain.run_async(fn, shape, args, kwargs)
+                if hasattr(result, "__anext__"):
+                    async for piece in result:
+                        yield piece
+                else:
+                    yield result
+        elif inspect.iscoroutinefunction(fn):
+            async def wrapper(*args: Any, **kwargs: Any) -> Any:
+                return await the_chain.run_async(fn, shape, args, kwargs)
+        elif inspect.isgeneratorfunction(fn):
+            def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+                result = the_chain.run(fn, shape, args, kwargs)
+                if hasattr(result, "__next__"):
+                    yield from result
+                else:
+                    yield result
+        else:
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                return the_chain.run(fn, shape, args, kwargs)
+        functools.update_wrapper(wrapper, fn)
+        wrapper.chain = the_chain  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return wrap(fn) if fn is not None else wrap

@@ -1,0 +1,64 @@
+"""What a guarded call returns when the model and the guards could not give a good answer:
+fallback callables (a second model) tried in order, then a fixed value or a template."""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .context import Context
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Template:
+    """A fallback text filled from the call: ``{user}``, ``{session}``, ``{reason}``, tags."""
+
+    text: str
+
+    def __post_init__(self) -> None:
+        names = {f for _, f, _, _ in string.Formatter().parse(self.text) if f is not None}
+        if any(not n.isidentifier() for n in names):
+            raise ConfigError(f"fallback template fields must be plain names: {sorted(names)}")
+
+    def render(self, ctx: Context, reason: str) -> str:
+        s = ctx.scope
+        fields = {**{k: str(v) for k, v in s.tags.items()}, "user": s.user or "",
+                  "session": s.session or "", "reason": reason}
+        return string.Formatter().vformat(self.text, (), _Blank(fields))
+
+
+class _Blank(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+@dataclass(frozen=True)
+class Fallbacks:
+    """Callables to try in order, then an optional final value (``has_value``)."""
+
+    callables: tuple[Callable[..., Any], ...] = ()
+    value: Any = None
+    has_value: bool = False
+
+    @classmethod
+    def of(cls, spec: Any) -> Fallbacks:
+        """From a value, a callable, a `Template`, or a list of callables ending in a value."""
+        if spec is None:
+            return cls()
+        items = list(spec) if isinstance(spec, (list, tuple)) else [spec]
+        calls = []
+        for i, item in enumerate(items):
+            if callable(item) and not isinstance(item, Template):
+                calls.append(item)
+            elif i != len(items) - 1:
+                raise ConfigError("a fixed fallback value must come last: nothing after it is tried")
+            else:
+                return cls(tuple(calls), item, True)
+        return cls(tuple(calls))
+
+    def __bool__(self) -> bool:
+        return bool(self.callables) or self.has_value
+
+    def render(self, ctx: Context, reason: str) -> Any:
+        return self.value.render(ctx, reason) if isinstance(self.value, Template) else self.value

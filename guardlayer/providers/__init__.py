@@ -1,0 +1,114 @@
+"""Read model responses and stream chunks of any provider without importing its SDK.
+
+Shapes understood: plain ``str``; OpenAI chat completions and their stream chunks
+(``choices[0].message.content`` / ``choices[0].delta.content``); Anthropic messages and
+stream events (``content[i].text`` / ``delta.text``); the same shapes as dicts.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..report import Usage
+
+
+def field(obj: Any, name: str, default: Any = None) -> Any:
+    """``obj[name]`` for mappings, ``obj.name`` otherwise."""
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _first_choice(resp: Any) -> Any:
+    choices = field(resp, "choices")
+    return choices[0] if isinstance(choices, (list, tuple)) and choices else None
+
+
+def text_of(resp: Any) -> str | None:
+    """The answer text of a response, or ``None`` when it has none (e.g. only tool calls)."""
+    if isinstance(resp, str):
+        return resp
+    choice = _first_choice(resp)
+    if choice is not None:
+        message = field(choice, "message")
+        content = field(message, "content") if message is not None else field(choice, "text")
+        return _join_parts(content)
+    content = field(resp, "content")
+    if content is not None:
+        return _join_parts(content)
+    return None
+
+
+def _join_parts(content: Any) -> str | None:
+    if content is None or isinstance(content, str):
+        return content
+    if isinstance(content, (list, tuple)):
+        parts = [field(p, "text") for p in content if field(p, "type", "text") == "text"]
+        return "".join(p for p in parts if isinstance(p, str))
+    return None
+
+
+def with_text(resp: Any, text: str) -> Any:
+    """A copy of ``resp`` whose answer text is ``text`` (the original is left untouched)."""
+    if isinstance(resp, str) or text_of(resp) is None:
+        return text
+    new = copy.deepcopy(resp)
+    choice = _first_choice(new)
+    if choice is not None:
+        message = field(choice, "message")
+        target, key = (message, "content") if message is not None else (choice, "text")
+        _set(target, key, text)
+        return new
+    content = field(new, "content")
+    if isinstance(content, str):
+        _set(new, "content", text)
+        return new
+    blocks = [b for b in content if field(b, "type", "text") == "text"]
+    for i, block in enumerate(blocks):
+        _set(block, "text", text if i == 0 else "")
+    return new
+
+
+def _set(obj: Any, key: str, value: Any) -> None:
+    if isinstance(obj, dict):
+        obj[key] = value
+    else:
+        setattr(obj, key, value)
+
+
+def usage_of(resp: Any) -> Usage | None:
+    """Token usage the provider reported, if any (OpenAI and Anthropic field names)."""
+    usage = None if isinstance(resp, str) else field(resp, "usage")
+    if usage is None:
+        return None
+    prompt = field(usage, "prompt_tokens", field(usage, "input_tokens"))
+    completion = field(usage, "completion_tokens", field(usage, "output_tokens"))
+    if prompt is None and completion is None:
+        return None
+    return Usage(int(prompt or 0), int(completion or 0))
+
+
+def model_of(resp: Any) -> str | None:
+    model = None if isinstance(resp, str) else field(resp, "model")
+    return model if isinstance(model, str) else None
+
+
+def chunk_text(chunk: Any) -> str:
+    """The text a stream chunk adds ("" for role, usage or tool-call chunks)."""
+    if isinstance(chunk, str):
+        return chunk
+    choice = _first_choice(chunk)
+    if choice is not None:
+        delta = field(choice, "delta")
+        text = field(delta, "content") if delta is not None else field(choice, "text")
+        return text if isinstance(text, str) else ""
+    delta = field(chunk, "delta")
+    text = field(delta, "text") if delta is not None else None
+    return text if isinstance(text, str) else ""
+
+
+def is_stream(resp: Any) -> bool:
+    """True for an iterator of chunks (not a str, dict, list or response object)."""
+    if isinstance(resp, (str, bytes, dict, list, tuple)):
+        return False
+    return hasattr(resp, "__next__") or hasattr(resp, "__anext__")

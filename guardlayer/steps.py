@@ -1,0 +1,97 @@
+"""A chain step: a guard, what to do when it fails, and running it (fail closed)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from . import registry
+from .context import Context
+from .errors import ConfigError
+from .guard import guard_name
+from .report import Check
+from .verdict import Action, Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A guard placed in a chain, with its ``on_fail`` action."""
+
+    guard: Any
+    on_fail: Action
+    name: str
+
+    @property
+    def holdback(self) -> int | None:
+        """Characters to hold back when judging a streamed prefix; None: judge at the end."""
+        value = getattr(self.guard, "holdback", None)
+        return value if isinstance(value, int) else None
+
+    @property
+    def whole_call(self) -> bool:
+        """Guards that judge the whole call (token limits) see all its text at once."""
+        return bool(getattr(self.guard, "whole_call", False))
+
+    def run(self, text: str, ctx: Context, target: str, attempt: int = 0) -> tuple[Verdict, Action | None]:
+        """Check ``text``; record the verdict and the action the chain takes in the Report."""
+        start = time.perf_counter()
+        verdict = self.judge(text, ctx)
+        action = self.decide(verdict, ctx.side)
+        self.record(ctx, target, verdict, action, (time.perf_counter() - start) * 1000, attempt)
+        return verdict, action
+
+    def judge(self, text: str, ctx: Context) -> Verdict:
+        """The guard's verdict; a guard that raises or returns no Verdict has failed."""
+        try:
+            verdict = self.guard.check(text, ctx)
+            if not isinstance(verdict, Verdict):
+                verdict = Verdict.fail(f"guard returned {type(verdict).__name__}, not a Verdict")
+        except Exception as exc:  # noqa: BLE001 - a crashing guard fails closed
+            verdict = Verdict.fail(f"guard raised {type(exc).__name__}: {exc}", meta={"error": True})
+        return verdict.named(self.name)
+
+    @staticmethod
+    def record(ctx: Context, target: str, verdict: Verdict, action: Action | None, ms: float,
+               attempt: int = 0) -> None:
+        ctx.report.checks.append(Check(ctx.side, target, verdict, action, ms, attempt))
+
+    def decide(self, verdict: Verdict, side: str) -> Action | None:
+        """The action for a verdict: None when it passed. Unfixable fixes and input-side
+        re-asks become blocks (fail closed). A verdict may name its own action (policy rules)."""
+        if verdict.passed:
+            return None
+        action = Action(verdict.meta.get("action", self.on_fail))
+        if action is Action.FIX and verdict.fixed is None and not verdict.has_value:
+            return Action.BLOCK
+        if action is Action.REASK and side == "input":
+            return Action.BLOCK
+        return action
+
+
+def step(guard: Any, on_fail: Action | str | None = None, *, name: str | None = None,
+         **params: Any) -> Step:
+    """Place a guard in a chain: ``step(PIIGuard(), "fix")`` or ``step("pii", "fix", operator=...)``.
+
+    ``on_fail`` defaults to the guard's own ``on_fail`` attribute, else ``block``.
+    """
+    if isinstance(guard, str):
+        name = name or guard
+        guard = registry.resolve(guard)(**params)
+    elif params:
+        raise ConfigError("parameters go to the guard's constructor; pass them only with a guard name")
+    if not callable(getattr(guard, "check", None)):
+        raise ConfigError(f"{guard!r} is not a guard: it has no check(text, ctx) method")
+    try:
+        action = Action(on_fail or getattr(guard, "on_fail", None) or Action.BLOCK)
+    except ValueError:
+        raise ConfigError(f"on_fail must be one of {[a.value for a in Action]}, not {on_fail!r}") from None
+    return Step(guard, action, name or guard_name(guard))
+
+
+def as_step(item: Any) -> Step:
+    """A `Step` from a Step, a guard, a registry name, or a ``(guard, on_fail)`` pair."""
+    if isinstance(item, Step):
+        return item
+    if isinstance(item, tuple) and len(item) == 2:
+        return step(item[0], item[1])
+    return step(item)

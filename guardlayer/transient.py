@@ -1,0 +1,85 @@
+"""Which provider errors are worth retrying, and how long the provider asked us to wait.
+
+Recognised without importing any SDK: by status code (``status_code``, ``status``,
+``http_status`` or ``response.status_code``), by class name (OpenAI, Anthropic, LiteLLM,
+httpx and requests timeouts, rate limits and connection errors), and builtin timeouts.
+"""
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .providers import field
+
+TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
+TRANSIENT_NAMES = frozenset({
+    "RateLimitError", "APITimeoutError", "APIConnectionError", "InternalServerError",
+    "ServiceUnavailableError", "OverloadedError", "Timeout", "TimeoutException", "ReadTimeout",
+    "ConnectTimeout", "ConnectError", "ConnectionError", "RemoteProtocolError",
+})
+
+
+def status_of(exc: BaseException) -> int | None:
+    for value in (getattr(exc, "status_code", None), getattr(exc, "status", None),
+                  getattr(exc, "http_status", None),
+                  field(getattr(exc, "response", None), "status_code")):
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for timeouts, rate limits, connection failures and 5xx answers."""
+    status = status_of(exc)
+    if status is not None:
+        return status in TRANSIENT_STATUS
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError, ConnectionError)):
+        return True
+    return any(cls.__name__ in TRANSIENT_NAMES for cls in type(exc).__mro__)
+
+
+def retry_after(exc: BaseException, now: float | None = None) -> float | None:
+    """Seconds the provider asked us to wait (Retry-After, retry-after-ms), if it said."""
+    direct = getattr(exc, "retry_after", None)
+    if isinstance(direct, (int, float)):
+        return max(0.0, float(direct))
+    headers = field(getattr(exc, "response", None), "headers") or getattr(exc, "headers", None)
+    if not headers:
+        return None
+    millis = _header(headers, "retry-after-ms")
+    if millis is not None:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = _header(headers, "retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value) if value.strip() else None
+        return max(0.0, when.timestamp() - (now or time.time())) if when else None
+
+
+def _header(headers: Any, name: str) -> str | None:
+    try:
+        value = headers.get(name)
+        if value is None and isinstance(headers, dict):
+            value = next((v for k, v in headers.items() if k.lower() == name), None)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return str(value) if value is not None else None
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with full jitter; a provider's Retry-After wins, up to ``max``."""
+
+    initial: float = 0.5
+    max: float = 20.0
+    multiplier: float = 2.0
+    jitter: bool = True

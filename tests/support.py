@@ -1,0 +1,56 @@
+"""Small guards for the chain's tests."""
+from __future__ import annotations
+
+from guardlayer import Finding, Verdict
+
+
+class Deny:
+    """Fails when ``word`` appears; its fix replaces the word with stars."""
+
+    def __init__(self, word: str = "bad", holdback: int | None = None) -> None:
+        self.word = word
+        self.name = f"deny-{word}"
+        if holdback is not None:
+            self.holdback = holdback
+
+    def check(self, text: str, ctx: object) -> Verdict:
+        at = text.find(self.word)
+        if at < 0:
+            return Verdict.ok()
+        return Verdict.fail(f"says {self.word!r}", score=0.9,
+                            fixed=text.replace(self.word, "*" * len(self.word)),
+                            findings=[Finding(self.word, at, at + len(self.word))])
+
+
+class Crash:
+    name = "crash"
+
+    def check(self, text: str, ctx: object) -> Verdict:
+        raise RuntimeError("boom")
+
+
+class Upper:
+    """Passes and transforms: upper-cases the text (like PII restore does on output)."""
+
+    name = "upper"
+
+    def check(self, text: str, ctx: object) -> Verdict:
+        return Verdict.ok(fixed=text.upper())
+
+
+class ParseInt:
+    """An output guard that parses an int value, or asks again."""
+
+    name = "int"
+
+    def check(self, text: str, ctx: object) -> Verdict:
+        try:
+            return Verdict.ok(value=int(text.strip()))
+        except ValueError:
+            return Verdict.fail(f"expected a whole number, got {text[:20]!r}")
+
+
+class LiveUpper(Upper):
+    """`Upper` that judges streamed prefixes (holdback 0: nothing held back)."""
+
+    holdback = 0

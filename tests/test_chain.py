@@ -1,0 +1,257 @@
+"""The chain: every failure action, retries with backoff, timeout, fallbacks, reask, Report."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from support import Crash, Deny, ParseInt, Upper
+
+from guardlayer import (Action, Backoff, Blocked, ProviderError, Template, guarded, last_report,
+                        scope)
+from guardlayer.testing import ProviderFailure, ScriptedModel
+
+FAST = Backoff(initial=0.001, max=0.01)
+
+
+def test_block_raises_with_verdicts_and_report():
+    model = ScriptedModel(["fine"])
+    ask = guarded(model, input=[Deny("bad")])
+    with pytest.raises(Blocked) as info:
+        ask("a bad prompt")
+    assert model.calls == []  # the model never saw it
+    assert [v.guard for v in info.value.verdicts] == ["deny-bad"]
+    assert info.value.report.outcome == "blocked"
+    assert info.value.report.checks[0].action is Action.BLOCK
+
+
+def test_fix_on_input_changes_what_the_model_sees():
+    model = ScriptedModel(["fine"])
+    ask = guarded(model, input=[(Deny("bad"), "fix")])
+    assert ask("a bad prompt") == "fine"
+    assert model.calls == ["a *** prompt"]
+    assert last_report().outcome == "fixed"
+
+
+def test_fix_on_output_changes_the_answer():
+    ask = guarded(ScriptedModel(["a bad answer"]), output=[(Deny("bad"), "fix")])
+    assert ask("q") == "a *** answer"
+
+
+def test_passing_guard_may_transform():
+    ask = guarded(ScriptedModel(["quiet"]), output=[Upper()])
+    assert ask("q") == "QUIET"
+    assert last_report().outcome == "ok"
+
+
+def test_log_records_and_continues():
+    model = ScriptedModel(["a bad answer"])
+    ask = guarded(model, input=[(Deny("bad"), "log")], output=[(Deny("bad"), "log")])
+    assert ask("bad prompt") == "a bad answer"
+    assert model.calls == ["bad prompt"]
+    report = last_report()
+    assert [c.action for c in report.checks] == [Action.LOG, Action.LOG]
+    assert [c.verdict.passed for c in report.checks] == [False, False]
+
+
+def test_fallback_on_input_skips_the_model():
+    model = ScriptedModel(["never"])
+    ask = guarded(model, input=[(Deny("bad"), "fallback")], fallback="Sorry.")
+    assert ask("bad") == "Sorry."
+    assert model.calls == []
+    assert last_report().outcome == "fallback"
+    assert last_report().fallback_reason == "says 'bad'"
+
+
+def test_fallback_without_a_value_blocks():
+    ask = guarded(ScriptedModel(["x"]), input=[(Deny("bad"), "fallback")])
+    with pytest.raises(Blocked):
+        ask("bad")
+
+
+def test_reask_appends_the_reason_and_counts():
+    model = ScriptedModel(["seven", "still words", "7"])
+    ask = guarded(model, output=[(ParseInt(), "reask")], retries=2)
+    assert ask("how many?") == 7
+    assert len(model.calls) == 3
+    assert "expected a whole number, got 'seven'" in model.calls[1]
+    assert "Your previous answer:\nseven" in model.calls[1]
+    report = last_report()
+    assert report.reasks == 2 and [a.kind for a in report.attempts] == ["call", "reask", "reask"]
+
+
+def test_reask_with_messages_appends_turns():
+    model = ScriptedModel(["nope", "3"])
+    ask = guarded(lambda messages: model(messages=messages), output=[(ParseInt(), "reask")])
+    assert ask([{"role": "system", "content": "count"}, {"role": "user", "content": "how many?"}]) == 3
+    second = model.calls[1]
+    assert [m["role"] for m in second] == ["system", "user", "assistant", "user"]
+    assert second[2]["content"] == "nope" and "expected a whole number" in second[3]["content"]
+
+
+def test_reask_exhausted_goes_to_fallback_then_blocks_without_one():
+    ask = guarded(ScriptedModel(["x"]), output=[(ParseInt(), "reask")], retries=1, fallback="-1")
+    assert ask("q") == "-1"
+    ask = guarded(ScriptedModel(["x"]), output=[(ParseInt(), "reask")], retries=1)
+    with pytest.raises(Blocked) as info:
+        ask("q")
+    assert info.value.report.reasks == 1
+
+
+def test_reask_on_input_side_blocks():
+    ask = guarded(ScriptedModel(["x"]), input=[(Deny("bad"), "reask")])
+    with pytest.raises(Blocked):
+        ask("bad")
+
+
+def test_crashing_guard_fails_closed():
+    model = ScriptedModel(["x"])
+    ask = guarded(model, input=[Crash()])
+    with pytest.raises(Blocked) as info:
+        ask("hello")
+    assert "RuntimeError: boom" in info.value.verdicts[0].reason
+    assert model.calls == []
+
+
+def test_crashing_guard_with_fix_and_no_fix_blocks():
+    with pytest.raises(Blocked):
+        guarded(ScriptedModel(["x"]), input=[(Crash(), "fix")])("hello")
+
+
+def test_transient_errors_are_retried_with_backoff():
+    model = ScriptedModel([ProviderFailure(429), TimeoutError("slow"), "ok"])
+    ask = guarded(model, retries=2, backoff=FAST)
+    assert ask("q") == "ok"
+    assert len(model.calls) == 3
+    report = last_report()
+    assert [a.kind for a in report.attempts] == ["call", "retry", "retry"]
+    assert report.attempts[0].error.startswith("ProviderFailure")
+
+
+def test_retry_after_is_honoured():
+    model = ScriptedModel([ProviderFailure(503, retry_after=0.3), "ok"])
+    ask = guarded(model, retries=1, backoff=Backoff(initial=0.0, max=5, jitter=False))
+    start = time.perf_counter()
+    assert ask("q") == "ok"
+    assert time.perf_counter() - start >= 0.3
+
+
+def test_backoff_grows_exponentially():
+    model = ScriptedModel([ProviderFailure(500)] * 3 + ["ok"])
+    ask = guarded(model, retries=3, backoff=Backoff(initial=0.05, max=1, jitter=False))
+    start = time.perf_counter()
+    ask("q")
+    assert time.perf_counter() - start >= 0.05 + 0.1 + 0.2
+
+
+def test_non_transient_provider_error_is_not_retried_but_falls_back():
+    model = ScriptedModel([ProviderFailure(400, "bad request"), "never"])
+    ask = guarded(model, retries=3, fallback="fallback text", backoff=FAST)
+    assert ask("q") == "fallback text"
+    assert len(model.calls) == 1
+    assert "bad request" in last_report().fallback_reason
+
+
+def test_bugs_in_the_wrapped_function_propagate():
+    def broken(prompt: str) -> str:
+        raise KeyError("oops")
+
+    with pytest.raises(KeyError):
+        guarded(broken, fallback="x")("q")
+
+
+def test_after_last_retry_provider_error_without_fallback():
+    ask = guarded(ScriptedModel([ProviderFailure(503)]), retries=1, backoff=FAST)
+    with pytest.raises(ProviderError) as info:
+        ask("q")
+    assert info.value.report.retries == 1 and info.value.report.outcome == "error"
+
+
+def test_timeout_is_transient_and_bounded():
+    calls = []
+
+    def slow(prompt: str) -> str:
+        calls.append(prompt)
+        if len(calls) == 1:
+            time.sleep(0.5)
+        return "done"
+
+    ask = guarded(slow, timeout=0.1, retries=1, backoff=FAST)
+    start = time.perf_counter()
+    assert ask("q") == "done"
+    assert time.perf_counter() - start < 0.45
+    assert "CallTimeout" in last_report().attempts[0].error
+
+
+def test_fallback_callables_are_tried_in_order_and_guarded():
+    primary = ScriptedModel([ProviderFailure(503)])
+    second = ScriptedModel([ProviderFailure(500)])
+    third = ScriptedModel(["a bad answer", "fine"])
+    ask = guarded(primary, output=[(Deny("bad"), "fallback")], retries=0,
+                  fallback=[second, third, "last resort"])
+    assert ask("q") == "last resort"  # third's answer failed the output guard
+    assert len(second.calls) == 1 and len(third.calls) == 1
+    assert ask("q") == "fine"
+    assert last_report().fallback == "ScriptedModel"
+
+
+def test_template_fallback_is_filled_from_the_scope():
+    ask = guarded(ScriptedModel(["x"]), input=[(Deny("bad"), "fallback")],
+                  fallback=Template("Sorry {user}, {reason}."))
+    with scope(user="alice"):
+        assert ask("bad") == "Sorry alice, says 'bad'."
+
+
+def test_report_has_times_usage_and_model():
+    answer = {"model": "m-1", "choices": [{"message": {"content": "hi"}}],
+              "usage": {"prompt_tokens": 11, "completion_tokens": 2}}
+    ask = guarded(ScriptedModel([ProviderFailure(429), answer]), input=[Deny("x")],
+                  output=[Deny("y")], backoff=FAST)
+    assert ask("q") == answer
+    report = last_report()
+    assert report.usage.input_tokens == 11 and report.usage.total_tokens == 13
+    assert report.attempts[-1].model == "m-1"
+    assert report.total_ms > 0 and all(c.ms >= 0 for c in report.checks)
+    data = report.to_dict()
+    assert data["retries"] == 1 and data["checks"][0]["guard"] == "deny-x"
+    assert "prompt" not in str(data["attempts"])  # raw text stays out of logs
+
+
+def test_value_from_output_guard_is_returned():
+    assert guarded(ScriptedModel([" 42 "]), output=[ParseInt()])("q") == 42
+
+
+def test_provider_response_text_is_replaced_in_a_copy():
+    answer = {"choices": [{"message": {"role": "assistant", "content": "a bad word"}}]}
+    out = guarded(ScriptedModel([answer]), output=[(Deny("bad"), "fix")])("q")
+    assert out["choices"][0]["message"]["content"] == "a *** word"
+    assert answer["choices"][0]["message"]["content"] == "a bad word"
+
+
+def test_report_is_logged_as_a_structured_record(caplog):
+    with caplog.at_level("INFO", logger="guardlayer"):
+        guarded(ScriptedModel(["x"]), input=[Deny("zzz")])("q")
+    record = caplog.records[-1]
+    assert record.guardlayer["outcome"] == "ok" and record.guardlayer["checks"][0]["passed"]
+
+
+def test_one_guarded_function_from_many_threads():
+    def echo(prompt: str) -> str:
+        time.sleep(0.001)
+        return f"answer to {prompt}"
+
+    ask = guarded(echo, input=[(Deny("bad"), "fix")], output=[Upper()])
+    results: dict[int, tuple[str, str]] = {}
+
+    def worker(i: int) -> None:
+        out = ask(f"q{i} bad" if i % 2 else f"q{i}")
+        results[i] = (out, last_report().outcome)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(64)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i in range(64):
+        expected = f"ANSWER TO Q{i} ***" if i % 2 else f"ANSWER TO Q{i}"
+        assert results[i] == (expected, "fixed" if i % 2 else "ok")

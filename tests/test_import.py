@@ -1,0 +1,23 @@
+"""`import guardlayer` stays light: no heavy dependency is loaded by it."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ["presidio_analyzer", "presidio_anonymizer", "spacy", "tiktoken", "numpy", "httpx",
+         "redis", "onnxruntime", "tokenizers", "jsonschema", "json_repair", "sklearn", "torch"]
+
+
+def test_import_loads_no_heavy_module():
+    code = ("import sys, json, guardlayer; "
+            f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
+
+
+def test_public_names_resolve():
+    import guardlayer
+
+    assert set(guardlayer.__all__) <= set(dir(guardlayer))
+    assert len(guardlayer.__all__) <= 30
