@@ -269,30 +269,61 @@ class Chain:
         ctx.report.attempts.append(attempt)
         return attempt
 
+    # The first try is made directly: tenacity is entered only once it has failed, so a call
+    # that succeeds pays nothing for retries. Inside tenacity the first failure is replayed so
+    # that it schedules the wait (honouring Retry-After) before the second try.
+
     def _invoke(self, request: _Invoke, ctx: Context) -> Any:
+        try:
+            return self._try(request, ctx, 1)
+        except Exception as exc:  # noqa: BLE001 - sorted below
+            first = self._retryable(exc)
         try:
             for trying in Retrying(**self._retry_options()):
                 with trying:
-                    attempt = self._record(request, ctx, trying.retry_state.attempt_number)
-                    with _timed(attempt):
-                        answer = self._call_sync(request)
-                    if inspect.isawaitable(answer):
-                        raise ConfigError(f"{attempt.name} is async: use it from an async function")
-                    _read(answer, attempt)
-        except Exception as exc:  # noqa: BLE001 - sorted by _provider_error
+                    number = trying.retry_state.attempt_number
+                    if number == 1:
+                        raise first
+                    answer = self._try(request, ctx, number)
+        except Exception as exc:  # noqa: BLE001 - sorted by _raise_provider_error
             _raise_provider_error(exc)
         return answer
 
     async def _invoke_async(self, request: _Invoke, ctx: Context) -> Any:
         try:
+            return await self._try_async(request, ctx, 1)
+        except Exception as exc:  # noqa: BLE001 - sorted below
+            first = self._retryable(exc)
+        try:
             async for trying in AsyncRetrying(**self._retry_options()):
                 with trying:
-                    attempt = self._record(request, ctx, trying.retry_state.attempt_number)
-                    with _timed(attempt):
-                        answer = await self._call_async(request)
-                    _read(answer, attempt)
-        except Exception as exc:  # noqa: BLE001 - sorted by _provider_error
+                    number = trying.retry_state.attempt_number
+                    if number == 1:
+                        raise first
+                    answer = await self._try_async(request, ctx, number)
+        except Exception as exc:  # noqa: BLE001 - sorted by _raise_provider_error
             _raise_provider_error(exc)
+        return answer
+
+    def _retryable(self, exc: Exception) -> Exception:
+        if self.retries and is_transient(exc):
+            return exc
+        _raise_provider_error(exc)
+
+    def _try(self, request: _Invoke, ctx: Context, number: int) -> Any:
+        attempt = self._record(request, ctx, number)
+        with _timed(attempt):
+            answer = self._call_sync(request)
+        if inspect.isawaitable(answer):
+            raise ConfigError(f"{attempt.name} is async: use it from an async function")
+        _read(answer, attempt)
+        return answer
+
+    async def _try_async(self, request: _Invoke, ctx: Context, number: int) -> Any:
+        attempt = self._record(request, ctx, number)
+        with _timed(attempt):
+            answer = await self._call_async(request)
+        _read(answer, attempt)
         return answer
 
     def _call_sync(self, request: _Invoke) -> Any:

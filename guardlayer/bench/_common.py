@@ -1,0 +1,36 @@
+"""What every benchmark needs: the machine it ran on, percentiles, and saving the result."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def machine() -> dict[str, Any]:
+    """The machine a figure was measured on."""
+    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(), "python": sys.version.split()[0],
+            "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def percentiles(values: list[float], points: tuple[int, ...] = (50, 95, 99)) -> dict[str, float]:
+    """Nearest-rank percentiles, e.g. ``{"p50": ..., "p95": ..., "p99": ...}``."""
+    if not values:
+        return {f"p{p}": float("nan") for p in points}
+    ordered = sorted(values)
+    return {f"p{p}": ordered[min(len(ordered) - 1, max(0, -(-p * len(ordered) // 100) - 1))]
+            for p in points}
+
+
+def save_json(path: str | Path | None, data: dict[str, Any]) -> None:
+    """Write ``data`` (with the machine added) to ``path``, creating its folder."""
+    if path is None:
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**data, "machine": machine()}, indent=2, default=str) + "\n")
+    print(f"saved {path}")
