@@ -61,8 +61,12 @@ def retry_after(exc: BaseException, now: float | None = None) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        when = email.utils.parsedate_to_datetime(value) if value.strip() else None
-        return max(0.0, when.timestamp() - (now or time.time())) if when else None
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (now or time.time()))
 
 
 def _header(headers: Any, name: str) -> str | None:

@@ -1,0 +1,58 @@
+"""Finding the untrusted text in a call, replacing it, and re-asking."""
+from __future__ import annotations
+
+import pytest
+from support import Deny
+
+from guardlayer import Blocked, ConfigError, guarded, last_report
+from guardlayer.call import CallShape
+
+
+def test_messages_user_and_tool_are_untrusted_system_is_ours():
+    def ask(messages, model="m"):
+        return messages
+
+    call = CallShape.of(ask).bind(([
+        {"role": "system", "content": "you are bad at nothing"},
+        {"role": "user", "content": [{"type": "text", "text": "hi"}, {"type": "image_url", "image_url": {}}]},
+        {"role": "assistant", "content": "hello"},
+        {"role": "tool", "content": "result", "tool_call_id": "1"},
+    ],), {})
+    assert [(s.target, s.source, s.text) for s in call.slots()] == [
+        ("messages[1]", "user", "hi"), ("messages[3]", "tool", "result")]
+    changed = call.with_slot(call.slots()[0], "HI")
+    assert changed.messages[1]["content"][0]["text"] == "HI"
+    assert changed.messages[1]["content"][1]["type"] == "image_url"
+
+
+def test_documents_argument_is_checked_with_its_source():
+    seen = []
+
+    class Sees:
+        def check(self, text, ctx):
+            seen.append((ctx.source, text))
+            from guardlayer import Verdict
+            return Verdict.ok()
+
+    @guarded(input=[Sees()], untrusted={"question": "user", "docs": "document"})
+    def answer(question: str, docs: list[str]) -> str:
+        return "ok"
+
+    answer("why?", ["doc one", "doc two"])
+    assert seen == [("user", "why?"), ("document", "doc one"), ("document", "doc two")]
+
+
+def test_prompt_argument_by_name():
+    @guarded(input=[Deny("bad")], prompt_arg="text")
+    def ask(system: str, text: str) -> str:
+        return "ok"
+
+    assert ask("bad system is ours", "fine") == "ok"
+    with pytest.raises(Blocked):
+        ask("fine", text="bad")
+    assert last_report().checks[0].target == "text"
+
+
+def test_unknown_argument_name_is_a_config_error():
+    with pytest.raises(ConfigError, match="no argument 'prompt'"):
+        guarded(lambda text: text, prompt_arg="prompt")
