@@ -74,14 +74,11 @@ class Chain:
     fallback: Fallbacks = Fallbacks()
     backoff: Backoff = Backoff()
     budget: Any = None
-    on_budget: str = "block"
     name: str = "chain"
 
     @classmethod
     def build(cls, input: Any = (), output: Any = (), *, fallback: Any = None, **options: Any) -> Chain:
         """A chain from guards, registry names, `Step`s or ``(guard, on_fail)`` pairs."""
-        if options.get("on_budget", "block") not in ("block", "fallback"):
-            raise ConfigError("on_budget must be 'block' or 'fallback'")
         if options.get("retries", 0) < 0:
             raise ConfigError("retries must be 0 or more")
         return cls(tuple(as_step(g) for g in input), tuple(as_step(g) for g in output),
@@ -93,32 +90,22 @@ class Chain:
     def _guard_input(self, call: Call, ctx: Context) -> Call:
         ctx.side = "input"
         for step in self.input:
-            if step.whole_call:
-                ctx.source, ctx.messages = "user", call.messages
-                verdict, action = step.run(call.text(), ctx, "call")
-                call = self._apply_whole(call, verdict, action)
-                continue
             for slot in call.slots():
                 ctx.source, ctx.messages = slot.source, call.messages
                 verdict, action = step.run(slot.text, ctx, slot.target)
-                self._stop_on(action, verdict, ctx)
-                if action in (None, Action.FIX) and verdict.fixed is not None:
+                self._stop_on(action, verdict)
+                if action not in (None, Action.FIX):
+                    continue
+                if verdict.meta.get("messages") and isinstance(verdict.value, list):
+                    call = call.with_messages(verdict.value)
+                    break  # the guard judged and rewrote the whole conversation
+                if verdict.fixed is not None:
                     call = call.with_slot(slot, verdict.fixed)
-        return call
-
-    def _apply_whole(self, call: Call, verdict: Verdict, action: Action | None) -> Call:
-        self._stop_on(action, verdict, None)
-        if action not in (None, Action.FIX):
-            return call
-        if isinstance(verdict.value, list) and call.messages is not None:
-            return call.with_messages(verdict.value)
-        slots = call.slots()
-        if verdict.fixed is not None and len(slots) == 1:
-            return call.with_slot(slots[0], verdict.fixed)
+        ctx.messages = call.messages
         return call
 
     @staticmethod
-    def _stop_on(action: Action | None, verdict: Verdict, ctx: Context | None) -> None:
+    def _stop_on(action: Action | None, verdict: Verdict) -> None:
         if action is Action.BLOCK:
             raise Blocked([verdict])
         if action is Action.FALLBACK:
@@ -147,8 +134,7 @@ class Chain:
         ctx = run.ctx
         try:
             call = self._guard_input(run.call, ctx)
-            ctx.messages = call.messages
-            run.ticket = self._reserve(ctx)
+            run.ticket = self._reserve(ctx, call)
         except _Substitute as sub:
             return self.substitute(ctx, sub.reason, sub.error)
         try:
@@ -238,13 +224,13 @@ class Chain:
                 raise sub.error from None
             return call.arguments["prompt"], run.ctx.report
 
-    def _reserve(self, ctx: Context) -> Any:
+    def _reserve(self, ctx: Context, call: Call) -> Any:
         if self.budget is None:
             return None
         try:
-            return self.budget.reserve(ctx)
+            return self.budget.reserve(ctx, prompt=call.messages or call.text())
         except BudgetExceeded as exc:
-            if self.on_budget == "fallback":
+            if getattr(self.budget, "on_exceeded", "raise") == "fallback":
                 raise _Substitute(str(exc), exc) from None
             raise
 

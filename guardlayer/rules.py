@@ -72,7 +72,6 @@ class RuleFile(_Strict):
     fallback: str | FallbackItem | list[str | FallbackItem] | None = None
     backoff: BackoffSpec | None = None
     budget: dict[str, Any] | None = None
-    on_budget: Literal["block", "fallback"] = "block"
 
 
 def load_rules(path: str | Path, **overrides: Any) -> Chain:
@@ -109,7 +108,7 @@ class _Loader:
         options: dict[str, Any] = {
             "input": tuple(self.step(e, ("input", i)) for i, e in enumerate(spec.input)),
             "output": tuple(self.step(e, ("output", i)) for i, e in enumerate(spec.output)),
-            "retries": spec.retries, "timeout": spec.timeout, "on_budget": spec.on_budget,
+            "retries": spec.retries, "timeout": spec.timeout,
             "name": spec.name or Path(self.file).stem,
             "fallback": self.fallback(spec.fallback),
         }

@@ -27,11 +27,6 @@ class Step:
         value = getattr(self.guard, "holdback", None)
         return value if isinstance(value, int) else None
 
-    @property
-    def whole_call(self) -> bool:
-        """Guards that judge the whole call (token limits) see all its text at once."""
-        return bool(getattr(self.guard, "whole_call", False))
-
     def run(self, text: str, ctx: Context, target: str, attempt: int = 0) -> tuple[Verdict, Action | None]:
         """Check ``text``; record the verdict and the action the chain takes in the Report."""
         start = time.perf_counter()

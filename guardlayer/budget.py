@@ -1,0 +1,353 @@
+"""Budgets and rate limits on tokens, cost and requests, kept in a `Store` (memory, SQLite
+file, Redis) so that they hold across threads, processes and machines.
+
+The chain calls ``ticket = budget.reserve(ctx)`` before the model (an estimate is reserved
+atomically against every limit, or `BudgetExceeded` is raised) and ``budget.settle(ticket, ctx)``
+after it (the actual usage of every attempt, retries, re-asks and fallbacks included, replaces
+the estimate). Because reservations are atomic, concurrent calls cannot together pass a limit
+on their estimates; a call whose actual use exceeds its estimate is still charged in full.
+
+Windows: calendar ``day`` / ``week`` / ``month`` (UTC) or a duration (``30s``, ``5m``, ``1h``,
+``7d``; ``minute`` / ``hour`` too), counted as a ``fixed`` window, a ``sliding`` window (summed
+over ``buckets`` sub-buckets) or a ``token_bucket`` (capacity = limit, refilled over the
+window); ``total`` never resets. Cost is kept in micro-dollars, so counts are exact integers.
+"""
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+
+import regex
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .context import Context
+from .errors import BudgetExceeded, ConfigError
+from .report import Attempt, Usage
+from .stores import Bucket, Store, Window, open_store
+from .tokens import count, count_messages, model_info
+
+Metric = Literal["tokens", "input_tokens", "output_tokens", "cost", "requests"]
+METRICS: tuple[str, ...] = ("tokens", "input_tokens", "output_tokens", "cost", "requests")
+_MICRO = 1_000_000
+_CALENDAR = ("day", "week", "month")
+_NAMED = {"minute": 60, "hour": 3600}
+_DURATION = regex.compile(r"(\d+)\s*([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class Limit(BaseModel):
+    """One limit: ``Limit(metric="tokens", limit=100_000, per="user", window="day")``, or in a
+    rule file the short form ``{per: user, tokens: 100000, window: day}``. ``per`` is a scope
+    key (user, session, api_key or any tag) or ``global``; cost limits are in USD."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    metric: Metric
+    limit: float = Field(gt=0)
+    per: str = "user"
+    window: str = "day"
+    algorithm: Literal["fixed", "sliding", "token_bucket"] = "fixed"
+    buckets: int = Field(default=60, ge=2, le=1000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "metric" not in data:
+            named = [m for m in METRICS if m in data]
+            if len(named) != 1:
+                raise ValueError(f"give exactly one of {', '.join(METRICS)} (or metric + limit)")
+            data = {**{k: v for k, v in data.items() if k != named[0]},
+                    "metric": named[0], "limit": data[named[0]]}
+        return data
+
+    @model_validator(mode="after")
+    def _check_window(self) -> Limit:
+        if self.window not in ("total", "month") and window_seconds(self.window) is None:
+            raise ValueError(f"unknown window {self.window!r}: use minute, hour, day, week, month, "
+                             "total or a duration such as 30s, 5m, 1h, 7d")
+        if self.window in ("total", "month") and self.algorithm != "fixed":
+            raise ValueError(f"a {self.window} window only works with algorithm fixed "
+                             "(use a duration such as 30d for a rolling month)")
+        return self
+
+    @property
+    def scaled(self) -> int:
+        """The limit in stored units (micro-dollars for cost)."""
+        return round(self.limit * _MICRO) if self.metric == "cost" else int(self.limit)
+
+    def describe(self) -> str:
+        return f"{self.metric} per {self.window}" + ("" if self.algorithm == "fixed"
+                                                     else f" ({self.algorithm})")
+
+
+def window_seconds(window: str) -> int | None:
+    """Length of a window in seconds (None for ``month`` and ``total``)."""
+    if window in _NAMED:
+        return _NAMED[window]
+    if window == "day":
+        return 86400
+    if window == "week":
+        return 7 * 86400
+    m = _DURATION.fullmatch(window)
+    return int(m.group(1)) * _UNITS[m.group(2)] if m and int(m.group(1)) > 0 else None
+
+
+def _fixed_window(window: str, now: float) -> tuple[str, float | None]:
+    """(window id, end time) of the fixed window holding ``now``; UTC calendar for day/week/month."""
+    if window == "total":
+        return "total", None
+    t = datetime.fromtimestamp(now, timezone.utc)
+    if window == "day":
+        start = t.replace(hour=0, minute=0, second=0, microsecond=0)
+        return start.strftime("d%Y%m%d"), (start + timedelta(days=1)).timestamp()
+    if window == "week":
+        start = (t - timedelta(days=t.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+        return start.strftime("w%Y%m%d"), (start + timedelta(days=7)).timestamp()
+    if window == "month":
+        start = t.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        end = (start + timedelta(days=32)).replace(day=1)
+        return start.strftime("m%Y%m"), end.timestamp()
+    seconds = window_seconds(window) or 1
+    index = math.floor(now / seconds)
+    return f"f{index}", (index + 1) * seconds
+
+
+@dataclass
+class _Held:
+    """One limit applied to one call: its store item, who it is for, and when it expires."""
+
+    limit: Limit
+    who: str
+    item: Window | Bucket
+    expires: float | None
+
+
+@dataclass
+class Ticket:
+    """A reservation: what was reserved, against which limits, for which model."""
+
+    op_id: str
+    model: str | None
+    reserved: dict[str, int]
+    held: list[_Held]
+    skipped: list[str] = field(default_factory=list)
+    settled: bool = False
+
+
+class Budget:
+    """Limits over a store. ``reserve_output_tokens`` is the output a call is assumed to use
+    until it is settled; ``on_exceeded`` tells the chain to raise or serve its fallback."""
+
+    def __init__(self, limits: Sequence[Limit | Mapping[str, Any]], store: Store | str = "memory://",
+                 *, model: str | None = None, reserve_output_tokens: int = 512,
+                 namespace: str = "gl", on_exceeded: Literal["raise", "fallback"] = "raise",
+                 clock: Callable[[], float] = time.time) -> None:
+        try:
+            self.limits = [lim if isinstance(lim, Limit) else Limit.model_validate(lim)
+                           for lim in limits]
+        except ValidationError as exc:
+            raise ConfigError(f"budget limits: {exc}") from exc
+        if not self.limits:
+            raise ConfigError("a Budget needs at least one limit")
+        self.store = open_store(store) if isinstance(store, str) else store
+        self.model, self.reserve_output_tokens = model, reserve_output_tokens
+        self.namespace, self.on_exceeded, self.clock = namespace, on_exceeded, clock
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> Budget:
+        """From a rule file's ``budget:`` section::
+
+            budget:
+              store: sqlite:///budget.db          # memory:// | sqlite:///path | redis://host:port/db
+              reserve_output_tokens: 512
+              on_exceeded: raise                  # or fallback
+              prices: {my-model: {input: 1.0, output: 2.0}}   # USD per million tokens
+              limits:
+                - {per: user, tokens: 100000, window: day}
+                - {per: api_key, requests: 60, window: minute, algorithm: token_bucket}
+        """
+        try:
+            spec = _BudgetConfig.model_validate(dict(cfg))
+        except ValidationError as exc:
+            raise ConfigError(f"budget: {exc}") from exc
+        from .tokens import register_model
+
+        for name, price in spec.prices.items():
+            register_model(name, input_price=price.input, output_price=price.output,
+                           **({} if model_info(name) else {"context_window": price.context_window}))
+        return cls(spec.limits, spec.store, model=spec.model,
+                   reserve_output_tokens=spec.reserve_output_tokens, namespace=spec.namespace,
+                   on_exceeded=spec.on_exceeded)
+
+    # -- the chain's interface -------------------------------------------------------------
+
+    def reserve(self, ctx: Context, prompt: str | Sequence[Mapping[str, Any]] | None = None) -> Ticket:
+        """Reserve this call's estimated use against every limit that applies, atomically.
+        ``prompt`` defaults to ``ctx.messages`` or ``ctx.prompt`` when the chain sets them."""
+        model = ctx.model or ctx.scope.model or self.model
+        if prompt is None:
+            prompt = getattr(ctx, "messages", None) or getattr(ctx, "prompt", None)
+        usage = Usage(_tokens(prompt, model)[0], self.reserve_output_tokens)
+        amounts = self._amounts(usage, 1, self._cost(model, usage, required=True))
+        now = self.clock()
+        held, skipped = self._hold(ctx.scope.keys(), amounts, now)
+        ticket = Ticket(uuid.uuid4().hex, model, amounts, held, skipped)
+        if held:
+            outcome = self.store.reserve([h.item for h in held], now, ticket.op_id)
+            if not outcome.granted:
+                h = held[outcome.denied or 0]
+                used = outcome.used[outcome.denied or 0]
+                raise BudgetExceeded(
+                    f"{h.who}: {h.limit.describe()} would be exceeded: {_show(h.limit, used)} used "
+                    f"of {_show(h.limit, h.limit.scaled)}, this call needs "
+                    f"~{_show(h.limit, h.item.amount)}", key=h.who, limit=h.limit.limit,
+                    spent=_unit(h.limit, used), report=ctx.report)
+        return ticket
+
+    def settle(self, ticket: Ticket, ctx: Context) -> dict[str, Any]:
+        """Replace the reservation with the call's actual use; put spend and what is left in
+        ``ctx.report.extra["budget"]`` (and return it). Settling twice changes nothing."""
+        if ticket.settled:
+            return ctx.report.extra.get("budget", {})
+        usage, cost, exact, unpriced = self._actual(ctx.report.attempts, ticket.model)
+        actual = self._amounts(usage, len(ctx.report.attempts), cost)
+        now = self.clock()
+        deltas = [replace(h.item, amount=actual[h.limit.metric] - ticket.reserved[h.limit.metric],
+                          **self._ttl(h, now)) for h in ticket.held]
+        used = self.store.adjust(deltas, now, ticket.op_id + ":settle").used if deltas else ()
+        ticket.settled = True
+        summary = {
+            "call": {**usage.to_dict(), "cost": cost / _MICRO, "requests": len(ctx.report.attempts),
+                     "exact": exact, **({"unpriced": unpriced} if unpriced else {})},
+            "limits": [_status(h, u) for h, u in zip(ticket.held, used)],
+            **({"skipped": ticket.skipped} if ticket.skipped else {}),
+        }
+        ctx.report.extra["budget"] = summary
+        return summary
+
+    def remaining(self, ctx: Context) -> list[dict[str, Any]]:
+        """Spend and what is left on every limit that applies to ``ctx``'s scope, now."""
+        now = self.clock()
+        held, _ = self._hold(ctx.scope.keys(), dict.fromkeys(METRICS, 0), now)
+        used = self.store.usage([h.item for h in held], now) if held else ()
+        return [_status(h, u) for h, u in zip(held, used)]
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _hold(self, keys: Mapping[str, str], amounts: Mapping[str, int],
+              now: float) -> tuple[list[_Held], list[str]]:
+        held, skipped = [], []
+        for lim in self.limits:
+            value = "*" if lim.per == "global" else keys.get(lim.per)
+            if value is None:
+                skipped.append(f"{lim.describe()} per {lim.per}: no {lim.per} in scope")
+                continue
+            who = f"{lim.per}={value}"
+            base = f"{{{self.namespace}}}:{who}:{lim.metric}:{lim.window}:{lim.algorithm}"
+            amount = amounts[lim.metric]
+            seconds = window_seconds(lim.window) or 0
+            if lim.algorithm == "token_bucket":
+                ttl = seconds + 60
+                item: Window | Bucket = Bucket(base, float(lim.scaled), lim.scaled / seconds,
+                                               amount, ttl)
+                expires: float | None = now + ttl
+            elif lim.algorithm == "sliding":
+                width = seconds / lim.buckets
+                index = math.floor(now / width)
+                expires = (index + 1) * width + seconds
+                item = Window(tuple(f"{base}:s{i}" for i in range(index - lim.buckets + 1, index + 1)),
+                              lim.scaled, amount, math.ceil(expires - now))
+            else:
+                wid, end = _fixed_window(lim.window, now)
+                expires = None if end is None else end + 3600
+                item = Window((f"{base}:{wid}",), lim.scaled, amount,
+                              None if expires is None else math.ceil(expires - now))
+            held.append(_Held(lim, who, item, expires))
+        return held, skipped
+
+    @staticmethod
+    def _ttl(h: _Held, now: float) -> dict[str, Any]:
+        if h.expires is None:
+            return {}
+        return {"ttl": max(1, math.ceil(h.expires - now))}
+
+    @staticmethod
+    def _amounts(usage: Usage, requests: int, cost_micro: int) -> dict[str, int]:
+        return {"tokens": usage.total_tokens, "input_tokens": usage.input_tokens,
+                "output_tokens": usage.output_tokens, "cost": cost_micro, "requests": requests}
+
+    def _cost(self, model: str | None, usage: Usage, *, required: bool) -> int:
+        info = model_info(model) if model else None
+        cost = info.cost(usage.input_tokens, usage.output_tokens) if info else None
+        if cost is None:
+            if required and any(lim.metric == "cost" for lim in self.limits):
+                raise ConfigError(f"a cost budget applies but model {model!r} has no price: add it "
+                                  "with guardlayer.tokens.register_model(name, input_price=..., "
+                                  "output_price=...) or a budget 'prices:' entry")
+            return 0
+        return round(cost * _MICRO)
+
+    def _actual(self, attempts: Sequence[Attempt],
+                model: str | None) -> tuple[Usage, int, bool, list[str]]:
+        """Summed usage and cost of every attempt: the provider's figures when it reported
+        them, else counted from the attempt's prompt and output (a failed attempt is charged
+        its prompt, to err on the safe side)."""
+        total, cost, exact, unpriced = Usage(), 0, True, []
+        for attempt in attempts:
+            name = attempt.model or model
+            usage = attempt.usage
+            if usage is None:
+                (inp, in_exact), (out, out_exact) = (_tokens(attempt.prompt, name),
+                                                     _tokens(attempt.output, name))
+                usage, exact = Usage(inp, out), exact and in_exact and out_exact
+            info = model_info(name) if name else None
+            if usage.total_tokens and (info is None or info.input_price is None):
+                unpriced.append(str(name))
+            total, cost = total + usage, cost + self._cost(name, usage, required=False)
+        return total, cost, exact, unpriced
+
+
+def _tokens(content: Any, model: str | None) -> tuple[int, bool]:
+    """(tokens, exact) of a prompt string, a message list or an output; nothing counts 0."""
+    if not content:
+        return 0, True
+    n = count(content, model) if isinstance(content, str) else count_messages(list(content), model)
+    return n.tokens, n.exact
+
+
+def _unit(limit: Limit, value: float) -> float:
+    return value / _MICRO if limit.metric == "cost" else value
+
+
+def _show(limit: Limit, value: float) -> str:
+    return f"${value / _MICRO:,.6f}" if limit.metric == "cost" else f"{int(value):,}"
+
+
+def _status(h: _Held, used: float) -> dict[str, Any]:
+    limit = h.limit
+    return {"key": h.who, "metric": limit.metric, "window": limit.window,
+            "algorithm": limit.algorithm, "limit": limit.limit, "used": _unit(limit, used),
+            "remaining": _unit(limit, max(0.0, limit.scaled - used))}
+
+
+class _Price(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    context_window: int = Field(default=128_000, gt=0)
+
+
+class _BudgetConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    store: str = "memory://"
+    limits: list[Limit] = Field(min_length=1)
+    model: str | None = None
+    reserve_output_tokens: int = Field(default=512, ge=0)
+    namespace: str = "gl"
+    on_exceeded: Literal["raise", "fallback"] = "raise"
+    prices: dict[str, _Price] = Field(default_factory=dict)

@@ -1,0 +1,68 @@
+"""The ``json`` guard: turn what a model wrote into a JSON value (and, given a schema, into a
+validated value or model instance), or a reason a model can act on."""
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from ..context import Context
+from ..structured.conform import Options, Outcome, parse
+from ..structured.partial import partial_parse
+from ..structured.schema import Schema
+from ..verdict import Finding, Verdict
+
+
+class JsonGuard:
+    """Extracts the JSON from an answer: fences, prose around it, several blocks, a bare
+    scalar, truncated output; repairs broken syntax with json-repair.
+
+    With ``schema`` (a pydantic model class, a JSON Schema dict, a path to a ``.json`` file or
+    ``"module:Model"``) it also coerces and validates in the same step; the verdict's ``value``
+    is then the model instance when a model was given. ``strict`` refuses coercions;
+    ``extra`` drops, keeps or refuses keys the schema does not declare; ``repair=False``
+    accepts only JSON that parses as written. Judges the whole answer (no ``holdback``);
+    `partial` gives a streamed prefix's best parse for progress UIs.
+    """
+
+    name = "json"
+    partial = staticmethod(partial_parse)
+
+    def __init__(self, schema: dict[str, Any] | str | type[BaseModel] | None = None, *,
+                 strict: bool = False, extra: Literal["drop", "keep", "forbid"] = "drop",
+                 repair: bool = True, name: str = "json") -> None:
+        self.schema = Schema(schema) if schema is not None else None
+        self.options = Options(strict=strict, extra=extra, repair=repair)
+        self.name = name
+
+    def check(self, text: str, ctx: Context) -> Verdict:
+        if self.schema is None and text[:1] in "{[":
+            try:  # fast path: an answer that is plain JSON needs nothing else
+                return Verdict(True, value=json.loads(text), meta={"form": "plain"})
+            except ValueError:
+                pass
+        return verdict_of(parse(text, self.schema, self.options))
+
+
+def verdict_of(outcome: Outcome) -> Verdict:
+    """The verdict for an outcome. A passing verdict carries the value, and as ``fixed`` the
+    clean JSON text when the value is not the answer as written (so later guards see it)."""
+    findings = [Finding("coercion", detail=c.describe()) for c in outcome.coercions]
+    if outcome.source is not None and outcome.source.repaired:
+        findings.append(Finding("repaired", outcome.source.start, outcome.source.end,
+                                detail="truncated" if outcome.source.truncated else "syntax"))
+    if not outcome.ok:
+        return Verdict.fail(outcome.reason, findings=findings, meta=outcome.meta)
+    changed = outcome.coercions or (outcome.source is not None and outcome.source.form != "plain")
+    fixed = dump(outcome.value) if changed else None
+    score = 0.5 if outcome.coercions or findings else 0.0
+    return Verdict.ok(value=outcome.value, fixed=fixed, score=score, findings=findings,
+                      meta=outcome.meta)
+
+
+def dump(value: Any) -> str:
+    """A value as JSON text (a pydantic instance through its own serialiser)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump_json()
+    return json.dumps(value, ensure_ascii=False)

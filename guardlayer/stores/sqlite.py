@@ -1,0 +1,97 @@
+"""SQLite store: one real file shared safely by many threads and processes on one machine.
+
+WAL journal, ``BEGIN IMMEDIATE`` (the write lock is taken before reading, so two processes
+can never both read the same total and both spend it) and a busy timeout. One connection per
+thread, reopened after ``fork``.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from .base import LocalStore, StoreUnavailable
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires REAL);
+CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY, level REAL NOT NULL, ts REAL NOT NULL,
+                                    expires REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS counters_expires ON counters (expires);
+"""
+_LIVE = "(expires IS NULL OR expires > ?)"
+
+
+class SQLiteStore(LocalStore):
+    def __init__(self, path: str | Path, *, busy_timeout: float = 30.0,
+                 purge_every: int = 500) -> None:
+        self.path = str(path)
+        self.busy_timeout, self.purge_every = busy_timeout, purge_every
+        self._local = threading.local()
+        self._conn()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():
+            try:
+                conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
+                                       check_same_thread=False)
+                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.executescript(_SCHEMA)
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"cannot open the SQLite budget store {self.path}: {exc}") from exc
+            self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    @contextlib.contextmanager
+    def _transaction(self, now: float) -> Iterator[None]:
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                if self.purge_every and random.randrange(self.purge_every) == 0:
+                    conn.execute("DELETE FROM counters WHERE expires <= ?", (now,))
+                    conn.execute("DELETE FROM buckets WHERE expires <= ?", (now,))
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite budget store {self.path}: {exc}") from exc
+
+    def _sum(self, keys: Sequence[str], now: float) -> int:
+        marks = ",".join("?" * len(keys))
+        row = self._conn().execute(
+            f"SELECT COALESCE(SUM(value), 0) FROM counters WHERE key IN ({marks}) AND {_LIVE}",
+            (*keys, now)).fetchone()
+        return int(row[0])
+
+    def _add(self, key: str, amount: int, ttl: int | None, now: float) -> None:
+        expires = None if ttl is None else now + ttl
+        self._conn().execute(
+            "INSERT INTO counters (key, value, expires) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE"
+            " SET value = CASE WHEN counters.expires IS NULL OR counters.expires > ?"
+            " THEN counters.value + excluded.value ELSE excluded.value END, expires = excluded.expires",
+            (key, amount, expires, now))
+
+    def _bucket(self, key: str, now: float) -> tuple[float, float] | None:
+        row = self._conn().execute("SELECT level, ts FROM buckets WHERE key = ? AND expires > ?",
+                                   (key, now)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def _set_bucket(self, key: str, level: float, ts: float, ttl: int, now: float) -> None:
+        self._conn().execute("INSERT OR REPLACE INTO buckets (key, level, ts, expires) "
+                             "VALUES (?, ?, ?, ?)", (key, level, ts, now + ttl))
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

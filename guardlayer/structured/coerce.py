@@ -1,0 +1,392 @@
+"""Schema-aware coercion of a parsed value toward a JSON Schema, recording every change.
+
+Kinds of change (the ``kind`` of a `Coercion`):
+
+- ``enum_case``: "active" -> "ACTIVE"; ``enum_in_text``: "The answer is One" -> "ONE"
+- ``number_from_string``: "12" -> 12; ``number_format``: "1,234.5" / "$12" -> 1234.5 / 12;
+  ``number_in_text``: "about 12 units" -> 12
+- ``string_from_number``: 42 -> "42"; ``bool_from_string``: "yes" -> true
+- ``wrap_list``: one value where a list is wanted; ``unwrap_list``: a list of one where a
+  scalar is wanted; ``wrap_object``: a value where an object with one required field is wanted
+- ``key_case``: "Name" -> "name" when the schema only knows "name"
+- ``default``: a missing optional field filled with its default (or null when allowed)
+- ``extra_dropped``: a key the schema does not declare, dropped (``extra="drop"``)
+
+Text that names two enum values, or two numbers where one is wanted, raises `Ambiguous`
+rather than guessing. Unions (``anyOf``/``oneOf``/type lists) take the branch that validates
+with the fewest changes.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Literal
+
+import regex
+
+from ..guard import REGEX_TIMEOUT
+
+Extra = Literal["drop", "keep", "forbid"]
+# Changes a strict guard accepts: both are what the schema and the guard's config ask for.
+SCHEMA_DIRECTED = frozenset({"default", "extra_dropped"})
+
+_CURRENCY = "$€£¥₹"
+_NUMBER = regex.compile(
+    rf"[-+]?[{_CURRENCY}]?[-+]?(?:\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\.\d+)")
+_NUMBER_IN_TEXT = regex.compile(rf"(?<![\w.,]){_NUMBER.pattern}(?![\w]|[.,]\d)")
+_TRUE = {"true", "yes", "y", "1", "on"}
+_FALSE = {"false", "no", "n", "0", "off"}
+_SCALAR_TYPES = {"string", "number", "integer", "boolean", "null"}
+
+
+@dataclass(frozen=True, slots=True)
+class Coercion:
+    """One change made to fit the schema: where (a field path), what kind, before and after."""
+
+    path: str
+    kind: str
+    before: Any
+    after: Any
+
+    def describe(self) -> str:
+        return f"{self.path or 'the value'}: {self.kind} {self.before!r} -> {self.after!r}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "kind": self.kind, "before": repr(self.before),
+                "after": repr(self.after)}
+
+
+class Ambiguous(ValueError):
+    """The text could mean more than one value; says where and why."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(f"{where(path)}: {message}")
+
+
+def where(path: str) -> str:
+    return f"field `{path}`" if path else "the value"
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object" if isinstance(value, dict) else type(value).__name__
+
+
+class Coercer:
+    """Coerces values toward ``root`` (a JSON Schema). ``fits(value, subschema)`` validates
+    against a part of the root schema (used to pick union branches). One per value: the
+    changes made land in ``changes`` and the undeclared keys seen in ``extras``."""
+
+    def __init__(self, root: dict[str, Any] | bool, fits: Callable[[Any, Any], bool],
+                 extra: Extra = "drop") -> None:
+        self.root, self.fits, self.extra = root, fits, extra
+        self.changes: list[Coercion] = []
+        self.extras: list[str] = []
+
+    def coerce(self, value: Any, schema: Any = None, path: str = "") -> Any:
+        schema = self._resolve(self.root if schema is None else schema)
+        if not isinstance(schema, dict):
+            return value
+        branches = _branches(schema)
+        if branches:
+            return self._union(value, branches, path)
+        if "const" in schema:
+            return self._enum(value, [schema["const"]], path)
+        if "enum" in schema:
+            return self._enum(value, list(schema["enum"]), path)
+        kind = schema.get("type") or ("object" if "properties" in schema else
+                                      "array" if "items" in schema or "prefixItems" in schema else None)
+        if kind == "object":
+            return self._object(value, schema, path)
+        if kind == "array":
+            return self._array(value, schema, path)
+        if kind in _SCALAR_TYPES:
+            return self._scalar(value, kind, path)
+        return value
+
+    def _note(self, path: str, kind: str, before: Any, after: Any) -> Any:
+        self.changes.append(Coercion(path, kind, before, after))
+        return after
+
+    def _resolve(self, schema: Any) -> Any:
+        """Follow local ``$ref``s and fold a single-branch ``allOf`` (as pydantic writes them)."""
+        for _ in range(32):
+            if not isinstance(schema, dict):
+                return schema
+            if "$ref" in schema and isinstance(schema["$ref"], str) and schema["$ref"].startswith("#"):
+                target = _pointer(self.root, schema["$ref"])
+                if target is None:
+                    return schema
+                rest = {k: v for k, v in schema.items() if k != "$ref"}
+                schema = {**target, **rest} if rest and isinstance(target, dict) else target
+            elif isinstance(schema.get("allOf"), list):
+                merged = {k: v for k, v in schema.items() if k != "allOf"}
+                for part in schema["allOf"]:
+                    part = self._resolve(part)
+                    if isinstance(part, dict):
+                        merged = {**part, **merged,
+                                  "properties": {**part.get("properties", {}), **merged.get("properties", {})},
+                                  "required": [*part.get("required", []), *merged.get("required", [])]}
+                schema = merged
+            else:
+                return schema
+        return schema
+
+    # -- unions -------------------------------------------------------------------------
+    def _union(self, value: Any, branches: list[Any], path: str) -> Any:
+        best: tuple[int, Any, Coercer] | None = None
+        for branch in branches:
+            trial = Coercer(self.root, self.fits, self.extra)
+            try:
+                candidate = trial.coerce(value, branch, path)
+            except Ambiguous:
+                continue
+            if not self.fits(candidate, branch):
+                continue
+            cost = sum(c.kind not in SCHEMA_DIRECTED for c in trial.changes)
+            if best is None or cost < best[0]:
+                best = (cost, candidate, trial)
+            if cost == 0:
+                break
+        if best is None:
+            return value
+        self.changes.extend(best[2].changes)
+        self.extras.extend(best[2].extras)
+        return best[1]
+
+    # -- enums ----------------------------------------------------------------------------
+    def _enum(self, value: Any, options: list[Any], path: str) -> Any:
+        if any(_same(value, o) for o in options):
+            return value
+        if isinstance(value, list) and len(value) == 1:
+            inner = self._enum(value[0], options, path)
+            if any(_same(inner, o) for o in options):
+                return self._note(path, "unwrap_list", value, inner)
+            return value
+        texts = [o for o in options if isinstance(o, str)]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            matches = [o for o in texts if o == str(value)]
+            return self._note(path, "string_from_number", value, matches[0]) if matches else value
+        if not isinstance(value, str):
+            return value
+        numbers = [o for o in options if isinstance(o, (int, float)) and not isinstance(o, bool)]
+        if numbers and not texts:
+            parsed = self._number(value, "number", path)
+            return parsed if any(_same(parsed, o) for o in numbers) else value
+        key = _norm(value)
+        exact = [o for o in texts if _norm(o) == key]
+        if len(exact) == 1:
+            return self._note(path, "enum_case", value, exact[0])
+        if len(exact) > 1:
+            raise Ambiguous(path, f"{value!r} matches several allowed values: {_list(exact)}")
+        named = _named_in(value, texts)
+        if len(named) == 1:
+            return self._note(path, "enum_in_text", value, named[0])
+        if len(named) > 1:
+            raise Ambiguous(path, f"the text names several allowed values ({_list(named)}); "
+                                  "answer with exactly one")
+        return value
+
+    # -- containers -------------------------------------------------------------------------
+    def _object(self, value: Any, schema: dict[str, Any], path: str) -> Any:
+        props: dict[str, Any] = schema.get("properties", {})
+        required: list[str] = schema.get("required", [])
+        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
+            value = self._note(path, "unwrap_list", value, value[0])
+        if not isinstance(value, dict):
+            if len(required) == 1 and value is not None:
+                field = required[0]
+                inner = self.coerce(value, props.get(field, True), _join(path, field))
+                return self._note(path, "wrap_object", value, {field: inner})
+            return value
+        out: dict[str, Any] = {}
+        lowered = {k.casefold(): k for k in props}
+        patterns = schema.get("patternProperties") or {}
+        extra_schema = schema.get("additionalProperties")
+        for key, item in value.items():
+            if key in props:
+                out[key] = self.coerce(item, props[key], _join(path, key))
+                continue
+            known = lowered.get(key.casefold()) if isinstance(key, str) else None
+            if known is not None and known not in value and known not in out:
+                self._note(_join(path, key), "key_case", key, known)
+                out[known] = self.coerce(item, props[known], _join(path, known))
+                continue
+            pattern = next((s for p, s in patterns.items()
+                            if regex.search(p, key, timeout=REGEX_TIMEOUT)), None)
+            if pattern is not None:
+                out[key] = self.coerce(item, pattern, _join(path, key))
+            elif isinstance(extra_schema, dict) or extra_schema is True:
+                out[key] = self.coerce(item, extra_schema, _join(path, key))
+            elif not props or self.extra == "keep":
+                out[key] = item
+            elif self.extra == "drop":
+                self._note(_join(path, key), "extra_dropped", item, None)
+            else:
+                self.extras.append(_join(path, key))
+                out[key] = item
+        for key, sub in props.items():
+            if key in out or key in required:
+                continue
+            sub = self._resolve(sub)
+            if isinstance(sub, dict) and "default" in sub:
+                out[key] = self._note(_join(path, key), "default", None, sub["default"])
+            elif self.fits(None, sub) and sub not in ({}, True):
+                out[key] = self._note(_join(path, key), "default", None, None)
+        return out
+
+    def _array(self, value: Any, schema: dict[str, Any], path: str) -> Any:
+        if value is None:
+            return value
+        if not isinstance(value, list):
+            value = self._note(path, "wrap_list", value, [value])
+        prefix: list[Any] = schema.get("prefixItems", [])
+        items = schema.get("items", True)
+        return [self.coerce(item, prefix[i] if i < len(prefix) else items, f"{path}[{i}]")
+                for i, item in enumerate(value)]
+
+    # -- scalars ---------------------------------------------------------------------------
+    def _scalar(self, value: Any, kind: str, path: str) -> Any:
+        if isinstance(value, list) and len(value) == 1 and not isinstance(value[0], (list, dict)):
+            inner = self._scalar(value[0], kind, path)
+            if _is_type(inner, kind):
+                return self._note(path, "unwrap_list", value, inner)
+            return value
+        if _is_type(value, kind):
+            return value
+        if kind in ("number", "integer") and isinstance(value, str):
+            return self._number(value, kind, path)
+        if kind == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return self._note(path, "string_from_number", value, _number_text(value))
+        if kind == "boolean" and isinstance(value, str):
+            word = value.strip().strip(".!").casefold()
+            if word in _TRUE or word in _FALSE:
+                return self._note(path, "bool_from_string", value, word in _TRUE)
+        return value
+
+    def _number(self, text: str, kind: str, path: str) -> Any:
+        stripped = text.strip().rstrip(".")
+        whole = _NUMBER.fullmatch(stripped, timeout=REGEX_TIMEOUT)
+        if whole:
+            number, formatted = _to_number(whole.group(), kind)
+            if number is not None:
+                return self._note(path, "number_format" if formatted else "number_from_string",
+                                  text, number)
+            return text
+        found = {m.group() for m in _NUMBER_IN_TEXT.finditer(text, timeout=REGEX_TIMEOUT)}
+        if len(found) > 1:
+            raise Ambiguous(path, f"expected one {kind}, the text names several: {_list(sorted(found))}")
+        if found:
+            number, _ = _to_number(found.pop(), kind)
+            if number is not None:
+                return self._note(path, "number_in_text", text, number)
+        return text
+
+
+def _branches(schema: dict[str, Any]) -> list[Any]:
+    for key in ("anyOf", "oneOf"):
+        if isinstance(schema.get(key), list):
+            rest = {k: v for k, v in schema.items() if k != key}
+            return [{**rest, **b} if isinstance(b, dict) and rest else b for b in schema[key]]
+    if isinstance(schema.get("type"), list):
+        return [{**schema, "type": t} for t in schema["type"]]
+    return []
+
+
+def _pointer(root: Any, ref: str) -> Any:
+    node = root
+    for part in ref.lstrip("#").split("/"):
+        if not part:
+            continue
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a == b and isinstance(a, bool) == isinstance(b, bool)
+
+
+def _is_type(value: Any, kind: str) -> bool:
+    if kind == "integer":
+        return (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, float) and value.is_integer())
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return json_type(value) == kind
+
+
+def _to_number(token: str, kind: str) -> tuple[int | float | None, bool]:
+    """(number or None, whether it was written with a currency sign or thousands separators)."""
+    formatted = any(c in token for c in _CURRENCY + ",")
+    i, negative = 0, False
+    while i < len(token) and token[i] in "+-" + _CURRENCY:
+        negative ^= token[i] == "-"
+        i += 1
+    digits = token[i:].replace(",", "")
+    try:
+        number: int | float = float(digits)
+    except ValueError:
+        return None, formatted
+    if not math.isfinite(number):
+        return None, formatted
+    if kind == "integer" or not any(c in digits for c in ".eE"):
+        if not number.is_integer():
+            return None, formatted
+        number = int(digits) if digits.isdigit() else int(number)
+    return (-number if negative else number), formatted
+
+
+def _number_text(value: int | float) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() and abs(value) < 1e16 else str(value)
+
+
+def _norm(text: str) -> str:
+    return regex.sub(r"[\s_\-]+", " ", text.strip().strip("\"'`.!?*").casefold(), timeout=REGEX_TIMEOUT)
+
+
+def _named_in(text: str, options: list[str]) -> list[str]:
+    """The options named in ``text`` as whole words (case-insensitive; ``_``, ``-`` and spaces
+    alike). An option found only inside a longer named option ("progress" in "in progress")
+    does not count."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for option in options:
+        words = [regex.escape(w) for w in _norm(option).split(" ") if w]
+        if not words:
+            continue
+        pattern = r"(?<!\w)" + r"[\s_\-]+".join(words) + r"(?!\w)"
+        found = [m.span() for m in regex.finditer(pattern, text, regex.IGNORECASE, timeout=REGEX_TIMEOUT)]
+        if found:
+            spans[option] = found
+    named = []
+    for option, own in spans.items():
+        others = [s for o, ss in spans.items() if o != option for s in ss]
+        if any(not any(a <= s and e <= b and (a, b) != (s, e) for a, b in others) for s, e in own):
+            named.append(option)
+    distinct: dict[str, str] = {}
+    for option in named:
+        distinct.setdefault(_norm(option), option)
+    return list(distinct.values())
+
+
+def _join(path: str, key: Any) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _list(values: list[Any]) -> str:
+    return ", ".join(repr(v) for v in values)

@@ -1,0 +1,165 @@
+"""Find the JSON values in what a model wrote.
+
+Forms handled: plain JSON (fast path: one ``json.loads``), ```` ```json ```` / ```` ``` ```` /
+``~~~`` fences, JSON inside prose, several blocks in one answer, a bare scalar (also after
+"Here is the result:"), and truncated output (an unclosed block, closed by repair).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import regex
+
+from ..guard import REGEX_TIMEOUT
+from ..verdict import MISSING
+from .repair import repair
+
+# A fence opens with 3+ backticks or tildes and an optional language word; the body runs to
+# the next fence or to the end of the text (a cut-off answer).
+_FENCE = regex.compile(r"(?:`{3,}|~{3,})[ \t]*([A-Za-z0-9_+-]*)(.*?)(?:`{3,}|~{3,}|\Z)", regex.S)
+_JSON_LANGS = {"", "json", "jsonc", "json5", "jsonl", "javascript", "js"}
+_OPENER = regex.compile(r"[{\[]")
+# Inside a block, each match runs to the next bracket that is not inside a string, skipping
+# double-quoted strings, Python-style single-quoted ones (after { [ , :; an apostrophe in a
+# word is not a quote), and lone quotes; group 1 is the bracket ("" at the end of the text).
+_INSIDE = regex.compile(r"""(?:"(?:[^"\\]++|\\.)*+"|(?<=[{\[,:]\s*)'(?:[^'\\]++|\\.)*+'"""
+                        r"""|[^{}\[\]"']++|["'])*+([{}\[\]]|\Z)""", regex.S)
+_OPEN = {"{": "}", "[": "]"}
+_SCALAR_START = frozenset('"-0123456789tfn')
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One JSON value found in a text. ``form``: plain | fenced | prose | scalar | text."""
+
+    value: Any
+    form: str
+    start: int = 0
+    end: int = 0
+    repaired: bool = False
+    truncated: bool = False
+
+
+def candidates(text: str, *, allow_repair: bool = True) -> list[Candidate]:
+    """Every JSON value found in ``text``, in order. Empty when there is none."""
+    stripped = text.strip()
+    if stripped[:1] in _SCALAR_START or stripped[:1] in _OPEN:
+        try:
+            return [Candidate(json.loads(stripped), "plain", 0, len(text))]
+        except ValueError:
+            pass
+    if stripped[:1] in _OPEN:
+        found = _blocks(text, 0, "prose", allow_repair)
+        return found or _fenced(text, allow_repair)
+    return (_fenced(text, allow_repair) or _blocks(text, 0, "prose", allow_repair) or _scalar(text)
+            or _tuple(stripped, allow_repair))
+
+
+def _fenced(text: str, allow_repair: bool) -> list[Candidate]:
+    found: list[Candidate] = []
+    for match in _FENCE.finditer(text, timeout=REGEX_TIMEOUT):
+        if match.group(1).lower() not in _JSON_LANGS:
+            continue
+        body_start = match.start(2)
+        body = match.group(2)
+        stripped = body.strip()
+        if not stripped:
+            continue
+        try:
+            found.append(Candidate(json.loads(stripped), "fenced", body_start, match.end(2)))
+            continue
+        except ValueError:
+            pass
+        found.extend(_blocks(text[: match.end(2)], body_start, "fenced", allow_repair)
+                     or _scalar(body, offset=body_start, form="fenced")
+                     or _tuple(stripped, allow_repair, form="fenced", offset=body_start))
+    return found
+
+
+def _blocks(text: str, start: int, form: str, allow_repair: bool) -> list[Candidate]:
+    """The top-level ``{...}`` / ``[...]`` blocks of ``text[start:]``, parsed or repaired."""
+    spans, stray_closer = _spans(text, start)
+    if not spans:
+        return []
+    if stray_closer is not None and stray_closer > spans[0][0]:
+        # A closer with no opener ('{"a": 1}, "b": 2}'): the blocks are one broken value.
+        spans = [(spans[0][0], max(stray_closer + 1, spans[-1][1]), spans[-1][2])]
+    found = []
+    for begin, end, truncated in spans:
+        chunk = text[begin:end]
+        if not truncated:
+            try:
+                found.append(Candidate(json.loads(chunk), form, begin, end))
+                continue
+            except ValueError:
+                pass
+        alone = not text[start:begin].strip() and not text[end:].strip()
+        if not allow_repair or not (alone or _looks_like_json(chunk)):
+            continue
+        value = repair(chunk)
+        if value is not MISSING:
+            found.append(Candidate(value, form, begin, end, repaired=True, truncated=truncated))
+    return found
+
+
+def _spans(text: str, start: int) -> tuple[list[tuple[int, int, bool]], int | None]:
+    """Balanced block spans (begin, end, truncated) from ``start``, string-aware inside blocks
+    (quotes in the prose between blocks are ignored), and the position of the last closer
+    found outside any block."""
+    spans: list[tuple[int, int, bool]] = []
+    stray: int | None = None
+    pos = start
+    while True:
+        opener = _OPENER.search(text, pos, timeout=REGEX_TIMEOUT)
+        gap_end = opener.start() if opener else len(text)
+        last_closer = max(text.rfind("}", pos, gap_end), text.rfind("]", pos, gap_end))
+        if last_closer >= 0:
+            stray = last_closer
+        if opener is None:
+            return spans, stray
+        begin, depth, end = opener.start(), 0, None
+        for token in _INSIDE.finditer(text, begin, timeout=REGEX_TIMEOUT):
+            bracket = token.group(1)
+            if not bracket:
+                break
+            if bracket in _OPEN:
+                depth += 1
+            else:
+                depth -= 1
+                if depth == 0:
+                    end = token.end()
+                    break
+        if end is None:
+            spans.append((begin, len(text), True))
+            return spans, stray
+        spans.append((begin, end, False))
+        pos = end
+
+
+def _looks_like_json(chunk: str) -> bool:
+    """Prose in brackets ("[see below]", "{name}") is not worth repairing into a value."""
+    return any(c in chunk for c in "\":'") or any(c.isdigit() for c in chunk)
+
+
+def _scalar(text: str, *, offset: int = 0, form: str = "scalar") -> list[Candidate]:
+    """A bare scalar: the whole text, or what follows the last colon ("Result: 42.")."""
+    colon = text.rfind(":")
+    for begin in (0, colon + 1) if colon >= 0 else (0,):
+        piece = text[begin:].strip().rstrip(".")
+        if piece[:1] in _SCALAR_START:
+            try:
+                value = json.loads(piece)
+            except ValueError:
+                continue
+            return [Candidate(value, form, offset + begin, offset + len(text))]
+    return []
+
+
+def _tuple(text: str, allow_repair: bool, *, form: str = "prose", offset: int = 0) -> list[Candidate]:
+    """A Python tuple written where JSON was wanted: ``(1, 2)`` -> ``[1, 2]`` (by repair)."""
+    if not allow_repair or not text.startswith("(") or not text.endswith(")"):
+        return []
+    value = repair(text)
+    return [] if value is MISSING else [Candidate(value, form, offset, offset + len(text), repaired=True)]

@@ -1,0 +1,65 @@
+"""Chat messages counted as OpenAI bills them: each message costs ``tokens_per_message`` plus
+its fields, a ``name`` field ``tokens_per_name`` more, and the reply is primed with
+``reply_priming`` tokens (``<|start|>assistant<|message|>``)."""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .counters import Count, Estimator, TokenCounter
+from .models import ModelInfo, counter_for, model_info
+
+IMAGE_PART_TOKENS = 85
+"""What one image part costs at ``detail: low``; higher details cost more, so any image makes
+the count inexact."""
+
+
+def count_messages(messages: Sequence[Mapping[str, Any]], model: str | None = None, *,
+                   encoding: str | None = None) -> Count:
+    """Tokens a chat request's messages take, reply priming included.
+
+    Text content (a string or ``{"type": "text"}`` parts) counts exactly; image parts and
+    structured fields such as ``tool_calls`` are counted approximately and make ``exact`` False.
+    """
+    counter = counter_for(model, encoding=encoding)
+    info = (model_info(model) if model else None) or ModelInfo(None, 0)
+    total, exact = info.reply_priming, counter.exact
+    for message in messages:
+        total += info.tokens_per_message
+        for key, value in message.items():
+            tokens, field_exact = _field(counter, value)
+            total += tokens
+            exact = exact and field_exact
+            if key == "name":
+                total += info.tokens_per_name
+    return Count(total, exact, counter.name, 0.0 if exact else Estimator.error_bound)
+
+
+def _field(counter: TokenCounter, value: Any) -> tuple[int, bool]:
+    if value is None:
+        return 0, True
+    if isinstance(value, str):
+        return counter.count(value), True
+    if isinstance(value, list) and all(isinstance(p, Mapping) and "type" in p for p in value):
+        tokens, exact = 0, True
+        for part in value:
+            if part["type"] == "text":
+                tokens += counter.count(str(part.get("text", "")))
+            elif part["type"] in ("image_url", "image", "input_image"):
+                tokens, exact = tokens + IMAGE_PART_TOKENS, False
+            else:
+                tokens, exact = tokens + counter.count(json.dumps(part, default=str)), False
+        return tokens, exact
+    return counter.count(json.dumps(value, default=str)), False
+
+
+def message_text(message: Mapping[str, Any]) -> str:
+    """The text of a message's content (text parts joined), for counting and summarising."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(p.get("text", "")) for p in content
+                       if isinstance(p, Mapping) and p.get("type") == "text")
+    return ""

@@ -1,0 +1,14 @@
+"""Every package folder is listed in pyproject (it lists them so rules/ can ship inside)."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_package_is_listed():
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "guardlayer").rglob("__init__.py")}
+    assert found - listed == set(), "add these to [tool.setuptools] packages"
+    assert listed - found == {"guardlayer.rules_data"}
