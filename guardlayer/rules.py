@@ -144,7 +144,7 @@ class _Loader:
         except ValidationError as exc:
             raise self.validation_error(exc, path) from None
         try:
-            guard = factory(**{k: getattr(checked, k) for k in params})
+            guard = factory(**{k: getattr(checked, f"p_{k}", params[k]) for k in params})
         except (GuardlayerError, ValueError, TypeError, OSError) as exc:
             if isinstance(exc, RuleFileError):
                 raise
@@ -206,7 +206,9 @@ class _Loader:
 
 @functools.lru_cache(maxsize=None)
 def _params_model(factory: Any) -> type[BaseModel]:
-    """A pydantic model of a guard's constructor parameters, for checking rule-file entries."""
+    """A pydantic model of a guard's constructor parameters, for checking rule-file entries.
+    Fields are stored as ``p_<name>`` under their own names as aliases, so that a parameter
+    called ``schema`` or ``copy`` does not clash with BaseModel's attributes."""
     target = factory.__init__ if inspect.isclass(factory) else factory
     signature = inspect.signature(factory)
     try:
@@ -219,7 +221,8 @@ def _params_model(factory: Any) -> type[BaseModel]:
         if p.kind is p.VAR_KEYWORD:
             extra = "allow"
         elif p.kind is not p.VAR_POSITIONAL:
-            fields[p.name] = (hints.get(p.name, Any), ... if p.default is p.empty else p.default)
+            default = ... if p.default is p.empty else p.default
+            fields[f"p_{p.name}"] = (hints.get(p.name, Any), Field(default, alias=p.name))
     config = ConfigDict(extra=extra, arbitrary_types_allowed=True)
     return create_model(f"{getattr(factory, '__name__', 'guard')}Params", __config__=config, **fields)
 

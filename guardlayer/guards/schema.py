@@ -21,6 +21,7 @@ class SchemaGuard:
     refuses that); the verdict's ``value`` is the model instance when a model was given."""
 
     name = "schema"
+    on_fail = "reask"  # a model can usually fix its JSON when told what was wrong
 
     def __init__(self, schema: dict[str, Any] | str | type[BaseModel], *, strict: bool = False,
                  extra: Literal["drop", "keep", "forbid"] = "drop", repair: bool = True,
