@@ -1,0 +1,82 @@
+"""The ``policy`` guard: business rules from YAML (or Python) enforced on input, output text
+and the value an earlier output guard parsed."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ...context import Context
+from ...errors import ConfigError
+from ...verdict import MISSING, Verdict
+from .engine import Outcome, Policy
+from .loader import load_file, parse_rules
+from .models import RuleBase
+
+
+class PolicyGuard:
+    """Rules from policy files and/or inline rule mappings, in that order.
+
+    The verdict passes when no rule fires, or when only ``log`` rules fire (their findings are
+    kept). Otherwise it fails with one finding per match (``kind`` = rule id);
+    ``meta["actions"]`` maps each fired rule to its action and ``meta["action"]`` is the
+    strongest (block > fallback > fix > log). ``fixed`` (and ``value`` for a parsed value) is
+    set when every enforced rule that fired can be fixed. Field rules need a parsed value
+    (``ctx.value``, or the text itself when it is JSON); without one they are skipped and
+    listed in ``meta["skipped"]``.
+    """
+
+    def __init__(self, file: str | list[str] | None = None,
+                 rules: list[dict[str, Any]] | None = None, *, name: str = "policy") -> None:
+        files = [file] if isinstance(file, (str, Path)) else list(file or [])
+        loaded: list[RuleBase] = []
+        for f in files:
+            data, lines, path = load_file(f)
+            loaded += parse_rules(data.get("rules"), file=path, lines=lines)
+        loaded += parse_rules(rules, file="<rules>")
+        ids = [r.id for r in loaded]
+        dup = next((i for i in ids if ids.count(i) > 1), None)
+        if dup is not None:
+            raise ConfigError(f"rule id {dup!r} is defined twice across the policy files and rules")
+        if not loaded:
+            raise ConfigError("a policy guard needs rules: give file= or rules=")
+        self.name = name
+        self.policy = Policy(loaded)
+
+    @property
+    def rules(self) -> tuple[RuleBase, ...]:
+        return self.policy.rules
+
+    def check(self, text: str, ctx: Context) -> Verdict:
+        value = ctx.value
+        if value is MISSING and self.policy.has_fields:
+            value = _json_value(text)
+        return verdict(self.policy.evaluate(text, value, ctx))
+
+
+def _json_value(text: str) -> Any:
+    """The text as JSON when it is a JSON object or array, else MISSING."""
+    stripped = text.strip()
+    if not stripped.startswith(("{", "[")):
+        return MISSING
+    try:
+        return json.loads(stripped)
+    except ValueError:
+        return MISSING
+
+
+def verdict(out: Outcome) -> Verdict:
+    """The verdict for an evaluation (shared with the tool_calls guard)."""
+    findings = [x for f in out.fired for x in f.findings]
+    meta: dict[str, Any] = {"actions": {f.rule.id: f.rule.action for f in out.fired}}
+    if out.action:
+        meta["action"] = out.action
+    if out.skipped:
+        meta["skipped"] = out.skipped
+    if not out.enforced:
+        reason = "; ".join(f"{f.rule.id}: {f.message} (logged)" for f in out.fired)
+        return Verdict.ok(findings=findings, reason=reason, meta=meta,
+                          score=max((x.score for x in findings), default=0.0))
+    reason = "; ".join(f"{f.rule.id}: {f.message}" for f in out.enforced)
+    return Verdict.fail(reason, findings=findings, fixed=out.fixed_text, value=out.fixed_value,
+                        meta=meta)

@@ -1,0 +1,204 @@
+"""Text folding for matching, with a map back to the original text.
+
+``fold(text)`` returns a `Folded`: the text after Unicode NFKC, removal of invisible characters
+(zero-width, bidi controls, Unicode tag characters, variation selectors, control characters),
+diacritic stripping, confusable/homoglyph folding, casefolding, leetspeak (``1gn0r3``),
+collapsing of spaced-out letters (``i g n o r e``) and whitespace runs. ``offsets[i]`` is the
+index in the original text of folded character ``i``, so a match found in the folded text can be
+mapped back (``Folded.span``) and the original span redacted. Dependency-free; every regex runs
+with `REGEX_TIMEOUT`.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from itertools import chain, compress, repeat
+
+import regex
+
+from .guard import REGEX_TIMEOUT
+
+# Latin look-alikes from Cyrillic, Greek and IPA that NFKC leaves alone (lower case: folding
+# casefolds first, so upper-case look-alikes arrive here as their lower-case forms).
+_CONFUSABLES = str.maketrans({
+    # Cyrillic
+    "а": "a", "в": "b", "с": "c", "ԁ": "d", "е": "e", "ё": "e", "һ": "h", "і": "i", "ї": "i",
+    "ј": "j", "к": "k", "ӏ": "l", "м": "m", "н": "h", "о": "o", "р": "p", "ԛ": "q", "г": "r",
+    "ѕ": "s", "т": "t", "у": "y", "ў": "y", "х": "x", "ԝ": "w", "ь": "b", "п": "n", "и": "u",
+    # Greek
+    "α": "a", "β": "b", "γ": "y", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
+    "ρ": "p", "σ": "o", "ς": "c", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ϲ": "c", "ϳ": "j",
+    # Latin extensions, IPA and small capitals
+    "ı": "i", "ȷ": "j", "ɑ": "a", "ɡ": "g", "ɩ": "i", "ɪ": "i", "ʏ": "y", "ʟ": "l", "ɴ": "n",
+    "ʀ": "r", "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ғ": "f", "ɢ": "g", "ʜ": "h",
+    "ᴊ": "j", "ᴋ": "k", "ᴍ": "m", "ᴏ": "o", "ᴘ": "p", "ꞯ": "q", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v",
+    "ᴡ": "w", "ᴢ": "z", "ø": "o", "đ": "d", "ħ": "h", "ł": "l", "ŧ": "t", "ƀ": "b",
+    # punctuation look-alikes
+    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2010": "-", "\u2011": "-",
+    "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
+})
+
+# Characters that render as nothing (or nearly) beyond Unicode's format category Cf.
+_INVISIBLE_EXTRA = frozenset(
+    [chr(c) for c in range(0xFE00, 0xFE10)] + [chr(c) for c in range(0xE0100, 0xE01F0)]
+    + ["\u115f", "\u1160", "\u3164", "\uffa0", "\u180e", "\u034f", "\u2800"]
+)
+_WHITESPACE_CONTROLS = frozenset("\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85")
+
+_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
+         "!": "i", "|": "l"}
+
+
+_LEET_TABLE = str.maketrans(_LEET)
+_NOT_LEET = str.maketrans(dict.fromkeys(_LEET))
+_WORD_PUNCT = "\"'()[]{}<>.,;:?!*_`~"
+
+# Four or more single letters, each followed by one separator ("i g n o r e", "s.y.s.t.e.m");
+# two or three spaces separate spelled-out words ("i g n o r e  a l l").
+_SPACED_RE = regex.compile(r"(?<![a-z0-9])[a-z013457@$](?:(?:[ ._*\-/]| {2,3})[a-z013457@$](?![a-z0-9])){3,}")
+_SPACE_RE = regex.compile(r"\s{2,}|[^\S ]")
+_ASCII_CONTROL_RE = regex.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+_CHAR_CACHE: dict[str, str] = {chr(c): chr(c).lower() for c in range(0x20, 0x7f)}
+_CHAR_CACHE.update({c: c for c in "\t\n\r\x0b\x0c"})
+_CHAR_CACHE_MAX = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """Folded text; ``offsets[i]`` is the original index of ``text[i]``; ``invisible`` counts
+    the invisible characters that were removed."""
+
+    text: str
+    offsets: list[int]
+    invisible: int
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span ``(start, end)`` covering folded ``text[start:end]``."""
+        if not 0 <= start < end <= len(self.text):
+            raise ValueError(f"span {start}:{end} is outside the folded text (length {len(self.text)})")
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+def is_invisible(ch: str) -> bool:
+    """True for characters that render as nothing: format controls (zero-width, bidi, Unicode
+    tags), variation selectors, fillers, and control characters other than whitespace."""
+    if ch in _INVISIBLE_EXTRA:
+        return True
+    cat = unicodedata.category(ch)
+    return cat == "Cf" or (cat == "Cc" and ch not in _WHITESPACE_CONTROLS)
+
+
+def _fold_char(ch: str) -> str:
+    """One character -> its folded form ('' for invisible characters and combining marks)."""
+    if is_invisible(ch):
+        return ""
+    parts = []
+    for c in unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", ch)):
+        if unicodedata.category(c) in ("Mn", "Me") or is_invisible(c):
+            continue
+        parts.append(c)
+    out = "".join(parts).casefold().translate(_CONFUSABLES)
+    return " " if out and out.isspace() else out
+
+
+def _map_chars(text: str) -> tuple[str, list[int], int]:
+    if text.isascii() and not _ASCII_CONTROL_RE.search(text, timeout=REGEX_TIMEOUT):
+        return text.lower(), list(range(len(text))), 0
+    distinct = set(text)
+    new = {ch: _fold_char(ch) for ch in distinct.difference(_CHAR_CACHE)}
+    table = _CHAR_CACHE
+    if new:
+        if len(_CHAR_CACHE) + len(new) <= _CHAR_CACHE_MAX:
+            _CHAR_CACHE.update(new)
+        else:
+            table = {**_CHAR_CACHE, **new}
+    outs = list(map(table.__getitem__, text))
+    folded = "".join(outs)
+    invisible = sum(text.count(ch) for ch in distinct if not table[ch] and is_invisible(ch))
+    if len(folded) == len(text) and all(map(table.__getitem__, distinct)):
+        return folded, list(range(len(text))), invisible
+    if all(len(table[ch]) <= 1 for ch in distinct):
+        offsets = list(compress(range(len(text)), outs))
+    else:
+        offsets = list(chain.from_iterable(map(repeat, range(len(text)), map(len, outs))))
+    return folded, offsets, invisible
+
+
+def _unleet(text: str) -> str:
+    """Replace leet characters in words made only of letters and leet characters with at least
+    one real letter ("1gn0r3", "p@ssw0rd"), and in short all-leet words next to such a word
+    ("70" in "h1570ry 70 h4ck"); "gpt-4", "2024", "2nd", "hi!", "70 apples" stay as they are."""
+    leeted = text.translate(_LEET_TABLE)
+    if leeted == text:
+        return text
+    src, dst = text.split(" "), leeted.split(" ")
+    out = list(src)
+    converted = [False] * len(src)
+    pending = []
+    for i, (word, turned) in enumerate(zip(src, dst)):
+        if word == turned:
+            continue
+        head = len(word) - len(word.lstrip(_WORD_PUNCT))
+        tail = len(word.rstrip(_WORD_PUNCT))
+        core = turned[head:tail]
+        if not core.isalpha():
+            continue
+        if word[head:tail].translate(_NOT_LEET):
+            out[i] = word[:head] + core + word[tail:]
+            converted[i] = True
+        elif tail - head <= 3:
+            pending.append((i, word[:head] + core + word[tail:]))
+    for i, word in pending:
+        if (i and converted[i - 1]) or (i + 1 < len(src) and converted[i + 1]):
+            out[i] = word
+    return " ".join(out)
+
+
+def _collapse(text: str, offsets: list[int], pattern: regex.Pattern[str],
+              spaced: bool) -> tuple[str, list[int]]:
+    """Rewrite matches of ``pattern``: spaced letters keep their letters (and one space where
+    words were two or three spaces apart); whitespace runs become one space."""
+    parts: list[str] = []
+    offs: list[int] = []
+    pos = 0
+    for m in pattern.finditer(text, timeout=REGEX_TIMEOUT):
+        s, e = m.span()
+        parts.append(text[pos:s])
+        offs.extend(offsets[pos:s])
+        if spaced and "  " not in text[s:e]:
+            parts.append(text[s:e:2])
+            offs.extend(offsets[s:e:2])
+        elif spaced:
+            for j in range(s, e):
+                ch = text[j]
+                if ch not in " ._*-/" or (ch == " " and text[j - 1] == " " and text[j - 2] != " "):
+                    parts.append(ch)
+                    offs.append(offsets[j])
+        else:
+            parts.append(" ")
+            offs.append(offsets[s])
+        pos = e
+    if not pos:
+        return text, offsets
+    parts.append(text[pos:])
+    offs.extend(offsets[pos:])
+    return "".join(parts), offs
+
+
+def fold(text: str, *, leet: bool = True, spacing: bool = True) -> Folded:
+    """Fold ``text`` for matching. ``leet`` and ``spacing`` can be turned off where digits or
+    spaced letters carry meaning (e.g. matching identifiers)."""
+    if not isinstance(text, str):
+        raise TypeError(f"fold() needs a str, not {type(text).__name__}")
+    folded, offsets, invisible = _map_chars(text)
+    if spacing:
+        folded, offsets = _collapse(folded, offsets, _SPACED_RE, True)
+    if leet:
+        folded = _unleet(folded)
+    folded, offsets = _collapse(folded, offsets, _SPACE_RE, False)
+    start = 1 if folded.startswith(" ") else 0
+    end = len(folded) - 1 if folded.endswith(" ") and len(folded) > start else len(folded)
+    if start or end != len(folded):
+        folded, offsets = folded[start:end], offsets[start:end]
+    return Folded(folded, offsets, invisible)

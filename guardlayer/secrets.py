@@ -1,0 +1,104 @@
+"""Secrets in text: cloud and API keys, tokens, private keys, JWTs, passwords in URLs.
+
+Pure regex (the ``regex`` module, every call with a timeout), no Presidio, so any guard can
+use it::
+
+    from guardlayer.secrets import find_secrets
+    for f in find_secrets(text):        # Finding(kind="SECRET", detail=<pattern id>, start, end)
+        ...
+
+Each pattern has a stable ``id``; a pattern with a group named ``secret`` reports only that
+group (the password of ``postgres://user:PASSWORD@host``), otherwise the whole match.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import regex
+
+from .guard import REGEX_TIMEOUT
+from .verdict import Finding
+
+SECRET = "SECRET"
+"""The `Finding.kind` of every secret; ``Finding.detail`` is the pattern id."""
+
+
+@dataclass(frozen=True)
+class SecretPattern:
+    """One kind of secret: a stable id, a human description, the regex, and a confidence."""
+
+    id: str
+    description: str
+    pattern: str
+    score: float = 0.9
+    flags: int = 0
+
+    @cached_property
+    def compiled(self) -> regex.Pattern[str]:
+        return regex.compile(self.pattern, self.flags | regex.VERSION1)
+
+
+_B = r"(?<![A-Za-z0-9_\-])"  # left boundary: not inside a longer token
+_E = r"(?![A-Za-z0-9_\-])"  # right boundary
+
+PATTERNS: tuple[SecretPattern, ...] = (
+    SecretPattern("private_key", "PEM private key block",
+                  r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]{0,10000}?"
+                  r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----", 1.0),
+    SecretPattern("aws_access_key_id", "AWS access key id",
+                  _B + r"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}" + _E, 0.95),
+    SecretPattern("aws_secret_access_key", "AWS secret access key (after its name)",
+                  r"(?i:aws.{0,20}?secret.{0,20}?)[\"']?\s*[:=]\s*[\"']?"
+                  r"(?P<secret>[A-Za-z0-9/+]{40})" + r"(?![A-Za-z0-9/+])", 0.95),
+    SecretPattern("google_api_key", "Google / GCP API key", _B + r"AIza[0-9A-Za-z_\-]{35}" + _E, 0.95),
+    SecretPattern("google_oauth_token", "Google OAuth access token",
+                  _B + r"ya29\.[0-9A-Za-z_\-]{20,}" + _E, 0.9),
+    SecretPattern("github_token", "GitHub token",
+                  _B + r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})" + _E, 0.98),
+    SecretPattern("gitlab_token", "GitLab personal access token", _B + r"glpat-[A-Za-z0-9_\-]{20,}" + _E, 0.95),
+    SecretPattern("slack_token", "Slack token", _B + r"xox[abposr]-[A-Za-z0-9\-]{10,250}" + _E, 0.95),
+    SecretPattern("slack_webhook", "Slack incoming webhook URL",
+                  r"https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+", 0.95),
+    SecretPattern("stripe_key", "Stripe secret or restricted key",
+                  _B + r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}" + _E, 0.95),
+    SecretPattern("anthropic_key", "Anthropic API key", _B + r"sk-ant-[A-Za-z0-9_\-]{32,}" + _E, 0.98),
+    SecretPattern("openai_key", "OpenAI API key",
+                  _B + r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}" + _E, 0.9),
+    SecretPattern("huggingface_token", "Hugging Face token", _B + r"hf_[A-Za-z0-9]{30,}" + _E, 0.9),
+    SecretPattern("npm_token", "npm access token", _B + r"npm_[A-Za-z0-9]{36}" + _E, 0.95),
+    SecretPattern("pypi_token", "PyPI upload token", _B + r"pypi-AgE[A-Za-z0-9_\-]{50,}" + _E, 0.98),
+    SecretPattern("sendgrid_key", "SendGrid API key",
+                  _B + r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}" + _E, 0.98),
+    SecretPattern("twilio_key", "Twilio API key", _B + r"SK[0-9a-f]{32}" + _E, 0.7),
+    SecretPattern("azure_storage_key", "Azure storage account key in a connection string",
+                  r"(?i:AccountKey)=(?P<secret>[A-Za-z0-9+/]{80,100}={0,2})", 0.95),
+    SecretPattern("jwt", "JSON Web Token",
+                  _B + r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}" + _E, 0.9),
+    SecretPattern("url_password", "password in a connection string or URL",
+                  r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s:/@]{1,100}:(?P<secret>[^\s@/]{1,200})@[^\s@]",
+                  0.9),
+    SecretPattern("kv_password", "password in a key=value connection string",
+                  r"(?i:\b(?:password|passwd|pwd)\s*=\s*)(?P<secret>[^\s;'\"]{3,200})", 0.85),
+)
+"""The shipped patterns, most specific first (overlaps keep the first, longest match)."""
+
+
+def find_secrets(text: str, patterns: tuple[SecretPattern, ...] | list[SecretPattern] = PATTERNS,
+                 *, timeout: float = REGEX_TIMEOUT) -> list[Finding]:
+    """Secrets found in ``text``, ordered by position, without overlaps.
+
+    Raises ``TimeoutError`` when a pattern runs longer than ``timeout`` seconds (fail closed).
+    """
+    found: list[Finding] = []
+    for pat in patterns:
+        for m in pat.compiled.finditer(text, timeout=timeout):
+            group = "secret" if "secret" in pat.compiled.groupindex and m.group("secret") else 0
+            start, end = m.span(group)
+            found.append(Finding(SECRET, start, end, text[start:end], pat.score, pat.id))
+    found.sort(key=lambda f: (f.start, -(f.end - f.start)))
+    kept: list[Finding] = []
+    for f in found:
+        if not kept or f.start >= kept[-1].end:
+            kept.append(f)
+    return kept
