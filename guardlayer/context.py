@@ -62,6 +62,7 @@ class Context:
     model: str | None = None
     response: Any = field(default=None, repr=False)
     messages: list[dict[str, Any]] | None = field(default=None, repr=False)
+    partial: bool = False  # True while a streamed answer is judged by its prefix
     state: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def slot(self, key: str, factory: Callable[[], T]) -> T:

@@ -32,7 +32,7 @@ class StreamGuards:
         self.window = max((s.holdback or 0 for s in self.live), default=0)
         self.raw, self.cut, self.sent = "", 0, ""
         self.attempt = ctx.report.attempts[-1] if ctx.report.attempts else None
-        ctx.side, ctx.source = "output", "output"
+        ctx.side, ctx.source, ctx.partial = "output", "output", True
 
     def feed(self, chunk: Any) -> str:
         usage = usage_of(chunk)
@@ -74,6 +74,7 @@ class StreamGuards:
         """Judge the whole answer with every output guard; the text still to release."""
         if self.attempt is not None:
             self.attempt.output = self.raw
+        self.ctx.partial = False
         out = self.chain.check_output(self.raw, self.ctx, 0)
         if out.action is None:
             if not out.text.startswith(self.sent):

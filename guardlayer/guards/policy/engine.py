@@ -117,7 +117,7 @@ class Policy:
         skipped: list[str] = []
         if "deny" in kinds:
             self._phrases(sample, set(active), fired)
-        if "require" in kinds:
+        if "require" in kinds and not ctx.partial:  # a streamed prefix may not have it yet
             self._required(sample, active, fired)
         for i in active:
             rule = self.rules[i]
@@ -131,7 +131,7 @@ class Policy:
             elif isinstance(rule, SecretsRule):
                 self._secrets(rule, sample, fired, i)
             elif isinstance(rule, FieldRule):
-                if value is MISSING:
+                if value is MISSING or ctx.partial:
                     skipped.append(rule.id)
                 else:
                     self._field(rule, value, fired, i)

@@ -47,6 +47,10 @@ class PolicyGuard:
     def rules(self) -> tuple[RuleBase, ...]:
         return self.policy.rules
 
+    holdback = 128
+    """Characters a streamed answer is held back, so a phrase split across chunks is judged
+    whole (required content and field rules wait for the end of the answer)."""
+
     def check(self, text: str, ctx: Context) -> Verdict:
         value = ctx.value
         if value is MISSING and self.policy.has_fields:
