@@ -30,6 +30,7 @@ class StreamGuards:
         self.chain, self.ctx = chain, ctx
         self.live = [s for s in chain.output if s.holdback is not None]
         self.window = max((s.holdback or 0 for s in self.live), default=0)
+        self.cuts = [cut for s in self.live if (cut := getattr(s.guard, "safe_boundary", None))]
         self.raw, self.cut, self.sent = "", 0, ""
         self.attempt = ctx.report.attempts[-1] if ctx.report.attempts else None
         ctx.side, ctx.source, ctx.partial = "output", "output", True
@@ -43,11 +44,7 @@ class StreamGuards:
             return ""
         self.raw += piece
         fixes = [self._judge(step, self.raw) for step in self.live]
-        boundary = len(self.raw) - self.window
-        for step in self.live:
-            cut_at = getattr(step.guard, "safe_boundary", None)
-            if cut_at is not None:
-                boundary = min(boundary, cut_at(self.raw))
+        boundary = self._boundary(len(self.raw) - self.window)
         if boundary <= self.cut:
             return ""
         prefix = self.raw[:boundary]
@@ -59,6 +56,15 @@ class StreamGuards:
         out = prefix[len(self.sent):] if prefix.startswith(self.sent) else ""
         self.cut, self.sent = boundary, self.sent + out
         return out
+
+    def _boundary(self, end: int) -> int:
+        """Move a cut at ``end`` back until no guard objects to cutting there."""
+        while end > self.cut:
+            safe = min((cut(self.raw[:end]) for cut in self.cuts), default=end)
+            if safe >= end:
+                return end
+            end = safe
+        return end
 
     def _judge(self, step: Step, text: str) -> Verdict:
         start = time.perf_counter()

@@ -54,3 +54,17 @@ class LiveUpper(Upper):
     """`Upper` that judges streamed prefixes (holdback 0: nothing held back)."""
 
     holdback = 0
+
+
+class Restore:
+    """Replaces ``<X>`` with ``ex``; never lets a stream be cut inside ``<...>``."""
+
+    name = "restore"
+    holdback = 10
+
+    def check(self, text: str, ctx: object) -> Verdict:
+        return Verdict.ok(fixed=text.replace("<X>", "ex"))
+
+    def safe_boundary(self, text: str) -> int:
+        opened = text.rfind("<")
+        return opened if opened > text.rfind(">") else len(text)

@@ -144,3 +144,14 @@ def test_anthropic_message_and_stream_events():
     events = [{"type": "message_start"}, {"type": "content_block_delta", "delta": {"text": "hi "}},
               {"type": "content_block_delta", "delta": {"text": "there"}}]
     assert "".join(guarded(lambda prompt: iter(events), output=[LiveUpper()])("q")) == "HI THERE"
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 7])
+def test_stream_never_cuts_inside_what_a_guard_must_see_whole(size):
+    from support import Restore
+
+    answer = "<X>tra long answer with <X>amples, <X>cept that <X>cellent <X>ercises end here."
+    chunks = list(guarded(ScriptedModel([answer], chunk=size), output=[Restore()])("q"))
+    assert "".join(chunks) == answer.replace("<X>", "ex")
+    assert not any("<" in c or ">" in c for c in chunks)
+    assert last_report().extra.get("stream_diverged") is None
