@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import inspect
 import logging
 import time
@@ -35,7 +36,12 @@ from .verdict import MISSING, Action, Verdict
 
 log = logging.getLogger("guardlayer")
 _LAST: contextvars.ContextVar[Report | None] = contextvars.ContextVar("guardlayer_report", default=None)
-_POOL: ThreadPoolExecutor | None = None
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    """Threads that run sync model calls under a timeout (created on first use)."""
+    return ThreadPoolExecutor(max_workers=32, thread_name_prefix="guardlayer-call")
 
 
 def last_report() -> Report | None:
@@ -315,10 +321,7 @@ class Chain:
     def _call_sync(self, request: _Invoke) -> Any:
         if self.timeout is None:
             return request.call.invoke(request.fn)
-        global _POOL
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=32, thread_name_prefix="guardlayer-call")
-        future = _POOL.submit(contextvars.copy_context().run, request.call.invoke, request.fn)
+        future = _pool().submit(contextvars.copy_context().run, request.call.invoke, request.fn)
         try:
             return future.result(timeout=self.timeout)
         except FutureTimeout:

@@ -155,6 +155,8 @@ class _Loader:
         return Step(guard, action, label)
 
     def resolve_path(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve_path(v) for v in value]
         if isinstance(value, str) and value.startswith(("./", "../")):
             return str((self.base / value).resolve())
         return value

@@ -117,8 +117,8 @@ def test_relative_paths_resolve_against_the_rule_file(tmp_path):
     seen = {}
 
     class Reads:
-        def __init__(self, path: str) -> None:
-            seen["path"] = path
+        def __init__(self, path: str, more: list[str] = []) -> None:  # noqa: B006
+            seen["path"], seen["more"] = path, more
 
         def check(self, text: str, ctx: object) -> Verdict:
             return Verdict.ok()
@@ -126,10 +126,12 @@ def test_relative_paths_resolve_against_the_rule_file(tmp_path):
     register("reads")(Reads)
     try:
         (tmp_path / "sub").mkdir()
-        load_rules(write(tmp_path / "sub", "input: [{guard: reads, path: ./words.txt}]"))
+        load_rules(write(tmp_path / "sub", "input: [{guard: reads, path: ./words.txt, "
+                                           "more: [../a.txt, plain]}]"))
     finally:
         unregister("reads")
     assert seen["path"] == str(tmp_path / "sub" / "words.txt")
+    assert seen["more"] == [str(tmp_path / "a.txt"), "plain"]
 
 
 def test_shipped_rule_files_load():

@@ -1,0 +1,272 @@
+"""Street addresses, which neither Presidio nor spaCy's small pipeline find.
+
+Several finders, their spans merged:
+
+- one-line forms: ``12 Baker Street``, ``110 Rue du Bac``, ``Genterstrasse 49``, ``Apt. 5``,
+  ``P.O. Box 12``, military ``PSC 1234, Box 56`` and ``USS Name\\nFPO AP 12345``, ``the corner
+  of X and Y``; extended over a unit and up to four ``, City`` / ``City ST 12345`` parts that
+  follow; and ``<number> <street> [<number>] Apt. 5 [Place names]`` inside a sentence;
+- postal blocks: the parts of an address written one per line or comma-separated (street
+  line, unit, town, region, postcode, country). Parts are classified (street, unit, postcode,
+  place); a run that starts with a street or unit part and holds at least one more strong part
+  (unit, postcode, a street with a known street word) is an address, whatever the language of
+  the street name. A run with only a bare ``number name number`` street and a place name is
+  scored below the default threshold, so it counts only with a context word nearby
+  (``address``, ``lives``...), which Presidio adds.
+- a value after a label: ``Address: ...``, ``ZIP: 12345``, ``my zip code is 12345``.
+
+`lines_above` gives the name and company lines of a letterhead or label above an address.
+
+All patterns use the ``regex`` module with guardlayer's timeout.
+"""
+from __future__ import annotations
+
+import regex
+
+from ...guard import REGEX_TIMEOUT
+
+STREET_ADDRESS = "STREET_ADDRESS"
+
+_NUM = r"\d{1,5}(?:[-/]\d{1,5})?[A-Za-z]?\b"
+_WORD = r"[\p{Lu}][\p{L}'’\-]*"
+_LINK = r"(?:of|the|and|de|du|des|la|le|del|della|di|da|do|dos|van|von|der|den|am|an|im|auf|y|e)"
+_NAME = rf"{_WORD}(?:[ \t]+(?:{_WORD}|{_LINK}(?=[ \t]+\p{{Lu}})|\d{{1,3}}(?=[ \t]+\p{{Lu}}))){{0,4}}"
+_SUFFIX = (r"(?i:(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Place|Square|Terrace|Way"
+           r"|Parkway|Highway|Circle|Trail|Crescent|Close|Row|Alley|Plaza|Gardens|Grove|Mews|Walk"
+           r"|Quay|Wharf|Pike|Loop|Ridge|Heights|Expressway|Freeway|Causeway|Broadway|Esplanade"
+           r"|Promenade)\b|(?:St|Ave|Rd|Blvd|Ln|Dr|Ct|Pl|Sq|Terr?|Pkwy|Hwy|Cir|Trl|Cres)\b\.?)")
+_PREFIX = (r"(?:(?:Rue|Avenue|Boulevard|Chemin|All[ée]e|Impasse|Quai|Cours|Via|Viale|Piazza"
+           r"|Piazzale|Corso|Vicolo|Calle|Avenida|Paseo|Carrer|Camino|Rua|Travessa|Largo|Pra[çc]a"
+           r"|Ulica|Aleja|Strada|Calea|Bulevardul|Odos|Leoforos)\b|(?:Av|Bd|Avda|ul|al|Ctra)\.|C/)")
+_COMPOUND = (r"[\p{L}'’\-]*(?:stra(?:ß|ss)e|str\.|weg|gasse|allee|platz|ring|damm|ufer|steig"
+             r"|vej|vejen|gade|gaden|gyde|gyden|vegen|veien|vei|veg|gatan|gata|vägen|väg|gränd"
+             r"|straat|laan|plein|gracht|kade|dreef|steeg|tie|katu|kuja|polku|utca|út|u\.)")
+_UNIT = (r"(?i:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|No|Nr)\.?[ \t]*#?"
+         r"[ \t]*\d{1,5}[A-Za-z]?\b")
+_ADDR_UNIT = r"(?i:Apt|Apartment|Suite|Ste|Unit|Flat)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?\b"
+_BOX = (r"(?i:\bP\.?[ \t]?O\.?[ \t]?Box|\bPost(?:al)?[ \t]?(?:Office[ \t])?Box|\bPostbox|\bPostfach"
+        r"|\bApartado|\bCase[ \t]postale|\bBo[iî]te[ \t]postale)[ \t]*\d{1,6}\b"
+        r"|\b(?i:PSC|CMR|Unit)[ \t]+\d{3,5},?[ \t]+(?i:Box)[ \t]+\d{1,5}\b")
+_MILITARY = (r"(?:\b(?i:USNS|USNV|USS|USCGC)[ \t]+[\p{L}'’\-]+(?:[ \t]+[\p{L}'’\-]+)?[ \t]*\n[ \t]*)?"
+             r"\b(?i:APO|FPO|DPO)[ \t]+(?i:AA|AE|AP)[ \t]+\d{5}\b")  # (a ship, then) the post office
+_ZIP = r"(?:\d{4,6}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2})(?![ \t.\-]?\d)"  # not a phone
+_PLACE = rf"{_NAME}(?:,?[ \t]+[A-Z]{{2}}\b)?(?:,?[ \t]+(?:{_ZIP}))?"
+
+_STREETS = tuple(regex.compile(p, regex.VERSION0) for p in (  # apart: one alternation is 3x slower
+    rf"\b{_NUM}[ \t]+(?:{_NAME}[ \t]+)?{_SUFFIX}",                        # 12 Baker Street
+    rf"(?:\b{_NUM}[ \t]+|(?<!\p{{Lu}}[\p{{L}}'’\-]*[ \t]+))"  # not "Pennsylvania Avenue NW"
+    rf"\b{_PREFIX}[ \t]+(?:{_LINK}[ \t]+)?{_NAME}(?:,?[ \t]+{_NUM})?",  # (110) Rue du Bac (5)
+    rf"(?:\b\p{{Lu}}[\p{{L}}'’\-]*[ \t]+){{0,3}}\b\p{{Lu}}{_COMPOUND}[ \t]*{_NUM}",  # Lodskovvej 28
+    rf"\b{_NUM}[ \t]+(?:\p{{Lu}}[\p{{L}}'’\-]*[ \t]+){{0,3}}\p{{Lu}}{_COMPOUND}\b",  # 5 Am Ring
+    _BOX, _MILITARY))
+# Number, street, number, unit and place names inside a sentence: "... to 24 rue du Président
+# Roosevelt Apt. 889 SAUMUR Andorra in case", "... 4589 40th Street Suite 603 Calgary AB".
+# Kept when the street has a capital, a street word or a second number ("2 kids in unit 5": no).
+_STREET_IN_TEXT = regex.compile(
+    rf"(?:\b{_NUM}[ \t]+){{1,2}}(?P<street>(?:(?:[\p{{L}}][\p{{L}}'’\-]*\.?|\d{{1,3}}(?:st|nd|rd|th))[ \t]+)"
+    rf"{{1,6}}(?:{_NUM}\.?[ \t]+)?){_ADDR_UNIT}(?:[ \t]+\p{{Lu}}[\p{{L}}'’\-]*){{0,4}}"
+    r"(?=[ \t]*(?:[.?!;:),]|\Z)|[ \t]+\p{Ll}|[ \t]*\n)")
+_LIKE_A_STREET = regex.compile(r"\p{Lu}|\d")
+# After a street: "Apt. 5", then up to four ", City" / newline "City ST 12345" parts.
+_TAIL = regex.compile(
+    rf"(?:(?:,[ \t]*|[ \t]*\n[ \t]*|[ \t]+){_UNIT})?"
+    rf"(?:(?:,[ \t]*|[ \t]*\n[ \t]*)(?:{_PLACE}|{_ZIP})){{0,4}}")
+_UNIT_ALONE = regex.compile(r"\b(?i:Apt|Apartment|Suite|Ste)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?\b")
+_CORNER = regex.compile(
+    r"\b(?i:(?:the[ \t]+)?corner[ \t]+of)[ \t]+[^\n,;!?]{2,50}?[ \t]+(?i:and|&)[ \t]+"
+    r"[\p{L}\d][\p{L}\d'’.\-]*(?:[ \t]+[\p{L}\d][\p{L}\d'’.\-]*){0,3}?"
+    r"(?=[ \t]*(?:[,;!?\n]|\.(?:\s|$)|$)|[ \t]+(?i:in|at|on|near|for|to|and|which|where|with)\b)")
+
+# --- postal blocks -------------------------------------------------------------------------
+_SEP = regex.compile(r"(?:[ \t]*[,\n][ \t>?*•|\-]*)+")
+_W = r"[\p{L}][\p{L}'’\-]*(?:(?<!\p{L}{4})\.)?"  # a word; a dot only after an abbreviation
+_CAP = r"\p{Lu}[\p{L}'’\-]*(?:(?<!\p{L}{4})\.)?"
+# Patterns anchored at the end of a part search backwards (REVERSE): same matches, 3x faster.
+_PART_UNIT = regex.compile(rf"(?:{_UNIT}|{_BOX}|{_MILITARY}|\#[ \t]*\d{{1,5}})\Z", regex.REVERSE)
+_PART_POSTAL = regex.compile(
+    rf"(?:(?:{_W}[ \t]+){{0,4}}(?:{_W},?[ \t]+)(?:[A-Z]{{2,3}}[ \t]+)?(?:{_ZIP})(?![ \t]*\d)"
+    rf"|(?:{_ZIP})(?:[ \t]+{_CAP}(?:[ \t]+{_CAP}){{0,2}})?)"       # Kiel 24103 | 75007 Paris
+    r"(?=[ \t]*(?:[.?!;:)]|\Z|[ \t]))")
+_PART_PLACE = regex.compile(
+    rf"{_W}(?:[ \t]+(?:{_CAP}|(?:of|and|de|la|del|nad|u|am|an|der|sur|en)(?=[ \t]+\p{{Lu}})))"
+    rf"{{0,5}}(?:[ \t]+\d{{1,2}}\b)?(?:[ \t]+\([^)\n]{{1,40}}\))?")
+_COUNTRY = regex.compile(r"\p{Lu}[\p{L}'’\-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’\-]*|of|and|the))"
+                         r"{0,4}(?=[ \t]*(?:[.?!;)]|\Z))")
+_GOES_ON = regex.compile(r"[ \t]+\p{Ll}|[ \t]*[.?!;)]")  # "Cameroon for post mail?"
+_LOWER_PLACE = regex.compile(rf"{_W}(?:[ \t]+{_W}){{0,3}}\Z")
+# A street part: "<number> <words> [<number>] [unit]", or "<words> <number>" (European).
+_STREET_END = regex.compile(
+    rf"(?:\b{_NUM}[ \t]+){{1,2}}(?:{_W}[ \t]+){{0,5}}{_W}(?:[ \t]+{_NUM}\.?)?"
+    rf"(?:[ \t]+{_ADDR_UNIT}(?-i:(?:[ \t]+{_CAP}){{0,4}}))?\Z", regex.IGNORECASE)
+_STREET_END_EU = regex.compile(rf"\b\p{{Lu}}[\p{{L}}'’\-]*(?:[ \t]+{_W}){{0,3}}[ \t]+{_NUM}\.?\Z",
+                               regex.REVERSE)
+_STREET_WORD = regex.compile(rf"{_SUFFIX}|\b{_PREFIX}|\p{{L}}{_COMPOUND}",
+                             regex.VERSION0 | regex.IGNORECASE)
+_HAS_UNIT = regex.compile(_ADDR_UNIT)
+_LABEL = regex.compile(
+    r"\b(?i:address|addr|ship[ \t]to|bill[ \t]to|deliver[ \t]to|zip(?:[ \t]?code)?|post[ \t]?code|postal[ \t]code)"
+    r"(?:[ \t]*[:=]|[ \t]+is)[ \t]*")
+_HOUSE_NUMBER = regex.compile(r"\b\d{1,5}[A-Za-z]?[ \t]+\Z")  # "10 " before "P.O. Box 5"
+_PHONE_LIKE = regex.compile(r"\d[\d \t().\-]{6,}\d")
+
+
+def _parts(text: str, timeout: float) -> list[tuple[int, int]]:
+    """``text`` cut at commas and line breaks: ``(start, end)`` of each part."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for m in _SEP.finditer(text, timeout=timeout):
+        out.append((pos, m.start()))
+        pos = m.end()
+    out.append((pos, len(text)))
+    return out
+
+
+def _street_start(part: str, timeout: float) -> tuple[int, int] | None:
+    """Where a street begins at the end of ``part`` and how strong it is: 1 for a street word,
+    2 for a unit (a house number, a name and a unit make an address on their own)."""
+    offset = max(0, len(part) - 100)  # a street is short: only look at the end
+    tail = part[offset:]
+    if _PHONE_LIKE.search(tail, timeout=timeout) and not _STREET_WORD.search(tail, timeout=timeout):
+        return None
+    for pattern in (_STREET_END, _STREET_END_EU):
+        m = pattern.search(tail, timeout=timeout)
+        if m and len(m.group().split()) <= 12:
+            street = m.group()
+            return offset + m.start(), (bool(_STREET_WORD.search(street, timeout=timeout))
+                                        + 2 * bool(_HAS_UNIT.search(street, timeout=timeout)))
+    return None
+
+
+def _postal_blocks(text: str, timeout: float) -> list[tuple[int, int, float]]:
+    spans: list[tuple[int, int, float]] = []
+    parts = _parts(text, timeout)
+    i = 0
+    while i < len(parts):
+        s, e = parts[i]
+        raw = text[s:e]
+        if not any(c.isdigit() for c in raw[-100:]):  # a street or unit part ends in a number
+            i += 1
+            continue
+        unit = _PART_UNIT.search(raw, timeout=timeout)
+        street = _street_start(raw, timeout)
+        if unit and (not street or unit.start() <= street[0]):
+            begin, strong, weak = s + unit.start(), 1, False
+        elif street:
+            begin, strong, weak = s + street[0], street[1], not street[1]
+        else:
+            i += 1
+            continue
+        stop, n, j = e, 1, i + 1
+        while j < len(parts):
+            ps, pe = parts[j]
+            raw = text[ps:pe]
+            if _PART_UNIT.fullmatch(raw, timeout=timeout):
+                strong += 1
+                stop = pe
+            elif m := _PART_POSTAL.match(raw, timeout=timeout):
+                strong += 1
+                stop = ps + m.end()
+                n += 1
+                j += 1
+                if m.end() == len(raw) and j < len(parts):  # "69003 Lyon, France": a country
+                    cs, ce = parts[j]
+                    if c := _COUNTRY.match(text, cs, ce, timeout=timeout):
+                        stop, n, j = c.end(), n + 1, j + 1
+                break  # a postcode (and a country after it) closes the address
+            elif raw.islower() and _LOWER_PLACE.match(raw, timeout=timeout):
+                stop = pe
+            elif (m := _PART_PLACE.match(raw, timeout=timeout)) and (
+                    m.end() == len(raw) or _GOES_ON.match(raw, m.end(), timeout=timeout)):
+                stop = ps + m.end()
+                if m.end() < len(raw):
+                    n += 1
+                    j += 1
+                    break
+            else:
+                break
+            n += 1
+            j += 1
+        if (n >= 2 and strong >= 1) or strong >= 2:
+            spans.append((begin, stop, 0.65 if strong >= 2 else 0.55))
+        elif n >= 2 and weak:
+            spans.append((begin, stop, 0.3))  # "55 Podleśna 17, Katowice": needs a context word
+        i = max(j, i + 1)
+    return spans
+
+
+def _labelled(text: str, timeout: float) -> list[tuple[int, int, float]]:
+    """The rest of the line after ``Address:`` / ``ZIP:`` (or the next line when the label ends
+    its line), when it holds a number."""
+    spans = []
+    for m in _LABEL.finditer(text, timeout=timeout):
+        start = m.end()
+        if text.startswith("\n", start) or text.startswith("\n", start + 1):  # "Address:\n\n12 ..."
+            start = len(text) - len(text[start:].lstrip())
+        line_end = text.find("\n", start)
+        line_end = len(text) if line_end < 0 else line_end
+        value = text[start:line_end].rstrip(" \t.;")
+        if len(value) <= 120 and any(c.isdigit() for c in value):
+            spans.append((start, start + len(value), 0.6))
+    return spans
+
+
+def _union(text: str, spans: list[tuple[int, int, float]], timeout: float
+           ) -> list[tuple[int, int, float]]:
+    merged: list[tuple[int, int, float]] = []
+    for s, e, score in sorted(spans):
+        if m := _HOUSE_NUMBER.search(text, max(0, s - 8), s, timeout=timeout):
+            s = m.start()
+        if merged and s < merged[-1][1]:
+            ms, me, mscore = merged[-1]
+            merged[-1] = (ms, max(me, e), max(mscore, score))
+        else:
+            merged.append((s, e, score))
+    return merged
+
+
+def find_street_addresses(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
+    """``(start, end, score)`` of street addresses, extended over unit, city, region and zip."""
+    spans: list[tuple[int, int, float]] = []
+    for m in (m for street in _STREETS for m in street.finditer(text, timeout=timeout)):
+        tail = _TAIL.match(text, m.end(), timeout=timeout)
+        end = tail.end() if tail else m.end()
+        spans.append((m.start(), end, 0.6 if end > m.end() else 0.5))
+    for m in _UNIT_ALONE.finditer(text, timeout=timeout):
+        spans.append((m.start(), m.end(), 0.4))
+    for m in _STREET_IN_TEXT.finditer(text, timeout=timeout):
+        street = m.group("street")
+        if (_LIKE_A_STREET.search(street, timeout=timeout)
+                or _STREET_WORD.search(street, timeout=timeout)):
+            spans.append((m.start(), m.end(), 0.6))
+    spans += [(m.start(), m.end(), 0.6) for m in _CORNER.finditer(text, timeout=timeout)]
+    spans += _postal_blocks(text, timeout) + _labelled(text, timeout)
+    return _union(text, spans, timeout)
+
+
+# --- the lines above a postal address ------------------------------------------------------
+_HEAD_LINE = regex.compile(r"[ \t>?*•|\-]*(?P<line>[^\n]{2,50}?)[ \t]*")
+_NOT_HEAD = regex.compile(r"[:?!;]\Z|https?:|@|\d[\d \t().\-]{6,}\d|\b(?i:dear|hi|hello|please|thanks"
+                          r"|regards|sincerely|subject|re|fwd)\b")
+
+
+def lines_above(text: str, start: int, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int]]:
+    """The name and company lines of a letterhead or shipping label: up to three short lines
+    right above a multi-line address that starts at ``start`` (a blank line between is fine).
+    Lines that read like a sentence, a greeting, a URL, an email or a phone number end it."""
+    spans: list[tuple[int, int]] = []
+    end = text.rfind("\n", 0, start)
+    blank = False
+    while end > 0 and len(spans) < 3:
+        begin = text.rfind("\n", 0, end) + 1
+        if not text[begin:end].strip():
+            if blank or spans:
+                break
+            blank, end = True, begin - 1
+            continue
+        m = _HEAD_LINE.fullmatch(text, begin, end, timeout=timeout)
+        if not m or _NOT_HEAD.search(m.group("line"), timeout=timeout) or len(
+                m.group("line").split()) > 6:
+            break
+        spans.append(m.span("line"))
+        end = begin - 1
+    return spans[::-1]

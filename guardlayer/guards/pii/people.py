@@ -1,0 +1,159 @@
+"""Names, places and organisations that a small NER model misses, found from their form:
+
+- a title before a name: ``Dr. Kent Jaworski``, ``Mrs Grimes``, ``mr. freeman`` (the title
+  is part of the span, so the scrubbed text does not keep it next to a placeholder);
+- a name after a cue: ``My name is Tempeste``, ``Name: Allen Akhtakhanov``, ``Dear Anna``,
+  ``Jane's daughter``, ``Regards,\\nJohn Smith``, or before a degree: ``Margaret Ćosić PhD``;
+- the speakers of a transcript: ``Kalman: "Who are you?"`` / ``Jordan: "I'm Mary's
+  daughter"`` (two or more lines that start with a capitalised name and a colon; field labels
+  such as ``Date:`` or ``User:`` are not names);
+- a place after a cue: ``grew up in TRÄSLÖVSLÄGE``, ``moved here from Paterna del Madera``,
+  ``Where: SAINT-PRIEST``;
+- an organisation with a legal or institutional suffix: ``Smith Ltd.``, ``Logixdata LLC``,
+  ``Acme Holdings GmbH``, ``Amida Technology Solutions Inc``.
+
+They run in the regex-only mode too, which otherwise finds no names at all. Given what was
+found, `repeated_names` and `listed_names` add the people a text names again ("Jaworski" after
+"Kent Jaworski") or lists beside other people.
+"""
+from __future__ import annotations
+
+import regex
+
+from ...guard import REGEX_TIMEOUT
+
+_CAPWORD = r"(?:\p{Lu}\p{Ll}+(?:['’\-]\p{L}\p{Ll}+)*|\p{Lu}['’]\p{Lu}\p{Ll}+)"  # Anne-Marie, O'Connor
+_NAME = rf"{_CAPWORD}(?:[ \t]+{_CAPWORD}){{0,2}}"  # 1 to 3 capitalised words (not "Jane's")
+_TITLE = (r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Lady|Lord|Rev|Fr|Capt|Col|Gen|Sgt|Lt|Hon|Judge"
+          r"|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Dott|Ing)")
+_TITLED = regex.compile(
+    rf"\b{_TITLE}\.?[ \t]+{_NAME}"                                      # Dr. Kent Jaworski
+    rf"|\b(?i:mr|mrs|ms|dr|prof)\.[ \t]+\p{{L}}[\p{{L}}'’\-]+\b")      # mr. freeman
+_NOT_NAMES = frozenset(
+    "there all everyone everybody team sir madam world guys folks friend friends again so very "
+    "for much you me it this that the a an and or is was i we they he she my our your their "
+    "not no yes ok okay just here now then company team client customer manager owner firm "
+    "bank department group family user doctor teacher patient".split())
+_CUED = regex.compile(
+    rf"(?:\b(?i:my[ \t]+name[ \t]+is|my[ \t]+name's|i[ \t]+am[ \t]+called)[ \t]+"
+    rf"(?P<name>\p{{L}}[\p{{L}}'’\-]+(?:[ \t]+\p{{Lu}}[\p{{L}}'’\-]+)?)"
+    rf"|\b(?i:call[ \t]+me)[ \t]+(?P<name>{_NAME})"
+    rf"|\b(?i:(?:his|her|their|your|maiden|first|last|full|sur)[ \t]*name[ \t]+is|named)[ \t]+"
+    rf"(?P<name>{_NAME})"
+    rf"|\b(?i:(?:full[ \t]+|first[ \t]+|last[ \t]+|sur)?name|patient|customer|employee|contact"
+    rf"|attn|signed|from|to)[ \t]*[:?][ \t]*(?P<name>{_NAME})"
+    rf"|\b(?:Dear|Hi|Hello|Hey)[ \t]+(?P<name>{_NAME})"
+    rf"|\b(?i:regards|sincerely|cheers|thanks|best|yours)[ \t]*,[ \t]*\n[ \t]*(?P<name>{_NAME})"
+    rf"|\b(?P<name>{_NAME})(?=['’]s[ \t]+(?:daughter|son|mother|father|mom|mum|dad|wife|husband"
+    rf"|brother|sister|partner|girlfriend|boyfriend|fiancée?|cousin|aunt|uncle|grandmother"
+    rf"|grandfather|boss|colleague|friend|neighbour|neighbor)\b))"
+    r"(?=[ \t]*(?:[,.!?;:)\n'’]|$|[ \t]\p{Ll}))", regex.VERSION0)
+_DEGREE = regex.compile(
+    rf"\b{_NAME},?[ \t]+(?:PhD|Ph\.D\.|MD|M\.D\.|DDS|DVM|DMD|Esq\.?|MBA|CPA|RN|Jr\.|Sr\.)(?!\w)")
+_DEGREE_HINT = regex.compile(r"\b(?:PhD|Ph\.D|MD|M\.D|DDS|DVM|DMD|Esq|MBA|CPA|RN|Jr|Sr)\b")
+_PLACE_CUE = regex.compile(
+    r"\b(?i:grew[ \t]+up[ \t]+in|(?:was[ \t]+)?born[ \t]+in|li(?:ve|ves|ved|ving)[ \t]+in"
+    r"|moved[ \t]+(?:here[ \t]+)?(?:from|to)|based[ \t]+in|(?:I[ \t]+am|I'm)[ \t]+in"
+    r"|originally[ \t]+from|(?:trip|travel(?:l?ed|l?ing)?|coming)[ \t]+to|arrived[ \t]+(?:at|in)"
+    r"|(?:where|location|city|town|venue|place[ \t]of[ \t]birth)[ \t]*:)"
+    r"[ \t]+(?P<place>\p{Lu}[\p{L}'’\-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’\-]*|\d{1,2}\b"
+    r"|(?:de|di|del|da|do|du|la|le|nad|pod|am|an|der|sur|en|and|of)(?=[ \t]+\p{Lu}))){0,4})")
+_ORG_SUFFIX = (r"(?:Inc|LLC|L\.L\.C\.|Ltd|Limited|GmbH|AG|S\.A\.|SAS|SARL|PLC|plc|Corp|Corporation"
+               r"|Co|Company|Group|Holdings|Associates|Partners|LLP|B\.V\.|BV|N\.V\.|NV|Pty|S\.r\.l\."
+               r"|SRL|S\.p\.A\.|SpA|Oy|ApS|KG|KGaA|e\.V\.|Incorporated)")
+_ORG_HINT = regex.compile(rf"\b(?:{_ORG_SUFFIX}|(?i:inc|llc|ltd|gmbh|plc|corp|incorporated))(?:\.|\b)")
+_ORG = regex.compile(
+    rf"\b(?:[\p{{Lu}}\d][\p{{L}}\d&'’\-]*[ \t]+(?:(?:and|&|of|for|the)[ \t]+)?){{0,4}}"
+    rf"\p{{Lu}}[\p{{L}}\d&'’\-]*,?[ \t]+{_ORG_SUFFIX}(?:\.|\b)"
+    rf"|\b\p{{Ll}}[\p{{Ll}}\d&'’\-]+[ \t]+(?:inc|llc|ltd|gmbh|plc|corp|incorporated)\b")  # lower case
+
+
+def find_names(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
+    """``(start, end, score)`` of names after a title (0.7), a cue or before a degree (0.6)."""
+    spans = [(m.start(), m.end(), 0.7) for m in _TITLED.finditer(text, timeout=timeout)]
+    if _DEGREE_HINT.search(text, timeout=timeout):  # a cheap literal scan first
+        spans += [(m.start(), m.end(), 0.6) for m in _DEGREE.finditer(text, timeout=timeout)]
+    for m in _CUED.finditer(text, timeout=timeout):
+        name = m.group("name")
+        if name.split()[0].lower() not in _NOT_NAMES:
+            spans.append((m.start("name"), m.end("name"), 0.6))
+    return spans
+
+
+_SPEAKER = regex.compile(r"(?m)^[ \t>]*(?P<name>\p{Lu}\p{Ll}+(?:[ \t]\p{Lu}\p{Ll}+)?)[ \t]*:(?=[ \t]*\S)")
+_LABELS = frozenset(
+    "name date time when where what who why how address phone tel fax mobile email mail subject re "
+    "fwd from to cc bcc note notes user bot assistant system agent customer client human ai "
+    "question answer q a summary title description status priority type id ref reference "
+    "location city country state zip code account card amount total order item price warning "
+    "error info debug example input output result response request update source tags".split())
+
+
+def find_speakers(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
+    """``(start, end, score)`` of speaker names in a transcript (two or more speaker lines)."""
+    spans = [(m.start("name"), m.end("name"), 0.5) for m in _SPEAKER.finditer(text, timeout=timeout)
+             if m.group("name").split()[0].lower() not in _LABELS]
+    return spans if len(spans) >= 2 else []
+
+
+def find_places(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
+    """``(start, end, score)`` of capitalised place names after "grew up in", "moved from"..."""
+    return [(m.start("place"), m.end("place"), 0.55)
+            for m in _PLACE_CUE.finditer(text, timeout=timeout)]
+
+
+def find_organizations(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
+    """``(start, end, score)`` of names ending in a company suffix (``Inc``, ``GmbH``...)."""
+    if not _ORG_HINT.search(text, timeout=timeout):  # a cheap scan for a suffix first
+        return []
+    return [(m.start(), m.end(), 0.6) for m in _ORG.finditer(text, timeout=timeout)]
+
+
+# --- names the text gives elsewhere --------------------------------------------------------
+_NAME_WORD = regex.compile(r"\p{Lu}[\p{L}'’\-]{2,}")
+_TITLE_WORD = regex.compile(rf"{_TITLE}\.?")
+_LIST = regex.compile(r"\b\p{Lu}[\p{L}'’\-]+(?:,[ \t]+\p{Lu}[\p{L}'’\-]+)+,?[ \t]+(?:and|or|&)[ \t]+"
+                      r"\p{Lu}[\p{L}'’\-]+")
+
+_LIST_ITEM = regex.compile(r"\p{Lu}[\p{L}'’\-]+")
+Span = tuple[int, int, str]
+
+
+def _covered(length: int, spans: list[tuple[int, int]]) -> bytearray:
+    """One byte per character of the text: 1 inside one of ``spans``."""
+    mask = bytearray(length)
+    for start, end in spans:
+        mask[start:end] = b"\x01" * (end - start)
+    return mask
+
+
+def repeated_names(text: str, found: list[Span], timeout: float = REGEX_TIMEOUT) -> list[Span]:
+    """Other mentions of the people in ``found``: their first or last names again, alone or
+    together ("Jaworski" after "Kent Jaworski"), where nothing else was found. One pass over
+    the capitalised words of the text."""
+    names = {w for s, e, entity in found if entity == "PERSON"
+             for w in _NAME_WORD.findall(text, s, e, timeout=timeout) if not _TITLE_WORD.fullmatch(w)}
+    if not names:
+        return []
+    taken = _covered(len(text), [(s, e) for s, e, _ in found])
+    out: list[Span] = []
+    for m in _NAME_WORD.finditer(text, timeout=timeout):
+        if m.group() in names and taken.find(1, m.start(), m.end()) < 0:
+            if out and text[out[-1][1]:m.start()] == " ":  # "Kent Jaworski" again: one name
+                out[-1] = (out[-1][0], m.end(), "PERSON")
+            else:
+                out.append((m.start(), m.end(), "PERSON"))
+    return out
+
+
+def listed_names(text: str, found: list[Span], timeout: float = REGEX_TIMEOUT) -> list[Span]:
+    """In a list of capitalised words ("Saidali, Elizabeth, Michael and Anthony") where at
+    least half are people, the others are people too."""
+    people = _covered(len(text), [(s, e) for s, e, entity in found if entity == "PERSON"])
+    out: list[Span] = []
+    for m in _LIST.finditer(text, timeout=timeout):
+        items = [w.span() for w in _LIST_ITEM.finditer(text, m.start(), m.end(), timeout=timeout)]
+        named = [people.find(1, i, ie) >= 0 for i, ie in items]
+        if 2 * sum(named) >= len(items):
+            out += [(i, ie, "PERSON") for (i, ie), hit in zip(items, named) if not hit]
+    return out

@@ -1,0 +1,105 @@
+"""What the analyzer found, tidied before anything is replaced.
+
+- spaCy guesses are cut at line breaks ("Crystal Grant\\nPhone" is the name on the first line),
+  vague DATE hits ("this morning", "50 year old") are dropped unless asked for, and so are
+  acronyms tagged as organisations ("SSN", "ASAP") and numbered list items taken for domains
+  ("1.Click");
+- names the text gives again or lists beside other people are added (`people`), and the lines
+  of a letterhead above a multi-line address (`addresses.lines_above`);
+- overlapping results become one: the union span, labelled by the best member.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import regex
+
+from .addresses import STREET_ADDRESS, lines_above
+from .dates import is_specific
+from .people import listed_names, repeated_names
+
+_NOT_ORGANIZATIONS = frozenset(
+    "SSN IBAN ATM ASAP PIN ID FAQ CEO CFO CTO COO PDF URL API SMS OTP VAT DOB ZIP USB IP OK FYI "
+    "TBD ETA HR IT AI LLM GPU CPU RAM DNS SQL JSON HTML CSS PII GDPR KYC AML CVV CVC SWIFT BIC "
+    "EIN TIN ITIN MFA 2FA QR PO RSVP".split())
+"""Acronyms spaCy's small model calls organisations ("send my SSN ASAP")."""
+_NUMBERED = regex.compile(r"\d{1,3}\.\p{L}+")  # "1.Click": a numbered list, not a domain
+_SPREAD = "NameSpreadRecognizer"
+_LETTERHEAD = "LetterheadRecognizer"
+_GUESSES = frozenset({"SpacyRecognizer", _LETTERHEAD})
+
+
+def tidy(text: str, results: list[Any], *, vague_dates: bool = False) -> list[Any]:
+    """``results`` filtered as above, plus names and letterheads they imply."""
+    kept = [r for r in (_trim_ner(text, r) for r in results)
+            if (vague_dates or r.entity_type != "DATE_TIME" or not _is_guess(r)
+                or is_specific(text[r.start:r.end]))
+            and not (r.entity_type == "ORGANIZATION" and _is_guess(r)
+                     and text[r.start:r.end] in _NOT_ORGANIZATIONS)
+            and not (r.entity_type == "URL" and _NUMBERED.fullmatch(text, r.start, r.end))]
+    return kept + _more_names(text, kept) + _letterheads(text, kept)
+
+
+def merge_overlaps(results: list[Any]) -> list[Any]:
+    """One result per overlapping group: the union span, labelled by the best member: a
+    pattern match beats an NER guess (NER calls phone numbers dates), then the longer match
+    (a phone number with its prefix over the 10 digits an NHS check accepts; an address over
+    a name in it), then the higher score."""
+    merged: list[Any] = []
+    for r in sorted(results, key=lambda r: (r.start, -r.end)):
+        if merged and r.start < merged[-1].end:
+            last = merged[-1]
+            best = max((last, r), key=_rank)
+            merged[-1] = type(r)(best.entity_type, last.start, max(last.end, r.end), best.score,
+                                 best.analysis_explanation, best.recognition_metadata)
+        else:
+            merged.append(r)
+    return merged
+
+
+def _more_names(text: str, results: list[Any]) -> list[Any]:
+    """People the text names again, or lists beside other people (see `people`)."""
+    found = [(r.start, r.end, r.entity_type) for r in results]
+    listed = listed_names(text, found)
+    return _results(listed + repeated_names(text, found + listed), _SPREAD, 0.5)
+
+
+def _letterheads(text: str, results: list[Any]) -> list[Any]:
+    """The lines above a multi-line address: the top one a person, the others an organisation
+    (guesses: NER and patterns that found something there win)."""
+    spans = []
+    for r in results:
+        if r.entity_type == STREET_ADDRESS and "\n" in text[r.start:r.end]:
+            lines = lines_above(text, r.start)
+            spans += [(s, e, "PERSON" if i == 0 else "ORGANIZATION")
+                      for i, (s, e) in enumerate(lines)]
+    return _results(spans, _LETTERHEAD, 0.45)
+
+
+def _results(spans: list[tuple[int, int, str]], name: str, score: float) -> list[Any]:
+    from presidio_analyzer import AnalysisExplanation, RecognizerResult
+
+    return [RecognizerResult(entity, s, e, score, AnalysisExplanation(name, score),
+                             recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: name})
+            for s, e, entity in spans]
+
+
+def _is_guess(r: Any) -> bool:
+    """Is ``r`` a guess (spaCy, or a letterhead line) rather than a pattern match?"""
+    return (r.recognition_metadata or {}).get("recognizer_name") in _GUESSES
+
+
+def _trim_ner(text: str, r: Any) -> Any:
+    """NER spans end at a line break: "Crystal Grant\nPhone" is the name on the first line."""
+    value = text[r.start:r.end]
+    if _is_guess(r) and "\n" in value:
+        head = value.split("\n", 1)[0].rstrip()
+        if head:
+            r.end = r.start + len(head)
+        else:
+            r.start = r.end - len(value.rsplit("\n", 1)[1].lstrip())
+    return r
+
+
+def _rank(r: Any) -> tuple[bool, int, float]:
+    return (not _is_guess(r), r.end - r.start, r.score)

