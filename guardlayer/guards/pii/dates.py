@@ -36,7 +36,7 @@ _SPECIFIC = regex.compile(
 
 def find_dates(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
     """``(start, end, score)`` of written dates (0.6) and clock times alone (0.45)."""
-    return [(m.start(), m.end(), 0.45 if _TIME_ONLY.fullmatch(m.group()) else 0.6)
+    return [(m.start(), m.end(), 0.45 if _TIME_ONLY.fullmatch(m.group(), timeout=REGEX_TIMEOUT) else 0.6)
             for m in _DATES.finditer(text, timeout=timeout)]
 
 

@@ -23,6 +23,7 @@ import regex
 
 from ...errors import ConfigError
 from ...extras import need
+from ...guard import REGEX_TIMEOUT
 
 _WORD = regex.compile(r"\w+|[^\w\s]")
 
@@ -136,7 +137,7 @@ def _fast_engine_class() -> type:
                 entities, scores = self._get_updated_entities(
                     self._get_entities(doc), self._get_scores_for_entities(doc))
             else:
-                offsets = [m.span() for m in _WORD.finditer(text)]
+                offsets = [m.span() for m in _WORD.finditer(text, timeout=REGEX_TIMEOUT)]
                 entities, scores = [], []
             tokens = [text[s:e] for s, e in offsets]
             artifacts = NlpArtifacts(entities=entities, tokens=tokens,

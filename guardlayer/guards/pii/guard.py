@@ -17,6 +17,7 @@ import regex
 from ...context import Context
 from ...errors import ConfigError
 from ...extras import need
+from ...guard import REGEX_TIMEOUT
 from ...verdict import Finding, Verdict
 from . import engine
 from .operators import Operator, Vault, anonymize
@@ -92,15 +93,17 @@ class PIIGuard:
 
     # --- detection --------------------------------------------------------------------------
     def analyze(self, text: str) -> list[Any]:
-        """Presidio results above threshold, overlaps merged, ordered by position."""
+        """Presidio results above threshold, overlaps merged, ordered by position. Excluded
+        types are dropped after merging, so that (say) an excluded URL still outranks a
+        spaCy guess that part of it is a PERSON."""
         results = self._engine.analyze(
             text, language="en", entities=self.entities, ad_hoc_recognizers=self._ad_hoc or None,
             context=self.context or None, allow_list=self.allow or None)
         kept = [r for r in results
                 if r.score >= self.thresholds.get(r.entity_type, self.threshold)]
         found = tidy(text, kept, vague_dates=self.vague_dates)
-        return merge_overlaps([r for r in found if self._wanted(r.entity_type)
-                               and text[r.start:r.end] not in self.allow])
+        return [r for r in merge_overlaps(found)
+                if self._wanted(r.entity_type) and text[r.start:r.end] not in self.allow]
 
     def _wanted(self, entity: str) -> bool:
         return entity not in self.exclude and (self.entities is None or entity in self.entities)
@@ -145,7 +148,7 @@ class PIIGuard:
     def safe_boundary(self, text: str) -> int:
         """Where a streamed prefix may be cut: never inside a placeholder such as ``<PER``."""
         tail_start = max(0, len(text) - self.holdback)
-        m = _PARTIAL_PLACEHOLDER.search(text, tail_start)
+        m = _PARTIAL_PLACEHOLDER.search(text, tail_start, timeout=REGEX_TIMEOUT)
         return m.start() if m else len(text)
 
 

@@ -132,7 +132,7 @@ def repeated_names(text: str, found: list[Span], timeout: float = REGEX_TIMEOUT)
     together ("Jaworski" after "Kent Jaworski"), where nothing else was found. One pass over
     the capitalised words of the text."""
     names = {w for s, e, entity in found if entity == "PERSON"
-             for w in _NAME_WORD.findall(text, s, e, timeout=timeout) if not _TITLE_WORD.fullmatch(w)}
+             for w in _NAME_WORD.findall(text, s, e, timeout=timeout) if not _TITLE_WORD.fullmatch(w, timeout=timeout)}
     if not names:
         return []
     taken = _covered(len(text), [(s, e) for s, e, _ in found])

@@ -38,12 +38,12 @@ def find_phone_numbers(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[
     or three pairs of digits (scored to need a context word such as "call")."""
     spans: list[tuple[int, int, float]] = []
     for m in _PHONE.finditer(text, timeout=timeout):
-        number = regex.split(r"[ \t]*(?:x|ext\.?|extension)", m.group(), maxsplit=1)[0]
+        number = regex.split(r"[ \t]*(?:x|ext\.?|extension)", m.group(), maxsplit=1, timeout=REGEX_TIMEOUT)[0]
         digits = sum(c.isdigit() for c in number)
-        if digits == 6 and _PAIRS.fullmatch(number):
+        if digits == 6 and _PAIRS.fullmatch(number, timeout=REGEX_TIMEOUT):
             spans.append((m.start(), m.end(), 0.3))
             continue
-        if not 7 <= digits <= 15 or any(shape.fullmatch(number) for shape in
+        if not 7 <= digits <= 15 or any(shape.fullmatch(number, timeout=REGEX_TIMEOUT) for shape in
                                          (_SSN_SHAPE, _DOTTED_QUAD, _DATE_SHAPE)):
             continue
         marked = number[0] in "+(" or number.startswith("00") or len(number) != len(m.group())

@@ -14,6 +14,7 @@ from typing import Any
 
 import regex
 
+from ...guard import REGEX_TIMEOUT
 from .addresses import STREET_ADDRESS, lines_above
 from .dates import is_specific
 from .people import listed_names, repeated_names
@@ -29,6 +30,10 @@ _LETTERHEAD = "LetterheadRecognizer"
 _GUESSES = frozenset({"SpacyRecognizer", _LETTERHEAD})
 
 
+# A spaCy guess that spans a link or an address-like token is not a name or a place.
+_LINKISH = regex.compile(r"://|www\.|@|\.(?:com|net|org|io)\b")
+
+
 def tidy(text: str, results: list[Any], *, vague_dates: bool = False) -> list[Any]:
     """``results`` filtered as above, plus names and letterheads they imply."""
     kept = [r for r in (_trim_ner(text, r) for r in results)
@@ -36,7 +41,8 @@ def tidy(text: str, results: list[Any], *, vague_dates: bool = False) -> list[An
                 or is_specific(text[r.start:r.end]))
             and not (r.entity_type == "ORGANIZATION" and _is_guess(r)
                      and text[r.start:r.end] in _NOT_ORGANIZATIONS)
-            and not (r.entity_type == "URL" and _NUMBERED.fullmatch(text, r.start, r.end))]
+            and not (r.entity_type == "URL" and _NUMBERED.fullmatch(text, r.start, r.end, timeout=REGEX_TIMEOUT))
+            and not (_is_guess(r) and _LINKISH.search(text, r.start, r.end, timeout=REGEX_TIMEOUT))]
     return kept + _more_names(text, kept) + _letterheads(text, kept)
 
 

