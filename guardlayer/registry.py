@@ -20,6 +20,7 @@ BUILTIN: dict[str, tuple[str, str | None]] = {
     "schema": ("guardlayer.guards.schema:SchemaGuard", "json"),
     "policy": ("guardlayer.guards.policy:PolicyGuard", None),
     "tool_calls": ("guardlayer.guards.tool_calls:ToolCallGuard", "json"),
+    "spotlight": ("guardlayer.spotlight:Spotlight", None),
 }
 
 _user: dict[str, Any] = {}

@@ -1,0 +1,219 @@
+"""Train the injection classifier and its fusion weights; optionally measure leave-one-source-out.
+
+    python benchmarks/train_injection.py --corpus ../shared/corpora/injection benchmarks/data [--loso]
+
+Reads JSONL ``{"text", "label"}`` files (rows of the project's own files carry a ``template``
+id: a seeded share of templates is held out of training and scored as ``NAME:heldout``).
+Features are the shipped classifier's own (`guardlayer.guards.injection.classifier.ngrams` on
+folded text, first window); scikit-learn fits binary TF-IDF + logistic regression with every file
+weighted equally within its class and the classes balanced. Fusion weights (classifier log-odds,
+signature evidence) are fitted on out-of-source predictions (GroupKFold by file). Writes
+``classifier.json.gz`` and ``training.json`` (data sha256, settings, metrics) to ``--out``.
+With ``--loso`` every file is scored by a detector trained without it (the full detector:
+signatures, decoding, windows, fusion refitted inside the fold).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from guardlayer.bench.injection import corpus_files, machine, macro_balanced_accuracy, metrics  # noqa: E402
+from guardlayer.guards.injection import InjectionGuard  # noqa: E402
+from guardlayer.guards.injection.classifier import MODEL_DIR, WINDOW, LinearModel, feature_names  # noqa: E402
+from guardlayer.guards.injection.fusion import Fusion  # noqa: E402
+from guardlayer.normalize import fold  # noqa: E402
+
+CHAR_RANGE = (3, 5)
+WORD_RANGE = (1, 2)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load(files: list[Path], heldout_frac: float, seed: int) -> tuple[list[dict], list[dict]]:
+    """Rows for training and rows held out (templates of the project's own files)."""
+    train, held = [], []
+    for path in files:
+        rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+        templates = sorted({r["template"] for r in rows if "template" in r})
+        rng = random.Random(f"{seed}:{path.name}")
+        rng.shuffle(templates)
+        out = set(templates[: round(len(templates) * heldout_frac)])
+        for r in rows:
+            row = {"text": r["text"], "label": int(r["label"]), "file": path.name}
+            if r.get("template") in out:
+                held.append({**row, "file": f"{path.name}:heldout"})
+            else:
+                train.append(row)
+    return train, held
+
+
+def prepare(rows: list[dict], sig_guard: InjectionGuard) -> None:
+    """Attach classifier features (first window of the folded text) and signature evidence."""
+    for r in rows:
+        folded = fold(r["text"]).text
+        r["window"] = folded[:WINDOW]
+        r["feats"] = feature_names(r["window"], CHAR_RANGE, WORD_RANGE)
+        a = sig_guard.analyze(r["text"])
+        weights = {m.hit.signature.id: m.hit.signature.weight for m in a.matches}
+        r["evidence"] = Fusion().evidence([*weights.values(), *(w for _, w in a.signals)])
+
+
+def weights_for(rows: list[dict]) -> list[float]:
+    """Each file weighs the same within its class; both classes weigh the same."""
+    per = {}
+    for r in rows:
+        per[(r["file"], r["label"])] = per.get((r["file"], r["label"]), 0) + 1
+    files_in = {lab: len({f for f, l in per if l == lab}) for lab in (0, 1)}
+    return [len(rows) / 2 / files_in[r["label"]] / per[(r["file"], r["label"])] for r in rows]
+
+
+def fit_classifier(rows: list[dict], args: argparse.Namespace) -> LinearModel:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vec = TfidfVectorizer(analyzer=lambda feats: feats, binary=True, min_df=args.min_df,
+                          max_features=args.max_features)
+    x = vec.fit_transform([r["feats"] for r in rows])
+    clf = LogisticRegression(C=args.C, max_iter=3000, random_state=args.seed)
+    clf.fit(x, [r["label"] for r in rows], sample_weight=weights_for(rows))
+    coef = clf.coef_[0]
+    weights = {feat: (float(vec.idf_[j]), float(coef[j])) for feat, j in vec.vocabulary_.items() if coef[j] != 0}
+    return LinearModel(weights, float(clf.intercept_[0]), CHAR_RANGE, WORD_RANGE, {})
+
+
+def fit_fusion(rows: list[dict], args: argparse.Namespace, folds: int) -> dict[str, float]:
+    """Fusion weights from out-of-source classifier log-odds (GroupKFold over files)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    groups = [r["file"] for r in rows]
+    logits = [0.0] * len(rows)
+    for tr, te in GroupKFold(n_splits=min(folds, len(set(groups)))).split(rows, groups=groups):
+        model = fit_classifier([rows[i] for i in tr], args)
+        for i in te:
+            logits[i] = model.window_logit(rows[i]["window"])[0]
+    x = [[lg, r["evidence"]] for lg, r in zip(logits, rows)]
+    lr = LogisticRegression(C=10.0, max_iter=1000).fit(x, [r["label"] for r in rows], sample_weight=weights_for(rows))
+    a, b = (max(0.05, float(v)) for v in lr.coef_[0])
+    return {"a": round(a, 4), "b": round(b, 4), "bias": round(float(lr.intercept_[0]), 4)}
+
+
+def train(rows: list[dict], args: argparse.Namespace, folds: int) -> LinearModel:
+    model = fit_classifier(rows, args)
+    model.meta["fusion"] = fit_fusion(rows, args, folds)
+    return model
+
+
+def score_rows(model: LinearModel, rows: list[dict], rules: list[str]) -> list[float]:
+    """Scores from the real guard with ``model`` (signatures, decoding, windows, fusion)."""
+    guard = InjectionGuard(rules=rules, classifier=False)
+    guard.model = model
+    guard.fusion = Fusion(**model.meta["fusion"])
+    return [guard.analyze(r["text"]).score for r in rows]
+
+
+def evaluate(model: LinearModel, rows: list[dict], rules: list[str], threshold: float) -> dict[str, Any]:
+    by_file: dict[str, list[dict]] = {}
+    for r in rows:
+        by_file.setdefault(r["file"], []).append(r)
+    out = {}
+    for name, group in by_file.items():
+        out[name] = metrics(score_rows(model, group, rules), [r["label"] for r in group], threshold)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", nargs="+", default=[str(ROOT.parent / "shared" / "corpora" / "injection"),
+                                                        str(ROOT / "benchmarks" / "data" / "injection")])
+    parser.add_argument("--out", default=str(MODEL_DIR))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--C", type=float, default=1.0)
+    parser.add_argument("--min-df", type=int, default=3)
+    parser.add_argument("--max-features", type=int, default=40000)
+    parser.add_argument("--heldout-frac", type=float, default=0.25)
+    parser.add_argument("--folds", type=int, default=5, help="GroupKFold folds for the fusion fit")
+    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--rules", nargs="*", default=[], help="extra signature files used in evaluation")
+    parser.add_argument("--loso", action="store_true", help="also measure leave-one-source-out")
+    parser.add_argument("--only-loso", action="store_true", help="measure LOSO, do not write a model")
+    args = parser.parse_args(argv)
+    random.seed(args.seed)
+    started = time.perf_counter()
+
+    files = corpus_files(args.corpus)
+    train_rows, held_rows = load(files, args.heldout_frac, args.seed)
+    sig_guard = InjectionGuard(rules=args.rules, classifier=False)
+    print(f"{len(train_rows)} training rows, {len(held_rows)} held-out rows from {len(files)} files", flush=True)
+    prepare(train_rows, sig_guard)
+    prepare(held_rows, sig_guard)
+    report: dict[str, Any] = {
+        "data": [{"file": f.name, "sha256": sha256(f)} for f in files],
+        "settings": {"seed": args.seed, "C": args.C, "min_df": args.min_df, "max_features": args.max_features,
+                     "heldout_frac": args.heldout_frac, "char_range": CHAR_RANGE, "word_range": WORD_RANGE,
+                     "window": WINDOW, "threshold": args.threshold},
+        "machine": machine(),
+    }
+
+    if args.loso or args.only_loso:
+        loso: dict[str, Any] = {}
+        scored: dict[str, tuple[list[float], list[int]]] = {}
+        names = sorted({r["file"] for r in train_rows})
+        for name in names:
+            rest = [r for r in train_rows if r["file"] != name]
+            held = [r for r in train_rows + held_rows if r["file"].split(":")[0] == name]
+            t0 = time.perf_counter()
+            model = train(rest, args, folds=3)
+            scores = score_rows(model, held, args.rules)
+            scored[name] = (scores, [r["label"] for r in held])
+            loso[name] = metrics(scores, [r["label"] for r in held], args.threshold)
+            loso[name]["fusion"] = model.meta["fusion"]
+            m = loso[name]
+            print(f"LOSO {name:45s} tpr={m['tpr']} fpr={m['fpr']} auc={m['auc']} ({time.perf_counter() - t0:.0f}s)",
+                  flush=True)
+        sweep = {}
+        for t in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+            per = {n: metrics(s, y, t) for n, (s, y) in scored.items()}
+            sweep[str(t)] = {"macro_balanced_accuracy": macro_balanced_accuracy(per),
+                             "max_benign_fpr": max(m["fpr"] for m in per.values() if m["fpr"] is not None),
+                             "min_attack_tpr": min(m["tpr"] for m in per.values() if m["tpr"] is not None)}
+        report["loso"] = {"files": loso, "macro_balanced_accuracy": macro_balanced_accuracy(loso),
+                          "threshold_sweep": sweep}
+        print("LOSO threshold sweep:", json.dumps(sweep), flush=True)
+        print(f"LOSO macro balanced accuracy: {report['loso']['macro_balanced_accuracy']:.4f}", flush=True)
+
+    if not args.only_loso:
+        model = train(train_rows, args, folds=args.folds)
+        model.meta.update({"trained_on": [f.name for f in files], "seed": args.seed})
+        if held_rows:
+            report["heldout"] = evaluate(model, held_rows, args.rules, args.threshold)
+            for name, m in report["heldout"].items():
+                print(f"held-out {name}: tpr={m['tpr']} fpr={m['fpr']}")
+        report["fusion"] = model.meta["fusion"]
+        report["features"] = len(model.weights)
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        model.save(out / "classifier.json.gz")
+        print(f"wrote {out / 'classifier.json.gz'} ({(out / 'classifier.json.gz').stat().st_size / 1e6:.2f} MB, "
+              f"{len(model.weights)} features, fusion {model.meta['fusion']})")
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    name = "loso.json" if args.only_loso else "training.json"
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    (Path(args.out) / name).write_text(json.dumps(report, indent=2, default=str))
+    print(f"wrote {Path(args.out) / name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

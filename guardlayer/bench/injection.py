@@ -1,0 +1,261 @@
+"""``guardlayer bench injection``: run the injection guard over labelled JSONL corpora.
+
+Each input line is ``{"text": str, "label": 0|1}`` (other keys ignored). Prints a table and
+writes JSON with, per file and overall: n, attacks, benign, tpr, fpr, precision, f1, auc,
+balanced_accuracy (null where a file has one class), latency_ms {p50, p95, p99}; overall also
+the macro balanced accuracy (mean TPR over files with attacks and mean 1-FPR over files with
+benign rows, averaged). ``--plots DIR`` draws ROC curves, score histograms and latency.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+
+def load_jsonl(path: Path) -> list[tuple[str, int]]:
+    """``(text, label)`` rows of one JSONL file; a bad line raises ValueError naming file and line."""
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for no, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                text, label = item["text"], int(item["label"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{no}: expected {{\"text\": str, \"label\": 0|1}}: {exc}") from exc
+            if not isinstance(text, str) or label not in (0, 1):
+                raise ValueError(f"{path}:{no}: 'text' must be a string and 'label' 0 or 1")
+            rows.append((text, label))
+    return rows
+
+
+def corpus_files(paths: Iterable[str | Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(p.glob("*.jsonl"))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise FileNotFoundError(f"no such corpus file or folder: {p}")
+    if not files:
+        raise FileNotFoundError("no .jsonl corpus files found")
+    return files
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def auc(scores: Sequence[float], labels: Sequence[int]) -> float | None:
+    """Area under the ROC curve (Mann-Whitney, ties counted half)."""
+    pos = sum(labels)
+    neg = len(labels) - pos
+    if not pos or not neg:
+        return None
+    pairs = sorted(zip(scores, labels))
+    rank_sum = 0.0
+    i = 0
+    while i < len(pairs):
+        j = i
+        while j < len(pairs) and pairs[j][0] == pairs[i][0]:
+            j += 1
+        avg_rank = (i + j + 1) / 2
+        rank_sum += avg_rank * sum(lab for _, lab in pairs[i:j])
+        i = j
+    return (rank_sum - pos * (pos + 1) / 2) / (pos * neg)
+
+
+def metrics(scores: Sequence[float], labels: Sequence[int], threshold: float,
+            latencies: Sequence[float] = ()) -> dict[str, Any]:
+    """Counts, rates and latency percentiles for one set of scored rows."""
+    pred = [s >= threshold for s in scores]
+    tp = sum(p and y == 1 for p, y in zip(pred, labels))
+    fp = sum(p and y == 0 for p, y in zip(pred, labels))
+    attacks = sum(labels)
+    benign = len(labels) - attacks
+    tpr = tp / attacks if attacks else None
+    fpr = fp / benign if benign else None
+    precision = tp / (tp + fp) if attacks and (tp + fp) else (None if not attacks else 0.0)
+    f1 = (2 * precision * tpr / (precision + tpr) if precision and tpr else 0.0) if attacks else None
+    both = attacks and benign
+    out: dict[str, Any] = {
+        "n": len(labels), "attacks": attacks, "benign": benign,
+        "tpr": tpr, "fpr": fpr, "precision": precision, "f1": f1,
+        "auc": auc(scores, labels) if both else None,
+        "balanced_accuracy": (tpr + 1 - fpr) / 2 if both else None,
+    }
+    if latencies:
+        out["latency_ms"] = {f"p{q}": round(percentile(latencies, q), 4) for q in (50, 95, 99)}
+    return out
+
+
+def macro_balanced_accuracy(per_file: dict[str, dict[str, Any]]) -> float | None:
+    """Mean of (mean TPR over files with attacks, mean 1-FPR over files with benign rows)."""
+    tprs = [m["tpr"] for m in per_file.values() if m["tpr"] is not None]
+    tnrs = [1 - m["fpr"] for m in per_file.values() if m["fpr"] is not None]
+    if not tprs or not tnrs:
+        return None
+    return (sum(tprs) / len(tprs) + sum(tnrs) / len(tnrs)) / 2
+
+
+def machine() -> dict[str, Any]:
+    return {"platform": platform.platform(), "machine": platform.machine(), "cpu_count": os.cpu_count(),
+            "python": sys.version.split()[0], "processor": platform.processor() or None}
+
+
+def _progress(items: list, desc: str, enabled: bool):
+    if not enabled:
+        return items
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return items
+    return tqdm(items, desc=desc, unit="prompt", leave=False)
+
+
+def run(files: list[Path], guard: Any, source: str, progress: bool = True) -> dict[str, Any]:
+    """Score every row of every file; returns per-file results with raw scores kept for plots."""
+    from ..context import Context
+
+    results: dict[str, Any] = {}
+    for path in files:
+        rows = load_jsonl(path)
+        scores, labels, latencies, lengths = [], [], [], []
+        for text, label in _progress(rows, path.name, progress and len(rows) > 200):
+            ctx = Context(source=source)
+            t0 = time.perf_counter()
+            verdict = guard.check(text, ctx)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            scores.append(verdict.score)
+            labels.append(label)
+            lengths.append(len(text))
+        results[path.name] = {"scores": scores, "labels": labels, "latencies": latencies, "lengths": lengths}
+    return results
+
+
+def summarise(results: dict[str, Any], threshold: float) -> dict[str, Any]:
+    per_file = {name: metrics(r["scores"], r["labels"], threshold, r["latencies"]) for name, r in results.items()}
+    every = [(s, y, t) for r in results.values() for s, y, t in zip(r["scores"], r["labels"], r["latencies"])]
+    overall = metrics([e[0] for e in every], [e[1] for e in every], threshold, [e[2] for e in every])
+    overall["macro_balanced_accuracy"] = macro_balanced_accuracy(per_file)
+    return {"files": per_file, "overall": overall}
+
+
+def plot(results: dict[str, Any], out: Path) -> list[Path]:
+    from ..extras import need
+
+    matplotlib = need("matplotlib", "bench", "benchmark plots")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    fig, ax = plt.subplots(figsize=(6, 6))
+    every = [(s, y) for r in results.values() for s, y in zip(r["scores"], r["labels"])]
+    for name, series in [("all files", every)]:
+        thresholds = sorted({s for s, _ in series}, reverse=True)
+        pos = sum(y for _, y in series) or 1
+        neg = (len(series) - sum(y for _, y in series)) or 1
+        pts = [(0.0, 0.0)] + [(sum(s >= t and y == 0 for s, y in series) / neg,
+                               sum(s >= t and y == 1 for s, y in series) / pos) for t in thresholds[:: max(1, len(thresholds) // 200)]] + [(1.0, 1.0)]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], label=name)
+    ax.plot([0, 1], [0, 1], "k:", lw=0.8)
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="injection guard ROC")
+    ax.legend()
+    fig.savefig(out / "roc.png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    written.append(out / "roc.png")
+
+    n = len(results)
+    fig, axes = plt.subplots(n, 1, figsize=(7, 1.6 * n), sharex=True)
+    for ax, (name, r) in zip(axes if n > 1 else [axes], results.items()):
+        for label, colour in ((0, "tab:green"), (1, "tab:red")):
+            vals = [s for s, y in zip(r["scores"], r["labels"]) if y == label]
+            if vals:
+                ax.hist(vals, bins=40, range=(0, 1), color=colour, alpha=0.6, label="attack" if label else "benign")
+        ax.set_ylabel(name[:28], rotation=0, ha="right", fontsize=7)
+    axes_list = axes if n > 1 else [axes]
+    axes_list[0].legend(fontsize=7)
+    axes_list[-1].set_xlabel("score")
+    fig.savefig(out / "score_histograms.png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    written.append(out / "score_histograms.png")
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.scatter([n for r in results.values() for n in r["lengths"]],
+               [t for r in results.values() for t in r["latencies"]], s=3, alpha=0.4)
+    ax.set(xscale="log", yscale="log", xlabel="prompt length (chars)", ylabel="latency (ms)",
+           title="injection guard latency per prompt")
+    fig.savefig(out / "latency.png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    written.append(out / "latency.png")
+    return written
+
+
+def _fmt(v: Any) -> str:
+    return "   -  " if v is None else f"{v:6.3f}"
+
+
+def print_table(summary: dict[str, Any]) -> None:
+    print(f"{'file':46s} {'n':>6s} {'tpr':>6s} {'fpr':>6s} {'auc':>6s} {'bal':>6s} {'p50ms':>7s} {'p99ms':>7s}")
+    for name, m in [*summary["files"].items(), ("OVERALL", summary["overall"])]:
+        lat = m.get("latency_ms", {})
+        print(f"{name[:46]:46s} {m['n']:6d} {_fmt(m['tpr'])} {_fmt(m['fpr'])} {_fmt(m['auc'])} "
+              f"{_fmt(m['balanced_accuracy'])} {lat.get('p50', 0):7.3f} {lat.get('p99', 0):7.3f}")
+    print(f"macro balanced accuracy: {summary['overall']['macro_balanced_accuracy']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="guardlayer bench injection", description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", nargs="+", required=True, help="JSONL files or folders of them")
+    parser.add_argument("--json", dest="json_out", help="write results here")
+    parser.add_argument("--plots", help="folder for ROC, histogram and latency plots")
+    parser.add_argument("--source", default="user", choices=["user", "document", "tool"],
+                        help="ctx.source given to the guard (picks its threshold)")
+    parser.add_argument("--threshold", type=float, help="override the guard's threshold for this source")
+    parser.add_argument("--rules", nargs="*", default=[], help="extra signature files or folders")
+    parser.add_argument("--model", help="classifier weights (default: the shipped ones)")
+    parser.add_argument("--no-classifier", action="store_true", help="signatures only")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+
+    from ..guards.injection import InjectionGuard
+
+    try:
+        files = corpus_files(args.corpus)
+        thresholds = {"threshold": args.threshold, "document_threshold": args.threshold} if args.threshold else {}
+        guard = InjectionGuard(rules=args.rules, model=args.model, classifier=not args.no_classifier, **thresholds)
+        threshold = guard.threshold_for(args.source)
+        started = time.perf_counter()
+        results = run(files, guard, args.source, progress=not args.no_progress)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    summary = summarise(results, threshold)
+    print_table(summary)
+    report = {"benchmark": "injection", "threshold": threshold, "source": args.source,
+              "classifier": not args.no_classifier, "signatures": len(guard.signatures),
+              "files_in": [str(f) for f in files], "seconds": round(time.perf_counter() - started, 2),
+              "machine": machine(), **summary}
+    if args.json_out:
+        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json_out).write_text(json.dumps(report, indent=2))
+        print(f"wrote {args.json_out}")
+    if args.plots:
+        for path in plot(results, Path(args.plots)):
+            print(f"wrote {path}")
+    return 0

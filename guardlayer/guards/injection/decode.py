@@ -1,0 +1,158 @@
+"""Embedded encodings, decoded so that what they hide is scanned too: base64, hex, ``\\x``/``\\u``
+escapes, URL percent-encoding, HTML entities, Unicode tag characters, rot13.
+
+``decode_layers(text)`` returns the readable text found in each encoding, with the span of the
+encoded run in ``text`` (the whole text for rot13/URL/entities), one level of nesting deep."""
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import html
+import urllib.parse
+from dataclasses import dataclass
+
+import regex
+
+from ...guard import REGEX_TIMEOUT
+
+# Leftmost-longest scanning makes every match a maximal run, so no look-behind is needed.
+_B64 = regex.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+_HEX = regex.compile(r"(?:[0-9a-fA-F]{2}[ :]?){8,}")
+_ESCAPES = regex.compile(r"(?:\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}){4,}")
+_ESCAPE_ONE = regex.compile(r"\\x([0-9a-fA-F]{2})|\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})")
+_PERCENT = regex.compile(r"%[0-9a-fA-F]{2}")
+_ENTITY = regex.compile(r"&#(?:x[0-9a-fA-F]{1,6}|[0-9]{1,7});")
+_TAGS = regex.compile(r"[\U000e0020-\U000e007e]{3,}")
+_ROT13_HINT = regex.compile(r"rot[\s_-]?13|caesar", regex.IGNORECASE)
+
+MAX_RUNS = 64
+"""At most this many encoded runs per encoding are decoded (bounds the work on long input)."""
+MAX_RUN_CHARS = 8192
+"""Only the first this-many characters of one encoded run (or of a whole-text reading) are decoded."""
+_COMMON = frozenset("the and you to of is in it that for your this with are be not on all me as do".split())
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """Readable text recovered from one encoding; ``start``/``end`` locate the encoded run."""
+
+    encoding: str
+    text: str
+    start: int
+    end: int
+
+
+def _readable(raw: bytes, words: bool) -> str | None:
+    """Decoded bytes as text, if printable (and, with ``words``, looking like language rather
+    than an identifier or binary noise)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if len(text) < 6 or sum(ch.isprintable() or ch in "\n\t\r" for ch in text) < 0.95 * len(text):
+        return None
+    if words and (sum(ch.isalpha() for ch in text) < 0.5 * len(text.replace(" ", "")) or " " not in text.strip()):
+        return None
+    return text
+
+
+def _b64(run: str, words: bool) -> str | None:
+    if len(run.rstrip("=")) % 4 == 1:
+        return None
+    padded = run + "=" * (-len(run) % 4)
+    try:
+        raw = base64.b64decode(padded, altchars=b"-_" if ("-" in run or "_" in run) else None,
+                               validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return _readable(raw, words)
+
+
+def _hex(run: str, words: bool) -> str | None:
+    digits = "".join(ch for ch in run if ch not in " :")
+    try:
+        return _readable(bytes.fromhex(digits), words)
+    except ValueError:
+        return None
+
+
+def _escapes(run: str, words: bool) -> str | None:
+    def one(m: regex.Match[str]) -> str:
+        return chr(int(next(g for g in m.groups() if g), 16))
+    try:
+        text = _ESCAPE_ONE.sub(one, run, timeout=REGEX_TIMEOUT)
+    except (ValueError, OverflowError):
+        return None
+    return text if len(text) >= 4 else None
+
+
+def _runs(pattern: regex.Pattern[str], text: str, encoding: str, decoder, words: bool) -> list[Layer]:
+    found = []
+    for i, m in enumerate(pattern.finditer(text, timeout=REGEX_TIMEOUT)):
+        if i >= MAX_RUNS:
+            break
+        decoded = decoder(m.group()[:MAX_RUN_CHARS], words)
+        if decoded:
+            found.append(Layer(encoding, decoded, m.start(), m.end()))
+    return found
+
+
+def _tags(run: str) -> str:
+    return "".join(chr(ord(ch) - 0xE0000) for ch in run)
+
+
+def _rot13_reading(text: str) -> str | None:
+    """The rot13 reading of ``text`` when it reads more like English than the text itself, or
+    when the text mentions rot13 / Caesar."""
+    head = text[:MAX_RUN_CHARS]
+    rot = codecs.encode(head, "rot13")
+    if _ROT13_HINT.search(head, timeout=REGEX_TIMEOUT):
+        return rot
+    plain_words = set(head.lower().split())
+    rot_words = set(rot.lower().split())
+    return rot if len(_COMMON & rot_words) >= 2 and len(_COMMON & rot_words) > len(_COMMON & plain_words) else None
+
+
+def _whole(text: str) -> list[Layer]:
+    layers = []
+    if text.count("%") >= 3 and sum(1 for _, _ in zip(range(3), _PERCENT.finditer(text, timeout=REGEX_TIMEOUT))) == 3:
+        layers.append(Layer("url", urllib.parse.unquote(text), 0, len(text)))
+    if "&#" in text and _ENTITY.search(text, timeout=REGEX_TIMEOUT):
+        layers.append(Layer("html-entities", html.unescape(text), 0, len(text)))
+    rot = _rot13_reading(text)
+    if rot is not None:
+        layers.append(Layer("rot13", rot, 0, len(text)))
+    return layers
+
+
+def _spans(text: str, words: bool) -> list[Layer]:
+    layers: list[Layer] = []
+    if len(text) >= 16:
+        layers += _runs(_B64, text, "base64", _b64, words)
+        layers += _runs(_HEX, text, "hex", _hex, words)
+    if "\\" in text:
+        layers += _runs(_ESCAPES, text, "escapes", _escapes, words)
+    if not text.isascii():
+        layers += [Layer("unicode-tags", _tags(m.group()), m.start(), m.end())
+                   for m in _TAGS.finditer(text, timeout=REGEX_TIMEOUT)]
+    return layers
+
+
+def decode_layers(text: str, *, words: bool = True) -> list[Layer]:
+    """Every readable layer hidden in ``text`` (rot13 included as a whole-text reading), plus one
+    level of nesting (e.g. base64 inside URL encoding); spans refer to ``text``. With ``words``
+    (the default) only decodings that look like prose count; ``words=False`` also keeps
+    identifiers such as tokens and keys."""
+    layers = _spans(text, words) + _whole(text)
+    seen = {layer.text for layer in layers}
+    nested: list[Layer] = []
+    for layer in layers:
+        if layer.encoding == "rot13":
+            continue
+        inside = layer.text[:MAX_RUN_CHARS]
+        for inner in _spans(inside, words) + [x for x in _whole(inside) if x.encoding != "rot13"]:
+            if inner.text not in seen:
+                seen.add(inner.text)
+                nested.append(Layer(f"{layer.encoding}+{inner.encoding}", inner.text, layer.start, layer.end))
+    return layers + nested

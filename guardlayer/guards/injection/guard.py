@@ -1,0 +1,146 @@
+"""`InjectionGuard`: prompt-injection and jailbreak detection for user text, documents and tool
+output. Layers: folding (`guardlayer.normalize`), decoding of embedded encodings, YAML
+signatures, a linear classifier, and their fusion into one score with a readable explanation."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ...context import Context
+from ...errors import ConfigError
+from ...normalize import Folded, fold
+from ...verdict import Finding, Verdict
+from .classifier import DEFAULT_MODEL, LinearModel, Reading
+from .decode import Layer, decode_layers
+from .fusion import Fusion
+from .signatures import Hit, load_signatures, scan
+
+UNTRUSTED_SOURCES = ("document", "tool")
+_TAG_WEIGHT = 0.6
+_INVISIBLE_WEIGHT = 0.3
+_INVISIBLE_MIN = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A signature hit located in the original text, with the layer it was found in."""
+
+    hit: Hit
+    layer: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Everything the detector saw in one text."""
+
+    score: float
+    matches: tuple[Match, ...]
+    classifier: Reading | None
+    layers: tuple[str, ...]
+    invisible: int
+    signals: tuple[tuple[str, float], ...] = field(default=())
+
+    def explain(self) -> str:
+        parts = []
+        seen = set()
+        for m in self.matches:
+            key = (m.hit.signature.id, m.layer)
+            if key in seen:
+                continue
+            seen.add(key)
+            where = "" if m.layer == "text" else f" in {m.layer}-decoded text"
+            parts.append(f"signature {m.hit.signature.id} ({m.hit.signature.category}, "
+                         f"w={m.hit.signature.weight:g}){where}: {m.hit.text.strip()[:60]!r}")
+        parts += [f"{name} (w={w:g})" for name, w in self.signals]
+        if self.classifier is not None:
+            terms = ", ".join(repr(t) for t in self.classifier.top[:4])
+            parts.append(f"classifier {self.classifier.probability:.2f}" + (f" (terms {terms})" if terms else ""))
+        return "; ".join(parts) or "nothing suspicious"
+
+
+class InjectionGuard:
+    """Flags text that tries to override instructions, jailbreak the model, extract its prompt or
+    secrets, fake role tokens, exfiltrate data or hide any of that in an encoding.
+
+    ``threshold`` applies to user text, ``document_threshold`` to text whose ``ctx.source`` is
+    ``"document"`` or ``"tool"`` (indirect injection: such text should carry no instructions).
+    ``rules`` adds signature files or folders to the shipped ones (``shipped_rules=False`` drops
+    those). ``model`` is a path to other classifier weights; ``classifier=False`` runs signatures only.
+    """
+
+    name = "injection"
+
+    def __init__(self, threshold: float = 0.5, document_threshold: float = 0.4,
+                 rules: list[str] | None = None, shipped_rules: bool = True,
+                 model: str | None = None, classifier: bool = True) -> None:
+        for label, value in (("threshold", threshold), ("document_threshold", document_threshold)):
+            if not 0.0 < value < 1.0:
+                raise ConfigError(f"injection: {label} must be between 0 and 1, not {value!r}")
+        self.threshold = threshold
+        self.document_threshold = document_threshold
+        self.signatures = load_signatures(rules or (), shipped=shipped_rules)
+        if not self.signatures and not classifier:
+            raise ConfigError("injection: no signatures and no classifier: nothing would be checked")
+        self.model = LinearModel.load(Path(model) if model else DEFAULT_MODEL) if classifier else None
+        params = (self.model.meta.get("fusion") if self.model else None) or {}
+        self.fusion = Fusion(**params) if self.model else Fusion(a=0.0, b=1.0, bias=-1.5)
+
+    def threshold_for(self, source: str) -> float:
+        return self.document_threshold if source in UNTRUSTED_SOURCES else self.threshold
+
+    def analyze(self, text: str) -> Analysis:
+        """Score ``text`` without a context (the benchmark and the CLI use this)."""
+        if not isinstance(text, str):
+            raise TypeError(f"injection: expected text, not {type(text).__name__}")
+        folded = fold(text)
+        matches = [Match(h, "text", *self._span(folded, h)) for h in scan(self.signatures, folded.text)]
+        layers = decode_layers(text)
+        for layer in layers:
+            inner = fold(layer.text).text
+            matches += [Match(h, layer.encoding, layer.start, layer.end) for h in scan(self.signatures, inner)]
+        signals = []
+        if any(layer.encoding == "unicode-tags" for layer in layers):
+            signals.append(("hidden Unicode tag characters", _TAG_WEIGHT))
+        elif folded.invisible >= _INVISIBLE_MIN:
+            signals.append((f"{folded.invisible} invisible characters", _INVISIBLE_WEIGHT))
+        reading = self._read(folded.text, layers, matches)
+        weights = {m.hit.signature.id: m.hit.signature.weight for m in matches}
+        evidence = self.fusion.evidence([*weights.values(), *(w for _, w in signals)])
+        score = self.fusion.score(reading.logit if reading else None, evidence)
+        return Analysis(score, tuple(matches), reading, tuple(dict.fromkeys(x.encoding for x in layers)),
+                        folded.invisible, tuple(signals))
+
+    def _read(self, folded: str, layers: list[Layer], matches: list[Match]) -> Reading | None:
+        """The classifier's reading of the text, or of a decoded layer if that one is worse."""
+        if self.model is None:
+            return None
+        reading = self.model.read(folded)
+        for layer in layers:
+            if layer.encoding != "rot13" or any(m.layer == "rot13" for m in matches):
+                other = self.model.read(fold(layer.text).text)
+                if other.logit > reading.logit:
+                    reading = other
+        return reading
+
+    @staticmethod
+    def _span(folded: Folded, hit: Hit) -> tuple[int, int]:
+        if hit.end <= hit.start:
+            return (folded.offsets[hit.start], folded.offsets[hit.start]) if hit.start < len(folded.offsets) else (0, 0)
+        return folded.span(hit.start, hit.end)
+
+    def check(self, text: str, ctx: Context) -> Verdict:
+        analysis = self.analyze(text)
+        threshold = self.threshold_for(ctx.source)
+        findings = [Finding(m.hit.signature.category, m.start, m.end, text[m.start:m.end][:200],
+                            m.hit.signature.weight, f"{m.hit.signature.id} ({m.layer})")
+                    for m in analysis.matches]
+        meta = {"threshold": threshold, "source": ctx.source, "layers": list(analysis.layers),
+                "signatures": sorted({m.hit.signature.id for m in analysis.matches}),
+                "classifier": round(analysis.classifier.probability, 4) if analysis.classifier else None,
+                "invisible": analysis.invisible}
+        reason = f"injection score {analysis.score:.2f} (threshold {threshold:g}, {ctx.source}): {analysis.explain()}"
+        if analysis.score >= threshold:
+            return Verdict.fail(reason, score=analysis.score, findings=findings, meta=meta)
+        return Verdict.ok(score=analysis.score, reason=reason, findings=findings, meta=meta)

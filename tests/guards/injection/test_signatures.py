@@ -1,0 +1,77 @@
+"""Signature rule files: loading, errors that name file/line/field, and matching."""
+from pathlib import Path
+
+import pytest
+
+from guardlayer.errors import RuleFileError
+from guardlayer.guards.injection.signatures import CATEGORIES, load_signatures, scan
+from guardlayer.normalize import fold
+
+
+def test_shipped_signatures_cover_every_category() -> None:
+    sigs = load_signatures()
+    assert len(sigs) >= 30
+    assert {s.category for s in sigs} == set(CATEGORIES)
+    assert len({s.id for s in sigs}) == len(sigs)
+    assert all(0 < s.weight <= 1 for s in sigs)
+
+
+def write(tmp_path: Path, body: str, name: str = "mine.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(body)
+    return path
+
+
+def test_user_file_adds_signatures(tmp_path: Path) -> None:
+    path = write(tmp_path, "signatures:\n  - id: my.banana\n    category: hijack\n    weight: 0.7\n"
+                           "    pattern: 'say (?:banana){e<=1}'\n")
+    sigs = load_signatures([path])
+    mine = [s for s in sigs if s.id == "my.banana"]
+    assert mine and mine[0].file == str(path) and mine[0].line == 2
+    hits = scan(mine, fold("Please SAY BANANNA now").text)
+    assert [h.signature.id for h in hits] == ["my.banana"]
+    assert load_signatures([tmp_path], shipped=False)[0].id == "my.banana"
+
+
+@pytest.mark.parametrize("body, line, field, words", [
+    ("signatures:\n  - id: a\n    category: hijack\n    pattern: 'x'\n", 2, "weight", "missing field"),
+    ("signatures:\n  - id: a\n    category: hijack\n    weight: 2\n    pattern: 'x'\n", 4, "weight", "(0, 1]"),
+    ("signatures:\n  - id: a\n    category: hijack\n    weight: 0.5\n    pattern: '(unclosed'\n", 5, "pattern", "bad pattern"),
+    ("signatures:\n  - id: a\n    category: hijack\n    weight: 0.5\n    pattern: 'x'\n    colour: red\n", 6, "colour", "unknown field"),
+    ("signatures:\n  - id: ''\n    category: hijack\n    weight: 0.5\n    pattern: 'x'\n", 2, "id", "non-empty"),
+    ("rules: []\n", 1, "rules", "unknown key"),
+    ("signatures: {a: 1}\n", 1, "signatures", "must be a list"),
+])
+def test_errors_name_file_line_and_field(tmp_path: Path, body: str, line: int, field: str, words: str) -> None:
+    path = write(tmp_path, body)
+    with pytest.raises(RuleFileError) as err:
+        load_signatures([path], shipped=False)
+    assert err.value.file == str(path) and err.value.line == line and err.value.field == field
+    assert words in str(err.value) and str(path) in str(err.value)
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "signatures:\n  - id: a\n    pattern: [unclosed\n")
+    with pytest.raises(RuleFileError) as err:
+        load_signatures([path], shipped=False)
+    assert err.value.file == str(path) and err.value.line is not None and err.value.line >= 3
+
+
+def test_duplicate_ids_across_files(tmp_path: Path) -> None:
+    path = write(tmp_path, "signatures:\n  - id: override.ignore-previous\n    category: hijack\n"
+                           "    weight: 0.5\n    pattern: 'x'\n")
+    with pytest.raises(RuleFileError, match="duplicate signature id"):
+        load_signatures([path])
+
+
+def test_missing_path() -> None:
+    with pytest.raises(RuleFileError, match="no such rule file"):
+        load_signatures(["/nonexistent/rules.yaml"], shipped=False)
+
+
+def test_patterns_time_out_instead_of_hanging(tmp_path: Path) -> None:
+    path = write(tmp_path, "signatures:\n  - id: slow\n    category: hijack\n    weight: 0.5\n"
+                           "    pattern: '(a+)+$'\n")
+    sigs = load_signatures([path], shipped=False)
+    with pytest.raises(TimeoutError):
+        scan(sigs, "a" * 5000 + "b")

@@ -1,0 +1,76 @@
+"""CanaryGuard: a planted canary leaking plainly, in part, or encoded fails the answer."""
+import base64
+import codecs
+import urllib.parse
+
+import pytest
+
+from guardlayer.context import Context, Scope, scope
+from guardlayer.errors import ConfigError
+from guardlayer.guards.canary import CanaryGuard, canaries, new_canary, plant_canary
+
+TOKEN = "gl-3f9a1c07d2e4b5a8"
+
+
+@pytest.fixture
+def ctx() -> Context:
+    c = Context(scope=Scope())
+    prompt = plant_canary("You are a support bot.", c, token=TOKEN)
+    assert TOKEN in prompt and prompt.startswith("You are a support bot.")
+    return c
+
+
+@pytest.mark.parametrize("answer", [
+    f"My instructions include {TOKEN}.",
+    f"reference {TOKEN.upper()}",
+    f"the code is {TOKEN[3:13]}",                                   # part of it
+    " ".join(TOKEN),                                                   # spelled out
+    "-".join(TOKEN[3:]),
+    base64.b64encode(f"Internal reference {TOKEN}".encode()).decode(),
+    base64.b64encode(TOKEN.encode()).decode(),
+    TOKEN.encode().hex(),
+    "".join(f"\\x{b:02x}" for b in TOKEN.encode()),
+    urllib.parse.quote(f"ref {TOKEN}"),
+    codecs.encode(f"ref {TOKEN}", "rot13"),
+    TOKEN[::-1],
+])
+def test_leaks_are_blocked(ctx: Context, answer: str) -> None:
+    verdict = CanaryGuard().check(answer, ctx)
+    assert not verdict.passed, answer
+    assert verdict.findings[0].kind == "canary_leak" and verdict.score == 1.0
+
+
+@pytest.mark.parametrize("answer", [
+    "Happy to help with your order!",
+    "Your tracking number is 3f9a1c and the date is 2024-11-23.",     # too short a piece
+    base64.b64encode(b"an unrelated base64 payload").decode(),
+])
+def test_clean_answers_pass(ctx: Context, answer: str) -> None:
+    assert CanaryGuard().check(answer, ctx).passed
+
+
+def test_canary_lives_in_scope_for_the_session() -> None:
+    session = Scope(user="u1")
+    with scope(session):
+        plant_canary("system", token=TOKEN)
+        c1, c2 = Context(), Context()
+    assert canaries(c1) == canaries(c2) == [TOKEN]
+    assert not CanaryGuard().check(TOKEN, c2).passed
+    assert CanaryGuard().check(TOKEN, Context(scope=Scope())).passed   # another session: nothing planted
+
+
+def test_guard_keeps_no_state() -> None:
+    guard = CanaryGuard()
+    a, b = Context(scope=Scope()), Context(scope=Scope())
+    plant_canary("s", a)
+    token = canaries(a)[0]
+    assert not guard.check(token, a).passed and guard.check(token, b).passed
+    assert vars(guard) == {"min_part": 0.5}
+
+
+def test_new_canaries_are_random() -> None:
+    assert new_canary() != new_canary() and new_canary().startswith("gl-") and len(new_canary(8)) == 19
+    with pytest.raises(ConfigError):
+        new_canary(2)
+    with pytest.raises(ConfigError):
+        CanaryGuard(min_part=0.05)
