@@ -95,8 +95,9 @@ class Chain:
 
     def _guard_input(self, call: Call, ctx: Context) -> Call:
         ctx.side = "input"
+        slots = call.slots()
         for step in self.input:
-            for slot in call.slots():
+            for slot in slots:
                 ctx.source, ctx.messages = slot.source, call.messages
                 verdict, action = step.run(slot.text, ctx, slot.target)
                 self._stop_on(action, verdict)
@@ -104,9 +105,11 @@ class Chain:
                     continue
                 if verdict.meta.get("messages") and isinstance(verdict.value, list):
                     call = call.with_messages(verdict.value)
+                    slots = call.slots()
                     break  # the guard judged and rewrote the whole conversation
                 if verdict.fixed is not None:
                     call = call.with_slot(slot, verdict.fixed)
+                    slots = call.slots()
         ctx.messages = call.messages
         return call
 

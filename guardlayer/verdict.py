@@ -1,7 +1,7 @@
 """The typed result every guard returns: `Verdict`, its `Finding` spans, and `Action`."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -82,7 +82,10 @@ class Verdict:
 
     def named(self, guard: str) -> Verdict:
         """The same verdict labelled with the guard's name (the chain does this)."""
-        return self if self.guard == guard else replace(self, guard=guard)
+        if self.guard == guard:
+            return self
+        return Verdict(self.passed, self.score, self.reason, self.fixed, self.value,
+                       self.findings, guard, self.meta)
 
     def to_dict(self) -> dict[str, Any]:
         return {"guard": self.guard, "passed": self.passed, "score": round(self.score, 4),
