@@ -185,11 +185,23 @@ class Chain:
                 return out.result
         return self.substitute(ctx, reason, error)
 
-    def substitute(self, ctx: Context, reason: str, error: GuardlayerError) -> Any:
+    def substitute(self, ctx: Context, reason: str, error: GuardlayerError, *,
+                   parse: bool = True) -> Any:
+        """The fixed fallback value. A text goes through the output guards like an answer
+        (so a JSON fallback comes back as the schema's value, a policy adds its disclaimer);
+        if they reject it, it is served as written and the Report says why."""
         if not self.fallback.has_value:
             raise error
         ctx.report.fallback, ctx.report.fallback_reason = "value", reason
-        return self.fallback.render(ctx, reason)
+        value = self.fallback.render(ctx, reason)
+        if not (parse and isinstance(value, str) and self.output):
+            return value
+        out = self.check_output(value, ctx, len(ctx.report.attempts))
+        if out.action is None:
+            return out.result
+        assert out.verdict is not None
+        ctx.report.extra["fallback_unchecked"] = f"{out.verdict.guard}: {out.verdict.reason}"
+        return value
 
     # ---- the drivers ---------------------------------------------------------------------
 

@@ -77,9 +77,9 @@ def main() -> int:
               "Customer wants a refund for order 1182 (25 USD)."))
 
     model = ScriptedModel(["I think a refund is fine?"])
-    _show("5. the model never gives valid JSON: after 2 re-asks, the fixed fallback", model,
+    _show("5. the model never gives valid JSON: after 2 re-asks, the fallback, parsed like an answer", model,
           lambda: guarded(model, output=[step("json", "reask", schema=Refund)], retries=2,
-                          fallback='{"action": "escalate", "reply": "A person will look into it."}')(
+                          fallback='{"action": "escalate", "reply": "A person will look into it.", "amount": 0}')(
               "Customer wants a refund."))
 
     model = ScriptedModel([ProviderFailure(429, "rate limited", retry_after=0.1),

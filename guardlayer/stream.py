@@ -89,6 +89,7 @@ class StreamGuards:
         assert out.verdict is not None
         fallback = self.chain.fallback
         if out.action is not Action.BLOCK and not self.sent and fallback.has_value:
-            return str(self.chain.substitute(self.ctx, out.verdict.reason, Blocked([out.verdict])))
+            return str(self.chain.substitute(self.ctx, out.verdict.reason, Blocked([out.verdict]),
+                                             parse=False))
         raise Blocked([out.verdict], message=f"streamed answer rejected by {out.verdict.guard}: "
                                              f"{out.verdict.reason}")

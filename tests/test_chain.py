@@ -91,7 +91,7 @@ def test_reask_with_messages_appends_turns():
 
 def test_reask_exhausted_goes_to_fallback_then_blocks_without_one():
     ask = guarded(ScriptedModel(["x"]), output=[(ParseInt(), "reask")], retries=1, fallback="-1")
-    assert ask("q") == "-1"
+    assert ask("q") == -1  # the fallback text went through the output guards like an answer
     ask = guarded(ScriptedModel(["x"]), output=[(ParseInt(), "reask")], retries=1)
     with pytest.raises(Blocked) as info:
         ask("q")
@@ -193,6 +193,14 @@ def test_fallback_callables_are_tried_in_order_and_guarded():
     assert len(second.calls) == 1 and len(third.calls) == 1
     assert ask("q") == "fine"
     assert last_report().fallback == "ScriptedModel"
+
+
+def test_fallback_text_the_output_guards_reject_is_served_as_written():
+    ask = guarded(ScriptedModel(["x"]), output=[(ParseInt(), "fallback")], fallback="no number")
+    assert ask("q") == "no number"
+    report = last_report()
+    assert report.fallback == "value"
+    assert report.extra["fallback_unchecked"].startswith("int: expected a whole number")
 
 
 def test_template_fallback_is_filled_from_the_scope():

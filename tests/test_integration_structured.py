@@ -48,7 +48,7 @@ def test_json_then_schema_from_a_rule_file(tmp_path):
             schema: ./ticket.json
     """))
     ask = guarded(ScriptedModel(["no idea", "still no idea"]), rules=tmp_path / "chain.yaml")
-    assert ask("q") == '{"priority": "low"}'
+    assert ask("q") == {"priority": "low"}  # the fallback is parsed like an answer
     assert last_report().fallback == "value" and last_report().reasks == 1
     ask = guarded(ScriptedModel(['{"priority": "HIGH"}']), rules=tmp_path / "chain.yaml")
     assert ask("q") == {"priority": "high"}
