@@ -7,6 +7,7 @@ caller names as untrusted (for example retrieved documents).
 """
 from __future__ import annotations
 
+import copy
 import inspect
 from dataclasses import dataclass, replace
 from typing import Any, Callable
@@ -68,11 +69,10 @@ class CallShape:
 def _first_str_param(sig: inspect.Signature | None) -> str | None:
     if sig is None:
         return None
-    for p in sig.parameters.values():
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.annotation in (str, "str"):
-            return p.name
-    first = next(iter(sig.parameters.values()), None)
-    return first.name if first and first.kind in (first.POSITIONAL_ONLY, first.POSITIONAL_OR_KEYWORD) else None
+    params = [p for p in sig.parameters.values() if p.name not in ("self", "cls")
+              and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    typed = next((p.name for p in params if p.annotation in (str, "str")), None)
+    return typed or (params[0].name if params else None)
 
 
 def _has_var_kw(sig: inspect.Signature) -> bool:
@@ -95,10 +95,10 @@ class Call:
         return fn(*bound.args, **bound.kwargs)
 
     @property
-    def messages(self) -> list[dict[str, Any]] | None:
+    def messages(self) -> list[Any] | None:
         arg = self.shape.messages_arg
         value = self.arguments.get(arg) if arg else None
-        return value if isinstance(value, list) else None
+        return list(value) if isinstance(value, (list, tuple)) else None
 
     def slots(self) -> list[Slot]:
         """The untrusted texts of this call, in order."""
@@ -107,8 +107,11 @@ class Call:
             value = self.arguments.get(name)
             if isinstance(value, str):
                 out.append(Slot(name, None, source, value))
-            elif isinstance(value, (list, tuple)):
-                out += [Slot(name, i, source, v) for i, v in enumerate(value) if isinstance(v, str)]
+            elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+                out += [Slot(name, i, source, v) for i, v in enumerate(value)]
+            elif value is not None:  # unguardable text must not slip through unchecked
+                raise ConfigError(f"argument {name!r} is untrusted but holds "
+                                  f"{type(value).__name__}, not text or a list of texts")
         for i, message in enumerate(self.messages or ()):
             source = UNTRUSTED_ROLES.get(str(_get(message, "role")))
             text = _content_text(_get(message, "content"))
@@ -125,11 +128,9 @@ class Call:
         value = self.arguments[slot.arg]
         if slot.index is None:
             new: Any = text
-        elif slot.arg == self.shape.messages_arg and isinstance(value, list) and isinstance(
-                value[slot.index], dict):
+        elif slot.arg == self.shape.messages_arg:
             new = list(value)
-            new[slot.index] = {**value[slot.index], "content": _replace_content(
-                value[slot.index].get("content"), text)}
+            new[slot.index] = _with_content(value[slot.index], text)
         else:
             new = list(value)
             new[slot.index] = text
@@ -166,6 +167,18 @@ def _content_text(content: Any) -> str | None:
         parts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
         return "\n".join(p for p in parts if isinstance(p, str))
     return None
+
+
+def _with_content(message: Any, text: str) -> Any:
+    """A copy of ``message`` (a dict, a pydantic model or any object) with ``text`` as its text."""
+    content = _replace_content(_get(message, "content"), text)
+    if isinstance(message, dict):
+        return {**message, "content": content}
+    if hasattr(message, "model_copy"):
+        return message.model_copy(update={"content": content})
+    new = copy.copy(message)
+    setattr(new, "content", content)
+    return new
 
 
 def _replace_content(content: Any, text: str) -> Any:

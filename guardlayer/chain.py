@@ -82,6 +82,18 @@ class Chain:
     budget: Any = None
     name: str = "chain"
 
+    def __post_init__(self) -> None:
+        restoring = [s.name for s in self.output if getattr(s.guard, "restores", False)]
+        later = [s.name for s in self.output[self._first_restoring():] if s.on_fail is Action.REASK]
+        if restoring and later:
+            raise ConfigError(f"output guard {restoring[0]!r} puts private originals back, so it must "
+                              f"come after {later[0]!r}, which can re-ask the model: a re-ask "
+                              "would show the model what the input guards hid")
+
+    def _first_restoring(self) -> int:
+        return next((i for i, s in enumerate(self.output) if getattr(s.guard, "restores", False)),
+                    len(self.output))
+
     @classmethod
     def build(cls, input: Any = (), output: Any = (), *, fallback: Any = None, **options: Any) -> Chain:
         """A chain from guards, registry names, `Step`s or ``(guard, on_fail)`` pairs."""
@@ -151,7 +163,7 @@ class Chain:
                 try:
                     response = yield _Invoke(fn, call, "call" if n == 0 else "reask")
                 except ProviderError as exc:
-                    return (yield from self._fall_back(call, ctx, f"the model failed: {exc}", exc))
+                    return (yield from self._fall_back(call, run, f"the model failed: {exc}", exc))
                 if is_stream(response):
                     run.streaming = True
                     return response
@@ -160,29 +172,36 @@ class Chain:
                     return out.result
                 assert out.verdict is not None
                 if out.action is Action.REASK and n < self.retries:
-                    call = call.with_reask(out.text, f"{out.verdict.guard}: {out.verdict.reason}")
+                    # the model's own words: guards may have restored originals in out.text
+                    call = call.with_reask(text_of(response) or "",
+                                           f"{out.verdict.guard}: {out.verdict.reason}")
                     continue
                 blocked = Blocked([out.verdict])
                 if out.action is Action.BLOCK:
                     raise blocked
-                return (yield from self._fall_back(call, ctx, out.verdict.reason, blocked))
+                return (yield from self._fall_back(call, run, out.verdict.reason, blocked))
             raise AssertionError("unreachable: the last try always returns or raises")
         finally:
             if not run.streaming:
                 run.settle()
 
-    def _fall_back(self, call: Call, ctx: Context, reason: str,
+    def _fall_back(self, call: Call, run: _Run, reason: str,
                    error: GuardlayerError) -> Generator[_Invoke, Any, Any]:
+        ctx = run.ctx
         ctx.report.fallback_reason = reason
         for fn in self.fallback.callables:
             try:
                 response = yield _Invoke(fn, call, "fallback")
             except ProviderError:
                 continue
+            ctx.report.fallback = _name(fn)
+            if is_stream(response):
+                run.streaming = True
+                return response
             out = self.check_output(response, ctx, len(ctx.report.attempts))
             if out.action is None:
-                ctx.report.fallback = _name(fn)
                 return out.result
+            ctx.report.fallback = None
         return self.substitute(ctx, reason, error)
 
     def substitute(self, ctx: Context, reason: str, error: GuardlayerError, *,
@@ -208,8 +227,8 @@ class Chain:
     def run(self, fn: Callable[..., Any], shape: CallShape, args: tuple[Any, ...],
             kwargs: dict[str, Any]) -> Any:
         """Run a sync callable under this chain."""
-        with _Run(self, shape.bind(args, kwargs)) as run:
-            flow, answer, error = self._flow(fn, run), None, None
+        with _Run(self, shape.bind(args, kwargs)) as run, contextlib.closing(self._flow(fn, run)) as flow:
+            answer, error = None, None
             while True:
                 try:
                     request = flow.throw(error) if error else flow.send(answer)
@@ -223,8 +242,8 @@ class Chain:
     async def run_async(self, fn: Callable[..., Any], shape: CallShape, args: tuple[Any, ...],
                         kwargs: dict[str, Any]) -> Any:
         """Run an async callable under this chain (a returned async stream is guarded too)."""
-        with _Run(self, shape.bind(args, kwargs)) as run:
-            flow, answer, error = self._flow(fn, run), None, None
+        with _Run(self, shape.bind(args, kwargs)) as run, contextlib.closing(self._flow(fn, run)) as flow:
+            answer, error = None, None
             while True:
                 try:
                     request = flow.throw(error) if error else flow.send(answer)
@@ -344,31 +363,69 @@ class Chain:
             raise CallTimeout(f"{_name(request.fn)} did not answer within {self.timeout} s") from None
 
     async def _call_async(self, request: _Invoke) -> Any:
-        answer = request.call.invoke(request.fn)
-        if not inspect.isawaitable(answer):
-            return answer
+        """Coroutine functions are awaited; other callables run in a thread (a sync second
+        model must not block the event loop), both under the timeout."""
+        fn = request.fn
+        if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None)):
+            pending: Any = request.call.invoke(fn)
+        elif inspect.isasyncgenfunction(fn):
+            return request.call.invoke(fn)
+        else:
+            pending = asyncio.to_thread(request.call.invoke, fn)
         try:
-            return await asyncio.wait_for(answer, self.timeout)
+            answer = await asyncio.wait_for(pending, self.timeout)
+            if inspect.isawaitable(answer):  # a plain function that returned a coroutine
+                answer = await asyncio.wait_for(answer, self.timeout)
+            return answer
         except asyncio.TimeoutError:
-            raise CallTimeout(f"{_name(request.fn)} did not answer within {self.timeout} s") from None
+            raise CallTimeout(f"{_name(fn)} did not answer within {self.timeout} s") from None
 
     # ---- streams ---------------------------------------------------------------------------
 
-    def _stream(self, chunks: Iterator[Any], run: _Run) -> Iterator[str]:
-        with run.streamed() as guards:
-            for chunk in chunks:
+    def _stream(self, chunks: Any, run: _Run) -> Iterator[str]:
+        if not hasattr(chunks, "__next__"):
+            raise ConfigError("a sync function returned an async stream: make it async")
+        with run.streamed(chunks) as guards:
+            while True:
+                try:
+                    chunk = next(chunks)
+                except StopIteration:
+                    break
+                except Exception as exc:  # noqa: BLE001 - sorted by guards.failed
+                    if out := guards.failed(exc):
+                        yield out
+                    return
                 if out := guards.feed(chunk):
                     yield out
             if out := guards.finish():
                 yield out
 
-    async def _stream_async(self, chunks: AsyncIterator[Any], run: _Run) -> AsyncIterator[str]:
-        with run.streamed() as guards:
-            async for chunk in chunks:
-                if out := guards.feed(chunk):
+    async def _stream_async(self, chunks: Any, run: _Run) -> AsyncIterator[str]:
+        if not hasattr(chunks, "__anext__"):
+            raise ConfigError("an async function returned a sync stream: yield from an async one")
+        try:
+            with run.streamed(chunks) as guards:
+                while True:
+                    try:  # the timeout bounds the wait for each chunk
+                        chunk = await asyncio.wait_for(chunks.__anext__(), self.timeout)
+                    except StopAsyncIteration:
+                        break
+                    except asyncio.TimeoutError:
+                        exc: Exception = CallTimeout(f"no chunk within {self.timeout} s")
+                        if out := guards.failed(exc):
+                            yield out
+                        return
+                    except Exception as exc:  # noqa: BLE001 - sorted by guards.failed
+                        if out := guards.failed(exc):
+                            yield out
+                        return
+                    if out := guards.feed(chunk):
+                        yield out
+                if out := guards.finish():
                     yield out
-            if out := guards.finish():
-                yield out
+        finally:
+            if hasattr(chunks, "aclose"):
+                await chunks.aclose()
 
 class _Run:
     """One guarded call: its context and clock; attaches the Report to errors, settles the
@@ -386,7 +443,7 @@ class _Run:
         return self
 
     def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
-        if isinstance(exc, GuardlayerError):
+        if exc is not None:
             _attach(exc, self.ctx)
         if not self.streaming or exc is not None:
             self.finish()
@@ -397,13 +454,17 @@ class _Run:
             self.chain.budget.settle(ticket, self.ctx)
 
     @contextlib.contextmanager
-    def streamed(self) -> Iterator[StreamGuards]:
+    def streamed(self, chunks: Any) -> Iterator[StreamGuards]:
+        """Guards for a stream; when it ends, is cut or is dropped: close the provider's
+        stream, settle the budget, emit the Report."""
         try:
             yield StreamGuards(self.chain, self.ctx)
-        except GuardlayerError as exc:
+        except BaseException as exc:
             _attach(exc, self.ctx)
             raise
         finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
             self.settle()
             self.finish()
 
@@ -422,7 +483,12 @@ class _Run:
                     extra={"guardlayer": report.to_dict()})
 
 
-def _attach(exc: GuardlayerError, ctx: Context) -> None:
+def _attach(exc: BaseException, ctx: Context) -> None:
+    """Give the error the Report, and the Report the outcome (GeneratorExit: a stream the
+    caller stopped reading, which is not an error)."""
+    if isinstance(exc, GeneratorExit):
+        ctx.report.outcome = "abandoned"
+        return
     if isinstance(exc, (Blocked, ProviderError, BudgetExceeded)) and exc.report is None:
         exc.report = ctx.report
     ctx.report.outcome = "blocked" if isinstance(exc, (Blocked, BudgetExceeded)) else "error"

@@ -42,6 +42,9 @@ def guarded(fn: F | None = None, *, rules: str | Path | None = None, chain: Chai
 
     def wrap(fn: F) -> F:
         shape = CallShape.of(fn, prompt_arg=prompt_arg, messages_arg=messages_arg, untrusted=untrusted)
+        if the_chain.input and not shape.sources and not shape.messages_arg:
+            raise ConfigError(f"{getattr(fn, '__qualname__', fn)!r} has input guards but no untrusted "
+                              "text to give them: name it with prompt_arg=, messages_arg= or untrusted=")
         wrapper: Callable[..., Any]
         if inspect.isasyncgenfunction(fn):
             async def wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:

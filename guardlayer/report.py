@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .verdict import Action, Verdict
+from .verdict import MISSING, Action, Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +74,8 @@ class Report:
     fallback_reason: str | None = None
     total_ms: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    # The parsed value of a streamed answer (a stream yields text); not serialised.
+    value: Any = field(default=MISSING, repr=False)
 
     @property
     def retries(self) -> int:

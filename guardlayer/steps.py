@@ -55,12 +55,24 @@ class Step:
         re-asks become blocks (fail closed). A verdict may name its own action (policy rules)."""
         if verdict.passed:
             return None
-        action = Action(verdict.meta.get("action", self.on_fail))
-        if action is Action.FIX and verdict.fixed is None and not verdict.has_value:
+        try:
+            action = Action(verdict.meta.get("action", self.on_fail))
+        except ValueError:
+            return Action.BLOCK
+        if action is Action.FIX and not _can_fix(verdict, side):
             return Action.BLOCK
         if action is Action.REASK and side == "input":
             return Action.BLOCK
         return action
+
+
+def _can_fix(verdict: Verdict, side: str) -> bool:
+    """A fix needs fixed text, or (output) a parsed value, or (input) a new conversation."""
+    if verdict.fixed is not None:
+        return True
+    if side == "input":
+        return bool(verdict.meta.get("messages")) and isinstance(verdict.value, list)
+    return verdict.has_value
 
 
 def step(guard: Any, on_fail: Action | str | None = None, *, name: str | None = None,

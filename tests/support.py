@@ -61,6 +61,7 @@ class Restore:
 
     name = "restore"
     holdback = 10
+    restores = True  # like the PII guard on output: puts hidden originals back
 
     def check(self, text: str, ctx: object) -> Verdict:
         return Verdict.ok(fixed=text.replace("<X>", "ex"))

@@ -6,7 +6,7 @@ import asyncio
 import pytest
 from support import Deny, LiveUpper, ParseInt, Upper
 
-from guardlayer import Backoff, Blocked, guarded, last_report
+from guardlayer import Backoff, Blocked, ProviderError, guarded, last_report
 from guardlayer.testing import ProviderFailure, ScriptedModel
 
 FAST = Backoff(initial=0.001, max=0.01)
@@ -52,10 +52,16 @@ def test_sync_stream_applies_prefix_guards_as_chunks_arrive():
     assert "".join(chunks) == "A GOOD ANSWER" and len(chunks) > 1
 
 
-def test_end_only_transform_cannot_rewrite_what_already_streamed():
+def test_end_only_guards_validate_but_do_not_rewrite_what_already_streamed():
     ask = guarded(ScriptedModel(["a good answer"], chunk=3), output=[Upper()])
     assert "".join(ask("q")) == "a good answer"
-    assert last_report().extra["stream_diverged"] is True
+    assert last_report().checks[-1].verdict.fixed == "A GOOD ANSWER"
+
+
+def test_streamed_json_keeps_its_parsed_value_in_the_report():
+    ask = guarded(ScriptedModel([" 42 "], chunk=1), output=[ParseInt()])
+    assert "".join(ask("q")) == " 42 "
+    assert last_report().value == 42
 
 
 def test_stream_holdback_fixes_a_word_split_across_chunks():
@@ -155,3 +161,114 @@ def test_stream_never_cuts_inside_what_a_guard_must_see_whole(size):
     assert "".join(chunks) == answer.replace("<X>", "ex")
     assert not any("<" in c or ">" in c for c in chunks)
     assert last_report().extra.get("stream_diverged") is None
+
+
+class Redact:
+    """Redacts phone-like numbers and reports where they are (like the PII guard)."""
+
+    name = "redact"
+    holdback = 16
+
+    def check(self, text, ctx):
+        import re
+
+        from guardlayer import Finding, Verdict
+
+        found = [Finding("PHONE", m.start(), m.end()) for m in re.finditer(r"\d{3}-\d{3}-\d{4}", text)]
+        fixed = re.sub(r"\d{3}-\d{3}-\d{4}", "[phone]", text)
+        return Verdict.ok(fixed=fixed if found else None, findings=found)
+
+
+@pytest.mark.parametrize("size", [1, 3, 4, 7])
+def test_a_value_straddling_the_cut_is_never_released_in_part(size):
+    answer = "Call me at 555-123-4567 any time you like, or at 555-987-6543 after six."
+    chunks = list(guarded(ScriptedModel([answer], chunk=size), output=[Redact()])("q"))
+    assert "".join(chunks) == "Call me at [phone] any time you like, or at [phone] after six."
+    assert not any(ch.isdigit() for ch in "".join(chunks))
+
+
+def test_a_fallback_model_that_streams_is_guarded_too():
+    def backup(prompt):
+        yield from ["here is the se", "cret plan"]
+
+    ask = guarded(ScriptedModel([ProviderFailure(503)]), retries=0,
+                  output=[Deny("secret", holdback=8)], fallback=[backup])
+    with pytest.raises(Blocked):
+        "".join(ask("q"))
+
+
+def test_provider_error_mid_stream_falls_back_when_nothing_left_yet():
+    def flaky(prompt):
+        yield "par"
+        raise ProviderFailure(502)
+
+    ask = guarded(flaky, output=[Deny("zzz", holdback=50)], fallback="Sorry.")
+    assert list(ask("q")) == ["Sorry."]
+    ask = guarded(flaky, output=[LiveUpper()], fallback="Sorry.")
+    with pytest.raises(ProviderError):
+        list(ask("q"))
+
+
+def test_a_cut_stream_closes_the_provider_stream():
+    closed = []
+
+    class Upstream:
+        def __init__(self):
+            self.parts = iter(["a secret ", "and more"])
+
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            return next(self.parts)
+
+        def close(self):
+            closed.append(True)
+
+    with pytest.raises(Blocked):
+        list(guarded(lambda prompt: Upstream(), output=[Deny("secret", holdback=0)])("q"))
+    assert closed == [True]
+
+
+def test_anthropic_stream_usage_is_merged_across_events():
+    events = [{"type": "message_start", "message": {"usage": {"input_tokens": 25, "output_tokens": 1}}},
+              {"type": "content_block_delta", "delta": {"text": "hi"}},
+              {"type": "message_delta", "usage": {"output_tokens": 15}}]
+    assert "".join(guarded(lambda prompt: iter(events), output=[LiveUpper()])("q")) == "HI"
+    assert last_report().attempts[0].usage.input_tokens == 25
+    assert last_report().attempts[0].usage.output_tokens == 15
+
+
+async def test_async_stream_timeout_between_chunks():
+    async def slow(prompt: str):
+        yield "first "
+        await asyncio.sleep(2)
+        yield "late"
+
+    ask = guarded(slow, timeout=0.1, output=[LiveUpper()])
+    with pytest.raises(ProviderError, match="no chunk within 0.1 s"):
+        [c async for c in ask("q")]
+
+
+async def test_sync_fallback_in_an_async_chain_runs_in_a_thread_under_the_timeout():
+    import time
+
+    def slow_second(prompt: str) -> str:
+        time.sleep(1.0)
+        return "late"
+
+    async def down(prompt: str) -> str:
+        raise ProviderFailure(503)
+
+    ticks = []
+
+    async def ticker():
+        for _ in range(5):
+            ticks.append(time.perf_counter())
+            await asyncio.sleep(0.05)
+
+    ask = guarded(down, retries=0, timeout=0.2, fallback=[slow_second, "gave up"])
+    started = time.perf_counter()
+    result, _ = await asyncio.gather(ask("q"), ticker())
+    assert result == "gave up" and time.perf_counter() - started < 0.9
+    assert max(b - a for a, b in zip(ticks, ticks[1:])) < 0.15  # the loop kept running

@@ -56,3 +56,53 @@ def test_prompt_argument_by_name():
 def test_unknown_argument_name_is_a_config_error():
     with pytest.raises(ConfigError, match="no argument 'prompt'"):
         guarded(lambda text: text, prompt_arg="prompt")
+
+
+def test_methods_skip_self_and_tuples_of_messages_are_checked():
+    class Bot:
+        @guarded(input=[Deny("bad")])
+        def ask(self, text: str) -> str:
+            return "ok"
+
+    with pytest.raises(Blocked):
+        Bot().ask("bad")
+
+    @guarded(input=[Deny("bad")])
+    def chat(messages) -> str:
+        return "ok"
+
+    with pytest.raises(Blocked):
+        chat(({"role": "user", "content": "bad"},))
+
+
+def test_input_guards_with_nothing_to_guard_is_a_config_error():
+    with pytest.raises(ConfigError, match="no untrusted text"):
+        guarded(lambda: "x", input=[Deny("bad")])
+    guarded(lambda: "x", output=[Deny("bad")])  # output guards alone need no input text
+
+
+def test_an_untrusted_argument_that_is_not_text_fails_closed():
+    ask = guarded(lambda prompt: "ok", input=[Deny("bad")])
+    assert ask(None) == "ok"  # nothing to check
+    with pytest.raises(ConfigError, match="holds dict, not text"):
+        ask({"text": "bad"})
+
+
+def test_fix_on_message_objects_keeps_them_objects():
+    from dataclasses import dataclass
+
+    @dataclass
+    class Msg:
+        role: str
+        content: str
+
+    seen = []
+
+    @guarded(input=[(Deny("bad"), "fix")])
+    def chat(messages) -> str:
+        seen.append(messages)
+        return "ok"
+
+    original = [Msg("system", "s"), Msg("user", "a bad day")]
+    chat(original)
+    assert seen[0][1] == Msg("user", "a *** day") and original[1].content == "a bad day"

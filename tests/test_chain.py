@@ -263,3 +263,59 @@ def test_one_guarded_function_from_many_threads():
     for i in range(64):
         expected = f"ANSWER TO Q{i} ***" if i % 2 else f"ANSWER TO Q{i}"
         assert results[i] == (expected, "fixed" if i % 2 else "ok")
+
+
+def test_reask_shows_the_model_its_own_words_not_restored_originals():
+    from support import Restore
+
+    model = ScriptedModel(["<X>pect nine", "9"])
+    ask = guarded(model, output=[(ParseInt(), "reask"), Restore()])
+    assert ask("q") == 9
+    assert "<X>pect nine" in model.calls[1] and "expect nine" not in model.calls[1]
+
+
+def test_a_restoring_guard_before_a_reasking_one_is_refused():
+    from support import Restore
+
+    from guardlayer import ConfigError
+
+    with pytest.raises(ConfigError, match="must come after 'int'"):
+        guarded(ScriptedModel(["1"]), output=[Restore(), (ParseInt(), "reask")])
+
+
+def test_a_bug_in_the_function_is_reported_as_an_error():
+    def broken(prompt: str) -> str:
+        raise KeyError("oops")
+
+    with pytest.raises(KeyError):
+        guarded(broken, input=[Deny("zzz")])("q")
+    assert last_report().outcome == "error"
+
+
+def test_budget_is_settled_before_an_error_propagates():
+    events = []
+
+    class Recorder:
+        def reserve(self, ctx, prompt=None):
+            events.append("reserve")
+            return object()
+
+        def settle(self, ticket, ctx):
+            events.append("settle")
+
+    def broken(prompt: str) -> str:
+        raise KeyError("oops")
+
+    with pytest.raises(KeyError):
+        guarded(broken, budget=Recorder())("q")
+    assert events == ["reserve", "settle"]
+
+
+def test_a_verdict_naming_an_unknown_action_fails_closed():
+    class Odd:
+        def check(self, text, ctx):
+            from guardlayer import Verdict
+            return Verdict.fail("odd", meta={"action": "shrug"})
+
+    with pytest.raises(Blocked):
+        guarded(ScriptedModel(["x"]), input=[(Odd(), "log")])("q")
