@@ -5,7 +5,7 @@
     guardlayer bench NAME [ARGS...]                run a benchmark (guardlayer.bench.NAME)
     guardlayer demo                                guards blocking, fixing and falling back
 
-Exit codes: 0 fine, 1 blocked, 2 bad usage or a broken rule file.
+Exit codes: 0 fine, 1 blocked, 2 bad usage, a broken rule file or a guard that cannot run.
 """
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
-    except MissingExtra as exc:
+    except (GuardlayerError, MissingExtra) as exc:  # configuration, not a verdict: exit 2
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -47,7 +47,13 @@ def scope(current: Scope | None = None, **fields: Any) -> Iterator[Scope]:
 
 
 def current_scope() -> Scope:
+    """The active scope, or a fresh one (whose state lives for one call only)."""
     return _SCOPE.get() or Scope()
+
+
+def active_scope() -> Scope | None:
+    """The scope set by an enclosing ``with scope(...)``, if any."""
+    return _SCOPE.get()
 
 
 @dataclass

@@ -139,6 +139,8 @@ class _Loader:
             raise self.error(f"on_fail must be one of {[a.value for a in Action]}, not {on_fail!r}",
                              path + ("on_fail",)) from None
         params = {k: self.resolve_path(v) for k, v in entry.items() if k not in _STEP_KEYS}
+        if "name" in entry and "name" in inspect.signature(factory).parameters:
+            params["name"] = entry["name"]  # the guard's own name keys its per-call state
         try:
             checked = _params_model(factory).model_validate(params)
         except ValidationError as exc:

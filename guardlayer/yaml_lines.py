@@ -36,14 +36,29 @@ def load(source: str | Path, *, name: str | None = None) -> tuple[Any, Lines]:
     lines: Lines = {}
     if node is None:
         return None, lines
-    return _convert(node, (), lines, file), lines
+    try:
+        return _convert(node, (), lines, file), lines
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        raise RuleFileError(f"unsupported YAML: {getattr(exc, 'problem', None) or exc}", file=file,
+                            line=mark.line + 1 if mark else None) from exc
+
+
+_PLAIN = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
 def _convert(node: yaml.Node, path: tuple[Any, ...], lines: Lines, file: str | None) -> Any:
     lines[path] = node.start_mark.line + 1
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN:
+        raise RuleFileError(f"unsupported YAML tag {node.tag}", file=file, line=lines[path],
+                            field=_dotted(path) or None)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise RuleFileError("YAML merge keys (<<) are not supported: write the keys out",
+                                    file=file, line=key_node.start_mark.line + 1,
+                                    field=_dotted(path) or None)
             key = _scalar(key_node)
             if key in out:
                 raise RuleFileError(f"duplicate key {key!r}", file=file,

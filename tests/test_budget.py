@@ -273,3 +273,11 @@ def test_processes_never_overspend_nor_lose_counts(backend, tmp_path) -> None:
     # process can make 50 alone (40 tries each)
     assert sum(grants) == limit // 10
     assert used(url, namespace, limit) == limit
+
+
+def test_a_spent_limit_refuses_even_a_call_estimated_at_zero(shared_url) -> None:
+    budget = Budget([{"per": "user", "output_tokens": 100, "window": "day"}], shared_url,
+                    reserve_output_tokens=0, namespace=uuid.uuid4().hex)
+    call(budget, ctx(), Attempt("m", "call", usage=Usage(10, 1500)))
+    with pytest.raises(BudgetExceeded):
+        budget.reserve(ctx())

@@ -70,3 +70,10 @@ def test_unknown_benchmark_lists_the_available_ones(capsys):
 def test_entry_point_runs():
     out = subprocess.run([sys.executable, "-m", "guardlayer", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "rules" in out.stdout and "bench" in out.stdout
+
+
+def test_a_guard_that_cannot_run_exits_2(tmp_path, capsys):
+    path = tmp_path / "chain.yaml"
+    path.write_text("input:\n  - guard: policy\n    file: /no/such/policy.yaml\n")
+    assert main(["check", "--rules", str(path), "hello"]) == 2
+    assert "error:" in capsys.readouterr().err

@@ -98,6 +98,9 @@ def test_fallback_forms(tmp_path):
     ("fallback:\n  - text: a\n    call: b:c\n", 2, "fallback[0]", "exactly one of"),
     ("fallback:\n  - call: no.such.module:fn\n", 2, "fallback[0].call", "cannot import"),
     ("fallback: [done, {call: 'guardlayer.testing:ScriptedModel'}]\n", 1, "fallback", "must come last"),
+    ("base: &b {guard: deny}\ninput:\n  - <<: *b\n    word: x\n", 3, "input[0]", "merge keys"),
+    ("input: !!python/object:os.system {}\n", 1, "input", "unsupported YAML tag"),
+    ("retries: !!python/name:os.system ''\n", 1, None, "unsupported YAML"),
 ])
 def test_errors_name_file_line_and_field(tmp_path, body, line, field, words):
     path = write(tmp_path, body, "broken.yaml")
@@ -141,3 +144,19 @@ def test_shipped_rule_files_load():
     for file in files:
         chain = load_rules(file)
         assert chain.input or chain.output
+
+
+def test_a_rule_name_reaches_a_guard_that_takes_one(tmp_path):
+    class Named:
+        def __init__(self, name: str = "named") -> None:
+            self.name = name
+
+        def check(self, text: str, ctx: object) -> Verdict:
+            return Verdict.ok()
+
+    register("named")(Named)
+    try:
+        chain = load_rules(write(tmp_path, "input: [{guard: named, name: first}, {guard: named}]"))
+    finally:
+        unregister("named")
+    assert [(s.name, s.guard.name) for s in chain.input] == [("first", "first"), ("named", "named")]

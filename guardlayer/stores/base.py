@@ -124,8 +124,10 @@ class LocalStore(ABC):
         with self._transaction(now):
             used = self._current(items, now)
             for i, (item, u) in enumerate(zip(items, used)):
-                if item.amount > 0 and u + item.amount > (item.limit if isinstance(item, Window)
-                                                          else item.capacity):
+                cap = item.limit if isinstance(item, Window) else item.capacity
+                # a call whose estimate is 0 (say, output not reserved) is still refused once
+                # the limit is spent
+                if u + item.amount > cap or (item.amount <= 0 and u >= cap):
                     return Outcome(False, tuple(used), i)
             return Outcome(True, tuple(self._apply(items, now)))
 

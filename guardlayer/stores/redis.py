@@ -72,7 +72,7 @@ local used = current()
 if mode == 'usage' then return encode(1, -1, used) end
 if mode == 'reserve' then
   for i, it in ipairs(items) do
-    if it.amount > 0 and used[i] + it.amount > it.cap then return encode(0, i - 1, used) end
+    if used[i] + it.amount > it.cap or (it.amount <= 0 and used[i] >= it.cap) then return encode(0, i - 1, used) end
   end
 end
 for _, it in ipairs(items) do

@@ -74,3 +74,16 @@ def test_new_canaries_are_random() -> None:
         new_canary(2)
     with pytest.raises(ConfigError):
         CanaryGuard(min_part=0.05)
+
+
+def test_planting_without_a_place_to_remember_is_refused():
+    import pytest
+
+    from guardlayer import ConfigError, scope
+    from guardlayer.guards.canary import plant_canary
+
+    with pytest.raises(ConfigError, match="needs a ctx"):
+        plant_canary("You are a bot.")
+    with scope(user="u") as s:
+        plant_canary("You are a bot.")
+    assert s.state["guardlayer.canaries"]
