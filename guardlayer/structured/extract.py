@@ -24,8 +24,10 @@ _OPENER = regex.compile(r"[{\[]")
 # Inside a block, each match runs to the next bracket that is not inside a string, skipping
 # double-quoted strings, Python-style single-quoted ones (after { [ , :; an apostrophe in a
 # word is not a quote), and lone quotes; group 1 is the bracket ("" at the end of the text).
-_INSIDE = regex.compile(r"""(?:"(?:[^"\\]++|\\.)*+"|(?<=[{\[,:]\s*)'(?:[^'\\]++|\\.)*+'"""
-                        r"""|[^{}\[\]"']++|["'])*+([{}\[\]]|\Z)""", regex.S)
+# (Alternatives that start with different characters: the commonest first, and the quote
+# matched before the lookbehind that qualifies it, which is then tried only at quotes.)
+_INSIDE = regex.compile(r"""(?:[^{}\[\]"']++|"(?:[^"\\]++|\\.)*+"|'(?<=[{\[,:]\s*')(?:[^'\\]++|\\.)*+'"""
+                        r"""|["'])*+([{}\[\]]|\Z)""", regex.S)
 _OPEN = {"{": "}", "[": "]"}
 _SCALAR_START = frozenset('"-0123456789tfn')
 
@@ -98,7 +100,11 @@ def _blocks(text: str, start: int, form: str, allow_repair: bool) -> list[Candid
         alone = not text[start:begin].strip() and not text[end:].strip()
         if not allow_repair or not (alone or _looks_like_json(chunk)):
             continue
-        value = repair(chunk)
+        # The leading space spares json-repair a character-by-character Python pass it makes
+        # over a text that opens with a bracket (looking for a valid value followed by more
+        # text; a block ends at its closing bracket and is not valid JSON, so that pass finds
+        # nothing here); its result is the same.
+        value = repair(" " + chunk)
         if value is not MISSING:
             found.append(Candidate(value, form, begin, end, repaired=True, truncated=truncated))
     return found

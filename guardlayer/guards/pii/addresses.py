@@ -38,9 +38,13 @@ _SUFFIX = (r"(?i:(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Place|Square|T
 _PREFIX = (r"(?:(?:Rue|Avenue|Boulevard|Chemin|All[ée]e|Impasse|Quai|Cours|Via|Viale|Piazza"
            r"|Piazzale|Corso|Vicolo|Calle|Avenida|Paseo|Carrer|Camino|Rua|Travessa|Largo|Pra[çc]a"
            r"|Ulica|Aleja|Strada|Calea|Bulevardul|Odos|Leoforos)\b|(?:Av|Bd|Avda|ul|al|Ctra)\.|C/)")
-_COMPOUND = (r"[\p{L}'’\-]*(?:stra(?:ß|ss)e|str\.|weg|gasse|allee|platz|ring|damm|ufer|steig"
-             r"|vej|vejen|gade|gaden|gyde|gyden|vegen|veien|vei|veg|gatan|gata|vägen|väg|gränd"
-             r"|straat|laan|plein|gracht|kade|dreef|steeg|tie|katu|kuja|polku|utca|út|u\.)")
+_COMPOUND_END = (r"(?:stra(?:ß|ss)e|str\.|weg|gasse|allee|platz|ring|damm|ufer|steig"
+                 r"|vej|vejen|gade|gaden|gyde|gyden|vegen|veien|vei|veg|gatan|gata|vägen|väg|gränd"
+                 r"|straat|laan|plein|gracht|kade|dreef|steeg|tie|katu|kuja|polku|utca|út|u\.)")
+_COMPOUND = rf"[\p{{L}}'’\-]*{_COMPOUND_END}"
+# The same words found from their ending (a lookbehind for the start): the leading run
+# otherwise makes the engine backtrack through the word's letters at every letter.
+_COMPOUND_LB = rf"(?<=\p{{L}}[\p{{L}}'’\-]*){_COMPOUND_END}"
 _UNIT = (r"(?i:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|No|Nr)\.?[ \t]*#?"
          r"[ \t]*\d{1,5}[A-Za-z]?\b")
 _ADDR_UNIT = r"(?i:Apt|Apartment|Suite|Ste|Unit|Flat)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?\b"
@@ -59,6 +63,12 @@ _STREETS = tuple(regex.compile(p, regex.VERSION0) for p in (  # apart: one alter
     rf"(?:\b\p{{Lu}}[\p{{L}}'’\-]*[ \t]+){{0,3}}\b\p{{Lu}}{_COMPOUND}[ \t]*{_NUM}",  # Lodskovvej 28
     rf"\b{_NUM}[ \t]+(?:\p{{Lu}}[\p{{L}}'’\-]*[ \t]+){{0,3}}\p{{Lu}}{_COMPOUND}\b",  # 5 Am Ring
     _BOX, _MILITARY))
+_PREFIX_GATE = regex.compile(rf"\b{_PREFIX}", regex.VERSION0)
+_COMPOUND_GATE = regex.compile(rf"(?<=\p{{Lu}}[\p{{L}}'’\-]*){_COMPOUND_END}", regex.VERSION0)
+_STREET_GATES = (None, _PREFIX_GATE, _COMPOUND_GATE, _COMPOUND_GATE, None, None)
+"""Per street pattern, a cheaper search that finds something in every text the pattern
+matches (a prefix street word; a capitalised word with a compound street ending); the
+pattern runs only where its gate finds something."""
 # Number, street, number, unit and place names inside a sentence: "... to 24 rue du Président
 # Roosevelt Apt. 889 SAUMUR Andorra in case", "... 4589 40th Street Suite 603 Calgary AB".
 # Kept when the street has a capital, a street word or a second number ("2 kids in unit 5": no).
@@ -100,7 +110,7 @@ _STREET_END = regex.compile(
     rf"(?:[ \t]+{_ADDR_UNIT}(?-i:(?:[ \t]+{_CAP}){{0,4}}))?\Z", regex.IGNORECASE)
 _STREET_END_EU = regex.compile(rf"\b\p{{Lu}}[\p{{L}}'’\-]*(?:[ \t]+{_W}){{0,3}}[ \t]+{_NUM}\.?\Z",
                                regex.REVERSE)
-_STREET_WORD = regex.compile(rf"{_SUFFIX}|\b{_PREFIX}|\p{{L}}{_COMPOUND}",
+_STREET_WORD = regex.compile(rf"{_SUFFIX}|\b{_PREFIX}|{_COMPOUND_LB}",  # only ever searched
                              regex.VERSION0 | regex.IGNORECASE)
 _HAS_UNIT = regex.compile(_ADDR_UNIT)
 _LABEL = regex.compile(
@@ -144,7 +154,7 @@ def _postal_blocks(text: str, timeout: float) -> list[tuple[int, int, float]]:
     while i < len(parts):
         s, e = parts[i]
         raw = text[s:e]
-        if not any(c.isdigit() for c in raw[-100:]):  # a street or unit part ends in a number
+        if not any(map(str.isdigit, raw[-100:])):  # a street or unit part ends in a number
             i += 1
             continue
         unit = _PART_UNIT.search(raw, timeout=timeout)
@@ -227,7 +237,9 @@ def _union(text: str, spans: list[tuple[int, int, float]], timeout: float
 def find_street_addresses(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
     """``(start, end, score)`` of street addresses, extended over unit, city, region and zip."""
     spans: list[tuple[int, int, float]] = []
-    for m in (m for street in _STREETS for m in street.finditer(text, timeout=timeout)):
+    streets = [street for street, gate in zip(_STREETS, _STREET_GATES)
+               if gate is None or gate.search(text, timeout=timeout)]
+    for m in (m for street in streets for m in street.finditer(text, timeout=timeout)):
         tail = _TAIL.match(text, m.end(), timeout=timeout)
         end = tail.end() if tail else m.end()
         spans.append((m.start(), end, 0.6 if end > m.end() else 0.5))

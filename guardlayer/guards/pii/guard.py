@@ -42,6 +42,7 @@ class PIIGuard:
     """
 
     on_fail = "fix"  # scrub the prompt, redact a leak; "block" or "log" when placed so
+    restores = True  # on output it puts originals back: the chain keeps it after re-asking guards
 
     def __init__(self, *, operator: Operator = "pseudonymize",
                  mode: Literal["ner", "regex"] = "ner", model: str = engine.DEFAULT_MODEL,
@@ -111,6 +112,9 @@ class PIIGuard:
     def _vault(self, ctx: Context) -> Vault:
         key = f"guardlayer.pii.{self.name}"
         if self.memory == "session":
+            if ctx.scope.session is None:  # a throwaway scope would quietly make it per call
+                raise ConfigError("pii memory='session' needs a session: make the calls inside "
+                                  "`with guardlayer.scope(session=...)`")
             return ctx.scope.state.setdefault(key, Vault())
         return ctx.slot(key, Vault)
 

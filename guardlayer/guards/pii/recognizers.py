@@ -113,15 +113,82 @@ GATES: dict[str, regex.Pattern[str]] = {
 recogniser is not run (its URL pattern alone cost a tenth of the regex-only mode)."""
 
 
-def _gated(recognizer: Any) -> Any:
+_TLD = regex.compile(r"\(\?:([a-z0-9\-]+)\)")
+
+
+def gate_for(recognizer: Any) -> regex.Pattern[str] | None:
+    """The gate of a Presidio recogniser (None: it always runs). For URLs, every pattern
+    needs a letter, digit, dot or hyphen, a dot and one of its top-level domains: the gate is
+    exactly that (the domains read from the recogniser's own patterns), so "e.g." or "Mr.Smith"
+    no longer wake it; ``GATES`` has a looser one if the domains cannot be read."""
     gate = GATES.get(recognizer.name)
-    if gate is not None:
-        analyze = recognizer.analyze
+    if recognizer.name == "UrlRecognizer":
+        patterns = [p.regex for p in getattr(recognizer, "patterns", [])]
+        tlds = [set(_TLD.findall(p, timeout=REGEX_TIMEOUT)) for p in patterns]
+        if patterns and all(tlds) and all(r"[a-z0-9.\-]{1,253}[.](?:" in p for p in patterns):
+            names = sorted(set().union(*tlds), key=lambda t: (-len(t), t))
+            gate = regex.compile(r"(?i)[a-z0-9.\-]\.(?:" + "|".join(map(regex.escape, names)) + ")")
+    return gate
 
-        def gated_analyze(text: str, *args: Any, **kwargs: Any) -> Any:
+
+# What a pattern may hold and still never match white space: these classes, and otherwise
+# no class, no \s \S \W \D \b \B, no "." outside a class, no anchor, no white space.
+_NO_SPACE_CLASSES = (r"""[^\s()<>\"']""", "[.]", r"[a-z0-9.\-]", r"""["\']""")
+_MAY_SPAN_SPACE = regex.compile(r"\[|\\[sSWDbB]|(?<!\\)\.|\s|\$|\^")
+_SPACE = regex.compile(r"\s")
+_SPACE_BEFORE = regex.compile(r"\s", regex.REVERSE)
+
+
+def _never_spans_space(recognizer: Any) -> bool:
+    """True when no pattern of ``recognizer`` can match white space or look past it (checked
+    on the pattern text, conservatively: anything unknown says no)."""
+    patterns = [p.regex for p in getattr(recognizer, "patterns", [])]
+    for pattern in patterns:
+        for cls in _NO_SPACE_CLASSES:
+            pattern = pattern.replace(cls, "")
+        if _MAY_SPAN_SPACE.search(pattern, timeout=REGEX_TIMEOUT):
+            return False
+    return bool(patterns)
+
+
+def _chunks(text: str, hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The white-space-free stretches of ``text`` around ``hits``, merged."""
+    out: list[tuple[int, int]] = []
+    for s, e in hits:
+        before = _SPACE_BEFORE.search(text, 0, s, timeout=REGEX_TIMEOUT)
+        after = _SPACE.search(text, e, timeout=REGEX_TIMEOUT)
+        start, end = before.end() if before else 0, after.start() if after else len(text)
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def _gated(recognizer: Any) -> Any:
+    """Run a slow recogniser only when its gate finds something; when its matches never hold
+    white space and the gate is built from its patterns (URLs), run it only on the
+    white-space-free stretches that hold a gate hit: each match lies inside one of them, and a
+    pattern that cannot see past white space finds the same there as in the whole text."""
+    gate = gate_for(recognizer)
+    if gate is None:
+        return recognizer
+    analyze = recognizer.analyze
+    local = gate is not GATES.get(recognizer.name) and _never_spans_space(recognizer)
+
+    def gated_analyze(text: str, *args: Any, **kwargs: Any) -> Any:
+        if not local:
             return analyze(text, *args, **kwargs) if gate.search(text, timeout=REGEX_TIMEOUT) else []
+        found = []
+        hits = [m.span() for m in gate.finditer(text, timeout=REGEX_TIMEOUT)]
+        for start, end in _chunks(text, hits):
+            for result in analyze(text[start:end], *args, **kwargs):
+                result.start += start
+                result.end += start
+                found.append(result)
+        return found
 
-        recognizer.analyze = gated_analyze
+    recognizer.analyze = gated_analyze
     return recognizer
 
 

@@ -90,7 +90,26 @@ class Compare:
     ref: JsonPath | None = None
     pattern: Any = field(default=None, compare=False, repr=False)
 
-    def holds(self, data: Any) -> bool:
+    key: tuple[str, str, str, str | None] = field(init=False, compare=False, repr=False)
+    """Equal for comparisons that always give the same answer (a memo key)."""
+
+    def __post_init__(self) -> None:
+        operand = json.dumps(self.value, sort_keys=True, default=repr)
+        object.__setattr__(self, "key", (self.path.text, self.op, operand,
+                                         None if self.ref is None else self.ref.text))
+
+    def holds(self, data: Any, memo: dict[Any, bool] | None = None) -> bool:
+        """Whether the comparison holds on ``data``; ``memo`` (one per ``data``) shares the
+        answer between equal comparisons of several rules."""
+        if memo is None:
+            return self._holds(data)
+        key = self.key
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = self._holds(data)
+        return hit
+
+    def _holds(self, data: Any) -> bool:
         found = self.path.values(data)
         if self.op == "exists":
             return bool(found)
@@ -139,8 +158,8 @@ class Compare:
 class AllOf:
     items: tuple[Condition, ...]
 
-    def holds(self, data: Any) -> bool:
-        return all(c.holds(data) for c in self.items)
+    def holds(self, data: Any, memo: dict[Any, bool] | None = None) -> bool:
+        return all(c.holds(data, memo) for c in self.items)
 
     def paths(self) -> Iterator[JsonPath]:
         for c in self.items:
@@ -154,8 +173,8 @@ class AllOf:
 class AnyOf:
     items: tuple[Condition, ...]
 
-    def holds(self, data: Any) -> bool:
-        return any(c.holds(data) for c in self.items)
+    def holds(self, data: Any, memo: dict[Any, bool] | None = None) -> bool:
+        return any(c.holds(data, memo) for c in self.items)
 
     def paths(self) -> Iterator[JsonPath]:
         for c in self.items:
@@ -169,8 +188,8 @@ class AnyOf:
 class Not:
     item: Condition
 
-    def holds(self, data: Any) -> bool:
-        return not self.item.holds(data)
+    def holds(self, data: Any, memo: dict[Any, bool] | None = None) -> bool:
+        return not self.item.holds(data, memo)
 
     def paths(self) -> Iterator[JsonPath]:
         yield from self.item.paths()

@@ -74,7 +74,7 @@ class _Sample:
     @property
     def letters(self) -> Letters:
         if self._letters is None:
-            self._letters = Letters(self.folded)
+            self._letters = Letters(self.folded, self.text)
         return self._letters
 
 
@@ -94,6 +94,8 @@ class Policy:
         self._deny, self._allow, self._need = PhraseIndex(deny), PhraseIndex(allow), PhraseIndex(need)
         self._regex = {i: regex.compile(r.pattern, regex.VERSION1 | (regex.IGNORECASE if r.ignore_case else 0))
                        for i, r in enumerate(self.rules) if isinstance(r, RegexRule)}
+        self._gates = {folded: _gate([r for r in self.rules if isinstance(r, RegexRule) and r.folded == folded])
+                       for folded in (False, True)}
         self._python = {i: get_rule(r.rule, r.params) for i, r in enumerate(self.rules)
                         if isinstance(r, PythonRule)}
         self.has_fields = any(isinstance(r, FieldRule) for r in self.rules)
@@ -115,6 +117,9 @@ class Policy:
         active, kinds = self._active.get(ctx.side) or self._side(ctx.side)
         fired: dict[int, Fired] = {}
         skipped: list[str] = []
+        memo: dict[Any, bool] = {}  # field conditions shared by several rules, judged once
+        maybe = {f: g is None or g.search(sample.folded.text if f else text, timeout=REGEX_TIMEOUT) is not None
+                 for f, g in self._gates.items()} if "regex" in kinds else {}
         if "deny" in kinds:
             self._phrases(sample, set(active), fired)
         if "require" in kinds and not ctx.partial:  # a streamed prefix may not have it yet
@@ -122,7 +127,8 @@ class Policy:
         for i in active:
             rule = self.rules[i]
             if isinstance(rule, RegexRule):
-                self._regex_rule(i, rule, sample, fired)
+                if maybe[rule.folded]:
+                    self._regex_rule(i, rule, sample, fired)
             elif isinstance(rule, MaxLengthRule) and len(text) > rule.max:
                 fired[i] = Fired(rule, [Finding(rule.id, rule.max, len(text), "", 1.0, rule.message)],
                                  fixable=True)
@@ -134,7 +140,7 @@ class Policy:
                 if value is MISSING or ctx.partial:
                     skipped.append(rule.id)
                 else:
-                    self._field(rule, value, fired, i)
+                    self._field(rule, value, fired, i, memo)
             elif isinstance(rule, PythonRule):
                 self._python_rule(i, rule, text, value, ctx, fired)
         out = Outcome([fired[i] for i in sorted(fired)], skipped)
@@ -209,8 +215,9 @@ class Policy:
             f.findings.append(Finding(rule.id, start, end, "", 1.0, f"{f.message}: {kind}"))
             f.redact.append((start, end, rule.replacement))
 
-    def _field(self, rule: FieldRule, value: Any, fired: dict[int, Fired], i: int) -> None:
-        if not self._field_fires(rule, value):
+    def _field(self, rule: FieldRule, value: Any, fired: dict[int, Fired], i: int,
+               memo: dict[Any, bool]) -> None:
+        if not self._field_fires(rule, value, memo):
             return
         drops = [c for p in rule.require.paths() for c, _ in p.find(value)]
         fixed = _drop_all(value, drops)
@@ -221,8 +228,8 @@ class Policy:
                          fixable=fixable, drops=drops)
 
     @staticmethod
-    def _field_fires(rule: FieldRule, value: Any) -> bool:
-        return (rule.when is None or rule.when.holds(value)) and not rule.require.holds(value)
+    def _field_fires(rule: FieldRule, value: Any, memo: dict[Any, bool] | None = None) -> bool:
+        return (rule.when is None or rule.when.holds(value, memo)) and not rule.require.holds(value, memo)
 
     def _python_rule(self, i: int, rule: PythonRule, text: str, value: Any, ctx: Context,
                      fired: dict[int, Fired]) -> None:
@@ -273,6 +280,23 @@ class Policy:
         out = self._leaves.evaluate(value, MISSING, Context(side=side))
         spans = [r for f in out.enforced for r in f.redact]
         return _redact(value, spans) if spans else value
+
+
+_UNGATEABLE = regex.compile(r"\\[1-9gk]|\(\?P[=>]|\(\?[&|R0-9]|\(\?[a-zA-Z\-]*x")
+
+
+def _gate(rules: list[RegexRule]) -> regex.Pattern[str] | None:
+    """One alternation of the rules' patterns: when it finds nothing, no rule can match, so
+    none is run (one scan instead of one per rule). None when the rules cannot be combined:
+    fewer than two, or a pattern that refers to a group or recurses (numbering would shift) or
+    is verbose (a trailing comment would swallow the rest)."""
+    if len(rules) < 2 or any(_UNGATEABLE.search(r.pattern, timeout=REGEX_TIMEOUT) for r in rules):
+        return None
+    try:
+        return regex.compile("|".join(f"(?{'i' if r.ignore_case else '-i'}:{r.pattern})" for r in rules),
+                             regex.VERSION1)
+    except regex.error:
+        return None
 
 
 def _redact(text: str, spans: list[tuple[int, int, str]]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable, Iterator
 from urllib.parse import unquote, urlsplit
 
 import regex
@@ -38,19 +38,36 @@ def folded_phrase(phrase: str) -> str:
 
 class Letters:
     """The folded text's letters and digits only, so "g u a r a n t e e d", "guaranteed-refund"
-    and "gua.ran.teed" all read "guaranteed..."; maps positions back to the original text."""
+    and "gua.ran.teed" all read "guaranteed..."; maps positions back to ``original``, the text
+    that was folded."""
 
-    __slots__ = ("text", "_folded", "_keep")
+    __slots__ = ("text", "_folded", "_original", "_keep", "_same")
 
-    def __init__(self, folded: Folded) -> None:
+    def __init__(self, folded: Folded, original: str) -> None:
         self._folded = folded
+        self._original = original
         self.text = _letters_only(folded.text)
         self._keep: list[int] | None = None
+        self._same: bool | None = None
 
     def original(self, start: int, end: int) -> tuple[int, int]:
         """The original span of ``self.text[start:end]``."""
+        if self._same_letters():
+            # Letter i is the original's letter i: look there, without asking the folded
+            # text for its offsets (which costs a full folding pass on ASCII text).
+            first = _nth_letter(self._original, start)
+            return first, _after_letters(self._original, first, end - start)
         offsets = self._folded.offsets
         return offsets[self._to_folded(start)], offsets[self._to_folded(end - 1)] + 1
+
+    def _same_letters(self) -> bool:
+        """True when the original is ASCII and has as many letters and digits as the folded
+        text: folding ASCII maps letters and digits one to one and drops only other
+        characters, except leetspeak turning symbols into letters ("p@ss"), which adds some."""
+        if self._same is None:
+            text = self._original
+            self._same = text.isascii() and len(text.translate(_ASCII_NON_WORD)) == len(self.text)
+        return self._same
 
     def _to_folded(self, i: int) -> int:
         """Index in the folded text of letter ``i``."""
@@ -59,16 +76,32 @@ class Letters:
             if self._keep is None:
                 self._keep = [k for k, c in enumerate(folded) if c.isalnum()]
             return self._keep[i]
-        # Bisect on the count of letters before a position (each count is one C-level pass):
-        # cheaper than an index of every letter when, as usual, there are few hits.
-        lo, hi = i, len(folded) - 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if len(folded[:mid + 1].translate(_ASCII_NON_WORD)) < i + 1:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
+        return _nth_letter(folded, i)
+
+
+def _after_letters(text: str, pos: int, n: int) -> int:
+    """The index just past the ``n``-th letter or digit of ``text`` from ``pos`` on (a phrase
+    is short: a walk is cheaper than a bisection)."""
+    for k in range(pos, len(text)):
+        if text[k].isalnum():
+            n -= 1
+            if not n:
+                return k + 1
+    raise ValueError(f"fewer than {n} letters from {pos}")
+
+
+def _nth_letter(text: str, i: int) -> int:
+    """Index in ASCII ``text`` of its letter or digit number ``i``. Bisects on the count of
+    letters before a position (each count is one C-level pass): cheaper than an index of every
+    letter when, as usual, there are few hits."""
+    lo, hi = i, len(text) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if len(text[:mid + 1].translate(_ASCII_NON_WORD)) < i + 1:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,22 +125,39 @@ class PhraseIndex:
         self._by_first: dict[str, list[tuple[str, Any]]] = defaultdict(list)
         for phrase, owner in phrases:
             self._by_first[phrase[0]].append((phrase, owner))
-        pattern = _trie_pattern({p for p, _ in phrases})
-        self._any = regex.compile(pattern, regex.VERSION1) if phrases else None
+        distinct = {p for p, _ in phrases}
+        # A few phrases are found faster by plain substring search than by the regex.
+        self._few = tuple(sorted(distinct)) if len(distinct) <= _FEW else None
+        self._any = regex.compile(_trie_pattern(distinct), regex.VERSION1) if phrases and self._few is None else None
 
     def find(self, letters: Letters, original: str) -> list[Hit]:
-        if self._any is None:
+        if self._any is None and not self._few:
             return []
-        hits: list[Hit] = []
         text = letters.text
-        for m in self._any.finditer(text, overlapped=True, timeout=REGEX_TIMEOUT):
-            s = m.start()
+        starts: Iterable[int]
+        if self._few is not None:
+            starts = sorted({s for p in self._few for s in _occurrences(text, p)})
+        else:
+            starts = (m.start() for m in self._any.finditer(text, overlapped=True, timeout=REGEX_TIMEOUT))
+        hits: list[Hit] = []
+        for s in starts:
             for phrase, owner in self._by_first[text[s]]:
                 if text.startswith(phrase, s):
                     start, end = letters.original(s, s + len(phrase))
                     if _edge(original, start - 1, -1) and _edge(original, end, 1):
                         hits.append(Hit(owner, start, end))
         return hits
+
+
+_FEW = 16
+
+
+def _occurrences(text: str, phrase: str) -> Iterator[int]:
+    """Every start of ``phrase`` in ``text``, overlapping ones included."""
+    i = text.find(phrase)
+    while i >= 0:
+        yield i
+        i = text.find(phrase, i + 1)
 
 
 def _trie_pattern(phrases: set[str]) -> str:

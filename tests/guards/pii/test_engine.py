@@ -55,15 +55,18 @@ def test_context_words_stay_linear_in_long_texts(regex_guard: PIIGuard) -> None:
 
 
 @settings(max_examples=300)
-@given(st.text(alphabet="aZ19.:/- w@x", min_size=3, max_size=40))
+@given(st.text(alphabet="aZ19.:/- w@x", min_size=3, max_size=40)
+       | st.sampled_from(["go to shop.example.com now", "x.io", "a-b.co.uk/x", "HTTP://WWW.EXAMPLE.ORG",
+                          "'evil.travel'", "e.g. this", "Mr.Smith", "1.2.3.4", "sub.domain.museum"]))
 def test_gates_never_hide_a_match(text: str) -> None:
     from presidio_analyzer.predefined_recognizers import IbanRecognizer, IpRecognizer, UrlRecognizer
 
-    from guardlayer.guards.pii.recognizers import GATES
+    from guardlayer.guards.pii.recognizers import GATES, gate_for
 
     for recognizer in (UrlRecognizer(), IpRecognizer(), IbanRecognizer()):
         if recognizer.analyze(text, recognizer.supported_entities):
             assert GATES[recognizer.name].search(text), (recognizer.name, text)
+            assert gate_for(recognizer).search(text), (recognizer.name, text)
 
 
 def test_gated_recognizers_still_find(regex_guard: PIIGuard) -> None:

@@ -245,3 +245,31 @@ def test_ner_guesses_over_links_are_dropped_even_when_urls_are_not_looked_for():
     text = "Track it at http://track-my-parcel.net/x or ask Maria Lopez."
     assert [(r.entity_type, text[r.start:r.end]) for r in guard.analyze(text)] == [
         ("PERSON", "Maria Lopez")]
+
+
+def test_session_memory_without_a_session_fails_instead_of_forgetting() -> None:
+    import pytest
+
+    from guardlayer import Blocked, ConfigError, guarded, scope
+    from guardlayer.testing import ScriptedModel
+
+    guard = PIIGuard(mode="regex", memory="session")
+    with pytest.raises(ConfigError, match="needs a session"):
+        guard.check("mail a@example.com", Context())
+    ask = guarded(ScriptedModel(["ok"]), input=[guard])
+    with pytest.raises(Blocked):
+        ask("mail a@example.com")
+    with scope(session="s-1"):
+        assert ask("mail a@example.com") == "ok"
+
+
+def test_pii_on_output_must_come_after_guards_that_reask() -> None:
+    import pytest
+
+    from guardlayer import ConfigError, guarded, step
+    from guardlayer.testing import ScriptedModel
+
+    guard = PIIGuard(mode="regex")
+    with pytest.raises(ConfigError, match="must come after 'json'"):
+        guarded(ScriptedModel(["{}"]), output=[guard, step("json", "reask")])
+    guarded(ScriptedModel(["{}"]), output=[step("json", "reask"), guard])

@@ -42,3 +42,31 @@ def test_findings_sorted_and_non_overlapping() -> None:
     found = find_secrets(text)
     assert [f.detail for f in found] == ["aws_access_key_id", "github_token"]
     assert found[0].end <= found[1].start
+
+
+def _without_hints() -> list:
+    from dataclasses import replace
+    return [replace(p, hints=(), chunk=0) for p in PATTERNS]
+
+
+def test_hints_never_change_what_is_found() -> None:
+    """The literal pre-checks only skip regexes that cannot match: the same findings with and
+    without them, on every example embedded in prose, in mixed case and glued to other text."""
+    texts = [t for t, _, _ in CASES]
+    texts += [f"Here: {t}. And more prose around it, with words." for t in texts]
+    texts += [t.upper() for t in texts] + [t.replace(" ", "\n") for t in texts]
+    texts += ["AWS Secret Key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+              "AccountKey=" + "A" * 88 + "==", "PWD = hunter22;", "paſſword=hunter22",
+              "x" * 30 + "sk_live_" + "a" * 20, "see https://hooks.slack.com/services/T0/B1/abc",
+              "db pg://a\x1cb:secretpw@host", "u ab://c:d@e f"]
+    bare = _without_hints()
+    for text in texts:
+        assert find_secrets(text) == find_secrets(text, bare), text
+
+
+def test_hints_are_literals_of_every_match() -> None:
+    # each shipped example is found through its hints (a pattern whose hint were wrong would
+    # be skipped and the example missed)
+    for text, pattern_id, _ in CASES:
+        pat = next(p for p in PATTERNS if p.id == pattern_id)
+        assert [f.detail for f in find_secrets(text, [pat])] == [pattern_id]
