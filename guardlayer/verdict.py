@@ -1,9 +1,11 @@
 """The typed result every guard returns: `Verdict`, its `Finding` spans, and `Action`."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Action(str, Enum):
@@ -46,13 +48,17 @@ class Finding:
                 "detail": self.detail}
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """A guard's judgement of one text.
+_NO_META: Mapping[str, Any] = MappingProxyType({})
+
+
+class Verdict(NamedTuple):
+    """A guard's judgement of one text. Immutable (a named tuple: cheap to build, as guards
+    build one per check).
 
     ``score`` is the risk in [0, 1]. ``fixed`` is the text the guard would put in place of the
     input (applied by the chain on ``fix``, and always when the verdict passed: a passing guard
     may transform, as PII restore does). ``value`` is a parsed value (``MISSING`` when none).
+    ``meta`` is for machine-readable details; it takes no part in equality.
     """
 
     passed: bool
@@ -62,19 +68,31 @@ class Verdict:
     value: Any = MISSING
     findings: tuple[Finding, ...] = ()
     guard: str = ""
-    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    meta: Mapping[str, Any] = _NO_META
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Verdict):
+            return NotImplemented
+        return self[:7] == other[:7]
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self[:7])
 
     @classmethod
     def ok(cls, *, score: float = 0.0, fixed: str | None = None, value: Any = MISSING,
            reason: str = "", findings: tuple[Finding, ...] | list[Finding] = (),
-           meta: dict[str, Any] | None = None) -> Verdict:
-        return cls(True, score, reason, fixed, value, tuple(findings), meta=meta or {})
+           meta: Mapping[str, Any] | None = None) -> Verdict:
+        return cls(True, score, reason, fixed, value, tuple(findings), "", meta or _NO_META)
 
     @classmethod
     def fail(cls, reason: str, *, score: float = 1.0, fixed: str | None = None,
              value: Any = MISSING, findings: tuple[Finding, ...] | list[Finding] = (),
-             meta: dict[str, Any] | None = None) -> Verdict:
-        return cls(False, score, reason, fixed, value, tuple(findings), meta=meta or {})
+             meta: Mapping[str, Any] | None = None) -> Verdict:
+        return cls(False, score, reason, fixed, value, tuple(findings), "", meta or _NO_META)
 
     @property
     def has_value(self) -> bool:
@@ -84,10 +102,10 @@ class Verdict:
         """The same verdict labelled with the guard's name (the chain does this)."""
         if self.guard == guard:
             return self
-        return Verdict(self.passed, self.score, self.reason, self.fixed, self.value,
-                       self.findings, guard, self.meta)
+        return self._replace(guard=guard)
 
     def to_dict(self) -> dict[str, Any]:
         return {"guard": self.guard, "passed": self.passed, "score": round(self.score, 4),
                 "reason": self.reason, "fixed": self.fixed is not None,
-                "findings": [f.to_dict() for f in self.findings], **({"meta": self.meta} if self.meta else {})}
+                "findings": [f.to_dict() for f in self.findings],
+                **({"meta": dict(self.meta)} if self.meta else {})}

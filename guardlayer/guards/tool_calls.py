@@ -20,7 +20,7 @@ arguments, text rules over the raw arguments string), e.g.::
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from .. import yaml_lines
@@ -100,9 +100,9 @@ class ToolCallGuard:
         v = verdict(out)
         meta = {**v.meta, "tool_calls": len(calls)}
         if out.enforced and all(f.fixable for f in out.enforced):
-            return replace(v, value=keep, meta=meta,
-                           fixed=json.dumps({"tool_calls": [_openai_shape(c) for c in keep]}))
-        return replace(v, meta=meta)
+            return v._replace(value=keep, meta=meta,
+                              fixed=json.dumps({"tool_calls": [_openai_shape(c) for c in keep]}))
+        return v._replace(meta=meta)
 
     def _check_call(self, call: dict[str, Any], ctx: Context) -> list[Fired]:
         name, raw = call["name"], call["arguments"]
