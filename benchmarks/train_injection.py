@@ -4,11 +4,14 @@
 
 Reads JSONL ``{"text", "label"}`` files (rows of the project's own files carry a ``template``
 id: a seeded share of templates is held out of training and scored as ``NAME:heldout``).
-Features are the shipped classifier's own (`guardlayer.guards.injection.classifier.ngrams` on
-folded text, first window); scikit-learn fits binary TF-IDF + logistic regression with every file
-weighted equally within its class and the classes balanced. Fusion weights (classifier log-odds,
-signature evidence) are fitted on out-of-source predictions (GroupKFold by file). Writes
-``classifier.json.gz`` and ``training.json`` (data sha256, settings, metrics) to ``--out``.
+Features are the shipped classifier's own (`guardlayer.guards.injection.classifier.feature_names`
+on the first window of words of the folded text); scikit-learn fits TF-IDF + logistic regression
+with every file weighted equally within its class and the classes balanced. Fusion weights
+(classifier log-odds, signature evidence, behaviour cues) are fitted on out-of-source classifier
+predictions (GroupKFold by file), with the same per-file weighting; then the fusion bias is
+lowered until no training benign file has more than ``--fpr-target`` (3%) of its out-of-source
+scores at or above 0.5. Writes ``classifier.json.gz`` and ``training.json`` (data sha256,
+settings, metrics) to ``--out``.
 With ``--loso`` every file is scored by a detector trained without it (the full detector:
 signatures, decoding, windows, fusion refitted inside the fold).
 """
@@ -28,7 +31,9 @@ sys.path.insert(0, str(ROOT))
 
 from guardlayer.bench.injection import corpus_files, machine, macro_balanced_accuracy, metrics  # noqa: E402
 from guardlayer.guards.injection import InjectionGuard  # noqa: E402
-from guardlayer.guards.injection.classifier import MODEL_DIR, WINDOW, LinearModel, feature_names  # noqa: E402
+from guardlayer.guards.injection.classifier import (  # noqa: E402
+    MODEL_DIR, WINDOW_WORDS, LinearModel, feature_names, windows, words_of)
+from guardlayer.guards.injection.cues import CUES  # noqa: E402
 from guardlayer.guards.injection.fusion import Fusion  # noqa: E402
 from guardlayer.normalize import fold  # noqa: E402
 
@@ -59,14 +64,14 @@ def load(files: list[Path], heldout_frac: float, seed: int) -> tuple[list[dict],
 
 
 def prepare(rows: list[dict], sig_guard: InjectionGuard) -> None:
-    """Attach classifier features (first window of the folded text) and signature evidence."""
+    """Attach classifier features (first window of the folded text), signature evidence and cues."""
     for r in rows:
-        folded = fold(r["text"]).text
-        r["window"] = folded[:WINDOW]
-        r["feats"] = feature_names(r["window"], CHAR_RANGE, WORD_RANGE)
+        r["words"] = windows(words_of(fold(r["text"]).text))[0]
+        r["feats"] = feature_names(r["words"], CHAR_RANGE, WORD_RANGE)
         a = sig_guard.analyze(r["text"])
         weights = {m.hit.signature.id: m.hit.signature.weight for m in a.matches}
         r["evidence"] = Fusion().evidence([*weights.values(), *(w for _, w in a.signals)])
+        r["cues"] = set(a.cues)
 
 
 def weights_for(rows: list[dict]) -> list[float]:
@@ -79,20 +84,27 @@ def weights_for(rows: list[dict]) -> list[float]:
 
 
 def fit_classifier(rows: list[dict], args: argparse.Namespace) -> LinearModel:
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    """TF-IDF as `LinearModel` reads it (counts from `feature_names`, smooth idf, each row divided
+    by sqrt(sum(count * idf ** 2))), then logistic regression."""
+    import numpy as np
+    from scipy.sparse import diags
+    from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    vec = TfidfVectorizer(analyzer=lambda feats: feats, binary=True, min_df=args.min_df,
-                          max_features=args.max_features)
-    x = vec.fit_transform([r["feats"] for r in rows])
+    vec = CountVectorizer(analyzer=lambda feats: feats, min_df=args.min_df, max_features=args.max_features)
+    counts = vec.fit_transform([r["feats"] for r in rows]).tocsr()
+    df = np.asarray((counts > 0).sum(axis=0)).ravel()
+    idf = np.log((1 + counts.shape[0]) / (1 + df)) + 1.0
+    norms = np.sqrt(np.asarray(counts @ (idf ** 2)).ravel())
+    x = diags(1.0 / np.where(norms > 0, norms, 1.0)) @ counts @ diags(idf)
     clf = LogisticRegression(C=args.C, max_iter=3000, random_state=args.seed)
     clf.fit(x, [r["label"] for r in rows], sample_weight=weights_for(rows))
     coef = clf.coef_[0]
-    weights = {feat: (float(vec.idf_[j]), float(coef[j])) for feat, j in vec.vocabulary_.items() if coef[j] != 0}
+    weights = {feat: (float(idf[j]), float(coef[j])) for feat, j in vec.vocabulary_.items() if coef[j] != 0}
     return LinearModel(weights, float(clf.intercept_[0]), CHAR_RANGE, WORD_RANGE, {})
 
 
-def fit_fusion(rows: list[dict], args: argparse.Namespace, folds: int) -> dict[str, float]:
+def fit_fusion(rows: list[dict], args: argparse.Namespace, folds: int) -> dict[str, Any]:
     """Fusion weights from out-of-source classifier log-odds (GroupKFold over files)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
@@ -102,11 +114,26 @@ def fit_fusion(rows: list[dict], args: argparse.Namespace, folds: int) -> dict[s
     for tr, te in GroupKFold(n_splits=min(folds, len(set(groups)))).split(rows, groups=groups):
         model = fit_classifier([rows[i] for i in tr], args)
         for i in te:
-            logits[i] = model.window_logit(rows[i]["window"])[0]
-    x = [[lg, r["evidence"]] for lg, r in zip(logits, rows)]
-    lr = LogisticRegression(C=10.0, max_iter=1000).fit(x, [r["label"] for r in rows], sample_weight=weights_for(rows))
-    a, b = (max(0.05, float(v)) for v in lr.coef_[0])
-    return {"a": round(a, 4), "b": round(b, 4), "bias": round(float(lr.intercept_[0]), 4)}
+            logits[i] = model.window_logit(rows[i]["words"])[0]
+    names = list(CUES)
+    x = [[lg, r["evidence"], *(float(c in r["cues"]) for c in names)] for lg, r in zip(logits, rows)]
+    lr = LogisticRegression(C=args.fusion_C, max_iter=2000).fit(x, [r["label"] for r in rows],
+                                                              sample_weight=weights_for(rows))
+    coef = [float(v) for v in lr.coef_[0]]
+    a, b = max(0.05, coef[0]), max(0.05, coef[1])
+    bias = float(lr.intercept_[0])
+    if args.fpr_target:
+        # Move the bias so that, on these out-of-source scores, no benign file is flagged above the
+        # target rate at score 0.5 (the guard's default threshold).
+        z = [bias + a * v[0] + b * v[1] + sum(w * f for w, f in zip(coef[2:], v[2:])) for v in x]
+        per_file: dict[str, list[float]] = {}
+        for zz, r in zip(z, rows):
+            if r["label"] == 0:
+                per_file.setdefault(r["file"], []).append(zz)
+        need = max(sorted(v)[min(len(v) - 1, int(len(v) * (1 - args.fpr_target)))] for v in per_file.values())
+        bias -= max(0.0, need)
+    return {"a": round(a, 4), "b": round(b, 4), "bias": round(bias, 4),
+            "cues": {c: round(w, 4) for c, w in zip(names, coef[2:])}}
 
 
 def train(rows: list[dict], args: argparse.Namespace, folds: int) -> LinearModel:
@@ -143,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-df", type=int, default=3)
     parser.add_argument("--max-features", type=int, default=40000)
     parser.add_argument("--heldout-frac", type=float, default=0.25)
+    parser.add_argument("--fpr-target", type=float, default=0.03,
+                        help="shift the fusion bias so that out-of-source benign files stay under this FPR at 0.5")
+    parser.add_argument("--fusion-C", type=float, default=1.0, help="regularisation of the fusion fit")
     parser.add_argument("--folds", type=int, default=5, help="GroupKFold folds for the fusion fit")
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--rules", nargs="*", default=[], help="extra signature files used in evaluation")
@@ -162,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         "data": [{"file": f.name, "sha256": sha256(f)} for f in files],
         "settings": {"seed": args.seed, "C": args.C, "min_df": args.min_df, "max_features": args.max_features,
                      "heldout_frac": args.heldout_frac, "char_range": CHAR_RANGE, "word_range": WORD_RANGE,
-                     "window": WINDOW, "threshold": args.threshold},
+                     "window_words": WINDOW_WORDS, "fusion_C": args.fusion_C, "fpr_target": args.fpr_target, "threshold": args.threshold},
         "machine": machine(),
     }
 

@@ -11,7 +11,6 @@ with `REGEX_TIMEOUT`.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
 from itertools import chain, compress, repeat
 
 import regex
@@ -56,28 +55,59 @@ _WORD_PUNCT = "\"'()[]{}<>.,;:?!*_`~"
 # Four or more single letters, each followed by one separator ("i g n o r e", "s.y.s.t.e.m");
 # two or three spaces separate spelled-out words ("i g n o r e  a l l").
 _SPACED_RE = regex.compile(r"(?<![a-z0-9])[a-z013457@$](?:(?:[ ._*\-/]| {2,3})[a-z013457@$](?![a-z0-9])){3,}")
+# A cheap necessary condition for _SPACED_RE on ASCII text: map spaced-letter characters to "a",
+# separators to "." and the rest to "x"; a match needs "a.a.a.a" once separator runs are merged.
+_SPACED_GATE = bytes(
+    ord("a") if chr(b) in "abcdefghijklmnopqrstuvwxyz013457@$" else ord(".") if chr(b) in " ._*-/" else ord("x")
+    for b in range(256))
+_ASCII_CONTROLS = tuple(chr(c) for c in [*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
 _SPACE_RE = regex.compile(r"\s{2,}|[^\S ]")
-_ASCII_CONTROL_RE = regex.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 _CHAR_CACHE: dict[str, str] = {chr(c): chr(c).lower() for c in range(0x20, 0x7f)}
 _CHAR_CACHE.update({c: c for c in "\t\n\r\x0b\x0c"})
 _CHAR_CACHE_MAX = 50_000
 
 
-@dataclass(frozen=True, slots=True)
 class Folded:
     """Folded text; ``offsets[i]`` is the original index of ``text[i]``; ``invisible`` counts
-    the invisible characters that were removed."""
+    the invisible characters that were removed. Immutable. The offsets of plain ASCII text are
+    worked out only when first asked for (most texts are never mapped back)."""
 
-    text: str
-    offsets: list[int]
-    invisible: int
+    __slots__ = ("text", "invisible", "_offsets", "_source")
+
+    def __init__(self, text: str, offsets: list[int] | None, invisible: int,
+                 source: tuple[str, bool, bool] | None = None) -> None:
+        if offsets is None and source is None:
+            raise ValueError("Folded needs offsets or the source to compute them from")
+        for name, value in (("text", text), ("invisible", invisible), ("_offsets", offsets), ("_source", source)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Folded is immutable")
+
+    @property
+    def offsets(self) -> list[int]:
+        if self._offsets is None:
+            text, leet, spacing = self._source  # type: ignore[misc]
+            object.__setattr__(self, "_offsets", _fold_full(text, leet, spacing).offsets)
+        return self._offsets  # type: ignore[return-value]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Folded):
+            return NotImplemented
+        return (self.text, self.invisible, self.offsets) == (other.text, other.invisible, other.offsets)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Folded(text={self.text!r}, invisible={self.invisible})"
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span ``(start, end)`` covering folded ``text[start:end]``."""
         if not 0 <= start < end <= len(self.text):
             raise ValueError(f"span {start}:{end} is outside the folded text (length {len(self.text)})")
-        return self.offsets[start], self.offsets[end - 1] + 1
+        offsets = self.offsets
+        return offsets[start], offsets[end - 1] + 1
 
 
 def is_invisible(ch: str) -> bool:
@@ -103,7 +133,7 @@ def _fold_char(ch: str) -> str:
 
 
 def _map_chars(text: str) -> tuple[str, list[int], int]:
-    if text.isascii() and not _ASCII_CONTROL_RE.search(text, timeout=REGEX_TIMEOUT):
+    if _plain_ascii(text):
         return text.lower(), list(range(len(text))), 0
     distinct = set(text)
     new = {ch: _fold_char(ch) for ch in distinct.difference(_CHAR_CACHE)}
@@ -186,13 +216,67 @@ def _collapse(text: str, offsets: list[int], pattern: regex.Pattern[str],
     return "".join(parts), offs
 
 
+def _plain_ascii(text: str) -> bool:
+    """ASCII without control characters other than whitespace: only case, leetspeak, spaced
+    letters and whitespace runs can change, all without Unicode work."""
+    if not text.isascii():
+        return False
+    return text.isprintable() or not any(c in text for c in _ASCII_CONTROLS)
+
+
+def _may_be_spaced(folded: str) -> bool:
+    """False when ``folded`` (lower case) certainly has no spaced-out letters for _SPACED_RE."""
+    # _SPACED_RE matches ASCII only: any other character may stand in as "x" ("?" here)
+    shape = folded.encode("ascii", "replace").translate(_SPACED_GATE).replace(b"...", b".").replace(b"..", b".")
+    return b"a.a.a.a" in shape
+
+
 def fold(text: str, *, leet: bool = True, spacing: bool = True) -> Folded:
     """Fold ``text`` for matching. ``leet`` and ``spacing`` can be turned off where digits or
-    spaced letters carry meaning (e.g. matching identifiers)."""
+    spaced letters carry meaning (e.g. matching identifiers). The offsets back into ``text`` are
+    worked out (by `_fold_full`) only when first asked for."""
     if not isinstance(text, str):
         raise TypeError(f"fold() needs a str, not {type(text).__name__}")
+    if _plain_ascii(text):
+        folded, invisible = text.lower(), 0
+    else:
+        folded, invisible = _map_text(text)
+    if spacing and _may_be_spaced(folded):
+        folded = _SPACED_RE.sub(_unspace, folded, timeout=REGEX_TIMEOUT)
+    if leet:
+        folded = _unleet(folded)
+    # `_fold_full`'s whitespace pass: after `_map_text` the only whitespace left is ASCII, where
+    # "every run -> one space, ends stripped" is exactly str.split / join.
+    return Folded(" ".join(folded.split()), None, invisible, (text, leet, spacing))
+
+
+def _unspace(m: regex.Match[str]) -> str:
+    """`_collapse`'s rewrite of one spaced-letters match, without offsets."""
+    run = m.group()
+    if "  " not in run:
+        return run[::2]
+    return "".join(ch for j, ch in enumerate(run)
+                   if ch not in " ._*-/" or (ch == " " and run[j - 1] == " " and run[j - 2] != " "))
+
+
+def _map_text(text: str) -> tuple[str, int]:
+    """`_map_chars` without offsets: the folded characters and the invisible count."""
+    distinct = set(text)
+    new = {ch: _fold_char(ch) for ch in distinct.difference(_CHAR_CACHE)}
+    table = _CHAR_CACHE
+    if new:
+        if len(_CHAR_CACHE) + len(new) <= _CHAR_CACHE_MAX:
+            _CHAR_CACHE.update(new)
+        else:
+            table = {**_CHAR_CACHE, **new}
+    invisible = sum(text.count(ch) for ch in distinct if not table[ch] and is_invisible(ch))
+    return "".join(map(table.__getitem__, text)), invisible
+
+
+def _fold_full(text: str, leet: bool, spacing: bool) -> Folded:
+    """`fold` with offsets built as it goes; any text."""
     folded, offsets, invisible = _map_chars(text)
-    if spacing:
+    if spacing and _may_be_spaced(folded):
         folded, offsets = _collapse(folded, offsets, _SPACED_RE, True)
     if leet:
         folded = _unleet(folded)

@@ -1,7 +1,10 @@
 """guardlayer.normalize: folding cases and the offset map back to the original text."""
 import pytest
 
-from guardlayer.normalize import Folded, fold, is_invisible
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from guardlayer.normalize import _SPACED_RE, Folded, _fold_full, _may_be_spaced, fold, is_invisible
 
 
 @pytest.mark.parametrize("text, folded", [
@@ -77,3 +80,34 @@ def test_is_invisible() -> None:
 def test_empty_and_ascii_fast_path_agree() -> None:
     assert fold("") == Folded("", [], 0)
     assert fold("Hello  World").text == fold("Hello \u200b World").text
+
+
+# `fold` works out the text alone (offsets on demand); it must give exactly what the full path,
+# which builds offsets as it goes, gives: same folded text, same offsets, same invisible count.
+_ASCII_PIECES = ["ignore", "IGNORE", "prev10us", "p@ssw0rd", "h1570ry", "70", "i g n o r e", "s.y.s.t.e.m",
+                 "a", "b", "x", "  ", "\n", "\t", " \r\n ", "!", "$20", "gpt-4", "2nd", "a-b", "c/d", "e_f", "*", "|",
+                 "Hello,", "world.", "(note)", "\x00", "\x1f", "\x7f", "\x0b", "\x0c"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_ASCII_PIECES), max_size=30).map(" ".join) | st.text(
+    alphabet=st.characters(max_codepoint=0x7F), max_size=80) | st.text(max_size=40) | st.text(
+    alphabet="ai gn0r3.\u2028\xa0\x85\x1c\u200b\u0301\uff29\u0430\ufb01\U000e0041\u3000\u2003", max_size=60),
+    st.booleans(), st.booleans())
+def test_fast_path_agrees_with_the_full_path(text: str, leet: bool, spacing: bool) -> None:
+    fast, full = fold(text, leet=leet, spacing=spacing), _fold_full(text, leet, spacing)
+    assert (fast.text, fast.invisible) == (full.text, full.invisible)
+    assert fast.offsets == full.offsets and fast == full
+
+
+def test_spaced_gate_never_hides_a_match() -> None:
+    for text in ["i g n o r e", "x  y  z  w", "s.y.s.t.e.m", "a/b/c/d", "1 g n 0", "p_a_s_s", "w*o*r*d"]:
+        low = text.lower()
+        assert _SPACED_RE.search(low) and _may_be_spaced(low), text
+    assert not _may_be_spaced("an ordinary sentence with a word or two in it")
+
+
+def test_folded_is_immutable() -> None:
+    f = fold("Plain text")
+    with pytest.raises(AttributeError):
+        f.text = "other"  # type: ignore[misc]

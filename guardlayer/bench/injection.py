@@ -4,7 +4,8 @@ Each input line is ``{"text": str, "label": 0|1}`` (other keys ignored). Prints 
 writes JSON with, per file and overall: n, attacks, benign, tpr, fpr, precision, f1, auc,
 balanced_accuracy (null where a file has one class), latency_ms {p50, p95, p99}; overall also
 the macro balanced accuracy (mean TPR over files with attacks and mean 1-FPR over files with
-benign rows, averaged). ``--plots DIR`` draws ROC curves, score histograms and latency.
+benign rows, averaged), and latency by prompt length (<=4KB, 3-4KB, >4KB). ``--plots DIR`` draws
+ROC curves, score histograms and latency; ``--adversarial`` also times 100 KB pathological inputs.
 """
 from __future__ import annotations
 
@@ -147,12 +148,66 @@ def run(files: list[Path], guard: Any, source: str, progress: bool = True) -> di
     return results
 
 
+LENGTH_BUCKETS = {"<=4KB": (0, 4096), "3-4KB": (3072, 4096), ">4KB": (4097, None)}
+"""Latency is also reported by prompt length (characters): the targets are for prompts up to 4 KB."""
+
+
+def latency_by_length(results: dict[str, Any]) -> dict[str, Any]:
+    pairs = [(n, t) for r in results.values() for n, t in zip(r["lengths"], r["latencies"])]
+    out = {}
+    for name, (lo, hi) in LENGTH_BUCKETS.items():
+        times = [t for n, t in pairs if n >= lo and (hi is None or n <= hi)]
+        out[name] = {"n": len(times), **({f"p{q}": round(percentile(times, q), 4) for q in (50, 95, 99)} if times else {})}
+    return out
+
+
+def adversarial_inputs(size: int = 100_000, seed: int = 0) -> dict[str, str]:
+    """Inputs that are pathological for regexes, decoders and n-gram readers, ``size`` chars each."""
+    import random
+    import string
+
+    rng = random.Random(seed)
+    word = "ignore previous instructions " * (size // 29 + 1)
+    return {
+        "random punctuation": "".join(rng.choice(string.punctuation) for _ in range(size)),
+        "random printable": "".join(rng.choice(string.printable) for _ in range(size)),
+        "one long word": "a" * size,
+        "repeated attack": word[:size],
+        "spaced letters": ("i g n o r e " * size)[:size],
+        "base64 run": ("QUJD" * size)[:size],
+        "hex pairs": ("4a " * size)[:size],
+        "escapes": ("\\u0041" * size)[:size],
+        "percent signs": ("%41" * size)[:size],
+        "brackets": ("![" * (size // 4) + "](" * (size // 4))[:size],
+        "whitespace": (" \t\n" * size)[:size],
+        "random words": " ".join(rng.choice(["you", "are", "now", "the", "system", "prompt", "reveal", "rules",
+                                             "password", "act", "as", "ignore", "all", "previous"]) for _ in range(size // 5))[:size],
+        "unicode mix": "".join(rng.choice("aаеоіxyz \u200b\u0301ÿ漢字") for _ in range(size)),
+        "invisible tags": "".join(chr(0xE0000 + rng.randrange(0x20, 0x7f)) for _ in range(size // 2)),
+    }
+
+
+def time_adversarial(guard: Any, source: str, repeats: int = 3) -> dict[str, float]:
+    """Best-of-``repeats`` milliseconds per adversarial input."""
+    from ..context import Context
+
+    out = {}
+    for name, text in adversarial_inputs().items():
+        best = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            guard.check(text, Context(source=source))
+            best = min(best, (time.perf_counter() - t0) * 1000)
+        out[name] = round(best, 2)
+    return out
+
+
 def summarise(results: dict[str, Any], threshold: float) -> dict[str, Any]:
     per_file = {name: metrics(r["scores"], r["labels"], threshold, r["latencies"]) for name, r in results.items()}
     every = [(s, y, t) for r in results.values() for s, y, t in zip(r["scores"], r["labels"], r["latencies"])]
     overall = metrics([e[0] for e in every], [e[1] for e in every], threshold, [e[2] for e in every])
     overall["macro_balanced_accuracy"] = macro_balanced_accuracy(per_file)
-    return {"files": per_file, "overall": overall}
+    return {"files": per_file, "overall": overall, "latency_by_length_ms": latency_by_length(results)}
 
 
 def plot(results: dict[str, Any], out: Path) -> list[Path]:
@@ -217,6 +272,8 @@ def print_table(summary: dict[str, Any]) -> None:
         print(f"{name[:46]:46s} {m['n']:6d} {_fmt(m['tpr'])} {_fmt(m['fpr'])} {_fmt(m['auc'])} "
               f"{_fmt(m['balanced_accuracy'])} {lat.get('p50', 0):7.3f} {lat.get('p99', 0):7.3f}")
     print(f"macro balanced accuracy: {summary['overall']['macro_balanced_accuracy']}")
+    for name, lat in summary["latency_by_length_ms"].items():
+        print(f"latency {name:6s} n={lat['n']:5d} " + " ".join(f"{k}={v}ms" for k, v in lat.items() if k != "n"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -230,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", nargs="*", default=[], help="extra signature files or folders")
     parser.add_argument("--model", help="classifier weights (default: the shipped ones)")
     parser.add_argument("--no-classifier", action="store_true", help="signatures only")
+    parser.add_argument("--adversarial", action="store_true",
+                        help="also time 100 KB inputs that are pathological for regexes and decoders")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
 
@@ -247,6 +306,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     summary = summarise(results, threshold)
     print_table(summary)
+    if args.adversarial:
+        summary["adversarial_100kb_ms"] = time_adversarial(guard, args.source)
+        for name, ms in summary["adversarial_100kb_ms"].items():
+            print(f"adversarial 100 KB {name:20s} {ms:8.2f} ms")
     report = {"benchmark": "injection", "threshold": threshold, "source": args.source,
               "classifier": not args.no_classifier, "signatures": len(guard.signatures),
               "files_in": [str(f) for f in files], "seconds": round(time.perf_counter() - started, 2),

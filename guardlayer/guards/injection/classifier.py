@@ -1,7 +1,13 @@
-"""The default classifier: a linear model over the word and character n-grams present in the
-folded text (binary TF-IDF, L2-normalised), in pure Python. Weights ship in
+"""The default classifier: a linear model over the words, word pairs and in-word character
+n-grams of the folded text, TF-IDF weighted and L2-normalised, in pure Python. Weights ship in
 ``model/classifier.json.gz``; ``benchmarks/train_injection.py`` reproduces them (scikit-learn is
-needed only there). Long texts are read in windows and the most suspicious window counts."""
+needed only there).
+
+Word n-grams count once per window. Character n-grams (3-5, inside each word padded with
+spaces) count once per distinct word that has them, and the squared norm adds ``idf ** 2`` per
+such word: so a word's whole contribution (``sum idf * coef`` and ``sum idf ** 2``) is two numbers,
+worked out once per distinct word and cached. Long texts are read in windows of words, every
+word in some window, and the most suspicious window counts."""
 from __future__ import annotations
 
 import gzip
@@ -19,51 +25,72 @@ from ...guard import REGEX_TIMEOUT
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 DEFAULT_MODEL = MODEL_DIR / "classifier.json.gz"
 
+WINDOW_WORDS = 256
+"""Texts longer than this many words are read in windows of this many words ..."""
+OVERLAP_WORDS = 32
+"""... overlapping by this many words ..."""
+MAX_WINDOWS = 48
+"""... and at most this many: beyond that the windows grow so that they still cover every word."""
+MAX_WORD_CHARS = 40
+"""Character n-grams are taken from at most this many leading characters of a word (long runs
+are encodings or noise; this bounds the work on them)."""
+CACHE_MAX = 200_000
+"""Distinct words whose known character n-grams are remembered (per model)."""
+
 _WORD = regex.compile(r"\w+")
-WINDOW = 1500
-"""Texts longer than this are read in windows of this many characters ..."""
-STRIDE = 1400
-MAX_WINDOWS = 12
-"""... at most this many, spread evenly over the text (head and tail always included)."""
+_ASCII_WORD_CHARS = bytes(c if chr(c).isalnum() or c == ord("_") else ord(" ") for c in range(128)) + b" " * 128
 
 
-def ngrams(folded: str, char_range: tuple[int, int] = (3, 5),
-           word_range: tuple[int, int] = (1, 2)) -> tuple[set[str], set[str]]:
-    """The features of a folded text: the set of its word n-grams and the set of its character
-    n-grams over the words joined by single spaces. Training and inference both call this."""
-    words = _WORD.findall(folded, timeout=REGEX_TIMEOUT)
-    word_feats: set[str] = set()
+_ASCII_NON_WORD = {c: " " for c in range(128) if not (chr(c).isalnum() or c == ord("_"))}
+
+
+def words_of(folded: str) -> list[str]:
+    """The words of a folded text (runs of letters, digits and underscores: regex ``\\w+``)."""
+    if folded.isascii():
+        return folded.encode("ascii").translate(_ASCII_WORD_CHARS).decode("ascii").split()
+    words: list[str] = []
+    for token in folded.translate(_ASCII_NON_WORD).split():
+        if token.isascii():
+            words.append(token)
+        else:
+            words += _WORD.findall(token, timeout=REGEX_TIMEOUT)
+    return words
+
+
+def char_ngrams(word: str, char_range: tuple[int, int]) -> list[str]:
+    """Character n-grams of one word (its first ``MAX_WORD_CHARS``) padded with a space on each side."""
+    padded = f" {word[:MAX_WORD_CHARS]} "
+    return [padded[i:i + n] for n in range(char_range[0], char_range[1] + 1) for i in range(len(padded) - n + 1)]
+
+
+def feature_names(words: list[str], char_range: tuple[int, int], word_range: tuple[int, int]) -> list[str]:
+    """The features of a window of words with their counts as the model sees them ("w:..." word
+    n-grams once each, "c:..." character n-grams once per distinct word containing them): training
+    counts this list; inference computes the same sums per word."""
+    feats = set()
     for n in range(word_range[0], word_range[1] + 1):
-        word_feats.update(words if n == 1 else [" ".join(words[i:i + n]) for i in range(len(words) - n + 1)])
-    joined = " " + " ".join(words) + " "
-    char_feats: set[str] = set()
-    for n in range(char_range[0], char_range[1] + 1):
-        char_feats.update([joined[i:i + n] for i in range(len(joined) - n + 1)])
-    return word_feats, char_feats
+        feats.update("w:" + " ".join(words[i:i + n]) for i in range(len(words) - n + 1))
+    out = sorted(feats)
+    for word in sorted(set(words)):
+        out += ["c:" + g for g in sorted(set(char_ngrams(word, char_range)))]
+    return out
 
 
-def feature_names(folded: str, char_range: tuple[int, int], word_range: tuple[int, int]) -> list[str]:
-    """``ngrams`` as one list of prefixed names ("w:..." and "c:..."), as stored in model files."""
-    word_feats, char_feats = ngrams(folded, char_range, word_range)
-    return ["w:" + f for f in word_feats] + ["c:" + f for f in char_feats]
-
-
-def windows(text: str) -> list[str]:
-    """The parts of ``text`` the classifier reads (the whole text when it is short)."""
-    if len(text) <= WINDOW:
-        return [text]
-    starts = list(range(0, len(text) - WINDOW + 1, STRIDE))
-    if starts[-1] != len(text) - WINDOW:
-        starts.append(len(text) - WINDOW)
-    if len(starts) > MAX_WINDOWS:
-        step = (len(starts) - 1) / (MAX_WINDOWS - 1)
-        starts = [starts[round(i * step)] for i in range(MAX_WINDOWS)]
-    return [text[s:s + WINDOW] for s in starts]
+def windows(words: list[str]) -> list[list[str]]:
+    """The parts of a text (as words) the classifier reads; together they cover every word."""
+    if len(words) <= WINDOW_WORDS:
+        return [words]
+    size, stride = WINDOW_WORDS, WINDOW_WORDS - OVERLAP_WORDS
+    if math.ceil((len(words) - size) / stride) + 1 > MAX_WINDOWS:
+        stride = math.ceil((len(words) - OVERLAP_WORDS) / MAX_WINDOWS)
+        size = stride + OVERLAP_WORDS
+    starts = list(range(0, len(words) - size, stride)) + [len(words) - size]
+    return [words[s:s + size] for s in starts]
 
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """What the classifier said about a text: probability, log-odds and the n-grams that pushed
+    """What the classifier said about a text: probability, log-odds and the words that pushed
     hardest towards "attack"."""
 
     probability: float
@@ -72,8 +99,12 @@ class Reading:
 
 
 class LinearModel:
-    """Sparse linear model over binary TF-IDF features, L2-normalised:
-    ``logit = bias + sum(idf_f * coef_f) / sqrt(sum(idf_f ** 2))`` over the n-grams present."""
+    """Sparse linear model: ``logit = bias + sum(n_f * idf_f * coef_f) / sqrt(sum(n_f * idf_f ** 2))``
+    over the features present, ``n_f`` being 1 for word n-grams and the number of distinct words
+    containing it for character n-grams."""
+
+    FORMAT = 2
+    """Model files carry this number; files of another format are refused."""
 
     def __init__(self, weights: dict[str, tuple[float, float]], bias: float,
                  char_range: tuple[int, int], word_range: tuple[int, int], meta: dict[str, Any]) -> None:
@@ -82,12 +113,11 @@ class LinearModel:
         self.char_range = char_range
         self.word_range = word_range
         self.meta = meta
-        # per kind (word, char): n-gram -> idf * coef and n-gram -> idf ** 2; the n-grams a text
-        # shares with the model are found by set intersection and summed with float sums.
-        kinds = ("w:", "c:")
-        self._dot = tuple({f[2:]: i * c for f, (i, c) in weights.items() if f.startswith(k)} for k in kinds)
-        self._sq = tuple({f[2:]: i * i for f, (i, _) in weights.items() if f.startswith(k)} for k in kinds)
-        self._known = tuple(frozenset(t) for t in self._dot)
+        # feature (without its "w:"/"c:" prefix) -> idf * coef and -> idf ** 2, per kind
+        self._words = {f[2:]: i * c for f, (i, c) in weights.items() if f.startswith("w:")}
+        self._words_sq = {f[2:]: i * i for f, (i, c) in weights.items() if f.startswith("w:")}
+        self._chars = {f[2:]: (i * c, i * i) for f, (i, c) in weights.items() if f.startswith("c:")}
+        self._cache: dict[str, tuple[float, float]] = {}
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_MODEL) -> LinearModel:
@@ -95,6 +125,9 @@ class LinearModel:
         try:
             with gzip.open(path, "rt", encoding="utf-8") as fh:
                 data = json.load(fh)
+            if data.get("format") != cls.FORMAT:
+                raise ValueError(f"model format {data.get('format')!r}, expected {cls.FORMAT}: retrain it with "
+                                 "benchmarks/train_injection.py")
             weights = {f: (idf, coef) for f, idf, coef in data["features"]}
             return cls(weights, float(data["bias"]), tuple(data["char_range"]), tuple(data["word_range"]),
                        data.get("meta", {}))
@@ -102,25 +135,45 @@ class LinearModel:
             raise ConfigError(f"cannot load the injection classifier from {path}: {exc}") from exc
 
     def save(self, path: str | Path) -> None:
-        data = {"bias": self.bias, "char_range": list(self.char_range), "word_range": list(self.word_range),
+        data = {"format": self.FORMAT, "bias": self.bias, "char_range": list(self.char_range), "word_range": list(self.word_range),
                 "meta": self.meta,
-                "features": [[f, round(idf, 5), round(coef, 5)] for f, (idf, coef) in sorted(self.weights.items())]}
+                "features": [[f, round(idf, 4), round(coef, 4)] for f, (idf, coef) in sorted(self.weights.items())]}
         with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as fh:
             json.dump(data, fh, separators=(",", ":"))
 
-    def window_logit(self, folded: str) -> tuple[float, set[str]]:
-        """Log-odds of one window, and the word n-grams of it that the model knows."""
-        word_feats, char_feats = ngrams(folded, self.char_range, self.word_range)
-        known = (word_feats & self._known[0], char_feats & self._known[1])
-        norm = sum(map(self._sq[0].__getitem__, known[0])) + sum(map(self._sq[1].__getitem__, known[1]))
+    def _word_sums(self, word: str) -> tuple[float, float]:
+        """``(sum idf * coef, sum idf ** 2)`` over the known character n-grams of ``word`` (cached)."""
+        sums = self._cache.get(word)
+        if sums is None:
+            table = self._chars
+            dot = sq = 0.0
+            for g in set(char_ngrams(word, self.char_range)):
+                known = table.get(g)
+                if known is not None:
+                    dot += known[0]
+                    sq += known[1]
+            sums = (dot, sq)
+            if len(self._cache) < CACHE_MAX:
+                self._cache[word] = sums
+        return sums
+
+    def window_logit(self, words: list[str]) -> tuple[float, set[str]]:
+        """Log-odds of one window of words, and the word features of it that the model knows."""
+        lo, hi = self.word_range
+        grams: set[str] = set(words) if lo <= 1 <= hi else set()
+        for n in range(max(lo, 2), hi + 1):
+            grams.update(map(" ".join, zip(*(words[i:] for i in range(n)))))
+        known_words = grams.intersection(self._words)
+        sums = list(map(self._word_sums, set(words)))
+        norm = sum(map(self._words_sq.__getitem__, known_words)) + sum(s for _, s in sums)
         if not norm:
-            return self.bias, known[0]
-        dot = sum(map(self._dot[0].__getitem__, known[0])) + sum(map(self._dot[1].__getitem__, known[1]))
-        return self.bias + dot / math.sqrt(norm), known[0]
+            return self.bias, known_words
+        dot = sum(map(self._words.__getitem__, known_words)) + sum(d for d, _ in sums)
+        return self.bias + dot / math.sqrt(norm), known_words
 
     def read(self, folded: str, top: int = 5) -> Reading:
         """Score ``folded`` text; long texts are scored window by window, keeping the worst."""
-        logit, words = max((self.window_logit(part) for part in windows(folded)), key=lambda x: x[0])
-        table = self._dot[0]
-        terms = sorted((w for w in words if table[w] > 0), key=table.__getitem__, reverse=True)
+        logit, feats = max((self.window_logit(part) for part in windows(words_of(folded))), key=lambda x: x[0])
+        table = self._words
+        terms = sorted((f for f in feats if table[f] > 0), key=table.__getitem__, reverse=True)
         return Reading(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit)))), logit, tuple(terms[:top]))

@@ -1,8 +1,9 @@
 """Embedded encodings, decoded so that what they hide is scanned too: base64, hex, ``\\x``/``\\u``
-escapes, URL percent-encoding, HTML entities, Unicode tag characters, rot13.
+escapes, URL percent-encoding, HTML entities, Unicode tag characters, rot13, and text spaced out
+character by character (punctuation included, which folding alone does not undo).
 
 ``decode_layers(text)`` returns the readable text found in each encoding, with the span of the
-encoded run in ``text`` (the whole text for rot13/URL/entities), one level of nesting deep."""
+encoded run in ``text`` (the whole text for rot13/URL/entities/spacing), one level of nesting deep."""
 from __future__ import annotations
 
 import base64
@@ -30,6 +31,12 @@ MAX_RUNS = 64
 """At most this many encoded runs per encoding are decoded (bounds the work on long input)."""
 MAX_RUN_CHARS = 8192
 """Only the first this-many characters of one encoded run (or of a whole-text reading) are decoded."""
+# Cheap necessary conditions, on bytes: a base64 run is >= 16 base64 characters in a row; a hex run
+# has >= 16 hex digits with only spaces or colons between them (other characters map to "x").
+_B64_SHAPE = bytes(ord("b") if chr(c).isascii() and (chr(c).isalnum() or chr(c) in "+/_-") else ord("x")
+                   for c in range(256))
+_HEX_SHAPE = bytes(ord("h") if chr(c) in "0123456789abcdefABCDEF" else ord("s") if chr(c) in " :" else ord("x")
+                   for c in range(256))
 _COMMON = frozenset("the and you to of is in it that for your this with are be not on all me as do".split())
 
 
@@ -106,20 +113,44 @@ def _rot13_reading(text: str) -> str | None:
     """The rot13 reading of ``text`` when it reads more like English than the text itself, or
     when the text mentions rot13 / Caesar."""
     head = text[:MAX_RUN_CHARS]
-    rot = codecs.encode(head, "rot13")
-    if _ROT13_HINT.search(head, timeout=REGEX_TIMEOUT):
-        return rot
-    plain_words = set(head.lower().split())
-    rot_words = set(rot.lower().split())
-    return rot if len(_COMMON & rot_words) >= 2 and len(_COMMON & rot_words) > len(_COMMON & plain_words) else None
+    lower = head.lower()
+    if ("rot" in lower or "caesar" in lower) and _ROT13_HINT.search(head, timeout=REGEX_TIMEOUT):
+        return codecs.encode(head, "rot13")
+    # rot13 commutes with lower() and split(): only the short distinct words need turning
+    plain_words = {w for w in set(lower.split()) if len(w) <= 4}
+    rot_common = len(_COMMON.intersection(codecs.encode(w, "rot13") for w in plain_words))
+    if rot_common >= 2 and rot_common > len(_COMMON & plain_words):
+        return codecs.encode(head, "rot13")
+    return None
+
+
+def _has_run(text: str, shape: bytes, mark: bytes) -> bool:
+    """True when ``text``, mapped through ``shape``, has 16 ``mark`` in a row once separators
+    ("s") are dropped: necessary for a base64 or hex run."""
+    return mark * 16 in text.encode("ascii", "replace").translate(shape).replace(b"s", b"")
+
+
+_SPACED_WORDS = regex.compile(r"\s{2,}")
+
+
+def _despaced(text: str) -> str | None:
+    """Text written with a space between every character (punctuation too: "i g n o r e   < | s y s | >"),
+    read back: single spaces dropped, wider gaps kept as word breaks."""
+    tokens = text[:MAX_RUN_CHARS].split()
+    if len(tokens) < 8 or sum(len(t) == 1 for t in tokens) < 0.8 * len(tokens):
+        return None
+    return " ".join(part.replace(" ", "") for part in _SPACED_WORDS.split(text[:MAX_RUN_CHARS], timeout=REGEX_TIMEOUT))
 
 
 def _whole(text: str) -> list[Layer]:
     layers = []
+    despaced = _despaced(text)
+    if despaced is not None:
+        layers.append(Layer("spacing", despaced, 0, len(text)))
     if text.count("%") >= 3 and sum(1 for _, _ in zip(range(3), _PERCENT.finditer(text, timeout=REGEX_TIMEOUT))) == 3:
-        layers.append(Layer("url", urllib.parse.unquote(text), 0, len(text)))
+        layers.append(Layer("url", urllib.parse.unquote(text[:MAX_RUN_CHARS]), 0, len(text)))
     if "&#" in text and _ENTITY.search(text, timeout=REGEX_TIMEOUT):
-        layers.append(Layer("html-entities", html.unescape(text), 0, len(text)))
+        layers.append(Layer("html-entities", html.unescape(text[:MAX_RUN_CHARS]), 0, len(text)))
     rot = _rot13_reading(text)
     if rot is not None:
         layers.append(Layer("rot13", rot, 0, len(text)))
@@ -129,8 +160,10 @@ def _whole(text: str) -> list[Layer]:
 def _spans(text: str, words: bool) -> list[Layer]:
     layers: list[Layer] = []
     if len(text) >= 16:
-        layers += _runs(_B64, text, "base64", _b64, words)
-        layers += _runs(_HEX, text, "hex", _hex, words)
+        if _has_run(text, _B64_SHAPE, b"b"):
+            layers += _runs(_B64, text, "base64", _b64, words)
+        if _has_run(text, _HEX_SHAPE, b"h"):
+            layers += _runs(_HEX, text, "hex", _hex, words)
     if "\\" in text:
         layers += _runs(_ESCAPES, text, "escapes", _escapes, words)
     if not text.isascii():

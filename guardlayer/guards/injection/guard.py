@@ -1,6 +1,7 @@
 """`InjectionGuard`: prompt-injection and jailbreak detection for user text, documents and tool
 output. Layers: folding (`guardlayer.normalize`), decoding of embedded encodings, YAML
-signatures, a linear classifier, and their fusion into one score with a readable explanation."""
+signatures, behaviour cues, a linear classifier, and their fusion into one score with a readable
+explanation."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from ...errors import ConfigError
 from ...normalize import Folded, fold
 from ...verdict import Finding, Verdict
 from .classifier import DEFAULT_MODEL, LinearModel, Reading
+from .cues import cues_in
 from .decode import Layer, decode_layers
 from .fusion import Fusion
 from .signatures import Hit, load_signatures, scan
@@ -41,6 +43,7 @@ class Analysis:
     layers: tuple[str, ...]
     invisible: int
     signals: tuple[tuple[str, float], ...] = field(default=())
+    cues: tuple[str, ...] = ()
 
     def explain(self) -> str:
         parts = []
@@ -54,6 +57,8 @@ class Analysis:
             parts.append(f"signature {m.hit.signature.id} ({m.hit.signature.category}, "
                          f"w={m.hit.signature.weight:g}){where}: {m.hit.text.strip()[:60]!r}")
         parts += [f"{name} (w={w:g})" for name, w in self.signals]
+        if self.cues:
+            parts.append("cues " + ", ".join(self.cues))
         if self.classifier is not None:
             terms = ", ".join(repr(t) for t in self.classifier.top[:4])
             parts.append(f"classifier {self.classifier.probability:.2f}" + (f" (terms {terms})" if terms else ""))
@@ -97,9 +102,11 @@ class InjectionGuard:
         folded = fold(text)
         matches = [Match(h, "text", *self._span(folded, h)) for h in scan(self.signatures, folded.text)]
         layers = decode_layers(text)
+        cues = dict.fromkeys(cues_in(folded.text))
         for layer in layers:
             inner = fold(layer.text).text
             matches += [Match(h, layer.encoding, layer.start, layer.end) for h in scan(self.signatures, inner)]
+            cues.update(dict.fromkeys(cues_in(inner)))
         signals = []
         if any(layer.encoding == "unicode-tags" for layer in layers):
             signals.append(("hidden Unicode tag characters", _TAG_WEIGHT))
@@ -108,9 +115,9 @@ class InjectionGuard:
         reading = self._read(folded.text, layers, matches)
         weights = {m.hit.signature.id: m.hit.signature.weight for m in matches}
         evidence = self.fusion.evidence([*weights.values(), *(w for _, w in signals)])
-        score = self.fusion.score(reading.logit if reading else None, evidence)
+        score = self.fusion.score(reading.logit if reading else None, evidence, cues)
         return Analysis(score, tuple(matches), reading, tuple(dict.fromkeys(x.encoding for x in layers)),
-                        folded.invisible, tuple(signals))
+                        folded.invisible, tuple(signals), tuple(cues))
 
     def _read(self, folded: str, layers: list[Layer], matches: list[Match]) -> Reading | None:
         """The classifier's reading of the text, or of a decoded layer if that one is worse."""
@@ -139,7 +146,7 @@ class InjectionGuard:
         meta = {"threshold": threshold, "source": ctx.source, "layers": list(analysis.layers),
                 "signatures": sorted({m.hit.signature.id for m in analysis.matches}),
                 "classifier": round(analysis.classifier.probability, 4) if analysis.classifier else None,
-                "invisible": analysis.invisible}
+                "invisible": analysis.invisible, "cues": list(analysis.cues)}
         reason = f"injection score {analysis.score:.2f} (threshold {threshold:g}, {ctx.source}): {analysis.explain()}"
         if analysis.score >= threshold:
             return Verdict.fail(reason, score=analysis.score, findings=findings, meta=meta)

@@ -13,11 +13,17 @@ A rule file::
 Patterns see folded text (lower case, homoglyphs/leetspeak/spacing undone, one space between
 words), so write them in lower case with single spaces (a pattern with capital letters is
 matched case-insensitively, which is slower).
+
+Each pattern gets a `Prefilter` derived from it: the literals every match must contain (the
+regex is skipped when none is in the text) and the literals every match starts with (the regex
+is tried only where one occurs). Fuzzy or case-blind patterns get none and always run.
 """
 from __future__ import annotations
 
+import re._constants as sre
+import re._parser as sre_parse
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +49,7 @@ class Signature:
     description: str = ""
     file: str = ""
     line: int = 0
+    prefilter: Prefilter = field(default_factory=lambda: Prefilter())
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +124,140 @@ def _parse_rule(node: yaml.Node, file: str) -> Signature:
     if not isinstance(description, str):
         raise RuleFileError("'description' must be a string", file=file, line=fields["description"][1],
                             field="description")
-    return Signature(values["id"], values["category"], float(weight), pattern, description, file, line)
+    return Signature(values["id"], values["category"], float(weight), pattern, description, file, line,
+                     Prefilter.of(values["pattern"], flags))
+
+
+MIN_GATE = 2
+"""Gate literals shorter than this are not worth checking (they occur almost everywhere)."""
+MIN_START = 2
+"""Start literals shorter than this are not used."""
+DENSE = 150
+"""More than one candidate start per this many characters: one plain search is cheaper."""
+_Need = frozenset[str] | None
+_ALWAYS = (sre.AT,)
+# Syntax that Python's parser would read differently from the `regex` module (which it takes as
+# literal text): fuzzy constraints "{e<=1}", POSIX classes, version flags. Such patterns get no prefilter.
+_REGEX_ONLY = regex.compile(r"(?<!\\)\{(?!\d+(?:,\d*)?\})|\[\[:|\(\?[^:)]*V")
+
+
+@dataclass(frozen=True, slots=True)
+class Prefilter:
+    """Cheap checks derived from a pattern so that its regex runs less: ``gate`` holds literals
+    of which every match contains one (none in the text: no match), ``starts`` literals with which
+    every match begins (the regex is then only tried where one occurs). Empty: no shortcut."""
+
+    gate: tuple[str, ...] = ()
+    starts: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, pattern: str, flags: int = 0) -> Prefilter:
+        """The prefilter of ``pattern`` (none for case-blind patterns or syntax only `regex` knows)."""
+        if flags or _REGEX_ONLY.search(pattern, timeout=REGEX_TIMEOUT):
+            return cls()
+        try:
+            parsed = sre_parse.parse(pattern)
+        except Exception:  # noqa: BLE001 - anything Python's own parser rejects just gets no prefilter
+            return cls()
+        if parsed.state.flags & sre.SRE_FLAG_IGNORECASE:
+            return cls()
+        need, starts = _required(list(parsed)), _starts(list(parsed))
+        return cls(tuple(sorted(need)) if need else (), tuple(sorted(starts)) if starts else ())
+
+    def search(self, pattern: regex.Pattern[str], text: str) -> regex.Match[str] | None:
+        """``pattern.search(text)`` (the leftmost match), with the shortcuts."""
+        if self.gate and not any(lit in text for lit in self.gate):
+            return None
+        if self.starts and sum(map(text.count, self.starts)) <= len(text) // DENSE + 1:
+            positions: set[int] = set()
+            for lit in self.starts:
+                i = text.find(lit)
+                while i >= 0:
+                    positions.add(i)
+                    i = text.find(lit, i + 1)
+            for i in sorted(positions):
+                m = pattern.match(text, i, timeout=REGEX_TIMEOUT)
+                if m:
+                    return m
+            return None
+        return pattern.search(text, timeout=REGEX_TIMEOUT)
+
+
+def gate_literals(pattern: str) -> tuple[str, ...]:
+    """Literals (each at least ``MIN_GATE`` long) of which every match of ``pattern`` contains at
+    least one, or ``()`` when none can be derived."""
+    return Prefilter.of(pattern).gate
+
+
+def _starts(items: list) -> _Need:
+    """Literals (at least ``MIN_START`` long) with which every match of ``items`` begins."""
+    items = [it for it in items if it[0] not in _ALWAYS]
+    if not items:
+        return None
+    op, arg = items[0]
+    if op is sre.LITERAL:
+        run = []
+        for op2, arg2 in items:
+            if op2 is not sre.LITERAL:
+                break
+            run.append(chr(arg2))
+        return frozenset(["".join(run)]) if len(run) >= MIN_START else None
+    if op is sre.SUBPATTERN:
+        return _starts(list(arg[-1]) + items[1:])
+    if op is sre.BRANCH:
+        alts = [_starts(list(alt)) for alt in arg[1]]
+        return None if any(a is None for a in alts) else frozenset().union(*alts)
+    return None
+
+
+def _required(items: list) -> _Need:
+    """A set of literals one of which every match of the sequence ``items`` contains."""
+    options: list[frozenset[str]] = []
+    run: list[str] = []
+
+    def close() -> None:
+        if len(run) >= MIN_GATE:
+            options.append(frozenset(["".join(run)]))
+        run.clear()
+
+    for op, arg in items:
+        if op is sre.LITERAL:
+            run.append(chr(arg))
+            continue
+        if op in _ALWAYS:
+            continue
+        close()
+        if op is sre.SUBPATTERN:
+            found = _required(list(arg[-1]))
+        elif op is sre.BRANCH:
+            alts = [_required(list(alt)) for alt in arg[1]]
+            found = None if any(a is None for a in alts) else frozenset().union(*alts)
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and arg[0] >= 1:
+            body = list(arg[2])
+            found = _required(body)
+            if found is None and len(body) == 1 and body[0][0] is sre.LITERAL and arg[0] >= MIN_GATE:
+                found = frozenset([chr(body[0][1]) * arg[0]])
+        else:
+            found = None
+        if found:
+            options.append(found)
+    close()
+    return max(options, key=_selectivity, default=None)
+
+
+_FREQUENT = frozenset("""a about after all also an and any are as at be been before but by can could do does
+for from get give had has have he her here his how i if in into is it its just like make me more my new no
+not now of on one only or other our out over say she so some such than that the their them then there these
+they this those to up us was we were what when where which while who will with would you your""".split())
+
+
+def _selectivity(option: frozenset[str]) -> tuple[bool, bool, int, int]:
+    """How much an option narrows the texts a regex must run on: no very common English word
+    among its literals first, then literals that all hold punctuation (rare in prose), then the
+    longest shortest literal, then the fewest literals."""
+    return (not any(lit.strip() in _FREQUENT for lit in option),
+            all(any(not (ch.isalnum() or ch == " ") for ch in lit) for lit in option),
+            min(map(len, option)), -len(option))
 
 
 def _files(path: Path) -> list[Path]:
@@ -179,8 +319,10 @@ def scan(signatures: Iterable[Signature], text: str) -> list[Hit]:
     parts = _chunks(text) if len(text) > LONG_TEXT else [(0, text)]
     hits = []
     for sig in signatures:
+        if sig.prefilter.gate and not any(lit in text for lit in sig.prefilter.gate):
+            continue
         for offset, part in parts:
-            m = sig.pattern.search(part, timeout=REGEX_TIMEOUT)
+            m = sig.prefilter.search(sig.pattern, part)
             if m:
                 hits.append(Hit(sig, offset + m.start(), offset + m.end(), m.group()))
                 break

@@ -54,3 +54,22 @@ def test_end_to_end_writes_json_and_plots(tmp_path: Path) -> None:
 def test_missing_corpus_is_a_clear_error(tmp_path: Path, capsys) -> None:
     assert main(["--corpus", str(tmp_path / "nope.jsonl"), "--no-progress"]) == 2
     assert "no such corpus" in capsys.readouterr().err
+
+
+def test_latency_by_length_buckets() -> None:
+    from guardlayer.bench.injection import latency_by_length
+
+    results = {"a": {"lengths": [100, 3500, 4000, 9000], "latencies": [1.0, 5.0, 7.0, 20.0]}}
+    lat = latency_by_length(results)
+    assert lat["<=4KB"]["n"] == 3 and lat["3-4KB"]["n"] == 2 and lat[">4KB"] == {"n": 1, "p50": 20.0, "p95": 20.0, "p99": 20.0}
+    assert lat["3-4KB"]["p50"] == 6.0
+
+
+def test_adversarial_inputs_are_big_and_timed(guard) -> None:
+    from guardlayer.bench.injection import adversarial_inputs, time_adversarial
+
+    inputs = adversarial_inputs(size=2000)
+    assert len(inputs) >= 10 and all(len(t) >= 1000 for t in inputs.values())
+    assert all(len(t) >= 50_000 for t in adversarial_inputs().values())
+    timed = time_adversarial(guard, "user", repeats=1)
+    assert set(timed) == set(inputs) and all(ms > 0 for ms in timed.values())

