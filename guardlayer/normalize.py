@@ -132,17 +132,23 @@ def _fold_char(ch: str) -> str:
     return " " if out and out.isspace() else out
 
 
+def _table(text: str) -> tuple[set[str], dict[str, str]]:
+    """The distinct characters of ``text`` and a table folding each (cached across calls, up
+    to ``_CHAR_CACHE_MAX`` characters)."""
+    distinct = set(text)
+    new = {ch: _fold_char(ch) for ch in distinct.difference(_CHAR_CACHE)}
+    if not new:
+        return distinct, _CHAR_CACHE
+    if len(_CHAR_CACHE) + len(new) <= _CHAR_CACHE_MAX:
+        _CHAR_CACHE.update(new)
+        return distinct, _CHAR_CACHE
+    return distinct, {**_CHAR_CACHE, **new}
+
+
 def _map_chars(text: str) -> tuple[str, list[int], int]:
     if _plain_ascii(text):
         return text.lower(), list(range(len(text))), 0
-    distinct = set(text)
-    new = {ch: _fold_char(ch) for ch in distinct.difference(_CHAR_CACHE)}
-    table = _CHAR_CACHE
-    if new:
-        if len(_CHAR_CACHE) + len(new) <= _CHAR_CACHE_MAX:
-            _CHAR_CACHE.update(new)
-        else:
-            table = {**_CHAR_CACHE, **new}
+    distinct, table = _table(text)
     outs = list(map(table.__getitem__, text))
     folded = "".join(outs)
     invisible = sum(text.count(ch) for ch in distinct if not table[ch] and is_invisible(ch))
@@ -261,14 +267,7 @@ def _unspace(m: regex.Match[str]) -> str:
 
 def _map_text(text: str) -> tuple[str, int]:
     """`_map_chars` without offsets: the folded characters and the invisible count."""
-    distinct = set(text)
-    new = {ch: _fold_char(ch) for ch in distinct.difference(_CHAR_CACHE)}
-    table = _CHAR_CACHE
-    if new:
-        if len(_CHAR_CACHE) + len(new) <= _CHAR_CACHE_MAX:
-            _CHAR_CACHE.update(new)
-        else:
-            table = {**_CHAR_CACHE, **new}
+    distinct, table = _table(text)
     invisible = sum(text.count(ch) for ch in distinct if not table[ch] and is_invisible(ch))
     return "".join(map(table.__getitem__, text)), invisible
 
