@@ -18,7 +18,7 @@ from guardlayer.tokens import count, count_messages
 REDIS_URL = os.environ.get("GUARDLAYER_TEST_REDIS_URL")
 needs_redis = pytest.mark.skipif(
     not REDIS_URL, reason="GUARDLAYER_TEST_REDIS_URL is not set: no test Redis server "
-                          "(CI starts redis-server on port 6390 and sets it)")
+                          "(scripts/test.sh starts a redis-server and sets it)")
 
 
 class Clock:
