@@ -14,6 +14,7 @@ def machine() -> dict[str, Any]:
     """The machine a figure was measured on."""
     return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
             "cpu_count": os.cpu_count(), "python": sys.version.split()[0],
+            "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+from ._common import machine
 
 
 def load_jsonl(path: Path) -> list[tuple[str, int]]:
@@ -112,10 +112,6 @@ def macro_balanced_accuracy(per_file: dict[str, dict[str, Any]]) -> float | None
         return None
     return (sum(tprs) / len(tprs) + sum(tnrs) / len(tnrs)) / 2
 
-
-def machine() -> dict[str, Any]:
-    return {"platform": platform.platform(), "machine": platform.machine(), "cpu_count": os.cpu_count(),
-            "python": sys.version.split()[0], "processor": platform.processor() or None}
 
 
 def _progress(items: list, desc: str, enabled: bool):

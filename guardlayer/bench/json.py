@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -17,6 +14,7 @@ from typing import Any, Callable
 from ..context import Context
 from ..guards.json_output import JsonGuard
 from ..verdict import MISSING
+from ._common import machine
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,11 +182,6 @@ def broken_answer(size: int) -> str:
     parts.append('\n    {"id": 9999, "name": "last item, cut off mid-wo')
     return "".join(parts)
 
-
-def machine() -> dict[str, Any]:
-    return {"platform": platform.platform(), "cpu_count": os.cpu_count(),
-            "python": sys.version.split()[0], "machine": platform.machine(),
-            "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
 
 
 def print_report(path: Path, report: dict[str, Any], show: int) -> None:

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -39,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import regex
+
+from ._common import machine
 
 MAPPING: dict[str, str | None] = {
     # gold or predicted name -> scored name (None: not scored)
@@ -216,11 +216,6 @@ def run_mode(docs: list[dict[str, Any]], mode: str, model: str, kb_samples: int)
     result["startup_s"] = startup_seconds(mode, model)
     return result
 
-
-def machine() -> dict[str, Any]:
-    return {"platform": platform.platform(), "python": platform.python_version(),
-            "cpu_count": os.cpu_count(), "processor": platform.processor(),
-            "load_avg": os.getloadavg() if hasattr(os, "getloadavg") else None}
 
 
 def plot(report: dict[str, Any], out: Path) -> list[str]:

@@ -10,14 +10,14 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import platform
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+from ._common import machine
 
 _SAMPLE = [
     "The quarterly report shows revenue up 12% while costs fell; the board approved the plan.\n",
@@ -222,8 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         sqlite_url = f"sqlite:///{args.sqlite or Path(tmp) / 'bench.db'}"
         urls = {"memory": "memory://", "sqlite": sqlite_url, **({"redis": args.redis} if args.redis else {})}
         result: dict[str, Any] = {
-            "machine": {"platform": platform.platform(), "python": sys.version.split()[0],
-                        "cpu_count": os.cpu_count(), "processor": platform.processor()},
+            "machine": machine(),
             "counting": bench_counting(mixed_text(texts, args.text_kb * 1024), args.repeats),
             "estimator": bench_estimator(texts) if texts else "no --corpora given",
             "stores": {name: bench_store(url, args.calls) for name, url in urls.items()},
