@@ -107,18 +107,12 @@ def drop(value: Any, concrete: tuple[Any, ...]) -> Any:
     if not concrete:
         return None
     head, rest = concrete[0], concrete[1:]
-    if isinstance(value, dict) and head in value:
-        out = dict(value)
-        if rest:
-            out[head] = drop(value[head], rest)
-        else:
-            del out[head]
-        return out
-    if isinstance(value, list) and isinstance(head, int) and head < len(value):
-        out_list = list(value)
-        if rest:
-            out_list[head] = drop(value[head], rest)
-        else:
-            del out_list[head]
-        return out_list
-    return value
+    if not ((isinstance(value, dict) and head in value)
+            or (isinstance(value, list) and isinstance(head, int) and head < len(value))):
+        return value
+    out: Any = dict(value) if isinstance(value, dict) else list(value)  # never edit the input
+    if rest:
+        out[head] = drop(value[head], rest)
+    else:
+        del out[head]
+    return out
