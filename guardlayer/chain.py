@@ -388,7 +388,7 @@ class Chain:
         with run.streamed(chunks) as guards:
             while True:
                 try:
-                    chunk = next(chunks)
+                    chunk = self._next_chunk(chunks, run)
                 except StopIteration:
                     break
                 except Exception as exc:  # noqa: BLE001 - sorted by guards.failed
@@ -399,6 +399,18 @@ class Chain:
                     yield out
             if out := guards.finish():
                 yield out
+
+    def _next_chunk(self, chunks: Iterator[Any], run: _Run) -> Any:
+        """The next chunk of a sync stream; with a timeout it is fetched in a worker thread and
+        waited for that long (a stream given up on is closed when its pending chunk arrives)."""
+        if self.timeout is None:
+            return next(chunks)
+        future = _pool().submit(contextvars.copy_context().run, next, chunks)
+        try:
+            return future.result(timeout=self.timeout)
+        except FutureTimeout:
+            run.pending = future
+            raise CallTimeout(f"no chunk within {self.timeout} s") from None
 
     async def _stream_async(self, chunks: Any, run: _Run) -> AsyncIterator[str]:
         if not hasattr(chunks, "__anext__"):
@@ -427,6 +439,7 @@ class Chain:
             if hasattr(chunks, "aclose"):
                 await chunks.aclose()
 
+
 class _Run:
     """One guarded call: its context and clock; attaches the Report to errors, settles the
     budget and emits the Report when the call (or, for a stream, its last chunk) is done."""
@@ -438,6 +451,7 @@ class _Run:
         self.ctx.model = model if isinstance(model, str) else self.ctx.scope.model
         self.ticket: Any = None
         self.streaming = False
+        self.pending: Any = None  # a sync stream's chunk still being fetched after a timeout
 
     def __enter__(self) -> _Run:
         return self
@@ -464,7 +478,10 @@ class _Run:
             raise
         finally:
             if hasattr(chunks, "close"):
-                chunks.close()
+                if self.pending is None:
+                    chunks.close()
+                else:  # closing a generator while another thread runs it would raise
+                    self.pending.add_done_callback(lambda _: chunks.close())
             self.settle()
             self.finish()
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 
 import pytest
 from support import Deny, LiveUpper, ParseInt, Upper
@@ -237,6 +239,24 @@ def test_anthropic_stream_usage_is_merged_across_events():
     assert "".join(guarded(lambda prompt: iter(events), output=[LiveUpper()])("q")) == "HI"
     assert last_report().attempts[0].usage.input_tokens == 25
     assert last_report().attempts[0].usage.output_tokens == 15
+
+
+def test_sync_stream_timeout_between_chunks_closes_the_stream_once_its_chunk_arrives():
+    closed = threading.Event()
+
+    def slow(prompt: str):
+        try:
+            yield "first "
+            time.sleep(0.4)
+            yield "late"
+        finally:
+            closed.set()
+
+    ask = guarded(slow, timeout=0.1, output=[LiveUpper()])
+    with pytest.raises(ProviderError, match="no chunk within 0.1 s"):
+        list(ask("q"))
+    assert not closed.is_set()  # still sleeping in the worker thread
+    assert closed.wait(5)
 
 
 async def test_async_stream_timeout_between_chunks():
