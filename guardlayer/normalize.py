@@ -61,7 +61,8 @@ _SPACED_GATE = bytes(
     ord("a") if chr(b) in "abcdefghijklmnopqrstuvwxyz013457@$" else ord(".") if chr(b) in " ._*-/" else ord("x")
     for b in range(256))
 _ASCII_CONTROLS = tuple(chr(c) for c in [*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
-_SPACE_RE = regex.compile(r"\s{2,}|[^\S ]")
+_WS_FLAGS = bytes(1 if chr(b) in " \t\n\r\x0b\x0c" else 0 for b in range(256))
+_KEEP = bytes([1] + [0] * 255)
 
 _CHAR_CACHE: dict[str, str] = {chr(c): chr(c).lower() for c in range(0x20, 0x7f)}
 _CHAR_CACHE.update({c: c for c in "\t\n\r\x0b\x0c"})
@@ -70,13 +71,14 @@ _CHAR_CACHE_MAX = 50_000
 
 class Folded:
     """Folded text; ``offsets[i]`` is the original index of ``text[i]``; ``invisible`` counts
-    the invisible characters that were removed. Immutable. The offsets of plain ASCII text are
-    worked out only when first asked for (most texts are never mapped back)."""
+    the invisible characters that were removed. Immutable. `fold` leaves the offsets to be worked
+    out when first asked for (most texts are never mapped back) from ``source``: the original text,
+    its characters folded one by one, and the spaced-letter spans found in those."""
 
     __slots__ = ("text", "invisible", "_offsets", "_source")
 
     def __init__(self, text: str, offsets: list[int] | None, invisible: int,
-                 source: tuple[str, bool, bool] | None = None) -> None:
+                 source: tuple[str, str, list[tuple[int, int]]] | None = None) -> None:
         if offsets is None and source is None:
             raise ValueError("Folded needs offsets or the source to compute them from")
         for name, value in (("text", text), ("invisible", invisible), ("_offsets", offsets), ("_source", source)):
@@ -88,8 +90,7 @@ class Folded:
     @property
     def offsets(self) -> list[int]:
         if self._offsets is None:
-            text, leet, spacing = self._source  # type: ignore[misc]
-            object.__setattr__(self, "_offsets", _fold_full(text, leet, spacing).offsets)
+            object.__setattr__(self, "_offsets", _offsets(*self._source))  # type: ignore[misc]
         return self._offsets  # type: ignore[return-value]
 
     def __eq__(self, other: object) -> bool:
@@ -145,35 +146,45 @@ def _table(text: str) -> tuple[set[str], dict[str, str]]:
     return distinct, {**_CHAR_CACHE, **new}
 
 
+def _invisible(text: str, distinct: set[str], table: dict[str, str]) -> int:
+    """How many characters of ``text`` are invisible (``distinct``: its characters, ``table``: their
+    folded forms): counted one by one when few kinds occur, else by deleting them all at once."""
+    hidden = [ch for ch in distinct if not table[ch] and is_invisible(ch)]
+    if len(hidden) <= 4:
+        return sum(map(text.count, hidden))
+    return len(text) - len(text.translate(dict.fromkeys(map(ord, hidden))))
+
+
 def _map_chars(text: str) -> tuple[str, list[int], int]:
     if _plain_ascii(text):
         return text.lower(), list(range(len(text))), 0
     distinct, table = _table(text)
-    outs = list(map(table.__getitem__, text))
-    folded = "".join(outs)
-    invisible = sum(text.count(ch) for ch in distinct if not table[ch] and is_invisible(ch))
-    if len(folded) == len(text) and all(map(table.__getitem__, distinct)):
-        return folded, list(range(len(text))), invisible
-    if all(len(table[ch]) <= 1 for ch in distinct):
-        offsets = list(compress(range(len(text)), outs))
-    else:
-        offsets = list(chain.from_iterable(map(repeat, range(len(text)), map(len, outs))))
-    return folded, offsets, invisible
+    folded, invisible = _map_text(text, distinct, table)
+    return folded, _char_offsets(text, distinct, table, len(folded)), invisible
+
+
+def _char_offsets(text: str, distinct: set[str], table: dict[str, str], length: int) -> list[int]:
+    """Where each character of ``text`` mapped through ``table`` (``length`` long) comes from."""
+    if length == len(text) and all(map(table.__getitem__, distinct)):
+        return list(range(len(text)))
+    if all(len(table[ch]) <= 1 for ch in distinct):  # characters kept or dropped: a 0/1 mask picks them
+        kept = text.translate({ord(ch): "\x01" if table[ch] else "\x00" for ch in distinct}).encode("latin-1")
+        return list(compress(range(len(text)), kept))
+    return list(chain.from_iterable(map(repeat, range(len(text)), map(len, map(table.__getitem__, text)))))
 
 
 def _unleet(text: str) -> str:
     """Replace leet characters in words made only of letters and leet characters with at least
     one real letter ("1gn0r3", "p@ssw0rd"), and in short all-leet words next to such a word
     ("70" in "h1570ry 70 h4ck"); "gpt-4", "2024", "2nd", "hi!", "70 apples" stay as they are."""
-    leeted = text.translate(_LEET_TABLE)
-    if leeted == text:
+    if not any(ch in text for ch in _LEET):
         return text
-    src, dst = text.split(" "), leeted.split(" ")
-    out = list(src)
-    converted = [False] * len(src)
-    pending = []
-    for i, (word, turned) in enumerate(zip(src, dst)):
-        if word == turned:
+    words = text.split(" ")
+    converted: dict[str, str] = {}  # words with a real letter, converted wherever they occur
+    short: dict[str, str] = {}  # short all-leet words, converted only next to a converted word
+    for word in set(words):  # each distinct word once: long input repeats words
+        turned = word.translate(_LEET_TABLE)
+        if turned == word:
             continue
         head = len(word) - len(word.lstrip(_WORD_PUNCT))
         tail = len(word.rstrip(_WORD_PUNCT))
@@ -181,45 +192,68 @@ def _unleet(text: str) -> str:
         if not core.isalpha():
             continue
         if word[head:tail].translate(_NOT_LEET):
-            out[i] = word[:head] + core + word[tail:]
-            converted[i] = True
+            converted[word] = word[:head] + core + word[tail:]
         elif tail - head <= 3:
-            pending.append((i, word[:head] + core + word[tail:]))
-    for i, word in pending:
-        if (i and converted[i - 1]) or (i + 1 < len(src) and converted[i + 1]):
-            out[i] = word
+            short[word] = word[:head] + core + word[tail:]
+    if not converted:
+        return text
+    out = [converted.get(word, word) for word in words]
+    if short:
+        last = len(words) - 1
+        for i, word in enumerate(words):
+            if word in short and ((i and words[i - 1] in converted) or (i < last and words[i + 1] in converted)):
+                out[i] = short[word]
     return " ".join(out)
 
 
-def _collapse(text: str, offsets: list[int], pattern: regex.Pattern[str],
-              spaced: bool) -> tuple[str, list[int]]:
-    """Rewrite matches of ``pattern``: spaced letters keep their letters (and one space where
-    words were two or three spaces apart); whitespace runs become one space."""
+def _spaced(folded: str) -> list[tuple[int, int]]:
+    """Spans of the spaced-out letters (`_SPACED_RE`) in ``folded`` (lower case)."""
+    if not _may_be_spaced(folded):
+        return []
+    return [m.span() for m in _SPACED_RE.finditer(folded, timeout=REGEX_TIMEOUT)]
+
+
+def _collapse(text: str, spans: list[tuple[int, int]],
+              offsets: list[int] | None = None) -> tuple[str, list[int] | None]:
+    """Rewrite the spaced letters at ``spans`` (from `_spaced`), keeping their letters (and one
+    space where words were two or three spaces apart); ``offsets``, if given, follow along."""
+    if not spans:
+        return text, offsets
     parts: list[str] = []
     offs: list[int] = []
     pos = 0
-    for m in pattern.finditer(text, timeout=REGEX_TIMEOUT):
-        s, e = m.span()
+    for s, e in spans:
         parts.append(text[pos:s])
-        offs.extend(offsets[pos:s])
-        if spaced and "  " not in text[s:e]:
+        if "  " not in text[s:e]:
+            kept: range | list[int] = range(s, e, 2)
             parts.append(text[s:e:2])
-            offs.extend(offsets[s:e:2])
-        elif spaced:
-            for j in range(s, e):
-                ch = text[j]
-                if ch not in " ._*-/" or (ch == " " and text[j - 1] == " " and text[j - 2] != " "):
-                    parts.append(ch)
-                    offs.append(offsets[j])
         else:
-            parts.append(" ")
-            offs.append(offsets[s])
+            kept = [j for j in range(s, e) if text[j] not in " ._*-/"
+                    or (text[j] == " " and text[j - 1] == " " and text[j - 2] != " ")]
+            parts.append("".join(map(text.__getitem__, kept)))
+        if offsets is not None:
+            offs += offsets[pos:s]
+            offs += map(offsets.__getitem__, kept)
         pos = e
-    if not pos:
-        return text, offsets
     parts.append(text[pos:])
-    offs.extend(offsets[pos:])
-    return "".join(parts), offs
+    if offsets is None:
+        return "".join(parts), None
+    return "".join(parts), offs + offsets[pos:]
+
+
+def _squeeze(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+    """Whitespace runs -> one space (at the offset of the run's first character), ends stripped.
+    ``text`` has only ASCII whitespace (as `_map_chars` leaves it), so the text is str.split /
+    join and the kept offsets are picked by a byte mask: no per-character Python."""
+    squeezed = " ".join(text.split())
+    if len(squeezed) == len(text):
+        return squeezed, offsets
+    flags = int.from_bytes(text.encode("ascii", "replace").translate(_WS_FLAGS), "big")
+    # a whitespace character right after another one is dropped
+    keep = (flags & (flags >> 8)).to_bytes(len(text), "big").translate(_KEEP)
+    kept = list(compress(offsets, keep))
+    start = 1 if text[:1].isspace() else 0
+    return squeezed, kept[start:start + len(squeezed)]
 
 
 def _plain_ascii(text: str) -> bool:
@@ -240,48 +274,41 @@ def _may_be_spaced(folded: str) -> bool:
 def fold(text: str, *, leet: bool = True, spacing: bool = True) -> Folded:
     """Fold ``text`` for matching. ``leet`` and ``spacing`` can be turned off where digits or
     spaced letters carry meaning (e.g. matching identifiers). The offsets back into ``text`` are
-    worked out (by `_fold_full`) only when first asked for."""
+    worked out (by `_offsets`) only when first asked for."""
     if not isinstance(text, str):
         raise TypeError(f"fold() needs a str, not {type(text).__name__}")
     if _plain_ascii(text):
         folded, invisible = text.lower(), 0
     else:
-        folded, invisible = _map_text(text)
-    if spacing and _may_be_spaced(folded):
-        folded = _SPACED_RE.sub(_unspace, folded, timeout=REGEX_TIMEOUT)
+        folded, invisible = _map_text(text, *_table(text))
+    mapped = folded
+    spans = _spaced(mapped) if spacing else []
+    folded = _collapse(mapped, spans)[0]
     if leet:
         folded = _unleet(folded)
-    # `_fold_full`'s whitespace pass: after `_map_text` the only whitespace left is ASCII, where
+    # `_squeeze`'s whitespace pass: after `_map_text` the only whitespace left is ASCII, where
     # "every run -> one space, ends stripped" is exactly str.split / join.
-    return Folded(" ".join(folded.split()), None, invisible, (text, leet, spacing))
+    return Folded(" ".join(folded.split()), None, invisible, (text, mapped, spans))
 
 
-def _unspace(m: regex.Match[str]) -> str:
-    """`_collapse`'s rewrite of one spaced-letters match, without offsets."""
-    run = m.group()
-    if "  " not in run:
-        return run[::2]
-    return "".join(ch for j, ch in enumerate(run)
-                   if ch not in " ._*-/" or (ch == " " and run[j - 1] == " " and run[j - 2] != " "))
+def _map_text(text: str, distinct: set[str], table: dict[str, str]) -> tuple[str, int]:
+    """`_map_chars` without offsets: the folded characters and the invisible count (``distinct``
+    and ``table`` from `_table`)."""
+    return text.translate({ord(ch): table[ch] for ch in distinct}), _invisible(text, distinct, table)
 
 
-def _map_text(text: str) -> tuple[str, int]:
-    """`_map_chars` without offsets: the folded characters and the invisible count."""
-    distinct, table = _table(text)
-    invisible = sum(text.count(ch) for ch in distinct if not table[ch] and is_invisible(ch))
-    return "".join(map(table.__getitem__, text)), invisible
+def _offsets(text: str, mapped: str, spans: list[tuple[int, int]]) -> list[int]:
+    """The offsets of ``fold(text)``, given what it kept: the text after `_map_text` and the
+    spaced-letter ``spans`` found in it (leetspeak changes characters, never their offsets)."""
+    offsets = list(range(len(text))) if _plain_ascii(text) else \
+        _char_offsets(text, *_table(text), len(mapped))
+    return _squeeze(*_collapse(mapped, spans, offsets))[1]  # type: ignore[arg-type]
 
 
 def _fold_full(text: str, leet: bool, spacing: bool) -> Folded:
     """`fold` with offsets built as it goes; any text."""
     folded, offsets, invisible = _map_chars(text)
-    if spacing and _may_be_spaced(folded):
-        folded, offsets = _collapse(folded, offsets, _SPACED_RE, True)
+    folded, offsets = _collapse(folded, _spaced(folded) if spacing else [], offsets)
     if leet:
         folded = _unleet(folded)
-    folded, offsets = _collapse(folded, offsets, _SPACE_RE, False)
-    start = 1 if folded.startswith(" ") else 0
-    end = len(folded) - 1 if folded.endswith(" ") and len(folded) > start else len(folded)
-    if start or end != len(folded):
-        folded, offsets = folded[start:end], offsets[start:end]
-    return Folded(folded, offsets, invisible)
+    return Folded(*_squeeze(folded, offsets), invisible)  # type: ignore[arg-type]

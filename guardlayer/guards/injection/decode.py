@@ -11,32 +11,35 @@ import binascii
 import codecs
 import html
 import urllib.parse
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import regex
 
 from ...guard import REGEX_TIMEOUT
 
-# Leftmost-longest scanning makes every match a maximal run, so no look-behind is needed.
-_B64 = regex.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
-_HEX = regex.compile(r"(?:[0-9a-fA-F]{2}[ :]?){8,}")
 _ESCAPES = regex.compile(r"(?:\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}){4,}")
 _ESCAPE_ONE = regex.compile(r"\\x([0-9a-fA-F]{2})|\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})")
 _PERCENT = regex.compile(r"%[0-9a-fA-F]{2}")
 _ENTITY = regex.compile(r"&#(?:x[0-9a-fA-F]{1,6}|[0-9]{1,7});")
 _TAGS = regex.compile(r"[\U000e0020-\U000e007e]{3,}")
+_TAG_CHARS = {code: code - 0xE0000 for code in range(0xE0020, 0xE007F)}
 _ROT13_HINT = regex.compile(r"rot[\s_-]?13|caesar", regex.IGNORECASE)
 
 MAX_RUNS = 64
 """At most this many encoded runs per encoding are decoded (bounds the work on long input)."""
 MAX_RUN_CHARS = 8192
 """Only the first this-many characters of one encoded run (or of a whole-text reading) are decoded."""
-# Cheap necessary conditions, on bytes: a base64 run is >= 16 base64 characters in a row; a hex run
-# has >= 16 hex digits with only spaces or colons between them (other characters map to "x").
+# Encoded runs are found in the text's "shape": its ASCII bytes mapped to one letter per character
+# class (anything else, non-ASCII included, to "x"). A base64 run is a maximal run of >= 16 base64
+# characters and up to two "=" (what `[A-Za-z0-9+/_-]{16,}={0,2}` matches, found with bytes.find);
+# a hex run is what `(?:[0-9a-fA-F]{2}[ :]?){8,}` matches, i.e. `_HEX_RUN` on the shape.
 _B64_SHAPE = bytes(ord("b") if chr(c).isascii() and (chr(c).isalnum() or chr(c) in "+/_-") else ord("x")
                    for c in range(256))
 _HEX_SHAPE = bytes(ord("h") if chr(c) in "0123456789abcdefABCDEF" else ord("s") if chr(c) in " :" else ord("x")
                    for c in range(256))
+_B64_RUN = b"b" * 16
+_HEX_RUN = regex.compile(rb"(?:hhs?){8,}")
 _COMMON = frozenset("the and you to of is in it that for your this with are be not on all me as do".split())
 
 
@@ -94,19 +97,42 @@ def _escapes(run: str, words: bool) -> str | None:
     return text if len(text) >= 4 else None
 
 
-def _runs(pattern: regex.Pattern[str], text: str, encoding: str, decoder, words: bool) -> list[Layer]:
+def _runs(spans: Iterable[tuple[int, int]], text: str, encoding: str, decoder, words: bool) -> list[Layer]:
     found = []
-    for i, m in enumerate(pattern.finditer(text, timeout=REGEX_TIMEOUT)):
+    for i, (start, end) in enumerate(spans):
         if i >= MAX_RUNS:
             break
-        decoded = decoder(m.group()[:MAX_RUN_CHARS], words)
+        decoded = decoder(text[start:min(end, start + MAX_RUN_CHARS)], words)
         if decoded:
-            found.append(Layer(encoding, decoded, m.start(), m.end()))
+            found.append(Layer(encoding, decoded, start, end))
     return found
 
 
+def _shape(text: str, table: bytes) -> bytes:
+    return text.encode("ascii", "replace").translate(table)
+
+
+def _b64_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of the base64 runs of ``text`` (see `_B64_SHAPE`), leftmost first."""
+    shape = _shape(text, _B64_SHAPE)
+    start = shape.find(_B64_RUN)
+    while start >= 0:
+        end = shape.find(b"x", start)
+        end = len(shape) if end < 0 else end
+        end += 2 if text.startswith("==", end) else 1 if text.startswith("=", end) else 0
+        yield start, end
+        start = shape.find(_B64_RUN, end)
+
+
+def _hex_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of the hex runs of ``text`` (see `_HEX_SHAPE`), leftmost first."""
+    shape = _shape(text, _HEX_SHAPE)
+    if b"h" * 16 in shape.replace(b"s", b""):  # a run has >= 16 digits and only separators between
+        yield from (m.span() for m in _HEX_RUN.finditer(shape, timeout=REGEX_TIMEOUT))
+
+
 def _tags(run: str) -> str:
-    return "".join(chr(ord(ch) - 0xE0000) for ch in run)
+    return run.translate(_TAG_CHARS)
 
 
 def _rot13_reading(text: str) -> str | None:
@@ -122,12 +148,6 @@ def _rot13_reading(text: str) -> str | None:
     if rot_common >= 2 and rot_common > len(_COMMON & plain_words):
         return codecs.encode(head, "rot13")
     return None
-
-
-def _has_run(text: str, shape: bytes, mark: bytes) -> bool:
-    """True when ``text``, mapped through ``shape``, has 16 ``mark`` in a row once separators
-    ("s") are dropped: necessary for a base64 or hex run."""
-    return mark * 16 in text.encode("ascii", "replace").translate(shape).replace(b"s", b"")
 
 
 _SPACED_WORDS = regex.compile(r"\s{2,}")
@@ -160,12 +180,11 @@ def _whole(text: str) -> list[Layer]:
 def _spans(text: str, words: bool) -> list[Layer]:
     layers: list[Layer] = []
     if len(text) >= 16:
-        if _has_run(text, _B64_SHAPE, b"b"):
-            layers += _runs(_B64, text, "base64", _b64, words)
-        if _has_run(text, _HEX_SHAPE, b"h"):
-            layers += _runs(_HEX, text, "hex", _hex, words)
+        layers += _runs(_b64_spans(text), text, "base64", _b64, words)
+        layers += _runs(_hex_spans(text), text, "hex", _hex, words)
     if "\\" in text:
-        layers += _runs(_ESCAPES, text, "escapes", _escapes, words)
+        layers += _runs((m.span() for m in _ESCAPES.finditer(text, timeout=REGEX_TIMEOUT)), text, "escapes",
+                        _escapes, words)
     if not text.isascii():
         layers += [Layer("unicode-tags", _tags(m.group()), m.start(), m.end())
                    for m in _TAGS.finditer(text, timeout=REGEX_TIMEOUT)]

@@ -101,32 +101,40 @@ class InjectionGuard:
             raise TypeError(f"injection: expected text, not {type(text).__name__}")
         folded = fold(text)
         matches = [Match(h, "text", *self._span(folded, h)) for h in scan(self.signatures, folded.text)]
-        layers = decode_layers(text)
         cues = dict.fromkeys(cues_in(folded.text))
-        for layer in layers:
-            inner = fold(layer.text).text
-            matches += [Match(h, layer.encoding, layer.start, layer.end) for h in scan(self.signatures, inner)]
-            cues.update(dict.fromkeys(cues_in(inner)))
+        layers = decode_layers(text)
+        # Each distinct decoded text is folded, scanned and read once, however many runs carry it.
+        folds = {t: fold(t).text for t in dict.fromkeys(layer.text for layer in layers)}
+        inners = [folds[layer.text] for layer in layers]
+        found = {inner: (scan(self.signatures, inner), cues_in(inner)) for inner in inners}
+        for layer, inner in zip(layers, inners):
+            hits, inner_cues = found[inner]
+            matches += [Match(h, layer.encoding, layer.start, layer.end) for h in hits]
+            cues.update(dict.fromkeys(inner_cues))
         signals = []
         if any(layer.encoding == "unicode-tags" for layer in layers):
             signals.append(("hidden Unicode tag characters", _TAG_WEIGHT))
         elif folded.invisible >= _INVISIBLE_MIN:
             signals.append((f"{folded.invisible} invisible characters", _INVISIBLE_WEIGHT))
-        reading = self._read(folded.text, layers, matches)
+        reading = self._read(folded.text, layers, inners, matches)
         weights = {m.hit.signature.id: m.hit.signature.weight for m in matches}
         evidence = self.fusion.evidence([*weights.values(), *(w for _, w in signals)])
         score = self.fusion.score(reading.logit if reading else None, evidence, cues)
         return Analysis(score, tuple(matches), reading, tuple(dict.fromkeys(x.encoding for x in layers)),
                         folded.invisible, tuple(signals), tuple(cues))
 
-    def _read(self, folded: str, layers: list[Layer], matches: list[Match]) -> Reading | None:
-        """The classifier's reading of the text, or of a decoded layer if that one is worse."""
+    def _read(self, folded: str, layers: list[Layer], inners: list[str], matches: list[Match]) -> Reading | None:
+        """The classifier's reading of the text, or of a decoded layer (``inners``: their folded
+        texts) if that one is worse."""
         if self.model is None:
             return None
         reading = self.model.read(folded)
-        for layer in layers:
-            if layer.encoding != "rot13" or any(m.layer == "rot13" for m in matches):
-                other = self.model.read(fold(layer.text).text)
+        rot13_matched = any(m.layer == "rot13" for m in matches)
+        read = {folded}
+        for layer, inner in zip(layers, inners):
+            if (layer.encoding != "rot13" or rot13_matched) and inner not in read:
+                read.add(inner)
+                other = self.model.read(inner)
                 if other.logit > reading.logit:
                     reading = other
         return reading

@@ -14,16 +14,20 @@ Patterns see folded text (lower case, homoglyphs/leetspeak/spacing undone, one s
 words), so write them in lower case with single spaces (a pattern with capital letters is
 matched case-insensitively, which is slower).
 
-Each pattern gets a `Prefilter` derived from it: the literals every match must contain (the
-regex is skipped when none is in the text) and the literals every match starts with (the regex
-is tried only where one occurs). Fuzzy or case-blind patterns get none and always run.
+Each pattern gets a `Prefilter` derived from it: a formula over the literals every match must
+contain (the regex is skipped when the text fails it), the literals every match starts with and a
+bound on a match's span. On long texts the regex then runs only in windows around those literals'
+occurrences, so its cost follows the few places where a match could be, not the text's length;
+it finds the same leftmost match as a search of the whole text. Fuzzy or case-blind patterns get
+no prefilter and are searched whole.
 """
 from __future__ import annotations
 
 import re._constants as sre
 import re._parser as sre_parse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +119,7 @@ def _parse_rule(node: yaml.Node, file: str) -> Signature:
         raise RuleFileError(f"'weight' must be a number in (0, 1], not {weight!r}", file=file,
                             line=fields["weight"][1], field="weight")
     # Folded text is lower case; patterns with capitals (other than escapes like \W) match case-blind.
-    flags = regex.IGNORECASE if _CAPITALS.search(values["pattern"]) else 0
+    flags = regex.IGNORECASE if _CAPITALS.search(values["pattern"], timeout=REGEX_TIMEOUT) else 0
     try:
         pattern = regex.compile(values["pattern"], flags)
     except regex.error as exc:
@@ -132,23 +136,44 @@ MIN_GATE = 2
 """Gate literals shorter than this are not worth checking (they occur almost everywhere)."""
 MIN_START = 2
 """Start literals shorter than this are not used."""
-DENSE = 150
-"""More than one candidate start per this many characters: one plain search is cheaper."""
-_Need = frozenset[str] | None
+INDEXED = 1024
+"""Texts at least this long get a shared `TextView` (its character set and the literals found so
+far), cached for the few most recent texts so that signatures and cues share it, and are searched
+in windows; shorter ones are searched whole once their literal formula holds."""
 _ALWAYS = (sre.AT,)
+_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
+_CHAR = (sre.LITERAL, sre.NOT_LITERAL, sre.IN, sre.ANY)
+_UNBROKEN = (sre.CATEGORY_WORD, sre.CATEGORY_DIGIT, sre.CATEGORY_NOT_SPACE)
+# str.split() breaks at these, but `regex` does not count them as \s: they must not end a run.
+_SPLIT_ONLY = str.maketrans(dict.fromkeys("\x1c\x1d\x1e\x1f", "x"))
+SEARCH_COST = 200
+"""One regex call costs about as much as scanning this many characters: windows closer than
+this are merged, and more windows than the text can pay for make one plain search."""
 # Syntax that Python's parser would read differently from the `regex` module (which it takes as
 # literal text): fuzzy constraints "{e<=1}", POSIX classes, version flags. Such patterns get no prefilter.
 _REGEX_ONLY = regex.compile(r"(?<!\\)\{(?!\d+(?:,\d*)?\})|\[\[:|\(\?[^:)]*V")
 
+Need = str | tuple[str, tuple["Need", ...]]
+"""What every match of a pattern contains: a literal, ``("&", parts)`` (all of them),
+``("|", alternatives)`` (one of them) or ``("any", literals)`` (one of these literals)."""
+Reach = tuple[int, int]
+"""A bound on how far a match attempt reads past its start: ``fixed + words * w`` characters,
+where ``w`` is the length of the text's longest whitespace-free run."""
+
 
 @dataclass(frozen=True, slots=True)
 class Prefilter:
-    """Cheap checks derived from a pattern so that its regex runs less: ``gate`` holds literals
-    of which every match contains one (none in the text: no match), ``starts`` literals with which
-    every match begins (the regex is then only tried where one occurs). Empty: no shortcut."""
+    """Cheap checks derived from a pattern so that its regex runs less. ``need`` is the literal
+    formula every match satisfies (false for the text: no match); ``gate`` its most selective set
+    of literals (every match contains one) and ``starts`` the literals every match begins with;
+    ``reach`` bounds a match's span. With a reach, the regex runs only in windows around the
+    occurrences of the start (or else gate) literals, merged where they overlap: the same leftmost
+    match as a search of the whole text. Empty: no shortcut."""
 
     gate: tuple[str, ...] = ()
     starts: tuple[str, ...] = ()
+    need: Need | None = None
+    reach: Reach | None = None
 
     @classmethod
     def of(cls, pattern: str, flags: int = 0) -> Prefilter:
@@ -161,26 +186,105 @@ class Prefilter:
             return cls()
         if parsed.state.flags & sre.SRE_FLAG_IGNORECASE:
             return cls()
-        need, starts = _required(list(parsed)), _starts(list(parsed))
-        return cls(tuple(sorted(need)) if need else (), tuple(sorted(starts)) if starts else ())
+        items = list(parsed)
+        need, starts = _need(items), _starts(items)
+        gate = max(_options(need), key=_selectivity, default=None) if need is not None else None
+        return cls(tuple(sorted(gate)) if gate else (), tuple(sorted(starts)) if starts else (), need,
+                   _reach(items))
 
     def search(self, pattern: regex.Pattern[str], text: str) -> regex.Match[str] | None:
         """``pattern.search(text)`` (the leftmost match), with the shortcuts."""
-        if self.gate and not any(lit in text for lit in self.gate):
+        view = text_view(text) if len(text) >= INDEXED else None
+        has = view.has if view else text.__contains__
+        # the gate (part of the formula) first: one flat check rules out most texts
+        if self.gate and not any(map(has, self.gate)) or self.need is not None and not _holds(self.need, has):
             return None
-        if self.starts and sum(map(text.count, self.starts)) <= len(text) // DENSE + 1:
-            positions: set[int] = set()
-            for lit in self.starts:
-                i = text.find(lit)
-                while i >= 0:
-                    positions.add(i)
-                    i = text.find(lit, i + 1)
-            for i in sorted(positions):
-                m = pattern.match(text, i, timeout=REGEX_TIMEOUT)
-                if m:
-                    return m
+        windows = self._windows(view) if view and self.reach else None
+        if windows is None:
+            return pattern.search(text, timeout=REGEX_TIMEOUT)
+        span, margin = windows
+        for lo, hi in span:
+            m = pattern.search(text, lo, min(len(text), hi + margin), timeout=REGEX_TIMEOUT)
+            if m and m.start() <= hi:
+                return m
+        return None
+
+    def _windows(self, view: TextView) -> tuple[list[tuple[int, int]], int] | None:
+        """Merged ``(lo, hi)`` ranges where a match can start and the margin past ``hi`` a search
+        must see, or None when the literals are too dense for windows to pay."""
+        fixed, words = self.reach  # type: ignore[misc]
+        width = max(1, fixed + words * view.longest_word)
+        literals = self.starts or self.gate
+        if not literals:
             return None
-        return pattern.search(text, timeout=REGEX_TIMEOUT)
+        text, limit = view.text, len(view.text) // (2 * (2 * width + SEARCH_COST))
+        found: list[tuple[int, int]] = []
+        for lit in literals:
+            if not view.has(lit):
+                continue
+            back = 0 if self.starts else width - len(lit)
+            i = text.find(lit)
+            while i >= 0:
+                found.append((max(0, i - back), i))
+                if len(found) > limit:
+                    return None
+                i = text.find(lit, i + 1)
+        found.sort()
+        margin = width + 2  # the character after the match (\b) and a "$" before a final newline
+        merged: list[tuple[int, int]] = []
+        for lo, hi in found:
+            if merged and lo <= merged[-1][1] + margin + SEARCH_COST:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+            else:
+                merged.append((lo, hi))
+        return merged, margin
+
+
+class TextView:
+    """A long text with what prefilters learn about it: which literals occur (remembered), its set
+    of characters (a literal with another character cannot occur) and the length of its longest
+    whitespace-free run (a bound on the runs that unbounded repeats can match)."""
+
+    __slots__ = ("text", "_chars", "_known", "_longest")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._chars = frozenset(text)
+        self._known: dict[str, bool] = {}
+        self._longest = -1
+
+    def has(self, literal: str) -> bool:
+        known = self._known.get(literal)
+        if known is None:
+            known = self._chars.issuperset(literal) and literal in self.text
+            self._known[literal] = known
+        return known
+
+    @property
+    def longest_word(self) -> int:
+        if self._longest < 0:
+            text = self.text
+            if any(ch in text for ch in "\x1c\x1d\x1e\x1f"):
+                text = text.translate(_SPLIT_ONLY)
+            self._longest = max(map(len, text.split()), default=0)
+        return self._longest
+
+
+@lru_cache(maxsize=8)
+def text_view(text: str) -> TextView:
+    """The `TextView` of a long ``text``, shared by the calls that search it (signatures, cues)."""
+    return TextView(text)
+
+
+def _holds(need: Need, has: Callable[[str], bool]) -> bool:
+    if isinstance(need, str):
+        return has(need)
+    op, parts = need
+    if op == "any":
+        return any(map(has, parts))  # type: ignore[arg-type]
+    if op == "&":
+        return all(_holds(p, has) for p in parts)
+    return any(_holds(p, has) for p in parts)
 
 
 def gate_literals(pattern: str) -> tuple[str, ...]:
@@ -189,7 +293,7 @@ def gate_literals(pattern: str) -> tuple[str, ...]:
     return Prefilter.of(pattern).gate
 
 
-def _starts(items: list) -> _Need:
+def _starts(items: list) -> frozenset[str] | None:
     """Literals (at least ``MIN_START`` long) with which every match of ``items`` begins."""
     items = [it for it in items if it[0] not in _ALWAYS]
     if not items:
@@ -210,14 +314,14 @@ def _starts(items: list) -> _Need:
     return None
 
 
-def _required(items: list) -> _Need:
-    """A set of literals one of which every match of the sequence ``items`` contains."""
-    options: list[frozenset[str]] = []
+def _need(items: list) -> Need | None:
+    """The literal formula every match of the sequence ``items`` satisfies (None: nothing known)."""
+    parts: list[Need] = []
     run: list[str] = []
 
     def close() -> None:
-        if len(run) >= MIN_GATE:
-            options.append(frozenset(["".join(run)]))
+        if run:
+            parts.append("".join(run))
         run.clear()
 
     for op, arg in items:
@@ -227,22 +331,87 @@ def _required(items: list) -> _Need:
         if op in _ALWAYS:
             continue
         close()
-        if op is sre.SUBPATTERN:
-            found = _required(list(arg[-1]))
+        found: Need | None = None
+        if op is sre.SUBPATTERN and not arg[1] & sre.SRE_FLAG_IGNORECASE:
+            found = _need(list(arg[-1]))
         elif op is sre.BRANCH:
-            alts = [_required(list(alt)) for alt in arg[1]]
-            found = None if any(a is None for a in alts) else frozenset().union(*alts)
-        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and arg[0] >= 1:
+            alts = [_need(list(alt)) for alt in arg[1]]
+            if all(isinstance(a, str) for a in alts):
+                found = ("any", tuple(alts))  # type: ignore[arg-type]
+            elif all(a is not None for a in alts):
+                found = ("|", tuple(alts))  # type: ignore[arg-type]
+        elif op in _REPEATS and arg[0] >= 1:
             body = list(arg[2])
-            found = _required(body)
-            if found is None and len(body) == 1 and body[0][0] is sre.LITERAL and arg[0] >= MIN_GATE:
-                found = frozenset([chr(body[0][1]) * arg[0]])
-        else:
-            found = None
-        if found:
-            options.append(found)
+            found = chr(body[0][1]) * arg[0] if len(body) == 1 and body[0][0] is sre.LITERAL else _need(body)
+        if found is not None:
+            parts.append(found)
     close()
-    return max(options, key=_selectivity, default=None)
+    # the most selective part first: most texts fail it and the others are not checked
+    parts.sort(key=lambda p: max(map(_selectivity, _options(p)), default=(False,)), reverse=True)
+    return None if not parts else parts[0] if len(parts) == 1 else ("&", tuple(parts))
+
+
+def _options(need: Need) -> list[frozenset[str]]:
+    """Sets of literals (each at least ``MIN_GATE`` long), each of which every match satisfying
+    ``need`` contains one of."""
+    if isinstance(need, str):
+        return [frozenset([need])] if len(need) >= MIN_GATE else []
+    op, parts = need
+    if op == "&":
+        return [o for p in parts for o in _options(p)]
+    best = [max(_options(p), key=_selectivity, default=None) for p in parts]
+    return [] if any(b is None for b in best) else [frozenset().union(*best)]  # type: ignore[arg-type]
+
+
+def _reach(items: list) -> Reach | None:
+    """How far a match of ``items`` (lookarounds included) can read past its start, or None when
+    unbounded (an unbounded repeat of anything but one whitespace-free character class)."""
+    fixed = words = 0
+    for op, arg in items:
+        if op in _CHAR:
+            part: Reach | None = (1, 0)
+        elif op in _ALWAYS:
+            part = (0, 0)
+        elif op is sre.SUBPATTERN:
+            part = _reach(list(arg[-1]))
+        elif op in (sre.ASSERT, sre.ASSERT_NOT):
+            part = _reach(list(arg[1])) if arg[0] > 0 else (0, 0)  # a look-behind reads before the start
+        elif op is sre.BRANCH:
+            alts = [_reach(list(alt)) for alt in arg[1]]
+            part = None if any(a is None for a in alts) else (max(a[0] for a in alts), max(a[1] for a in alts))  # type: ignore[index]
+        elif op in _REPEATS and arg[1] is sre.MAXREPEAT:
+            part = (0, 1) if _unbroken(list(arg[2])) else None
+        elif op in _REPEATS:
+            body = _reach(list(arg[2]))
+            part = None if body is None else (body[0] * arg[1], body[1] * arg[1])
+        else:
+            part = None
+        if part is None:
+            return None
+        fixed, words = fixed + part[0], words + part[1]
+    return fixed, words
+
+
+def _unbroken(body: list) -> bool:
+    """True when ``body`` is one character class without whitespace (\\w, \\S, ``=``, ``[a-z#]``):
+    its runs lie inside one whitespace-free run of the text."""
+    if len(body) != 1:
+        return False
+    op, arg = body[0]
+    if op is sre.LITERAL:
+        return not chr(arg).isspace()
+    if op is not sre.IN:
+        return False
+    for kind, value in arg:
+        if kind is sre.CATEGORY and value in _UNBROKEN:
+            continue
+        if kind is sre.LITERAL and not chr(value).isspace():
+            continue
+        if kind is sre.RANGE and value[1] - value[0] < 256 and not any(
+                chr(c).isspace() for c in range(value[0], value[1] + 1)):
+            continue
+        return False
+    return True
 
 
 _FREQUENT = frozenset("""a about after all also an and any are as at be been before but by can could do does
@@ -283,47 +452,11 @@ def load_signatures(paths: Iterable[str | Path] = (), *, shipped: bool = True) -
     return tuple(found.values())
 
 
-LONG_TEXT = 16_384
-"""Texts longer than this are scanned in overlapping chunks of words, each distinct chunk once:
-repetitive input (a classic way to make regexes slow) then costs what its distinct parts cost."""
-CHUNK_WORDS = 256
-OVERLAP_WORDS = 48
-CHUNK_CHARS = 2048
-OVERLAP_CHARS = 256
-
-
-def _chunks(text: str) -> list[tuple[int, str]]:
-    """``(offset, chunk)`` for each distinct chunk of ``text`` (first occurrence kept)."""
-    words = text.split(" ")
-    starts = [0] * (len(words) + 1)
-    pos = 0
-    for i, word in enumerate(words):
-        starts[i] = pos
-        pos += len(word) + 1
-    seen: set[str] = set()
-    out = []
-    for i in range(0, len(words), CHUNK_WORDS):
-        chunk = " ".join(words[i:i + CHUNK_WORDS + OVERLAP_WORDS])
-        # a chunk of few, very long words is cut by characters too
-        pieces = [(0, chunk)] if len(chunk) <= 2 * CHUNK_CHARS else [
-            (j, chunk[j:j + CHUNK_CHARS + OVERLAP_CHARS]) for j in range(0, len(chunk), CHUNK_CHARS)]
-        for j, piece in pieces:
-            if piece not in seen:
-                seen.add(piece)
-                out.append((starts[i] + j, piece))
-    return out
-
-
 def scan(signatures: Iterable[Signature], text: str) -> list[Hit]:
-    """The first match of every signature in ``text`` (folded text)."""
-    parts = _chunks(text) if len(text) > LONG_TEXT else [(0, text)]
+    """The first (leftmost) match of every signature in ``text`` (folded text)."""
     hits = []
     for sig in signatures:
-        if sig.prefilter.gate and not any(lit in text for lit in sig.prefilter.gate):
-            continue
-        for offset, part in parts:
-            m = sig.prefilter.search(sig.pattern, part)
-            if m:
-                hits.append(Hit(sig, offset + m.start(), offset + m.end(), m.group()))
-                break
+        m = sig.prefilter.search(sig.pattern, text)
+        if m:
+            hits.append(Hit(sig, m.start(), m.end(), m.group()))
     return hits

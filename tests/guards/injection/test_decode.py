@@ -4,6 +4,7 @@ import codecs
 import urllib.parse
 
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -50,15 +51,14 @@ def test_rot13_is_read_only_when_it_reads_better() -> None:
     assert [x.text for x in hinted if x.encoding == "rot13"] == ["ebg13: hello world"]
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="0123456789abcdefABCXYZ+/=_- :\n\u00e9", max_size=80))
-def test_run_checks_never_hide_an_encoded_run(text: str) -> None:
-    from guardlayer.guards.injection.decode import _B64, _B64_SHAPE, _HEX, _HEX_SHAPE, _has_run
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789abcdefABCXYZ+/=_- :\n\u00e9", max_size=120))
+def test_encoded_runs_are_what_their_regexes_match(text: str) -> None:
+    """The shape-based run finders return exactly the spans of the runs' regex definitions."""
+    from guardlayer.guards.injection.decode import _b64_spans, _hex_spans
 
-    if _B64.search(text):
-        assert _has_run(text, _B64_SHAPE, b"b")
-    if _HEX.search(text):
-        assert _has_run(text, _HEX_SHAPE, b"h")
+    assert list(_b64_spans(text)) == [m.span() for m in regex.finditer(r"[A-Za-z0-9+/_-]{16,}={0,2}", text)]
+    assert list(_hex_spans(text)) == [m.span() for m in regex.finditer(r"(?:[0-9a-fA-F]{2}[ :]?){8,}", text)]
 
 
 def test_rot13_reading_is_unchanged_by_the_short_word_shortcut() -> None:
