@@ -24,10 +24,11 @@ from __future__ import annotations
 import regex
 
 from ...guard import REGEX_TIMEOUT
+from .gates import View, lines_around
 
 STREET_ADDRESS = "STREET_ADDRESS"
 
-_NUM = r"\d{1,5}(?:[-/]\d{1,5})?[A-Za-z]?\b"
+_NUM = r"(?!(?:\d\d)?\d0s\b)\d{1,5}(?:[-/]\d{1,5})?[A-Za-z]?\b"  # a house number, not a decade
 _WORD = r"[\p{Lu}][\p{L}'’\-]*"
 _LINK = r"(?:of|the|and|de|du|des|la|le|del|della|di|da|do|dos|van|von|der|den|am|an|im|auf|y|e)"
 _NAME = rf"{_WORD}(?:[ \t]+(?:{_WORD}|{_LINK}(?=[ \t]+\p{{Lu}})|\d{{1,3}}(?=[ \t]+\p{{Lu}}))){{0,4}}"
@@ -66,9 +67,10 @@ _STREETS = tuple(regex.compile(p, regex.VERSION0) for p in (  # apart: one alter
 _PREFIX_GATE = regex.compile(rf"\b{_PREFIX}", regex.VERSION0)
 _COMPOUND_GATE = regex.compile(rf"(?<=\p{{Lu}}[\p{{L}}'’\-]*){_COMPOUND_END}", regex.VERSION0)
 _STREET_GATES = (None, _PREFIX_GATE, _COMPOUND_GATE, _COMPOUND_GATE, None, None)
-"""Per street pattern, a cheaper search that finds something in every text the pattern
-matches (a prefix street word; a capitalised word with a compound street ending); the
-pattern runs only where its gate finds something."""
+"""Per street pattern, a cheaper search that finds something inside every match of the
+pattern (a prefix street word; a capitalised word with a compound street ending); the
+pattern runs only on the lines where its gate finds something (none of them can match a
+line break or test for a line's or the text's edge)."""
 # Number, street, number, unit and place names inside a sentence: "... to 24 rue du Président
 # Roosevelt Apt. 889 SAUMUR Andorra in case", "... 4589 40th Street Suite 603 Calgary AB".
 # Kept when the street has a capital, a street word or a second number ("2 kids in unit 5": no).
@@ -237,12 +239,18 @@ def _union(text: str, spans: list[tuple[int, int, float]], timeout: float
 def find_street_addresses(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
     """``(start, end, score)`` of street addresses, extended over unit, city, region and zip."""
     spans: list[tuple[int, int, float]] = []
-    streets = [street for street, gate in zip(_STREETS, _STREET_GATES)
-               if gate is None or gate.search(text, timeout=timeout)]
-    for m in (m for street in streets for m in street.finditer(text, timeout=timeout)):
-        tail = _TAIL.match(text, m.end(), timeout=timeout)
-        end = tail.end() if tail else m.end()
-        spans.append((m.start(), end, 0.6 if end > m.end() else 0.5))
+    hits = {gate: [m.span() for m in gate.finditer(text, timeout=timeout)]  # each gate once
+            for gate in set(_STREET_GATES) - {None}}
+    for street, gate in zip(_STREETS, _STREET_GATES):
+        if gate is None:
+            found = [m.span() for m in street.finditer(text, timeout=timeout)]
+        else:  # only the lines with a gate hit: a street never spans a line break
+            view = View(text, lines_around(text, hits[gate]), "\n")
+            found = [view.to_text(*m.span()) for m in street.finditer(view.text, timeout=timeout)]
+        for start, stop in found:
+            tail = _TAIL.match(text, stop, timeout=timeout)
+            end = tail.end() if tail else stop
+            spans.append((start, end, 0.6 if end > stop else 0.5))
     for m in _UNIT_ALONE.finditer(text, timeout=timeout):
         spans.append((m.start(), m.end(), 0.4))
     for m in _STREET_IN_TEXT.finditer(text, timeout=timeout):

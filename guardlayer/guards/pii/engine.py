@@ -50,7 +50,7 @@ def analyzer(model: str | None = DEFAULT_MODEL, languages: tuple[str, ...] = ("e
 
 def _build(model: str | None, languages: tuple[str, ...]) -> Any:
     need("presidio_analyzer", "pii", "the pii guard")
-    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer import RecognizerRegistry
     from presidio_analyzer.nlp_engine import NerModelConfiguration
 
     from .recognizers import builtin_recognizers
@@ -74,8 +74,8 @@ def _build(model: str | None, languages: tuple[str, ...]) -> Any:
     enhancer = _enhancer_class()(context_similarity_factor=0.35,
                                  min_score_with_context_similarity=0.4,
                                  context_prefix_count=5, context_suffix_count=2)
-    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine,
-                          supported_languages=list(languages), context_aware_enhancer=enhancer)
+    return _engine_class()(registry=registry, nlp_engine=nlp_engine,
+                           supported_languages=list(languages), context_aware_enhancer=enhancer)
 
 
 def _default_nlp_config(model: str) -> dict[str, Any]:
@@ -94,6 +94,41 @@ class _Fresh(list):  # type: ignore[type-arg]
 
     def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
         return list(self)
+
+
+def _engine_class() -> type:
+    from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerResult
+
+    key = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
+
+    class Engine(AnalyzerEngine):
+        """Presidio's engine with its per-recogniser context step linear in the results: it
+        split all results twice per recogniser (a third of the glue's time), only to hand
+        each recogniser its own; recognisers that keep Presidio's no-op step are skipped.
+        Results come out in the same order (by recogniser; one of no recogniser is dropped,
+        as Presidio does)."""
+
+        def _enhance_using_context(self, text: str, raw_results: list[Any], nlp_artifacts: Any,
+                                   recognizers: list[Any], context: list[str] | None = None
+                                   ) -> list[Any]:
+            mine: dict[str, list[Any]] = {}
+            for r in raw_results:
+                mine.setdefault(r.recognition_metadata[key], []).append(r)
+            results: list[Any] = []
+            for recognizer in recognizers:
+                own = mine.get(recognizer.id, [])
+                if type(recognizer).enhance_using_context is not EntityRecognizer.enhance_using_context:
+                    own = recognizer.enhance_using_context(
+                        text=text, raw_recognizer_results=own,
+                        other_raw_recognizer_results=[r for r in raw_results
+                                                      if r.recognition_metadata[key] != recognizer.id],
+                        nlp_artifacts=nlp_artifacts, context=context)
+                results.extend(own)
+            return self.context_aware_enhancer.enhance_using_context(
+                text=text, raw_results=results, nlp_artifacts=nlp_artifacts,
+                recognizers=recognizers, context=context)
+
+    return Engine
 
 
 def _enhancer_class() -> type:

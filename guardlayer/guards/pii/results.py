@@ -1,5 +1,6 @@
 """What the analyzer found, tidied before anything is replaced.
 
+- spaCy guesses that name a country are locations ("Cameroon was fun" is not an organisation);
 - spaCy guesses are cut at line breaks ("Crystal Grant\\nPhone" is the name on the first line),
   vague DATE hits ("this morning", "50 year old") are dropped unless asked for, and so are
   acronyms tagged as organisations ("SSN", "ASAP") and numbered list items taken for domains
@@ -17,7 +18,7 @@ import regex
 from ...guard import REGEX_TIMEOUT
 from .addresses import STREET_ADDRESS, lines_above
 from .dates import is_specific
-from .people import listed_names, repeated_names
+from .people import AMBIGUOUS_COUNTRIES, countries, listed_names, repeated_names
 
 _NOT_ORGANIZATIONS = frozenset(
     "SSN IBAN ATM ASAP PIN ID FAQ CEO CFO CTO COO PDF URL API SMS OTP VAT DOB ZIP USB IP OK FYI "
@@ -27,7 +28,8 @@ _NOT_ORGANIZATIONS = frozenset(
 _NUMBERED = regex.compile(r"\d{1,3}\.\p{L}+")  # "1.Click": a numbered list, not a domain
 _SPREAD = "NameSpreadRecognizer"
 _LETTERHEAD = "LetterheadRecognizer"
-_GUESSES = frozenset({"SpacyRecognizer", _LETTERHEAD})
+_GUESSES = frozenset({"SpacyRecognizer", _LETTERHEAD, "CountryRecognizer"})
+_NOT_PLACES = frozenset({"ORGANIZATION", "PERSON", "NRP"})
 
 
 # A spaCy guess that spans a link or an address-like token is not a name or a place.
@@ -36,7 +38,7 @@ _LINKISH = regex.compile(r"://|www\.|@|\.(?:com|net|org|io)\b")
 
 def tidy(text: str, results: list[Any], *, vague_dates: bool = False) -> list[Any]:
     """``results`` filtered as above, plus names and letterheads they imply."""
-    kept = [r for r in (_trim_ner(text, r) for r in results)
+    kept = [r for r in (_country(text, _trim_ner(text, r)) for r in results)
             if (vague_dates or r.entity_type != "DATE_TIME" or not _is_guess(r)
                 or is_specific(text[r.start:r.end]))
             and not (r.entity_type == "ORGANIZATION" and _is_guess(r)
@@ -104,6 +106,16 @@ def _trim_ner(text: str, r: Any) -> Any:
             r.end = r.start + len(head)
         else:
             r.start = r.end - len(value.rsplit("\n", 1)[1].lstrip())
+    return r
+
+
+def _country(text: str, r: Any) -> Any:
+    """A spaCy guess that names a country is a LOCATION, whatever type it guessed (a person
+    named like a country, "Jordan", stays a person)."""
+    value = text[r.start:r.end]
+    if r.entity_type in _NOT_PLACES and _is_guess(r) and value in countries() and not (
+            r.entity_type == "PERSON" and value.lower() in AMBIGUOUS_COUNTRIES):
+        r.entity_type = "LOCATION"
     return r
 
 

@@ -61,7 +61,7 @@ def test_context_words_stay_linear_in_long_texts(regex_guard: PIIGuard) -> None:
 def test_gates_never_hide_a_match(text: str) -> None:
     from presidio_analyzer.predefined_recognizers import IbanRecognizer, IpRecognizer, UrlRecognizer
 
-    from guardlayer.guards.pii.recognizers import GATES, gate_for
+    from guardlayer.guards.pii.gates import GATES, gate_for
 
     for recognizer in (UrlRecognizer(), IpRecognizer(), IbanRecognizer()):
         if recognizer.analyze(text, recognizer.supported_entities):

@@ -50,7 +50,7 @@ def test_gated_street_patterns_find_what_ungated_ones_find(monkeypatch) -> None:
 def test_url_gate_reads_the_domains_and_is_tighter() -> None:
     from presidio_analyzer.predefined_recognizers import UrlRecognizer
 
-    from guardlayer.guards.pii.recognizers import GATES, gate_for
+    from guardlayer.guards.pii.gates import GATES, gate_for
 
     gate = gate_for(UrlRecognizer())
     assert gate is not GATES["UrlRecognizer"]
@@ -81,8 +81,8 @@ def _url_spans(recognizer, text: str) -> list[tuple[int, int, float]]:
 def test_url_recognizer_on_stretches_finds_what_it_finds_on_the_whole_text(text: str) -> None:
     from presidio_analyzer.predefined_recognizers import UrlRecognizer
 
-    from guardlayer.guards.pii.recognizers import _gated, _never_spans_space
+    from guardlayer.guards.pii.gates import gated, is_local
 
-    plain, gated = UrlRecognizer(), _gated(UrlRecognizer())
-    assert _never_spans_space(plain)
-    assert _url_spans(gated, text) == _url_spans(plain, text)
+    plain, local = UrlRecognizer(), gated(UrlRecognizer())
+    assert is_local(plain)
+    assert _url_spans(local, text) == _url_spans(plain, text)

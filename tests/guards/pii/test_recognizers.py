@@ -218,3 +218,41 @@ def test_transcript_speakers_and_relatives() -> None:
 def test_place_after_a_field_label() -> None:
     text = "When: 1993-01-04 14:56:41\nWhere: SAINT-PRIEST"
     assert [text[s:e] for s, e, _ in find_places(text)] == ["SAINT-PRIEST"]
+
+
+def test_a_decade_is_not_a_house_number(regex_guard: PIIGuard) -> None:
+    text = "During the 1990s, Simpletuition invested heavily; in the 80s, Acme grew."
+    assert not any(r.entity_type == "STREET_ADDRESS" for r in regex_guard.analyze(text))
+    assert find_street_addresses("Hauptstrasse 12a, 10115 Berlin")
+
+
+def test_a_unit_word_is_not_part_of_a_name(regex_guard: PIIGuard) -> None:
+    text = "Dr. Megan Sato Apt. 630 39 Rincon 9082"
+    names = [text[s:e] for s, e, _ in find_names(text)]
+    assert names == ["Dr. Megan Sato"]
+    assert "PERSON" in {r.entity_type for r in regex_guard.analyze(text)}
+
+
+@pytest.mark.parametrize(("text", "country"), [
+    ("Who's coming to Democratic Republic of the Congo with me?", "Democratic Republic of the Congo"),
+    ("i'm originally from burkina faso", "burkina faso"),
+    ("SHIP TO BAHRAIN", "BAHRAIN"),
+    ("She moved here from Saint Vincent and the Grenadines", "Saint Vincent and the Grenadines"),
+])
+def test_country_names(regex_guard: PIIGuard, text: str, country: str) -> None:
+    assert ("LOCATION", country) in [(r.entity_type, text[r.start:r.end]) for r in regex_guard.analyze(text)]
+
+
+def test_country_words_in_lower_case_are_words(regex_guard: PIIGuard) -> None:
+    text = "we had roast turkey on china plates, then went for a jersey"
+    assert not regex_guard.analyze(text)
+
+
+def test_a_country_spacy_calls_an_organization_is_a_location(ner_guard: PIIGuard) -> None:
+    text = "Cameroon was super fun to visit!"
+    assert [(r.entity_type, text[r.start:r.end]) for r in ner_guard.analyze(text)] == [("LOCATION", "Cameroon")]
+
+
+def test_a_person_named_like_a_country_stays_a_person(ner_guard: PIIGuard) -> None:
+    text = "Jordan: I am here."
+    assert ("PERSON", "Jordan") in [(r.entity_type, text[r.start:r.end]) for r in ner_guard.analyze(text)]

@@ -1,0 +1,281 @@
+"""Running slow Presidio recognisers on less of the text, with the same results.
+
+- A *gate* is something every match of a recogniser contains (``GATES``; for URLs read from
+  the recogniser's own top-level domains): without a gate hit in the text it is not run.
+- A recogniser is *local* when none of its patterns can match white space or an empty string,
+  look across white space, or test for the start or end of the text or of a line (read from
+  each pattern's parse tree; anything unknown says no). Each match then lies inside one
+  white-space-free stretch, and the recogniser finds the same in a *view* that holds only some
+  stretches, joined by single spaces: a neighbour that is white space and one that is the end
+  of the text look the same to such a pattern.
+- A local recogniser whose every match needs a digit runs on the view of the stretches that
+  hold a digit; a local gated one (URLs, IP addresses) on the stretches that hold a gate hit.
+  The digit view is built once per call (kept on Presidio's per-call ``NlpArtifacts``).
+"""
+from __future__ import annotations
+
+import bisect
+import re._constants as sre
+import re._parser as sre_parse
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import regex
+
+from ...guard import REGEX_TIMEOUT
+
+GATES: dict[str, regex.Pattern[str]] = {
+    "UrlRecognizer": regex.compile(r"(?i)[a-z0-9.\-]\.[a-z]|://"),
+    "IpRecognizer": regex.compile(r"\d\.\d|:"),
+    "IbanRecognizer": regex.compile(r"(?i)[a-z]{2}\d{2}"),
+}
+"""Something every match of a slow Presidio recogniser contains: without it in the text the
+recogniser is not run (its URL pattern alone cost a tenth of the regex-only mode)."""
+
+_TLD = regex.compile(r"\(\?:([a-z0-9\-]+)\)")
+_CHARS = "".join(map(chr, range(0x3001)))
+_SPACES = frozenset(c for c in _CHARS if c.isspace()) | frozenset(
+    regex.findall(r"\s", _CHARS, timeout=REGEX_TIMEOUT))
+"""Every white-space character (none lies above U+3000; a test checks)."""
+_FLAGS = regex.IGNORECASE | regex.MULTILINE | regex.DOTALL | regex.VERBOSE | regex.UNICODE
+_DIGIT_STRETCH = regex.compile(r"(?<!\S)[^\s\d]*+\d\S*+")
+_SPACE = regex.compile(r"\s")
+_SPACE_BEFORE = regex.compile(r"\s", regex.REVERSE)
+
+
+def gate_for(recognizer: Any) -> regex.Pattern[str] | None:
+    """The gate of a Presidio recogniser (None: no gate). For URLs, every pattern needs a
+    letter, digit, dot or hyphen, a dot and one of its top-level domains: the gate is exactly
+    that (the domains read from the recogniser's own patterns), so "e.g." or "Mr.Smith" no
+    longer wake it; ``GATES`` has a looser one if the domains cannot be read."""
+    gate = GATES.get(recognizer.name)
+    if recognizer.name == "UrlRecognizer":
+        patterns = [p.regex for p in getattr(recognizer, "patterns", [])]
+        tlds = [set(_TLD.findall(p, timeout=REGEX_TIMEOUT)) for p in patterns]
+        if patterns and all(tlds) and all(r"[a-z0-9.\-]{1,253}[.](?:" in p for p in patterns):
+            names = sorted(set().union(*tlds), key=lambda t: (-len(t), t))
+            gate = regex.compile(r"(?i)[a-z0-9.\-]\.(?:" + "|".join(map(regex.escape, names)) + ")")
+    return gate
+
+
+# --- reading patterns ---------------------------------------------------------------------
+def _parse(pattern: str, flags: int) -> Any:
+    """The parse tree of ``pattern`` (Python's own parser), or None when it cannot be read
+    or uses flags whose effect is not modelled here."""
+    if flags & ~_FLAGS or "[:" in pattern:  # a POSIX class means nothing to Python's parser
+        return None
+    try:
+        return sre_parse.parse(pattern, flags & _FLAGS)
+    except (sre.error, ValueError, TypeError, OverflowError):
+        return None
+
+
+def _in_class(items: list[Any], char: str) -> bool:
+    """Does a parsed character class ``[...]`` match ``char``?"""
+    negate = bool(items) and items[0][0] is sre.NEGATE
+    code = ord(char)
+    hit = False
+    for op, arg in items[negate:]:
+        if op is sre.LITERAL:
+            hit = arg == code
+        elif op is sre.RANGE:
+            hit = arg[0] <= code <= arg[1]
+        elif op is sre.CATEGORY:
+            hit = _CATEGORIES[arg](char)
+        else:
+            return True  # unknown: assume the worst
+        if hit:
+            break
+    return hit != negate
+
+
+def _is_word(c: str) -> bool:
+    return bool(regex.match(r"\w", c, timeout=REGEX_TIMEOUT))
+
+
+def _is_digit(c: str) -> bool:
+    return bool(regex.match(r"\d", c, timeout=REGEX_TIMEOUT))
+
+
+_CATEGORIES: dict[Any, Callable[[str], bool]] = {
+    sre.CATEGORY_SPACE: lambda c: c in _SPACES, sre.CATEGORY_NOT_SPACE: lambda c: c not in _SPACES,
+    sre.CATEGORY_WORD: _is_word, sre.CATEGORY_NOT_WORD: lambda c: not _is_word(c),
+    sre.CATEGORY_DIGIT: _is_digit, sre.CATEGORY_NOT_DIGIT: lambda c: not _is_digit(c),
+}
+_SAFE_AT = frozenset({sre.AT_BOUNDARY, sre.AT_NON_BOUNDARY})
+
+
+def _no_space(tree: Any) -> bool:
+    """True when nothing in ``tree`` (a parsed sequence) can match white space or test for a
+    text or line edge. Lookarounds are held to the same rule, back references are safe (their
+    group is checked), anything not listed is not."""
+    for op, arg in tree:
+        if op is sre.LITERAL:
+            ok = chr(arg) not in _SPACES
+        elif op is sre.IN:
+            ok = not any(_in_class(arg, c) for c in _SPACES)
+        elif op is sre.AT:
+            ok = arg in _SAFE_AT
+        elif op is sre.BRANCH:
+            ok = all(_no_space(branch) for branch in arg[1])
+        elif op is sre.SUBPATTERN:
+            ok = _no_space(arg[3])
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            ok = _no_space(arg[2])
+        elif op in (sre.ATOMIC_GROUP,):
+            ok = _no_space(arg)
+        elif op in (sre.ASSERT, sre.ASSERT_NOT):
+            ok = _no_space(arg[1])
+        else:
+            ok = op is sre.GROUPREF
+        if not ok:
+            return False
+    return True
+
+
+def _needs_digit(tree: Any) -> bool:
+    """True when every match of ``tree`` (a parsed sequence) holds a digit."""
+    for op, arg in tree:
+        if op is sre.LITERAL:
+            found = chr(arg).isdigit() and chr(arg).isascii()
+        elif op is sre.IN:
+            found = bool(arg) and arg[0][0] is not sre.NEGATE and all(
+                (o is sre.LITERAL and 48 <= a <= 57) or (o is sre.RANGE and 48 <= a[0] <= a[1] <= 57)
+                or (o is sre.CATEGORY and a is sre.CATEGORY_DIGIT) for o, a in arg)
+        elif op is sre.BRANCH:
+            found = all(_needs_digit(branch) for branch in arg[1])
+        elif op is sre.SUBPATTERN:
+            found = _needs_digit(arg[3])
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            found = arg[0] >= 1 and _needs_digit(arg[2])
+        elif op is sre.ATOMIC_GROUP:
+            found = _needs_digit(arg)
+        else:
+            found = False
+        if found:
+            return True
+    return False
+
+
+def _trees(recognizer: Any) -> list[Any] | None:
+    patterns = getattr(recognizer, "patterns", None)
+    if not patterns:
+        return None
+    trees = [_parse(p.regex, recognizer.global_regex_flags or 0) for p in patterns]
+    return None if any(t is None for t in trees) else trees
+
+
+def is_local(recognizer: Any) -> bool:
+    """Do all patterns of ``recognizer`` stay inside one white-space-free stretch (and never
+    match an empty string)? Only plain Presidio pattern recognisers qualify: an overridden
+    ``analyze`` may look at more than its patterns."""
+    from presidio_analyzer import PatternRecognizer
+
+    trees = _trees(recognizer)
+    return (trees is not None and type(recognizer).analyze is PatternRecognizer.analyze
+            and not getattr(recognizer, "deny_list", None)
+            and all(_no_space(t) and t.getwidth()[0] >= 1 for t in trees))
+
+
+def needs_digit(recognizer: Any) -> bool:
+    """Does every match of every pattern of ``recognizer`` hold an ASCII digit?"""
+    trees = _trees(recognizer)
+    return trees is not None and all(_needs_digit(t) for t in trees)
+
+
+# --- views --------------------------------------------------------------------------------
+class View:
+    """Some stretches of a text (white-space-free ones, or lines), joined by ``sep`` (a space,
+    or a line break), and the way back to the text's offsets."""
+
+    def __init__(self, text: str, stretches: list[tuple[int, int]], sep: str = " ") -> None:
+        self.text = sep.join(text[s:e] for s, e in stretches)
+        self._starts: list[int] = []  # where each stretch begins in the view
+        self._shift: list[int] = []  # text offset - view offset, per stretch
+        pos = 0
+        for s, e in stretches:
+            self._starts.append(pos)
+            self._shift.append(s - pos)
+            pos += e - s + len(sep)
+
+    def to_text(self, start: int, end: int) -> tuple[int, int]:
+        shift = self._shift[bisect.bisect_right(self._starts, start) - 1]
+        return start + shift, end + shift
+
+
+def lines_around(text: str, hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The lines of ``text`` (without their line breaks) that hold ``hits``, merged."""
+    def line(s: int, e: int) -> tuple[int, int]:
+        end = text.find("\n", e)
+        return text.rfind("\n", 0, s) + 1, len(text) if end < 0 else end
+
+    return _merged(line(s, e) for s, e in hits)
+
+
+def stretches_around(text: str, hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The white-space-free stretches of ``text`` around ``hits``, merged."""
+    def stretch(s: int, e: int) -> tuple[int, int]:
+        before = _SPACE_BEFORE.search(text, 0, s, timeout=REGEX_TIMEOUT)
+        after = _SPACE.search(text, e, timeout=REGEX_TIMEOUT)
+        return before.end() if before else 0, after.start() if after else len(text)
+
+    return _merged(stretch(s, e) for s, e in hits)
+
+
+def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` (in order of their starts) with the overlapping ones joined."""
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def _digit_view(text: str, artifacts: Any) -> View:
+    """The view of the stretches that hold a digit, made once per call."""
+    views = getattr(artifacts, "guardlayer_views", None)
+    if views is None or views[0] is not text:
+        views = (text, View(text, [m.span() for m in _DIGIT_STRETCH.finditer(
+            text, timeout=REGEX_TIMEOUT)]))
+        if artifacts is not None:
+            artifacts.guardlayer_views = views
+    return views[1]
+
+
+def _run_on(recognizer_analyze: Callable[..., list[Any]], view: View, *args: Any,
+            **kwargs: Any) -> list[Any]:
+    if not view.text:
+        return []
+    found = recognizer_analyze(view.text, *args, **kwargs)
+    for result in found:
+        result.start, result.end = view.to_text(result.start, result.end)
+    return found
+
+
+def gated(recognizer: Any) -> Any:
+    """``recognizer`` run only where its gate or its need for a digit says it can match (see
+    the module's docstring); unchanged when neither applies."""
+    gate = gate_for(recognizer)
+    local = is_local(recognizer)
+    if gate is None and not (local and needs_digit(recognizer)):
+        return recognizer
+    analyze = recognizer.analyze
+    around_hits = gate is not None and local
+
+    def gated_analyze(text: str, entities: list[str], nlp_artifacts: Any = None,
+                      *args: Any, **kwargs: Any) -> list[Any]:
+        if gate is None:
+            return _run_on(analyze, _digit_view(text, nlp_artifacts), entities, nlp_artifacts,
+                           *args, **kwargs)
+        if not around_hits:
+            if not gate.search(text, timeout=REGEX_TIMEOUT):
+                return []
+            return analyze(text, entities, nlp_artifacts, *args, **kwargs)
+        hits = [m.span() for m in gate.finditer(text, timeout=REGEX_TIMEOUT)]
+        view = View(text, stretches_around(text, hits))
+        return _run_on(analyze, view, entities, nlp_artifacts, *args, **kwargs)
+
+    recognizer.analyze = gated_analyze
+    return recognizer

@@ -1,0 +1,166 @@
+"""Running recognisers on less of the text changes nothing found: the pattern reading that
+says a recogniser is local or needs a digit, and gated recognisers compared with ungated
+ones on generated texts full of PII-like pieces."""
+from __future__ import annotations
+
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from presidio_analyzer import Pattern, PatternRecognizer, RecognizerRegistry
+from presidio_analyzer.predefined_recognizers import (
+    UkNinoRecognizer,
+    UkPostcodeRecognizer,
+)
+
+from guardlayer.guards.pii import addresses, people
+from guardlayer.guards.pii.gates import (
+    _SPACES,
+    View,
+    gate_for,
+    gated,
+    is_local,
+    lines_around,
+    needs_digit,
+)
+
+PIECES = [
+    "123-45-6789", "078-05-1120", "4111 1111 1111 1111", "4111-1111-1111-1111", "A1234567",
+    "D12345678", "1234567890", "12345678901234", "GB29 NWBK 6016 1331 9268 19", "DE89370400440532013000",
+    "192.168.0.1", "10.0.0.256", "fe80::1", "::1", "2001:db8::ff00:42:8329", "00:1A:2B:3C:4D:5E",
+    "AB123456C", "AB 12 34 56 C", "QQ 12 34 56 C", "SW1A 1AA", "EC1A1BB", "1BoLtzkPRz5TRWiN3yAfPbtvb3BcD2XyVv",
+    "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "AB1234563", "2024-03-14", "3/14/2024",
+    "14.03.2024", "JAN-2024", "https://example.com/a?b=1", "www.shop.co.uk", "mail@x.org",
+    "e.g.", "Mr.Smith", "550e8400-e29b-41d4-a716-446655440000", "x1", "1st", "(555) 010-0100",
+    "Lodskovvej 28", "Hauptstraße 5", "12 Baker Street", "Rue du Bac 110", "5 Am Ring",
+    "Keizersgracht 12", "Spring 2021", "During", "Via Roma 3", "C/ Mayor 7", "ul. Długa 5",
+    "'quoted.org'", '"x.com"', "a:b", "v1.2.3", "DL: X1234567", "#42", "passport", "driver",
+]
+SEPARATORS = [" ", "  ", "\n", "\t", ", ", ": ", "-", ".", "/", "", " \n "]
+
+
+@st.composite
+def pii_texts(draw: st.DrawFn) -> str:
+    parts = draw(st.lists(st.sampled_from(PIECES) | st.text(alphabet="aZ09 .:-/\n\t'", max_size=6),
+                          max_size=8))
+    seps = draw(st.lists(st.sampled_from(SEPARATORS), min_size=len(parts), max_size=len(parts)))
+    return "".join(p + s for p, s in zip(parts, seps))
+
+
+def _changed_recognizers() -> list[tuple[object, object]]:
+    """(plain, gated) pairs of every Presidio recogniser that `gated` changes."""
+    registry = RecognizerRegistry(supported_languages=["en"])
+    registry.load_predefined_recognizers(languages=["en"])
+    pairs = []
+    for factory in [type(r) for r in registry.recognizers] + [UkNinoRecognizer, UkPostcodeRecognizer]:
+        if factory.__name__ == "SpacyRecognizer":
+            continue
+        plain, maybe = factory(), gated(factory())
+        if "analyze" in vars(maybe):  # gated replaced it
+            pairs.append((plain, maybe))
+    return pairs
+
+
+PAIRS = _changed_recognizers()
+
+
+def _found(recognizer: object, text: str) -> list[tuple[str, int, int, float]]:
+    return sorted((r.entity_type, r.start, r.end, r.score) for r in recognizer.analyze(text, []))
+
+
+def test_the_gates_cover_the_slow_recognisers() -> None:
+    names = {plain.name for plain, _ in PAIRS}
+    assert {"UsLicenseRecognizer", "MedicalLicenseRecognizer", "UsPassportRecognizer",
+            "DateRecognizer", "UrlRecognizer", "IpRecognizer", "IbanRecognizer"} <= names
+
+
+@settings(max_examples=300, deadline=None)
+@given(pii_texts())
+def test_gated_recognisers_find_what_ungated_ones_find(text: str) -> None:
+    for plain, local in PAIRS:
+        assert _found(local, text) == _found(plain, text), plain.name
+
+
+def test_gated_recognisers_do_find_things() -> None:
+    text = " ".join(PIECES)
+    assert sum(bool(_found(local, text)) for _, local in PAIRS) >= 6
+
+
+def test_every_white_space_character_is_known() -> None:
+    everything = "".join(map(chr, range(0x110000)))
+    spaces = {c for c in everything if c.isspace()} | set(regex.findall(r"\s", everything))
+    assert spaces == _SPACES
+
+
+def _recognizer(*patterns: str, flags: int = regex.IGNORECASE) -> PatternRecognizer:
+    return PatternRecognizer(supported_entity="X", global_regex_flags=flags,
+                             patterns=[Pattern("p", p, 0.5) for p in patterns])
+
+
+def test_reading_patterns() -> None:
+    local = [r"\b[0-9]{9}\b", r"[^\s()<>]+\.com", r"(?<![\w:])\d+(?![\w:])", r"(a\d)\1", r"[A-Z]\d{3}"]
+    spread = [r"\d{3} \d{2}", r"\d{3}[- ]\d{4}", r"^\d+", r"\d+$", r"\d.\d", r"[^a]\d",
+              r"(?<=\s)\d", r"\d*", r"\d\W\d", r"\d\D", r"[\x00-\x7f]\d", r"\d(?x) \d",
+              r"\d[[:space:]]\d"]
+    assert all(is_local(_recognizer(p)) for p in local)
+    assert not any(is_local(_recognizer(p)) for p in spread)
+    assert not is_local(_recognizer(r"\p{L}\d"))  # unreadable here: assume the worst
+    assert not is_local(PatternRecognizer(supported_entity="X", deny_list=["Bob"]))
+    digits = [r"[A-Z]\d", r"(?:x[0-9])+", r"a1|b2", r"\d{1,3}"]
+    others = [r"[A-Z0-9]+", r"a1|b", r"(?:x\d)*", r"[^a]", r"(?=\d)\w", r"\w+"]
+    assert all(needs_digit(_recognizer(p)) for p in digits)
+    assert not any(needs_digit(_recognizer(p)) for p in others)
+
+
+def test_a_view_maps_back_to_the_text() -> None:
+    text = "ab 12 cd\n34 ef"
+    view = View(text, [(3, 5), (9, 11)])
+    assert view.text == "12 34" and view.to_text(3, 5) == (9, 11) and view.to_text(0, 2) == (3, 5)
+    lines = View(text, lines_around(text, [(4, 5), (13, 14)]), "\n")
+    assert lines.text == text and lines.to_text(9, 11) == (9, 11)
+    assert lines_around("a\nbc\nd", [(2, 3), (3, 4)]) == [(2, 4)]
+
+
+def test_url_gate_is_the_recognisers_own() -> None:
+    from presidio_analyzer.predefined_recognizers import UrlRecognizer
+
+    assert gate_for(UrlRecognizer()).search("see shop.example.com")
+
+
+STREETISH = ["Lodskovvej", "Hauptstraße", "Baker", "Street", "Rue", "du", "Bac", "Am", "Ring",
+             "Keizersgracht", "Spring", "During", "Via", "Roma", "C/", "Mayor", "ul.", "Długa",
+             "Apt.", "Suite", "Genterstrasse", "vei", "Storgata", "Strada", "Calle", "Mayor"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(STREETISH) | st.from_regex(r"\d{1,5}[a-c]?", fullmatch=True),
+                max_size=10),
+       st.lists(st.sampled_from([" ", "\n", ", ", "\t", " - "]), min_size=10, max_size=10))
+def test_street_patterns_on_gated_lines_find_what_they_find_everywhere(words, seps) -> None:
+    text = "".join(w + s for w, s in zip(words, seps))
+    saved = addresses._STREET_GATES
+    gated_spans = addresses.find_street_addresses(text)
+    try:
+        addresses._STREET_GATES = (None,) * len(addresses._STREETS)
+        assert addresses.find_street_addresses(text) == gated_spans
+    finally:
+        addresses._STREET_GATES = saved
+
+
+CUES = ["My name is", "my name's", "I am called", "Call me", "her name is", "named", "Name:",
+        "Patient?", "from:", "Dear", "Hi", "Hello", "Hey", "Regards,\n", "thanks,\n",
+        "'s daughter", "’s friend", "s fiancée", "Anna", "Kent Jaworski", "O'Connor", "NAME",
+        "ſt", "Smith", "and", "the"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(CUES), max_size=8),
+       st.lists(st.sampled_from([" ", "\n", ", ", ". ", ""]), min_size=8, max_size=8))
+def test_name_cues_without_relations_change_nothing_where_none_can_be_named(words, seps) -> None:
+    text = "".join(w + s for w, s in zip(words, seps))
+    if not people._may_name_a_relation(text):
+        assert [m.span("name") for m in people._CUED_NO_RELATION.finditer(text)] == [
+            m.span("name") for m in people._CUED.finditer(text)]
+
+
+def test_the_relation_cue_still_finds() -> None:
+    assert people.find_names("I am Anna Smith’s fiancée. Kent's boss")[0][:2] == (5, 15)
