@@ -6,11 +6,12 @@ Reads JSONL ``{"text", "label"}`` files (rows of the project's own files carry a
 id: a seeded share of templates is held out of training and scored as ``NAME:heldout``).
 Features are the shipped classifier's own (`guardlayer.guards.injection.classifier.feature_names`
 on the first window of words of the folded text); scikit-learn fits TF-IDF + logistic regression
-with every file weighted equally within its class and the classes balanced. Fusion weights
+with every file weighted equally within its class, the classes balanced, and within a file every
+template of the generated files (a row elsewhere) weighted equally (`weights_for`). Fusion weights
 (classifier log-odds, signature evidence, behaviour cues) are fitted on out-of-source classifier
-predictions (GroupKFold by file), with the same per-file weighting; then the fusion bias is
-lowered until no training benign file has more than ``--fpr-target`` (3%) of its out-of-source
-scores at or above 0.5. Writes ``classifier.json.gz`` and ``training.json`` (data sha256,
+predictions (GroupKFold by file), with the same weighting; then the fusion bias is lowered until
+no training benign file has more than ``--fpr-target`` (3%) of its out-of-source weight at or
+above 0.5. Writes ``classifier.json.gz`` and ``training.json`` (data sha256,
 settings, metrics) to ``--out``.
 With ``--loso`` every file is scored by a detector trained without it (the full detector:
 signatures, decoding, windows, fusion refitted inside the fold).
@@ -23,6 +24,7 @@ import json
 import random
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +56,9 @@ def load(files: list[Path], heldout_frac: float, seed: int) -> tuple[list[dict],
         rng = random.Random(f"{seed}:{path.name}")
         rng.shuffle(templates)
         out = set(templates[: round(len(templates) * heldout_frac)])
-        for r in rows:
-            row = {"text": r["text"], "label": int(r["label"]), "file": path.name}
+        for i, r in enumerate(rows):
+            group = f"{path.name}:{r['template']}" if "template" in r else f"{path.name}#{i}"
+            row = {"text": r["text"], "label": int(r["label"]), "file": path.name, "group": group}
             if r.get("template") in out:
                 held.append({**row, "file": f"{path.name}:heldout"})
             else:
@@ -75,12 +78,25 @@ def prepare(rows: list[dict], sig_guard: InjectionGuard) -> None:
 
 
 def weights_for(rows: list[dict]) -> list[float]:
-    """Each file weighs the same within its class; both classes weigh the same."""
-    per = {}
-    for r in rows:
-        per[(r["file"], r["label"])] = per.get((r["file"], r["label"]), 0) + 1
-    files_in = {lab: len({f for f, l in per if l == lab}) for lab in (0, 1)}
-    return [len(rows) / 2 / files_in[r["label"]] / per[(r["file"], r["label"])] for r in rows]
+    """Each file weighs the same within its class, both classes the same, and within a file each
+    group the same (a template of the generated files, which only varies its fillers; a row of
+    the others)."""
+    group_rows = Counter(r["group"] for r in rows)
+    file_groups = Counter((r["file"], r["label"]) for r in {r["group"]: r for r in rows}.values())
+    files_in = {lab: len({f for f, l in file_groups if l == lab}) for lab in (0, 1)}
+    return [len(rows) / 2 / files_in[r["label"]] / file_groups[(r["file"], r["label"])] / group_rows[r["group"]]
+            for r in rows]
+
+
+def top_quantile(values: list[float], weights: list[float], share: float) -> float:
+    """The value above which lies ``share`` of the total weight (the weighted ``1 - share`` quantile)."""
+    total, seen = sum(weights), 0.0
+    ranked = sorted(zip(values, weights), reverse=True)
+    for value, weight in ranked:
+        seen += weight
+        if seen > share * total:
+            return value
+    return ranked[-1][0]
 
 
 def fit_classifier(rows: list[dict], args: argparse.Namespace) -> LinearModel:
@@ -125,12 +141,15 @@ def fit_fusion(rows: list[dict], args: argparse.Namespace, folds: int) -> dict[s
     if args.fpr_target:
         # Move the bias so that, on these out-of-source scores, no benign file is flagged above the
         # target rate at score 0.5 (the guard's default threshold).
+        # Each group weighs the same, as in the fit.
         z = [bias + a * v[0] + b * v[1] + sum(w * f for w, f in zip(coef[2:], v[2:])) for v in x]
-        per_file: dict[str, list[float]] = {}
-        for zz, r in zip(z, rows):
+        per_file: dict[str, tuple[list[float], list[float]]] = {}
+        for zz, w, r in zip(z, weights_for(rows), rows):
             if r["label"] == 0:
-                per_file.setdefault(r["file"], []).append(zz)
-        need = max(sorted(v)[min(len(v) - 1, int(len(v) * (1 - args.fpr_target)))] for v in per_file.values())
+                per_file.setdefault(r["file"], ([], []))
+                per_file[r["file"]][0].append(zz)
+                per_file[r["file"]][1].append(w)
+        need = max(top_quantile(v, w, args.fpr_target) for v, w in per_file.values())
         bias -= max(0.0, need)
     return {"a": round(a, 4), "b": round(b, 4), "bias": round(bias, 4),
             "cues": {c: round(w, 4) for c, w in zip(names, coef[2:])}}

@@ -4,7 +4,9 @@ injection data, made from hand-written templates and fillers (seeded, reproducib
 Benign rows are ordinary requests that *talk about* instructions, passwords, systems,
 prompts, role-play, code, documents, translation and customer support: what a detector trained
 on the public corpora tends to over-block. Attack rows are indirect injections hidden in
-documents, tool output and e-mails, which the public corpora barely cover. Every row carries
+documents, tool output and e-mails, which the public corpora barely cover; ``families.py`` adds
+indirect secret extraction, non-English overrides, personas, framed harmful requests, adversarial
+suffixes, output hijacking and prompt extraction, each with benign look-alikes. Every row carries
 ``"origin": "template"`` and its template id. Run: ``python benchmarks/data/injection/make_injection_data.py``.
 """
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+
+import families
 
 HERE = Path(__file__).resolve().parent
 
@@ -271,8 +275,14 @@ ATTACK = [
 ]
 
 
+F.update(families.FILLERS)
+
+
 def fill(template: str, rng: random.Random) -> str:
+    """The template with one random choice per filler; fillers may name other fillers (one level)."""
     keys = {k: rng.choice(v) for k, v in F.items()}
+    keys = {k: v.format(**keys) if "{" in v else v for k, v in keys.items()}
+    keys["suffix"] = families.suffix(rng)
     return template.format(**keys)
 
 
@@ -289,8 +299,11 @@ def make(templates: list[tuple[str, str]], label: int, per: int, rng: random.Ran
 
 def main() -> None:
     rng = random.Random(7)
-    write(HERE / "benign_hard.jsonl", make(BENIGN, 0, 6, rng))
-    write(HERE / "attacks_extra.jsonl", make(ATTACK, 1, 5, rng))
+    ml_attack, ml_benign = families.language_templates()
+    write(HERE / "benign_hard.jsonl", make(BENIGN, 0, 6, rng) + make(families.BENIGN, 0, 10, rng)
+          + make(ml_benign, 0, 3, rng))
+    write(HERE / "attacks_extra.jsonl", make(ATTACK, 1, 5, rng) + make(families.ATTACK, 1, 12, rng)
+          + make(ml_attack, 1, 2, rng))
 
 
 def write(path: Path, rows: list[dict]) -> None:

@@ -36,25 +36,20 @@ MAX_WORD_CHARS = 40
 are encodings or noise; this bounds the work on them)."""
 CACHE_MAX = 200_000
 """Distinct words whose known character n-grams are remembered (per model)."""
+NEW_WORDS_MAX = 500
+"""Per text, at most this many distinct words (in order of first appearance) that are not in the
+cache get their character n-grams worked out; later new words count by their word features only.
+This bounds the work on long random text; a text with fewer distinct words is read exactly."""
 
 _WORD = regex.compile(r"\w+")
 _ASCII_WORD_CHARS = bytes(c if chr(c).isalnum() or c == ord("_") else ord(" ") for c in range(128)) + b" " * 128
-
-
-_ASCII_NON_WORD = {c: " " for c in range(128) if not (chr(c).isalnum() or c == ord("_"))}
 
 
 def words_of(folded: str) -> list[str]:
     """The words of a folded text (runs of letters, digits and underscores: regex ``\\w+``)."""
     if folded.isascii():
         return folded.encode("ascii").translate(_ASCII_WORD_CHARS).decode("ascii").split()
-    words: list[str] = []
-    for token in folded.translate(_ASCII_NON_WORD).split():
-        if token.isascii():
-            words.append(token)
-        else:
-            words += _WORD.findall(token, timeout=REGEX_TIMEOUT)
-    return words
+    return _WORD.findall(folded, timeout=REGEX_TIMEOUT)
 
 
 def char_ngrams(word: str, char_range: tuple[int, int]) -> list[str]:
@@ -145,26 +140,33 @@ class LinearModel:
         """``(sum idf * coef, sum idf ** 2)`` over the known character n-grams of ``word`` (cached)."""
         sums = self._cache.get(word)
         if sums is None:
-            table = self._chars
-            dot = sq = 0.0
-            for g in set(char_ngrams(word, self.char_range)):
-                known = table.get(g)
-                if known is not None:
-                    dot += known[0]
-                    sq += known[1]
-            sums = (dot, sq)
+            known = [k for k in map(self._chars.get, set(char_ngrams(word, self.char_range))) if k is not None]
+            sums = (sum(k[0] for k in known), sum(k[1] for k in known))
             if len(self._cache) < CACHE_MAX:
                 self._cache[word] = sums
         return sums
 
-    def window_logit(self, words: list[str]) -> tuple[float, set[str]]:
-        """Log-odds of one window of words, and the word features of it that the model knows."""
+    def _text_sums(self, words: list[str]) -> dict[str, tuple[float, float]]:
+        """`_word_sums` of each distinct word, within the `NEW_WORDS_MAX` budget of uncached words."""
+        out: dict[str, tuple[float, float]] = {}
+        cache, new = self._cache, 0
+        for word in dict.fromkeys(words):
+            sums = cache.get(word)
+            if sums is None:
+                new += 1
+                sums = self._word_sums(word) if new <= NEW_WORDS_MAX else (0.0, 0.0)
+            out[word] = sums
+        return out
+
+    def window_logit(self, words: list[str], sums: dict[str, tuple[float, float]] | None = None) -> tuple[float, set[str]]:
+        """Log-odds of one window of words, and the word features of it that the model knows.
+        ``sums`` are the words' character n-gram sums when already worked out (`_text_sums`)."""
         lo, hi = self.word_range
         grams: set[str] = set(words) if lo <= 1 <= hi else set()
         for n in range(max(lo, 2), hi + 1):
             grams.update(map(" ".join, zip(*(words[i:] for i in range(n)))))
-        known_words = grams.intersection(self._words)
-        sums = list(map(self._word_sums, set(words)))
+        known_words = set(filter(self._words.__contains__, grams))
+        sums = list(map(sums.__getitem__ if sums is not None else self._word_sums, set(words)))
         norm = sum(map(self._words_sq.__getitem__, known_words)) + sum(s for _, s in sums)
         if not norm:
             return self.bias, known_words
@@ -173,7 +175,9 @@ class LinearModel:
 
     def read(self, folded: str, top: int = 5) -> Reading:
         """Score ``folded`` text; long texts are scored window by window, keeping the worst."""
-        logit, feats = max((self.window_logit(part) for part in windows(words_of(folded))), key=lambda x: x[0])
+        words = words_of(folded)
+        sums = self._text_sums(words)
+        logit, feats = max((self.window_logit(part, sums) for part in windows(words)), key=lambda x: x[0])
         table = self._words
         terms = sorted((f for f in feats if table[f] > 0), key=table.__getitem__, reverse=True)
         return Reading(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit)))), logit, tuple(terms[:top]))

@@ -12,15 +12,30 @@ import regex
 
 from .signatures import Prefilter
 
-_META = (r"(?:instructions?|rules|guidelines|guidance|directives?|directions|prompts?|programming|policy|policies"
+_META = (r"(?:instructions?|inst\w{0,3}ctions?|intructions?|instrucions?|rules|guidelines|guidance|directives?"
+         r"|directions|directoins|prompts?|programming|policy|policies"
          r"|restrictions|constraints|filters?|training|settings|system message|system prompt|initial prompt)")
 _SECRET = r"(?:password|passcode|passphrase|secret|secret word|code ?word|pin|key|credentials|token)"
 _REVEAL = (r"\b(?:reveal|print|repeat|show|tell|output|display|give|spell|write|type|recite|disclose|leak|share|dump"
            r"|list|say|provide|translate|encode|hint|what is|what's|whats)\b")
 
+_SECRET_WORD = (r"(?:password|passcode|passphrase|passwort|kennwort|secret(?: word| code| key)?|code ?word|magic word"
+                r"|access code|pin|key phrase|mot de passe|contrasena|senha|wachtwoord)")
+_GIVEN_SECRET = r"(?:the|your|its|this|that|my|ur) (?:(?:secret|hidden|admin|current|real|correct|special) )?" + _SECRET_WORD
+_PROBE = (r"(?:letters?|characters?|spell\w*|backwards?|revers\w*|first|last|initials?|hints?|clues?|rhym\w*|riddles?"
+          r"|synonyms?|acrostic|base64|encod\w*|encrypt\w*|translat\w*|nato|phonetic|pig latin|length|how long|how many"
+          r"|contains?|vowels?|position|shift\w*|anagram|cipher|caesar|morse|hex|binary|one by one|separated|spaces"
+          r"|underscores?|dashes)")
+_HARM = (r"(?:make|build|assemble) (?:a |an )?(?:\w+ )?(?:bomb|explosive|weapon|gun|poison)|synthesi[sz]e|cook meth"
+         r"|hack(?: into)?|break into|steal|launder|poison|kill|murder|stalk|track (?:someone|an? \w+)|evade|smuggle"
+         r"|counterfeit|forge|defraud|scam|bribe|blackmail|extort|traffic|crack (?:a |the )?(?:password|wi-?fi|software)"
+         r"|phish|spread (?:false|fake|misinformation|disinformation)|bypass (?:a |the )?(?:security|immobili[sz]er|alarm"
+         r"|paywall|drm|filter)|cheat (?:on )?(?:an? )?(?:exam|test)|(?:buy|get) (?:an? )?(?:unregistered|illegal|untraceable)")
+
 CUES: dict[str, str] = {
     # an imperative aimed at the assistant's own rules: "ignore/forget/override ... instructions"
-    "meta_override": (r"\b(?:ignore|disregard|forget|override|bypass|skip|drop|abandon|discard|neglect|cancel"
+    "meta_override": (r"\b(?:ignor\w*|disreg\w*|forget|forgotten|override|bypass|skip|drop|abandon|discard|neglect|cancel"
+                      r"|opposite of"
                       r"|replace|circumvent|break|violate|disable|deactivate|turn off|remove|lift|suspend)\b"
                       r"(?: \w+){0,5}? " + _META + r"\b"),
     # the conversation's own rules, referred to as such
@@ -28,7 +43,13 @@ CUES: dict[str, str] = {
                   r"developer|hidden|secret) " + _META + r"\b"),
     # a request to reveal, print or repeat the assistant's hidden text
     "reveal_prompt": (_REVEAL + r"(?: \w+){0,4}? (?:your|the (?:system|hidden|secret|initial|original|above|previous"
-                      r"|full|first|confidential)|hidden|secret|system) (?:\w+ )?" + _META + r"\b"),
+                      r"|full|first|confidential|current|last|prior|exact|complete|specific)|hidden|secret|system|current"
+                      r"|last|previous|prior|initial|original|above) (?:\w+ )?" + _META + r"\b"),
+    # the instructions the assistant was given, asked about as such
+    "given_instructions": (r"\b(?:instructions?|rules|guidelines|directions|prompt|orders)\b (?:that |which |with which )?"
+                           r"(?:you|u)(?:'ve| have| were| are| had)? (?:been )?(?:given|told|received|got|following"
+                           r"|programmed|informed|trained)\b|\bwhat (?:\w+ ){0,3}(?:instructions?|rules|guidelines) "
+                           r"(?:are|were|have|did) (?:you|u)\b|\bwhat were you told\b"),
     # ... or a secret it was given
     "reveal_secret": (_REVEAL + r"(?: \w+){0,3}? (?:the|your|its|this|that) (?:secret |hidden |admin |current |real )?"
                       + _SECRET + r"\b"),
@@ -38,8 +59,8 @@ CUES: dict[str, str] = {
                  r"|simulate|imagine you are|you are going to (?:act|pretend|be)|your new (?:name|role|persona))\b"),
     # an alternative persona without limits
     "unrestricted": (r"\b(?:unrestricted|unfiltered|uncensored|unbound|amoral|jailbr\w*)\b|\b(?:no|without|free "
-                     r"(?:of|from)|not bound by|beyond|ignore|ignoring) (?:any |all |your |the )?(?:\w+ )?(?:"
-                     r"restrictions|limits|limitations|filters?|censorship|ethics|morals?|morality|guidelines|"
+                     r"(?:of|from)|not bound by|beyond|ignor\w*) (?:any |all |every |your |the )?(?:\w+ )?(?:"
+                     r"restrictions|limits|limitations|filters?|censorship|ethics|morals?|morality|guidelines|rules|"
                      r"boundaries|polic(?:y|ies)|safeguards|refusals?)\b"),
     # addressed to the model as a model
     "address_ai": (r"\b(?:you are an? (?:ai|language model|llm|assistant|chatbot|model)|as an? (?:ai|language model"
@@ -63,6 +84,26 @@ CUES: dict[str, str] = {
     "new_task": (r"\b(?:instead|new (?:task|instructions?|goal|objective|role)|your (?:real|true|actual|only|new) "
                  r"(?:task|goal|purpose|job|instructions?)|now (?:you|your)|stop (?:being|doing|translating|"
                  r"summari[sz]ing|following)|change of plans?)\b"),
+    # questions about the form of a given secret rather than the secret itself (letters,
+    # spelling, encodings, hints, rhymes): the indirect way to extract it
+    "secret_probe": (r"\b" + _PROBE + r"(?:\W+\w+){0,6}?\W+" + _GIVEN_SECRET + r"\b|\b" + _GIVEN_SECRET
+                     + r"(?:\W+\w+){0,6}?\W+" + _PROBE + r"\b"),
+    # overrides and persona switches in German, French, Spanish, Italian, Portuguese, Dutch
+    "foreign_override": (r"\b(?:ignorier\w*|vergiss|vergessen sie|missacht\w*|ignorez|oublie[sz]?|ignora|olvida\w*"
+                         r"|dimentica|esqueca|negeer|vergeet)\b(?: \S+){0,5}? (?:anweisungen|instruktionen|regeln|vorgaben|eingaben|befehle|richtlinien|restriktionen"
+                         r"|instructions|consignes|regles|instrucciones|reglas|istruzioni|regole|instrucoes|regras"
+                         r"|instructies|regels|alles|tout|todo|tutto|tudo)\b|\b(?:du bist (?:jetzt|nun|ab sofort)|tu es "
+                         r"(?:maintenant|desormais)|ahora eres|(?:ora|adesso) sei|agora (?:voce e|es)|je bent nu)\b"),
+    # requests to reveal the prompt or a password in those languages
+    "foreign_reveal": (r"\b(?:zeige?|nenne?|verrate|gib|revele\w*|montre\w*|affiche\w*|donne\w*|revela\w*|muestra\w*"
+                       r"|dime|dame|rivela\w*|mostra\w*|dimmi|mostre|diga|laat|vertel|geef)\b(?:-\w+)?(?: \S+){0,4}? (?:"
+                       r"system-?prompt|systemanweisung\w*|anweisungen|passwort|kennwort|prompt systeme|instructions"
+                       r"|mot de passe|instrucciones|contrasena|prompt del sistema|istruzioni|prompt di sistema|password"
+                       r"|senha|instrucoes|prompt de sistema|systeemprompt|instructies|wachtwoord)\b"),
+    # a request for step-by-step help with something harmful (jailbreaks wrap these in fiction)
+    "harmful_howto": (r"\b(?:how (?:to|do i|can i|would (?:one|someone|i))|steps? to|guide (?:to|for|on)|tutorial (?:on|for)"
+                      r"|instructions (?:to|for|on)|explain how to|ways to|teach (?:me|\w+) (?:how )?to)(?: \w+){0,3}? (?:"
+                      + _HARM + r")\b"),
     # a refusal pre-empted
     "no_refusal": (r"\b(?:never|don't|do not|cannot|can't|must not|will not|won't|not allowed to) (?:ever )?"
                    r"(?:refuse|decline|say no|apologi[sz]e|warn|mention (?:that|your)|break character|reject)\b"),

@@ -57,7 +57,7 @@ def caught(guard: InjectionGuard) -> tuple[list[str], float]:
     texts = attacks()
     plain = [t for t in texts if guard.analyze(t).score >= guard.threshold]
     rate = len(plain) / len(texts)
-    assert rate >= 0.8, f"plain detection rate too low to test obfuscation: {rate:.2f}"
+    assert len(plain) >= 30, f"too few attacks caught in plain form to test obfuscation: {len(plain)}"
     return plain, rate
 
 
@@ -67,3 +67,5 @@ def test_obfuscated_attacks_are_still_caught(guard: InjectionGuard, caught, tran
     texts = attacks()
     rate = sum(guard.analyze(transform(t)).score >= guard.threshold for t in texts) / len(texts)
     assert rate >= 0.9 * plain_rate, f"{transform.__name__}: {rate:.2f} vs plain {plain_rate:.2f}"
+    kept = sum(guard.analyze(transform(t)).score >= guard.threshold for t in plain) / len(plain)
+    assert kept >= 0.9, f"{transform.__name__}: only {kept:.2f} of the attacks caught in plain form are caught"
