@@ -2,7 +2,9 @@
 
 Forms handled: plain JSON (fast path: one ``json.loads``), ```` ```json ```` / ```` ``` ```` /
 ``~~~`` fences, JSON inside prose, several blocks in one answer, a bare scalar (also after
-"Here is the result:"), and truncated output (an unclosed block, closed by repair).
+"Here is the result:"), and truncated output (an unclosed block, closed by repair). A block is
+read by the JSON decoder when valid, by `lenient` when broken in the common ways, and by
+json-repair otherwise.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import regex
 
 from ..guard import REGEX_TIMEOUT
 from ..verdict import MISSING
+from .lenient import read
 from .repair import repair
 
 # A fence opens with 3+ backticks or tildes and an optional language word; the body runs to
@@ -30,6 +33,10 @@ _INSIDE = regex.compile(r"""(?:[^{}\[\]"']++|"(?:[^"\\]++|\\.)*+"|'(?<=[{\[,:]\s
                         r"""|["'])*+([{}\[\]]|\Z)""", regex.S)
 _OPEN = {"{": "}", "[": "]"}
 _SCALAR_START = frozenset('"-0123456789tfn')
+_DECODER = json.JSONDecoder()
+_WINDOW = 4096  # the decoder's first window on a block (see `_decode`)
+# A block: begin, end, cut off by the end of the text, value (MISSING: not read yet), repaired.
+_Span = tuple[int, int, bool, Any, bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,8 @@ def candidates(text: str, *, allow_repair: bool = True) -> list[Candidate]:
 
 
 def _fenced(text: str, allow_repair: bool) -> list[Candidate]:
+    if "```" not in text and "~~~" not in text:
+        return []  # no fence can open (a quicker test than the pattern's scan)
     found: list[Candidate] = []
     for match in _FENCE.finditer(text, timeout=REGEX_TIMEOUT):
         if match.group(1).lower() not in _JSON_LANGS:
@@ -85,38 +94,38 @@ def _blocks(text: str, start: int, form: str, allow_repair: bool) -> list[Candid
     spans, stray_closer = _spans(text, start)
     if not spans:
         return []
-    if stray_closer is not None and stray_closer > spans[0][0]:
+    merged = stray_closer is not None and stray_closer > spans[0][0]
+    if merged:
         # A closer with no opener ('{"a": 1}, "b": 2}'): the blocks are one broken value.
-        spans = [(spans[0][0], max(stray_closer + 1, spans[-1][1]), spans[-1][2])]
+        spans = [(spans[0][0], max(stray_closer + 1, spans[-1][1]), spans[-1][2], MISSING, True)]
     found = []
-    for begin, end, truncated in spans:
+    for begin, end, truncated, value, repaired in spans:
+        if not repaired:
+            found.append(Candidate(value, form, begin, end))
+            continue
         chunk = text[begin:end]
-        if not truncated:
-            try:
-                found.append(Candidate(json.loads(chunk), form, begin, end))
-                continue
-            except ValueError:
-                pass
-        alone = not text[start:begin].strip() and not text[end:].strip()
+        alone = len(spans) == 1 and not text[start:begin].strip() and not text[end:].strip()
         if not allow_repair or not (alone or _looks_like_json(chunk)):
             continue
-        # The leading space spares json-repair a character-by-character Python pass it makes
-        # over a text that opens with a bracket (looking for a valid value followed by more
-        # text; a block ends at its closing bracket and is not valid JSON, so that pass finds
-        # nothing here); its result is the same.
-        value = repair(" " + chunk)
+        if value is MISSING:
+            # The leading space spares json-repair a character-by-character Python pass it makes
+            # over a text that opens with a bracket (looking for a valid value followed by more
+            # text; a single block ends at its closing bracket and is not valid JSON, so that
+            # pass finds nothing there and the result is the same). Merged blocks keep the pass:
+            # it is what lets json-repair read '{"a": 1}, "b": 2}' as one object.
+            value = repair(chunk if merged else " " + chunk)
         if value is not MISSING:
             found.append(Candidate(value, form, begin, end, repaired=True, truncated=truncated))
     return found
 
 
-def _spans(text: str, start: int) -> tuple[list[tuple[int, int, bool]], int | None]:
-    """Balanced block spans (begin, end, truncated) from ``start``, string-aware inside blocks
-    (quotes in the prose between blocks are ignored), and the position of the last closer
-    found outside any block."""
-    spans: list[tuple[int, int, bool]] = []
+def _spans(text: str, start: int) -> tuple[list[_Span], int | None]:
+    """The top-level blocks from ``start`` (see `_span`), and the position of the last closer
+    found outside any block (quotes in the prose between blocks are ignored)."""
+    spans: list[_Span] = []
     stray: int | None = None
-    pos = start
+    pos = unread = start  # the lenient reader is not tried again before where it gave up: it
+    # may read past the end the bracket count finds, and must not read that text twice
     while True:
         opener = _OPENER.search(text, pos, timeout=REGEX_TIMEOUT)
         gap_end = opener.start() if opener else len(text)
@@ -125,23 +134,57 @@ def _spans(text: str, start: int) -> tuple[list[tuple[int, int, bool]], int | No
             stray = last_closer
         if opener is None:
             return spans, stray
-        begin, depth, end = opener.start(), 0, None
-        for token in _INSIDE.finditer(text, begin, timeout=REGEX_TIMEOUT):
-            bracket = token.group(1)
-            if not bracket:
-                break
-            if bracket in _OPEN:
-                depth += 1
-            else:
-                depth -= 1
-                if depth == 0:
-                    end = token.end()
-                    break
-        if end is None:
-            spans.append((begin, len(text), True))
+        span, unread = _span(text, opener.start(), unread)
+        spans.append(span)
+        if span[2]:
             return spans, stray
-        spans.append((begin, end, False))
-        pos = end
+        pos = span[1]
+
+
+def _span(text: str, begin: int, unread: int) -> tuple[_Span, int]:
+    """The block opening at ``begin``: ``(begin, end, truncated, value, repaired)``, and where
+    the lenient reader last gave up. Valid JSON is read by the decoder, JSON broken in the
+    common ways by `lenient.read` (neither loops over characters in Python); for anything else
+    the value is ``MISSING`` (json-repair's to read) and the end is found by a string-aware
+    bracket count."""
+    decoded = _decode(text, begin)
+    if decoded is not None:
+        return (begin, decoded[1], False, decoded[0], False), unread
+    if begin >= unread:
+        value, end, truncated = read(text, begin)
+        if value is not MISSING:
+            return (begin, end, truncated, value, True), unread
+        unread = end
+    depth = 0
+    for token in _INSIDE.finditer(text, begin, timeout=REGEX_TIMEOUT):
+        bracket = token.group(1)
+        if not bracket:
+            break
+        depth += 1 if bracket in _OPEN else -1
+        if depth == 0:
+            return (begin, token.end(), False, MISSING, True), unread
+    return (begin, len(text), True, MISSING, True), unread
+
+
+def _decode(text: str, begin: int) -> tuple[Any, int] | None:
+    """The valid JSON value opening at ``begin`` and its end, or ``None``. The decoder is given
+    a window that grows until it holds the value or the error: its errors count the lines from
+    the start of what it was given, so giving it the whole rest of a long text at every block
+    would cost quadratic time."""
+    size = _WINDOW
+    while True:
+        window = text[begin:begin + size]
+        try:
+            value, end = _DECODER.raw_decode(window)
+            return value, begin + end
+        except json.JSONDecodeError as exc:
+            # An error well inside the window is the text's; one near its end, or an open
+            # string, may be the window's cut.
+            if begin + size >= len(text) or exc.pos < len(window) - 16 and not exc.msg.startswith("Unterminated"):
+                return None
+        except RecursionError:
+            return None
+        size *= 16
 
 
 def _looks_like_json(chunk: str) -> bool:

@@ -41,6 +41,13 @@ def test_extracted_value_and_clean_text(text):
     assert json.loads(verdict.fixed) == {"a": 1}
 
 
+def test_a_closer_with_no_opener_continues_the_object():
+    # json-repair merges the members after the first object into it; they are not dropped
+    verdict = check(JsonGuard(), '{"key": "value"}, "key2": "value2"}')
+    assert verdict.passed and verdict.value == {"key": "value", "key2": "value2"}
+    assert [(f.kind, f.start, f.end, f.detail) for f in verdict.findings] == [("repaired", 0, 35, "syntax")]
+
+
 def test_no_json_fails_with_a_reason():
     verdict = check(JsonGuard(), "I cannot do that.")
     assert not verdict.passed and verdict.value is MISSING and "No JSON" in verdict.reason
