@@ -3,6 +3,7 @@ validated value or model instance), or a reason a model can act on."""
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -38,13 +39,17 @@ class JsonGuard:
         self.name = name
 
     def check(self, text: str, ctx: Context) -> Verdict:
-        if self.schema is None and text[:1] in "{[":
-            try:  # fast path: an answer that is plain JSON needs nothing else
-                # positional: keyword arguments cost 0.2 us more on this hot path
-                return Verdict(True, 0.0, "", None, json.loads(text), (), "", {"form": "plain"})
-            except ValueError:
-                pass
-        return verdict_of(parse(text, self.schema, self.options))
+        try:
+            if self.schema is None and text[:1] in "{[":
+                try:  # fast path: an answer that is plain JSON needs nothing else
+                    # positional: keyword arguments cost 0.2 us more on this hot path
+                    return Verdict(True, 0.0, "", None, json.loads(text), (), "", {"form": "plain"})
+                except ValueError:
+                    pass
+            return verdict_of(parse(text, self.schema, self.options))
+        except RecursionError:  # json and json-repair both recurse once per level
+            return Verdict.fail(f"the JSON is nested too deeply to read (more than about "
+                                f"{sys.getrecursionlimit()} levels)")
 
 
 def verdict_of(outcome: Outcome) -> Verdict:

@@ -14,8 +14,11 @@ def repair(text: str, *, stream_stable: bool = False) -> Any:
     a text that really is an empty JSON string (``""`` or ``''``) keeps that answer.
     """
     json_repair = need("json_repair", "json", "JSON repair")
-    value = json_repair.repair_json(text, return_objects=True, skip_json_loads=True,
-                                    stream_stable=stream_stable)
+    try:
+        value = json_repair.repair_json(text, return_objects=True, skip_json_loads=True,
+                                        stream_stable=stream_stable)
+    except ValueError as exc:  # without a schema or strict mode: only its "nesting exceeds" error
+        raise RecursionError(str(exc)) from exc
     if value == "" and text.strip() not in ('""', "''"):
         return MISSING
     return value

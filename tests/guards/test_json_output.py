@@ -154,3 +154,10 @@ def test_bad_schema_is_a_config_error(bad):
 
 def test_does_not_judge_prefixes():
     assert not hasattr(JsonGuard(), "holdback")
+
+
+@pytest.mark.parametrize("text", ["[" * 5000, "[" * 5000 + "]" * 5000, "Here: " + '{"a": ' * 3000])
+def test_json_nested_beyond_the_recursion_limit_fails_with_a_reason(text):
+    verdict = JsonGuard().check(text, Context())
+    assert not verdict.passed
+    assert "nested too deeply" in verdict.reason
