@@ -10,6 +10,7 @@ worked out once per distinct word and cached. Long texts are read in windows of 
 word in some window, and the most suspicious window counts."""
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import math
@@ -36,10 +37,11 @@ MAX_WORD_CHARS = 40
 are encodings or noise; this bounds the work on them)."""
 CACHE_MAX = 200_000
 """Distinct words whose known character n-grams are remembered (per model)."""
-NEW_WORDS_MAX = 500
-"""Per text, at most this many distinct words (in order of first appearance) that are not in the
-cache get their character n-grams worked out; later new words count by their word features only.
-This bounds the work on long random text; a text with fewer distinct words is read exactly."""
+CHAR_GRAMS_MAX = 30_000
+"""Per text, the distinct words (in order of first appearance) get their character n-grams read
+until those add up to this many (about 1,500 distinct English words, 20-30 KB of prose); later
+words count by their word features only. This bounds the work on long random text, and a text's
+score never depends on what was read before it (the cache only saves time)."""
 
 _WORD = regex.compile(r"\w+")
 _ASCII_WORD_CHARS = bytes(c if chr(c).isalnum() or c == ord("_") else ord(" ") for c in range(128)) + b" " * 128
@@ -69,6 +71,13 @@ def feature_names(words: list[str], char_range: tuple[int, int], word_range: tup
     for word in sorted(set(words)):
         out += ["c:" + g for g in sorted(set(char_ngrams(word, char_range)))]
     return out
+
+
+@functools.cache
+def _gram_counts(char_range: tuple[int, int]) -> tuple[int, ...]:
+    """How many character n-grams `char_ngrams` makes of a word, by the word's length."""
+    lo, hi = char_range
+    return tuple(sum(max(0, length + 2 - n + 1) for n in range(lo, hi + 1)) for length in range(MAX_WORD_CHARS + 1))
 
 
 def windows(words: list[str]) -> list[list[str]]:
@@ -147,15 +156,16 @@ class LinearModel:
         return sums
 
     def _text_sums(self, words: list[str]) -> dict[str, tuple[float, float]]:
-        """`_word_sums` of each distinct word, within the `NEW_WORDS_MAX` budget of uncached words."""
+        """`_word_sums` of each distinct word, within the `CHAR_GRAMS_MAX` budget."""
         out: dict[str, tuple[float, float]] = {}
-        cache, new = self._cache, 0
-        for word in dict.fromkeys(words):
-            sums = cache.get(word)
-            if sums is None:
-                new += 1
-                sums = self._word_sums(word) if new <= NEW_WORDS_MAX else (0.0, 0.0)
-            out[word] = sums
+        distinct = list(dict.fromkeys(words))
+        cost, left = _gram_counts(self.char_range), CHAR_GRAMS_MAX
+        for i, word in enumerate(distinct):
+            left -= cost[min(len(word), MAX_WORD_CHARS)]
+            if left < 0:
+                out.update(dict.fromkeys(distinct[i:], (0.0, 0.0)))
+                break
+            out[word] = self._word_sums(word)
         return out
 
     def window_logit(self, words: list[str], sums: dict[str, tuple[float, float]] | None = None) -> tuple[float, set[str]]:
