@@ -3,7 +3,8 @@
     python benchmarks/train_injection.py --corpus ../shared/corpora/injection benchmarks/data [--loso]
 
 Reads JSONL ``{"text", "label"}`` files (rows of the project's own files carry a ``template``
-id: a seeded share of templates is held out of training and scored as ``NAME:heldout``).
+id: a share of templates, picked by a seeded hash of each id, is held out of training and scored
+as ``NAME:heldout``).
 Features are the shipped classifier's own (`guardlayer.guards.injection.classifier.feature_names`
 on the first window of words of the folded text); scikit-learn fits TF-IDF + logistic regression
 with every file weighted equally within its class, the classes balanced, and within a file every
@@ -52,10 +53,9 @@ def load(files: list[Path], heldout_frac: float, seed: int) -> tuple[list[dict],
     train, held = [], []
     for path in files:
         rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
-        templates = sorted({r["template"] for r in rows if "template" in r})
-        rng = random.Random(f"{seed}:{path.name}")
-        rng.shuffle(templates)
-        out = set(templates[: round(len(templates) * heldout_frac)])
+        # Each template is held out by a hash of its id, so adding a template moves no other one.
+        out = {t for t in {r["template"] for r in rows if "template" in r}
+               if int(hashlib.sha256(f"{seed}:{path.name}:{t}".encode()).hexdigest()[:8], 16) < heldout_frac * 2**32}
         for i, r in enumerate(rows):
             group = f"{path.name}:{r['template']}" if "template" in r else f"{path.name}#{i}"
             row = {"text": r["text"], "label": int(r["label"]), "file": path.name, "group": group}
