@@ -142,8 +142,8 @@ class LinearModel:
         data = {"format": self.FORMAT, "bias": self.bias, "char_range": list(self.char_range), "word_range": list(self.word_range),
                 "meta": self.meta,
                 "features": [[f, round(idf, 4), round(coef, 4)] for f, (idf, coef) in sorted(self.weights.items())]}
-        with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as fh:
-            json.dump(data, fh, separators=(",", ":"))
+        text = json.dumps(data, separators=(",", ":")).encode("utf-8")
+        Path(path).write_bytes(gzip.compress(text, compresslevel=9, mtime=0))  # no time stamp: reproducible
 
     def _word_sums(self, word: str) -> tuple[float, float]:
         """``(sum idf * coef, sum idf ** 2)`` over the known character n-grams of ``word`` (cached)."""

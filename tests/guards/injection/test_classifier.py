@@ -96,6 +96,8 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     expected = -0.1 + (1.5 * 0.25 + 2.0 * -0.5) / (1.5 ** 2 + 2.0 ** 2) ** 0.5
     assert again.read("hi").logit == model.read("hi").logit == pytest.approx(expected)
     assert again.read("hi").top == ("hi",)
+    assert path.read_bytes()[4:8] == bytes(4)  # gzip header without a time stamp: same model, same bytes
+    assert DEFAULT_MODEL.read_bytes()[4:8] == bytes(4)
 
 
 def test_a_model_of_another_format_is_refused(tmp_path: Path) -> None:
