@@ -1,6 +1,7 @@
-"""Embedded encodings, decoded so that what they hide is scanned too: base64, hex, ``\\x``/``\\u``
-escapes, URL percent-encoding, HTML entities, Unicode tag characters, rot13, and text spaced out
-character by character (punctuation included, which folding alone does not undo).
+"""Embedded encodings, decoded so that what they hide is scanned too: base64, base32, hex, binary,
+ASCII85 / base85, ``\\x``/``\\u`` escapes, URL percent-encoding, HTML entities, Unicode tag
+characters, Morse code, rot13, reversed text, and text spaced out character by character
+(punctuation included, which folding alone does not undo).
 
 ``decode_layers(text)`` returns the readable text found in each encoding, with the span of the
 encoded run in ``text`` (the whole text for rot13/URL/entities/spacing), one level of nesting deep."""
@@ -12,6 +13,7 @@ import codecs
 import html
 import urllib.parse
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from dataclasses import dataclass
 
 import regex
@@ -40,6 +42,16 @@ _HEX_SHAPE = bytes(ord("h") if chr(c) in "0123456789abcdefABCDEF" else ord("s") 
                    for c in range(256))
 _B64_RUN = b"b" * 16
 _HEX_RUN = regex.compile(rb"(?:hhs?){8,}")
+_BINARY = regex.compile(r"(?:[01]{8}[ ,]?){6,}")
+_MORSE = regex.compile(r"(?:[.-]{1,7}(?: / | {1,3}|/|$)){8,}")
+_A85 = regex.compile(r"<~[!-u\s]{8,}~>")
+_B85_SHAPE = bytes(ord("b") if chr(c).isascii() and (chr(c).isalnum() or chr(c) in "!#$%&()*+-;<=>?@^_`{|}~")
+                   else ord("x") for c in range(256))
+_B85_RUN = b"b" * 20
+_MORSE_CODE = dict(zip(
+    ".- -... -.-. -.. . ..-. --. .... .. .--- -.- .-.. -- -. --- .--. --.- .-. ... - ..- ...- .-- -..- -.-- --.. "
+    "----- .---- ..--- ...-- ....- ..... -.... --... ---.. ----. .-.-.- --..-- ..--.. -.-.-- -..-. ---... .----."
+    .split(), "abcdefghijklmnopqrstuvwxyz0123456789.,?!/:'"))
 _COMMON = frozenset("the and you to of is in it that for your this with are be not on all me as do".split())
 
 
@@ -87,6 +99,43 @@ def _hex(run: str, words: bool) -> str | None:
         return None
 
 
+def _b32(run: str, words: bool) -> str | None:
+    body = run.rstrip("=")
+    if not body.isupper() or not set(body) <= _B32_ALPHABET:
+        return None
+    try:
+        return _readable(base64.b32decode(body + "=" * (-len(body) % 8)), words)
+    except (binascii.Error, ValueError):
+        return None
+
+
+_B32_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+
+
+def _binary(run: str, words: bool) -> str | None:
+    bits = "".join(ch for ch in run if ch in "01")
+    return _readable(int(bits, 2).to_bytes(len(bits) // 8, "big"), words)
+
+
+def _base85(run: str, words: bool) -> str | None:
+    """ASCII85 (``<~...~>``) or base85; Python decodes these slowly, so a long run is decoded
+    whole only when its first 100 characters decode to readable text."""
+    adobe = run.startswith("<~")
+    try:
+        if len(run) > 200 and not _readable(base64.b85decode(run[:100]) if not adobe else
+                                            base64.a85decode(run[2:102]), words):
+            return None
+        return _readable(base64.a85decode(run, adobe=True) if adobe else base64.b85decode(run), words)
+    except ValueError:
+        return None
+
+
+def _morse(run: str, words: bool) -> str | None:
+    letters = [" ".join(_MORSE_CODE.get(code, "") for code in word.split()).replace(" ", "")
+               for word in run.replace(" / ", "/").split("/")]
+    return _readable(" ".join(letters).encode(), words)
+
+
 def _escapes(run: str, words: bool) -> str | None:
     def one(m: regex.Match[str]) -> str:
         return chr(int(next(g for g in m.groups() if g), 16))
@@ -112,16 +161,26 @@ def _shape(text: str, table: bytes) -> bytes:
     return text.encode("ascii", "replace").translate(table)
 
 
-def _b64_spans(text: str) -> Iterator[tuple[int, int]]:
-    """Spans of the base64 runs of ``text`` (see `_B64_SHAPE`), leftmost first."""
-    shape = _shape(text, _B64_SHAPE)
-    start = shape.find(_B64_RUN)
+def _class_runs(shape: bytes, run: bytes) -> Iterator[tuple[int, int]]:
+    """Maximal runs of ``run``'s class letter in ``shape`` at least as long as ``run``, leftmost first."""
+    start = shape.find(run)
     while start >= 0:
         end = shape.find(b"x", start)
         end = len(shape) if end < 0 else end
-        end += 2 if text.startswith("==", end) else 1 if text.startswith("=", end) else 0
         yield start, end
-        start = shape.find(_B64_RUN, end)
+        start = shape.find(run, end)
+
+
+def _b64_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of the base64 runs of ``text`` (see `_B64_SHAPE`), leftmost first."""
+    for start, end in _class_runs(_shape(text, _B64_SHAPE), _B64_RUN):
+        yield start, end + (2 if text.startswith("==", end) else 1 if text.startswith("=", end) else 0)
+
+
+def _b85_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of the runs of >= 20 base85 characters of ``text`` that are not ASCII85 (``<~...~>``)."""
+    return ((start, end) for start, end in _class_runs(_shape(text, _B85_SHAPE), _B85_RUN)
+            if not text.startswith("<~", start))
 
 
 def _hex_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -162,6 +221,16 @@ def _despaced(text: str) -> str | None:
     return " ".join(part.replace(" ", "") for part in _SPACED_WORDS.split(text[:MAX_RUN_CHARS], timeout=REGEX_TIMEOUT))
 
 
+def _reversed_reading(text: str) -> str | None:
+    """``text`` read backwards, when that reads more like English than the text itself."""
+    head = text[:MAX_RUN_CHARS]
+    short = {w for w in set(head.lower().split()) if len(w) <= 4}
+    backwards = len(_COMMON.intersection(w[::-1] for w in short))
+    if backwards >= 2 and backwards > len(_COMMON & short):
+        return head[::-1]
+    return None
+
+
 def _whole(text: str) -> list[Layer]:
     layers = []
     despaced = _despaced(text)
@@ -174,14 +243,29 @@ def _whole(text: str) -> list[Layer]:
     rot = _rot13_reading(text)
     if rot is not None:
         layers.append(Layer("rot13", rot, 0, len(text)))
+    backwards = _reversed_reading(text)
+    if backwards is not None:
+        layers.append(Layer("reversed", backwards, 0, len(text)))
     return layers
 
 
 def _spans(text: str, words: bool) -> list[Layer]:
     layers: list[Layer] = []
     if len(text) >= 16:
-        layers += _runs(_b64_spans(text), text, "base64", _b64, words)
+        b64_spans = list(islice(_b64_spans(text), MAX_RUNS))
+        layers += _runs(b64_spans, text, "base64", _b64, words)
+        layers += _runs(b64_spans, text, "base32", _b32, words)
         layers += _runs(_hex_spans(text), text, "hex", _hex, words)
+        if "01" in text:
+            layers += _runs((m.span() for m in _BINARY.finditer(text, timeout=REGEX_TIMEOUT)), text, "binary",
+                            _binary, words)
+        if "<~" in text:
+            layers += _runs((m.span() for m in _A85.finditer(text, timeout=REGEX_TIMEOUT)), text, "ascii85",
+                            _base85, words)
+        layers += _runs(_b85_spans(text), text, "base85", _base85, words)
+        if "-" in text and "." in text:
+            layers += _runs((m.span() for m in _MORSE.finditer(text, timeout=REGEX_TIMEOUT)), text, "morse",
+                            _morse, words)
     if "\\" in text:
         layers += _runs((m.span() for m in _ESCAPES.finditer(text, timeout=REGEX_TIMEOUT)), text, "escapes",
                         _escapes, words)
