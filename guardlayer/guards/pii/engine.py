@@ -137,7 +137,8 @@ def _enhancer_class() -> type:
     class Enhancer(LemmaContextAwareEnhancer):
         """Presidio's context words, linear in the text: no deep copy of fresh results, and the
         token of a result found by bisection (Presidio scans from the first token for each
-        result, which made 100 KB texts take seconds)."""
+        result, which made 100 KB texts take seconds); words are lower-cased once, not again
+        for each result and context word."""
 
         def enhance_using_context(self, text: str, raw_results: list[Any], *args: Any,
                                   **kwargs: Any) -> list[Any]:
@@ -152,6 +153,33 @@ def _enhancer_class() -> type:
             if i >= len(tokens_indices):
                 raise ValueError(f"no token at {start} for {word!r}")
             return i
+
+        @staticmethod
+        def _add_n_words(index: int, n_words: int, lemmas: list[str], keywords: Any,
+                         is_backward: bool) -> list[str]:
+            # Presidio's, without lower-casing each lemma again (ours are lower-cased already).
+            step = -1 if is_backward else 1
+            words: list[str] = []
+            while 0 <= index < len(lemmas) and len(words) <= n_words:
+                if lemmas[index] in keywords:
+                    words.append(lemmas[index])
+                index += step
+            return words
+
+        @staticmethod
+        def _find_supportive_word_in_context(context_list: list[str] | None,
+                                             recognizer_context_list: list[str] | None,
+                                             matching_mode: str = "substring") -> str:
+            # Presidio's, with the surrounding words lower-cased once, not once per context word.
+            if context_list is None or recognizer_context_list is None:
+                return ""
+            words = [w.lower() for w in context_list]
+            for predefined in recognizer_context_list:
+                wanted = predefined.lower()
+                if (any(wanted in w for w in words) if matching_mode == "substring"
+                        else matching_mode == "whole_word" and wanted in words):
+                    return predefined
+            return ""
 
     return Enhancer
 
@@ -169,7 +197,7 @@ def _fast_engine_class() -> type:
             nlp = self.nlp[language]
             if nlp.pipe_names:
                 doc = nlp(text)
-                offsets = [(int(i), int(i + n)) for i, n in doc.to_array([IDX, LENGTH])]
+                offsets = [(i, i + n) for i, n in doc.to_array([IDX, LENGTH]).tolist()]
                 entities, scores = self._get_updated_entities(
                     self._get_entities(doc), self._get_scores_for_entities(doc))
             else:
@@ -184,8 +212,8 @@ def _fast_engine_class() -> type:
                                      nlp_engine=None, language=language, scores=scores)
             artifacts.nlp_engine = self
             artifacts.keywords = frozenset(
-                part for word in set(lemmas)
-                if word not in STOP_WORDS and word not in ("-PRON-", "be") and not self.is_punct(word, language)
+                part for word in set(lemmas).difference(STOP_WORDS, ("-PRON-", "be"))
+                if word.isalnum() or not self.is_punct(word, language)
                 for part in word.split(":"))
             return artifacts
 

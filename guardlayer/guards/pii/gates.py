@@ -8,9 +8,13 @@
   white-space-free stretch, and the recogniser finds the same in a *view* that holds only some
   stretches, joined by single spaces: a neighbour that is white space and one that is the end
   of the text look the same to such a pattern.
+- A recogniser is *line-local* when the same holds for line breaks instead of all white space
+  (``^`` and ``$`` allowed when they mean a line's edges): each match lies inside one line, and
+  it finds the same in a view of some lines joined by line breaks (credit cards, SSNs...).
 - A local recogniser whose every match needs a digit runs on the view of the stretches that
-  hold a digit; a local gated one (URLs, IP addresses) on the stretches that hold a gate hit.
-  The digit view is built once per call (kept on Presidio's per-call ``NlpArtifacts``).
+  hold a digit, a line-local one on the view of the lines that hold a digit; a local gated one
+  (URLs, IP addresses, emails) on the stretches that hold a gate hit. The digit views are built
+  once per call (kept on Presidio's per-call ``NlpArtifacts``).
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ GATES: dict[str, regex.Pattern[str]] = {
     "UrlRecognizer": regex.compile(r"(?i)[a-z0-9.\-]\.[a-z]|://"),
     "IpRecognizer": regex.compile(r"\d\.\d|:"),
     "IbanRecognizer": regex.compile(r"(?i)[a-z]{2}\d{2}"),
+    "OfflineEmailRecognizer": regex.compile("@"),
 }
 """Something every match of a slow Presidio recogniser contains: without it in the text the
 recogniser is not run (its URL pattern alone cost a tenth of the regex-only mode)."""
@@ -38,6 +43,7 @@ _SPACES = frozenset(c for c in _CHARS if c.isspace()) | frozenset(
     regex.findall(r"\s", _CHARS, timeout=REGEX_TIMEOUT))
 """Every white-space character (none lies above U+3000; a test checks)."""
 _FLAGS = regex.IGNORECASE | regex.MULTILINE | regex.DOTALL | regex.VERBOSE | regex.UNICODE
+_PYTHON_ONLY_SPACES = "\x1c\x1d\x1e\x1f"  # white space to str.split, not to \s (a test checks)
 _DIGIT_STRETCH = regex.compile(r"(?<!\S)[^\s\d]*+\d\S*+")
 _SPACE = regex.compile(r"\s")
 _SPACE_BEFORE = regex.compile(r"\s", regex.REVERSE)
@@ -103,29 +109,31 @@ _CATEGORIES: dict[Any, Callable[[str], bool]] = {
     sre.CATEGORY_DIGIT: _is_digit, sre.CATEGORY_NOT_DIGIT: lambda c: not _is_digit(c),
 }
 _SAFE_AT = frozenset({sre.AT_BOUNDARY, sre.AT_NON_BOUNDARY})
+_LINE_EDGES = frozenset({sre.AT_BEGINNING, sre.AT_END})  # ^ and $: line edges with MULTILINE
+_LINE_BREAK = frozenset("\n")
 
 
-def _no_space(tree: Any) -> bool:
-    """True when nothing in ``tree`` (a parsed sequence) can match white space or test for a
-    text or line edge. Lookarounds are held to the same rule, back references are safe (their
-    group is checked), anything not listed is not."""
+def _avoids(tree: Any, chars: frozenset[str], edges: frozenset[Any]) -> bool:
+    """True when nothing in ``tree`` (a parsed sequence) can match one of ``chars`` or test for
+    an edge other than ``edges``. Lookarounds are held to the same rule, back references are
+    safe (their group is checked), anything not listed is not."""
     for op, arg in tree:
         if op is sre.LITERAL:
-            ok = chr(arg) not in _SPACES
+            ok = chr(arg) not in chars
         elif op is sre.IN:
-            ok = not any(_in_class(arg, c) for c in _SPACES)
+            ok = not any(_in_class(arg, c) for c in chars)
         elif op is sre.AT:
-            ok = arg in _SAFE_AT
+            ok = arg in edges
         elif op is sre.BRANCH:
-            ok = all(_no_space(branch) for branch in arg[1])
+            ok = all(_avoids(branch, chars, edges) for branch in arg[1])
         elif op is sre.SUBPATTERN:
-            ok = _no_space(arg[3])
+            ok = _avoids(arg[3], chars, edges)
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
-            ok = _no_space(arg[2])
+            ok = _avoids(arg[2], chars, edges)
         elif op in (sre.ATOMIC_GROUP,):
-            ok = _no_space(arg)
+            ok = _avoids(arg, chars, edges)
         elif op in (sre.ASSERT, sre.ASSERT_NOT):
-            ok = _no_space(arg[1])
+            ok = _avoids(arg[1], chars, edges)
         else:
             ok = op is sre.GROUPREF
         if not ok:
@@ -169,12 +177,28 @@ def is_local(recognizer: Any) -> bool:
     """Do all patterns of ``recognizer`` stay inside one white-space-free stretch (and never
     match an empty string)? Only plain Presidio pattern recognisers qualify: an overridden
     ``analyze`` may look at more than its patterns."""
+    return _plain_and_all(recognizer, lambda t, flags: _avoids(t, _SPACES, _SAFE_AT))
+
+
+def is_line_local(recognizer: Any) -> bool:
+    """Do all patterns of ``recognizer`` stay inside one line (never match a line break, test
+    for the text's edges, or ``^``/``$`` unless they mean a line's edges) and never match an
+    empty string? Plain Presidio pattern recognisers only, as for `is_local`."""
+    def inside_a_line(tree: Any, flags: int) -> bool:
+        edges = _SAFE_AT | (_LINE_EDGES if flags & regex.MULTILINE else frozenset())
+        return _avoids(tree, _LINE_BREAK, edges)
+
+    return _plain_and_all(recognizer, inside_a_line)
+
+
+def _plain_and_all(recognizer: Any, test: Callable[[Any, int], bool]) -> bool:
     from presidio_analyzer import PatternRecognizer
 
     trees = _trees(recognizer)
+    flags = getattr(recognizer, "global_regex_flags", 0) or 0
     return (trees is not None and type(recognizer).analyze is PatternRecognizer.analyze
             and not getattr(recognizer, "deny_list", None)
-            and all(_no_space(t) and t.getwidth()[0] >= 1 for t in trees))
+            and all(test(t, flags) and t.getwidth()[0] >= 1 for t in trees))
 
 
 def needs_digit(recognizer: Any) -> bool:
@@ -233,15 +257,41 @@ def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _digit_view(text: str, artifacts: Any) -> View:
-    """The view of the stretches that hold a digit, made once per call."""
+def _digit_view(text: str, artifacts: Any, lines: bool = False) -> View:
+    """The view of the stretches (or of the lines) that hold a digit, made once per call."""
     views = getattr(artifacts, "guardlayer_views", None)
-    if views is None or views[0] is not text:
-        views = (text, View(text, [m.span() for m in _DIGIT_STRETCH.finditer(
-            text, timeout=REGEX_TIMEOUT)]))
+    if views is None or views["text"] is not text:
+        views = {"text": text, "stretches": _digit_stretches(text)}
         if artifacts is not None:
             artifacts.guardlayer_views = views
-    return views[1]
+    key = "lines" if lines else "words"
+    if key not in views:
+        stretches = views["stretches"]
+        views[key] = View(text, lines_around(text, stretches), "\n") if lines else View(text, stretches)
+    return views[key]
+
+
+def has_digit(text: str) -> bool:
+    """True when ``text`` holds a ``\\d``, and for a few more: the ``regex`` module knows digits
+    beyond the Basic Multilingual Plane that Python's Unicode tables do not yet (a test checks)."""
+    return any(map(str.isdecimal, text)) or (not text.isascii() and max(text, default="") > "\uffff")
+
+
+def _digit_stretches(text: str) -> list[tuple[int, int]]:
+    """The white-space-free stretches of ``text`` that hold a digit (see `has_digit`: perhaps
+    a few more, which is harmless, as nothing that needs a digit matches there). Found with
+    ``str.split``, faster than the regex, unless the text holds white space to Python that is
+    none to ``\\s`` (U+001C..U+001F)."""
+    if any(c in text for c in _PYTHON_ONLY_SPACES):
+        return [m.span() for m in _DIGIT_STRETCH.finditer(text, timeout=REGEX_TIMEOUT)]
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for chunk in text.split():
+        pos = text.find(chunk, pos)
+        if not chunk.isalpha() and has_digit(chunk):
+            out.append((pos, pos + len(chunk)))
+        pos += len(chunk)
+    return out
 
 
 def _run_on(recognizer_analyze: Callable[..., list[Any]], view: View, *args: Any,
@@ -259,22 +309,23 @@ def gated(recognizer: Any) -> Any:
     the module's docstring); unchanged when neither applies."""
     gate = gate_for(recognizer)
     local = is_local(recognizer)
-    if gate is None and not (local and needs_digit(recognizer)):
+    digit = needs_digit(recognizer)
+    in_lines = not local and digit and is_line_local(recognizer)
+    if gate is None and not (digit and (local or in_lines)):
         return recognizer
     analyze = recognizer.analyze
-    around_hits = gate is not None and local
 
     def gated_analyze(text: str, entities: list[str], nlp_artifacts: Any = None,
                       *args: Any, **kwargs: Any) -> list[Any]:
-        if gate is None:
-            return _run_on(analyze, _digit_view(text, nlp_artifacts), entities, nlp_artifacts,
-                           *args, **kwargs)
-        if not around_hits:
-            if not gate.search(text, timeout=REGEX_TIMEOUT):
-                return []
+        if gate is not None and local:
+            hits = [m.span() for m in gate.finditer(text, timeout=REGEX_TIMEOUT)]
+            view = View(text, stretches_around(text, hits))
+        elif gate is not None and not gate.search(text, timeout=REGEX_TIMEOUT):
+            return []
+        elif local or in_lines:  # (needs a digit)
+            view = _digit_view(text, nlp_artifacts, lines=in_lines)
+        else:
             return analyze(text, entities, nlp_artifacts, *args, **kwargs)
-        hits = [m.span() for m in gate.finditer(text, timeout=REGEX_TIMEOUT)]
-        view = View(text, stretches_around(text, hits))
         return _run_on(analyze, view, entities, nlp_artifacts, *args, **kwargs)
 
     recognizer.analyze = gated_analyze

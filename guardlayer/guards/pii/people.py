@@ -19,15 +19,38 @@ found, `repeated_names` and `listed_names` add the people a text names again ("J
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 
 import regex
 
 from ...guard import REGEX_TIMEOUT
 
+
+def trie(words: Iterable[str]) -> str:
+    """A pattern for ``words`` as a letter tree: one branch per step instead of a try per word
+    (25x faster than an alternation of 700 names), longest word first."""
+    tree: dict[str, dict] = {}  # type: ignore[type-arg]
+    for word in words:
+        node = tree
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def pattern(node: dict) -> str:  # type: ignore[type-arg]
+        branches = [regex.escape(ch) + pattern(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return pattern(tree)
+
+
 _CAPWORD = r"(?:\p{Lu}\p{Ll}+(?:['’\-]\p{L}\p{Ll}+)*|\p{Lu}['’]\p{Lu}\p{Ll}+)"  # Anne-Marie, O'Connor
 _NAME = rf"{_CAPWORD}(?:[ \t]+{_CAPWORD}){{0,2}}"  # 1 to 3 capitalised words (not "Jane's")
-_TITLE = (r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Lady|Lord|Rev|Fr|Capt|Col|Gen|Sgt|Lt|Hon|Judge"
-          r"|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Dott|Ing)")
+_TITLES = frozenset("Mr Mrs Ms Miss Mx Dr Prof Sir Dame Lady Lord Rev Fr Capt Col Gen Sgt Lt Hon Judge "
+                    "Herr Frau Mme Mlle Sr Sra Srta Dott Ing".split())
+_TITLE = f"(?:{trie(_TITLES)})"
 _NOT_UNIT = r"(?!(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Room|Bldg|Building)\b)"
 _TITLED = regex.compile(  # "Dr. Megan Sato Apt. 5": the name stops before the unit
     rf"\b{_TITLE}\.?[ \t]+{_NOT_UNIT}{_CAPWORD}(?:[ \t]+{_NOT_UNIT}{_CAPWORD}){{0,2}}"  # Dr. Kent Jaworski
@@ -71,14 +94,18 @@ _PLACE_CUE = regex.compile(
     r"|(?:where|location|city|town|venue|place[ \t]of[ \t]birth)[ \t]*:)"
     r"[ \t]+(?P<place>\p{Lu}[\p{L}'’\-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’\-]*|\d{1,2}\b"
     r"|(?:de|di|del|da|do|du|la|le|nad|pod|am|an|der|sur|en|and|of)(?=[ \t]+\p{Lu}))){0,4})")
-_ORG_SUFFIX = (r"(?:Inc|LLC|L\.L\.C\.|Ltd|Limited|GmbH|AG|S\.A\.|SAS|SARL|PLC|plc|Corp|Corporation"
-               r"|Co|Company|Group|Holdings|Associates|Partners|LLP|B\.V\.|BV|N\.V\.|NV|Pty|S\.r\.l\."
-               r"|SRL|S\.p\.A\.|SpA|Oy|ApS|KG|KGaA|e\.V\.|Incorporated)")
-_ORG_HINT = regex.compile(rf"\b(?:{_ORG_SUFFIX}|(?i:inc|llc|ltd|gmbh|plc|corp|incorporated))(?:\.|\b)")
+_ORG_SUFFIXES = ("Inc", "LLC", "L.L.C.", "Ltd", "Limited", "GmbH", "AG", "S.A.", "SAS", "SARL", "PLC",
+                 "plc", "Corp", "Corporation", "Co", "Company", "Group", "Holdings", "Associates",
+                 "Partners", "LLP", "B.V.", "BV", "N.V.", "NV", "Pty", "S.r.l.", "SRL", "S.p.A.", "SpA",
+                 "Oy", "ApS", "KG", "KGaA", "e.V.", "Incorporated")
+_ORG_SUFFIX = f"(?:{'|'.join(map(regex.escape, _ORG_SUFFIXES))})"
+_ORG_SUFFIXES_ANY_CASE = ("inc", "llc", "ltd", "gmbh", "plc", "corp", "incorporated")
+_ORG_HINT = regex.compile(  # only ever searched: the same words as letter trees, 3x faster
+    rf"\b(?:{trie(_ORG_SUFFIXES)}|(?i:{trie(_ORG_SUFFIXES_ANY_CASE)}))(?:\.|\b)")
 _ORG = regex.compile(
     rf"\b(?:[\p{{Lu}}\d][\p{{L}}\d&'’\-]*[ \t]+(?:(?:and|&|of|for|the)[ \t]+)?){{0,4}}"
     rf"\p{{Lu}}[\p{{L}}\d&'’\-]*,?[ \t]+{_ORG_SUFFIX}(?:\.|\b)"
-    rf"|\b\p{{Ll}}[\p{{Ll}}\d&'’\-]+[ \t]+(?:inc|llc|ltd|gmbh|plc|corp|incorporated)\b")  # lower case
+    rf"|\b\p{{Ll}}[\p{{Ll}}\d&'’\-]+[ \t]+(?:{'|'.join(_ORG_SUFFIXES_ANY_CASE)})\b")  # lower case
 
 
 def _may_name_a_relation(text: str) -> bool:
@@ -141,27 +168,7 @@ spaCy sees there stays a person."""
 def _country_pattern() -> regex.Pattern[str]:
     forms = {form for name in countries()
              for form in (name, name.upper(), *(() if name.lower() in AMBIGUOUS_COUNTRIES else (name.lower(),)))}
-    return regex.compile(r"\b" + _trie(forms) + r"\b(?![\-'’]\p{L})")
-
-
-def _trie(words: set[str]) -> str:
-    """A pattern for ``words`` as a letter tree: one branch per step instead of a try per word
-    (25x faster than an alternation of 700 names), longest word first."""
-    tree: dict[str, dict] = {}  # type: ignore[type-arg]
-    for word in words:
-        node = tree
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def pattern(node: dict) -> str:  # type: ignore[type-arg]
-        branches = [regex.escape(ch) + pattern(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return pattern(tree)
+    return regex.compile(r"\b" + trie(forms) + r"\b(?![\-'’]\p{L})")
 
 
 def find_countries(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
@@ -179,7 +186,6 @@ def find_organizations(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[
 
 # --- names the text gives elsewhere --------------------------------------------------------
 _NAME_WORD = regex.compile(r"\p{Lu}[\p{L}'’\-]{2,}")
-_TITLE_WORD = regex.compile(rf"{_TITLE}\.?")
 _LIST = regex.compile(r"\b\p{Lu}[\p{L}'’\-]+(?:,[ \t]+\p{Lu}[\p{L}'’\-]+)+,?[ \t]+(?:and|or|&)[ \t]+"
                       r"\p{Lu}[\p{L}'’\-]+")
 
@@ -200,7 +206,7 @@ def repeated_names(text: str, found: list[Span], timeout: float = REGEX_TIMEOUT)
     together ("Jaworski" after "Kent Jaworski"), where nothing else was found. One pass over
     the capitalised words of the text."""
     names = {w for s, e, entity in found if entity == "PERSON"
-             for w in _NAME_WORD.findall(text, s, e, timeout=timeout) if not _TITLE_WORD.fullmatch(w, timeout=timeout)}
+             for w in _NAME_WORD.findall(text, s, e, timeout=timeout) if w not in _TITLES}  # (a name word holds no dot)
     if not names:
         return []
     taken = _covered(len(text), [(s, e) for s, e, _ in found])

@@ -122,7 +122,7 @@ def builtin_recognizers(nlp_engine: Any, *, ner: bool) -> list[Any]:
     span = _presidio_recognizer_class()
     return [gated(r) for r in registry.recognizers if r.name not in replaced] + [
         gated(getattr(predefined_recognizers, name)()) for name in _ENABLED] + [
-        _email_recognizer(),
+        gated(_email_recognizer()),
         span("PHONE_NUMBER", find_phone_numbers, ["phone", "telephone", "tel", "cell",
              "mobile", "call", "fax", "contact", "whatsapp", "office", "reach", "dial", "ring"],
              "GuardlayerPhoneRecognizer"),

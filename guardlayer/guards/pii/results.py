@@ -44,7 +44,7 @@ def tidy(text: str, results: list[Any], *, vague_dates: bool = False) -> list[An
             and not (r.entity_type == "ORGANIZATION" and _is_guess(r)
                      and text[r.start:r.end] in _NOT_ORGANIZATIONS)
             and not (r.entity_type == "URL" and _NUMBERED.fullmatch(text, r.start, r.end, timeout=REGEX_TIMEOUT))
-            and not (_is_guess(r) and _LINKISH.search(text, r.start, r.end, timeout=REGEX_TIMEOUT))]
+            and not (_is_guess(r) and _is_linkish(text[r.start:r.end]))]
     return kept + _more_names(text, kept) + _letterheads(text, kept)
 
 
@@ -90,6 +90,11 @@ def _results(spans: list[tuple[int, int, str]], name: str, score: float) -> list
     return [RecognizerResult(entity, s, e, score, AnalysisExplanation(name, score),
                              recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: name})
             for s, e, entity in spans]
+
+
+def _is_linkish(value: str) -> bool:
+    return ("." in value or ":" in value or "@" in value) and bool(  # what _LINKISH needs
+        _LINKISH.search(value, timeout=REGEX_TIMEOUT))
 
 
 def _is_guess(r: Any) -> bool:

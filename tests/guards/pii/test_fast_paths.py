@@ -1,7 +1,11 @@
-"""Speed shortcuts in the pii guard change nothing found: the context keywords equal
-Presidio's own, street words found from their ending equal the plain pattern, and the gated
-street patterns find what the ungated ones find."""
+"""Speed shortcuts in the pii guard change nothing found: the context keywords and context
+words equal Presidio's own, street words found from their ending and the letter trees equal
+the plain patterns, cheap checks before a regex call never skip a match, and the gated street
+patterns and email recogniser find what the ungated ones find."""
 from __future__ import annotations
+
+import functools
+from typing import Any
 
 import regex
 from hypothesis import given, settings
@@ -86,3 +90,86 @@ def test_url_recognizer_on_stretches_finds_what_it_finds_on_the_whole_text(text:
     plain, local = UrlRecognizer(), gated(UrlRecognizer())
     assert is_local(plain)
     assert _url_spans(local, text) == _url_spans(plain, text)
+
+
+# --- round 2: cheaper checks before regex calls, letter trees, own replacement --------------
+WORDISH = ["Inc", "inc.", "L.L.C.", "GmbH", "Co", "Corp", "co", "S.p.A.", "e.V.", "INC", "Ltd",
+           "Mr", "Mrs", "Srta", "Dr.", "Prof", "Smith", "Mrs.", "x", "-", ".", "'"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(WORDISH) | st.text(alphabet="IincCoL.d ", max_size=5), max_size=8),
+       st.lists(st.sampled_from([" ", "", "\n", ", ", "\t"]), min_size=8, max_size=8))
+def test_letter_trees_match_the_alternations_they_replace(words, seps) -> None:
+    from guardlayer.guards.pii import people
+
+    text = "".join(w + s for w, s in zip(words, seps))
+    plain_hint = regex.compile(
+        rf"\b(?:{people._ORG_SUFFIX}|(?i:inc|llc|ltd|gmbh|plc|corp|incorporated))(?:\.|\b)")
+    assert bool(people._ORG_HINT.search(text)) == bool(plain_hint.search(text))
+    titles = "|".join(sorted(people._TITLES))  # the order of an alternation of titles
+    plain_titled = regex.compile(people._TITLED.pattern.replace(people._TITLE, f"(?:{titles})"))
+    assert [m.span() for m in people._TITLED.finditer(text)] == [
+        m.span() for m in plain_titled.finditer(text)]
+
+
+def test_every_digit_is_seen() -> None:
+    from guardlayer.guards.pii.gates import has_digit
+
+    digits = regex.findall(r"\d", "".join(map(chr, range(0x110000))))
+    assert all(has_digit(d) for d in digits) and not has_digit("aé.")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="Apt Box#PO.12aZ\t,Unit5", max_size=25)
+       | st.sampled_from(["Apt. 5", "Apt 5b", "PO Box 12", "PSC 1234, Box 56", "FPO AP 12345", "# 42"]))
+def test_a_part_can_end_in_a_unit_only_as_the_cheap_check_says(part: str) -> None:
+    if addresses._PART_UNIT.search(part):
+        assert addresses._may_end_in_unit(part)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="a.:/@wcom \n", max_size=20))
+def test_linkish_check_is_the_pattern(value: str) -> None:
+    from guardlayer.guards.pii import results
+
+    assert results._is_linkish(value) == bool(results._LINKISH.search(value))
+
+
+EMAILISH = ["a@b.org", "john.smith@example.com", "x@y", "@", "mail@x.org", "a.b-c@d-e.co.uk", "me@"]
+
+
+@functools.cache
+def _email_recognizers() -> tuple[Any, Any]:
+    from guardlayer.guards.pii.gates import gated
+    from guardlayer.guards.pii.recognizers import _email_recognizer
+
+    return _email_recognizer(), gated(_email_recognizer())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(EMAILISH) | st.text(alphabet="ab@.-_ \n", max_size=8), max_size=6))
+def test_gated_email_recogniser_finds_what_the_plain_one_finds(pieces: list[str]) -> None:
+    text = " ".join(pieces)
+    plain, local = _email_recognizers()
+    assert "analyze" in vars(local)
+    assert sorted((r.start, r.end, r.score) for r in local.analyze(text, ["EMAIL_ADDRESS"])) == \
+        sorted((r.start, r.end, r.score) for r in plain.analyze(text, ["EMAIL_ADDRESS"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["call", "phone", "", "a", "tel", "fax", "office"]), max_size=12),
+       st.integers(0, 11), st.integers(0, 5), st.booleans(),
+       st.lists(st.sampled_from(["phone", "Call", "x", "tel"]), max_size=3))
+def test_context_words_are_presidios(lemmas, index, n, backward, context) -> None:
+    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer as Presidio
+
+    from guardlayer.guards.pii.engine import _enhancer_class
+
+    ours = _enhancer_class()
+    keywords = {w for w in lemmas if w in ("call", "phone", "tel")}
+    assert ours._add_n_words(index, n, lemmas, keywords, backward) == Presidio._add_n_words(
+        index, n, lemmas, keywords, backward)
+    for mode in ("substring", "whole_word"):
+        assert ours._find_supportive_word_in_context(lemmas, context, mode) == \
+            Presidio._find_supportive_word_in_context(lemmas, context, mode)

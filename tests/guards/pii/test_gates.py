@@ -18,6 +18,7 @@ from guardlayer.guards.pii.gates import (
     View,
     gate_for,
     gated,
+    is_line_local,
     is_local,
     lines_around,
     needs_digit,
@@ -70,7 +71,8 @@ def _found(recognizer: object, text: str) -> list[tuple[str, int, int, float]]:
 def test_the_gates_cover_the_slow_recognisers() -> None:
     names = {plain.name for plain, _ in PAIRS}
     assert {"UsLicenseRecognizer", "MedicalLicenseRecognizer", "UsPassportRecognizer",
-            "DateRecognizer", "UrlRecognizer", "IpRecognizer", "IbanRecognizer"} <= names
+            "DateRecognizer", "UrlRecognizer", "IpRecognizer", "IbanRecognizer",
+            "CreditCardRecognizer", "UsSsnRecognizer", "UkNinoRecognizer", "NhsRecognizer"} <= names
 
 
 @settings(max_examples=300, deadline=None)
@@ -109,6 +111,17 @@ def test_reading_patterns() -> None:
     others = [r"[A-Z0-9]+", r"a1|b", r"(?:x\d)*", r"[^a]", r"(?=\d)\w", r"\w+"]
     assert all(needs_digit(_recognizer(p)) for p in digits)
     assert not any(needs_digit(_recognizer(p)) for p in others)
+
+
+def test_reading_patterns_that_stay_in_one_line() -> None:
+    inside = [r"\d{3} \d{2}", r"\d{3}[- ]\d{4}", r"^\d+", r"\d+$", r"\b\d \d\b", r"(?<![\w ])\d"]
+    across = [r"\d\s\d", r"\d.\d", r"\A\d", r"\d\Z", r"\d\D\d", r"(?<=\n)\d", r"(?<=[^a])\d",
+              r"\d\n\d", r"\d*", r"\d[[:space:]]\d"]
+    multiline = regex.IGNORECASE | regex.MULTILINE
+    assert all(is_line_local(_recognizer(p, flags=multiline)) for p in inside)
+    assert not any(is_line_local(_recognizer(p, flags=multiline)) for p in across)
+    assert not is_line_local(_recognizer(r"^\d+", flags=regex.IGNORECASE))  # ^ is the text's start
+    assert is_line_local(UkNinoRecognizer()) and not is_local(UkNinoRecognizer())
 
 
 def test_a_view_maps_back_to_the_text() -> None:
@@ -164,3 +177,23 @@ def test_name_cues_without_relations_change_nothing_where_none_can_be_named(word
 
 def test_the_relation_cue_still_finds() -> None:
     assert people.find_names("I am Anna Smith’s fiancée. Kent's boss")[0][:2] == (5, 15)
+
+
+def test_python_and_regex_white_space_differ_only_where_known() -> None:
+    from guardlayer.guards.pii.gates import _PYTHON_ONLY_SPACES
+
+    everything = "".join(map(chr, range(0x110000)))
+    python_only = {c for c in everything if c.isspace()} - set(regex.findall(r"\s", everything))
+    assert python_only == set(_PYTHON_ONLY_SPACES)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="a1 \n\t.٣𝟙é\x1c\u2003-", max_size=30) | pii_texts())
+def test_digit_stretches_hold_every_stretch_with_a_digit(text: str) -> None:
+    from guardlayer.guards.pii.gates import _DIGIT_STRETCH, _digit_stretches
+
+    plain = [m.span() for m in _DIGIT_STRETCH.finditer(text)]
+    found = _digit_stretches(text)
+    assert set(plain) <= set(found)
+    if not any(c > "\uffff" for c in text):
+        assert found == plain
