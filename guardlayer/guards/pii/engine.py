@@ -17,6 +17,7 @@ import bisect
 import contextlib
 import importlib.resources
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,12 @@ def _build(model: str | None, languages: tuple[str, ...]) -> Any:
 
     from ...guard import REGEX_TIMEOUT
 
-    pattern_module.REGEX_TIMEOUT_SECONDS = REGEX_TIMEOUT  # Presidio's own is 60 s: fail sooner
+    import presidio_analyzer.predefined_recognizers.generic.iban_recognizer as iban_module
+
+    # Presidio's own limit is 60 s: fail sooner. It skips a pattern that runs out of time; ours
+    # escape instead (`fail_closed`; the IBAN recogniser calls the module's functions itself).
+    pattern_module.REGEX_TIMEOUT_SECONDS = iban_module.REGEX_TIMEOUT_SECONDS = REGEX_TIMEOUT
+    iban_module.re = _FailClosedModule()
     if languages != ("en",):
         raise ConfigError("the pii guard supports English only (languages=('en',))")
     config = _default_nlp_config(model or "blank")
@@ -68,7 +74,7 @@ def _build(model: str | None, languages: tuple[str, ...]) -> Any:
         ner_model_configuration=NerModelConfiguration.from_dict(config["ner_model_configuration"]))
     nlp_engine.nlp = {"en": _load_pipeline(model)}  # loaded here: Presidio's load() downloads
     registry = RecognizerRegistry(supported_languages=list(languages))
-    for recognizer in builtin_recognizers(nlp_engine, ner=model is not None):
+    for recognizer in fail_closed(builtin_recognizers(nlp_engine, ner=model is not None)):
         registry.add_recognizer(recognizer)
     # Context words count up to two words after a value too ("61 51 81 office").
     enhancer = _enhancer_class()(context_similarity_factor=0.35,
@@ -76,6 +82,62 @@ def _build(model: str | None, languages: tuple[str, ...]) -> Any:
                                  context_prefix_count=5, context_suffix_count=2)
     return _engine_class()(registry=registry, nlp_engine=nlp_engine,
                            supported_languages=list(languages), context_aware_enhancer=enhancer)
+
+
+class PatternTimeout(RuntimeError):
+    """A recogniser's pattern ran out of time: the text cannot be said to be clean."""
+
+
+class _FailClosed:
+    """A compiled pattern whose time-out escapes Presidio, which catches `TimeoutError`, logs
+    it and goes on without that pattern's matches (a silent miss under load)."""
+
+    __slots__ = ("pattern", "name")
+
+    def __init__(self, pattern: regex.Pattern[str], name: str) -> None:
+        self.pattern, self.name = pattern, name
+
+    def finditer(self, text: str, *args: Any, **kwargs: Any) -> Iterator[regex.Match[str]]:
+        return _escaping(self.pattern.finditer(text, *args, **kwargs), self.name)
+
+
+class _FailClosedModule:
+    """The `regex` module with `finditer` and `match` whose time-outs escape."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(regex, name)
+
+    @staticmethod
+    def finditer(*args: Any, **kwargs: Any) -> Iterator[regex.Match[str]]:
+        return _escaping(regex.finditer(*args, **kwargs), "IBAN")
+
+    @staticmethod
+    def match(*args: Any, **kwargs: Any) -> regex.Match[str] | None:
+        try:
+            return regex.match(*args, **kwargs)
+        except TimeoutError as exc:
+            raise PatternTimeout("PII pattern 'IBAN' timed out: the text was not fully checked") from exc
+
+
+def _escaping(matches: Iterator[regex.Match[str]], name: str) -> Iterator[regex.Match[str]]:
+    try:
+        yield from matches
+    except TimeoutError as exc:
+        raise PatternTimeout(f"PII pattern {name!r} timed out: the text was not fully checked") from exc
+
+
+def fail_closed(recognizers: list[Any]) -> list[Any]:
+    """``recognizers`` with the patterns of Presidio's pattern recognisers compiled now, the way
+    Presidio compiles them, so that a time-out fails the check instead of being skipped."""
+    from presidio_analyzer import PatternRecognizer
+
+    for recognizer in recognizers:
+        if isinstance(recognizer, PatternRecognizer):
+            flags = recognizer.global_regex_flags
+            for pattern in recognizer.patterns:
+                pattern.compiled_regex = _FailClosed(regex.compile(pattern.regex, flags=flags or 0), pattern.name)
+                pattern.compiled_with_flags = flags
+    return recognizers
 
 
 def _default_nlp_config(model: str) -> dict[str, Any]:

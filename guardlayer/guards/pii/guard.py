@@ -81,7 +81,7 @@ class PIIGuard:
         self.vague_dates = vague_dates
         key = hash_key or os.environ.get(HASH_KEY_ENV)
         self._hash_key = key.encode() if key else _PROCESS_KEY
-        self._ad_hoc = load_yaml_recognizers(recognizers or ()) + self._deny_recognizers(deny)
+        self._ad_hoc = engine.fail_closed(load_yaml_recognizers(recognizers or ()) + self._deny_recognizers(deny))
         self._engine = engine.analyzer(self.model)  # built once per process, shared
 
     @staticmethod

@@ -1,11 +1,14 @@
 """How the shared engine loads spaCy (only NER and what feeds it; regex mode runs no spaCy),
 and the context-word lookup that replaces Presidio's quadratic one."""
+import importlib
+
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from guardlayer.context import Context
 from guardlayer.guards.pii import PIIGuard
-from guardlayer.guards.pii.engine import _not_feeding_ner
+from guardlayer.guards.pii.engine import PatternTimeout, _not_feeding_ner
 
 
 def _config(ner_model: dict) -> dict:
@@ -72,3 +75,14 @@ def test_gates_never_hide_a_match(text: str) -> None:
 def test_gated_recognizers_still_find(regex_guard: PIIGuard) -> None:
     text = "see https://example.org/x from 10.0.0.7, pay DE89 3704 0044 0532 0130 00"
     assert {"URL", "IP_ADDRESS", "IBAN_CODE"} <= {f.kind for f in regex_guard.check(text, Context()).findings}
+
+
+@pytest.mark.parametrize("module", ["presidio_analyzer.pattern_recognizer",
+                                    "presidio_analyzer.predefined_recognizers.generic.iban_recognizer"])
+def test_a_pattern_that_runs_out_of_time_fails_the_check(regex_guard: PIIGuard, monkeypatch, module: str) -> None:
+    """Presidio logs a timed-out pattern and goes on without it; here the check must fail."""
+    text = "IBAN DE89370400440532013000, card 4111 1111 1111 1111. " + "word 12 " * 20_000
+    assert regex_guard.check("IBAN DE89370400440532013000", Context()).fixed == "IBAN <IBAN_CODE_1>"
+    monkeypatch.setattr(importlib.import_module(module), "REGEX_TIMEOUT_SECONDS", 1e-9)
+    with pytest.raises(PatternTimeout, match="timed out"):
+        regex_guard.check(text, Context())
