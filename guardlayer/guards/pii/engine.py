@@ -58,7 +58,6 @@ def _build(model: str | None, languages: tuple[str, ...]) -> Any:
 
     import presidio_analyzer.pattern_recognizer as pattern_module
 
-    from ...guard import REGEX_TIMEOUT
 
     import presidio_analyzer.predefined_recognizers.generic.iban_recognizer as iban_module
 
@@ -108,13 +107,14 @@ class _FailClosedModule:
         return getattr(regex, name)
 
     @staticmethod
-    def finditer(*args: Any, **kwargs: Any) -> Iterator[regex.Match[str]]:
-        return _escaping(regex.finditer(*args, **kwargs), "IBAN")
+    def finditer(pattern: str, text: str, flags: int = 0, *,
+                 timeout: float | None = None) -> Iterator[regex.Match[str]]:
+        return _escaping(regex.finditer(pattern, text, flags=flags, timeout=timeout or REGEX_TIMEOUT), "IBAN")
 
     @staticmethod
-    def match(*args: Any, **kwargs: Any) -> regex.Match[str] | None:
+    def match(pattern: str, text: str, flags: int = 0, *, timeout: float | None = None) -> regex.Match[str] | None:
         try:
-            return regex.match(*args, **kwargs)
+            return regex.match(pattern, text, flags=flags, timeout=timeout or REGEX_TIMEOUT)
         except TimeoutError as exc:
             raise PatternTimeout("PII pattern 'IBAN' timed out: the text was not fully checked") from exc
 
