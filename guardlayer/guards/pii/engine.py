@@ -51,15 +51,12 @@ def analyzer(model: str | None = DEFAULT_MODEL, languages: tuple[str, ...] = ("e
 
 def _build(model: str | None, languages: tuple[str, ...]) -> Any:
     need("presidio_analyzer", "pii", "the pii guard")
+    import presidio_analyzer.pattern_recognizer as pattern_module
+    import presidio_analyzer.predefined_recognizers.generic.iban_recognizer as iban_module
     from presidio_analyzer import RecognizerRegistry
     from presidio_analyzer.nlp_engine import NerModelConfiguration
 
     from .recognizers import builtin_recognizers
-
-    import presidio_analyzer.pattern_recognizer as pattern_module
-
-
-    import presidio_analyzer.predefined_recognizers.generic.iban_recognizer as iban_module
 
     # Presidio's own limit is 60 s: fail sooner. It skips a pattern that runs out of time; ours
     # escape instead (`fail_closed`; the IBAN recogniser calls the module's functions itself).
