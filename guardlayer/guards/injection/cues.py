@@ -13,21 +13,34 @@ import regex
 from .signatures import Prefilter
 
 _META = (r"(?:instructions?|inst\w{0,3}ctions?|intructions?|instrucions?|rules|guidelines|guidance|directives?"
-         r"|directions|directoins|prompts?|programming|policy|policies"
-         r"|restrictions|constraints|filters?|training|settings|system message|system prompt|initial prompt)")
-_SECRET = r"(?:password|passcode|passphrase|secret|secret word|code ?word|pin|key|credentials|token)"
+         r"|directions|directoins|prompts?|programming|(?:(?:your|its|content|safety|usage|ethical|moral) )(?:polic(?:y|ies)"
+         r"|filters?)|restrictions|constraints|training|settings|system message|system prompt|initial prompt)")
+_SECRET = r"(?:password|passcode|passphrase|secret(?: word| code| key| phrase)?|code ?word|pin|key|credentials|token)"
 _REVEAL = (r"\b(?:reveal|print|repeat|show|tell|output|display|give|spell|write|type|recite|disclose|leak|share|dump"
            r"|list|say|provide|translate|encode|hint|what is|what's|whats)\b")
 
 _SECRET_WORD = (r"(?:password|passcode|passphrase|passwort|kennwort|secret(?: word| code| key)?|code ?word|magic word"
                 r"|access code|pin|key phrase|mot de passe|contrasena|senha|wachtwoord)")
-_GIVEN_SECRET = r"(?:the|your|its|this|that|my|ur) (?:(?:secret|hidden|admin|current|real|correct|special) )?" + _SECRET_WORD
+# A secret word that ends its noun phrase ("reveal the password", "the password, backwards") rather
+# than names a topic ("the password policy", "the key difference", "the pin layout"): the next
+# word, if any, is a function word or one that says how to give the secret away.
+_NP_END = (r"(?!\s+(?!(?:is|was|were|for|of|to|into|in|on|at|and|or|but|that|which|you|u|me|us|now|please|pls|plz"
+           r"|again|here|so|with|from|by|as|if|then|without|letters?|characters?|chars?|digits?|backwards?"
+           r"|reversed|in|one|first|last|too|exactly|word|only|i|we|it|this|instead|right|immediately|spelled"
+           r"|spelt|encoded|written|below|above|the|a|an)\b)[^\W\d_])")
+# The assistant's secret ("my password" is the user's own: a support question).
+_GIVEN_SECRET = (r"(?:the|your|its|this|that|ur) (?:(?:secret|hidden|admin|current|real|correct|special) )?"
+                 + _SECRET_WORD + r"\b" + _NP_END)
 _PROBE = (r"(?:letters?|characters?|spell\w*|backwards?|revers\w*|first|last|initials?|hints?|clues?|rhym\w*|riddles?"
           r"|synonyms?|acrostic|base64|encod\w*|encrypt\w*|translat\w*|nato|phonetic|pig latin|length|how long|how many"
           r"|contains?|vowels?|position|shift\w*|anagram|cipher|caesar|morse|hex|binary|one by one|separated|spaces"
           r"|underscores?|dashes)")
+_VICTIM = (r"(?:someone|somebody|anyone|a (?:person|human|child|kid)|people|humans|him|her|them|(?:my|his|her|their|a) "
+           r"(?:\w+ )?(?:ex|neighbou?r|boss|wife|husband|partner|friend|teacher|coworker|colleague|family|parents?"
+           r"|mother|father|brother|sister|child|kids?)\w*(?:'s)?)")
 _HARM = (r"(?:make|build|assemble) (?:a |an )?(?:\w+ )?(?:bomb|explosive|weapon|gun|poison)|synthesi[sz]e|cook meth"
-         r"|hack(?: into)?|break into|steal|launder|poison|kill|murder|stalk|track (?:someone|an? \w+)|evade|smuggle"
+         r"|hack into|break into|steal|launder|(?:poison|kill|murder|hack) " + _VICTIM + r"|stalk"
+         r"|track (?:someone|an? \w+)|evade|smuggle"
          r"|counterfeit|forge|defraud|scam|bribe|blackmail|extort|traffic|crack (?:a |the )?(?:password|wi-?fi|software)"
          r"|phish|spread (?:false|fake|misinformation|disinformation)|bypass (?:a |the )?(?:security|immobili[sz]er|alarm"
          r"|paywall|drm|filter)|cheat (?:on )?(?:an? )?(?:exam|test)|(?:buy|get) (?:an? )?(?:unregistered|illegal|untraceable)")
@@ -52,7 +65,7 @@ CUES: dict[str, str] = {
                            r"(?:are|were|have|did) (?:you|u)\b|\bwhat were you told\b"),
     # ... or a secret it was given
     "reveal_secret": (_REVEAL + r"(?: \w+){0,3}? (?:the|your|its|this|that) (?:secret |hidden |admin |current |real )?"
-                      + _SECRET + r"\b"),
+                      + _SECRET + r"\b" + _NP_END),
     # role-play framing that redefines the assistant
     "roleplay": (r"\b(?:you are now|you're now|you will now be|from now on|pretend (?:to be|you are|that you)"
                  r"|act as|role-?play|play the (?:role|part)|stay in character|in character|take on the (?:role|persona)"
