@@ -48,6 +48,7 @@ _A85 = regex.compile(r"<~[!-u\s]{8,}~>")
 _B85_SHAPE = bytes(ord("b") if chr(c).isascii() and (chr(c).isalnum() or chr(c) in "!#$%&()*+-;<=>?@^_`{|}~")
                    else ord("x") for c in range(256))
 _B85_RUN = b"b" * 20
+_B32_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 _MORSE_CODE = dict(zip(
     ".- -... -.-. -.. . ..-. --. .... .. .--- -.- .-.. -- -. --- .--. --.- .-. ... - ..- ...- .-- -..- -.-- --.. "
     "----- .---- ..--- ...-- ....- ..... -.... --... ---.. ----. .-.-.- --..-- ..--.. -.-.-- -..-. ---... .----."
@@ -107,9 +108,6 @@ def _b32(run: str, words: bool) -> str | None:
         return _readable(base64.b32decode(body + "=" * (-len(body) % 8)), words)
     except (binascii.Error, ValueError):
         return None
-
-
-_B32_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 
 
 def _binary(run: str, words: bool) -> str | None:

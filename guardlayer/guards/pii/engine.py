@@ -83,6 +83,9 @@ def _build(model: str | None, languages: tuple[str, ...]) -> Any:
 class PatternTimeout(RuntimeError):
     """A recogniser's pattern ran out of time: the text cannot be said to be clean."""
 
+    def __init__(self, name: str) -> None:
+        super().__init__(f"PII pattern {name!r} timed out: the text was not fully checked")
+
 
 class _FailClosed:
     """A compiled pattern whose time-out escapes Presidio, which catches `TimeoutError`, logs
@@ -113,14 +116,14 @@ class _FailClosedModule:
         try:
             return regex.match(pattern, text, flags=flags, timeout=timeout or REGEX_TIMEOUT)
         except TimeoutError as exc:
-            raise PatternTimeout("PII pattern 'IBAN' timed out: the text was not fully checked") from exc
+            raise PatternTimeout("IBAN") from exc
 
 
 def _escaping(matches: Iterator[regex.Match[str]], name: str) -> Iterator[regex.Match[str]]:
     try:
         yield from matches
     except TimeoutError as exc:
-        raise PatternTimeout(f"PII pattern {name!r} timed out: the text was not fully checked") from exc
+        raise PatternTimeout(name) from exc
 
 
 def fail_closed(recognizers: list[Any]) -> list[Any]:
