@@ -21,10 +21,12 @@ All patterns use the ``regex`` module with guardlayer's timeout.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import regex
 
 from ...guard import REGEX_TIMEOUT
-from .gates import View, has_digit, lines_around
+from .gates import View, digit_lines, has_digit, lines_around, may_hold
 from .people import trie
 
 STREET_ADDRESS = "STREET_ADDRESS"
@@ -73,11 +75,17 @@ _STREETS = tuple(regex.compile(p, regex.VERSION0) for p in (  # apart: one alter
     _BOX, _MILITARY))
 _PREFIX_GATE = regex.compile(rf"\b{_PREFIX}", regex.VERSION0)
 _COMPOUND_GATE = regex.compile(rf"(?<=\p{{Lu}}[\p{{L}}'’\-]*)(?:{trie(_COMPOUND_ENDS)})", regex.VERSION0)
-_STREET_GATES = (None, _PREFIX_GATE, _COMPOUND_GATE, _COMPOUND_GATE, None, None)
-"""Per street pattern, a cheaper search that finds something inside every match of the
-pattern (a prefix street word; a capitalised word with a compound street ending); the
-pattern runs only on the lines where its gate finds something (none of them can match a
-line break or test for a line's or the text's edge)."""
+_MILITARY_WORDS = ("apo", "fpo", "dpo")  # one is in every match of `_MILITARY`, in any case
+_STREET_WHERE: tuple[tuple[regex.Pattern[str] | None, bool, tuple[str, ...]], ...] = (
+    (None, True, ()), (_PREFIX_GATE, False, ()), (_COMPOUND_GATE, True, ()), (_COMPOUND_GATE, True, ()),
+    (None, True, ()), (None, False, _MILITARY_WORDS))
+"""Per street pattern, where it can match: ``(gate, digit, words)``. A gate is a cheaper search
+that finds something inside every match of the pattern (a prefix street word; a capitalised
+word with a compound street ending): the pattern runs only on the lines where its gate finds
+something. ``digit``: every match holds a digit, so the pattern (and its gate) runs only on
+the lines that hold one. None of these patterns can match a line break or test for a line's
+or the text's edge, but the military one (a ship's name can stand on the line above): it
+runs only when one of its ``words`` is in the text (`may_hold`)."""
 # Number, street, number, unit and place names inside a sentence: "... to 24 rue du Président
 # Roosevelt Apt. 889 SAUMUR Andorra in case", "... 4589 40th Street Suite 603 Calgary AB".
 # Kept when the street has a capital, a street word or a second number ("2 kids in unit 5": no).
@@ -254,28 +262,39 @@ def _union(text: str, spans: list[tuple[int, int, float]], timeout: float
     return merged
 
 
+def _found(pattern: regex.Pattern[str], text: str, view: View | None, timeout: float,
+           group: str | None = None) -> list[Any]:
+    """Spans of ``pattern`` in ``view`` (None: the whole text), in the text's offsets, each
+    with the text of ``group`` when one is named."""
+    where = text if view is None else view.text
+    out: list[Any] = []
+    for m in pattern.finditer(where, timeout=timeout):
+        start, end = m.span() if view is None else view.to_text(*m.span())
+        out.append((start, end) if group is None else (start, end, m.group(group)))
+    return out
+
+
 def find_street_addresses(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
     """``(start, end, score)`` of street addresses, extended over unit, city, region and zip."""
     spans: list[tuple[int, int, float]] = []
-    hits = {gate: [m.span() for m in gate.finditer(text, timeout=timeout)]  # each gate once
-            for gate in set(_STREET_GATES) - {None}}
-    for street, gate in zip(_STREETS, _STREET_GATES):
-        if gate is None:
-            found = [m.span() for m in street.finditer(text, timeout=timeout)]
-        else:  # only the lines with a gate hit: a street never spans a line break
-            view = View(text, lines_around(text, hits[gate]), "\n")
-            found = [view.to_text(*m.span()) for m in street.finditer(view.text, timeout=timeout)]
-        for start, stop in found:
+    digits = digit_lines(text)  # the unit, street-in-text and most street patterns need one
+    views: dict[tuple[regex.Pattern[str] | None, bool], View | None] = {(None, False): None}
+    for street, (gate, digit, words) in zip(_STREETS, _STREET_WHERE):
+        if words and not may_hold(text, words):
+            continue
+        if (gate, digit) not in views:
+            where = digits if digit else View(text, [(0, len(text))])
+            hits = [where.to_text(*m.span()) for m in gate.finditer(where.text, timeout=timeout)] \
+                if gate is not None else []
+            views[gate, digit] = View(text, lines_around(text, hits), "\n") if gate is not None else where
+        for start, stop in _found(street, text, views[gate, digit], timeout):
             tail = _TAIL.match(text, stop, timeout=timeout)
             end = tail.end() if tail else stop
             spans.append((start, end, 0.6 if end > stop else 0.5))
-    for m in _UNIT_ALONE.finditer(text, timeout=timeout):
-        spans.append((m.start(), m.end(), 0.4))
-    for m in _STREET_IN_TEXT.finditer(text, timeout=timeout):
-        street = m.group("street")
-        if (_LIKE_A_STREET.search(street, timeout=timeout)
-                or _STREET_WORD.search(street, timeout=timeout)):
-            spans.append((m.start(), m.end(), 0.6))
+    spans += [(s, e, 0.4) for s, e in _found(_UNIT_ALONE, text, digits, timeout)]
+    spans += [(s, e, 0.6) for s, e, street in _found(_STREET_IN_TEXT, text, digits, timeout, "street")
+              if _LIKE_A_STREET.search(street, timeout=timeout)
+              or _STREET_WORD.search(street, timeout=timeout)]
     spans += [(m.start(), m.end(), 0.6) for m in _CORNER.finditer(text, timeout=timeout)]
     spans += _postal_blocks(text, timeout) + _labelled(text, timeout)
     return _union(text, spans, timeout)

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 import regex
 
 from ...guard import REGEX_TIMEOUT
+from .gates import tried_at
 
 
 def trie(words: Iterable[str]) -> str:
@@ -165,16 +166,39 @@ spaCy sees there stays a person."""
 
 
 @functools.cache
+def _country_forms() -> frozenset[str]:
+    return frozenset(form for name in countries() for form in (
+        name, name.upper(), *(() if name.lower() in AMBIGUOUS_COUNTRIES else (name.lower(),))))
+
+
+@functools.cache
 def _country_pattern() -> regex.Pattern[str]:
-    forms = {form for name in countries()
-             for form in (name, name.upper(), *(() if name.lower() in AMBIGUOUS_COUNTRIES else (name.lower(),)))}
-    return regex.compile(r"\b" + trie(forms) + r"\b(?![\-'’]\p{L})")
+    return regex.compile(r"\b" + trie(_country_forms()) + r"\b(?![\-'’]\p{L})")
+
+
+@functools.cache
+def _country_first_words() -> frozenset[str]:
+    """The first word (``\\w+``) of each form, all of which start with one (a test checks)."""
+    return frozenset(_FIRST_WORD.match(form, timeout=REGEX_TIMEOUT).group() for form in _country_forms())
+
+
+_FIRST_WORD = regex.compile(r"\w+")
+_WORDS = regex.compile(r"(?:\W*+(\w++))*+\W*+")  # every word (\w+), in one match
 
 
 def find_countries(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
     """``(start, end, score)`` of country names as written in the list, in capitals or in lower
-    case (0.5: weaker than spaCy's guesses, so "Jordan" stays a person where spaCy says so)."""
-    return [(m.start(), m.end(), 0.5) for m in _country_pattern().finditer(text, timeout=timeout)]
+    case (0.5: weaker than spaCy's guesses, so "Jordan" stays a person where spaCy says so).
+
+    The pattern (all names as one letter tree) is tried only where a word starts that is the
+    first word of a name: a match starts at a word boundary with a word character, so at the
+    start of a word, and its first word is that whole word (a name's first word is followed
+    by a character that is not a word character, or by the pattern's closing boundary). A
+    search tries the tree at every character: 0.19 against 0.11 ms per KB."""
+    first_words = _country_first_words()
+    words = _WORDS.fullmatch(text, timeout=timeout)
+    starts = [start for word, start in zip(words.captures(1), words.starts(1)) if word in first_words]
+    return [(m.start(), m.end(), 0.5) for m in tried_at(_country_pattern(), text, starts, timeout)]
 
 
 def find_organizations(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:

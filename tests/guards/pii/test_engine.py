@@ -3,6 +3,7 @@ and the context-word lookup that replaces Presidio's quadratic one."""
 import importlib
 
 import pytest
+import regex
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -40,14 +41,23 @@ def test_loaded_pipelines(ner_guard: PIIGuard, regex_guard: PIIGuard) -> None:
 def test_token_lookup_matches_presidio(text: str, data: st.DataObject) -> None:
     from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 
-    from guardlayer.guards.pii.engine import _WORD, _enhancer_class
+    from guardlayer.guards.pii.engine import _enhancer_class, _tokens
 
-    offsets = [m.span() for m in _WORD.finditer(text)]
-    assume(offsets)
-    tokens, starts = [text[s:e] for s, e in offsets], [s for s, _ in offsets]
-    start = data.draw(st.integers(0, offsets[-1][1] - 1))
+    tokens, starts = _tokens(text)
+    assume(tokens)
+    start = data.draw(st.integers(0, starts[-1] + len(tokens[-1]) - 1))
     ours = _enhancer_class()._find_index_of_match_token("w", start, tokens, starts)
     assert ours == LemmaContextAwareEnhancer._find_index_of_match_token("w", start, tokens, starts)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab_1٣𝟙é .,-'\n\t\r\u2003\x1c\u200b\u0301\u00a0😀"), max_size=40)
+       | st.text(max_size=40))
+def test_tokens_at_once_are_the_tokens_one_by_one(text: str) -> None:
+    from guardlayer.guards.pii.engine import _tokens
+
+    one_by_one = [m for m in regex.finditer(r"\w+|[^\w\s]", text)]
+    assert _tokens(text) == ([m.group() for m in one_by_one], [m.start() for m in one_by_one])
 
 
 def test_context_words_stay_linear_in_long_texts(regex_guard: PIIGuard) -> None:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from guardlayer.guards.pii import PIIGuard, addresses
+from guardlayer.guards.pii.gates import View
 
 TEXTS = [
     "Ship it to Lodskovvej 28, 8000 Aarhus, or call +45 33 93 31 12. Kind regards, Anne-Marie",
@@ -46,7 +47,8 @@ def test_street_words_found_from_their_ending(text: str) -> None:
 
 def test_gated_street_patterns_find_what_ungated_ones_find(monkeypatch) -> None:
     gated = [addresses.find_street_addresses(t) for t in TEXTS]
-    monkeypatch.setattr(addresses, "_STREET_GATES", (None,) * len(addresses._STREETS))
+    monkeypatch.setattr(addresses, "_STREET_WHERE", ((None, False, ()),) * len(addresses._STREETS))
+    monkeypatch.setattr(addresses, "digit_lines", lambda text: View(text, [(0, len(text))]))
     assert [addresses.find_street_addresses(t) for t in TEXTS] == gated
     assert any(gated)
 
@@ -173,3 +175,26 @@ def test_context_words_are_presidios(lemmas, index, n, backward, context) -> Non
     for mode in ("substring", "whole_word"):
         assert ours._find_supportive_word_in_context(lemmas, context, mode) == \
             Presidio._find_supportive_word_in_context(lemmas, context, mode)
+
+
+_COUNTRY_BITS = ["France", "FRANCE", "france", "Chad", "chad", "Jordan", "Guinea-Bissau", "Guinea",
+                 "United States", "United", "Côte d'Ivoire", "Côte", "Niger", "Nigeria", "Congo",
+                 "x", "9", "-", "'", "’s", "é", "\u0301", "_", "Frances", "de"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_COUNTRY_BITS), max_size=8),
+       st.lists(st.sampled_from([" ", "", "\n", "-", "'", ", ", "."]), min_size=8, max_size=8))
+def test_countries_tried_at_first_words_are_what_a_search_finds(bits, seps) -> None:
+    from guardlayer.guards.pii import people
+
+    text = "".join(b + s for b, s in zip(bits, seps))
+    searched = [(m.start(), m.end(), 0.5) for m in people._country_pattern().finditer(text)]
+    assert people.find_countries(text) == searched
+
+
+def test_every_country_form_starts_with_a_word() -> None:
+    from guardlayer.guards.pii import people
+
+    assert all(regex.match(r"\w", form) for form in people._country_forms())
+    assert people.find_countries("in Chad, not Chadwick; Guinea-Bissau") == [(3, 7, 0.5), (23, 36, 0.5)]

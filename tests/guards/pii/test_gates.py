@@ -3,6 +3,7 @@ says a recogniser is local or needs a digit, and gated recognisers compared with
 ones on generated texts full of PII-like pieces."""
 from __future__ import annotations
 
+import pytest
 import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -35,6 +36,8 @@ PIECES = [
     "Lodskovvej 28", "Hauptstraße 5", "12 Baker Street", "Rue du Bac 110", "5 Am Ring",
     "Keizersgracht 12", "Spring 2021", "During", "Via Roma 3", "C/ Mayor 7", "ul. Długa 5",
     "'quoted.org'", '"x.com"', "a:b", "v1.2.3", "DL: X1234567", "#42", "passport", "driver",
+    "X.COM", "a.b.c", ".com", "shop.ex", "\u212a.com", "e.\u017fe", "1.2", "4111\n1111 1111 1111",
+    "١٢٣-٤٥-٦٧٨٩", "４１１１ １１１１ １１１１ １１１１", "123 45\n6789", "GB29", "gb29nwbk", "𝟙𝟚𝟛-45-6789",
 ]
 SEPARATORS = [" ", "  ", "\n", "\t", ", ", ": ", "-", ".", "/", "", " \n "]
 
@@ -113,6 +116,18 @@ def test_reading_patterns() -> None:
     assert not any(needs_digit(_recognizer(p)) for p in others)
 
 
+def test_reading_how_many_digits_a_match_needs() -> None:
+    from presidio_analyzer.predefined_recognizers import CreditCardRecognizer
+
+    from guardlayer.guards.pii.gates import min_digits
+
+    cases = {r"\d{3}-\d{2}-\d{4}": 9, r"a1|b22": 1, r"(?:x[0-9]){2,}": 2, r"[0-9a]\d": 1,
+             r"\d*": 0, r"(?:12)?3": 1, r"[^0-9]\d{2}": 2}
+    assert {p: min_digits(_recognizer(p)) for p in cases} == cases
+    assert min_digits(_recognizer(r"\d{4}", r"\d{2}")) == 2  # the fewest over all patterns
+    assert min_digits(CreditCardRecognizer()) == 13
+
+
 def test_reading_patterns_that_stay_in_one_line() -> None:
     inside = [r"\d{3} \d{2}", r"\d{3}[- ]\d{4}", r"^\d+", r"\d+$", r"\b\d \d\b", r"(?<![\w ])\d"]
     across = [r"\d\s\d", r"\d.\d", r"\A\d", r"\d\Z", r"\d\D\d", r"(?<=\n)\d", r"(?<=[^a])\d",
@@ -144,19 +159,43 @@ STREETISH = ["Lodskovvej", "Hauptstraße", "Baker", "Street", "Rue", "du", "Bac"
              "Apt.", "Suite", "Genterstrasse", "vei", "Storgata", "Strada", "Calle", "Mayor"]
 
 
+def _everywhere(monkeypatch) -> None:
+    """Street patterns, units and streets in sentences run on the whole text."""
+    monkeypatch.setattr(addresses, "_STREET_WHERE", ((None, False, ()),) * len(addresses._STREETS))
+    monkeypatch.setattr(addresses, "digit_lines", lambda text: View(text, [(0, len(text))]))
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(STREETISH) | st.from_regex(r"\d{1,5}[a-c]?", fullmatch=True),
+@given(st.lists(st.sampled_from(STREETISH) | st.from_regex(r"\d{1,5}[a-c]?", fullmatch=True)
+                | st.sampled_from(["٣", "𝟙2", "FPO AP 12345", "USS Cole\n", "ApO", "P.O. Box", "Unit"]),
                 max_size=10),
-       st.lists(st.sampled_from([" ", "\n", ", ", "\t", " - "]), min_size=10, max_size=10))
+       st.lists(st.sampled_from([" ", "\n", ", ", "\t", " - ", "\n\n", " \r\n"]), min_size=10, max_size=10))
 def test_street_patterns_on_gated_lines_find_what_they_find_everywhere(words, seps) -> None:
     text = "".join(w + s for w, s in zip(words, seps))
-    saved = addresses._STREET_GATES
     gated_spans = addresses.find_street_addresses(text)
-    try:
-        addresses._STREET_GATES = (None,) * len(addresses._STREETS)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _everywhere(monkeypatch)
         assert addresses.find_street_addresses(text) == gated_spans
-    finally:
-        addresses._STREET_GATES = saved
+
+
+def test_narrowed_street_patterns_still_find(monkeypatch) -> None:
+    text = "USS Cole\nFPO AP 09512\nor 12 Baker Street, Apt 5, Lodskovvej 28 and 4 Rue du Bac"
+    found = addresses.find_street_addresses(text)
+    assert len(found) >= 3
+    _everywhere(monkeypatch)
+    assert addresses.find_street_addresses(text) == found
+
+
+def test_every_character_that_matches_an_ascii_letter_without_case_is_seen() -> None:
+    from guardlayer.guards.pii.gates import may_hold
+
+    everything = "".join(map(chr, range(0x110000)))
+    for char in set(regex.findall(r"(?i)[a-z]", everything)):
+        assert char.isalpha()  # what `DotGate` asks of the letter after a dot
+        for letter in "abcdefghijklmnopqrstuvwxyz":
+            if regex.fullmatch(f"(?i){letter}", char):
+                assert may_hold(f"x{char}y", (f"x{letter}y",)), hex(ord(char))
+    assert not may_hold("Apt 5", ("apo",))
 
 
 CUES = ["My name is", "my name's", "I am called", "Call me", "her name is", "named", "Name:",
@@ -197,3 +236,25 @@ def test_digit_stretches_hold_every_stretch_with_a_digit(text: str) -> None:
     assert set(plain) <= set(found)
     if not any(c > "\uffff" for c in text):
         assert found == plain
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(list("ab.-C9 \n") + ["com", "ORG", "\u212a", "\u0130o", ".uk"]),
+                max_size=30).map("".join) | pii_texts())
+def test_the_url_gate_at_dots_finds_what_its_search_finds(text: str) -> None:
+    from presidio_analyzer.predefined_recognizers import UrlRecognizer
+
+    from guardlayer.guards.pii.gates import DotGate
+
+    gate = gate_for(UrlRecognizer())
+    assert isinstance(gate, DotGate)
+    assert [m.span() for m in gate.finditer(text)] == [m.span() for m in gate.pattern.finditer(text)]
+
+
+def test_trying_a_pattern_at_many_places_times_out() -> None:
+    from guardlayer.guards.pii.gates import tried_at
+
+    text = "a.com " * 20000
+    with pytest.raises(TimeoutError):
+        list(tried_at(regex.compile(r"a\.com"), text, range(0, len(text), 6), timeout=0.001))
+    assert len(list(tried_at(regex.compile(r"a\.com"), text[:60], range(0, 60, 3)))) == 10
