@@ -15,7 +15,9 @@ no training benign file has more than ``--fpr-target`` (3%) of its out-of-source
 above 0.5. Writes ``classifier.json.gz`` and ``training.json`` (data sha256,
 settings, metrics) to ``--out``.
 With ``--loso`` every file is scored by a detector trained without it (the full detector:
-signatures, decoding, windows, fusion refitted inside the fold).
+signatures, decoding, windows, fusion refitted inside the fold). Other scripts reuse the loop
+(`leave_one_source_out` with a `Scorer`), the detector with one more fused input (`detector_scorer`
+with an `Extra`) and the bias rule (`bias_shift`): see ``benchmarks/encoder_loso.py``.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +41,17 @@ from guardlayer.guards.injection.classifier import (  # noqa: E402
     MODEL_DIR, WINDOW_WORDS, LinearModel, feature_names, windows, words_of)
 from guardlayer.guards.injection.cues import CUES  # noqa: E402
 from guardlayer.guards.injection.fusion import Fusion  # noqa: E402
+from guardlayer.guards.injection.guard import Analysis  # noqa: E402
 from guardlayer.normalize import fold  # noqa: E402
 
 CHAR_RANGE = (3, 5)
 WORD_RANGE = (1, 2)
+
+# Extra log-odds for the fusion: ``extra(fit_rows, score_rows)`` fits a model on the first rows and
+# returns its log-odds for the second (used out of source, as the classifier's are).
+Extra = Callable[[list[dict], list[dict]], list[float]]
+# ``scorer(train_rows, held_rows)``: fit on the first, score the second, plus facts to report.
+Scorer = Callable[[list[dict], list[dict]], tuple[list[float], dict[str, Any]]]
 
 
 def sha256(path: Path) -> str:
@@ -66,14 +76,19 @@ def load(files: list[Path], heldout_frac: float, seed: int) -> tuple[list[dict],
     return train, held
 
 
+def evidence_of(analysis: Analysis) -> float:
+    """The signature evidence the guard fused for ``analysis`` (each distinct signature once)."""
+    weights = {m.hit.signature.id: m.hit.signature.weight for m in analysis.matches}
+    return Fusion().evidence([*weights.values(), *(w for _, w in analysis.signals)])
+
+
 def prepare(rows: list[dict], sig_guard: InjectionGuard) -> None:
     """Attach classifier features (first window of the folded text), signature evidence and cues."""
     for r in rows:
         r["words"] = windows(words_of(fold(r["text"]).text))[0]
         r["feats"] = feature_names(r["words"], CHAR_RANGE, WORD_RANGE)
         a = sig_guard.analyze(r["text"])
-        weights = {m.hit.signature.id: m.hit.signature.weight for m in a.matches}
-        r["evidence"] = Fusion().evidence([*weights.values(), *(w for _, w in a.signals)])
+        r["evidence"] = evidence_of(a)
         r["cues"] = set(a.cues)
 
 
@@ -120,53 +135,84 @@ def fit_classifier(rows: list[dict], args: argparse.Namespace) -> LinearModel:
     return LinearModel(weights, float(clf.intercept_[0]), CHAR_RANGE, WORD_RANGE, {})
 
 
-def fit_fusion(rows: list[dict], args: argparse.Namespace, folds: int) -> dict[str, Any]:
-    """Fusion weights from out-of-source classifier log-odds (GroupKFold over files)."""
-    from sklearn.linear_model import LogisticRegression
+def bias_shift(z: list[float], rows: list[dict], share: float) -> float:
+    """How far to lower the bias so that, on these out-of-source log-odds ``z``, no benign file
+    has more than ``share`` of its weight at or above score 0.5 (each group weighs as in the fit)."""
+    per_file: dict[str, tuple[list[float], list[float]]] = {}
+    for zz, w, r in zip(z, weights_for(rows), rows):
+        if r["label"] == 0:
+            per_file.setdefault(r["file"], ([], []))
+            per_file[r["file"]][0].append(zz)
+            per_file[r["file"]][1].append(w)
+    return max(0.0, max(top_quantile(v, w, share) for v, w in per_file.values()))
+
+
+def out_of_source(rows: list[dict], folds: int, predict: Extra) -> list[float]:
+    """``predict``'s log-odds for every row from a fit without the row's file (GroupKFold by file)."""
     from sklearn.model_selection import GroupKFold
 
     groups = [r["file"] for r in rows]
-    logits = [0.0] * len(rows)
+    out = [0.0] * len(rows)
     for tr, te in GroupKFold(n_splits=min(folds, len(set(groups)))).split(rows, groups=groups):
-        model = fit_classifier([rows[i] for i in tr], args)
-        for i in te:
-            logits[i] = model.window_logit(rows[i]["words"])[0]
+        for i, value in zip(te, predict([rows[i] for i in tr], [rows[i] for i in te]), strict=True):
+            out[i] = value
+    return out
+
+
+def fit_fusion(rows: list[dict], args: argparse.Namespace, folds: int, extra: Extra | None = None) -> dict[str, Any]:
+    """Fusion weights from out-of-source classifier log-odds (GroupKFold over files), and from
+    the out-of-source log-odds of ``extra`` if given (one more input, weight ``extra``)."""
+    from sklearn.linear_model import LogisticRegression
+
+    def classifier(fit_rows: list[dict], score_rows: list[dict]) -> list[float]:
+        model = fit_classifier(fit_rows, args)
+        return [model.window_logit(r["words"])[0] for r in score_rows]
+
+    logits = out_of_source(rows, folds, classifier)
     names = list(CUES)
-    x = [[lg, r["evidence"], *(float(c in r["cues"]) for c in names)] for lg, r in zip(logits, rows)]
+    tail = [[e] for e in out_of_source(rows, folds, extra)] if extra is not None else [[] for _ in rows]
+    x = [[lg, r["evidence"], *(float(c in r["cues"]) for c in names), *t] for lg, r, t in zip(logits, rows, tail)]
     lr = LogisticRegression(C=args.fusion_C, max_iter=2000).fit(x, [r["label"] for r in rows],
                                                               sample_weight=weights_for(rows))
     coef = [float(v) for v in lr.coef_[0]]
     a, b = max(0.05, coef[0]), max(0.05, coef[1])
+    if extra is not None:
+        coef[-1] = max(0.05, coef[-1])
     bias = float(lr.intercept_[0])
     if args.fpr_target:
         # Move the bias so that, on these out-of-source scores, no benign file is flagged above the
         # target rate at score 0.5 (the guard's default threshold).
-        # Each group weighs the same, as in the fit.
         z = [bias + a * v[0] + b * v[1] + sum(w * f for w, f in zip(coef[2:], v[2:])) for v in x]
-        per_file: dict[str, tuple[list[float], list[float]]] = {}
-        for zz, w, r in zip(z, weights_for(rows), rows):
-            if r["label"] == 0:
-                per_file.setdefault(r["file"], ([], []))
-                per_file[r["file"]][0].append(zz)
-                per_file[r["file"]][1].append(w)
-        need = max(top_quantile(v, w, args.fpr_target) for v, w in per_file.values())
-        bias -= max(0.0, need)
-    return {"a": round(a, 4), "b": round(b, 4), "bias": round(bias, 4),
-            "cues": {c: round(w, 4) for c, w in zip(names, coef[2:])}}
+        bias -= bias_shift(z, rows, args.fpr_target)
+    fusion = {"a": round(a, 4), "b": round(b, 4), "bias": round(bias, 4),
+              "cues": {c: round(w, 4) for c, w in zip(names, coef[2:])}}
+    if extra is not None:
+        fusion["extra"] = round(coef[-1], 4)
+    return fusion
 
 
-def train(rows: list[dict], args: argparse.Namespace, folds: int) -> LinearModel:
+def train(rows: list[dict], args: argparse.Namespace, folds: int, extra: Extra | None = None) -> LinearModel:
     model = fit_classifier(rows, args)
-    model.meta["fusion"] = fit_fusion(rows, args, folds)
+    model.meta["fusion"] = fit_fusion(rows, args, folds, extra)
     return model
 
 
-def score_rows(model: LinearModel, rows: list[dict], rules: list[str]) -> list[float]:
-    """Scores from the real guard with ``model`` (signatures, decoding, windows, fusion)."""
+def score_rows(model: LinearModel, rows: list[dict], rules: list[str], extra: list[float] | None = None) -> list[float]:
+    """Scores from the real guard with ``model`` (signatures, decoding, windows, fusion); with
+    ``extra`` (one log-odds per row) its fusion weight adds ``fusion["extra"] * extra[i]``."""
+    params = dict(model.meta["fusion"])
+    weight = params.pop("extra", 0.0)
     guard = InjectionGuard(rules=rules, classifier=False)
     guard.model = model
-    guard.fusion = Fusion(**model.meta["fusion"])
-    return [guard.analyze(r["text"]).score for r in rows]
+    guard.fusion = Fusion(**params)
+    if extra is None:
+        return [guard.analyze(r["text"]).score for r in rows]
+    scores = []
+    for r, value in zip(rows, extra, strict=True):
+        a = guard.analyze(r["text"])
+        fusion = Fusion(**{**params, "bias": params["bias"] + weight * value})
+        scores.append(fusion.score(a.classifier.logit if a.classifier else None, evidence_of(a), a.cues))
+    return scores
 
 
 def evaluate(model: LinearModel, rows: list[dict], rules: list[str], threshold: float) -> dict[str, Any]:
@@ -179,7 +225,44 @@ def evaluate(model: LinearModel, rows: list[dict], rules: list[str], threshold: 
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
+def detector_scorer(args: argparse.Namespace, extra: Extra | None = None) -> Scorer:
+    """The full detector (fusion refitted with 3 folds), optionally with ``extra`` fused in."""
+    def fit_and_score(rest: list[dict], held: list[dict]) -> tuple[list[float], dict[str, Any]]:
+        model = train(rest, args, folds=3, extra=extra)
+        scores = score_rows(model, held, args.rules, extra(rest, held) if extra is not None else None)
+        return scores, {"fusion": model.meta["fusion"]}
+    return fit_and_score
+
+
+def leave_one_source_out(train_rows: list[dict], held_rows: list[dict], scorer: Scorer,
+                         threshold: float, label: str = "LOSO") -> dict[str, Any]:
+    """Score every file (with its held-out templates) by ``scorer`` fitted without it; per-file
+    metrics, macro balanced accuracy and a threshold sweep."""
+    loso: dict[str, Any] = {}
+    scored: dict[str, tuple[list[float], list[int]]] = {}
+    for name in sorted({r["file"] for r in train_rows}):
+        rest = [r for r in train_rows if r["file"] != name]
+        held = [r for r in train_rows + held_rows if r["file"].split(":")[0] == name]
+        t0 = time.perf_counter()
+        scores, info = scorer(rest, held)
+        scored[name] = (scores, [r["label"] for r in held])
+        loso[name] = {**metrics(scores, [r["label"] for r in held], threshold), **info}
+        m = loso[name]
+        print(f"{label} {name:45s} tpr={m['tpr']} fpr={m['fpr']} auc={m['auc']} ({time.perf_counter() - t0:.0f}s)",
+              flush=True)
+    sweep = {}
+    for t in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+        per = {n: metrics(s, y, t) for n, (s, y) in scored.items()}
+        sweep[str(t)] = {"macro_balanced_accuracy": macro_balanced_accuracy(per),
+                         "max_benign_fpr": max(m["fpr"] for m in per.values() if m["fpr"] is not None),
+                         "min_attack_tpr": min(m["tpr"] for m in per.values() if m["tpr"] is not None)}
+    result = {"files": loso, "macro_balanced_accuracy": macro_balanced_accuracy(loso), "threshold_sweep": sweep}
+    print(f"{label} threshold sweep:", json.dumps(sweep), flush=True)
+    print(f"{label} macro balanced accuracy: {result['macro_balanced_accuracy']:.4f}", flush=True)
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", nargs="+", default=[str(ROOT.parent / "shared" / "corpora" / "injection"),
                                                         str(ROOT / "benchmarks" / "data" / "injection")])
@@ -197,7 +280,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", nargs="*", default=[], help="extra signature files used in evaluation")
     parser.add_argument("--loso", action="store_true", help="also measure leave-one-source-out")
     parser.add_argument("--only-loso", action="store_true", help="measure LOSO, do not write a model")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     random.seed(args.seed)
     started = time.perf_counter()
 
@@ -216,31 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     if args.loso or args.only_loso:
-        loso: dict[str, Any] = {}
-        scored: dict[str, tuple[list[float], list[int]]] = {}
-        names = sorted({r["file"] for r in train_rows})
-        for name in names:
-            rest = [r for r in train_rows if r["file"] != name]
-            held = [r for r in train_rows + held_rows if r["file"].split(":")[0] == name]
-            t0 = time.perf_counter()
-            model = train(rest, args, folds=3)
-            scores = score_rows(model, held, args.rules)
-            scored[name] = (scores, [r["label"] for r in held])
-            loso[name] = metrics(scores, [r["label"] for r in held], args.threshold)
-            loso[name]["fusion"] = model.meta["fusion"]
-            m = loso[name]
-            print(f"LOSO {name:45s} tpr={m['tpr']} fpr={m['fpr']} auc={m['auc']} ({time.perf_counter() - t0:.0f}s)",
-                  flush=True)
-        sweep = {}
-        for t in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
-            per = {n: metrics(s, y, t) for n, (s, y) in scored.items()}
-            sweep[str(t)] = {"macro_balanced_accuracy": macro_balanced_accuracy(per),
-                             "max_benign_fpr": max(m["fpr"] for m in per.values() if m["fpr"] is not None),
-                             "min_attack_tpr": min(m["tpr"] for m in per.values() if m["tpr"] is not None)}
-        report["loso"] = {"files": loso, "macro_balanced_accuracy": macro_balanced_accuracy(loso),
-                          "threshold_sweep": sweep}
-        print("LOSO threshold sweep:", json.dumps(sweep), flush=True)
-        print(f"LOSO macro balanced accuracy: {report['loso']['macro_balanced_accuracy']:.4f}", flush=True)
+        report["loso"] = leave_one_source_out(train_rows, held_rows, detector_scorer(args), args.threshold)
 
     if not args.only_loso:
         model = train(train_rows, args, folds=args.folds)
