@@ -76,16 +76,17 @@ _STREETS = tuple(regex.compile(p, regex.VERSION0) for p in (  # apart: one alter
 _PREFIX_GATE = regex.compile(rf"\b{_PREFIX}", regex.VERSION0)
 _COMPOUND_GATE = regex.compile(rf"(?<=\p{{Lu}}[\p{{L}}'’\-]*)(?:{trie(_COMPOUND_ENDS)})", regex.VERSION0)
 _MILITARY_WORDS = ("apo", "fpo", "dpo")  # one is in every match of `_MILITARY`, in any case
+_BOX_WORDS = ("box", "postfach", "apartado", "postale")  # and of `_BOX` ("Postbox": "box")
 _STREET_WHERE: tuple[tuple[regex.Pattern[str] | None, bool, tuple[str, ...]], ...] = (
     (None, True, ()), (_PREFIX_GATE, False, ()), (_COMPOUND_GATE, True, ()), (_COMPOUND_GATE, True, ()),
-    (None, True, ()), (None, False, _MILITARY_WORDS))
+    (None, True, _BOX_WORDS), (None, False, _MILITARY_WORDS))
 """Per street pattern, where it can match: ``(gate, digit, words)``. A gate is a cheaper search
 that finds something inside every match of the pattern (a prefix street word; a capitalised
 word with a compound street ending): the pattern runs only on the lines where its gate finds
 something. ``digit``: every match holds a digit, so the pattern (and its gate) runs only on
 the lines that hold one. None of these patterns can match a line break or test for a line's
-or the text's edge, but the military one (a ship's name can stand on the line above): it
-runs only when one of its ``words`` is in the text (`may_hold`)."""
+or the text's edge, but the military one (a ship's name can stand on the line above). The
+post-box and military ones run only when one of their ``words`` is in the text (`may_hold`)."""
 # Number, street, number, unit and place names inside a sentence: "... to 24 rue du Président
 # Roosevelt Apt. 889 SAUMUR Andorra in case", "... 4589 40th Street Suite 603 Calgary AB".
 # Kept when the street has a capital, a street word or a second number ("2 kids in unit 5": no).
@@ -93,16 +94,19 @@ _STREET_IN_TEXT = regex.compile(
     rf"(?:\b{_NUM}[ \t]+){{1,2}}(?P<street>(?:(?:[\p{{L}}][\p{{L}}'’\-]*\.?|\d{{1,3}}(?:st|nd|rd|th))[ \t]+)"
     rf"{{1,6}}(?:{_NUM}\.?[ \t]+)?){_ADDR_UNIT}(?:[ \t]+\p{{Lu}}[\p{{L}}'’\-]*){{0,4}}"
     r"(?=[ \t]*(?:[.?!;:),]|\Z)|[ \t]+\p{Ll}|[ \t]*\n)")
+_UNIT_WORDS = ("apt", "apartment", "suite", "ste", "unit", "flat")  # one is in every `_ADDR_UNIT`
 _LIKE_A_STREET = regex.compile(r"\p{Lu}|\d")
 # After a street: "Apt. 5", then up to four ", City" / newline "City ST 12345" parts.
 _TAIL = regex.compile(
     rf"(?:(?:,[ \t]*|[ \t]*\n[ \t]*|[ \t]+){_UNIT})?"
     rf"(?:(?:,[ \t]*|[ \t]*\n[ \t]*)(?:{_PLACE}|{_ZIP})){{0,4}}")
 _UNIT_ALONE = regex.compile(r"\b(?i:Apt|Apartment|Suite|Ste)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?\b")
+_UNIT_ALONE_WORDS = ("apt", "suite", "ste")  # one is in every match, in any case (`may_hold`)
 _CORNER = regex.compile(
     r"\b(?i:(?:the[ \t]+)?corner[ \t]+of)[ \t]+[^\n,;!?]{2,50}?[ \t]+(?i:and|&)[ \t]+"
     r"[\p{L}\d][\p{L}\d'’.\-]*(?:[ \t]+[\p{L}\d][\p{L}\d'’.\-]*){0,3}?"
     r"(?=[ \t]*(?:[,;!?\n]|\.(?:\s|$)|$)|[ \t]+(?i:in|at|on|near|for|to|and|which|where|with)\b)")
+_CORNER_WORDS = ("corner",)  # in every match of `_CORNER`, in any case
 
 # --- postal blocks -------------------------------------------------------------------------
 _SEP = regex.compile(r"(?:[ \t]*[,\n][ \t>?*•|\-]*)+")
@@ -138,6 +142,7 @@ _HAS_UNIT = regex.compile(_ADDR_UNIT)
 _LABEL = regex.compile(
     r"\b(?i:address|addr|ship[ \t]to|bill[ \t]to|deliver[ \t]to|zip(?:[ \t]?code)?|post[ \t]?code|postal[ \t]code)"
     r"(?:[ \t]*[:=]|[ \t]+is)[ \t]*")
+_LABEL_WORDS = ("addr", "ship", "bill", "deliver", "zip", "post")  # one is in every `_LABEL` match
 _HOUSE_NUMBER = regex.compile(r"\b\d{1,5}[A-Za-z]?[ \t]+\Z")  # "10 " before "P.O. Box 5"
 _PHONE_LIKE = regex.compile(r"\d[\d \t().\-]{6,}\d")
 
@@ -158,15 +163,15 @@ def _street_start(part: str, timeout: float) -> tuple[int, int] | None:
     2 for a unit (a house number, a name and a unit make an address on their own)."""
     offset = max(0, len(part) - 100)  # a street is short: only look at the end
     tail = part[offset:]
-    if _PHONE_LIKE.search(tail, timeout=timeout) and not _STREET_WORD.search(tail, timeout=timeout):
+    found = (pattern.search(tail, timeout=timeout) for pattern in (_STREET_END, _STREET_END_EU))
+    m = next((m for m in found if m and len(m.group().split()) <= 12), None)
+    # (the costly test for a number that is a phone's comes last: most parts hold no street)
+    if m is None or (_PHONE_LIKE.search(tail, timeout=timeout)
+                     and not _STREET_WORD.search(tail, timeout=timeout)):
         return None
-    for pattern in (_STREET_END, _STREET_END_EU):
-        m = pattern.search(tail, timeout=timeout)
-        if m and len(m.group().split()) <= 12:
-            street = m.group()
-            return offset + m.start(), (bool(_STREET_WORD.search(street, timeout=timeout))
-                                        + 2 * bool(_HAS_UNIT.search(street, timeout=timeout)))
-    return None
+    street = m.group()
+    return offset + m.start(), (bool(_STREET_WORD.search(street, timeout=timeout))
+                                + 2 * bool(_HAS_UNIT.search(street, timeout=timeout)))
 
 
 def _may_end_in_unit(part: str) -> bool:
@@ -201,7 +206,7 @@ def _postal_blocks(text: str, timeout: float) -> list[tuple[int, int, float]]:
             if _may_end_in_unit(raw) and _PART_UNIT.fullmatch(raw, timeout=timeout):
                 strong += 1
                 stop = pe
-            elif m := _PART_POSTAL.match(raw, timeout=timeout):
+            elif has_digit(raw) and (m := _PART_POSTAL.match(raw, timeout=timeout)):  # (postcodes: digits)
                 strong += 1
                 stop = ps + m.end()
                 n += 1
@@ -252,7 +257,8 @@ def _union(text: str, spans: list[tuple[int, int, float]], timeout: float
            ) -> list[tuple[int, int, float]]:
     merged: list[tuple[int, int, float]] = []
     for s, e, score in sorted(spans):
-        if m := _HOUSE_NUMBER.search(text, max(0, s - 8), s, timeout=timeout):
+        if text[s - 1:s] in (" ", "\t") and (  # (where every `_HOUSE_NUMBER` match ends)
+                m := _HOUSE_NUMBER.search(text, max(0, s - 8), s, timeout=timeout)):
             s = m.start()
         if merged and s < merged[-1][1]:
             ms, me, mscore = merged[-1]
@@ -268,6 +274,8 @@ def _found(pattern: regex.Pattern[str], text: str, view: View | None, timeout: f
     with the text of ``group`` when one is named."""
     where = text if view is None else view.text
     out: list[Any] = []
+    if not where:
+        return out
     for m in pattern.finditer(where, timeout=timeout):
         start, end = m.span() if view is None else view.to_text(*m.span())
         out.append((start, end) if group is None else (start, end, m.group(group)))
@@ -291,12 +299,17 @@ def find_street_addresses(text: str, timeout: float = REGEX_TIMEOUT) -> list[tup
             tail = _TAIL.match(text, stop, timeout=timeout)
             end = tail.end() if tail else stop
             spans.append((start, end, 0.6 if end > stop else 0.5))
-    spans += [(s, e, 0.4) for s, e in _found(_UNIT_ALONE, text, digits, timeout)]
-    spans += [(s, e, 0.6) for s, e, street in _found(_STREET_IN_TEXT, text, digits, timeout, "street")
-              if _LIKE_A_STREET.search(street, timeout=timeout)
-              or _STREET_WORD.search(street, timeout=timeout)]
-    spans += [(m.start(), m.end(), 0.6) for m in _CORNER.finditer(text, timeout=timeout)]
-    spans += _postal_blocks(text, timeout) + _labelled(text, timeout)
+    if may_hold(text, _UNIT_ALONE_WORDS):
+        spans += [(s, e, 0.4) for s, e in _found(_UNIT_ALONE, text, digits, timeout)]
+    if may_hold(text, _UNIT_WORDS):
+        spans += [(s, e, 0.6) for s, e, street in _found(_STREET_IN_TEXT, text, digits, timeout, "street")
+                  if _LIKE_A_STREET.search(street, timeout=timeout)
+                  or _STREET_WORD.search(street, timeout=timeout)]
+    if may_hold(text, _CORNER_WORDS):
+        spans += [(m.start(), m.end(), 0.6) for m in _CORNER.finditer(text, timeout=timeout)]
+    spans += _postal_blocks(text, timeout)
+    if may_hold(text, _LABEL_WORDS):
+        spans += _labelled(text, timeout)
     return _union(text, spans, timeout)
 
 

@@ -13,9 +13,11 @@
   it finds the same in a view of some lines joined by line breaks (credit cards, SSNs...).
 - A local recogniser whose every match needs a digit runs on the view of the stretches that
   hold as many digits as its matches need at least (read from the parse trees: 13 for credit
-  cards), a line-local one on the view of such lines; a local gated one (URLs, IP addresses,
-  emails) on the stretches that hold a gate hit. The digit views are built once per call
-  (kept on Presidio's per-call ``NlpArtifacts``).
+  cards), a line-local one on the view of such lines, and one whose matches may hold one line
+  break with a digit after it (UK postcodes: "SW1A\\n1AA") on the view of those lines and the
+  line before each. A local gated one (URLs, IP addresses, emails) runs on the stretches that
+  hold a gate hit, a line-local gated one (credit cards, SSNs) on the lines that do. Views are
+  built once per call (kept on Presidio's per-call ``NlpArtifacts``).
 """
 from __future__ import annotations
 
@@ -30,16 +32,34 @@ import regex
 
 from ...guard import REGEX_TIMEOUT
 
-GATES: dict[str, regex.Pattern[str]] = {
+_DIGIT_RUN = regex.compile(r"\d(?:[\- .]?\d){8}")
+"""Nine digits or more, one optional separator between two: the digits of every card (13 to
+19), NHS number (10), SSN and ITIN (9) are such a run. One gate for the four: its hits and
+view are found once per call."""
+AFTER_A_BREAK: dict[str, regex.Pattern[str]] = {
+    # the inward code ("1AA"), after the optional white space in each of the pattern's forms
+    "UkPostcodeRecognizer": regex.compile(r"(?i)[0-9][ABD-HJLNP-UW-Z]{2}\b"),
+}
+"""Gates of recognisers whose matches may hold one line break (`is_line_pair_local`), each
+found after that break in every match: a match then lies in the view of the lines that hold
+a hit, with the line before each (see `_digit_view`)."""
+GATES: dict[str, Any] = {
     "UrlRecognizer": regex.compile(r"(?i)[a-z0-9.\-]\.[a-z]|://"),
     "IpRecognizer": regex.compile(r":|(?<=\d)\.(?=\d)"),  # (a digit, a dot and a digit)
     "IbanRecognizer": regex.compile(r"(?i)(?<=[a-z]{2})\d{2}"),  # (two letters and two digits)
     "OfflineEmailRecognizer": regex.compile("@"),
+    # (two hex digits, a separator and two more: "aa:bb:..", "aa-bb-..", "abcd.ef01...")
+    "MacAddressRecognizer": regex.compile(r"(?i)[:.\-](?<=[0-9a-f]{2}.)(?=[0-9a-f]{2})"),
+    **dict.fromkeys(("CreditCardRecognizer", "NhsRecognizer", "UsSsnRecognizer", "UsItinRecognizer"),
+                    _DIGIT_RUN),
+    **AFTER_A_BREAK,
 }
 """Something every match of a slow Presidio recogniser contains: without it in the text the
 recogniser is not run (its URL pattern alone cost a tenth of the regex-only mode). Each is
 written to start with what is rarest (a colon, a dot, two digits): the rest is looked for only
-there, and a hit lies in the same white-space-free stretch as it would without the rewrite."""
+there, and a hit lies in the same white-space-free stretch as it would without the rewrite.
+No gate matches a line break: a hit inside a match lies in the match's line, and an earlier
+hit that overlaps it instead lies in that line too."""
 
 _TLD = regex.compile(r"\(\?:([a-z0-9\-]+)\)")
 _CHARS = "".join(map(chr, range(0x3001)))
@@ -114,12 +134,38 @@ def tried_at(pattern: regex.Pattern[str], text: str, starts: Iterable[int],
 def _parse(pattern: str, flags: int) -> Any:
     """The parse tree of ``pattern`` (Python's own parser), or None when it cannot be read
     or uses flags whose effect is not modelled here."""
-    if flags & ~_FLAGS or "[:" in pattern:  # a POSIX class means nothing to Python's parser
+    if flags & ~_FLAGS or _nests_a_set(pattern):
         return None
     try:
         return sre_parse.parse(pattern, flags & _FLAGS)
     except (sre.error, ValueError, TypeError, OverflowError):
         return None
+
+
+def _nests_a_set(pattern: str) -> bool:
+    """Does a ``[`` stand inside a character class of ``pattern``? The ``regex`` module reads
+    ``[[:alpha:]]`` as a POSIX class, Python's parser as the characters ``[:alph`` and a ``]``,
+    so such a pattern is not read. A ``[`` anywhere else opens a class, in which a first ``]``
+    (after an optional ``^``) is a character, not the end: ``([:-])`` is a colon or a hyphen.
+    A ``[`` in a verbose comment may be taken for a class: that only rejects more patterns."""
+    inside = False
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            if inside:
+                return True
+            inside = True
+            i += 1 + pattern.startswith("^", i + 1)
+            i += pattern.startswith("]", i)  # a member, not the end
+            continue
+        if c == "]":
+            inside = False
+        i += 1
+    return False
 
 
 def _in_class(items: list[Any], char: str) -> bool:
@@ -245,6 +291,33 @@ def _plain_and_all(recognizer: Any, test: Callable[[Any, int], bool]) -> bool:
             and all(test(t, flags) and t.getwidth()[0] >= 1 for t in trees))
 
 
+def _breaks_once(tree: Any, after: int = 0) -> bool:
+    """Can a match of ``tree`` (a parsed sequence, followed by ``after`` digits) hold one line
+    break at most, and then only as a single optional character with a digit after it? Edges
+    and lookarounds as in `is_local`."""
+    for i, (op, arg) in enumerate(tree):
+        if _avoids([(op, arg)], _LINE_BREAK, _SAFE_AT):
+            continue
+        rest = tree[i + 1:]
+        if not _avoids(rest, _LINE_BREAK, _SAFE_AT):
+            return False
+        digits = _min_digits(rest) + after
+        if op is sre.SUBPATTERN:
+            return _breaks_once(arg[3], digits)
+        if op is sre.BRANCH:
+            return all(_breaks_once(branch, digits) for branch in arg[1])
+        one = arg[2] if op in (sre.MAX_REPEAT, sre.POSSESSIVE_REPEAT) and arg[1] <= 1 else [(op, arg)]
+        return len(one) == 1 and one[0][0] in (sre.IN, sre.LITERAL) and digits >= 1
+    return True
+
+
+def is_line_pair_local(recognizer: Any) -> bool:
+    """Does every match of every pattern of ``recognizer`` lie in one line, or in two with one
+    optional white-space character between them and a digit on the second ("SW1A\n1AA")?
+    Plain Presidio pattern recognisers only, as for `is_local`."""
+    return _plain_and_all(recognizer, lambda tree, flags: _breaks_once(tree))
+
+
 def min_digits(recognizer: Any) -> int:
     """The fewest digits a match of any pattern of ``recognizer`` holds (0: unknown)."""
     trees = _trees(recognizer)
@@ -306,24 +379,54 @@ def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _digit_view(text: str, artifacts: Any, lines: bool = False, least: int = 1) -> View:
-    """The view of the stretches (or of the lines) that hold ``least`` digits or more (by
-    `count_digits`), made once per call."""
+def call_views(text: str, artifacts: Any) -> dict[Any, Any]:
+    """What is made once per call for several recognisers, such as views (kept on Presidio's
+    per-call ``NlpArtifacts``; a new dict when there are none)."""
     views = getattr(artifacts, "guardlayer_views", None)
     if views is None or views["text"] is not text:
-        views = {"text": text, "words": _digit_stretches(text)}
+        views = {"text": text}
         if artifacts is not None:
             artifacts.guardlayer_views = views
-    kind = "lines" if lines else "words"
+    return views
+
+
+def _gate_view(text: str, artifacts: Any, gate: Any, kind: str) -> View:
+    """The view of the stretches, lines or line pairs (``kind``, as for `_digit_view`) around
+    the hits of ``gate``, made once per call."""
+    views = call_views(text, artifacts)
+    if (gate, kind) not in views:
+        hits = [m.span() for m in gate.finditer(text, timeout=REGEX_TIMEOUT)]
+        spans = stretches_around(text, hits) if kind == "words" else lines_around(text, hits)
+        views[gate, kind] = View(text, _pairs(text, spans) if kind == "pairs" else spans,
+                                 " " if kind == "words" else "\n")
+    return views[gate, kind]
+
+
+def _pairs(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``lines`` (spans of whole lines) each with the line before it, merged."""
+    return _merged((text.rfind("\n", 0, max(s - 1, 0)) + 1, e) for s, e in lines)
+
+
+def _digit_view(text: str, artifacts: Any, kind: str = "words", least: int = 1) -> View:
+    """The view of the stretches (``kind`` "words"), of the lines ("lines"), or of the lines and
+    the line before each ("pairs") that hold ``least`` digits or more (by `count_digits`),
+    made once per call. A match in two lines with a digit on the second (`is_line_pair_local`)
+    lies in one span of pairs, and none joins the end of one span to the start of the next:
+    the line before a span's first line is in no span, so that first line holds no digit."""
+    views = call_views(text, artifacts)
+    if "words" not in views:
+        views["words"] = _digit_stretches(text)
     if (kind, least) not in views:
-        if kind not in views:  # the lines that hold a digit stretch
-            views[kind] = lines_around(text, views["words"])
+        if "lines" not in views:  # the lines that hold a digit stretch
+            views["lines"] = lines_around(text, views["words"])
+        if kind == "pairs" and kind not in views:
+            views[kind] = _pairs(text, views["lines"])
         spans = views[kind]
         if least > 1:
             if (kind, "counts") not in views:
                 views[kind, "counts"] = [count_digits(text[s:e]) for s, e in spans]
             spans = [span for span, n in zip(spans, views[kind, "counts"]) if n >= least]
-        views[kind, least] = View(text, spans, "\n" if lines else " ")
+        views[kind, least] = View(text, spans, " " if kind == "words" else "\n")
     return views[kind, least]
 
 
@@ -369,16 +472,17 @@ def _digit_stretches(text: str) -> list[tuple[int, int]]:
     """The white-space-free stretches of ``text`` that hold a digit (see `has_digit`: perhaps
     a few more, which is harmless, as nothing that needs a digit matches there). Found with
     ``str.split``, faster than the regex, unless the text holds white space to Python that is
-    none to ``\\s`` (U+001C..U+001F)."""
+    none to ``\\s`` (U+001C..U+001F). Only those stretches are looked up: the first place of
+    one after the one before is its own, as no stretch skipped holds it (it would hold a digit)."""
     if any(c in text for c in _PYTHON_ONLY_SPACES):
         return [m.span() for m in _DIGIT_STRETCH.finditer(text, timeout=REGEX_TIMEOUT)]
     out: list[tuple[int, int]] = []
     pos = 0
     for chunk in text.split():
-        pos = text.find(chunk, pos)
         if not chunk.isalpha() and has_digit(chunk):
+            pos = text.find(chunk, pos)
             out.append((pos, pos + len(chunk)))
-        pos += len(chunk)
+            pos += len(chunk)
     return out
 
 
@@ -392,27 +496,40 @@ def _run_on(recognizer_analyze: Callable[..., list[Any]], view: View, *args: Any
     return found
 
 
+def _kind(recognizer: Any, digit: bool | None) -> str | None:
+    """The view ``recognizer`` can run on: its matches' stretches ("words"), lines ("lines"),
+    lines and the lines before them ("pairs"), or None (the whole text). ``digit``: every
+    match needs a digit (None: it has a gate instead), for pairs the digit or the gate hit
+    after the line break (gates for that are listed in ``AFTER_A_BREAK``)."""
+    if digit is False:
+        return None
+    if is_local(recognizer):
+        return "words"
+    if is_line_local(recognizer):
+        return "lines"
+    if (digit or recognizer.name in AFTER_A_BREAK) and is_line_pair_local(recognizer):
+        return "pairs"
+    return None
+
+
 def gated(recognizer: Any) -> Any:
     """``recognizer`` run only where its gate or its need for a digit says it can match (see
     the module's docstring); unchanged when neither applies."""
     gate = gate_for(recognizer)
-    local = is_local(recognizer)
     least = min_digits(recognizer)
-    digit = least >= 1
-    in_lines = not local and digit and is_line_local(recognizer)
-    if gate is None and not (digit and (local or in_lines)):
+    kind = _kind(recognizer, least >= 1 if gate is None else None)
+    if gate is None and not (least and kind):
         return recognizer
     analyze = recognizer.analyze
 
     def gated_analyze(text: str, entities: list[str], nlp_artifacts: Any = None,
                       *args: Any, **kwargs: Any) -> list[Any]:
-        if gate is not None and local:
-            hits = [m.span() for m in gate.finditer(text, timeout=REGEX_TIMEOUT)]
-            view = View(text, stretches_around(text, hits))
+        if gate is not None and kind:
+            view = _gate_view(text, nlp_artifacts, gate, kind)
         elif gate is not None and not gate.search(text, timeout=REGEX_TIMEOUT):
             return []
-        elif local or in_lines:  # (needs a digit)
-            view = _digit_view(text, nlp_artifacts, lines=in_lines, least=least)
+        elif kind:  # (needs a digit)
+            view = _digit_view(text, nlp_artifacts, kind, least)
         else:
             return analyze(text, entities, nlp_artifacts, *args, **kwargs)
         return _run_on(analyze, view, entities, nlp_artifacts, *args, **kwargs)

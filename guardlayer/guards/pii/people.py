@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from typing import Any
 
 import regex
 
@@ -47,6 +48,34 @@ def trie(words: Iterable[str]) -> str:
     return pattern(tree)
 
 
+Words = tuple[list[str], list[int]]
+_WORDS = regex.compile(r"(?:\W*+(\w++))*+\W*+")  # every word (\w+), in one match
+
+
+def words_of(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any] | None = None) -> Words:
+    """Every word (``\\w+``) of ``text`` and where each starts, found in one match; kept in
+    ``views`` (a dict made for this call, see `gates.call_views`) for the next finder."""
+    if views is not None and _WORDS in views:
+        return views[_WORDS]
+    m = _WORDS.fullmatch(text, timeout=timeout)
+    words = m.captures(1), m.starts(1)
+    if views is not None:
+        views[_WORDS] = words
+    return words
+
+
+def _fold(word: str) -> str:
+    """``word`` case-folded: each character that a case-insensitive pattern matches with an
+    ASCII letter becomes that letter (the capital I with a dot too, its dot dropped; a test
+    checks), so a word such a pattern matches with ``w`` folds to ``w``."""
+    return word.casefold().replace("i\u0307", "i")
+
+
+def _starts(words: Words, folded: frozenset[str], exact: frozenset[str] = frozenset()) -> list[int]:
+    """Where the words that fold to one of ``folded`` or are one of ``exact`` start."""
+    return [start for word, start in zip(*words) if word in exact or _fold(word) in folded]
+
+
 _CAPWORD = r"(?:\p{Lu}\p{Ll}+(?:['’\-]\p{L}\p{Ll}+)*|\p{Lu}['’]\p{Lu}\p{Ll}+)"  # Anne-Marie, O'Connor
 _NAME = rf"{_CAPWORD}(?:[ \t]+{_CAPWORD}){{0,2}}"  # 1 to 3 capitalised words (not "Jane's")
 _TITLES = frozenset("Mr Mrs Ms Miss Mx Dr Prof Sir Dame Lady Lord Rev Fr Capt Col Gen Sgt Lt Hon Judge "
@@ -56,6 +85,9 @@ _NOT_UNIT = r"(?!(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Room|Bldg|Building)\
 _TITLED = regex.compile(  # "Dr. Megan Sato Apt. 5": the name stops before the unit
     rf"\b{_TITLE}\.?[ \t]+{_NOT_UNIT}{_CAPWORD}(?:[ \t]+{_NOT_UNIT}{_CAPWORD}){{0,2}}"  # Dr. Kent Jaworski
     rf"|\b(?i:mr|mrs|ms|dr|prof)\.[ \t]+\p{{L}}[\p{{L}}'’\-]+\b")      # mr. freeman
+_TITLED_FIRST = frozenset(("mr", "mrs", "ms", "dr", "prof"))
+"""The first word of every match of `_TITLED` is a title (as written) or folds to one of these:
+a match starts where a word does, and the title is that whole word (a dot or a space follows)."""
 _NOT_NAMES = frozenset(
     "there all everyone everybody team sir madam world guys folks friend friends again so very "
     "for much you me it this that the a an and or is was i we they he she my our your their "
@@ -75,6 +107,14 @@ _CUE_WAYS = (  # the ways a name is cued, tried in this order
     rf"\b(?:Dear|Hi|Hello|Hey)[ \t]+(?P<name>{_NAME})",
     rf"\b(?i:regards|sincerely|cheers|thanks|best|yours)[ \t]*,[ \t]*\n[ \t]*(?P<name>{_NAME})",
 )
+_CUE_FIRST = frozenset(
+    "my i call his her their your maiden first last full sur named name patient customer employee "
+    "contact attn signed from to regards sincerely cheers thanks best yours".split()) | frozenset(
+    f"{w}name" for w in "his her their your maiden first last full sur".split())  # "surname"
+_CUE_FIRST_EXACT = frozenset(("Dear", "Hi", "Hello", "Hey"))
+"""The first word of every match of a cue in `_CUE_WAYS`, folded (or as written: the greetings
+are matched with case): each way starts at a word with one of these, which a space, a colon,
+a question mark, a comma or "name" ends."""
 _RELATION = rf"['’]s[ \t]+(?:{'|'.join(_RELATIONS).replace('é', 'ée?')})\b"  # "'s daughter"
 _RELATION_WAY = rf"\b(?P<name>{_NAME})(?={_RELATION})"
 _HAS_RELATION = regex.compile(_RELATION)
@@ -88,6 +128,10 @@ text holds no "'s <relation>", so that way cannot match and changes nothing."""
 _DEGREE = regex.compile(
     rf"\b{_NAME},?[ \t]+(?:PhD|Ph\.D\.|MD|M\.D\.|DDS|DVM|DMD|Esq\.?|MBA|CPA|RN|Jr\.|Sr\.)(?!\w)")
 _DEGREE_HINT = regex.compile(r"\b(?:PhD|Ph\.D|MD|M\.D|DDS|DVM|DMD|Esq|MBA|CPA|RN|Jr|Sr)\b")
+_PLACE_FIRST = frozenset(
+    "grew was born live lives lived living moved based i originally trip travel traveled travelled "
+    "traveling travelling coming arrived where location city town venue place".split())
+"""The first word of every `_PLACE_CUE` match, folded: each cue starts with a whole word."""
 _PLACE_CUE = regex.compile(
     r"\b(?i:grew[ \t]+up[ \t]+in|(?:was[ \t]+)?born[ \t]+in|li(?:ve|ves|ved|ving)[ \t]+in"
     r"|moved[ \t]+(?:here[ \t]+)?(?:from|to)|based[ \t]+in|(?:I[ \t]+am|I'm)[ \t]+in"
@@ -101,8 +145,12 @@ _ORG_SUFFIXES = ("Inc", "LLC", "L.L.C.", "Ltd", "Limited", "GmbH", "AG", "S.A.",
                  "Oy", "ApS", "KG", "KGaA", "e.V.", "Incorporated")
 _ORG_SUFFIX = f"(?:{'|'.join(map(regex.escape, _ORG_SUFFIXES))})"
 _ORG_SUFFIXES_ANY_CASE = ("inc", "llc", "ltd", "gmbh", "plc", "corp", "incorporated")
-_ORG_HINT = regex.compile(  # only ever searched: the same words as letter trees, 3x faster
+_ORG_HINT = regex.compile(  # the same words as letter trees, 3x faster
     rf"\b(?:{trie(_ORG_SUFFIXES)}|(?i:{trie(_ORG_SUFFIXES_ANY_CASE)}))(?:\.|\b)")
+_ORG_HINT_FIRST = frozenset(regex.match(r"\w+", s, timeout=REGEX_TIMEOUT).group() for s in _ORG_SUFFIXES)
+_ORG_HINT_FOLDED = frozenset(_ORG_SUFFIXES_ANY_CASE)
+"""The first word of every `_ORG_HINT` match is one of ``_ORG_HINT_FIRST`` ("L" of "L.L.C.")
+or folds to one of these: a dot or a word boundary ends it."""
 _ORG = regex.compile(
     rf"\b(?:[\p{{Lu}}\d][\p{{L}}\d&'’\-]*[ \t]+(?:(?:and|&|of|for|the)[ \t]+)?){{0,4}}"
     rf"\p{{Lu}}[\p{{L}}\d&'’\-]*,?[ \t]+{_ORG_SUFFIX}(?:\.|\b)"
@@ -113,13 +161,19 @@ def _may_name_a_relation(text: str) -> bool:
     return _HAS_RELATION.search(text, timeout=REGEX_TIMEOUT) is not None
 
 
-def find_names(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
-    """``(start, end, score)`` of names after a title (0.7), a cue or before a degree (0.6)."""
-    spans = [(m.start(), m.end(), 0.7) for m in _TITLED.finditer(text, timeout=timeout)]
+def find_names(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any] | None = None
+               ) -> list[tuple[int, int, float]]:
+    """``(start, end, score)`` of names after a title (0.7), a cue or before a degree (0.6).
+    Titles and cues are tried only where a word that can start them does (`tried_at`: a
+    search tries all their words at every character)."""
+    words = words_of(text, timeout, views)
+    titled = tried_at(_TITLED, text, _starts(words, _TITLED_FIRST, _TITLES), timeout)
+    spans = [(m.start(), m.end(), 0.7) for m in titled]
     if _DEGREE_HINT.search(text, timeout=timeout):  # a cheap literal scan first
         spans += [(m.start(), m.end(), 0.6) for m in _DEGREE.finditer(text, timeout=timeout)]
-    cued = _CUED if _may_name_a_relation(text) else _CUED_NO_RELATION
-    for m in cued.finditer(text, timeout=timeout):
+    cued = _CUED.finditer(text, timeout=timeout) if _may_name_a_relation(text) else tried_at(
+        _CUED_NO_RELATION, text, _starts(words, _CUE_FIRST, _CUE_FIRST_EXACT), timeout)
+    for m in cued:
         name = m.group("name")
         if name.split()[0].lower() not in _NOT_NAMES:
             spans.append((m.start("name"), m.end("name"), 0.6))
@@ -142,10 +196,13 @@ def find_speakers(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, 
     return spans if len(spans) >= 2 else []
 
 
-def find_places(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
-    """``(start, end, score)`` of capitalised place names after "grew up in", "moved from"..."""
+def find_places(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any] | None = None
+                ) -> list[tuple[int, int, float]]:
+    """``(start, end, score)`` of capitalised place names after "grew up in", "moved from"...
+    (tried only where a cue's first word stands, as in `find_names`)."""
+    starts = _starts(words_of(text, timeout, views), _PLACE_FIRST)
     return [(m.start("place"), m.end("place"), 0.55)
-            for m in _PLACE_CUE.finditer(text, timeout=timeout)]
+            for m in tried_at(_PLACE_CUE, text, starts, timeout)]
 
 
 @functools.cache
@@ -183,10 +240,10 @@ def _country_first_words() -> frozenset[str]:
 
 
 _FIRST_WORD = regex.compile(r"\w+")
-_WORDS = regex.compile(r"(?:\W*+(\w++))*+\W*+")  # every word (\w+), in one match
 
 
-def find_countries(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
+def find_countries(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any] | None = None
+                   ) -> list[tuple[int, int, float]]:
     """``(start, end, score)`` of country names as written in the list, in capitals or in lower
     case (0.5: weaker than spaCy's guesses, so "Jordan" stays a person where spaCy says so).
 
@@ -196,14 +253,16 @@ def find_countries(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int,
     by a character that is not a word character, or by the pattern's closing boundary). A
     search tries the tree at every character: 0.19 against 0.11 ms per KB."""
     first_words = _country_first_words()
-    words = _WORDS.fullmatch(text, timeout=timeout)
-    starts = [start for word, start in zip(words.captures(1), words.starts(1)) if word in first_words]
+    starts = [start for word, start in zip(*words_of(text, timeout, views)) if word in first_words]
     return [(m.start(), m.end(), 0.5) for m in tried_at(_country_pattern(), text, starts, timeout)]
 
 
-def find_organizations(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
-    """``(start, end, score)`` of names ending in a company suffix (``Inc``, ``GmbH``...)."""
-    if not _ORG_HINT.search(text, timeout=timeout):  # a cheap scan for a suffix first
+def find_organizations(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any] | None = None
+                       ) -> list[tuple[int, int, float]]:
+    """``(start, end, score)`` of names ending in a company suffix (``Inc``, ``GmbH``...), looked
+    for only when a suffix is there (tried where its first word stands)."""
+    starts = _starts(words_of(text, timeout, views), _ORG_HINT_FOLDED, _ORG_HINT_FIRST)
+    if next(tried_at(_ORG_HINT, text, starts, timeout), None) is None:
         return []
     return [(m.start(), m.end(), 0.6) for m in _ORG.finditer(text, timeout=timeout)]
 

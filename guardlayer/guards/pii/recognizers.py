@@ -19,7 +19,7 @@ from ...secrets import PATTERNS as SECRET_PATTERNS
 from ...secrets import SECRET, find_secrets
 from .addresses import STREET_ADDRESS, find_street_addresses
 from .dates import find_dates
-from .gates import gated
+from .gates import call_views, gated
 from .people import (
     find_countries,
     find_names,
@@ -67,10 +67,12 @@ def _presidio_recognizer_class() -> Any:
     from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 
     class SpanRecognizer(LocalRecognizer):
-        """A Presidio recogniser over a function ``text -> [(start, end, score)]``."""
+        """A Presidio recogniser over a function ``text -> [(start, end, score)]``; one that
+        ``shares`` also takes ``views``, a dict made for this call (`gates.call_views`)."""
 
-        def __init__(self, entity: str, finder: Any, context: list[str], name: str) -> None:
-            self._finder = finder
+        def __init__(self, entity: str, finder: Any, context: list[str], name: str,
+                     shares: bool = False) -> None:
+            self._finder, self._shares = finder, shares
             super().__init__(supported_entities=[entity], name=name, context=context)
 
         def load(self) -> None:
@@ -85,7 +87,8 @@ def _presidio_recognizer_class() -> Any:
             return [RecognizerResult(entity, s, e, score,
                                      AnalysisExplanation(self.name, score),
                                      recognition_metadata=dict(meta))
-                    for s, e, score in self._finder(text)]
+                    for s, e, score in (self._finder(text, views=call_views(text, nlp_artifacts))
+                                        if self._shares else self._finder(text))]
 
     return SpanRecognizer
 
@@ -130,11 +133,11 @@ def builtin_recognizers(nlp_engine: Any, *, ner: bool) -> list[Any]:
              "street", "reside", "ship", "deliver", "mail", "visit", "moved", "return", "sent"],
              "StreetAddressRecognizer"),
         span("DATE_TIME", find_dates, ["born", "birth", "date", "dob", "when"], "DateTimeRecognizer"),
-        span("PERSON", find_names, [], "NameCueRecognizer"),
+        span("PERSON", find_names, [], "NameCueRecognizer", shares=True),
         span("PERSON", find_speakers, [], "SpeakerRecognizer"),
-        span("ORGANIZATION", find_organizations, [], "OrganizationSuffixRecognizer"),
-        span("LOCATION", find_places, [], "PlaceCueRecognizer"),
-        span("LOCATION", find_countries, [], "CountryRecognizer"),
+        span("ORGANIZATION", find_organizations, [], "OrganizationSuffixRecognizer", shares=True),
+        span("LOCATION", find_places, [], "PlaceCueRecognizer", shares=True),
+        span("LOCATION", find_countries, [], "CountryRecognizer", shares=True),
         span(SECRET, _secret_spans, ["key", "token", "secret", "password"], "SecretRecognizer"),
     ]
 

@@ -198,3 +198,13 @@ def test_every_country_form_starts_with_a_word() -> None:
 
     assert all(regex.match(r"\w", form) for form in people._country_forms())
     assert people.find_countries("in Chad, not Chadwick; Guinea-Bissau") == [(3, 7, 0.5), (23, 36, 0.5)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="Kiel 24103Paris.A1B 2CD\t-", max_size=25)
+       | st.sampled_from(["Kiel 24103", "75007 Paris", "SW1A 1AA", "London SW1A 1AA", "Lyon"]))
+def test_a_part_holds_a_postcode_only_with_a_digit(part: str) -> None:
+    from guardlayer.guards.pii.gates import has_digit
+
+    if addresses._PART_POSTAL.match(part):
+        assert has_digit(part)

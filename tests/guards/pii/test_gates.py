@@ -29,6 +29,9 @@ PIECES = [
     "123-45-6789", "078-05-1120", "4111 1111 1111 1111", "4111-1111-1111-1111", "A1234567",
     "D12345678", "1234567890", "12345678901234", "GB29 NWBK 6016 1331 9268 19", "DE89370400440532013000",
     "192.168.0.1", "10.0.0.256", "fe80::1", "::1", "2001:db8::ff00:42:8329", "00:1A:2B:3C:4D:5E",
+    "00-1a-2b-3c-4d-5e", "0A1b.2c3d.4E5f", "ab:cd", "123 45 6789", "123.45.6789", "912-71-1234",
+    "912 71 1234", "401 023 2137", "4012-888888881881", "9127-11234", "1234-5678-9012-3456-789",
+    "SW1A", "1AA", "GIR", "0AA", "M1\n1AE", "gir 0aa", "EC1A\t1BB", "W1", "9ZZ",
     "AB123456C", "AB 12 34 56 C", "QQ 12 34 56 C", "SW1A 1AA", "EC1A1BB", "1BoLtzkPRz5TRWiN3yAfPbtvb3BcD2XyVv",
     "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "AB1234563", "2024-03-14", "3/14/2024",
     "14.03.2024", "JAN-2024", "https://example.com/a?b=1", "www.shop.co.uk", "mail@x.org",
@@ -75,7 +78,8 @@ def test_the_gates_cover_the_slow_recognisers() -> None:
     names = {plain.name for plain, _ in PAIRS}
     assert {"UsLicenseRecognizer", "MedicalLicenseRecognizer", "UsPassportRecognizer",
             "DateRecognizer", "UrlRecognizer", "IpRecognizer", "IbanRecognizer",
-            "CreditCardRecognizer", "UsSsnRecognizer", "UkNinoRecognizer", "NhsRecognizer"} <= names
+            "CreditCardRecognizer", "UsSsnRecognizer", "UkNinoRecognizer", "NhsRecognizer",
+            "MacAddressRecognizer", "UsItinRecognizer", "UkPostcodeRecognizer"} <= names
 
 
 @settings(max_examples=300, deadline=None)
@@ -102,7 +106,7 @@ def _recognizer(*patterns: str, flags: int = regex.IGNORECASE) -> PatternRecogni
 
 
 def test_reading_patterns() -> None:
-    local = [r"\b[0-9]{9}\b", r"[^\s()<>]+\.com", r"(?<![\w:])\d+(?![\w:])", r"(a\d)\1", r"[A-Z]\d{3}"]
+    local = [r"\b[0-9]{9}\b", r"[^\s()<>]+\.com", r"[0-9a-f]{2}([:-])[0-9a-f]{2}\1", r"[]:]\d", r"(?<![\w:])\d+(?![\w:])", r"(a\d)\1", r"[A-Z]\d{3}"]
     spread = [r"\d{3} \d{2}", r"\d{3}[- ]\d{4}", r"^\d+", r"\d+$", r"\d.\d", r"[^a]\d",
               r"(?<=\s)\d", r"\d*", r"\d\W\d", r"\d\D", r"[\x00-\x7f]\d", r"\d(?x) \d",
               r"\d[[:space:]]\d"]
@@ -114,6 +118,15 @@ def test_reading_patterns() -> None:
     others = [r"[A-Z0-9]+", r"a1|b", r"(?:x\d)*", r"[^a]", r"(?=\d)\w", r"\w+"]
     assert all(needs_digit(_recognizer(p)) for p in digits)
     assert not any(needs_digit(_recognizer(p)) for p in others)
+
+
+def test_a_posix_class_is_told_from_a_class_that_starts_with_a_colon() -> None:
+    from guardlayer.guards.pii.gates import _nests_a_set
+
+    posix = [r"[[:alpha:]]\d", r"[^[:digit:]]", r"[a[:digit:]]", r"[\]][[:space:]]", r"[]x[:alpha:]]"]
+    plain = [r"([:-])\d", r"[:alpha:]", r"[]:]", r"[^]:]", r"\[:alpha:]", r"[\[:]", r"[x]:[y]"]
+    assert all(map(_nests_a_set, posix)) and not any(map(_nests_a_set, plain))
+    assert is_local(_recognizer(r"[:alpha:]\d")) and not is_local(_recognizer(r"[[:alpha:]]\d"))
 
 
 def test_reading_how_many_digits_a_match_needs() -> None:
@@ -139,6 +152,17 @@ def test_reading_patterns_that_stay_in_one_line() -> None:
     assert is_line_local(UkNinoRecognizer()) and not is_local(UkNinoRecognizer())
 
 
+def test_reading_patterns_whose_matches_may_hold_one_line_break() -> None:
+    from guardlayer.guards.pii.gates import is_line_pair_local
+
+    pairs = [r"\d\s?\d", r"[A-Z]\s?\d", r"(?:a|b\s?)1", r"x\n?(?:1|2)", r"\b(?:GIR\s?0AA|[A-Z]\d\s\d)\b"]
+    more = [r"\d\s?[A-Z]", r"\d\s\s\d", r"\d\s*\d", r"\d(?:\s?\d)+", r"(?:a|b\s?)c", r"\d\s?\d\s?\d",
+            r"a.?1", r"x\s?(?=1)\w", r"^\d\s?\d", r"\d\s?\d$", r"(?<=\s)\d\s?\d"]
+    assert all(is_line_pair_local(_recognizer(p)) for p in pairs)
+    assert not any(is_line_pair_local(_recognizer(p)) for p in more)
+    assert is_line_pair_local(UkPostcodeRecognizer()) and not is_line_local(UkPostcodeRecognizer())
+
+
 def test_a_view_maps_back_to_the_text() -> None:
     text = "ab 12 cd\n34 ef"
     view = View(text, [(3, 5), (9, 11)])
@@ -156,11 +180,15 @@ def test_url_gate_is_the_recognisers_own() -> None:
 
 STREETISH = ["Lodskovvej", "Hauptstraße", "Baker", "Street", "Rue", "du", "Bac", "Am", "Ring",
              "Keizersgracht", "Spring", "During", "Via", "Roma", "C/", "Mayor", "ul.", "Długa",
-             "Apt.", "Suite", "Genterstrasse", "vei", "Storgata", "Strada", "Calle", "Mayor"]
+             "Apt.", "Suite", "Genterstrasse", "vei", "Storgata", "Strada", "Calle", "Mayor",
+             "Postfach", "Boîte postale", "PSC", "BOX", "ste", "flat", "corner of", "and", "Address:",
+             "zip code is", "Ship to:", "kids"]
 
 
 def _everywhere(monkeypatch) -> None:
-    """Street patterns, units and streets in sentences run on the whole text."""
+    """Street patterns, units and streets in sentences run on the whole text, whatever words
+    it holds."""
+    monkeypatch.setattr(addresses, "may_hold", lambda text, words: True)
     monkeypatch.setattr(addresses, "_STREET_WHERE", ((None, False, ()),) * len(addresses._STREETS))
     monkeypatch.setattr(addresses, "digit_lines", lambda text: View(text, [(0, len(text))]))
 
@@ -195,6 +223,7 @@ def test_every_character_that_matches_an_ascii_letter_without_case_is_seen() -> 
         for letter in "abcdefghijklmnopqrstuvwxyz":
             if regex.fullmatch(f"(?i){letter}", char):
                 assert may_hold(f"x{char}y", (f"x{letter}y",)), hex(ord(char))
+                assert people._fold(f"X{char}") == f"x{letter}", hex(ord(char))  # (tried at words)
     assert not may_hold("Apt 5", ("apo",))
 
 
@@ -214,6 +243,26 @@ def test_name_cues_without_relations_change_nothing_where_none_can_be_named(word
             m.span("name") for m in people._CUED.finditer(text)]
 
 
+TITLES_AND_PLACES = ["Dr.", "mr.", "MRS.", "Prof", "Sra", "Mx", "grew up in", "born in", "I'm in",
+                     "Where:", "travelled to", "Paris", "ſincerely,\n", "İ am called", "SURNAME:",
+                     "hisname is", "To?", "x_to:", "Hi_", "Dear", "DEAR", "Ms", "Kent", "Inc", "inc.",
+                     "L.L.C.", "GmbH", "e.V.", "Acme", "INC", "Co", "S.p.A.", "ltd", "e-mail", "Acme L.L.C.",
+                     "Acme S.p.A.", "Foo e.V.", "acme inc", "Acme Ltd"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(CUES + TITLES_AND_PLACES), max_size=8),
+       st.lists(st.sampled_from([" ", "\n", ", ", ". ", "", "\t", ":"]), min_size=8, max_size=8))
+def test_names_places_and_firms_tried_at_first_words_are_what_searches_find(words, seps) -> None:
+    text = "".join(w + s for w, s in zip(words, seps))
+    finders = (people.find_names, people.find_places, people.find_organizations)
+    found = [find(text) for find in finders]
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(people, "tried_at", lambda pattern, text, starts, timeout: pattern.finditer(
+            text, timeout=timeout))
+        assert [find(text) for find in finders] == found
+
+
 def test_the_relation_cue_still_finds() -> None:
     assert people.find_names("I am Anna Smith’s fiancée. Kent's boss")[0][:2] == (5, 15)
 
@@ -227,7 +276,8 @@ def test_python_and_regex_white_space_differ_only_where_known() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="a1 \n\t.٣𝟙é\x1c\u2003-", max_size=30) | pii_texts())
+@given(st.text(alphabet="a1 \n\t.٣𝟙é\x1c\u2003-", max_size=30) | pii_texts()
+       | st.lists(st.sampled_from(["a1", "1", "xa1", "a", "1a", "a1a", " ", "\n"])).map("".join))
 def test_digit_stretches_hold_every_stretch_with_a_digit(text: str) -> None:
     from guardlayer.guards.pii.gates import _DIGIT_STRETCH, _digit_stretches
 
@@ -258,3 +308,24 @@ def test_trying_a_pattern_at_many_places_times_out() -> None:
     with pytest.raises(TimeoutError):
         list(tried_at(regex.compile(r"a\.com"), text, range(0, len(text), 6), timeout=0.001))
     assert len(list(tried_at(regex.compile(r"a\.com"), text[:60], range(0, 60, 3)))) == 10
+
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["SW1A", "1AA", "GIR", "0AA", "M1", "1AE", "x", "W", "9", "3rd", "sw1a",
+                                 "1aa", "\n", " ", "\t", "\u2028", "\n\n", "\r\n"]), max_size=14))
+def test_postcodes_across_lines_are_found_in_the_view_of_line_pairs(words: list[str]) -> None:
+    text = "".join(words)
+    plain, narrowed = UkPostcodeRecognizer(), gated(UkPostcodeRecognizer())
+    assert _found(narrowed, text) == _found(plain, text)
+
+
+def test_every_company_suffix_is_tried_where_it_stands(monkeypatch) -> None:
+    suffixes = people._ORG_SUFFIXES + tuple(s.upper() for s in people._ORG_SUFFIXES_ANY_CASE)
+    texts = [f"Acme {suffix}{end}" for suffix in suffixes for end in ("", ".", " x")]
+    found = [people.find_organizations(text) for text in texts]
+    assert sum(map(bool, found)) >= len(suffixes)
+    monkeypatch.setattr(people, "tried_at", lambda pattern, text, starts, timeout: pattern.finditer(
+        text, timeout=timeout))
+    assert [people.find_organizations(text) for text in texts] == found
+
