@@ -96,10 +96,16 @@ class PIIGuard:
     def analyze(self, text: str) -> list[Any]:
         """Presidio results above threshold, overlaps merged, ordered by position. Excluded
         types are dropped after merging, so that (say) an excluded URL still outranks a
-        spaCy guess that part of it is a PERSON."""
-        results = self._engine.analyze(
-            text, language="en", entities=self.entities, ad_hoc_recognizers=self._ad_hoc or None,
-            context=self.context or None, allow_list=self.allow or None)
+        spaCy guess that part of it is a PERSON. A long text is analysed in `pieces`."""
+        results = []
+        for start, end in pieces(text, PIECE_CHARS):
+            found = self._engine.analyze(
+                text[start:end], language="en", entities=self.entities,
+                ad_hoc_recognizers=self._ad_hoc or None, context=self.context or None,
+                allow_list=self.allow or None)
+            for r in found:
+                r.start, r.end = r.start + start, r.end + start
+            results += found
         kept = [r for r in results
                 if r.score >= self.thresholds.get(r.entity_type, self.threshold)]
         found = tidy(text, kept, vague_dates=self.vague_dates)
@@ -154,6 +160,30 @@ class PIIGuard:
         tail_start = max(0, len(text) - self.holdback)
         m = _PARTIAL_PLACEHOLDER.search(text, tail_start, timeout=REGEX_TIMEOUT)
         return m.start() if m else len(text)
+
+
+PIECE_CHARS = 100_000
+"""Longer texts are analysed in pieces of at most this many characters (see `pieces`): each
+scan of a piece stays far inside its regex time limit, and spaCy inside its length limit (a
+million characters); a whole megabyte otherwise times out and fails the check."""
+
+
+def pieces(text: str, size: int) -> list[tuple[int, int]]:
+    """``(start, end)`` of consecutive pieces that cover ``text``, each at most ``size`` long,
+    cut after the last paragraph break in a piece's second half, else the last line break,
+    else the last space (else at ``size``), so that little can straddle a cut."""
+    spans, start = [], 0
+    while len(text) - start > size:
+        end = start + size
+        for sep in ("\n\n", "\n", " "):
+            at = text.rfind(sep, start + size // 2, end)
+            if at >= 0:
+                end = at + len(sep)
+                break
+        spans.append((start, end))
+        start = end
+    spans.append((start, len(text)))
+    return spans
 
 
 def _findings(results: list[Any]) -> list[Finding]:

@@ -273,3 +273,49 @@ def test_pii_on_output_must_come_after_guards_that_reask() -> None:
     with pytest.raises(ConfigError, match="must come after 'json'"):
         guarded(ScriptedModel(["{}"]), output=[guard, step("json", "reask")])
     guarded(ScriptedModel(["{}"]), output=[step("json", "reask"), guard])
+
+
+def _paragraphs(n: int) -> str:
+    rng = random.Random(7)
+    first, last = ["Anna", "Omar", "Li", "Maria", "Kofi"], ["Schmidt", "Haddad", "Wei", "Rossi", "Mensah"]
+    return "\n\n".join(
+        f"Ticket {i}: {rng.choice(first)} {rng.choice(last)} wrote from user{i}@example.com about "
+        f"order {rng.randrange(10**6)}.\nCall +1 (202) 555-{i % 10000:04d} or write to "
+        f"{rng.randrange(1, 999)} Baker Street, London. Card 4111 1111 1111 1111, IP 10.0.{i % 256}.7."
+        for i in range(n))
+
+
+@pytest.mark.parametrize("size", [1, 7, 50, 200])
+def test_pieces_cover_the_text_and_cut_at_paragraphs(size: int) -> None:
+    from guardlayer.guards.pii.guard import pieces
+
+    text = _paragraphs(30) + " " + "x" * 400  # ends in a stretch with no break at all
+    spans = pieces(text, size)
+    assert spans[0][0] == 0 and spans[-1][1] == len(text)
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+    assert all(0 < end - start <= size for start, end in spans)
+    if size >= 200:  # every piece but the ones in the run of x's ends after a paragraph break
+        assert all(text[end - 2:end] == "\n\n" for _, end in spans if end < len(text) - 400)
+
+
+@pytest.mark.parametrize("mode", ["regex", "ner"])
+def test_a_text_read_in_pieces_gives_the_findings_of_the_whole(mode: str, regex_guard: PIIGuard,
+                                                                ner_guard: PIIGuard,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from guardlayer.guards.pii import guard as guard_module
+
+    pii = regex_guard if mode == "regex" else ner_guard
+    text = _paragraphs(120)
+    whole = [(r.entity_type, r.start, r.end) for r in pii.analyze(text)]
+    monkeypatch.setattr(guard_module, "PIECE_CHARS", 2_000)
+    assert len(guard_module.pieces(text, 2_000)) > 10
+    assert [(r.entity_type, r.start, r.end) for r in pii.analyze(text)] == whole
+    assert len(whole) >= 5 * 120  # email, phone, street, card and IP in each paragraph at least
+
+
+def test_a_megabyte_is_checked_not_timed_out(regex_guard: PIIGuard) -> None:
+    text = _paragraphs(6000)
+    assert len(text) > 1_000_000
+    verdict = regex_guard.check(text, Context())
+    assert not verdict.passed and "user5999@example.com" not in verdict.fixed
+    assert "user0@example.com" not in verdict.fixed and "Baker Street" not in verdict.fixed
