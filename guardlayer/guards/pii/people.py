@@ -146,14 +146,14 @@ _ORG_SUFFIXES = ("Inc", "LLC", "L.L.C.", "Ltd", "Limited", "GmbH", "AG", "S.A.",
 _ORG_SUFFIX = f"(?:{'|'.join(map(regex.escape, _ORG_SUFFIXES))})"
 _ORG_SUFFIXES_ANY_CASE = ("inc", "llc", "ltd", "gmbh", "plc", "corp", "incorporated")
 _ORG_HINT = regex.compile(  # the same words as letter trees, 3x faster
-    rf"\b(?:{trie(_ORG_SUFFIXES)}|(?i:{trie(_ORG_SUFFIXES_ANY_CASE)}))(?:\.|\b)")
+    rf"\b(?:{trie(_ORG_SUFFIXES)}|(?i:{trie(_ORG_SUFFIXES_ANY_CASE)}))(?:\.|\b|(?<=\.))")
 _ORG_HINT_FIRST = frozenset(regex.match(r"\w+", s, timeout=REGEX_TIMEOUT).group() for s in _ORG_SUFFIXES)
 _ORG_HINT_FOLDED = frozenset(_ORG_SUFFIXES_ANY_CASE)
 """The first word of every `_ORG_HINT` match is one of ``_ORG_HINT_FIRST`` ("L" of "L.L.C.")
 or folds to one of these: a dot or a word boundary ends it."""
 _ORG = regex.compile(
     rf"\b(?:[\p{{Lu}}\d][\p{{L}}\d&'’\-]*[ \t]+(?:(?:and|&|of|for|the)[ \t]+)?){{0,4}}"
-    rf"\p{{Lu}}[\p{{L}}\d&'’\-]*,?[ \t]+{_ORG_SUFFIX}(?:\.|\b)"
+    rf"\p{{Lu}}[\p{{L}}\d&'’\-]*,?[ \t]+{_ORG_SUFFIX}(?:\.|\b|(?<=\.))"
     rf"|\b\p{{Ll}}[\p{{Ll}}\d&'’\-]+[ \t]+(?:{'|'.join(_ORG_SUFFIXES_ANY_CASE)})\b")  # lower case
 
 

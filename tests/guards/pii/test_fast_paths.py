@@ -107,7 +107,7 @@ def test_letter_trees_match_the_alternations_they_replace(words, seps) -> None:
 
     text = "".join(w + s for w, s in zip(words, seps))
     plain_hint = regex.compile(
-        rf"\b(?:{people._ORG_SUFFIX}|(?i:inc|llc|ltd|gmbh|plc|corp|incorporated))(?:\.|\b)")
+        rf"\b(?:{people._ORG_SUFFIX}|(?i:inc|llc|ltd|gmbh|plc|corp|incorporated))(?:\.|\b|(?<=\.))")
     assert bool(people._ORG_HINT.search(text)) == bool(plain_hint.search(text))
     titles = "|".join(sorted(people._TITLES))  # the order of an alternation of titles
     plain_titled = regex.compile(people._TITLED.pattern.replace(people._TITLE, f"(?:{titles})"))

@@ -133,6 +133,13 @@ def test_organization_suffixes() -> None:
     assert find_organizations("Calgary AB T2P 1J9") == []
 
 
+@pytest.mark.parametrize("firm", ["Acme L.L.C.", "Foo e.V.", "Bar S.p.A.", "Baz S.A."])
+@pytest.mark.parametrize("after", ["", " signed the lease.", ", and more", "."])
+def test_a_suffix_ending_in_a_dot_ends_the_firm(firm: str, after: str) -> None:
+    text = f"Contract with {firm}{after}"
+    assert [text[s:e] for s, e, _ in find_organizations(text)] == [firm + ("." if after == "." else "")]
+
+
 @pytest.mark.parametrize(("text", "name"), [
     ("Hello, this is Dr. Kent Jaworski. Who are you?", "Dr. Kent Jaworski"),
     ("mr. freeman is a 50 year old man", "mr. freeman"),
