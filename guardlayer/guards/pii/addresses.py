@@ -26,8 +26,8 @@ from typing import Any
 import regex
 
 from ...guard import REGEX_TIMEOUT
-from .gates import View, digit_lines, has_digit, lines_around, may_hold
-from .people import trie
+from .gates import View, digit_view, has_digit, lines_around, may_hold, tried_at
+from .people import FirstWords, Words, trie, words_of
 
 STREET_ADDRESS = "STREET_ADDRESS"
 
@@ -75,18 +75,23 @@ _STREETS = tuple(regex.compile(p, regex.VERSION0) for p in (  # apart: one alter
     _BOX, _MILITARY))
 _PREFIX_GATE = regex.compile(rf"\b{_PREFIX}", regex.VERSION0)
 _COMPOUND_GATE = regex.compile(rf"(?<=\p{{Lu}}[\p{{L}}'’\-]*)(?:{trie(_COMPOUND_ENDS)})", regex.VERSION0)
-_MILITARY_WORDS = ("apo", "fpo", "dpo")  # one is in every match of `_MILITARY`, in any case
-_BOX_WORDS = ("box", "postfach", "apartado", "postale")  # and of `_BOX` ("Postbox": "box")
-_STREET_WHERE: tuple[tuple[regex.Pattern[str] | None, bool, tuple[str, ...]], ...] = (
-    (None, True, ()), (_PREFIX_GATE, False, ()), (_COMPOUND_GATE, True, ()), (_COMPOUND_GATE, True, ()),
-    (None, True, _BOX_WORDS), (None, False, _MILITARY_WORDS))
-"""Per street pattern, where it can match: ``(gate, digit, words)``. A gate is a cheaper search
-that finds something inside every match of the pattern (a prefix street word; a capitalised
-word with a compound street ending): the pattern runs only on the lines where its gate finds
-something. ``digit``: every match holds a digit, so the pattern (and its gate) runs only on
-the lines that hold one. None of these patterns can match a line break or test for a line's
-or the text's edge, but the military one (a ship's name can stand on the line above). The
-post-box and military ones run only when one of their ``words`` is in the text (`may_hold`)."""
+_SUFFIX_FIRST = FirstWords(w.lower() for w in _SUFFIX_WORDS + _SUFFIX_SHORT)
+"""The street word of every match of the first street pattern, a whole word (blanks before it,
+a word boundary after it), folded."""
+_MILITARY_FIRST = FirstWords(("apo", "fpo", "dpo"))  # a whole word in every `_MILITARY` match
+_BOX_WORDS = ("box", "postfach", "apartado", "postale")  # one is in every `_BOX` match ("Postbox": "box")
+Gate = regex.Pattern[str] | FirstWords | None
+_STREET_WHERE: tuple[tuple[Gate, bool, tuple[str, ...] | FirstWords], ...] = (
+    (_SUFFIX_FIRST, True, ()), (_PREFIX_GATE, False, ()), (_COMPOUND_GATE, True, ()),
+    (_COMPOUND_GATE, True, ()), (None, True, _BOX_WORDS), (None, False, _MILITARY_FIRST))
+"""Per street pattern, where it can match: ``(gate, digit, needs)``. A gate finds something
+inside every match of the pattern (a street word; a prefix street word; a capitalised word
+with a compound street ending), a search or the words that `FirstWords` lists: the pattern
+runs only on the lines where its gate finds something. ``digit``: every match holds a digit,
+so the pattern (and its gate) runs only on the lines that hold one. None of these patterns can
+match a line break or test for a line's or the text's edge, but the military one (a ship's
+name can stand on the line above). The post-box and military ones run only when the text
+holds what they need: one of some words (`may_hold`), or a word that `FirstWords` lists."""
 # Number, street, number, unit and place names inside a sentence: "... to 24 rue du Président
 # Roosevelt Apt. 889 SAUMUR Andorra in case", "... 4589 40th Street Suite 603 Calgary AB".
 # Kept when the street has a capital, a street word or a second number ("2 kids in unit 5": no).
@@ -94,14 +99,14 @@ _STREET_IN_TEXT = regex.compile(
     rf"(?:\b{_NUM}[ \t]+){{1,2}}(?P<street>(?:(?:[\p{{L}}][\p{{L}}'’\-]*\.?|\d{{1,3}}(?:st|nd|rd|th))[ \t]+)"
     rf"{{1,6}}(?:{_NUM}\.?[ \t]+)?){_ADDR_UNIT}(?:[ \t]+\p{{Lu}}[\p{{L}}'’\-]*){{0,4}}"
     r"(?=[ \t]*(?:[.?!;:),]|\Z)|[ \t]+\p{Ll}|[ \t]*\n)")
-_UNIT_WORDS = ("apt", "apartment", "suite", "ste", "unit", "flat")  # one is in every `_ADDR_UNIT`
+_UNIT_WORDS = ("apt", "apartment", "suite", "ste", "unit", "flat")  # one is in every `_ADDR_UNIT`, and
+# every `_UNIT_ALONE` match, in any case: both run on the lines that hold a digit and one (`may_hold`)
 _LIKE_A_STREET = regex.compile(r"\p{Lu}|\d")
 # After a street: "Apt. 5", then up to four ", City" / newline "City ST 12345" parts.
 _TAIL = regex.compile(
     rf"(?:(?:,[ \t]*|[ \t]*\n[ \t]*|[ \t]+){_UNIT})?"
     rf"(?:(?:,[ \t]*|[ \t]*\n[ \t]*)(?:{_PLACE}|{_ZIP})){{0,4}}")
 _UNIT_ALONE = regex.compile(r"\b(?i:Apt|Apartment|Suite|Ste)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?\b")
-_UNIT_ALONE_WORDS = ("apt", "suite", "ste")  # one is in every match, in any case (`may_hold`)
 _CORNER = regex.compile(
     r"\b(?i:(?:the[ \t]+)?corner[ \t]+of)[ \t]+[^\n,;!?]{2,50}?[ \t]+(?i:and|&)[ \t]+"
     r"[\p{L}\d][\p{L}\d'’.\-]*(?:[ \t]+[\p{L}\d][\p{L}\d'’.\-]*){0,3}?"
@@ -109,7 +114,7 @@ _CORNER = regex.compile(
 _CORNER_WORDS = ("corner",)  # in every match of `_CORNER`, in any case
 
 # --- postal blocks -------------------------------------------------------------------------
-_SEP = regex.compile(r"(?:[ \t]*[,\n][ \t>?*•|\-]*)+")
+_SEP_RUN = frozenset(" \t>?*•|-,\n")  # a separator goes on over these after a comma or line break
 _W = r"[\p{L}][\p{L}'’\-]*(?:(?<!\p{L}{4})\.)?"  # a word; a dot only after an abbreviation
 _CAP = r"\p{Lu}[\p{L}'’\-]*(?:(?<!\p{L}{4})\.)?"
 # Patterns anchored at the end of a part search backwards (REVERSE): same matches, 3x faster.
@@ -131,30 +136,55 @@ _STREET_END = regex.compile(
     rf"(?:[ \t]+{_ADDR_UNIT}(?-i:(?:[ \t]+{_CAP}){{0,4}}))?\Z", regex.IGNORECASE)
 _STREET_END_EU = regex.compile(rf"\b\p{{Lu}}[\p{{L}}'’\-]*(?:[ \t]+{_W}){{0,3}}[ \t]+{_NUM}\.?\Z",
                                regex.REVERSE)
-# Only ever searched: the same words as letter trees (2x faster), compound words found from
-# their ending (a lookbehind for the start: the leading run otherwise makes the engine
-# backtrack through the word's letters at every letter).
-_STREET_WORD = regex.compile(
-    rf"(?:{trie(w.lower() for w in _SUFFIX_WORDS + _SUFFIX_SHORT)})\b"
-    rf"|\b(?:(?:{trie(w.lower() for w in _PREFIX_WORDS)})\b|(?:{trie(w.lower() for w in _PREFIX_SHORT)})\.|C/)"
-    rf"|(?<=\p{{L}}[\p{{L}}'’\-]*)(?:{trie(_COMPOUND_ENDS)})", regex.VERSION0 | regex.IGNORECASE)
+# Only ever searched for (`_has_street_word`): the same words as letter trees (2x faster),
+# compound words found from their ending (a lookbehind for a letter before it, with at most
+# apostrophes and hyphens between: the leading run otherwise makes the engine backtrack
+# through the word's letters at every letter), the three kinds apart (2x faster than one
+# alternation, which keeps the engine from skipping ahead to where each can start).
+_STREET_WORDS = tuple(regex.compile(p, regex.VERSION0 | regex.IGNORECASE) for p in (
+    rf"(?:{trie(w.lower() for w in _SUFFIX_WORDS + _SUFFIX_SHORT)})\b",
+    rf"\b(?:(?:{trie(w.lower() for w in _PREFIX_WORDS)})\b|(?:{trie(w.lower() for w in _PREFIX_SHORT)})\.|C/)",
+    rf"(?<=\p{{L}}['’\-]*)(?:{trie(_COMPOUND_ENDS)})"))
 _HAS_UNIT = regex.compile(_ADDR_UNIT)
 _LABEL = regex.compile(
     r"\b(?i:address|addr|ship[ \t]to|bill[ \t]to|deliver[ \t]to|zip(?:[ \t]?code)?|post[ \t]?code|postal[ \t]code)"
     r"(?:[ \t]*[:=]|[ \t]+is)[ \t]*")
-_LABEL_WORDS = ("addr", "ship", "bill", "deliver", "zip", "post")  # one is in every `_LABEL` match
+_LABEL_FIRST = FirstWords("address addr ship bill deliver zip zipcode post postcode postal".split())
+"""The first word of every `_LABEL` match, folded: a match starts where a word does, and a
+character that is not a word character ends that word."""
 _HOUSE_NUMBER = regex.compile(r"\b\d{1,5}[A-Za-z]?[ \t]+\Z")  # "10 " before "P.O. Box 5"
 _PHONE_LIKE = regex.compile(r"\d[\d \t().\-]{6,}\d")
 
 
-def _parts(text: str, timeout: float) -> list[tuple[int, int]]:
-    """``text`` cut at commas and line breaks: ``(start, end)`` of each part."""
+def _has_street_word(text: str, timeout: float) -> bool:
+    """Does ``text`` hold a street word: a suffix ("Street", "Ave"), a prefix ("Rue", "ul."), or
+    a compound ending after a letter ("-vej", "straße")?"""
+    return any(pattern.search(text, timeout=timeout) for pattern in _STREET_WORDS)
+
+
+def _parts(text: str) -> list[tuple[int, int]]:
+    """``text`` cut at separators: ``(start, end)`` of each part. A separator is a comma or a
+    line break with the blanks before it and every character of ``_SEP_RUN`` after it (what
+    ``(?:[ \\t]*[,\\n][ \\t>?*•|\\-]*)+`` finds; found with ``str.find``, without a match
+    object per part)."""
     out: list[tuple[int, int]] = []
-    pos = 0
-    for m in _SEP.finditer(text, timeout=timeout):
-        out.append((pos, m.start()))
-        pos = m.end()
-    out.append((pos, len(text)))
+    pos, n = 0, len(text)
+    comma, newline = text.find(","), text.find("\n")
+    while comma >= 0 or newline >= 0:
+        at = newline if comma < 0 or 0 <= newline < comma else comma
+        start = at
+        while start > pos and text[start - 1] in " \t":
+            start -= 1
+        end = at + 1
+        while end < n and text[end] in _SEP_RUN:
+            end += 1
+        out.append((pos, start))
+        pos = end
+        if 0 <= comma < pos:
+            comma = text.find(",", pos)
+        if 0 <= newline < pos:
+            newline = text.find("\n", pos)
+    out.append((pos, n))
     return out
 
 
@@ -167,10 +197,10 @@ def _street_start(part: str, timeout: float) -> tuple[int, int] | None:
     m = next((m for m in found if m and len(m.group().split()) <= 12), None)
     # (the costly test for a number that is a phone's comes last: most parts hold no street)
     if m is None or (_PHONE_LIKE.search(tail, timeout=timeout)
-                     and not _STREET_WORD.search(tail, timeout=timeout)):
+                     and not _has_street_word(tail, timeout)):
         return None
     street = m.group()
-    return offset + m.start(), (bool(_STREET_WORD.search(street, timeout=timeout))
+    return offset + m.start(), (_has_street_word(street, timeout)
                                 + 2 * bool(_HAS_UNIT.search(street, timeout=timeout)))
 
 
@@ -182,7 +212,7 @@ def _may_end_in_unit(part: str) -> bool:
 
 def _postal_blocks(text: str, timeout: float) -> list[tuple[int, int, float]]:
     spans: list[tuple[int, int, float]] = []
-    parts = _parts(text, timeout)
+    parts = _parts(text)
     i = 0
     while i < len(parts):
         s, e = parts[i]
@@ -237,11 +267,11 @@ def _postal_blocks(text: str, timeout: float) -> list[tuple[int, int, float]]:
     return spans
 
 
-def _labelled(text: str, timeout: float) -> list[tuple[int, int, float]]:
+def _labelled(text: str, timeout: float, starts: list[int]) -> list[tuple[int, int, float]]:
     """The rest of the line after ``Address:`` / ``ZIP:`` (or the next line when the label ends
-    its line), when it holds a number."""
+    its line), when it holds a number; labels tried at ``starts`` (see `_LABEL_FIRST`)."""
     spans = []
-    for m in _LABEL.finditer(text, timeout=timeout):
+    for m in tried_at(_LABEL, text, starts, timeout):
         start = m.end()
         if text.startswith("\n", start) or text.startswith("\n", start + 1):  # "Address:\n\n12 ..."
             start = len(text) - len(text[start:].lstrip())
@@ -253,12 +283,22 @@ def _labelled(text: str, timeout: float) -> list[tuple[int, int, float]]:
     return spans
 
 
+def _after_a_number(text: str, at: int) -> bool:
+    """Can a `_HOUSE_NUMBER` match end at ``at`` (searched for in the 8 characters before it)? It
+    ends in blanks, all those before ``at``, with a digit before them, or an ASCII letter after
+    a digit."""
+    blank, edge = at, max(0, at - 8)
+    while blank > edge and text[blank - 1] in " \t":
+        blank -= 1
+    before = text[blank - 1:blank] if blank < at else ""
+    return has_digit(before) or (before.isascii() and before.isalpha() and has_digit(text[blank - 2:blank - 1]))
+
+
 def _union(text: str, spans: list[tuple[int, int, float]], timeout: float
            ) -> list[tuple[int, int, float]]:
     merged: list[tuple[int, int, float]] = []
     for s, e, score in sorted(spans):
-        if text[s - 1:s] in (" ", "\t") and (  # (where every `_HOUSE_NUMBER` match ends)
-                m := _HOUSE_NUMBER.search(text, max(0, s - 8), s, timeout=timeout)):
+        if _after_a_number(text, s) and (m := _HOUSE_NUMBER.search(text, max(0, s - 8), s, timeout=timeout)):
             s = m.start()
         if merged and s < merged[-1][1]:
             ms, me, mscore = merged[-1]
@@ -282,35 +322,51 @@ def _found(pattern: regex.Pattern[str], text: str, view: View | None, timeout: f
     return out
 
 
-def find_street_addresses(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
-    """``(start, end, score)`` of street addresses, extended over unit, city, region and zip."""
+def find_street_addresses(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any] | None = None
+                          ) -> list[tuple[int, int, float]]:
+    """``(start, end, score)`` of street addresses, extended over unit, city, region and zip.
+    ``views``: a dict made for this call (see `gates.call_views`), shared with other finders."""
+    views = {"text": text} if views is None else views
     spans: list[tuple[int, int, float]] = []
-    digits = digit_lines(text)  # the unit, street-in-text and most street patterns need one
-    views: dict[tuple[regex.Pattern[str] | None, bool], View | None] = {(None, False): None}
-    for street, (gate, digit, words) in zip(_STREETS, _STREET_WHERE):
-        if words and not may_hold(text, words):
+    digits = digit_view(views, "lines")  # the unit, street-in-text and most street patterns need one
+    words = words_of(text, timeout, views)
+    lines: dict[tuple[Gate, bool], View | None] = {}
+    for street, (gate, digit, needs) in zip(_STREETS, _STREET_WHERE):
+        if not (words.starts(needs) if isinstance(needs, FirstWords) else not needs or may_hold(text, needs)):
             continue
-        if (gate, digit) not in views:
-            where = digits if digit else View(text, [(0, len(text))])
-            hits = [where.to_text(*m.span()) for m in gate.finditer(where.text, timeout=timeout)] \
-                if gate is not None else []
-            views[gate, digit] = View(text, lines_around(text, hits), "\n") if gate is not None else where
-        for start, stop in _found(street, text, views[gate, digit], timeout):
+        if (gate, digit) not in lines:
+            lines[gate, digit] = _gated_lines(text, gate, digits if digit else None, timeout, words)
+        for start, stop in _found(street, text, lines[gate, digit], timeout):
             tail = _TAIL.match(text, stop, timeout=timeout)
             end = tail.end() if tail else stop
             spans.append((start, end, 0.6 if end > stop else 0.5))
-    if may_hold(text, _UNIT_ALONE_WORDS):
-        spans += [(s, e, 0.4) for s, e in _found(_UNIT_ALONE, text, digits, timeout)]
-    if may_hold(text, _UNIT_WORDS):
-        spans += [(s, e, 0.6) for s, e, street in _found(_STREET_IN_TEXT, text, digits, timeout, "street")
-                  if _LIKE_A_STREET.search(street, timeout=timeout)
-                  or _STREET_WORD.search(street, timeout=timeout)]
+    units = View(text, [(s, e) for s, e in digits.stretches if may_hold(text[s:e], _UNIT_WORDS)], "\n")
+    spans += [(s, e, 0.4) for s, e in _found(_UNIT_ALONE, text, units, timeout)]
+    spans += [(s, e, 0.6) for s, e, street in _found(_STREET_IN_TEXT, text, units, timeout, "street")
+              if _LIKE_A_STREET.search(street, timeout=timeout) or _has_street_word(street, timeout)]
     if may_hold(text, _CORNER_WORDS):
         spans += [(m.start(), m.end(), 0.6) for m in _CORNER.finditer(text, timeout=timeout)]
     spans += _postal_blocks(text, timeout)
-    if may_hold(text, _LABEL_WORDS):
-        spans += _labelled(text, timeout)
+    spans += _labelled(text, timeout, words.starts(_LABEL_FIRST))
     return _union(text, spans, timeout)
+
+
+def _gated_lines(text: str, gate: Gate, digits: View | None, timeout: float, words: Words) -> View | None:
+    """The view of the lines of ``text`` where ``gate`` finds something (a search, or a word
+    that `FirstWords` lists), among those of ``digits`` (None: all lines; returned: the whole
+    text)."""
+    if gate is None:
+        return digits
+    if isinstance(gate, FirstWords):
+        found = lines_around(text, [(s, s) for s in words.starts(gate)])
+        if digits is not None:
+            kept = set(digits.stretches)
+            found = [line for line in found if line in kept]
+        return View(text, found, "\n")
+    where = text if digits is None else digits.text
+    hits = [m.span() if digits is None else digits.to_text(*m.span())
+            for m in gate.finditer(where, timeout=timeout)]
+    return View(text, lines_around(text, hits), "\n")
 
 
 # --- the lines above a postal address ------------------------------------------------------

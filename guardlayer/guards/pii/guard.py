@@ -111,10 +111,10 @@ class PIIGuard:
                 if self._wanted(r.entity_type) and text[r.start:r.end] not in self.allow]
 
     def _analyze_piece(self, piece: str) -> list[Any]:
-        """Presidio's results on one piece. Time limits are wall-clock, so a time-out is tried
-        once more: a stall of the process (a garbage-collection pause, a busy machine) passes
-        the second time, a pattern really too slow for this text times out again and the check
-        fails closed."""
+        """Presidio's results on one piece. The ``regex`` module's time limits count the
+        process's CPU time (every thread's, a garbage-collection pause's too), so a time-out is
+        tried once more: a burst of other work in the process passes the second time, a pattern
+        really too slow for this text times out again and the check fails closed."""
         def run() -> list[Any]:
             return self._engine.analyze(piece, language="en", entities=self.entities,
                                         ad_hoc_recognizers=self._ad_hoc or None,

@@ -25,7 +25,7 @@ from typing import Any
 import regex
 
 from ...guard import REGEX_TIMEOUT
-from .gates import tried_at
+from .gates import View, lines_around, lines_holding, merged, tried_at
 
 
 def trie(words: Iterable[str]) -> str:
@@ -48,21 +48,8 @@ def trie(words: Iterable[str]) -> str:
     return pattern(tree)
 
 
-Words = tuple[list[str], list[int]]
 _WORDS = regex.compile(r"(?:\W*+(\w++))*+\W*+")  # every word (\w+), in one match
 _FIRST_WORD = regex.compile(r"\w+")
-
-
-def words_of(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any] | None = None) -> Words:
-    """Every word (``\\w+``) of ``text`` and where each starts, found in one match; kept in
-    ``views`` (a dict made for this call, see `gates.call_views`) for the next finder."""
-    if views is not None and _WORDS in views:
-        return views[_WORDS]
-    m = _WORDS.fullmatch(text, timeout=timeout)
-    words = m.captures(1), m.starts(1)
-    if views is not None:
-        views[_WORDS] = words
-    return words
 
 
 def _fold(word: str) -> str:
@@ -72,9 +59,60 @@ def _fold(word: str) -> str:
     return word.casefold().replace("i\u0307", "i")
 
 
-def _starts(words: Words, folded: frozenset[str], exact: frozenset[str] = frozenset()) -> list[int]:
-    """Where the words that fold to one of ``folded`` or are one of ``exact`` start."""
-    return [start for word, start in zip(*words) if word in exact or _fold(word) in folded]
+class FirstWords:
+    """The words that can start a pattern's match: those that fold (`_fold`) to one of
+    ``folded``, and those written as one of ``exact``; a word that ``then`` lists starts one only
+    before a word listed with it (both compared folded): "my" before "name" in "my name is"."""
+
+    def __init__(self, folded: Iterable[str], exact: Iterable[str] = (),
+                 then: dict[str, Iterable[str]] | None = None) -> None:
+        self.folded, self.exact = frozenset(folded), frozenset(exact)
+        self.keys = self.folded | frozenset(map(_fold, self.exact))
+        self.then: dict[str, frozenset[str]] = {}
+        for word, nexts in (then or {}).items():
+            self.then[_fold(word)] = self.then.get(_fold(word), frozenset()) | frozenset(map(_fold, nexts))
+
+
+class Words:
+    """Every word (``\\w+``) of a text and where each starts, with an index of the words by
+    their folded form: made once per call and shared by the finders (`words_of`)."""
+
+    def __init__(self, words: list[str], starts: list[int]) -> None:
+        self.words, self._starts = words, starts
+        # Folded all at once: case folding looks at one character at a time (a test checks).
+        self._folded = _fold("\x00".join(self.words)).split("\x00") + [""]  # ("": no next word)
+        self._index: dict[str, list[int]] = {}
+        for i, key in enumerate(self._folded[:-1]):
+            self._index.setdefault(key, []).append(i)
+
+    def starts(self, first: FirstWords) -> list[int]:
+        """Where the words that ``first`` lists start, in order."""
+        found: list[int] = []
+        for key in first.keys.intersection(self._index):
+            at = self._index[key]
+            if key not in first.folded:
+                at = [i for i in at if self.words[i] in first.exact]
+            if key in first.then:
+                at = [i for i in at if self._folded[i + 1] in first.then[key]]
+            found += at
+        return [self._starts[i] for i in sorted(found)]
+
+
+def words_of(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any] | None = None) -> Words:
+    """The `Words` of ``text``, found in one match; kept in ``views`` (a dict made for this call,
+    see `gates.call_views`) for the next finder."""
+    if views is not None and _WORDS in views:
+        return views[_WORDS]
+    m = _WORDS.fullmatch(text, timeout=timeout)
+    words = Words(m.captures(1), m.starts(1))
+    if views is not None:
+        share_words(views, words)
+    return words
+
+
+def share_words(views: dict[Any, Any], words: Words) -> None:
+    """Keep ``words`` (those of the call's text, found elsewhere) in the call's ``views``."""
+    views[_WORDS] = words
 
 
 _CAPWORD = r"(?:\p{Lu}\p{Ll}+(?:['’\-]\p{L}\p{Ll}+)*|\p{Lu}['’]\p{Lu}\p{Ll}+)"  # Anne-Marie, O'Connor
@@ -86,7 +124,7 @@ _NOT_UNIT = r"(?!(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Room|Bldg|Building)\
 _TITLED = regex.compile(  # "Dr. Megan Sato Apt. 5": the name stops before the unit
     rf"\b{_TITLE}\.?[ \t]+{_NOT_UNIT}{_CAPWORD}(?:[ \t]+{_NOT_UNIT}{_CAPWORD}){{0,2}}"  # Dr. Kent Jaworski
     rf"|\b(?i:mr|mrs|ms|dr|prof)\.[ \t]+\p{{L}}[\p{{L}}'’\-]+\b")      # mr. freeman
-_TITLED_FIRST = frozenset(("mr", "mrs", "ms", "dr", "prof"))
+_TITLED_FIRST = FirstWords(("mr", "mrs", "ms", "dr", "prof"), _TITLES)
 """The first word of every match of `_TITLED` is a title (as written) or folds to one of these:
 a match starts where a word does, and the title is that whole word (a dot or a space follows)."""
 _NOT_NAMES = frozenset(
@@ -108,17 +146,21 @@ _CUE_WAYS = (  # the ways a name is cued, tried in this order
     rf"\b(?:Dear|Hi|Hello|Hey)[ \t]+(?P<name>{_NAME})",
     rf"\b(?i:regards|sincerely|cheers|thanks|best|yours)[ \t]*,[ \t]*\n[ \t]*(?P<name>{_NAME})",
 )
-_CUE_FIRST = frozenset(
+_CUE_FIRST = FirstWords(frozenset(
     "my i call his her their your maiden first last full sur named name patient customer employee "
     "contact attn signed from to regards sincerely cheers thanks best yours".split()) | frozenset(
-    f"{w}name" for w in "his her their your maiden first last full sur".split())  # "surname"
-_CUE_FIRST_EXACT = frozenset(("Dear", "Hi", "Hello", "Hey"))
+    f"{w}name" for w in "his her their your maiden first last full sur".split()),  # "surname"
+    ("Dear", "Hi", "Hello", "Hey"),
+    {"my": ["name"], "i": ["am"], "call": ["me"],
+     **dict.fromkeys("his her their your maiden first last full sur".split(), ("name",))})
 """The first word of every match of a cue in `_CUE_WAYS`, folded (or as written: the greetings
 are matched with case): each way starts at a word with one of these, which a space, a colon,
-a question mark, a comma or "name" ends."""
+a question mark, a comma or "name" ends; where blanks end it, the next word is fixed ("my
+name", "i am", "call me", "first name")."""
 _RELATION = rf"['’]s[ \t]+(?:{'|'.join(_RELATIONS).replace('é', 'ée?')})\b"  # "'s daughter"
 _RELATION_WAY = rf"\b(?P<name>{_NAME})(?={_RELATION})"
-_HAS_RELATION = regex.compile(_RELATION)
+_RELATION_WORDS = FirstWords((), ["s"], {"s": [*_RELATIONS, "fiancée"]})
+"""Two whole words in every "'s <relation>": an "s" after an apostrophe, then the relation."""
 _CUE_END = r"(?=[ \t]*(?:[,.!?;:)\n'’]|$|[ \t]\p{Ll}))"
 _CUED = regex.compile("(?:" + "|".join((*_CUE_WAYS, _RELATION_WAY)) + ")" + _CUE_END, regex.VERSION0)
 _CUED_NO_RELATION = regex.compile("(?:" + "|".join(_CUE_WAYS) + ")" + _CUE_END, regex.VERSION0)
@@ -128,11 +170,18 @@ text holds no "'s <relation>", so that way cannot match and changes nothing."""
 
 _DEGREE = regex.compile(
     rf"\b{_NAME},?[ \t]+(?:PhD|Ph\.D\.|MD|M\.D\.|DDS|DVM|DMD|Esq\.?|MBA|CPA|RN|Jr\.|Sr\.)(?!\w)")
-_DEGREE_HINT = regex.compile(r"\b(?:PhD|Ph\.D|MD|M\.D|DDS|DVM|DMD|Esq|MBA|CPA|RN|Jr|Sr)\b")
-_PLACE_FIRST = frozenset(
+_DEGREE_WORDS = FirstWords((), "PhD Ph MD M DDS DVM DMD Esq MBA CPA RN Jr Sr".split())
+"""The first word of the degree in every `_DEGREE` match, as written (blanks before it, a dot or
+no word character after it)."""
+_PLACE_FIRST = FirstWords(
     "grew was born live lives lived living moved based i originally trip travel traveled travelled "
-    "traveling travelling coming arrived where location city town venue place".split())
-"""The first word of every `_PLACE_CUE` match, folded: each cue starts with a whole word."""
+    "traveling travelling coming arrived where location city town venue place".split(), (), {
+        "grew": ["up"], "was": ["born"], "moved": ["here", "from", "to"], "i": ["am", "m"],
+        "originally": ["from"], "arrived": ["at", "in"], "place": ["of"],
+        **dict.fromkeys("born live lives lived living based".split(), ("in",)),
+        **dict.fromkeys("trip travel traveled travelled traveling travelling coming".split(), ("to",))})
+"""The first word of every `_PLACE_CUE` match, folded: each cue starts with a whole word, and
+the next word is fixed ("grew up", "I'm in") but after "where", "location"... (a colon)."""
 _PLACE_CUE = regex.compile(
     r"\b(?i:grew[ \t]+up[ \t]+in|(?:was[ \t]+)?born[ \t]+in|li(?:ve|ves|ved|ving)[ \t]+in"
     r"|moved[ \t]+(?:here[ \t]+)?(?:from|to)|based[ \t]+in|(?:I[ \t]+am|I'm)[ \t]+in"
@@ -148,18 +197,18 @@ _ORG_SUFFIX = f"(?:{'|'.join(map(regex.escape, _ORG_SUFFIXES))})"
 _ORG_SUFFIXES_ANY_CASE = ("inc", "llc", "ltd", "gmbh", "plc", "corp", "incorporated")
 _ORG_HINT = regex.compile(  # the same words as letter trees, 3x faster
     rf"\b(?:{trie(_ORG_SUFFIXES)}|(?i:{trie(_ORG_SUFFIXES_ANY_CASE)}))(?:\.|\b|(?<=\.))")
-_ORG_HINT_FIRST = frozenset(_FIRST_WORD.match(s, timeout=REGEX_TIMEOUT).group() for s in _ORG_SUFFIXES)
-_ORG_HINT_FOLDED = frozenset(_ORG_SUFFIXES_ANY_CASE)
-"""The first word of every `_ORG_HINT` match is one of ``_ORG_HINT_FIRST`` ("L" of "L.L.C.")
-or folds to one of these: a dot or a word boundary ends it."""
+_ORG_HINT_FIRST = FirstWords(_ORG_SUFFIXES_ANY_CASE, (
+    _FIRST_WORD.match(s, timeout=REGEX_TIMEOUT).group() for s in _ORG_SUFFIXES))
+"""The first word of every `_ORG_HINT` match is one of the suffixes' first words ("L" of
+"L.L.C.") or folds to one of the suffixes written in any case: a dot or a word boundary ends it."""
 _ORG = regex.compile(
     rf"\b(?:[\p{{Lu}}\d][\p{{L}}\d&'’\-]*[ \t]+(?:(?:and|&|of|for|the)[ \t]+)?){{0,4}}"
     rf"\p{{Lu}}[\p{{L}}\d&'’\-]*,?[ \t]+{_ORG_SUFFIX}(?:\.|\b|(?<=\.))"
     rf"|\b\p{{Ll}}[\p{{Ll}}\d&'’\-]+[ \t]+(?:{'|'.join(_ORG_SUFFIXES_ANY_CASE)})\b")  # lower case
 
 
-def _may_name_a_relation(text: str) -> bool:
-    return _HAS_RELATION.search(text, timeout=REGEX_TIMEOUT) is not None
+def _may_name_a_relation(words: Words) -> bool:
+    return bool(words.starts(_RELATION_WORDS))
 
 
 def find_names(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any] | None = None
@@ -168,12 +217,12 @@ def find_names(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any] 
     Titles and cues are tried only where a word that can start them does (`tried_at`: a
     search tries all their words at every character)."""
     words = words_of(text, timeout, views)
-    titled = tried_at(_TITLED, text, _starts(words, _TITLED_FIRST, _TITLES), timeout)
+    titled = tried_at(_TITLED, text, words.starts(_TITLED_FIRST), timeout)
     spans = [(m.start(), m.end(), 0.7) for m in titled]
-    if _DEGREE_HINT.search(text, timeout=timeout):  # a cheap literal scan first
+    if words.starts(_DEGREE_WORDS):
         spans += [(m.start(), m.end(), 0.6) for m in _DEGREE.finditer(text, timeout=timeout)]
-    cued = _CUED.finditer(text, timeout=timeout) if _may_name_a_relation(text) else tried_at(
-        _CUED_NO_RELATION, text, _starts(words, _CUE_FIRST, _CUE_FIRST_EXACT), timeout)
+    cued = _CUED.finditer(text, timeout=timeout) if _may_name_a_relation(words) else tried_at(
+        _CUED_NO_RELATION, text, words.starts(_CUE_FIRST), timeout)
     for m in cued:
         name = m.group("name")
         if name.split()[0].lower() not in _NOT_NAMES:
@@ -191,8 +240,13 @@ _LABELS = frozenset(
 
 
 def find_speakers(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
-    """``(start, end, score)`` of speaker names in a transcript (two or more speaker lines)."""
-    spans = [(m.start("name"), m.end("name"), 0.5) for m in _SPEAKER.finditer(text, timeout=timeout)
+    """``(start, end, score)`` of speaker names in a transcript (two or more speaker lines),
+    looked for on the lines that hold a colon (a match lies in one line and holds one)."""
+    view = View(text, lines_holding(text, ":"), "\n")
+    if not view.text:
+        return []
+    spans = [(*view.to_text(m.start("name"), m.end("name")), 0.5)
+             for m in _SPEAKER.finditer(view.text, timeout=timeout)
              if m.group("name").split()[0].lower() not in _LABELS]
     return spans if len(spans) >= 2 else []
 
@@ -201,7 +255,7 @@ def find_places(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any]
                 ) -> list[tuple[int, int, float]]:
     """``(start, end, score)`` of capitalised place names after "grew up in", "moved from"...
     (tried only where a cue's first word stands, as in `find_names`)."""
-    starts = _starts(words_of(text, timeout, views), _PLACE_FIRST)
+    starts = words_of(text, timeout, views).starts(_PLACE_FIRST)
     return [(m.start("place"), m.end("place"), 0.55)
             for m in tried_at(_PLACE_CUE, text, starts, timeout)]
 
@@ -235,9 +289,16 @@ def _country_pattern() -> regex.Pattern[str]:
 
 
 @functools.cache
-def _country_first_words() -> frozenset[str]:
-    """The first word (``\\w+``) of each form, all of which start with one (a test checks)."""
-    return frozenset(_FIRST_WORD.match(form, timeout=REGEX_TIMEOUT).group() for form in _country_forms())
+def _country_first_words() -> FirstWords:
+    """The first word (``\\w+``) of each form, all of which start with one (a test checks); a
+    first word that no form is alone ("the" of "the Gambia") counts only before a second word."""
+    split = [_FIRST_WORD.findall(form, timeout=REGEX_TIMEOUT) for form in _country_forms()]
+    alone = {_fold(words[0]) for words in split if len(words) == 1}
+    then: dict[str, set[str]] = {}
+    for words in split:
+        if len(words) > 1 and _fold(words[0]) not in alone:
+            then.setdefault(words[0], set()).add(words[1])
+    return FirstWords((), (words[0] for words in split), then)
 
 
 
@@ -252,8 +313,7 @@ def find_countries(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, A
     start of a word, and its first word is that whole word (a name's first word is followed
     by a character that is not a word character, or by the pattern's closing boundary). A
     search tries the tree at every character: 0.19 against 0.11 ms per KB."""
-    first_words = _country_first_words()
-    starts = [start for word, start in zip(*words_of(text, timeout, views)) if word in first_words]
+    starts = words_of(text, timeout, views).starts(_country_first_words())
     return [(m.start(), m.end(), 0.5) for m in tried_at(_country_pattern(), text, starts, timeout)]
 
 
@@ -261,10 +321,12 @@ def find_organizations(text: str, timeout: float = REGEX_TIMEOUT, views: dict[An
                        ) -> list[tuple[int, int, float]]:
     """``(start, end, score)`` of names ending in a company suffix (``Inc``, ``GmbH``...), looked
     for only when a suffix is there (tried where its first word stands)."""
-    starts = _starts(words_of(text, timeout, views), _ORG_HINT_FOLDED, _ORG_HINT_FIRST)
-    if next(tried_at(_ORG_HINT, text, starts, timeout), None) is None:
+    starts = words_of(text, timeout, views).starts(_ORG_HINT_FIRST)
+    hits = [m.span() for m in tried_at(_ORG_HINT, text, starts, timeout)]
+    if not hits:
         return []
-    return [(m.start(), m.end(), 0.6) for m in _ORG.finditer(text, timeout=timeout)]
+    view = View(text, lines_around(text, hits), "\n")  # every match lies in one line, with a hit
+    return [(*view.to_text(*m.span()), 0.6) for m in _ORG.finditer(view.text, timeout=timeout)]
 
 
 # --- names the text gives elsewhere --------------------------------------------------------
@@ -287,29 +349,34 @@ def _covered(length: int, spans: list[tuple[int, int]]) -> bytearray:
 def repeated_names(text: str, found: list[Span], timeout: float = REGEX_TIMEOUT) -> list[Span]:
     """Other mentions of the people in ``found``: their first or last names again, alone or
     together ("Jaworski" after "Kent Jaworski"), where nothing else was found. One pass over
-    the capitalised words of the text."""
+    the capitalised words of the lines that hold a name (a match lies in one line)."""
     names = {w for s, e, entity in found if entity == "PERSON"
              for w in _NAME_WORD.findall(text, s, e, timeout=timeout) if w not in _TITLES}  # (a name word holds no dot)
     if not names:
         return []
     taken = _covered(len(text), [(s, e) for s, e, _ in found])
+    view = View(text, merged(sorted(line for name in names for line in lines_holding(text, name))), "\n")
     out: list[Span] = []
-    for m in _NAME_WORD.finditer(text, timeout=timeout):
-        if m.group() in names and taken.find(1, m.start(), m.end()) < 0:
-            if out and text[out[-1][1]:m.start()] == " ":  # "Kent Jaworski" again: one name
-                out[-1] = (out[-1][0], m.end(), "PERSON")
+    for m in _NAME_WORD.finditer(view.text, timeout=timeout):
+        start, end = view.to_text(*m.span())
+        if m.group() in names and taken.find(1, start, end) < 0:
+            if out and text[out[-1][1]:start] == " ":  # "Kent Jaworski" again: one name
+                out[-1] = (out[-1][0], end, "PERSON")
             else:
-                out.append((m.start(), m.end(), "PERSON"))
+                out.append((start, end, "PERSON"))
     return out
 
 
 def listed_names(text: str, found: list[Span], timeout: float = REGEX_TIMEOUT) -> list[Span]:
     """In a list of capitalised words ("Saidali, Elizabeth, Michael and Anthony") where at
-    least half are people, the others are people too."""
+    least half are people, the others are people too. Lists are looked for on the lines that
+    hold a comma (a list lies in one line and holds one)."""
     people = _covered(len(text), [(s, e) for s, e, entity in found if entity == "PERSON"])
+    view = View(text, lines_holding(text, ","), "\n")
     out: list[Span] = []
-    for m in _LIST.finditer(text, timeout=timeout):
-        items = [w.span() for w in _LIST_ITEM.finditer(text, m.start(), m.end(), timeout=timeout)]
+    for m in _LIST.finditer(view.text, timeout=timeout) if view.text else ():
+        start, end = view.to_text(*m.span())
+        items = [w.span() for w in _LIST_ITEM.finditer(text, start, end, timeout=timeout)]
         named = [people.find(1, i, ie) >= 0 for i, ie in items]
         if 2 * sum(named) >= len(items):
             out += [(i, ie, "PERSON") for (i, ie), hit in zip(items, named) if not hit]

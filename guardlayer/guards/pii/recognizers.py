@@ -19,7 +19,7 @@ from ...secrets import PATTERNS as SECRET_PATTERNS
 from ...secrets import SECRET, find_secrets
 from .addresses import STREET_ADDRESS, find_street_addresses
 from .dates import find_dates
-from .gates import call_views, gated
+from .gates import call_views, digit_view, gated
 from .people import (
     find_countries,
     find_names,
@@ -41,21 +41,26 @@ _NOT_A_PHONE = regex.compile(r"\d{3}-\d{2}-\d{4}"                # an SSN
                              r"|\d{4}-\d{2}-\d{2}|\d{1,2}[.\-]\d{1,2}[.\-]\d{2,4}")  # a date
 
 
-def find_phone_numbers(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
+def find_phone_numbers(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any] | None = None
+                       ) -> list[tuple[int, int, float]]:
     """``(start, end, score)`` of phone-number shapes with 7 to 15 digits (before any extension),
-    or three pairs of digits (scored to need a context word such as "call")."""
+    or three pairs of digits (scored to need a context word such as "call"). Looked for on the
+    lines that hold a digit (`gates.digit_view`; ``views``: a dict made for this call): every
+    match holds one and lies in one line, and looks no further than its line's edges."""
+    lines = digit_view({"text": text} if views is None else views, "lines")
     spans: list[tuple[int, int, float]] = []
-    for m in _PHONE.finditer(text, timeout=timeout):
+    for m in _PHONE.finditer(lines.text, timeout=timeout) if lines.text else ():
         number = m.group("number")
         digits = sum(c.isdigit() for c in number)
+        start, end = lines.to_text(*m.span())
         if digits == 6 and _PAIRS.fullmatch(number, timeout=REGEX_TIMEOUT):
-            spans.append((m.start(), m.end(), 0.3))
+            spans.append((start, end, 0.3))
             continue
         if not 7 <= digits <= 15 or _NOT_A_PHONE.fullmatch(number, timeout=REGEX_TIMEOUT):
             continue
         marked = number[0] in "+(" or number.startswith("00") or len(number) != len(m.group())
         separated = digits < len(number)
-        spans.append((m.start(), m.end(), 0.6 if marked else 0.45 if separated else 0.3))
+        spans.append((start, end, 0.6 if marked else 0.45 if separated else 0.3))
     # A phone word just before or after ("61 51 81 office") makes a weak shape count.
     return [(s, e, max(score, 0.5) if _PHONE_WORD.search(
                 text, max(0, s - 40), min(len(text), e + 20), timeout=timeout) else score)
@@ -128,11 +133,12 @@ def builtin_recognizers(nlp_engine: Any, *, ner: bool) -> list[Any]:
         gated(_email_recognizer()),
         span("PHONE_NUMBER", find_phone_numbers, ["phone", "telephone", "tel", "cell",
              "mobile", "call", "fax", "contact", "whatsapp", "office", "reach", "dial", "ring"],
-             "GuardlayerPhoneRecognizer"),
+             "GuardlayerPhoneRecognizer", shares=True),
         span(STREET_ADDRESS, find_street_addresses, ["address", "live", "lives", "located",
              "street", "reside", "ship", "deliver", "mail", "visit", "moved", "return", "sent"],
-             "StreetAddressRecognizer"),
-        span("DATE_TIME", find_dates, ["born", "birth", "date", "dob", "when"], "DateTimeRecognizer"),
+             "StreetAddressRecognizer", shares=True),
+        span("DATE_TIME", find_dates, ["born", "birth", "date", "dob", "when"], "DateTimeRecognizer",
+             shares=True),
         span("PERSON", find_names, [], "NameCueRecognizer", shares=True),
         span("PERSON", find_speakers, [], "SpeakerRecognizer"),
         span("ORGANIZATION", find_organizations, [], "OrganizationSuffixRecognizer", shares=True),

@@ -43,7 +43,7 @@ def test_token_lookup_matches_presidio(text: str, data: st.DataObject) -> None:
 
     from guardlayer.guards.pii.engine import _enhancer_class, _tokens
 
-    tokens, starts = _tokens(text)
+    tokens, starts, _ = _tokens(text)
     assume(tokens)
     start = data.draw(st.integers(0, starts[-1] + len(tokens[-1]) - 1))
     ours = _enhancer_class()._find_index_of_match_token("w", start, tokens, starts)
@@ -55,9 +55,13 @@ def test_token_lookup_matches_presidio(text: str, data: st.DataObject) -> None:
        | st.text(max_size=40))
 def test_tokens_at_once_are_the_tokens_one_by_one(text: str) -> None:
     from guardlayer.guards.pii.engine import _tokens
+    from guardlayer.guards.pii.people import words_of
 
     one_by_one = [m for m in regex.finditer(r"\w+|[^\w\s]", text)]
-    assert _tokens(text) == ([m.group() for m in one_by_one], [m.start() for m in one_by_one])
+    tokens, starts, words = _tokens(text)
+    assert (tokens, starts) == ([m.group() for m in one_by_one], [m.start() for m in one_by_one])
+    alone = words_of(text)
+    assert (words.words, words._starts, words._index) == (alone.words, alone._starts, alone._index)
 
 
 def test_context_words_stay_linear_in_long_texts(regex_guard: PIIGuard) -> None:

@@ -42,13 +42,13 @@ _PLAIN_STREET_WORD = regex.compile(
 @given(st.text(alphabet="aAeStrsgvijwR ’'-.5\n", max_size=30)
        | st.sampled_from(["Lodskovvej", "-vej", "'weg", "X-str.", "straße", "A'ring", "Am Ring"]))
 def test_street_words_found_from_their_ending(text: str) -> None:
-    assert bool(addresses._STREET_WORD.search(text)) == bool(_PLAIN_STREET_WORD.search(text))
+    assert addresses._has_street_word(text, 1.0) == bool(_PLAIN_STREET_WORD.search(text))
 
 
 def test_gated_street_patterns_find_what_ungated_ones_find(monkeypatch) -> None:
     gated = [addresses.find_street_addresses(t) for t in TEXTS]
     monkeypatch.setattr(addresses, "_STREET_WHERE", ((None, False, ()),) * len(addresses._STREETS))
-    monkeypatch.setattr(addresses, "digit_lines", lambda text: View(text, [(0, len(text))]))
+    monkeypatch.setattr(addresses, "digit_view", lambda views, kind: View(views["text"], [(0, len(views["text"]))]))
     assert [addresses.find_street_addresses(t) for t in TEXTS] == gated
     assert any(gated)
 
@@ -179,7 +179,8 @@ def test_context_words_are_presidios(lemmas, index, n, backward, context) -> Non
 
 _COUNTRY_BITS = ["France", "FRANCE", "france", "Chad", "chad", "Jordan", "Guinea-Bissau", "Guinea",
                  "United States", "United", "Côte d'Ivoire", "Côte", "Niger", "Nigeria", "Congo",
-                 "x", "9", "-", "'", "’s", "é", "\u0301", "_", "Frances", "de"]
+                 "x", "9", "-", "'", "’s", "é", "\u0301", "_", "Frances", "de", "the", "The", "THE", "Gambia",
+                 "gambia", "GAMBIA", "Bahamas", "Saint", "Lucia", "saint", "lucia", "South", "Sudan", "d", "Ivoire"]
 
 
 @settings(max_examples=400, deadline=None)
@@ -208,3 +209,52 @@ def test_a_part_holds_a_postcode_only_with_a_digit(part: str) -> None:
 
     if addresses._PART_POSTAL.match(part):
         assert has_digit(part)
+
+
+_SEPARATOR = regex.compile(r"(?:[ \t]*[,\n][ \t>?*•|\-]*)+")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([" ", "\t", ",", "\n", "a", "-", ">", "•", "|", "?", "*", "b c", "\r", "1"]),
+                max_size=16).map("".join))
+def test_parts_are_cut_where_the_separator_pattern_finds(text: str) -> None:
+    cuts, pos = [], 0
+    for m in _SEPARATOR.finditer(text):
+        cuts.append((pos, m.start()))
+        pos = m.end()
+    assert addresses._parts(text) == [*cuts, (pos, len(text))]
+
+
+def test_every_address_label_is_tried_where_it_stands(monkeypatch) -> None:
+    labels = ["Address:", "ADDR =", "ship to:", "Bill\tto:", "deliver to =", "zip:", "ZIPCODE:", "zip code is",
+              "Post code:", "postcode is", "Postal code:", "\u212aaddress:", "\u0130address:"]
+    texts = [f"{pre}{label} 12 Baker Street" for label in labels for pre in ("", "x ", "my-")]
+    found = [addresses.find_street_addresses(text) for text in texts]
+    assert sum(any(score == 0.6 and s > 3 for s, _, score in f) for f in found) >= len(labels)
+    monkeypatch.setattr(addresses, "tried_at", lambda pattern, text, starts, timeout: pattern.finditer(
+        text, timeout=timeout))
+    assert [addresses.find_street_addresses(text) for text in texts] == found
+
+
+DATEISH = ["12", "2024-03-14", "3/14/2024", "14.03.2024", "March", "12th", "of", "Jan.", "14:30", "9:05 pm", "pm",
+           "+44", "(555)", "010-0100", "555 0100", "ext", "x12", "call", "٣", "-", "/", ":", "T", "Z", "UTC"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(DATEISH), max_size=10),
+       st.lists(st.sampled_from([" ", "\n", "-", "/", ".", ":", "", "\t", " \n"]), min_size=10, max_size=10))
+def test_dates_and_phones_on_digit_lines_are_what_whole_text_passes_find(words, seps) -> None:
+    from guardlayer.guards.pii import dates, recognizers
+
+    text = "".join(w + s for w, s in zip(words, seps))
+    everywhere = {"text": text, ("lines", 1): View(text, [(0, len(text))], "\n")}
+    assert dates.find_dates(text) == dates.find_dates(text, views=everywhere)
+    assert recognizers.find_phone_numbers(text) == recognizers.find_phone_numbers(text, views=everywhere)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="1a \t٣x-B", max_size=12), st.integers(0, 12))
+def test_a_house_number_ends_only_where_the_cheap_check_says(text: str, at: int) -> None:
+    at = min(at, len(text))
+    if addresses._HOUSE_NUMBER.search(text, max(0, at - 8), at):
+        assert addresses._after_a_number(text, at)

@@ -141,6 +141,26 @@ def test_reading_how_many_digits_a_match_needs() -> None:
     assert min_digits(CreditCardRecognizer()) == 13
 
 
+def test_reading_the_punctuation_a_match_needs() -> None:
+    from guardlayer.guards.pii.gates import _needed_punctuation, _parse
+
+    cases = {r"\d{2}/\d{2}": "/", r"\d[-.]\d": "-.", r"a-b|c:d": "-:", r"(?:x\.)+y": ".", r"\d-\d/\d": "-",
+             r"a-?b": "", r"a-|b": "", r"[- ]\d": "", r"[^-]\d": "", r"(?:-)*\d": "", r"\d\W\d": "", r"a\\b": "\\",
+             r"(?i)k-\d": "-", r"(?=-)\d": ""}
+    read = {p: "".join(sorted(_needed_punctuation(_parse(p, regex.IGNORECASE)) or "")) for p in cases}
+    assert read == cases
+
+
+def test_narrowed_recognisers_leave_the_recogniser_as_it_was() -> None:
+    from presidio_analyzer.predefined_recognizers import DateRecognizer
+
+    plain, narrowed = DateRecognizer(), gated(DateRecognizer())
+    patterns = list(narrowed.patterns)
+    for text in ("1/2/2020", "2020-01-02", "1.2.2020", "1-JAN-2020 and 1/2/20", "x 12"):
+        assert _found(narrowed, text) == _found(plain, text)
+    assert _found(narrowed, "on 1/2/2020") and narrowed.patterns == patterns
+
+
 def test_reading_patterns_that_stay_in_one_line() -> None:
     inside = [r"\d{3} \d{2}", r"\d{3}[- ]\d{4}", r"^\d+", r"\d+$", r"\b\d \d\b", r"(?<![\w ])\d"]
     across = [r"\d\s\d", r"\d.\d", r"\A\d", r"\d\Z", r"\d\D\d", r"(?<=\n)\d", r"(?<=[^a])\d",
@@ -182,15 +202,17 @@ STREETISH = ["Lodskovvej", "Hauptstraße", "Baker", "Street", "Rue", "du", "Bac"
              "Keizersgracht", "Spring", "During", "Via", "Roma", "C/", "Mayor", "ul.", "Długa",
              "Apt.", "Suite", "Genterstrasse", "vei", "Storgata", "Strada", "Calle", "Mayor",
              "Postfach", "Boîte postale", "PSC", "BOX", "ste", "flat", "corner of", "and", "Address:",
-             "zip code is", "Ship to:", "kids"]
+             "zip code is", "Ship to:", "kids", "St.", "st", "AVE", "Rd", "Way", "\u212at", "Street5", "APO AE 09012"]
 
 
 def _everywhere(monkeypatch) -> None:
-    """Street patterns, units and streets in sentences run on the whole text, whatever words
-    it holds."""
+    """Street patterns, units, streets in sentences and labels run on the whole text, whatever
+    words it holds."""
     monkeypatch.setattr(addresses, "may_hold", lambda text, words: True)
     monkeypatch.setattr(addresses, "_STREET_WHERE", ((None, False, ()),) * len(addresses._STREETS))
-    monkeypatch.setattr(addresses, "digit_lines", lambda text: View(text, [(0, len(text))]))
+    monkeypatch.setattr(addresses, "digit_view", lambda views, kind: View(views["text"], [(0, len(views["text"]))]))
+    monkeypatch.setattr(addresses, "tried_at", lambda pattern, text, starts, timeout: pattern.finditer(
+        text, timeout=timeout))
 
 
 @settings(max_examples=300, deadline=None)
@@ -238,7 +260,7 @@ CUES = ["My name is", "my name's", "I am called", "Call me", "her name is", "nam
        st.lists(st.sampled_from([" ", "\n", ", ", ". ", ""]), min_size=8, max_size=8))
 def test_name_cues_without_relations_change_nothing_where_none_can_be_named(words, seps) -> None:
     text = "".join(w + s for w, s in zip(words, seps))
-    if not people._may_name_a_relation(text):
+    if not people._may_name_a_relation(people.words_of(text)):
         assert [m.span("name") for m in people._CUED_NO_RELATION.finditer(text)] == [
             m.span("name") for m in people._CUED.finditer(text)]
 
@@ -247,7 +269,9 @@ TITLES_AND_PLACES = ["Dr.", "mr.", "MRS.", "Prof", "Sra", "Mx", "grew up in", "b
                      "Where:", "travelled to", "Paris", "ſincerely,\n", "İ am called", "SURNAME:",
                      "hisname is", "To?", "x_to:", "Hi_", "Dear", "DEAR", "Ms", "Kent", "Inc", "inc.",
                      "L.L.C.", "GmbH", "e.V.", "Acme", "INC", "Co", "S.p.A.", "ltd", "e-mail", "Acme L.L.C.",
-                     "Acme S.p.A.", "Foo e.V.", "acme inc", "Acme Ltd"]
+                     "Acme S.p.A.", "Foo e.V.", "acme inc", "Acme Ltd", "my", "MY", "name", "NAME's", "I", "am",
+                     "i'm", "m", "was", "born", "in", "up", "grew", "moved", "here", "to", "from", "place", "of",
+                     "birth", "at", "arrived", "call", "me", "first", "sur", "travelling", "\u0130", "\u212ae"]
 
 
 @settings(max_examples=300, deadline=None)
@@ -329,3 +353,124 @@ def test_every_company_suffix_is_tried_where_it_stands(monkeypatch) -> None:
         text, timeout=timeout))
     assert [people.find_organizations(text) for text in texts] == found
 
+
+
+def test_case_folding_looks_at_one_character_at_a_time() -> None:
+    everything = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    assert all(f"a{c}b".casefold() == f"a{c.casefold()}b" for c in everything)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["Mr", "MR", "mr", "Dr", "\u0130", "\u0130nc", "inc", "INC", "Inc", "L",
+                                 "Dear", "DEAR", "x", "ſ", "9"]), max_size=10),
+       st.lists(st.sampled_from([" ", ".", "\n", "-", ""]), min_size=10, max_size=10))
+def test_words_found_by_their_folded_form_are_those_a_scan_finds(words, seps) -> None:
+    text = "".join(w + s for w, s in zip(words, seps))
+    first = people.FirstWords(("mr", "inc", "iinc"), ("Dear", "L", "İ"))
+    scan = [m.start() for m in regex.finditer(r"\w+", text)
+            if m.group() in first.exact or people._fold(m.group()) in first.folded]
+    assert people.words_of(text).starts(first) == scan
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab.@ \n\t\x1c", max_size=30), st.lists(st.tuples(st.integers(0, 30), st.integers(0, 3))))
+def test_stretches_are_looked_for_once_per_stretch(text: str, hits: list[tuple[int, int]]) -> None:
+    from guardlayer.guards.pii.gates import merged, stretches_around
+
+    spans = sorted((min(s, len(text)), min(s + n, len(text))) for s, n in hits)
+
+    def stretch(s: int, e: int) -> tuple[int, int]:
+        before = [m.end() for m in regex.finditer(r"\s", text[:s])]
+        after = regex.compile(r"\s").search(text, e)
+        return (before[-1] if before else 0), (after.start() if after else len(text))
+
+    assert stretches_around(text, spans) == merged(stretch(s, e) for s, e in spans)
+
+
+NAMEY = ["Kent", "Anna Smith", "Jr.", "Jr", "PhD", "Ph.D.", "M.D.", "MD", "M", "Esq.", ":", "Kalman:", "Date:",
+         "Acme", "Inc", "GmbH", "L.L.C.", "acme", "inc", "'s", "’s", "daughter", "fiancé", "fiancée", "Dr.", "Dear",
+         "Hi", "said", "\u212a", "x"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(NAMEY), max_size=10),
+       st.lists(st.sampled_from([" ", "\n", ", ", ": ", "", "\t", " \n "]), min_size=10, max_size=10))
+def test_names_speakers_and_firms_looked_for_on_less_are_what_whole_text_searches_find(words, seps) -> None:
+    text = "".join(w + s for w, s in zip(words, seps))
+    names = sorted([(m.start(), m.end(), 0.7) for m in people._TITLED.finditer(text)]
+                   + [(m.start(), m.end(), 0.6) for m in people._DEGREE.finditer(text)]
+                   + [(m.start("name"), m.end("name"), 0.6) for m in people._CUED.finditer(text)
+                      if m.group("name").split()[0].lower() not in people._NOT_NAMES])
+    assert sorted(people.find_names(text)) == names
+    speakers = [(m.start("name"), m.end("name"), 0.5) for m in people._SPEAKER.finditer(text)
+                if m.group("name").split()[0].lower() not in people._LABELS]
+    assert people.find_speakers(text) == (speakers if len(speakers) >= 2 else [])
+    firms = [(m.start(), m.end(), 0.6) for m in people._ORG.finditer(text)] if people._ORG_HINT.search(text) else []
+    assert people.find_organizations(text) == firms
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab:\n", max_size=20), st.lists(st.tuples(st.integers(0, 20), st.integers(0, 2))))
+def test_lines_are_looked_for_once_per_line(text: str, hits: list[tuple[int, int]]) -> None:
+    from guardlayer.guards.pii.gates import lines_holding, merged
+
+    spans = sorted((min(s, len(text)), min(s + n, len(text))) for s, n in hits)
+
+    def line(s: int, e: int) -> tuple[int, int]:
+        end = text.find("\n", e)
+        return text.rfind("\n", 0, s) + 1, len(text) if end < 0 else end
+
+    assert lines_around(text, spans) == merged(line(s, e) for s, e in spans)
+    colons = [(i, i + 1) for i, c in enumerate(text) if c == ":"]
+    assert lines_holding(text, ":") == merged(line(s, e) for s, e in colons)
+
+
+def test_words_that_start_a_cue_only_before_a_fixed_word_still_find(monkeypatch) -> None:
+    names = ["My name is Anna", "MY NAME's Anna", "I am called Anna", "Call me Anna", "his name is Anna",
+             "Sur name is Anna", "first name: Anna"]
+    places = ["grew up in Paris", "was born in Paris", "I'm in Paris", "I am in Paris", "moved here from Paris",
+              "moved to Paris", "originally from Paris", "travelling to Paris", "arrived at Paris",
+              "place of birth: Paris", "Living in Paris"]
+    countries = ["the Gambia", "THE BAHAMAS", "The Democratic Republic of Congo", "Saint Lucia"]
+    found = ([people.find_names(f"x {t}.") for t in names] + [people.find_places(f"x {t}.") for t in places]
+             + [people.find_countries(f"x {t}.") for t in countries])
+    assert all(found)
+    monkeypatch.setattr(people, "tried_at", lambda pattern, text, starts, timeout: pattern.finditer(
+        text, timeout=timeout))
+    assert found == ([people.find_names(f"x {t}.") for t in names] + [people.find_places(f"x {t}.") for t in places]
+                     + [people.find_countries(f"x {t}.") for t in countries])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["Kent", "Jaworski", "Kent Jaworski", "McKent", "Kents", "x", "-Kent", "Dr", "Anna"]),
+                max_size=10),
+       st.lists(st.sampled_from([" ", "\n", ", ", "  ", "'"]), min_size=10, max_size=10))
+def test_repeated_names_looked_for_on_lines_with_a_name_are_what_a_whole_text_pass_finds(words, seps) -> None:
+    text = "".join(w + s for w, s in zip(words, seps))
+    found = [(m.start(), m.end(), "PERSON") for m in regex.finditer(r"Kent Jaworski|Anna", text)][:1]
+    names = {w for s, e, _ in found for w in people._NAME_WORD.findall(text, s, e) if w not in people._TITLES}
+    taken = people._covered(len(text), [(s, e) for s, e, _ in found])
+    out: list[tuple[int, int, str]] = []
+    for m in people._NAME_WORD.finditer(text):
+        if m.group() in names and taken.find(1, m.start(), m.end()) < 0:
+            if out and text[out[-1][1]:m.start()] == " ":
+                out[-1] = (out[-1][0], m.end(), "PERSON")
+            else:
+                out.append((m.start(), m.end(), "PERSON"))
+    assert people.repeated_names(text, found) == out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["Saidali", "Elizabeth", "Anna", "Kent", "and", "or", "&", "x", "Bo"]), max_size=10),
+       st.lists(st.sampled_from([", ", " ", "\n", ",\n", ","]), min_size=10, max_size=10))
+def test_lists_looked_for_on_lines_with_a_comma_are_what_a_whole_text_pass_finds(words, seps) -> None:
+    text = "".join(w + s for w, s in zip(words, seps))
+    found = [(m.start(), m.end(), "PERSON") for m in regex.finditer(r"Anna|Kent", text)]
+    people_mask = people._covered(len(text), [(s, e) for s, e, _ in found])
+    out = []
+    for m in people._LIST.finditer(text):
+        items = [w.span() for w in people._LIST_ITEM.finditer(text, m.start(), m.end())]
+        named = [people_mask.find(1, i, ie) >= 0 for i, ie in items]
+        if 2 * sum(named) >= len(items):
+            out += [(i, ie, "PERSON") for (i, ie), hit in zip(items, named) if not hit]
+    assert people.listed_names(text, found) == out
