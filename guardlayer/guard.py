@@ -28,4 +28,7 @@ def guard_name(guard: object) -> str:
 
 REGEX_TIMEOUT = 0.2
 """Seconds any one regex call on untrusted text may take (the ``regex`` module's ``timeout=``).
-A timeout raises ``TimeoutError``; the chain then counts the guard as failed (fail closed)."""
+A timeout raises ``TimeoutError``; the chain then counts the guard as failed (fail closed).
+The ``regex`` module counts the process's CPU time, not wall time: every thread's work and a
+garbage collection during the call count too, as does the caller's work between the matches
+of a ``finditer`` (collect them first when each needs much work)."""

@@ -91,7 +91,10 @@ class PatternTimeout(RuntimeError):
 
 class _FailClosed:
     """A compiled pattern whose time-out escapes Presidio, which catches `TimeoutError`, logs
-    it and goes on without that pattern's matches (a silent miss under load)."""
+    it and goes on without that pattern's matches (a silent miss under load). Its matches are
+    all found before the first is returned: the ``regex`` module's limit counts the process's
+    CPU time until a ``finditer``'s last match, so Presidio's work on each match (checksums,
+    domain lookups) would count against the scan's time limit otherwise."""
 
     __slots__ = ("pattern", "name")
 
@@ -103,7 +106,8 @@ class _FailClosed:
 
 
 class _FailClosedModule:
-    """The `regex` module with `finditer` and `match` whose time-outs escape."""
+    """The `regex` module with `finditer` (matches found at once, see `_FailClosed`) and
+    `match` whose time-outs escape."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(regex, name)
@@ -123,7 +127,7 @@ class _FailClosedModule:
 
 def _escaping(matches: Iterator[regex.Match[str]], name: str) -> Iterator[regex.Match[str]]:
     try:
-        yield from matches
+        return iter(list(matches))
     except TimeoutError as exc:
         raise PatternTimeout(name) from exc
 
