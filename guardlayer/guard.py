@@ -10,7 +10,10 @@ Optional attributes the chain reads:
 """
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from .errors import ConfigError
 
 if TYPE_CHECKING:
     from .context import Context
@@ -26,9 +29,22 @@ def guard_name(guard: object) -> str:
     return getattr(guard, "name", None) or type(guard).__name__
 
 
-REGEX_TIMEOUT = 0.2
-"""Seconds any one regex call on untrusted text may take (the ``regex`` module's ``timeout=``).
-A timeout raises ``TimeoutError``; the chain then counts the guard as failed (fail closed).
-The ``regex`` module counts the process's CPU time, not wall time: every thread's work and a
-garbage collection during the call count too, as does the caller's work between the matches
-of a ``finditer`` (collect them first when each needs much work)."""
+def _seconds(variable: str, default: float) -> float:
+    raw = os.environ.get(variable)
+    try:
+        value = default if raw is None else float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{variable} must be a positive number of seconds, got {raw!r}")
+    return value
+
+
+REGEX_TIMEOUT_ENV = "GUARDLAYER_REGEX_TIMEOUT"
+REGEX_TIMEOUT = _seconds(REGEX_TIMEOUT_ENV, 0.2)
+"""Seconds any one regex call on untrusted text may take (the ``regex`` module's ``timeout=``;
+$GUARDLAYER_REGEX_TIMEOUT, read at import, else 0.2). A timeout raises ``TimeoutError``; the
+chain then counts the guard as failed (fail closed). The ``regex`` module counts the process's
+CPU time, not wall time: every thread's work and a garbage collection during the call count too,
+as does the caller's work between the matches of a ``finditer`` (collect them first when each
+needs much work). A process whose threads check large texts at once may need a higher limit."""
