@@ -210,6 +210,11 @@ def _may_end_in_unit(part: str) -> bool:
     return has_digit(last) or (last.isascii() and last.isalpha() and has_digit(part[-2:-1]))
 
 
+def _same_block(text: str, parts: list[tuple[int, int]], j: int) -> bool:
+    """Does part ``j`` follow the part before it without a blank line between?"""
+    return text.count("\n", parts[j - 1][1], parts[j][0]) < 2
+
+
 def _postal_blocks(text: str, timeout: float) -> list[tuple[int, int, float]]:
     spans: list[tuple[int, int, float]] = []
     parts = _parts(text)
@@ -233,6 +238,9 @@ def _postal_blocks(text: str, timeout: float) -> list[tuple[int, int, float]]:
         while j < len(parts):
             ps, pe = parts[j]
             raw = text[ps:pe]
+            # An address is written on consecutive lines, but for a unit or postcode set apart:
+            # a place after a blank line ends it ("order #55231\n\nMy card was charged").
+            apart = not _same_block(text, parts, j)
             if _may_end_in_unit(raw) and _PART_UNIT.fullmatch(raw, timeout=timeout):
                 strong += 1
                 stop = pe
@@ -241,11 +249,13 @@ def _postal_blocks(text: str, timeout: float) -> list[tuple[int, int, float]]:
                 stop = ps + m.end()
                 n += 1
                 j += 1
-                if m.end() == len(raw) and j < len(parts):  # "69003 Lyon, France": a country
+                if m.end() == len(raw) and j < len(parts) and _same_block(text, parts, j):  # a country
                     cs, ce = parts[j]
                     if c := _COUNTRY.match(text, cs, ce, timeout=timeout):
                         stop, n, j = c.end(), n + 1, j + 1
                 break  # a postcode (and a country after it) closes the address
+            elif apart:
+                break
             elif raw.islower() and _LOWER_PLACE.match(raw, timeout=timeout):
                 stop = pe
             elif (m := _PART_PLACE.match(raw, timeout=timeout)) and (

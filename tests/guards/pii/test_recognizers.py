@@ -193,6 +193,15 @@ def test_not_addresses_or_urls(regex_guard: PIIGuard, text: str) -> None:
     assert regex_guard.check(text, Context()).passed
 
 
+def test_an_address_does_not_go_on_after_a_blank_line() -> None:
+    # a unit-like "#55231" then a capitalised word made a two-part "address" across paragraphs
+    text = "Subject: order #55231\n\nMy card was charged twice."
+    assert find_street_addresses(text) == []
+    # the same parts on consecutive lines still make one
+    lines = "Ship to\n12 Rue du Bac\nParis"
+    assert [lines[s:e] for s, e, _ in find_street_addresses(lines)] == ["12 Rue du Bac\nParis"]
+
+
 def test_letterhead_lines_above_an_address(regex_guard: PIIGuard) -> None:
     text = ("Thanks for your order.\n\nPaula Bjelajac\nDemystdata\n11 Eriksbo Västergärde 98\n"
             " Suite 568\n ANGERED\n Mali 12345")
