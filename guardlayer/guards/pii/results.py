@@ -3,8 +3,8 @@
 - spaCy guesses that name a country are locations ("Cameroon was fun" is not an organisation);
 - spaCy guesses are cut at line breaks ("Crystal Grant\\nPhone" is the name on the first line),
   vague DATE hits ("this morning", "50 year old") are dropped unless asked for, and so are
-  acronyms tagged as organisations ("SSN", "ASAP") and numbered list items taken for domains
-  ("1.Click");
+  acronyms tagged as organisations ("SSN", "ASAP"), numbered list items taken for domains
+  ("1.Click") and guesses that hold links or code ("user=jsmith ip=...");
 - names the text gives again or lists beside other people are added (`people`), and the lines
   of a letterhead above a multi-line address (`addresses.lines_above`);
 - overlapping results become one: the union span, labelled by the best member.
@@ -32,8 +32,10 @@ _GUESSES = frozenset({"SpacyRecognizer", _LETTERHEAD, "CountryRecognizer"})
 _NOT_PLACES = frozenset({"ORGANIZATION", "PERSON", "NRP"})
 
 
-# A spaCy guess that spans a link or an address-like token is not a name or a place.
+# A spaCy guess that spans a link or an address-like token is not a name or a place, nor one
+# that holds a character of code or markup ("user=jsmith ip=10.0.0.1 session=8f3a").
 _LINKISH = regex.compile(r"://|www\.|@|\.(?:com|net|org|io)\b")
+_CODE_CHARS = frozenset("=<>{}[]|;")  # (not a backslash: escaped quotes in names, "Mary\\'s")
 
 
 def tidy(text: str, results: list[Any], *, vague_dates: bool = False) -> list[Any]:
@@ -44,7 +46,8 @@ def tidy(text: str, results: list[Any], *, vague_dates: bool = False) -> list[An
             and not (r.entity_type == "ORGANIZATION" and _is_guess(r)
                      and text[r.start:r.end] in _NOT_ORGANIZATIONS)
             and not (r.entity_type == "URL" and _NUMBERED.fullmatch(text, r.start, r.end, timeout=REGEX_TIMEOUT))
-            and not (_is_guess(r) and _is_linkish(text[r.start:r.end]))]
+            and not (_is_guess(r) and _is_linkish(text[r.start:r.end]))
+            and not (_is_guess(r) and not _CODE_CHARS.isdisjoint(text[r.start:r.end]))]
     return kept + _more_names(text, kept) + _letterheads(text, kept)
 
 

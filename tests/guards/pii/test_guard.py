@@ -247,6 +247,14 @@ def test_ner_guesses_over_links_are_dropped_even_when_urls_are_not_looked_for():
         ("PERSON", "Maria Lopez")]
 
 
+def test_ner_guesses_over_code_are_dropped(ner_guard: PIIGuard) -> None:
+    # spaCy's small pipeline calls "jsmith ip=192.168.1.20 session=8f3a9c" a PERSON, which
+    # swallowed the log line around the IP address
+    text = "2024-05-01 12:03:44 INFO login ok user=jsmith ip=192.168.1.20 session=8f3a9c"
+    assert ("IP_ADDRESS", "192.168.1.20") in [(r.entity_type, text[r.start:r.end]) for r in ner_guard.analyze(text)]
+    assert ner_guard.check(text, Context()).fixed.endswith("user=jsmith ip=<IP_ADDRESS_1> session=8f3a9c")
+
+
 def test_session_memory_without_a_session_fails_instead_of_forgetting() -> None:
     import pytest
 
