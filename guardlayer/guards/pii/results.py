@@ -4,7 +4,8 @@
 - spaCy guesses are cut at line breaks ("Crystal Grant\\nPhone" is the name on the first line),
   vague DATE hits ("this morning", "50 year old") are dropped unless asked for, and so are
   acronyms tagged as organisations ("SSN", "ASAP"), numbered list items taken for domains
-  ("1.Click") and guesses that hold links or code ("user=jsmith ip=...");
+  ("1.Click"), domains cut out of a longer word ("psycopg2.co" of "psycopg2.connect") and
+  guesses that hold links or code ("user=jsmith ip=...");
 - names the text gives again or lists beside other people are added (`people`), and the lines
   of a letterhead above a multi-line address (`addresses.lines_above`);
 - overlapping results become one: the union span, labelled by the best member.
@@ -45,7 +46,8 @@ def tidy(text: str, results: list[Any], *, vague_dates: bool = False) -> list[An
                 or is_specific(text[r.start:r.end]))
             and not (r.entity_type == "ORGANIZATION" and _is_guess(r)
                      and text[r.start:r.end] in _NOT_ORGANIZATIONS)
-            and not (r.entity_type == "URL" and _NUMBERED.fullmatch(text, r.start, r.end, timeout=REGEX_TIMEOUT))
+            and not (r.entity_type == "URL" and (_NUMBERED.fullmatch(text, r.start, r.end, timeout=REGEX_TIMEOUT)
+                                                 or _cut_from_a_word(text, r.end)))
             and not (_is_guess(r) and _is_linkish(text[r.start:r.end]))
             and not (_is_guess(r) and not _CODE_CHARS.isdisjoint(text[r.start:r.end]))]
     return kept + _more_names(text, kept) + _letterheads(text, kept)
@@ -98,6 +100,14 @@ def _results(spans: list[tuple[int, int, str]], name: str, score: float) -> list
 def _is_linkish(value: str) -> bool:
     return ("." in value or ":" in value or "@" in value) and bool(  # what _LINKISH needs
         _LINKISH.search(value, timeout=REGEX_TIMEOUT))
+
+
+def _cut_from_a_word(text: str, end: int) -> bool:
+    """Does an ASCII letter or digit follow ``end``? A domain found there was cut out of a longer
+    word ("psycopg2.co" of "psycopg2.connect"). Other letters may follow a link in scripts
+    written without spaces ("访问www.example.com获取")."""
+    after = text[end:end + 1]
+    return after.isascii() and after.isalnum()
 
 
 def _is_guess(r: Any) -> bool:

@@ -193,6 +193,15 @@ def test_not_addresses_or_urls(regex_guard: PIIGuard, text: str) -> None:
     assert regex_guard.check(text, Context()).passed
 
 
+@pytest.mark.parametrize("text, urls", [
+    ("conn = psycopg2.connect(dsn); host db.internal", []),  # ".co" of ".connect", ".int" of ".internal"
+    ("see example.com.", ["example.com"]),
+    ("请访问www.example.com获取", ["www.example.com"]),  # no spaces in the script: a letter may follow
+])
+def test_a_domain_is_not_cut_out_of_a_word(regex_guard: PIIGuard, text: str, urls: list[str]) -> None:
+    assert _found(regex_guard, text, "URL") == urls
+
+
 def test_an_address_does_not_go_on_after_a_blank_line() -> None:
     # a unit-like "#55231" then a capitalised word made a two-part "address" across paragraphs
     text = "Subject: order #55231\n\nMy card was charged twice."
