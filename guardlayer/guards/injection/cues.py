@@ -54,8 +54,8 @@ CUES: dict[str, str] = {
     # the conversation's own rules, referred to as such
     "own_rules": (r"\b(?:your|these|the above|above|previous|prior|earlier|preceding|original|initial|system|"
                   r"developer|hidden|secret) " + _META + r"\b"),
-    # a request to reveal, print or repeat the assistant's hidden text
-    "reveal_prompt": (_REVEAL + r"(?: \w+){0,4}? (?:your|the (?:system|hidden|secret|initial|original|above|previous"
+    # a request to reveal, print or repeat the assistant's hidden text (not to write "a system prompt")
+    "reveal_prompt": (_REVEAL + r"(?: \w+){0,4}? (?<!\ban? )(?:your|the (?:system|hidden|secret|initial|original|above|previous"
                       r"|full|first|confidential|current|last|prior|exact|complete|specific)|hidden|secret|system|current"
                       r"|last|previous|prior|initial|original|above) (?:\w+ )?" + _META + r"\b"),
     # the instructions the assistant was given, asked about as such
