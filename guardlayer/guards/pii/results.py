@@ -48,8 +48,7 @@ def tidy(text: str, results: list[Any], *, vague_dates: bool = False) -> list[An
                      and text[r.start:r.end] in _NOT_ORGANIZATIONS)
             and not (r.entity_type == "URL" and (_NUMBERED.fullmatch(text, r.start, r.end, timeout=REGEX_TIMEOUT)
                                                  or _cut_from_a_word(text, r.end)))
-            and not (_is_guess(r) and _is_linkish(text[r.start:r.end]))
-            and not (_is_guess(r) and not _CODE_CHARS.isdisjoint(text[r.start:r.end]))]
+            and not (_is_guess(r) and _is_link_or_code(text[r.start:r.end]))]
     return kept + _more_names(text, kept) + _letterheads(text, kept)
 
 
@@ -95,6 +94,10 @@ def _results(spans: list[tuple[int, int, str]], name: str, score: float) -> list
     return [RecognizerResult(entity, s, e, score, AnalysisExplanation(name, score),
                              recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: name})
             for s, e, entity in spans]
+
+
+def _is_link_or_code(value: str) -> bool:
+    return not _CODE_CHARS.isdisjoint(value) or _is_linkish(value)
 
 
 def _is_linkish(value: str) -> bool:
