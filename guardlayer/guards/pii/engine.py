@@ -205,10 +205,11 @@ def _enhancer_class() -> type:
     from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 
     class Enhancer(LemmaContextAwareEnhancer):
-        """Presidio's context words, linear in the text: no deep copy of fresh results, and the
+        """Presidio's context words, linear in the text: no deep copy of fresh results, the
         token of a result found by bisection (Presidio scans from the first token for each
-        result, which made 100 KB texts take seconds); words are lower-cased once, not again
-        for each result and context word."""
+        result, which made 100 KB texts take seconds) and the keywords near it by bisection
+        among their places, listed once per call; words are lower-cased once, not again for
+        each result and context word."""
 
         def enhance_using_context(self, text: str, raw_results: list[Any], *args: Any,
                                   **kwargs: Any) -> list[Any]:
@@ -224,17 +225,19 @@ def _enhancer_class() -> type:
                 raise ValueError(f"no token at {start} for {word!r}")
             return i
 
-        @staticmethod
-        def _add_n_words(index: int, n_words: int, lemmas: list[str], keywords: Any,
-                         is_backward: bool) -> list[str]:
-            # Presidio's, without lower-casing each lemma again (ours are lower-cased already).
-            step = -1 if is_backward else 1
-            words: list[str] = []
-            while 0 <= index < len(lemmas) and len(words) <= n_words:
-                if lemmas[index] in keywords:
-                    words.append(lemmas[index])
-                index += step
-            return words
+        def _extract_surrounding_words(self, nlp_artifacts: Any, word: str, start: int) -> list[str]:
+            # Presidio's: the nearest keywords at or before the value's token (prefix count + 1)
+            # and at or after it (suffix count + 1), found among the keywords' places, listed
+            # once per call; Presidio walks the lemmas from the token for each result (and
+            # lower-cases each again: ours are lower-cased already).
+            if not nlp_artifacts.tokens:
+                return [""]
+            i = self._find_index_of_match_token(word, start, nlp_artifacts.tokens, nlp_artifacts.tokens_indices)
+            places = _keyword_places(nlp_artifacts)
+            before, after = bisect.bisect_right(places, i), bisect.bisect_left(places, i)
+            near = (places[max(0, before - self.context_prefix_count - 1):before]
+                    + places[after:after + self.context_suffix_count + 1])
+            return list({nlp_artifacts.lemmas[p] for p in near})
 
         @staticmethod
         def _find_supportive_word_in_context(context_list: list[str] | None,
@@ -259,6 +262,16 @@ def _enhancer_class() -> type:
             return ""
 
     return Enhancer
+
+
+def _keyword_places(artifacts: Any) -> list[int]:
+    """Where the call's lemmas are keywords (kept on Presidio's per-call ``NlpArtifacts``)."""
+    places = getattr(artifacts, "guardlayer_keyword_places", None)
+    if places is None:
+        keywords = artifacts.keywords
+        places = artifacts.guardlayer_keyword_places = [
+            i for i, lemma in enumerate(artifacts.lemmas) if lemma in keywords]
+    return places
 
 
 def _fast_engine_class() -> type:

@@ -24,8 +24,6 @@
 from __future__ import annotations
 
 import bisect
-import copy
-import functools
 import re._constants as sre
 import re._parser as sre_parse
 import string
@@ -36,6 +34,7 @@ from typing import Any
 import regex
 
 from ...guard import REGEX_TIMEOUT
+from .patterns import is_plain, pattern_analyze
 
 _DIGIT_RUN = regex.compile(r"\d(?:[\- .]?\d){8}")
 """Nine digits or more, one optional separator between two: the digits of every card (13 to
@@ -356,11 +355,12 @@ def _narrowed(recognizer: Any) -> Callable[[str], Callable[..., list[Any]]]:
     """For a plain Presidio pattern recogniser (see `is_local`): given the text it is about to
     run on, its ``analyze`` with only the patterns that can match there (a pattern that needs
     one of some punctuation is left out when the text holds none: it would find nothing).
-    The narrowed recognisers are copies kept per set of punctuation found (at most 2 to the
-    number of distinct needs), made when first needed; the recogniser itself is not changed."""
+    The narrowed ``analyze`` (`patterns.pattern_analyze`) are kept per set of punctuation found
+    (at most 2 to the number of distinct needs), made when first needed; the recogniser itself
+    is not changed."""
     needs = [_needed_punctuation(tree) for tree in _trees(recognizer) or []]
     distinct = list({need for need in needs if need})
-    full = recognizer.analyze
+    full = pattern_analyze(recognizer)
     narrowed: dict[frozenset[frozenset[str]], Callable[..., list[Any]]] = {}
 
     def for_text(text: str) -> Callable[..., list[Any]]:
@@ -368,13 +368,8 @@ def _narrowed(recognizer: Any) -> Callable[[str], Callable[..., list[Any]]]:
         analyze = narrowed.get(present)
         if analyze is None:
             patterns = [p for p, need in zip(recognizer.patterns, needs) if not need or need in present]
-            if len(patterns) == len(needs):
-                analyze = full
-            else:
-                narrow = copy.copy(recognizer)
-                narrow.patterns = patterns
-                analyze = functools.partial(type(recognizer).analyze, narrow)
-            narrowed[present] = analyze
+            analyze = narrowed[present] = full if len(patterns) == len(needs) else pattern_analyze(
+                recognizer, patterns)
         return analyze
 
     return for_text if distinct else lambda text: full
@@ -584,13 +579,17 @@ def _kind(recognizer: Any, digit: bool | None) -> str | None:
 
 def gated(recognizer: Any) -> Any:
     """``recognizer`` run only where its gate or its need for a digit says it can match (see
-    the module's docstring); unchanged when neither applies."""
+    the module's docstring). A plain Presidio pattern recogniser runs our loop of its patterns
+    (`patterns.pattern_analyze`) either way; another is unchanged when neither applies."""
     gate = gate_for(recognizer)
     least = min_digits(recognizer)
     kind = _kind(recognizer, least >= 1 if gate is None else None)
+    plain = is_plain(recognizer)
+    analyze = pattern_analyze(recognizer) if plain else recognizer.analyze
     if gate is None and not (least and kind):
+        if plain:
+            recognizer.analyze = analyze
         return recognizer
-    analyze = recognizer.analyze
     analyze_for = _narrowed(recognizer) if kind else lambda text: analyze
 
     def gated_analyze(text: str, entities: list[str], nlp_artifacts: Any = None,

@@ -160,18 +160,29 @@ def test_gated_email_recogniser_finds_what_the_plain_one_finds(pieces: list[str]
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["call", "phone", "", "a", "tel", "fax", "office"]), max_size=12),
-       st.integers(0, 11), st.integers(0, 5), st.booleans(),
+@given(st.lists(st.sampled_from(["call", "phone", "a", "tel", "fax", "office", ","]), max_size=12),
+       st.integers(0, 11), st.integers(0, 5),
        st.lists(st.sampled_from(["phone", "Call", "x", "tel"]), max_size=3))
-def test_context_words_are_presidios(lemmas, index, n, backward, context) -> None:
-    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer as Presidio
+def test_context_words_are_presidios(lemmas, index, n, context) -> None:
+    from presidio_analyzer.context_aware_enhancers import (
+        LemmaContextAwareEnhancer as Presidio,
+    )
+    from presidio_analyzer.nlp_engine import NlpArtifacts
 
     from guardlayer.guards.pii.engine import _enhancer_class
 
     ours = _enhancer_class()
-    keywords = {w for w in lemmas if w in ("call", "phone", "tel")}
-    assert ours._add_n_words(index, n, lemmas, keywords, backward) == Presidio._add_n_words(
-        index, n, lemmas, keywords, backward)
+    starts = [sum(len(w) + 1 for w in lemmas[:i]) for i in range(len(lemmas))]
+    at = starts[min(index, len(lemmas) - 1)] if lemmas else 0
+
+    def around(enhancer: type, prefix: int, suffix: int) -> set[str]:
+        artifacts = NlpArtifacts([], lemmas, starts, lemmas, None, "en")  # (tokens = lemmas)
+        artifacts.keywords = {w for w in lemmas if w in ("call", "phone", "tel")}
+        return set(enhancer(context_prefix_count=prefix, context_suffix_count=suffix)
+                   ._extract_surrounding_words(artifacts, "w", at))
+
+    for prefix, suffix in ((n, 5 - n), (5, 2)):
+        assert around(ours, prefix, suffix) == around(Presidio, prefix, suffix)
     for mode in ("substring", "whole_word"):
         assert ours._find_supportive_word_in_context(lemmas, context, mode) == \
             Presidio._find_supportive_word_in_context(lemmas, context, mode)
