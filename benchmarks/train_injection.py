@@ -46,6 +46,8 @@ from guardlayer.normalize import fold  # noqa: E402
 
 CHAR_RANGE = (3, 5)
 WORD_RANGE = (1, 2)
+KINDS = {"words": "w:", "chars": "c:"}
+"""Feature kinds (``--kinds``) and the prefix of their names in `feature_names`."""
 
 # Extra log-odds for the fusion: ``extra(fit_rows, score_rows)`` fits a model on the first rows and
 # returns its log-odds for the second (used out of source, as the classifier's are).
@@ -114,16 +116,46 @@ def top_quantile(values: list[float], weights: list[float], share: float) -> flo
     return ranked[-1][0]
 
 
+def file_support(present: Any, rows: list[dict], label: int | None = None) -> Any:
+    """For each column of ``present`` (rows x features, nonzero where a row has the feature), the
+    number of distinct files with a row (of class ``label``, or of either) that has it."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    keep = [i for i, r in enumerate(rows) if label is None or r["label"] == label]
+    files = sorted({rows[i]["file"] for i in keep})
+    if not files:
+        return np.zeros(present.shape[1], dtype=int)
+    index = {f: k for k, f in enumerate(files)}
+    owner = csr_matrix(([1] * len(keep), ([index[rows[i]["file"]] for i in keep], keep)), shape=(len(files), len(rows)))
+    return np.asarray(((owner @ (present != 0).astype(int)) > 0).sum(axis=0)).ravel()
+
+
+def supported(present: Any, rows: list[dict], min_files: int, by_class: bool) -> Any:
+    """Columns found in at least ``min_files`` files: of one class (attack files or benign files)
+    when ``by_class``, of either class otherwise. Vocabulary that one source owns gets no weight."""
+    if by_class:
+        return (file_support(present, rows, 1) >= min_files) | (file_support(present, rows, 0) >= min_files)
+    return file_support(present, rows) >= min_files
+
+
 def fit_classifier(rows: list[dict], args: argparse.Namespace) -> LinearModel:
     """TF-IDF as `LinearModel` reads it (counts from `feature_names`, smooth idf, each row divided
-    by sqrt(sum(count * idf ** 2))), then logistic regression."""
+    by sqrt(sum(count * idf ** 2))), then logistic regression. Features are those of ``kinds`` in
+    ``min_df`` rows and ``min_files`` files (`supported`), the ``max_features`` most frequent of them."""
     import numpy as np
     from scipy.sparse import diags
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    vec = CountVectorizer(analyzer=lambda feats: feats, min_df=args.min_df, max_features=args.max_features)
+    vec = CountVectorizer(analyzer=lambda feats: feats, min_df=args.min_df)
     counts = vec.fit_transform([r["feats"] for r in rows]).tocsr()
+    prefixes = tuple(KINDS[k] for k in args.kinds)
+    kinds = np.array([name.startswith(prefixes) for name in vec.get_feature_names_out()], dtype=bool)
+    cols = np.flatnonzero(kinds & supported(counts, rows, args.min_files, args.support == "class"))
+    totals = np.asarray(counts[:, cols].sum(axis=0)).ravel()
+    cols = np.sort(cols[(-totals).argsort()[:args.max_features]])  # as CountVectorizer picks
+    counts, names = counts[:, cols], vec.get_feature_names_out()[cols]
     df = np.asarray((counts > 0).sum(axis=0)).ravel()
     idf = np.log((1 + counts.shape[0]) / (1 + df)) + 1.0
     norms = np.sqrt(np.asarray(counts @ (idf ** 2)).ravel())
@@ -131,7 +163,7 @@ def fit_classifier(rows: list[dict], args: argparse.Namespace) -> LinearModel:
     clf = LogisticRegression(C=args.C, max_iter=3000, random_state=args.seed)
     clf.fit(x, [r["label"] for r in rows], sample_weight=weights_for(rows))
     coef = clf.coef_[0]
-    weights = {feat: (float(idf[j]), float(coef[j])) for feat, j in vec.vocabulary_.items() if coef[j] != 0}
+    weights = {str(feat): (float(idf[j]), float(coef[j])) for j, feat in enumerate(names) if coef[j] != 0}
     return LinearModel(weights, float(clf.intercept_[0]), CHAR_RANGE, WORD_RANGE, {})
 
 
@@ -271,6 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--C", type=float, default=1.0)
     parser.add_argument("--min-df", type=int, default=3)
     parser.add_argument("--max-features", type=int, default=40000)
+    parser.add_argument("--min-files", type=int, default=1,
+                        help="keep a classifier feature only if this many training files have it (see --support)")
+    parser.add_argument("--kinds", nargs="+", choices=tuple(KINDS), default=list(KINDS),
+                        help="classifier features: word n-grams, character n-grams or both")
+    parser.add_argument("--support", choices=("any", "class"), default="any",
+                        help="count --min-files among files of either class, or among the attack files or the benign files")
     parser.add_argument("--heldout-frac", type=float, default=0.25)
     parser.add_argument("--fpr-target", type=float, default=0.03,
                         help="shift the fusion bias so that out-of-source benign files stay under this FPR at 0.5")
@@ -297,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {
         "data": [{"file": f.name, "sha256": sha256(f)} for f in files],
         "settings": {"seed": args.seed, "C": args.C, "min_df": args.min_df, "max_features": args.max_features,
+                     "min_files": args.min_files, "support": args.support, "kinds": args.kinds,
                      "heldout_frac": args.heldout_frac, "char_range": CHAR_RANGE, "word_range": WORD_RANGE,
                      "window_words": WINDOW_WORDS, "fusion_C": args.fusion_C, "fpr_target": args.fpr_target, "threshold": args.threshold},
         "machine": machine(),
