@@ -16,11 +16,13 @@ from .cues import cues_in
 from .decode import Layer, decode_layers
 from .fusion import Fusion
 from .signatures import Hit, load_signatures, scan
+from .suffix import crossed_brackets
 
 UNTRUSTED_SOURCES = ("document", "tool")
 _TAG_WEIGHT = 0.6
 _INVISIBLE_WEIGHT = 0.3
 _INVISIBLE_MIN = 3
+_SUFFIX_WEIGHT = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,8 @@ class InjectionGuard:
             signals.append(("hidden Unicode tag characters", _TAG_WEIGHT))
         elif folded.invisible >= _INVISIBLE_MIN:
             signals.append((f"{folded.invisible} invisible characters", _INVISIBLE_WEIGHT))
+        if crossed := crossed_brackets(text):
+            signals.append((f"optimiser-style suffix ({crossed} crossed brackets in prose)", _SUFFIX_WEIGHT))
         reading = self._read(folded.text, layers, inners, matches)
         weights = {m.hit.signature.id: m.hit.signature.weight for m in matches}
         evidence = self.fusion.evidence([*weights.values(), *(w for _, w in signals)])
