@@ -37,6 +37,11 @@ _CONFUSABLES = str.maketrans({
     "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
 })
 
+_LATIN_CONFUSABLES = str.maketrans({k: v for k, v in _CONFUSABLES.items()
+                                    if not unicodedata.name(chr(k), "").startswith(("CYRILLIC", "GREEK"))})
+_LETTERS = regex.compile(r"[^\W\d_]+")
+_HAS_LATIN = regex.compile(r"[a-z]")
+
 # Characters that render as nothing (or nearly) beyond Unicode's format category Cf.
 _INVISIBLE_EXTRA = frozenset(
     [chr(c) for c in range(0xFE00, 0xFE10)] + [chr(c) for c in range(0xE0100, 0xE01F0)]
@@ -120,8 +125,9 @@ def is_invisible(ch: str) -> bool:
     return cat == "Cf" or (cat == "Cc" and ch not in _WHITESPACE_CONTROLS)
 
 
-def _fold_char(ch: str) -> str:
-    """One character -> its folded form ('' for invisible characters and combining marks)."""
+def _fold_char(ch: str, confusables: bool = True) -> str:
+    """One character -> its folded form ('' for invisible characters and combining marks);
+    ``confusables=False`` leaves Cyrillic and Greek letters as they are."""
     if is_invisible(ch):
         return ""
     parts = []
@@ -129,8 +135,40 @@ def _fold_char(ch: str) -> str:
         if unicodedata.category(c) in ("Mn", "Me") or is_invisible(c):
             continue
         parts.append(c)
-    out = "".join(parts).casefold().translate(_CONFUSABLES)
+    out = "".join(parts).casefold()
+    out = out.translate(_CONFUSABLES if confusables else _LATIN_CONFUSABLES)
     return " " if out and out.isspace() else out
+
+
+def _native(text: str, folded: str, distinct: set[str], table: dict[str, str]) -> str:
+    """``folded`` with the words of a text written mostly in Cyrillic or Greek given their own
+    letters back: look-alike folding is for Latin text with foreign letters slipped in
+    ("іgnоrе"), and turned Russian into gibberish ("все" -> "bce"). A word holding a Latin
+    letter stays folded."""
+    foreign = {ch: _fold_char(ch, confusables=False) for ch in distinct if _is_foreign(ch, table[ch])}
+    foreign = {ch: own for ch, own in foreign.items() if len(own) == 1}  # so both texts align
+    if not foreign:
+        return folded
+    native = text.translate({ord(ch): foreign.get(ch, table[ch]) for ch in distinct})
+    if _mostly_latin(native):
+        return folded
+    pieces, end = [], 0
+    for word in _LETTERS.finditer(native, timeout=REGEX_TIMEOUT):
+        if not _HAS_LATIN.search(word.group(), timeout=REGEX_TIMEOUT):
+            pieces += [folded[end:word.start()], word.group()]
+            end = word.end()
+    return "".join(pieces) + folded[end:]
+
+
+def _is_foreign(ch: str, folded_ch: str) -> bool:
+    """Did folding turn Cyrillic or Greek ``ch`` into a Latin look-alike?"""
+    return (not ch.isascii() and len(folded_ch) == 1 and folded_ch.isascii() and folded_ch.isalpha()
+            and unicodedata.name(ch, "").startswith(("CYRILLIC", "GREEK")))
+
+
+def _mostly_latin(text: str) -> bool:
+    letters = sum(map(str.isalpha, text))
+    return 2 * sum(1 for c in text if "a" <= c <= "z") >= letters
 
 
 def _table(text: str) -> tuple[set[str], dict[str, str]]:
@@ -294,7 +332,8 @@ def fold(text: str, *, leet: bool = True, spacing: bool = True) -> Folded:
 def _map_text(text: str, distinct: set[str], table: dict[str, str]) -> tuple[str, int]:
     """`_map_chars` without offsets: the folded characters and the invisible count (``distinct``
     and ``table`` from `_table`)."""
-    return text.translate({ord(ch): table[ch] for ch in distinct}), _invisible(text, distinct, table)
+    folded = text.translate({ord(ch): table[ch] for ch in distinct})
+    return _native(text, folded, distinct, table), _invisible(text, distinct, table)
 
 
 def _offsets(text: str, mapped: str, spans: list[tuple[int, int]]) -> list[int]:

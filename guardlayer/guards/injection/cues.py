@@ -101,18 +101,26 @@ CUES: dict[str, str] = {
     # spelling, encodings, hints, rhymes): the indirect way to extract it
     "secret_probe": (r"\b" + _PROBE + r"(?:\W+\w+){0,6}?\W+" + _GIVEN_SECRET + r"\b|\b" + _GIVEN_SECRET
                      + r"(?:\W+\w+){0,6}?\W+" + _PROBE + r"\b"),
-    # overrides and persona switches in German, French, Spanish, Italian, Portuguese, Dutch
+    # overrides and persona switches in German, French, Spanish, Italian, Portuguese, Dutch, Russian, Chinese
     "foreign_override": (r"\b(?:ignorier\w*|vergiss|vergessen sie|missacht\w*|ignorez|oublie[sz]?|ignora|olvida\w*"
                          r"|dimentica|esqueca|negeer|vergeet)\b(?: \S+){0,5}? (?:anweisungen|instruktionen|regeln|vorgaben|eingaben|befehle|richtlinien|restriktionen"
                          r"|instructions|consignes|regles|instrucciones|reglas|istruzioni|regole|instrucoes|regras"
                          r"|instructies|regels|alles|tout|todo|tutto|tudo)\b|\b(?:du bist (?:jetzt|nun|ab sofort)|tu es "
-                         r"(?:maintenant|desormais)|ahora eres|(?:ora|adesso) sei|agora (?:voce e|es)|je bent nu)\b"),
+                         r"(?:maintenant|desormais)|ahora eres|(?:ora|adesso) sei|agora (?:voce e|es)|je bent nu)\b"
+                         # Russian (folded: no breve on и) and Chinese
+                         r"|\b(?:забудь\w*|(?:про)?игнорируи\w*|не обращаи\w* внимания на|отбрось\w*|пренебреги\w*)"
+                         r"(?: \S+){0,5}? (?:инструкц\w*|указани\w*|правил\w*|предыдущ\w*|промпт\w*)|\b(?:теперь ты"
+                         r"|ты теперь|отныне ты)\b|(?:忽略|无视|忘记|忘掉|不要理会|不要遵守)[^。！？\n]{0,12}?(?:指令|指示|规则"
+                         r"|提示|要求|设定)|(?:你现在是|从现在开始你)"),
     # requests to reveal the prompt or a password in those languages
     "foreign_reveal": (r"\b(?:zeige?|nenne?|verrate|gib|revele\w*|montre\w*|affiche\w*|donne\w*|revela\w*|muestra\w*"
                        r"|dime|dame|rivela\w*|mostra\w*|dimmi|mostre|diga|laat|vertel|geef)\b(?:-\w+)?(?: \S+){0,4}? (?:"
                        r"system-?prompt|systemanweisung\w*|anweisungen|passwort|kennwort|prompt systeme|instructions"
                        r"|mot de passe|instrucciones|contrasena|prompt del sistema|istruzioni|prompt di sistema|password"
-                       r"|senha|instrucoes|prompt de sistema|systeemprompt|instructies|wachtwoord)\b"),
+                       r"|senha|instrucoes|prompt de sistema|systeemprompt|instructies|wachtwoord)\b"
+                       r"|\b(?:покажи|выведи|раскрои|скажи|назови|напиши|повтори|напечатаи)\w*(?: \S+){0,4}? (?:системн\w* "
+                       r"(?:промпт|подсказк|инструкц|сообщени)\w*|парол\w*|(?:свои|твои|ваши) инструкц\w*)"
+                       r"|(?:告诉我|显示|输出|打印|透露|泄露|重复|给我)[^。！？\n]{0,8}?(?:系统提示|提示词|密码|口令|指令|初始指示)"),
     # a request for step-by-step help with something harmful (jailbreaks wrap these in fiction)
     "harmful_howto": (r"\b(?:how (?:to|do i|can i|would (?:one|someone|i))|steps? to|guide (?:to|for|on)|tutorial (?:on|for)"
                       r"|instructions (?:to|for|on)|explain how to|ways to|teach (?:me|\w+) (?:how )?to)(?: \w+){0,3}? (?:"
