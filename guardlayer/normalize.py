@@ -37,10 +37,10 @@ _CONFUSABLES = str.maketrans({
     "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
 })
 
+_LATIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_LATIN_WORD = regex.compile(r"[^\W\d_]*[a-z][^\W\d_]*")
 _LATIN_CONFUSABLES = str.maketrans({k: v for k, v in _CONFUSABLES.items()
                                     if not unicodedata.name(chr(k), "").startswith(("CYRILLIC", "GREEK"))})
-_LETTERS = regex.compile(r"[^\W\d_]+")
-_HAS_LATIN = regex.compile(r"[a-z]")
 
 # Characters that render as nothing (or nearly) beyond Unicode's format category Cf.
 _INVISIBLE_EXTRA = frozenset(
@@ -140,35 +140,32 @@ def _fold_char(ch: str, confusables: bool = True) -> str:
     return " " if out and out.isspace() else out
 
 
-def _native(text: str, folded: str, distinct: set[str], table: dict[str, str]) -> str:
-    """``folded`` with the words of a text written mostly in Cyrillic or Greek given their own
-    letters back: look-alike folding is for Latin text with foreign letters slipped in
-    ("іgnоrе"), and turned Russian into gibberish ("все" -> "bce"). A word holding a Latin
-    letter stays folded."""
-    foreign = {ch: _fold_char(ch, confusables=False) for ch in distinct if _is_foreign(ch, table[ch])}
-    foreign = {ch: own for ch, own in foreign.items() if len(own) == 1}  # so both texts align
-    if not foreign:
-        return folded
+def _fold_words(text: str, distinct: set[str], table: dict[str, str]) -> str:
+    """``text`` mapped through ``table`` (``distinct``: its characters), except that a text
+    written mostly in Cyrillic or Greek keeps those letters in its words: look-alike folding is
+    for Latin text with foreign letters slipped in ("іgnоrе"); it turned Russian into gibberish
+    ("все" -> "bce"). A word holding a Latin letter is folded all the same."""
+    scripts = [ch for ch in distinct if _in_scripts(ch)]
+    foreign = {ch: _fold_char(ch, confusables=False) for ch in scripts if _is_look_alike(table[ch])}
+    foreign = {ch: own for ch, own in foreign.items() if len(own) == 1}  # one letter for one
+    if not foreign or sum(map(text.count, _LATIN)) >= sum(map(text.count, scripts)):
+        return text.translate({ord(ch): table[ch] for ch in distinct})
     native = text.translate({ord(ch): foreign.get(ch, table[ch]) for ch in distinct})
-    if _mostly_latin(native):
-        return folded
+    look_alikes = {ord(own): table[ch] for ch, own in foreign.items()}
     pieces, end = [], 0
-    for word in _LETTERS.finditer(native, timeout=REGEX_TIMEOUT):
-        if not _HAS_LATIN.search(word.group(), timeout=REGEX_TIMEOUT):
-            pieces += [folded[end:word.start()], word.group()]
-            end = word.end()
-    return "".join(pieces) + folded[end:]
+    for word in _LATIN_WORD.finditer(native, timeout=REGEX_TIMEOUT):
+        pieces += [native[end:word.start()], word.group().translate(look_alikes)]
+        end = word.end()
+    return "".join(pieces) + native[end:]
 
 
-def _is_foreign(ch: str, folded_ch: str) -> bool:
-    """Did folding turn Cyrillic or Greek ``ch`` into a Latin look-alike?"""
-    return (not ch.isascii() and len(folded_ch) == 1 and folded_ch.isascii() and folded_ch.isalpha()
-            and unicodedata.name(ch, "").startswith(("CYRILLIC", "GREEK")))
+def _is_look_alike(folded_ch: str) -> bool:
+    return len(folded_ch) == 1 and folded_ch.isascii() and folded_ch.isalpha()
 
 
-def _mostly_latin(text: str) -> bool:
-    letters = sum(map(str.isalpha, text))
-    return 2 * sum(1 for c in text if "a" <= c <= "z") >= letters
+def _in_scripts(ch: str) -> bool:
+    """Is ``ch`` Cyrillic or Greek?"""
+    return not ch.isascii() and unicodedata.name(ch, "").startswith(("CYRILLIC", "GREEK"))
 
 
 def _table(text: str) -> tuple[set[str], dict[str, str]]:
@@ -332,8 +329,7 @@ def fold(text: str, *, leet: bool = True, spacing: bool = True) -> Folded:
 def _map_text(text: str, distinct: set[str], table: dict[str, str]) -> tuple[str, int]:
     """`_map_chars` without offsets: the folded characters and the invisible count (``distinct``
     and ``table`` from `_table`)."""
-    folded = text.translate({ord(ch): table[ch] for ch in distinct})
-    return _native(text, folded, distinct, table), _invisible(text, distinct, table)
+    return _fold_words(text, distinct, table), _invisible(text, distinct, table)
 
 
 def _offsets(text: str, mapped: str, spans: list[tuple[int, int]]) -> list[int]:
