@@ -1,13 +1,18 @@
 """Optimiser-made jailbreak suffixes (GCG, DSN and kin: ``... Herezak({[HTMLsvg | Sure] Sure,].[``)
 glue token soup to a request. Their tell is a closing bracket that meets an open bracket of
 another kind: code and prose close what they open. Only lines of prose count (six or more plain
-words), and quoted spans are skipped, so regular expressions and string literals in pasted code
-do not."""
+words); quoted spans and intervals (``[0, 1)``) are skipped, so regular expressions and string
+literals in pasted code, and half-open ranges in maths, do not."""
 from __future__ import annotations
+
+import regex
+
+from ...guard import REGEX_TIMEOUT
 
 _OPENER = {")": "(", "]": "[", "}": "{"}
 _MARKS = frozenset("()[]{}'\"`")
 _MIN_WORDS = 6
+_INTERVAL = regex.compile(r"[\[(] ?[-+]?[\w.∞]{1,20} ?, ?[-+]?[\w.∞]{1,20} ?[\])]")
 
 
 def crossed_brackets(text: str) -> int:
@@ -31,7 +36,7 @@ def _is_prose(line: str) -> bool:
 
 
 def _crossed(line: str) -> int:
-    marks = "".join(filter(_MARKS.__contains__, line))
+    marks = "".join(filter(_MARKS.__contains__, _INTERVAL.sub(" ", line, timeout=REGEX_TIMEOUT)))
     opened: list[str] = []
     crossed = 0
     for ch in _unquoted(marks):

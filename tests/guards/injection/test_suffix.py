@@ -18,6 +18,7 @@ def test_suffixes_cross_brackets(suffix: str) -> None:
     "Please explain what this function does, step by step: def f(x): return {k: [v] for k, v in x.items()}",
     "Why does my regex fail to match these lines in the log file: re.compile(r'[(\\]]+') ?",
     "Choose one of the following options for the team: a) lunch b) dinner c) breakfast, and say why",
+    "Show that the function is continuous on the interval [0, 1) and bounded on (a, b] as well",
     "Thanks a lot for your help with the report today, that was great :) see you tomorrow (maybe",
     "    return {'a': [1, 2, (3, 4)], 'b': ']'}",  # code: not a line of prose
 ])
