@@ -2,11 +2,11 @@
 
 ``fold(text)`` returns a `Folded`: the text after Unicode NFKC, removal of invisible characters
 (zero-width, bidi controls, Unicode tag characters, variation selectors, control characters),
-diacritic stripping, confusable/homoglyph folding, casefolding, leetspeak (``1gn0r3``),
-collapsing of spaced-out letters (``i g n o r e``) and whitespace runs. ``offsets[i]`` is the
-index in the original text of folded character ``i``, so a match found in the folded text can be
-mapped back (``Folded.span``) and the original span redacted. Dependency-free; every regex runs
-with `REGEX_TIMEOUT`.
+diacritic stripping, confusable/homoglyph folding (of Latin text: see `_fold_words`),
+casefolding, leetspeak (``1gn0r3``), collapsing of spaced-out letters (``i g n o r e``) and
+whitespace runs. ``offsets[i]`` is the index in the original text of folded character ``i``, so
+a match found in the folded text can be mapped back (``Folded.span``) and the original span
+redacted. Dependency-free; every regex runs with `REGEX_TIMEOUT`.
 """
 from __future__ import annotations
 
