@@ -1,4 +1,6 @@
-"""Secrets in text: cloud and API keys, tokens, private keys, JWTs, passwords in URLs.
+"""Secrets in text: cloud and API keys, tokens, private keys, JWTs, passwords in URLs and
+connection strings, and passwords, passcodes and PINs given in prose or after a label ("my
+password is Summer2024!", "pw: hunter2"; not "password is required" nor "Password: ****").
 
 Pure regex (the ``regex`` module, every call with a timeout), no Presidio, so any guard can
 use it::
@@ -50,6 +52,12 @@ class SecretPattern:
 
 _B = r"(?<![A-Za-z0-9_\-])"  # left boundary: not inside a longer token
 _E = r"(?![A-Za-z0-9_\-])"  # right boundary
+_NOT_A_VALUE = (  # where a password goes, what only stands for one: a mask, a placeholder, code
+    r"(?![*x•.#?_\-]*[\"'”’\s;]|[*x•#]{3,}|[<{\[(]|\$\{|%\(|[~/]|\.\.?/|\w+://"
+    r"|(?i:redacted|hidden|removed|masked|none|null|nil|n/a)\W"
+    r"|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*[(\[]|(?:[A-Za-z]\w*\.[A-Za-z_]\w*|[A-Za-z]+_[A-Za-z_]+)(?:[\s;,)]|\Z))")
+_NOT_A_WORD = (  # an unquoted password: not an ordinary word (one with a digit, a symbol or mixed case)
+    r"(?!(?:\p{Ll}+|\p{Lu}\p{Ll}*|\p{Lu}+)(?:['’\-](?:\p{Ll}+|\p{Lu}\p{Ll}*|\p{Lu}+))*[.,;:)!?]*(?:\s|\Z))")
 
 PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern("private_key", "PEM private key block",
@@ -108,8 +116,16 @@ PATTERNS: tuple[SecretPattern, ...] = (
                   0.9,
                   hints=("://",), chunk=10),
     SecretPattern("kv_password", "password in a key=value connection string",
-                  r"(?i:\b(?:password|passwd|pwd)\s*=\s*)(?P<secret>[^\s;'\"]{3,200})", 0.85,
+                  r"(?i:\b(?:password|passwd|pwd)\s*=\s*)" + _NOT_A_VALUE + r"(?P<secret>[^\s;'\"]{3,200})", 0.85,
                   hints=("passw", "pwd"), fold_hints=True),
+    SecretPattern("said_password", "password, passcode or PIN given in prose or after a label",
+                  r"(?i:\b(?:pass(?:word|wd|code|phrase)|pwd|pw|pin)(?:[ \t]+(?:code|number))?)"
+                  r"[\"'”’]?(?:[ \t]+(?i:is|was)(?:[ \t]*:)?[ \t]+|[ \t]*[:=][ \t]*)"
+                  r"(?:[\"'“‘]" + _NOT_A_VALUE + r"(?P<secret>[^\"'”’\n]{1,100})[\"'”’]"
+                  r"|" + _NOT_A_VALUE + _NOT_A_WORD + r"(?P<secret>[^\s\"'<>`]{4,100}?)(?=[.,;:)]*(?:\s|\Z)))"
+                  r"|(?i:\b(?:passcode|pin)(?:[ \t]+(?:code|number))?)[ \t]+(?P<secret>\d{4,12})(?![\w.,/:\-])",
+                  0.8,
+                  hints=("pass", "pw", "pin"), fold_hints=True),
 )
 """The shipped patterns, most specific first (overlaps keep the first, longest match)."""
 

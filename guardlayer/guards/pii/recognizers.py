@@ -1,5 +1,6 @@
 """Recognisers added to Presidio's: street addresses (`addresses`), dates (`dates`), names
-and organisations by their form and country names (`people`), secrets, a fast phone
+and organisations by their form and country names (`people`), values under keys that say
+what they are (`labelled`), secrets, a fast phone
 recogniser, an email recogniser that never fetches the public suffix list, and user
 recognisers from YAML. Presidio's slow ones run on less of the text (`gates`).
 
@@ -20,6 +21,8 @@ from ...secrets import SECRET, find_secrets
 from .addresses import STREET_ADDRESS, find_street_addresses
 from .dates import find_dates
 from .gates import call_views, digit_view, gated
+from .labelled import ENTITIES as LABELLED_ENTITIES
+from .labelled import find_labelled
 from .people import (
     find_countries,
     find_names,
@@ -73,27 +76,32 @@ def _presidio_recognizer_class() -> Any:
 
     class SpanRecognizer(LocalRecognizer):
         """A Presidio recogniser over a function ``text -> [(start, end, score)]``; one that
-        ``shares`` also takes ``views``, a dict made for this call (`gates.call_views`)."""
+        ``shares`` also takes ``views``, a dict made for this call (`gates.call_views`). Given
+        several entities, the function returns ``(start, end, score, entity)``."""
 
-        def __init__(self, entity: str, finder: Any, context: list[str], name: str,
+        def __init__(self, entity: str | list[str], finder: Any, context: list[str], name: str,
                      shares: bool = False) -> None:
             self._finder, self._shares = finder, shares
-            super().__init__(supported_entities=[entity], name=name, context=context)
+            entities = [entity] if isinstance(entity, str) else entity
+            super().__init__(supported_entities=entities, name=name, context=context)
 
         def load(self) -> None:
             pass
 
         def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
-            entity = self.supported_entities[0]
-            if entities and entity not in entities:
+            wanted = set(entities or self.supported_entities).intersection(self.supported_entities)
+            if not wanted:
                 return []
             meta = {RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
                     RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}
+            spans = (self._finder(text, views=call_views(text, nlp_artifacts))
+                     if self._shares else self._finder(text))
+            single = self.supported_entities[0]
             return [RecognizerResult(entity, s, e, score,
                                      AnalysisExplanation(self.name, score),
                                      recognition_metadata=dict(meta))
-                    for s, e, score in (self._finder(text, views=call_views(text, nlp_artifacts))
-                                        if self._shares else self._finder(text))]
+                    for s, e, score, *typed in spans
+                    for entity in typed or [single] if entity in wanted]
 
     return SpanRecognizer
 
@@ -144,6 +152,7 @@ def builtin_recognizers(nlp_engine: Any, *, ner: bool) -> list[Any]:
         span("ORGANIZATION", find_organizations, [], "OrganizationSuffixRecognizer", shares=True),
         span("LOCATION", find_places, [], "PlaceCueRecognizer", shares=True),
         span("LOCATION", find_countries, [], "CountryRecognizer", shares=True),
+        span(LABELLED_ENTITIES, find_labelled, [], "LabelledValueRecognizer"),
         span(SECRET, _secret_spans, ["key", "token", "secret", "password"], "SecretRecognizer"),
     ]
 
