@@ -171,8 +171,11 @@ def _key_before(text: str, at: int, timeout: float) -> tuple[str, str] | None:
     """``(entity, head)`` of the key that ends at ``at``: a quoted key, one identifier (the
     last word before ``at``), or a label that starts its line (which can qualify a bare
     "name": "Emergency contact name")."""
-    line_start = text.rfind("\n", 0, at) + 1
+    newline = text.rfind("\n", max(0, at - 81), at)  # a longer line has no label key
+    line_start = newline + 1 if newline >= 0 else max(0, at - 81)
     before = text[max(line_start, at - 80):at].rstrip(" \t")
+    if not (before[-1:].isalnum() or before[-1:] in "\"'."):  # a key ends in a letter, a quote or a dot
+        return None
     folded = before.lower()
     if not any(stem in folded for stem in STEMS):
         return None

@@ -112,3 +112,8 @@ def test_the_guard_respects_its_entity_list() -> None:
 def test_a_time_out_escapes_so_the_check_fails_closed() -> None:
     with pytest.raises(TimeoutError):
         find_labelled("customer_name: Ana Silva, " * 40000, timeout=1e-6)
+
+
+def test_a_label_with_a_dot_and_a_run_of_separators() -> None:
+    assert [e for *_, e in find_labelled("Tel.: 555-010-0199, Name: Ann Lee")] == ["PHONE_NUMBER", "PERSON"]
+    assert find_labelled(":" * 5000 + "=" * 5000) == []
