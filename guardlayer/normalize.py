@@ -39,8 +39,9 @@ _CONFUSABLES = str.maketrans({
 
 _LATIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _LATIN_WORD = regex.compile(r"[^\W\d_]*[a-z][^\W\d_]*")
+_SCRIPTS = ("CYRILLIC", "GREEK")  # whose letters a text of its own keeps (`_fold_words`)
 _LATIN_CONFUSABLES = str.maketrans({k: v for k, v in _CONFUSABLES.items()
-                                    if not unicodedata.name(chr(k), "").startswith(("CYRILLIC", "GREEK"))})
+                                    if not unicodedata.name(chr(k), "").startswith(_SCRIPTS)})
 
 # Characters that render as nothing (or nearly) beyond Unicode's format category Cf.
 _INVISIBLE_EXTRA = frozenset(
@@ -165,7 +166,7 @@ def _is_look_alike(folded_ch: str) -> bool:
 
 def _in_scripts(ch: str) -> bool:
     """Is ``ch`` Cyrillic or Greek?"""
-    return not ch.isascii() and unicodedata.name(ch, "").startswith(("CYRILLIC", "GREEK"))
+    return not ch.isascii() and unicodedata.name(ch, "").startswith(_SCRIPTS)
 
 
 def _table(text: str) -> tuple[set[str], dict[str, str]]:
