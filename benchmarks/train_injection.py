@@ -151,11 +151,12 @@ def fit_classifier(rows: list[dict], args: argparse.Namespace) -> LinearModel:
     vec = CountVectorizer(analyzer=lambda feats: feats, min_df=args.min_df)
     counts = vec.fit_transform([r["feats"] for r in rows]).tocsr()
     prefixes = tuple(KINDS[k] for k in args.kinds)
-    kinds = np.array([name.startswith(prefixes) for name in vec.get_feature_names_out()], dtype=bool)
+    vocabulary = vec.get_feature_names_out()
+    kinds = np.array([name.startswith(prefixes) for name in vocabulary], dtype=bool)
     cols = np.flatnonzero(kinds & supported(counts, rows, args.min_files, args.support == "class"))
     totals = np.asarray(counts[:, cols].sum(axis=0)).ravel()
     cols = np.sort(cols[(-totals).argsort()[:args.max_features]])  # as CountVectorizer picks
-    counts, names = counts[:, cols], vec.get_feature_names_out()[cols]
+    counts, names = counts[:, cols], vocabulary[cols]
     df = np.asarray((counts > 0).sum(axis=0)).ravel()
     idf = np.log((1 + counts.shape[0]) / (1 + df)) + 1.0
     norms = np.sqrt(np.asarray(counts @ (idf ** 2)).ravel())
