@@ -54,10 +54,13 @@ _B = r"(?<![A-Za-z0-9_\-])"  # left boundary: not inside a longer token
 _E = r"(?![A-Za-z0-9_\-])"  # right boundary
 _NOT_A_VALUE = (  # where a password goes, what only stands for one: a mask, a placeholder, code
     r"(?![*x•.#?_\-]*[\"'”’\s;]|[*x•#]{3,}|[<{\[(]|\$\{|%\(|[~/]|\.\.?/|\w+://"
-    r"|(?i:redacted|hidden|removed|masked|none|null|nil|n/a)\W"
+    r"|(?i:redacted|hidden|removed|masked|none|null|nil|n/a)(?:\W|\Z)"
     r"|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*[(\[]|(?:[A-Za-z]\w*\.[A-Za-z_]\w*|[A-Za-z]+_[A-Za-z_]+)(?:[\s;,)]|\Z))")
 _NOT_A_WORD = (  # an unquoted password: not an ordinary word (one with a digit, a symbol or mixed case)
     r"(?!(?:\p{Ll}+|\p{Lu}\p{Ll}*|\p{Lu}+)(?:['’\-](?:\p{Ll}+|\p{Lu}\p{Ll}*|\p{Lu}+))*[.,;:)!?]*(?:\s|\Z))")
+_NOT_A_YEAR_BEFORE_A_NOUN = (  # "PIN 2024 edition": a year naming something, not a PIN given
+    r"(?!(?<=(?<!\d)(?:19|20)\d\d)[ \t]+"
+    r"(?!(?i:and|or|to|for|is|was|at|on|in|if|but|then|please|from|with|as|so)\b)\p{L})")
 
 PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern("private_key", "PEM private key block",
@@ -115,15 +118,16 @@ PATTERNS: tuple[SecretPattern, ...] = (
                   r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s:/@]{1,100}:(?P<secret>[^\s@/]{1,200})@[^\s@]",
                   0.9,
                   hints=("://",), chunk=10),
-    SecretPattern("kv_password", "password in a key=value connection string",
-                  r"(?i:\b(?:password|passwd|pwd)\s*=\s*)" + _NOT_A_VALUE + r"(?P<secret>[^\s;'\"]{3,200})", 0.85,
+    SecretPattern("kv_password", "password in a key=value connection string or .env line",
+                  r"(?i:(?<![^\W_])(?:password|passwd|pwd)\s*=\s*)" + _NOT_A_VALUE + r"(?P<secret>[^\s;'\"]{3,200})", 0.85,
                   hints=("passw", "pwd"), fold_hints=True),
     SecretPattern("said_password", "password, passcode or PIN given in prose or after a label",
                   r"(?i:\b(?:pass(?:word|wd|code|phrase)|pwd|pw|pin)(?:[ \t]+(?:code|number))?)"
                   r"[\"'”’]?(?:[ \t]+(?i:is|was)(?:[ \t]*:)?[ \t]+|[ \t]*[:=][ \t]*)"
                   r"(?:[\"'“‘]" + _NOT_A_VALUE + r"(?P<secret>[^\"'”’\n]{1,100})[\"'”’]"
                   r"|" + _NOT_A_VALUE + _NOT_A_WORD + r"(?P<secret>[^\s\"'<>`]{4,100}?)(?=[.,;:)]*(?:\s|\Z)))"
-                  r"|(?i:\b(?:passcode|pin)(?:[ \t]+(?:code|number))?)[ \t]+(?P<secret>\d{4,12})(?![\w.,/:\-])",
+                  r"|(?i:\b(?:passcode|pin)(?:[ \t]+(?:code|number))?)[ \t]+(?P<secret>\d{4,12})(?![\w.,/:\-])"
+                  + _NOT_A_YEAR_BEFORE_A_NOUN,
                   0.8,
                   hints=("pass", "pw", "pin"), fold_hints=True),
 )

@@ -152,6 +152,8 @@ _LABEL = regex.compile(
 _LABEL_FIRST = FirstWords("address addr ship bill deliver zip zipcode post postcode postal".split())
 """The first word of every `_LABEL` match, folded: a match starts where a word does, and a
 character that is not a word character ends that word."""
+_A_WORD = regex.compile(r"(?<!\w)\p{L}{2,}")  # a word of letters ("0x7ffe" is none)
+_CODE = regex.compile(r"[=<>{}\[\]\\`]|\w\(")  # "Column(String(200))", "0x0 pc=0x4a2b3c]"
 _HOUSE_NUMBER = regex.compile(r"\b\d{1,5}[A-Za-z]?[ \t]+\Z")  # "10 " before "P.O. Box 5"
 _PHONE_LIKE = regex.compile(r"\d[\d \t().\-]{6,}\d")
 
@@ -279,7 +281,9 @@ def _postal_blocks(text: str, timeout: float) -> list[tuple[int, int, float]]:
 
 def _labelled(text: str, timeout: float, starts: list[int]) -> list[tuple[int, int, float]]:
     """The rest of the line after ``Address:`` / ``ZIP:`` (or the next line when the label ends
-    its line), when it holds a number; labels tried at ``starts`` (see `_LABEL_FIRST`)."""
+    its line), when it holds a number, no code and, after an address label, a word (an IP
+    address, a port or a hex pointer has none: ``listen address: 0.0.0.0:8080``,
+    ``address: 0x7ffe5a3c``); labels tried at ``starts`` (see `_LABEL_FIRST`)."""
     spans = []
     for m in tried_at(_LABEL, text, starts, timeout):
         start = m.end()
@@ -288,7 +292,9 @@ def _labelled(text: str, timeout: float, starts: list[int]) -> list[tuple[int, i
         line_end = text.find("\n", start)
         line_end = len(text) if line_end < 0 else line_end
         value = text[start:line_end].rstrip(" \t.;")
-        if len(value) <= 120 and any(c.isdigit() for c in value):
+        postcode = m.group()[:1] in "zZpP"  # "ZIP:", "postcode:": a number alone will do
+        if len(value) <= 120 and has_digit(value) and not _CODE.search(value, timeout=timeout) and (
+                postcode or _A_WORD.search(value, timeout=timeout)):
             spans.append((start, start + len(value), 0.6))
     return spans
 

@@ -29,7 +29,7 @@ _DATES = regex.compile(
     rf"|{_DAY}[ \t]+(?:of[ \t]+)?{_MONTH}\b\.?(?:,?[ \t]+\d{{4}}\b)?"          # 12 March 1990
     rf"|{_MONTH}\.?[ \t]+{_DAY}\b(?:,?[ \t]+\d{{4}}\b)?(?![\d:])"             # March 12, 1990
     rf"|{_MONTH}[ \t]+\d{{4}}\b"                                             # March 1990
-    rf"|{_TIME}"                                                              # 14:30, 9:05 pm
+    rf"|(?<!\.\w{{1,5}}:){_TIME}"                  # 14:30, 9:05 pm (not a line and column: "app.js:18:27")
     rf"|\d{{1,2}}[ \t]*(?i:[ap]\.m\.|[ap]m\b))")
 _TIME_ONLY = regex.compile(rf"{_TIME}|\d{{1,2}}[ \t]*(?i:[ap]\.m\.|[ap]m)")
 _SPECIFIC = regex.compile(

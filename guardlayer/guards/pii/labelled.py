@@ -9,8 +9,8 @@ comes from the head. A bare ``name`` says less (``name: Build`` in a CI file): i
 when the text has another key of this kind whose value counts. Values are taken conservatively: quoted,
 the quoted text; unquoted, to the line's end or the next key; and each must have its
 entity's shape (a name is capitalised words, a phone number has digits...), so that numbers
-where a name is expected, placeholders (``null``, ``n/a``, ``<redacted>``) and labels are
-never flagged.
+where a name is expected, placeholders (``null``, ``n/a``, ``<redacted>``), the names of
+tasks (``name: Run Tests``) and labels are never flagged.
 """
 from __future__ import annotations
 
@@ -77,6 +77,16 @@ _PLACEHOLDERS = frozenset((
     "masked", "tbd", "todo", "string", "str", "text", "required", "optional", "missing",
     "invalid", "empty", "blank", "test", "example", "sample", "default", "value", "undefined",
     "anonymous", "anon", "xxx", "private", "confidential"))
+_ACTIONS = frozenset((
+    "add", "analyze", "apply", "archive", "build", "bump", "cache", "check", "checkout", "clean",
+    "cleanup", "clone", "compile", "configure", "copy", "create", "delete", "deploy", "download",
+    "enable", "ensure", "export", "fetch", "format", "generate", "get", "import", "init",
+    "initialize", "install", "lint", "load", "login", "log", "make", "merge", "migrate", "notify",
+    "package", "prepare", "publish", "pull", "push", "release", "remove", "restore", "run", "save",
+    "scan", "send", "set", "setup", "show", "start", "stop", "sync", "tag", "test", "update",
+    "upload", "use", "validate", "verify", "wait"))
+"""Verbs that start the name of a task rather than a person's (``name: Run Tests``, the steps
+of a CI file); verbs that are also first names (Bill, Mark, Will, Grant) are not listed."""
 _NAME = regex.compile(r"\p{Lu}[\p{L}'’.\-]*(?:,?[ \t]+\p{L}[\p{L}'’.\-]*){0,3}")
 _PLACE = regex.compile(r"\p{Lu}[\p{L}'’.\-]*(?:[ \t]+\p{L}[\p{L}'’.\-]*){0,3}")
 _SHAPES: dict[str, regex.Pattern[str]] = {
@@ -121,11 +131,21 @@ def key_entity(key: str) -> tuple[str, str] | None:
     return None
 
 
-def value_counts(value: str, entity: str, head: str) -> bool:
-    """Has ``value`` (under a key of ``entity``) its entity's shape, and is it no placeholder
-    or label?"""
+def _placeholder(value: str) -> bool:
     folded = value.strip(" .*-_#?").lower()
-    if not folded or folded in _PLACEHOLDERS or key_entity(value) is not None:
+    return not folded or folded in _PLACEHOLDERS
+
+
+def names_no_one(value: str) -> bool:
+    """Is ``value``, found where a name or place is expected, a placeholder (``TBD``,
+    ``Unknown``) or a task's name (``Run Tests``, ``Set up Python``)?"""
+    return _placeholder(value) or value.split(None, 1)[0].lower() in _ACTIONS
+
+
+def value_counts(value: str, entity: str, head: str) -> bool:
+    """Has ``value`` (under a key of ``entity``) its entity's shape, and is it no placeholder,
+    task name or label?"""
+    if (names_no_one(value) if entity == "PERSON" else _placeholder(value)) or key_entity(value):
         return False
     if entity == "STREET_ADDRESS":
         shape = _ZIP if head in _ZIP_HEADS else _STREET

@@ -26,6 +26,7 @@ import regex
 
 from ...guard import REGEX_TIMEOUT
 from .gates import View, lines_around, lines_holding, merged, tried_at
+from .labelled import names_no_one
 
 
 def trie(words: Iterable[str]) -> str:
@@ -223,11 +224,20 @@ def find_names(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any] 
         spans += [(m.start(), m.end(), 0.6) for m in _DEGREE.finditer(text, timeout=timeout)]
     cued = _CUED.finditer(text, timeout=timeout) if _may_name_a_relation(words) else tried_at(
         _CUED_NO_RELATION, text, words.starts(_CUE_FIRST), timeout)
-    for m in cued:
-        name = m.group("name")
-        if name.split()[0].lower() not in _NOT_NAMES:
-            spans.append((m.start("name"), m.end("name"), 0.6))
+    spans += [(m.start("name"), m.end("name"), 0.6) for m in cued if is_cued_name(m.group("name"))]
     return spans
+
+
+_GROUPS = frozenset("team group department staff desk office support squad crew committee board "
+                    "admin admins administrator bot".split())
+"""Words that end the name of a group or a role, not a person's ("To: Dev Team")."""
+
+
+def is_cued_name(name: str) -> bool:
+    """Can ``name``, found after a cue, be a person's: not "Name: Unknown", "Hi there", a
+    task's name ("- name: Run Tests" in a CI file) nor a group's ("To: Dev Team")?"""
+    words = name.lower().split()
+    return words[0] not in _NOT_NAMES and words[-1] not in _GROUPS and not names_no_one(name)
 
 
 _SPEAKER = regex.compile(r"(?m)^[ \t>]*(?P<name>\p{Lu}\p{Ll}+(?:[ \t]\p{Lu}\p{Ll}+)?)[ \t]*:(?=[ \t]*\S)")
@@ -236,7 +246,13 @@ _LABELS = frozenset(
     "fwd from to cc bcc note notes user bot assistant system agent customer client human ai "
     "question answer q a summary title description status priority type id ref reference "
     "location city country state zip code account card amount total order item price warning "
-    "error info debug example input output result response request update source tags".split())
+    "error info debug example input output result response request update source tags "
+    "host accept authorization server connection cookie origin referer range via upgrade allow "
+    "vary age expires pragma link version license licence package maintainer author architecture "
+    "homepage depends requires section platform file line path port method level stage step task "
+    "job image kind command environment region project service namespace label".split())
+"""Field labels, HTTP header names and package metadata keys: a line that starts with one is
+no speaker's."""
 
 
 def find_speakers(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int, float]]:
@@ -257,7 +273,7 @@ def find_places(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any]
     (tried only where a cue's first word stands, as in `find_names`)."""
     starts = words_of(text, timeout, views).starts(_PLACE_FIRST)
     return [(m.start("place"), m.end("place"), 0.55)
-            for m in tried_at(_PLACE_CUE, text, starts, timeout)]
+            for m in tried_at(_PLACE_CUE, text, starts, timeout) if not names_no_one(m.group("place"))]
 
 
 @functools.cache

@@ -5,13 +5,17 @@
   vague DATE hits ("this morning", "50 year old") are dropped unless asked for, and so are
   acronyms tagged as organisations ("SSN", "ASAP"), numbered list items taken for domains
   ("1.Click"), domains cut out of a longer word ("psycopg2.co" of "psycopg2.connect") and
-  guesses that hold links or code ("user=jsmith ip=...");
+  guesses that hold links or code ("user=jsmith ip=...") or are a key's whole value naming a
+  task, a placeholder or a group ("- name: Build Wheel", "To: Dev Team"), URL guesses that
+  are names in code (``name = user.name``, ``logger.info(``, ``/app/main.py``) and the
+  loopback and unspecified IP addresses (``127.0.0.1``, ``0.0.0.0``);
 - names the text gives again or lists beside other people are added (`people`), and the lines
   of a letterhead above a multi-line address (`addresses.lines_above`);
 - overlapping results become one: the union span, labelled by the best member.
 """
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import regex
@@ -19,7 +23,8 @@ import regex
 from ...guard import REGEX_TIMEOUT
 from .addresses import STREET_ADDRESS, lines_above
 from .dates import is_specific
-from .people import AMBIGUOUS_COUNTRIES, countries, listed_names, repeated_names
+from .labelled import names_no_one
+from .people import AMBIGUOUS_COUNTRIES, countries, is_cued_name, listed_names, repeated_names
 
 _NOT_ORGANIZATIONS = frozenset(
     "SSN IBAN ATM ASAP PIN ID FAQ CEO CFO CTO COO PDF URL API SMS OTP VAT DOB ZIP USB IP OK FYI "
@@ -34,9 +39,11 @@ _NOT_PLACES = frozenset({"ORGANIZATION", "PERSON", "NRP"})
 
 
 # A spaCy guess that spans a link or an address-like token is not a name or a place, nor one
-# that holds a character of code or markup ("user=jsmith ip=10.0.0.1 session=8f3a").
+# that holds a character of code or markup ("user=jsmith ip=10.0.0.1 session=8f3a"), an
+# identifier's underscore ("POSTGRES_PASSWORD") or a call's parenthesis ("VARCHAR(255").
 _LINKISH = regex.compile(r"://|www\.|@|\.(?:com|net|org|io)\b")
-_CODE_CHARS = frozenset("=<>{}[]|;")  # (not a backslash: escaped quotes in names, "Mary\\'s")
+_CODE_CHARS = frozenset("=<>{}[]|;_")  # (not a backslash: escaped quotes in names, "Mary\\'s")
+_CALL = regex.compile(r"\w\(")  # not "Acme GmbH  (" before a phone number
 
 
 def tidy(text: str, results: list[Any], *, vague_dates: bool = False) -> list[Any]:
@@ -47,8 +54,9 @@ def tidy(text: str, results: list[Any], *, vague_dates: bool = False) -> list[An
             and not (r.entity_type == "ORGANIZATION" and _is_guess(r)
                      and text[r.start:r.end] in _NOT_ORGANIZATIONS)
             and not (r.entity_type == "URL" and (_NUMBERED.fullmatch(text, r.start, r.end, timeout=REGEX_TIMEOUT)
-                                                 or _cut_from_a_word(text, r.end)))
-            and not (_is_guess(r) and _is_link_or_code(text[r.start:r.end]))]
+                                                 or _cut_from_a_word(text, r.end) or _in_code(text, r)))
+            and not (_is_guess(r) and (_is_link_or_code(text[r.start:r.end]) or _a_task_under_a_key(text, r)))
+            and not (r.entity_type == "IP_ADDRESS" and _no_ones_address(text[r.start:r.end]))]
     return kept + _more_names(text, kept) + _letterheads(text, kept)
 
 
@@ -97,7 +105,8 @@ def _results(spans: list[tuple[int, int, str]], name: str, score: float) -> list
 
 
 def _is_link_or_code(value: str) -> bool:
-    return not _CODE_CHARS.isdisjoint(value) or _is_linkish(value)
+    return (not _CODE_CHARS.isdisjoint(value) or _is_linkish(value)
+            or ("(" in value and bool(_CALL.search(value, timeout=REGEX_TIMEOUT))))
 
 
 def _is_linkish(value: str) -> bool:
@@ -111,6 +120,70 @@ def _cut_from_a_word(text: str, end: int) -> bool:
     written without spaces ("访问www.example.com获取")."""
     after = text[end:end + 1]
     return after.isascii() and after.isalnum()
+
+
+_RECEIVERS = frozenset(("self", "this", "cls"))
+_KEY_BEFORE = regex.compile(r"(?:\A|[^\w.])(?:\w*[_\-])?(?P<key>\w+)[\"']?[ \t]*[:=][ \t]*\Z")
+
+
+def _in_code(text: str, r: Any) -> bool:
+    """Is a URL guess without a scheme, ``www`` or a path (a bare ``a.b``) a name in code rather
+    than a host? It is when it is called or indexed (``logger.info(``), negated (``!user.name``),
+    a file at the end of a path (``/app/main.py``), an attribute of ``self``/``this``/``cls``, a
+    Go or C# member (``u.Name``, ``errors.New``), interpolated (``{args.name}``), part of a
+    command or expression in a code span (`` `git config user.name` ``), a field copied from a
+    field of the same name (``name = user.name``, ``email: req.body.email``), or a field of a
+    one-letter name that stands alone in the text (``c.name`` after ``FROM customers c``)."""
+    start, end = r.start, r.end
+    while end > start and text[start] in "\"'" and text[end - 1] in "\"'":
+        start, end = start + 1, end - 1
+    value = text[start:end]
+    if "/" in value or value[:3].lower() == "www" or "." not in value:
+        return False
+    labels = value.split(".")
+    before, after = text[start - 1:start], text[end:end + 1]
+    line_end = text.find("\n", end)
+    line, rest = text[text.rfind("\n", 0, start) + 1:start], text[end:len(text) if line_end < 0 else line_end]
+    key = _KEY_BEFORE.search(line, timeout=REGEX_TIMEOUT)
+    return (after in ("(", "[") or before == "!" or (before in ("/", "\\") and text[start - 2:start] != "//")
+            or labels[0] in _RECEIVERS or (labels[-1][:1].isupper() and labels[0][:1].islower())
+            or (line.rstrip().endswith("{") and rest.lstrip()[:1] == "}") or _in_a_code_span(line, rest)
+            or (key is not None and key.group("key").lower() == labels[-1].lower())
+            or (len(labels[0]) == 1 and _stands_alone(text, labels[0])))
+
+
+def _in_a_code_span(before: str, after: str) -> bool:
+    """Is what stands between ``before`` and ``after`` (the rest of its line on either side) inside
+    an inline code span that holds more, a command or an expression (`` `git config user.name` ``)?"""
+    opened, closed = before.rfind("`"), after.find("`")
+    return (before.count("`") % 2 == 1 and closed >= 0
+            and bool(before[opened + 1:].strip() or after[:closed].strip()))
+
+
+def _stands_alone(text: str, word: str) -> bool:
+    """Is ``word`` (one letter) somewhere in ``text`` a word of its own, not before a dot?"""
+    return regex.search(rf"(?<![\w.]){regex.escape(word)}(?![\w.])", text, timeout=REGEX_TIMEOUT) is not None
+
+
+def _a_task_under_a_key(text: str, r: Any) -> bool:
+    """Is ``r`` the whole value after a key (``- name: Build Wheel``) and a task's name or a
+    placeholder (`labelled.names_no_one`), or, taken for a person, a group's ("To: Dev Team",
+    `people.is_cued_name`)?"""
+    line_end = text.find("\n", r.end)
+    value = text[r.start:r.end]
+    return (text[text.rfind("\n", 0, r.start) + 1:r.start].rstrip(" \t").endswith(":")
+            and not text[r.end:len(text) if line_end < 0 else line_end].strip()
+            and (not is_cued_name(value) if r.entity_type == "PERSON" else names_no_one(value)))
+
+
+def _no_ones_address(value: str) -> bool:
+    """Is ``value`` the loopback or the unspecified address (``127.0.0.1``, ``0.0.0.0/0``,
+    ``::1``), which every machine has, in configuration and logs, and so names no one's?"""
+    try:
+        address = ipaddress.ip_address(value.split("/", 1)[0])  # (a network: "0.0.0.0/0")
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def _is_guess(r: Any) -> bool:

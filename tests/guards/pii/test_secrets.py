@@ -25,6 +25,12 @@ CASES = [
     ('{"user": "ana", "password": "letmein"}', "said_password", "letmein"),
     ("PASSPHRASE = 'purple monkey dishwasher'", "said_password", "purple monkey dishwasher"),
     ("The password was: hunTer", "said_password", "hunTer"),
+    ("DB_PASSWORD=Xk9#mQ2!vR7pL", "kv_password", "Xk9#mQ2!vR7pL"),
+    ("PIN 4471", "said_password", "4471"),
+    ("PIN 2024", "said_password", "2024"),
+    ("my PIN is 2024", "said_password", "2024"),
+    ("PIN 2024 and the card", "said_password", "2024"),
+    ("the PIN 1234 policy", "said_password", "1234"),
 ]
 
 NOT_PASSWORDS = [
@@ -37,7 +43,8 @@ NOT_PASSWORDS = [
     "pwd: /home/olivia", "password: https://example.com/reset", '"password": {"type": "string"}',
     '"password": null', "password: N/A", 'password: "********"', "Password: xxxxxxxx",
     "pin: 13 on the GPIO header", "the PIN number is on the card", 'password: "<your password>"',
-    "the password 2024 policy",
+    "the password 2024 policy", "The PIN 2024 edition of the handbook", "pin 1999 model",
+    "MAIL_PASSWORD=null", "MAIL_PASSWORD=null\nMAIL_HOST=smtp",
 ]
 
 

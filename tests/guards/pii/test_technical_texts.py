@@ -1,0 +1,86 @@
+"""Code, CI files, configuration and logs: what is not personal data there stays (a CI step's
+name, a memory or listen address, a placeholder, an attribute in code, a year after "PIN"),
+and the personal data written beside it in the same kinds of text is still found."""
+import pytest
+
+from guardlayer.guards.pii import PIIGuard
+
+NOT_PERSONAL = [  # (text, entity, value): value is not found as entity
+    ("jobs:\n  test:\n    steps:\n      - name: Run Tests\n        run: pytest -q\n", "PERSON", "Run Tests"),
+    ("- name: Set up Python\n  uses: actions/setup-python@v5\n", "PERSON", "Set"),
+    ("name: Build\non: [pull_request]\n", "PERSON", "Build"),
+    ("name: Run Tests\nemail: maintainer@acme-corp.com\n", "PERSON", "Run Tests"),
+    ("Name: Unknown\nPhone: N/A", "PERSON", "Unknown"),
+    ("City: TBD", "LOCATION", "TBD"),
+    ("Segmentation fault at address: 0x7ffe5a3c\n", "STREET_ADDRESS", "0x7ffe5a3c"),
+    ("listen address: 0.0.0.0:8080", "STREET_ADDRESS", "0.0.0.0:8080"),
+    ("host: db.internal\naddress: 10.1.2.3\n", "STREET_ADDRESS", "10.1.2.3"),
+    ("    address = Column(String(200))\n", "STREET_ADDRESS", "Column(String(200))"),
+    ("panic: addr=0x0 pc=0x4a2b3c]\n", "STREET_ADDRESS", "0x0 pc=0x4a2b3c]"),
+    ("bind_address = 127.0.0.1\n", "IP_ADDRESS", "127.0.0.1"),
+    ("redis-server --bind 0.0.0.0 --port 6379", "IP_ADDRESS", "0.0.0.0"),
+    ("name = user.name", "URL", "user.name"),
+    ("def to_dict(self):\n    return {'email': self.email}\n", "URL", "self.email"),
+    ("self.email.com = None", "URL", "self.email.com"),
+    ("logger.info('started')", "URL", "logger.info"),
+    ("print(f'Hello {args.name}')", "URL", "args.name"),
+    ("if u.Name == \"\" {\n\treturn errors.New(\"empty\")\n}", "URL", "u.Name"),
+    ("SELECT c.name FROM customers c", "URL", "c.name"),
+    ('  File "/home/runner/work/app/main.py", line 42, in <module>', "URL", "main.py"),
+    ("    at formatUser (/app/src/utils/format.js:18:27)", "DATE_TIME", "18:27"),
+    ("GET /api HTTP/1.1\nHost: api.example.com\nAccept: application/json\n", "PERSON", "Host"),
+    ("The PIN 2024 edition of the handbook adds a chapter.", "SECRET", "2024"),
+    ('cidr_blocks = ["0.0.0.0/0"]', "IP_ADDRESS", "0.0.0.0/0"),
+    ("To: Dev Team\nSubject: Code freeze on Friday\n", "PERSON", "Dev Team"),
+    ("Package: nginx\nVersion: 1.24.0\nMaintainer: Ubuntu Developers\n", "PERSON", "Maintainer"),
+    ("jobs:\n  release:\n    name: Publish Package\n    steps:\n      - name: Build Wheel\n",
+     "PERSON", "Build Wheel"),
+    ("- name: Install Dependencies\n  run: npm ci\n", "ORGANIZATION", "Install Dependencies"),
+    ("version: '3.8'\nservices:\n  db:\n    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}\n",
+     "ORGANIZATION", "POSTGRES_PASSWORD"),
+]
+
+PERSONAL = [  # (text, entity, value): a finding of entity holds value, in both modes
+    ("name: Olivia Brown\naddress: 12 Elm Row, Springfield\nphone: 555-867-5309\n", "PERSON", "Olivia Brown"),
+    ("Name: Allen Akhtakhanov\n", "PERSON", "Allen Akhtakhanov"),
+    ("Author: Priya Natarajan <priya.natarajan@gmail.com>\n", "EMAIL_ADDRESS", "priya.natarajan@gmail.com"),
+    ("Kalman: Who are you?\nJordan: I'm the new tenant.\n", "PERSON", "Kalman"),
+    ("ip=81.2.69.142 status=402", "IP_ADDRESS", "81.2.69.142"),
+    ("Full name: Zephyrine Abernathy-Quill\nCity: Reykjavik\n", "LOCATION", "Reykjavik"),
+    ("Address: 350 Fifth Avenue, New York, NY 10118", "STREET_ADDRESS", "350 Fifth Avenue, New York, NY 10118"),
+    ("Address:\n12 rue de la Paix (2e étage), 75002 Paris", "STREET_ADDRESS", "12 rue de la Paix (2e étage), 75002 Paris"),
+    ("my zip code is 12345", "STREET_ADDRESS", "12345"),
+    ("address: 10.1.2.3", "IP_ADDRESS", "10.1.2.3"),
+    ("2024-03-12T08:15:30Z INFO reset requested from 203.0.113.45\n", "IP_ADDRESS", "203.0.113.45"),
+    ("his site is john.smith.name and ours example.name", "URL", "john.smith.name"),
+    ("his site is john.smith.name and ours example.name", "URL", "example.name"),
+    ("see www.foo.io, or foo.io/path", "URL", "www.foo.io"),
+    ("see www.foo.io, or foo.io/path", "URL", "foo.io/path"),
+    ("follow x.com for news", "URL", "x.com"),
+    ("PIN 4471", "SECRET", "4471"),
+    ("My PIN is 2024 and my card ends in 4242.", "SECRET", "2024"),
+    ("DB_HOST=db.prod.internal\nDB_PASSWORD=Xk9#mQ2!vR7pL\n", "SECRET", "Xk9#mQ2!vR7pL"),
+    ("    at 10:30 the job restarted", "DATE_TIME", "10:30"),
+    ("Time:14:30", "DATE_TIME", "14:30"),
+]
+
+
+def _found(guard: PIIGuard, text: str) -> set[tuple[str, str]]:
+    return {(r.entity_type, text[r.start:r.end]) for r in guard.analyze(text)}
+
+
+@pytest.mark.parametrize("mode", ["regex", "ner"])
+@pytest.mark.parametrize(("text", "entity", "value"), NOT_PERSONAL, ids=[t[:30] for t, _, _ in NOT_PERSONAL])
+def test_what_names_no_one_in_technical_text_is_not_found(
+        request: pytest.FixtureRequest, mode: str, text: str, entity: str, value: str) -> None:
+    guard = request.getfixturevalue(f"{mode}_guard")
+    assert value in text
+    assert (entity, value) not in _found(guard, text)
+
+
+@pytest.mark.parametrize("mode", ["regex", "ner"])
+@pytest.mark.parametrize(("text", "entity", "value"), PERSONAL, ids=[t[:30] for t, _, _ in PERSONAL])
+def test_personal_data_in_technical_text_is_found(
+        request: pytest.FixtureRequest, mode: str, text: str, entity: str, value: str) -> None:
+    guard = request.getfixturevalue(f"{mode}_guard")
+    assert any(e == entity and value in v for e, v in _found(guard, text))
