@@ -14,6 +14,7 @@ window); ``total`` never resets. Cost is kept in micro-dollars, so counts are ex
 """
 from __future__ import annotations
 
+import logging
 import math
 import time
 import uuid
@@ -30,6 +31,8 @@ from .errors import BudgetExceeded, ConfigError
 from .report import Attempt, Usage
 from .stores import Bucket, Store, Window, open_store
 from .tokens import count, count_messages, model_info
+
+_log = logging.getLogger("guardlayer")
 
 Metric = Literal["tokens", "input_tokens", "output_tokens", "cost", "requests"]
 METRICS: tuple[str, ...] = ("tokens", "input_tokens", "output_tokens", "cost", "requests")
@@ -157,6 +160,7 @@ class Budget:
         self.store = open_store(store) if isinstance(store, str) else store
         self.model, self.reserve_output_tokens = model, reserve_output_tokens
         self.namespace, self.on_exceeded, self.clock = namespace, on_exceeded, clock
+        self._warned: set[str] = set()
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> Budget:
@@ -196,6 +200,10 @@ class Budget:
         amounts = self._amounts(usage, 1, self._cost(model, usage, required=True))
         now = self.clock()
         held, skipped = self._hold(ctx.scope.keys(), amounts, now)
+        for reason in set(skipped) - self._warned:  # once per limit: a per-user limit without a user
+            self._warned.add(reason)                # in scope is easy to miss and enforces nothing
+            _log.warning("budget: %s, so that limit is not enforced (set it with guardlayer.scope)",
+                         reason)
         ticket = Ticket(uuid.uuid4().hex, model, amounts, held, skipped)
         if held:
             outcome = self.store.reserve([h.item for h in held], now, ticket.op_id)

@@ -1,9 +1,11 @@
 """Where the guarded text is in a call, and how to put changed text back.
 
 A `CallShape` is worked out once per wrapped function; a `Call` is one invocation's
-arguments. Untrusted text is a ``str`` prompt argument, an OpenAI-style ``messages`` list
-(user and tool messages are untrusted; system and assistant are ours), or any argument the
-caller names as untrusted (for example retrieved documents).
+arguments. Untrusted text is a ``str`` prompt argument, a ``messages`` list (OpenAI or Anthropic
+style: the text of every message not from the system, developer or assistant role, part by
+part; tool messages and Anthropic tool results count as tool output), or any argument the
+caller names as untrusted (for example retrieved documents). What a ``**kwargs`` takes is looked
+up by name too, so a pass-through wrapper ``def create(**kwargs)`` is guarded.
 """
 from __future__ import annotations
 
@@ -14,7 +16,12 @@ from typing import Any, Callable
 
 from .errors import ConfigError
 
-UNTRUSTED_ROLES = {"user": "user", "tool": "tool", "function": "tool"}
+TRUSTED_ROLES = frozenset({"system", "developer", "assistant"})
+"""Roles whose messages are ours; every other role (none, "user", "User", "tool", ...) is untrusted."""
+TOOL_ROLES = frozenset({"tool", "function", "ipython"})
+TEXT_PARTS = frozenset({"text", "input_text"})
+"""Content parts that hold text (OpenAI chat, Anthropic, OpenAI Responses); a ``tool_result``
+part (Anthropic) holds a tool's output, as a string or text parts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +32,12 @@ class Slot:
     index: int | None
     source: str
     text: str
+    part: int | None = None  # the content part of a message that holds the text
 
     @property
     def target(self) -> str:
-        return self.arg if self.index is None else f"{self.arg}[{self.index}]"
+        where = self.arg if self.index is None else f"{self.arg}[{self.index}]"
+        return where if self.part is None else f"{where}.content[{self.part}]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +57,16 @@ class CallShape:
             sig = None
         params = list(sig.parameters) if sig else []
         sources = dict(untrusted or {})
-        if messages_arg is None and "messages" in params:
+        open_kw = sig is not None and _has_var_kw(sig)  # (a pass-through ``**kwargs`` wrapper)
+        if messages_arg is None and ("messages" in params or open_kw):
             messages_arg = "messages"
-        if prompt_arg is None and messages_arg is None and not sources:
-            prompt_arg = "prompt" if "prompt" in params else _first_str_param(sig)
+        if prompt_arg is None and not sources:
+            if "prompt" in params:
+                prompt_arg = "prompt"
+            elif messages_arg not in params:
+                prompt_arg = _first_str_param(sig)
+            if open_kw:
+                sources["prompt"] = "user"
         if prompt_arg:
             sources.setdefault(prompt_arg, "user")
         for name in [*sources, *([messages_arg] if messages_arg else [])]:
@@ -62,8 +77,11 @@ class CallShape:
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call:
         if self.signature is None:
             return Call(self, (), {**kwargs, **({"prompt": args[0]} if args else {})})
-        bound = self.signature.bind(*args, **kwargs)
-        return Call(self, (), dict(bound.arguments))
+        arguments = dict(self.signature.bind(*args, **kwargs).arguments)
+        var_kw = _var_kw(self.signature)
+        if var_kw is not None:  # what ``**kwargs`` took is guarded by name, like the rest
+            arguments = {**arguments, **arguments.pop(var_kw, {})}
+        return Call(self, (), arguments)
 
 
 def _first_str_param(sig: inspect.Signature | None) -> str | None:
@@ -76,7 +94,11 @@ def _first_str_param(sig: inspect.Signature | None) -> str | None:
 
 
 def _has_var_kw(sig: inspect.Signature) -> bool:
-    return any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+    return _var_kw(sig) is not None
+
+
+def _var_kw(sig: inspect.Signature) -> str | None:
+    return next((p.name for p in sig.parameters.values() if p.kind is p.VAR_KEYWORD), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +113,11 @@ class Call:
         sig = self.shape.signature
         if sig is None:
             return fn(*self.args, **self.arguments)
-        bound = inspect.BoundArguments(sig, dict(self.arguments))
+        arguments = {k: v for k, v in self.arguments.items() if k in sig.parameters}
+        var_kw = _var_kw(sig)
+        if var_kw is not None:
+            arguments[var_kw] = {k: v for k, v in self.arguments.items() if k not in sig.parameters}
+        bound = inspect.BoundArguments(sig, arguments)  # type: ignore[arg-type]
         return fn(*bound.args, **bound.kwargs)
 
     @property
@@ -112,11 +138,21 @@ class Call:
             elif value is not None:  # unguardable text must not slip through unchecked
                 raise ConfigError(f"argument {name!r} is untrusted but holds "
                                   f"{type(value).__name__}, not text or a list of texts")
+        arg = self.shape.messages_arg or "messages"
         for i, message in enumerate(self.messages or ()):
-            source = UNTRUSTED_ROLES.get(str(_get(message, "role")))
-            text = _content_text(_get(message, "content"))
-            if source and text is not None:
-                out.append(Slot(self.shape.messages_arg or "messages", i, source, text))
+            role = str(_get(message, "role") or "user").lower()
+            if role in TRUSTED_ROLES:
+                continue
+            source = "tool" if role in TOOL_ROLES else "user"
+            content = _get(message, "content")
+            if isinstance(content, str):
+                out.append(Slot(arg, i, source, content))
+            elif isinstance(content, (list, tuple)):
+                out += [Slot(arg, i, part_source, text, j) for j, (part_source, text)
+                        in enumerate(_part_text(p, source) for p in content) if text is not None]
+            elif content is not None:
+                raise ConfigError(f"message {i} ({role}) holds {type(content).__name__} content, "
+                                  "not text or a list of parts: it cannot be checked")
         return out
 
     def text(self) -> str:
@@ -130,7 +166,7 @@ class Call:
             new: Any = text
         elif slot.arg == self.shape.messages_arg:
             new = list(value)
-            new[slot.index] = _with_content(value[slot.index], text)
+            new[slot.index] = _with_content(value[slot.index], text, slot.part)
         else:
             new = list(value)
             new[slot.index] = text
@@ -160,37 +196,38 @@ def _get(message: Any, key: str) -> Any:
     return message.get(key) if isinstance(message, dict) else getattr(message, key, None)
 
 
-def _content_text(content: Any) -> str | None:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
-        return "\n".join(p for p in parts if isinstance(p, str))
-    return None
+def _part_text(part: Any, source: str) -> tuple[str, str | None]:
+    """The source and text of one content part (None: a part without text, such as an image)."""
+    kind = _get(part, "type")
+    if kind in TEXT_PARTS:
+        text = _get(part, "text")
+        return source, text if isinstance(text, str) else None
+    if kind == "tool_result":
+        inner = _get(part, "content")
+        if isinstance(inner, (list, tuple)):
+            texts = [_part_text(p, "tool")[1] for p in inner]
+            inner = "\n".join(t for t in texts if t is not None)
+        return "tool", inner if isinstance(inner, str) else None
+    return source, None
 
 
-def _with_content(message: Any, text: str) -> Any:
-    """A copy of ``message`` (a dict, a pydantic model or any object) with ``text`` as its text."""
-    content = _replace_content(_get(message, "content"), text)
-    if isinstance(message, dict):
-        return {**message, "content": content}
-    if hasattr(message, "model_copy"):
-        return message.model_copy(update={"content": content})
-    new = copy.copy(message)
-    setattr(new, "content", content)
+def _with_field(obj: Any, key: str, value: Any) -> Any:
+    """A copy of ``obj`` (a dict, a pydantic model or any object) with ``key`` set to ``value``."""
+    if isinstance(obj, dict):
+        return {**obj, key: value}
+    if hasattr(obj, "model_copy"):
+        return obj.model_copy(update={key: value})
+    new = copy.copy(obj)
+    setattr(new, key, value)
     return new
 
 
-def _replace_content(content: Any, text: str) -> Any:
-    """Put ``text`` back into a message's content; a list of parts keeps its non-text parts."""
-    if not isinstance(content, list):
-        return text
-    out, placed = [], False
-    for part in content:
-        if isinstance(part, dict) and part.get("type") == "text":
-            if not placed:
-                out.append({**part, "text": text})
-                placed = True
-        else:
-            out.append(part)
-    return out
+def _with_content(message: Any, text: str, part: int | None) -> Any:
+    """A copy of ``message`` with ``text`` as its content, or as the text of content ``part``
+    (a tool result's text becomes its whole content)."""
+    if part is None:
+        return _with_field(message, "content", text)
+    parts = list(_get(message, "content"))
+    key = "content" if _get(parts[part], "type") == "tool_result" else "text"
+    parts[part] = _with_field(parts[part], key, text)
+    return _with_field(message, "content", parts)

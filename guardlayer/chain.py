@@ -27,10 +27,10 @@ from .call import Call, CallShape
 from .context import Context
 from .errors import Blocked, BudgetExceeded, CallTimeout, ConfigError, GuardlayerError, ProviderError
 from .fallback import Fallbacks
-from .providers import is_stream, model_of, text_of, usage_of, with_text
+from .providers import is_stream, model_of, text_of, unreadable, usage_of, with_text
 from .report import Attempt, Report
 from .steps import Step, as_step
-from .stream import StreamGuards
+from .stream import GuardedAsyncStream, GuardedStream, StreamGuards
 from .transient import Backoff, is_transient, retry_after, status_of
 from .verdict import MISSING, Action, Verdict
 
@@ -83,6 +83,10 @@ class Chain:
     name: str = "chain"
 
     def __post_init__(self) -> None:
+        marking = next((i for i, s in enumerate(self.input) if getattr(s.guard, "marks_text", False)), None)
+        if marking is not None and marking < len(self.input) - 1:
+            raise ConfigError(f"input guard {self.input[marking].name!r} marks the text for the model, so it "
+                              f"must come last: {self.input[marking + 1].name!r} would read marked text")
         restoring = [s.name for s in self.output if getattr(s.guard, "restores", False)]
         later = [s.name for s in self.output[self._first_restoring():] if s.on_fail is Action.REASK]
         if restoring and later:
@@ -135,6 +139,8 @@ class Chain:
     def check_output(self, response: Any, ctx: Context, attempt: int) -> _Outcome:
         ctx.side, ctx.source, ctx.response, ctx.value = "output", "output", response, MISSING
         original = text_of(response)
+        if self.output and (problem := unreadable(response)):  # unread, it would pass unjudged
+            raise ConfigError(f"output guards cannot check this answer: {problem}")
         text = original or ""
         for step in self.output:
             verdict, action = step.run(text, ctx, "output", attempt)
@@ -382,10 +388,13 @@ class Chain:
 
     # ---- streams ---------------------------------------------------------------------------
 
-    def _stream(self, chunks: Any, run: _Run) -> Iterator[str]:
-        if not hasattr(chunks, "__next__"):
-            raise ConfigError("a sync function returned an async stream: make it async")
+    def _stream(self, chunks: Any, run: _Run) -> GuardedStream:
+        return GuardedStream(self._pieces(chunks, run), lambda: run.abandon(chunks))
+
+    def _pieces(self, chunks: Any, run: _Run) -> Iterator[str]:
         with run.streamed(chunks) as guards:
+            if not hasattr(chunks, "__next__"):
+                raise ConfigError("a sync function returned an async stream: make it async")
             while True:
                 try:
                     chunk = self._next_chunk(chunks, run)
@@ -412,11 +421,15 @@ class Chain:
             run.pending = future
             raise CallTimeout(f"no chunk within {self.timeout} s") from None
 
-    async def _stream_async(self, chunks: Any, run: _Run) -> AsyncIterator[str]:
-        if not hasattr(chunks, "__anext__"):
-            raise ConfigError("an async function returned a sync stream: yield from an async one")
+    def _stream_async(self, chunks: Any, run: _Run) -> GuardedAsyncStream:
+        return GuardedAsyncStream(self._pieces_async(chunks, run), chunks, lambda: run.abandon(chunks))
+
+    async def _pieces_async(self, chunks: Any, run: _Run) -> AsyncIterator[str]:
         try:
             with run.streamed(chunks) as guards:
+                if not hasattr(chunks, "__anext__"):
+                    raise ConfigError("an async function returned a sync stream: "
+                                      "yield from an async one")
                 while True:
                     try:  # the timeout bounds the wait for each chunk
                         chunk = await asyncio.wait_for(chunks.__anext__(), self.timeout)
@@ -452,6 +465,7 @@ class _Run:
         self.ticket: Any = None
         self.streaming = False
         self.pending: Any = None  # a sync stream's chunk still being fetched after a timeout
+        self.released = False
 
     def __enter__(self) -> _Run:
         return self
@@ -477,13 +491,26 @@ class _Run:
             _attach(exc, self.ctx)
             raise
         finally:
-            if hasattr(chunks, "close"):
-                if self.pending is None:
-                    chunks.close()
-                else:  # closing a generator while another thread runs it would raise
-                    self.pending.add_done_callback(lambda _: chunks.close())
-            self.settle()
-            self.finish()
+            self.release(chunks)
+
+    def abandon(self, chunks: Any) -> None:
+        """The guarded stream was closed or dropped before its end (perhaps unread)."""
+        if not self.released:
+            self.ctx.report.outcome = "abandoned"
+            self.release(chunks)
+
+    def release(self, chunks: Any) -> None:
+        """Once: close the provider's stream, settle the budget, emit the Report."""
+        if self.released:
+            return
+        self.released = True
+        if hasattr(chunks, "close"):
+            if self.pending is None:
+                chunks.close()
+            else:  # closing a generator while another thread runs it would raise
+                self.pending.add_done_callback(lambda _: chunks.close())
+        self.settle()
+        self.finish()
 
     def finish(self) -> None:
         report = self.ctx.report

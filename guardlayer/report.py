@@ -64,7 +64,8 @@ class Attempt:
 
 @dataclass(slots=True)
 class Report:
-    """Everything a guarded call did. `outcome` is ok | fixed | fallback | blocked | error."""
+    """Everything a guarded call did. `outcome` is ok | fixed | fallback | blocked | error, or
+    abandoned (a guarded stream closed or dropped before its end)."""
 
     chain: str = ""
     checks: list[Check] = field(default_factory=list)

@@ -67,7 +67,10 @@ def spotlight(document: str, mode: Mode = "datamark", *, marker: str | None = No
 
 
 def unspotlight(text: str) -> str:
-    """The original document from ``spotlight(...).text``."""
+    """The original document from ``spotlight(...).text``, with or without the note before it
+    (as the `Spotlight` guard gives it)."""
+    if not text.startswith("<<document ") and (start := text.find("\n<<document ")) >= 0:
+        text = text[start + 1:]
     head, sep, rest = text.partition("\n")
     if not sep or not head.startswith("<<document ") or not head.endswith(">>"):
         raise ValueError("not a spotlighted document")
@@ -85,10 +88,13 @@ def unspotlight(text: str) -> str:
 
 
 class Spotlight:
-    """Guard-shaped transform: passes, and returns the spotlighted text as ``fixed``; the note for
-    the system prompt is in ``verdict.meta["note"]``."""
+    """Guard-shaped transform for documents and tool output (the user's own text is left as it
+    is): passes, and returns the spotlighted text, the note telling the model how to read it
+    first, as ``fixed`` (the note alone is also in ``verdict.meta["note"]``). It must be the
+    last input guard (the chain checks): a detector after it would read marked text."""
 
     name = "spotlight"
+    marks_text = True
 
     def __init__(self, mode: Mode = "datamark") -> None:
         if mode not in ("delimit", "datamark", "encode"):
@@ -96,6 +102,8 @@ class Spotlight:
         self.mode = mode
 
     def check(self, text: str, ctx: Context) -> Verdict:
+        if ctx.source == "user":
+            return Verdict.ok(reason="user text is not spotlighted")
         marked = spotlight(text, self.mode)
-        return Verdict.ok(fixed=marked.text, reason=f"spotlighted ({self.mode})",
+        return Verdict.ok(fixed=f"{marked.note}\n{marked.text}", reason=f"spotlighted ({self.mode})",
                           meta={"note": marked.note, "boundary": marked.boundary})

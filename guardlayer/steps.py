@@ -52,9 +52,12 @@ class Step:
 
     def decide(self, verdict: Verdict, side: str) -> Action | None:
         """The action for a verdict: None when it passed. Unfixable fixes and input-side
-        re-asks become blocks (fail closed). A verdict may name its own action (policy rules)."""
+        re-asks become blocks (fail closed). A verdict may name its own action (policy rules),
+        but a step whose ``on_fail`` is ``log`` only records (shadow mode), whatever it asks."""
         if verdict.passed:
             return None
+        if self.on_fail is Action.LOG:
+            return Action.LOG
         try:
             action = Action(verdict.meta.get("action", self.on_fail))
         except ValueError:

@@ -3,19 +3,31 @@
 Guards that can judge a prefix (they have a ``holdback``) see the answer as it grows: the
 text is released only up to ``holdback`` characters before its end, never past a guard's
 ``safe_boundary`` and never through the middle of something a guard found, so a phrase or a
-value split across chunks is judged whole before any of it leaves. A failure that blocks cuts
-the stream. The other output guards (JSON, schema) judge the whole answer at the end: they can
-reject it, and their parsed value is kept in the Report (`Report.value`), but they cannot
-rewrite text that has already left. If the released text and the guarded whole ever disagree,
-the stream is cut rather than patched (fail closed).
+value split across chunks is judged whole before any of it leaves. They judge the prefix once
+enough new text has arrived (half the largest holdback, or a tenth of the text so far), so the
+cost stays near-linear in the answer's length; nothing is released past the last judged prefix.
+A failure that blocks cuts the stream. The other output guards (JSON, schema) judge the whole
+answer at the end: they can reject it, and their parsed value is kept in the Report
+(`Report.value`), but they cannot rewrite text that has already left: a failing verdict whose
+fix would change released text cuts the stream. If the released text and the guarded whole
+ever disagree, the stream is cut rather than patched (fail closed). A chunk carrying a tool
+call cannot be passed on as text: it stops the stream with a `ConfigError`.
+
+The caller gets a `GuardedStream` (or `GuardedAsyncStream`): closing it, leaving its ``with``
+block or dropping it unread closes the provider's stream, settles the budget and emits the
+Report.
 """
 from __future__ import annotations
 
+import asyncio
+import inspect
 import time
+import weakref
+from collections.abc import AsyncGenerator, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from .context import Context
-from .errors import Blocked, GuardlayerError, ProviderError
+from .errors import Blocked, ConfigError, GuardlayerError, ProviderError
 from .providers import chunk_text, field, usage_of
 from .report import Usage
 from .steps import Step
@@ -26,6 +38,7 @@ if TYPE_CHECKING:
     from .chain import Chain
 
 _PASSING = (None, Action.FIX, Action.LOG)
+_TOOL_BLOCKS = ("tool_use", "server_tool_use")
 
 
 class StreamGuards:
@@ -34,18 +47,25 @@ class StreamGuards:
     def __init__(self, chain: Chain, ctx: Context) -> None:
         self.chain, self.ctx = chain, ctx
         self.live = [s for s in chain.output if s.holdback is not None]
+        self.end_only = {s.name for s in chain.output if s.holdback is None}
         self.window = max((s.holdback or 0 for s in self.live), default=0)
         self.cuts = [cut for s in self.live if (cut := getattr(s.guard, "safe_boundary", None))]
-        self.raw, self.cut, self.sent = "", 0, ""
+        self.raw, self.cut, self.sent, self.judged = "", 0, "", 0
         self.attempt = ctx.report.attempts[-1] if ctx.report.attempts else None
         ctx.side, ctx.source, ctx.partial = "output", "output", True
 
     def feed(self, chunk: Any) -> str:
         self._usage(chunk)
+        if _carries_tool_call(chunk):
+            raise ConfigError("the streamed answer carries a tool call, which a guarded stream can "
+                              "neither check nor pass on: call the model without stream=True")
         piece = chunk_text(chunk)
         if not piece:
             return ""
         self.raw += piece
+        if self.live and len(self.raw) - self.judged < max(self.window // 2, len(self.raw) // 10):
+            return ""  # judged again once enough has arrived: near-linear cost
+        self.judged = len(self.raw)
         verdicts = [self._judge(step, self.raw) for step in self.live]
         spans = [(f.start, f.end) for v in verdicts for f in v.findings if f.end > f.start]
         boundary = self._boundary(len(self.raw) - self.window, spans)
@@ -88,12 +108,14 @@ class StreamGuards:
     def _judge(self, step: Step, text: str) -> Verdict:
         start = time.perf_counter()
         verdict = step.judge(text, self.ctx)
-        action = step.decide(verdict, "output")
-        if action not in _PASSING:
-            step.record(self.ctx, "stream", verdict, Action.BLOCK,
-                        (time.perf_counter() - start) * 1000)
-            raise Blocked([verdict], message=f"stream cut by {verdict.guard}: {verdict.reason}")
+        if step.decide(verdict, "output") not in _PASSING:
+            raise self._cut(verdict, f"stream cut by {verdict.guard}: {verdict.reason}", start)
         return verdict
+
+    def _cut(self, verdict: Verdict, message: str, start: float) -> Blocked:
+        """The error that stops the stream, its block recorded in the Report."""
+        Step.record(self.ctx, "stream", verdict, Action.BLOCK, (time.perf_counter() - start) * 1000)
+        return Blocked([verdict], message=message)
 
     def failed(self, exc: Exception) -> str:
         """The provider failed mid-stream: the fallback text if nothing has left yet."""
@@ -107,9 +129,11 @@ class StreamGuards:
 
     def finish(self) -> str:
         """Judge the whole answer with every output guard; the text still to release."""
+        start = time.perf_counter()
         if self.attempt is not None:
             self.attempt.output = self.raw
         self.ctx.partial = False
+        checked = len(self.ctx.report.checks)
         out = self.chain.check_output(self.raw, self.ctx, 0)
         if out.action is not None:
             assert out.verdict is not None
@@ -120,9 +144,105 @@ class StreamGuards:
                                                  f"{out.verdict.guard}: {out.verdict.reason}")
         if self.ctx.value is not MISSING:
             self.ctx.report.value = self.ctx.value
-        whole = self._fixed(self.raw) if self.live else self.raw
-        if not whole.startswith(self.sent):
-            raise Blocked([Verdict.fail("the guarded answer no longer matches what was streamed",
-                                        meta={"sent": len(self.sent)}).named("stream")],
-                          message="stream cut: the guarded text diverged from what was sent")
-        return whole[len(self.sent):]
+        fixes = [c.verdict for c in self.ctx.report.checks[checked:]
+                 if c.action is Action.FIX and c.verdict.guard in self.end_only]
+        whole = out.text if fixes else self._fixed(self.raw)
+        if whole.startswith(self.sent):
+            return whole[len(self.sent):]
+        if fixes:
+            raise self._cut(fixes[0], f"stream cut: {fixes[0].guard} would fix text already "
+                                      f"sent: {fixes[0].reason}", start)
+        raise self._cut(Verdict.fail("the guarded answer no longer matches what was streamed",
+                                     meta={"sent": len(self.sent)}).named("stream"),
+                        "stream cut: the guarded text diverged from what was sent", start)
+
+
+def _carries_tool_call(chunk: Any) -> bool:
+    """Whether a chunk carries (part of) a tool call: OpenAI ``delta.tool_calls`` or
+    ``function_call``, an Anthropic ``tool_use`` block or its ``input_json_delta``."""
+    if isinstance(chunk, str):
+        return False
+    choices = field(chunk, "choices")
+    for choice in choices if isinstance(choices, (list, tuple)) else ():
+        delta = field(choice, "delta")
+        if field(delta, "tool_calls") or field(delta, "function_call"):
+            return True
+    return (field(field(chunk, "content_block"), "type") in _TOOL_BLOCKS
+            or field(field(chunk, "delta"), "type") == "input_json_delta")
+
+
+class GuardedStream:
+    """A guarded sync stream of text. ``close()``, leaving a ``with`` block or dropping it
+    (even unread) closes the provider's stream, settles the budget and emits the Report."""
+
+    def __init__(self, pieces: Generator[str, None, None], abandon: Callable[[], None]) -> None:
+        self._pieces = pieces
+        self._closer = weakref.finalize(self, _close, pieces, abandon)
+
+    def __iter__(self) -> GuardedStream:
+        return self
+
+    def __next__(self) -> str:
+        return next(self._pieces)
+
+    def close(self) -> None:
+        self._closer()
+
+    def __enter__(self) -> GuardedStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _close(pieces: Generator[str, None, None], abandon: Callable[[], None]) -> None:
+    pieces.close()  # a started stream cleans up as it stops
+    abandon()  # one never started is released here (a no-op after the clean-up)
+
+
+class GuardedAsyncStream:
+    """A guarded async stream of text. ``aclose()``, leaving an ``async with`` block or
+    dropping it (even unread) closes the provider's stream, settles the budget and emits the
+    Report (when it is dropped unread, the provider's ``aclose`` is scheduled on the loop)."""
+
+    def __init__(self, pieces: AsyncGenerator[str, None], source: Any,
+                 abandon: Callable[[], None]) -> None:
+        self._pieces, self._source = pieces, source
+        self._unread = [True]  # shared with the finalizer, which must not hold the stream
+        self._closer = weakref.finalize(self, _drop_async, self._unread, source, abandon)
+
+    def __aiter__(self) -> GuardedAsyncStream:
+        return self
+
+    async def __anext__(self) -> str:
+        self._unread[0] = False
+        return await self._pieces.__anext__()
+
+    async def aclose(self) -> None:
+        if self._unread[0] and hasattr(self._source, "aclose"):
+            self._unread[0] = False
+            await self._source.aclose()
+        await self._pieces.aclose()  # a started stream cleans up as it stops
+        self._closer()
+
+    async def __aenter__(self) -> GuardedAsyncStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+_CLOSING: set[asyncio.Task[Any]] = set()  # provider streams being closed after a drop
+
+
+def _drop_async(unread: list[bool], source: Any, abandon: Callable[[], None]) -> None:
+    if unread[0] and hasattr(source, "aclose"):
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None  # no loop is left to close it on
+        if loop is not None and inspect.isawaitable(closing := source.aclose()):
+            task = loop.create_task(closing)
+            _CLOSING.add(task)
+            task.add_done_callback(_CLOSING.discard)
+    abandon()

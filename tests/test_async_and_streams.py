@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 
 import pytest
 from support import Deny, LiveUpper, ParseInt, Upper
 
-from guardlayer import Backoff, Blocked, ProviderError, guarded, last_report
+from guardlayer import (Action, Backoff, Blocked, ConfigError, Context, ProviderError, guarded,
+                        last_report, scope)
+from guardlayer.budget import Budget
 from guardlayer.testing import ProviderFailure, ScriptedModel
 
 FAST = Backoff(initial=0.001, max=0.01)
@@ -292,3 +295,164 @@ async def test_sync_fallback_in_an_async_chain_runs_in_a_thread_under_the_timeou
     result, _ = await asyncio.gather(ask("q"), ticker())
     assert result == "gave up" and time.perf_counter() - started < 0.9
     assert max(b - a for a, b in zip(ticks, ticks[1:])) < 0.15  # the loop kept running
+
+
+class RedactKey:
+    """An end-only guard (no holdback) that fails and fixes: redacts an API key."""
+
+    name = "redact-key"
+
+    def check(self, text, ctx):
+        from guardlayer import Verdict
+
+        if "sk-SECRET" not in text:
+            return Verdict.ok()
+        return Verdict.fail("api key", fixed=text.replace("sk-SECRET", "[REDACTED]"))
+
+
+def test_an_end_only_fix_of_text_already_sent_cuts_the_stream():
+    @guarded(output=[(RedactKey(), "fix")])
+    def ask(prompt: str):
+        yield from ["your key ", "is sk-SE", "CRET ok"]
+
+    with pytest.raises(Blocked, match="redact-key would fix text already sent") as info:
+        list(ask("q"))
+    report = info.value.report
+    assert report.outcome == "blocked" and Action.BLOCK in report.actions
+
+
+def test_an_end_only_fix_of_text_still_held_back_is_applied():
+    # the long holdback keeps the whole answer back, so the fix changes nothing already sent
+    @guarded(output=[Deny("zzz", holdback=100), (RedactKey(), "fix")])
+    def ask(prompt: str):
+        yield from ["your key ", "is sk-SE", "CRET ok"]
+
+    assert "".join(ask("q")) == "your key is [REDACTED] ok"
+    assert last_report().outcome == "fixed"
+
+
+@pytest.mark.parametrize("chunk", [
+    {"choices": [{"index": 0, "delta": {"tool_calls": [
+        {"index": 0, "id": "c1", "type": "function", "function": {"name": "rm", "arguments": ""}}]}}]},
+    {"type": "content_block_start", "index": 1,
+     "content_block": {"type": "tool_use", "id": "t1", "name": "rm", "input": {}}},
+    {"type": "content_block_delta", "index": 1,
+     "delta": {"type": "input_json_delta", "partial_json": "{\"path\""}},
+])
+def test_a_streamed_tool_call_is_never_dropped_silently(chunk):
+    head = {"choices": [{"index": 0, "delta": {"role": "assistant", "content": "Sure. "}}]}
+    ask = guarded(lambda prompt: iter([head, chunk]), output=[LiveUpper()])
+    with pytest.raises(ConfigError, match="carries a tool call"):
+        list(ask("q"))
+
+
+class Upstream:
+    """A provider stream that records being closed."""
+
+    def __init__(self, parts):
+        self.parts, self.closed = iter(parts), []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self.parts)
+
+    def close(self):
+        self.closed.append(True)
+
+
+@pytest.mark.parametrize("drop", ["close", "with", "del"])
+def test_a_stream_never_read_is_settled_closed_and_reported(drop):
+    budget = Budget([{"per": "user", "tokens": 1_000, "window": "day"}], "memory://", model="gpt-4o")
+    upstream = Upstream(["chunk ", "chunk"])
+    ask = guarded(lambda prompt: upstream, budget=budget)
+    with scope(user="ann") as s:
+        stream = ask("hi")
+        if drop == "close":
+            stream.close()
+        elif drop == "with":
+            with stream:
+                pass
+        else:
+            del stream
+            gc.collect()
+        used = budget.remaining(Context(scope=s))[0]["used"]
+    assert upstream.closed == [True]
+    assert last_report().outcome == "abandoned"
+    assert used == last_report().extra["budget"]["call"]["total_tokens"] < 10  # not the reservation
+
+
+def test_closing_a_stream_read_to_its_end_changes_nothing():
+    upstream = Upstream(["a ", "b"])
+    with guarded(lambda prompt: upstream, output=[LiveUpper()])("q") as stream:
+        assert "".join(stream) == "A B"
+    assert last_report().outcome == "ok" and upstream.closed == [True]
+
+
+async def test_an_async_stream_never_read_is_closed_and_reported():
+    closed = []
+
+    async def upstream():
+        try:
+            yield "never read"
+        finally:
+            closed.append(True)
+
+    class Source:
+        def __init__(self):
+            self.gen = upstream()
+
+        def __aiter__(self):
+            return self
+
+        async def __anext__(self):
+            return await self.gen.__anext__()
+
+        async def aclose(self):
+            closed.append("aclose")
+
+    async def ask(prompt: str):
+        return Source()
+
+    stream = await guarded(ask)("q")
+    await stream.aclose()
+    assert closed == ["aclose"] and last_report().outcome == "abandoned"
+    stream = await guarded(ask)("q")
+    del stream
+    gc.collect()
+    await asyncio.sleep(0)  # the provider's aclose was scheduled on this loop
+    assert closed == ["aclose", "aclose"] and last_report().outcome == "abandoned"
+
+
+class Counting:
+    """A prefix guard that counts the characters it is given."""
+
+    name = "counting"
+    holdback = 16
+
+    def __init__(self):
+        self.seen = 0
+
+    def check(self, text, ctx):
+        from guardlayer import Verdict
+
+        self.seen += len(text)
+        return Verdict.ok()
+
+
+def test_prefix_guards_judge_a_long_stream_in_near_linear_work():
+    guard = Counting()
+    answer = "word " * 4_000
+    chunks = list(guarded(ScriptedModel([answer], chunk=4), output=[guard])("q"))
+    assert "".join(chunks) == answer and len(chunks) > 20
+    assert guard.seen < 30 * len(answer)  # judging every chunk's prefix: ~2,500 times the length
+
+
+def test_a_sync_function_returning_an_async_stream_is_reported_as_an_error():
+    async def pieces():
+        yield "never"
+
+    with pytest.raises(ConfigError, match="make it async"):
+        list(guarded(lambda prompt: pieces())("q"))
+    assert last_report().outcome == "error"

@@ -100,13 +100,16 @@ def test_no_attempt_refunds_and_settling_twice_changes_nothing() -> None:
     assert budget.remaining(c)[0]["used"] == 0
 
 
-def test_limits_per_any_scope_key_and_missing_keys_are_skipped() -> None:
+def test_limits_per_any_scope_key_and_missing_keys_are_skipped(caplog) -> None:
     budget = Budget([{"per": "team", "requests": 2, "window": "day"},
                      {"per": "session", "requests": 1, "window": "day"}])
     c = Context(scope=Scope(user="a", tags={"team": "red"}))
-    out = call(budget, c, Attempt("m", "call", usage=Usage(1, 1)))
+    with caplog.at_level("WARNING", logger="guardlayer"):
+        out = call(budget, c, Attempt("m", "call", usage=Usage(1, 1)))
+        call(budget, Context(scope=Scope(user="b", tags={"team": "red"})), Attempt("m", "call"))
     assert [r["key"] for r in out["limits"]] == ["team=red"] and "no session" in out["skipped"][0]
-    call(budget, Context(scope=Scope(user="b", tags={"team": "red"})), Attempt("m", "call"))
+    warned = [r.getMessage() for r in caplog.records if "not enforced" in r.getMessage()]
+    assert len(warned) == 1 and "no session in scope" in warned[0]  # once, not per call
     with pytest.raises(BudgetExceeded):
         budget.reserve(Context(scope=Scope(user="c", tags={"team": "red"})))
     budget.reserve(Context(scope=Scope(user="c", tags={"team": "blue"})))

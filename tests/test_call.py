@@ -19,7 +19,7 @@ def test_messages_user_and_tool_are_untrusted_system_is_ours():
         {"role": "tool", "content": "result", "tool_call_id": "1"},
     ],), {})
     assert [(s.target, s.source, s.text) for s in call.slots()] == [
-        ("messages[1]", "user", "hi"), ("messages[3]", "tool", "result")]
+        ("messages[1].content[0]", "user", "hi"), ("messages[3]", "tool", "result")]
     changed = call.with_slot(call.slots()[0], "HI")
     assert changed.messages[1]["content"][0]["text"] == "HI"
     assert changed.messages[1]["content"][1]["type"] == "image_url"
@@ -106,3 +106,70 @@ def test_fix_on_message_objects_keeps_them_objects():
     original = [Msg("system", "s"), Msg("user", "a bad day")]
     chat(original)
     assert seen[0][1] == Msg("user", "a *** day") and original[1].content == "a bad day"
+
+
+def test_a_pass_through_kwargs_wrapper_is_guarded_and_called_as_written():
+    got = []
+
+    def create(**kwargs):
+        got.append(kwargs)
+        return "ok"
+
+    guarded_create = guarded(input=[Deny("EVIL")])(create)
+    with pytest.raises(Blocked):
+        guarded_create(model="m", messages=[{"role": "user", "content": "an EVIL plan"}])
+    with pytest.raises(Blocked):
+        guarded_create(prompt="an EVIL plan")
+    assert got == []
+    assert guarded_create(model="m", messages=[{"role": "user", "content": "hi"}], temperature=0) == "ok"
+    assert got == [{"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 0}]
+
+
+def test_prompt_and_messages_are_both_guarded():
+    @guarded(input=[Deny("EVIL")])
+    def ask(prompt=None, messages=None):
+        return "ok"
+
+    with pytest.raises(Blocked):
+        ask(prompt="EVIL")
+    with pytest.raises(Blocked):
+        ask(messages=[{"role": "user", "content": "EVIL"}])
+
+
+@pytest.mark.parametrize("message", [
+    {"content": "EVIL"},  # no role
+    {"role": "User", "content": "EVIL"},
+    {"role": "user", "content": [{"type": "input_text", "text": "EVIL"}]},  # OpenAI Responses
+    {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "1", "content": "EVIL"}]},
+    {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "1",
+                                  "content": [{"type": "text", "text": "EVIL"}]}]},
+])
+def test_every_message_not_from_us_is_checked(message):
+    @guarded(input=[Deny("EVIL")])
+    def ask(messages):
+        return "ok"
+
+    with pytest.raises(Blocked):
+        ask([message])
+
+
+def test_anthropic_tool_results_are_tool_output_and_fixed_in_place():
+    call = CallShape.of(lambda messages: None).bind(([{"role": "user", "content": [
+        {"type": "text", "text": "what does it say?"},
+        {"type": "tool_result", "tool_use_id": "1", "content": [{"type": "text", "text": "page"}]},
+    ]}],), {})
+    slots = call.slots()
+    assert [(s.target, s.source, s.text) for s in slots] == [
+        ("messages[0].content[0]", "user", "what does it say?"), ("messages[0].content[1]", "tool", "page")]
+    content = call.with_slot(slots[1], "PAGE").messages[0]["content"]
+    assert content[0]["text"] == "what does it say?"
+    assert content[1] == {"type": "tool_result", "tool_use_id": "1", "content": "PAGE"}
+
+
+def test_message_content_that_is_not_text_fails_closed():
+    @guarded(input=[Deny("EVIL")])
+    def ask(messages):
+        return "ok"
+
+    with pytest.raises(ConfigError, match="cannot be checked"):
+        ask([{"role": "user", "content": b"EVIL"}])

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 from support import Crash, Deny, ParseInt, Upper
 
-from guardlayer import (Action, Backoff, Blocked, ProviderError, Template, guarded, last_report,
-                        scope)
+from guardlayer import (Action, Backoff, Blocked, ConfigError, ProviderError, Template, guarded,
+                        last_report, scope)
 from guardlayer.testing import ProviderFailure, ScriptedModel
 
 FAST = Backoff(initial=0.001, max=0.01)
@@ -318,4 +319,24 @@ def test_a_verdict_naming_an_unknown_action_fails_closed():
             return Verdict.fail("odd", meta={"action": "shrug"})
 
     with pytest.raises(Blocked):
-        guarded(ScriptedModel(["x"]), input=[(Odd(), "log")])("q")
+        guarded(ScriptedModel(["x"]), input=[(Odd(), "fix")])("q")
+
+
+@pytest.mark.parametrize("response", [
+    SimpleNamespace(text="the EVIL answer"),  # a Gemini-like object
+    b"the EVIL answer",
+    {"output_text": "the EVIL answer"},  # a Responses-API-like dict
+    {"choices": [{"message": {"content": "fine"}}, {"message": {"content": "the EVIL answer"}}]},
+])
+def test_an_answer_the_output_guards_cannot_read_fails_closed(response):
+    guarded_model = guarded(output=[Deny("EVIL")])(lambda prompt: response)
+    with pytest.raises(ConfigError, match="output guards cannot check this answer"):
+        guarded_model("hi")
+
+
+@pytest.mark.parametrize("response", [
+    {"choices": [{"message": {"content": None, "tool_calls": [{"id": "1"}]}}]},
+    {"content": [{"type": "tool_use", "id": "1", "name": "f", "input": {}}]},
+])
+def test_tool_call_only_answers_are_still_read_as_empty_text(response):
+    assert guarded(output=[Deny("EVIL")])(lambda prompt: response)("hi") == response

@@ -20,10 +20,18 @@ POLICY = PolicyGuard(rules=[
 
 
 def test_rule_actions_override_on_fail():
-    ask = guarded(ScriptedModel(["You get a gu\u200baranteed refund."]), output=[(POLICY, "log")])
+    ask = guarded(ScriptedModel(["You get a gu\u200baranteed refund."]), output=[(POLICY, "fix")])
     with pytest.raises(Blocked) as info:
         ask("q")
     assert info.value.verdicts[0].meta["action"] == "block"
+
+
+def test_a_step_that_logs_is_shadow_mode_whatever_its_rules_ask():
+    answer = "You get a guaranteed refund."
+    ask = guarded(ScriptedModel([answer]), output=[(POLICY, "log")])
+    assert ask("q") == answer
+    check = last_report().checks[0]
+    assert check.action is Action.LOG and check.verdict.meta["action"] == "block"
 
 
 def test_fix_redacts_and_appends_the_disclaimer():

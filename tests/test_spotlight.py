@@ -49,3 +49,18 @@ def test_spotlight_as_a_transform() -> None:
     verdict = Spotlight("delimit").check(DOC, Context(source="document"))
     assert verdict.passed and verdict.fixed is not None and unspotlight(verdict.fixed) == DOC
     assert "untrusted" in verdict.meta["note"]
+
+
+def test_the_guard_marks_documents_not_the_users_own_text() -> None:
+    verdict = Spotlight().check("What does this page say?", Context(source="user"))
+    assert verdict.passed and verdict.fixed is None
+    marked = Spotlight().check(DOC, Context(source="tool")).fixed
+    assert marked.startswith("Text between <<document ") and unspotlight(marked) == DOC
+
+
+def test_spotlight_must_be_the_last_input_guard() -> None:
+    from guardlayer import guarded
+
+    with pytest.raises(ConfigError, match="must come last"):
+        guarded(input=["spotlight", "injection"])(lambda prompt: "ok")
+    guarded(input=["injection", "spotlight"])(lambda prompt: "ok")

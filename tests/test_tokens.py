@@ -88,6 +88,35 @@ def test_chat_messages_counted_like_openai() -> None:
     assert count_messages(COOKBOOK, "gpt-4o").exact is True
 
 
+def test_message_objects_count_as_their_dicts() -> None:
+    from dataclasses import dataclass
+
+    from pydantic import BaseModel
+
+    @dataclass
+    class Plain:
+        role: str
+        content: object
+
+    class Part(BaseModel):
+        type: str
+        text: str | None = None
+
+    class Message(BaseModel):
+        role: str
+        content: object = None
+        name: str | None = None
+
+    as_dicts = [dict(m) for m in COOKBOOK]
+    objects = [Message(**m) if i % 2 else Plain(m["role"], m["content"]) if "name" not in m else Message(**m)
+               for i, m in enumerate(as_dicts)]
+    assert count_messages(objects, "gpt-4o") == count_messages(as_dicts, "gpt-4o")
+    parts = [Message(role="user", content=[Part(type="text", text="hello world")])]
+    assert count_messages(parts, "gpt-4o") == count_messages([{"role": "user", "content": "hello world"}], "gpt-4o")
+    with pytest.raises(ConfigError, match="cannot read a int"):
+        count_messages([3], "gpt-4o")
+
+
 def test_chat_parts_and_tool_calls() -> None:
     text_parts = [{"role": "user", "content": [{"type": "text", "text": "hello world"}]}]
     plain = [{"role": "user", "content": "hello world"}]

@@ -39,6 +39,17 @@ def text_of(resp: Any) -> str | None:
     return None
 
 
+def unreadable(resp: Any) -> str | None:
+    """Why the output guards could not judge ``resp`` (None: `text_of` reads its one answer)."""
+    choices = field(resp, "choices")
+    if isinstance(choices, (list, tuple)) and len(choices) > 1:
+        return f"the response holds {len(choices)} choices and guardlayer checks one answer: ask for n=1"
+    if isinstance(resp, str) or _first_choice(resp) is not None or field(resp, "content") is not None:
+        return None
+    return (f"guardlayer cannot read the answer text of a {type(resp).__name__}: return the text, "
+            "or an OpenAI- or Anthropic-shaped response")
+
+
 def _join_parts(content: Any) -> str | None:
     if content is None or isinstance(content, str):
         return content

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..errors import ConfigError
 from .counters import Count, Estimator, TokenCounter
 from .models import ModelInfo, counter_for, model_info
 
@@ -15,7 +16,7 @@ IMAGE_PART_TOKENS = 85
 the count inexact."""
 
 
-def count_messages(messages: Sequence[Mapping[str, Any]], model: str | None = None, *,
+def count_messages(messages: Sequence[Any], model: str | None = None, *,
                    encoding: str | None = None) -> Count:
     """Tokens a chat request's messages take, reply priming included.
 
@@ -27,7 +28,7 @@ def count_messages(messages: Sequence[Mapping[str, Any]], model: str | None = No
     total, exact = info.reply_priming, counter.exact
     for message in messages:
         total += info.tokens_per_message
-        for key, value in message.items():
+        for key, value in as_mapping(message).items():
             tokens, field_exact = _field(counter, value)
             total += tokens
             exact = exact and field_exact
@@ -41,6 +42,8 @@ def _field(counter: TokenCounter, value: Any) -> tuple[int, bool]:
         return 0, True
     if isinstance(value, str):
         return counter.count(value), True
+    if isinstance(value, list) and value and not isinstance(value[0], (str, int, float)):
+        value = [as_mapping(p) for p in value]
     if isinstance(value, list) and all(isinstance(p, Mapping) and "type" in p for p in value):
         tokens, exact = 0, True
         for part in value:
@@ -54,12 +57,24 @@ def _field(counter: TokenCounter, value: Any) -> tuple[int, bool]:
     return counter.count(json.dumps(value, default=str)), False
 
 
-def message_text(message: Mapping[str, Any]) -> str:
+def message_text(message: Any) -> str:
     """The text of a message's content (text parts joined), for counting and summarising."""
-    content = message.get("content")
+    content = as_mapping(message).get("content")
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(str(p.get("text", "")) for p in content
-                       if isinstance(p, Mapping) and p.get("type") == "text")
+        parts = [as_mapping(p) for p in content]
+        return "".join(str(p.get("text", "")) for p in parts if p.get("type") == "text")
     return ""
+
+
+def as_mapping(item: Any) -> Mapping[str, Any]:
+    """A message or content part as a mapping: a dict as it is, an SDK object (pydantic: its
+    fields that are set; another object: its public attributes) as one."""
+    if isinstance(item, Mapping):
+        return item
+    if hasattr(item, "model_dump"):
+        return dict(item.model_dump(exclude_none=True))
+    if hasattr(item, "__dict__"):
+        return {k: v for k, v in vars(item).items() if not k.startswith("_")}
+    raise ConfigError(f"cannot read a {type(item).__name__} as a chat message or content part")

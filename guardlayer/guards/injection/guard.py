@@ -47,7 +47,9 @@ class Analysis:
     signals: tuple[tuple[str, float], ...] = field(default=())
     cues: tuple[str, ...] = ()
 
-    def explain(self) -> str:
+    def explain(self, quote: bool = True) -> str:
+        """What raised the score. ``quote``: with the matched text and the classifier's terms
+        (the verdict's reason leaves them out: reasons get logged, and text can hold personal data)."""
         parts = []
         seen = set()
         for m in self.matches:
@@ -56,13 +58,14 @@ class Analysis:
                 continue
             seen.add(key)
             where = "" if m.layer == "text" else f" in {m.layer}-decoded text"
+            said = f": {m.hit.text.strip()[:60]!r}" if quote else ""
             parts.append(f"signature {m.hit.signature.id} ({m.hit.signature.category}, "
-                         f"w={m.hit.signature.weight:g}){where}: {m.hit.text.strip()[:60]!r}")
+                         f"w={m.hit.signature.weight:g}){where}{said}")
         parts += [f"{name} (w={w:g})" for name, w in self.signals]
         if self.cues:
             parts.append("cues " + ", ".join(self.cues))
         if self.classifier is not None:
-            terms = ", ".join(repr(t) for t in self.classifier.top[:4])
+            terms = ", ".join(repr(t) for t in self.classifier.top[:4]) if quote else ""
             parts.append(f"classifier {self.classifier.probability:.2f}" + (f" (terms {terms})" if terms else ""))
         return "; ".join(parts) or "nothing suspicious"
 
@@ -159,7 +162,7 @@ class InjectionGuard:
                 "signatures": sorted({m.hit.signature.id for m in analysis.matches}),
                 "classifier": round(analysis.classifier.probability, 4) if analysis.classifier else None,
                 "invisible": analysis.invisible, "cues": list(analysis.cues)}
-        reason = f"injection score {analysis.score:.2f} (threshold {threshold:g}, {ctx.source}): {analysis.explain()}"
+        reason = f"injection score {analysis.score:.2f} (threshold {threshold:g}, {ctx.source}): {analysis.explain(quote=False)}"
         if analysis.score >= threshold:
             return Verdict.fail(reason, score=analysis.score, findings=findings, meta=meta)
         return Verdict.ok(score=analysis.score, reason=reason, findings=findings, meta=meta)

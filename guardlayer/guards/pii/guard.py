@@ -7,10 +7,12 @@ not in the input (``fixed`` = restored text with the new values redacted).
 """
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import secrets as _random
 from collections import Counter
+from collections.abc import Callable
 from typing import Any, Literal
 
 import regex
@@ -19,7 +21,8 @@ from ...context import Context
 from ...errors import ConfigError
 from ...extras import need
 from ...guard import REGEX_TIMEOUT
-from ...verdict import Finding, Verdict
+from ...structured.strings import map_strings
+from ...verdict import MISSING, Finding, Verdict
 from . import engine
 from .operators import Operator, Vault, anonymize
 from .recognizers import load_yaml_recognizers
@@ -145,7 +148,7 @@ class PIIGuard:
     def check(self, text: str, ctx: Context) -> Verdict:
         vault = self._vault(ctx)
         if ctx.side == "output":
-            return self._check_output(text, vault)
+            return self._check_output(text, vault, ctx.value)
         results = self.analyze(text)
         if not results:
             return Verdict.ok()
@@ -154,18 +157,29 @@ class PIIGuard:
                             score=max(r.score for r in results), fixed=scrubbed,
                             findings=_findings(results), meta={"operator": self.operator})
 
-    def _check_output(self, text: str, vault: Vault) -> Verdict:
+    def _check_output(self, text: str, vault: Vault, value: Any) -> Verdict:
+        """Originals put back and new personal data replaced, in the text and in the value an
+        earlier guard parsed from it (a JSON answer's fields), which is returned instead."""
         restored, spans = vault.restore(text)
         new = [r for r in self.analyze(restored)
                if restored[r.start:r.end] not in vault.seen
                and not any(r.start < e and s < r.end for s, e in spans)]
         meta = {"restored": len(spans)}
         if not new:
-            return Verdict.ok(fixed=restored if spans else None, meta=meta)
+            return Verdict.ok(fixed=restored if spans else None, meta=meta,
+                              **_changed(value, lambda s: vault.restore(s)[0], bool(spans)))
         operator: Operator = "redact" if self.operator == "pseudonymize" else self.operator
         fixed = self._replace(restored, new, Vault(), operator)
+        leaked = {restored[r.start:r.end]: self._replace(
+            restored[r.start:r.end], [_whole(r, r.end - r.start)], Vault(), operator) for r in new}
+
+        def redact(s: str) -> str:
+            s = vault.restore(s)[0]
+            for original in sorted(leaked, key=len, reverse=True):
+                s = s.replace(original, leaked[original])
+            return s
         return Verdict.fail(_reason("personal data in the answer that was not in the input", new),
-                            score=max(r.score for r in new), fixed=fixed,
+                            score=max(r.score for r in new), fixed=fixed, **_changed(value, redact),
                             findings=_findings(new), meta={**meta, "operator": operator})
 
     def safe_boundary(self, text: str) -> int:
@@ -199,6 +213,19 @@ def pieces(text: str, size: int) -> list[tuple[int, int]]:
         start = end
     spans.append((start, len(text)))
     return spans
+
+
+def _changed(value: Any, fn: Callable[[str], str], changes: bool = True) -> dict[str, Any]:
+    """``{"value": ...}``: ``value`` (a parsed answer, or MISSING) with ``fn`` applied to its
+    strings; nothing when there is no value or nothing to change."""
+    return {"value": map_strings(value, fn)} if changes and value is not MISSING else {}
+
+
+def _whole(result: Any, length: int) -> Any:
+    """A copy of ``result`` that spans its own value, ``length`` characters from 0."""
+    whole = copy.copy(result)
+    whole.start, whole.end = 0, length
+    return whole
 
 
 def _findings(results: list[Any]) -> list[Finding]:

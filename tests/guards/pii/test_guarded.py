@@ -45,3 +45,28 @@ def test_streamed_round_trip() -> None:
 
     assert "".join(ask(PROMPT)) == f"Noted: {PROMPT}"
     assert "jane.doe" not in SEEN[-1]
+
+
+def test_a_parsed_answer_gets_the_originals_back_and_leaks_redacted() -> None:
+    from pydantic import BaseModel
+
+    from guardlayer.guards.json_output import JsonGuard
+
+    class Invoice(BaseModel):
+        customer_email: str
+        notes: list[str]
+        amount: float
+
+    pii = PIIGuard(mode="regex")
+
+    @guarded(input=[(pii, "fix")], output=[(JsonGuard(schema=Invoice), "reask"), (pii, "fix")])
+    def extract(prompt: str) -> str:
+        SEEN.append(prompt)
+        email = prompt.split("from ")[1].split(" ")[0]  # the model copies the placeholder
+        return ('{"customer_email": "%s", "notes": ["paid by %s", "cc bob.leak@example.org"], '
+                '"amount": 12.5}' % (email, email))
+
+    invoice = extract("Invoice from jane.doe@example.com for 12.50 USD")
+    assert "jane.doe" not in SEEN[-1]
+    assert invoice == Invoice(customer_email="jane.doe@example.com",
+                              notes=["paid by jane.doe@example.com", "cc <EMAIL_ADDRESS>"], amount=12.5)

@@ -1,0 +1,28 @@
+"""The text inside a parsed value, changed where it stands: guards that change an answer's text
+(PII restore and redaction) change the value parsed from it the same way."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+
+def map_strings(value: Any, fn: Callable[[str], str]) -> Any:
+    """``value`` with ``fn`` applied to every string in it (dict keys too), as a copy: dicts,
+    lists, tuples, pydantic models and dataclasses are rebuilt, anything else is kept."""
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, dict):
+        return {map_strings(k, fn): map_strings(v, fn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [map_strings(v, fn) for v in value]
+    if isinstance(value, tuple):
+        items = [map_strings(v, fn) for v in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)  # (a namedtuple)
+    if hasattr(type(value), "model_fields") and hasattr(value, "model_copy"):
+        return value.model_copy(update={name: map_strings(getattr(value, name), fn)
+                                        for name in type(value).model_fields})
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: map_strings(getattr(value, f.name), fn)
+                                             for f in dataclasses.fields(value) if f.init})
+    return value
