@@ -27,12 +27,14 @@ import typing
 from pathlib import Path
 from typing import Any, Callable, Literal
 
+import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from . import registry, yaml_lines
 from .chain import Chain
 from .errors import ConfigError, GuardlayerError, RuleFileError
 from .fallback import Fallbacks, Template
+from .guard import REGEX_TIMEOUT
 from .steps import Step
 from .transient import Backoff
 from .verdict import Action
@@ -147,14 +149,24 @@ class _Loader:
             raise self.validation_error(exc, path) from None
         try:
             guard = factory(**{k: getattr(checked, f"p_{k}", params[k]) for k in params})
+        except RuleFileError as exc:
+            raise self.nested_error(exc, path, params) from exc
         except (GuardlayerError, ValueError, TypeError, OSError) as exc:
-            if isinstance(exc, RuleFileError):
-                raise
-            raise self.error(f"guard {name!r} refused its parameters: {exc}", path) from exc
+            raise self.error(f"guard {name!r} refused its parameters: {exc}",
+                             path + _named_param(str(exc), params)) from exc
         label = entry.get("name", name)
         if not isinstance(label, str):
             raise self.error("name must be a string", path + ("name",))
         return Step(guard, action, label)
+
+    def nested_error(self, exc: RuleFileError, path: tuple[Any, ...],
+                     params: dict[str, Any]) -> RuleFileError:
+        """A guard's own rule-file error, placed in this file too. Without a file of its own
+        it is about the entry's inline parameters (its field is relative to the entry);
+        otherwise it is about a file the entry names, and keeps that file's location."""
+        if exc.file is None:
+            return self.error(exc.message, path + _field_path(exc.field or ""))
+        return self.error(str(exc), path + _param_naming(exc.file, params))
 
     def resolve_path(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -202,10 +214,12 @@ class _Loader:
 
         try:
             return Budget.from_config(config)
+        except RuleFileError:
+            raise
         except (GuardlayerError, ValueError, TypeError) as exc:
-            if isinstance(exc, RuleFileError):
-                raise
-            raise self.error(f"budget: {exc}", ("budget",)) from exc
+            if isinstance(exc.__cause__, ValidationError):
+                raise self.validation_error(exc.__cause__, ("budget",)) from exc
+            raise self.error(str(exc).removeprefix("budget: "), ("budget",)) from exc
 
 
 @functools.lru_cache(maxsize=None)
@@ -229,6 +243,35 @@ def _params_model(factory: Any) -> type[BaseModel]:
             fields[f"p_{p.name}"] = (hints.get(p.name, Any), Field(default, alias=p.name))
     config = ConfigDict(extra=extra, arbitrary_types_allowed=True)
     return create_model(f"{getattr(factory, '__name__', 'guard')}Params", __config__=config, **fields)
+
+
+def _named_param(message: str, params: dict[str, Any]) -> tuple[str, ...]:
+    """The one given parameter a guard's error message names as a word, if exactly one."""
+    named = [k for k in params if regex.search(rf"(?<![\w]){regex.escape(k)}(?![\w])", message,
+                                               regex.IGNORECASE, timeout=REGEX_TIMEOUT)]
+    return (named[0],) if len(named) == 1 else ()
+
+
+def _param_naming(file: str, params: dict[str, Any]) -> tuple[Any, ...]:
+    """Where among the parameters (``("file",)``, ``("recognizers", 0)``) ``file`` is named."""
+    for key, value in params.items():
+        for i, item in enumerate(value if isinstance(value, list) else [value]):
+            if isinstance(item, (str, Path)) and _same_file(item, file):
+                return (key, i) if isinstance(value, list) else (key,)
+    return ()
+
+
+def _same_file(a: str | Path, b: str) -> bool:
+    try:
+        return str(a) == b or Path(a).resolve() == Path(b).resolve()
+    except (OSError, ValueError):
+        return False
+
+
+def _field_path(field: str) -> tuple[Any, ...]:
+    """``"rules[0].pattern"`` -> ``("rules", 0, "pattern")``."""
+    return tuple(int(p[1:-1]) if p.startswith("[") else p
+                 for p in regex.findall(r"\[\d+\]|[^.\[\]]+", field, timeout=REGEX_TIMEOUT))
 
 
 def _message(problem: dict[str, Any]) -> str:

@@ -89,7 +89,13 @@ def test_fallback_forms(tmp_path):
     ("input:\n  - guard: keyword\n    words: [a]\n    weight: heavy\n", 4, "input[0].weight", "valid number"),
     ("input:\n  - guard: keyword\n    words: [a]\n    mode: some\n", 4, "input[0].mode", "'any' or 'all'"),
     ("input:\n  - guard: keyword\n", 2, "input[0].words", "required key is missing"),
-    ("input:\n  - guard: keyword\n    words: []\n", 2, "input[0]", "words must not be empty"),
+    ("input:\n  - guard: keyword\n    words: []\n", 3, "input[0].words", "words must not be empty"),
+    ("input:\n  - guard: injection\n    threshold: 1.5\n", 3, "input[0].threshold", "between 0 and 1"),
+    ("output:\n  - guard: policy\n    rules:\n      - {id: r1, kind: regex, pattern: '(a'}\n", 4,
+     "output[0].rules[0].pattern", "bad regex"),
+    ("output:\n  - guard: policy\n    file: ./nope.yaml\n", 3, "output[0].file", "no such policy file"),
+    ("budget:\n  store: memory://\n  limits:\n    - {per: user, tokens: -5, window: day}\n", 4,
+     "budget.limits[0].limit", "greater than 0"),
     ("input:\n  - guard: keyword\n    words: [a]\n    on_fail: explode\n", 4, "input[0].on_fail", "on_fail must be"),
     ("retries: -1\n", 1, "retries", "greater than or equal to 0"),
     ("outputs: []\n", 1, "outputs", "unknown key"),
@@ -109,6 +115,26 @@ def test_errors_name_file_line_and_field(tmp_path, body, line, field, words):
     err = info.value
     assert err.file == str(path) and err.line == line and err.field == field
     assert words in str(err) and str(path) in str(err)
+    assert "pydantic.dev" not in str(err) and "<rules>" not in str(err)
+
+
+@pytest.mark.parametrize("guard, param, nested, body, where", [
+    ("policy", "file: ./p.yaml", "p.yaml",
+     "rules:\n  - id: r1\n    kind: regex\n    pattern: '(a'\n", ":4 [rules[0].pattern]: rule 'r1'"),
+    ("pii", "recognizers: [./rec.yaml]", "rec.yaml",
+     ("recognizers:\n  - name: x\n    supported_entity: EMP_ID\n    patterns:\n"
+      "      - {name: p, regex: 'EMP-\\d+', score: high}\n"),
+     ":5 [recognizers[0].patterns[0].score]: score must be a number between 0 and 1, not 'high'"),
+])
+def test_errors_in_a_nested_file_name_both_files(tmp_path, guard, param, nested, body, where):
+    write(tmp_path, body, nested)
+    path = write(tmp_path, f"input: []\noutput:\n  - guard: {guard}\n    {param}\n")
+    with pytest.raises(RuleFileError) as info:
+        load_rules(path)
+    err = info.value
+    field = "output[0]." + param.split(":")[0] + ("[0]" if "[" in param else "")
+    assert (err.file, err.line, err.field) == (str(path), 4, field)
+    assert f"{tmp_path / nested}{where}" in str(err)
 
 
 def test_missing_file_is_a_rule_file_error(tmp_path):

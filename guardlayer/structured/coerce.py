@@ -13,7 +13,12 @@ Kinds of change (the ``kind`` of a `Coercion`):
 - ``extra_dropped``: a key the schema does not declare, dropped (``extra="drop"``)
 
 Text that names two enum values, or two numbers where one is wanted, raises `Ambiguous`
-rather than guessing. Unions (``anyOf``/``oneOf``/type lists) take the branch that validates
+rather than guessing; so does text whose plain reading would change its meaning: an enum
+value after a negation ("not high"), a number in parentheses (an accounting negative), a
+percentage, a scale word or suffix ("5 million"), a bound ("over 5", "5+"), a sign in
+words or a dash ("minus 5", "−5"), or a single comma group ("1,500": a thousands separator
+or a decimal comma). A hedge ("about 5") keeps
+its number. Unions (``anyOf``/``oneOf``/type lists) take the branch that validates
 with the fewest changes.
 """
 from __future__ import annotations
@@ -34,6 +39,22 @@ _CURRENCY = "$€£¥₹"
 _NUMBER = regex.compile(
     rf"[-+]?[{_CURRENCY}]?[-+]?(?:\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\.\d+)")
 _NUMBER_IN_TEXT = regex.compile(rf"(?<![\w.,]){_NUMBER.pattern}(?![\w]|[.,]\d)")
+_NEGATION = regex.compile(
+    r"(?<!\w)(?:not|no(?![.\w])|never|non|none|neither|nor|without)(?!\w)|n['’]t(?!\w)",
+    regex.IGNORECASE)
+_ONE_GROUP = regex.compile(r"\D*\d{1,3},\d{3}")
+_NUMBER_REFUSALS = (  # (pattern before the number, pattern after it, why the number is refused)
+    (None, r"\s*(?:%|‰|per\s*cent|pct)", "is a percentage (12% may mean 12 or 0.12)"),
+    (r"\(\s*$", None, "is in parentheses (an accounting negative?)"),
+    (r"(?:(?<!\w)(?:minus|negative)\s*|[−–—]\s*)$", None,
+     "has a sign written as a word or a dash"),
+    (None, r"\s*(?:k|m|mm|mn|bn|b|t|tn|thousand|million|billion|trillion|lakh|crore|dozen|hundred)(?!\w)",
+     "is scaled by a word or suffix"),
+    ((r"(?:(?:less|more|fewer|greater|lower|higher)\s+than|over|under|above|below|at\s+least"
+      r"|at\s+most|up\s+to|min(?:imum)?|max(?:imum)?|[<>≤≥]=?)\s*$"),
+     r"\s*(?:\+|or\s+(?:more|less|fewer|above|below|over|under|higher|lower)(?!\w))",
+     "is a bound, not a value"),
+)
 _TRUE = {"true", "yes", "y", "1", "on"}
 _FALSE = {"false", "no", "n", "0", "off"}
 _SCALAR_TYPES = {"string", "number", "integer", "boolean", "null"}
@@ -191,6 +212,9 @@ class Coercer:
             raise Ambiguous(path, f"{value!r} matches several allowed values: {_list(exact)}")
         named = _named_in(value, texts)
         if len(named) == 1:
+            if _negated(value, named[0]):
+                raise Ambiguous(path, f"{value!r} negates {named[0]!r}; answer with exactly one "
+                                      "allowed value")
             return self._note(path, "enum_in_text", value, named[0])
         if len(named) > 1:
             raise Ambiguous(path, f"the text names several allowed values ({_list(named)}); "
@@ -278,19 +302,36 @@ class Coercer:
         stripped = text.strip().rstrip(".")
         whole = _NUMBER.fullmatch(stripped, timeout=REGEX_TIMEOUT)
         if whole:
+            _refuse_one_group(whole.group(), text, path)
             number, formatted = _to_number(whole.group(), kind)
             if number is not None:
                 return self._note(path, "number_format" if formatted else "number_from_string",
                                   text, number)
             return text
-        found = {m.group() for m in _NUMBER_IN_TEXT.finditer(text, timeout=REGEX_TIMEOUT)}
+        found = list(_NUMBER_IN_TEXT.finditer(text, timeout=REGEX_TIMEOUT))
         if len(found) > 1:
-            raise Ambiguous(path, f"expected one {kind}, the text names several: {_list(sorted(found))}")
-        if found:
-            number, _ = _to_number(found.pop(), kind)
-            if number is not None:
-                return self._note(path, "number_in_text", text, number)
-        return text
+            raise Ambiguous(path, f"expected one {kind}, the text names several: "
+                                  f"{_list([m.group() for m in found])}")
+        if not found:
+            return text
+        match = found[0]
+        _refuse_one_group(match.group(), text, path)
+        before, after = text[:match.start()], text[match.end():]
+        if _NEGATION.search(before, timeout=REGEX_TIMEOUT):
+            raise Ambiguous(path, f"{text!r} negates the number; answer with one {kind}")
+        for ahead, behind, why in _NUMBER_REFUSALS:
+            if (ahead and regex.search(ahead, before, regex.IGNORECASE, timeout=REGEX_TIMEOUT)) or (
+                    behind and regex.match(behind, after, regex.IGNORECASE, timeout=REGEX_TIMEOUT)):
+                raise Ambiguous(path, f"the number in {text!r} {why}; answer with the {kind} itself")
+        number, _ = _to_number(match.group(), kind)
+        return text if number is None else self._note(path, "number_in_text", text, number)
+
+
+def _refuse_one_group(token: str, text: str, path: str) -> None:
+    """"1,500" may be 1500 (thousands separator) or 1.5 (decimal comma): refuse to guess."""
+    if _ONE_GROUP.fullmatch(token, timeout=REGEX_TIMEOUT):
+        raise Ambiguous(path, f"{text!r} may use a thousands separator or a decimal comma; "
+                              "write the number without separators")
 
 
 def _branches(schema: dict[str, Any]) -> list[Any]:
@@ -334,10 +375,13 @@ def _is_type(value: Any, kind: str) -> bool:
 def _to_number(token: str, kind: str) -> tuple[int | float | None, bool]:
     """(number or None, whether it was written with a currency sign or thousands separators)."""
     formatted = any(c in token for c in _CURRENCY + ",")
-    i, negative = 0, False
+    i, negative, signs = 0, False, 0
     while i < len(token) and token[i] in "+-" + _CURRENCY:
         negative ^= token[i] == "-"
+        signs += token[i] in "+-"
         i += 1
+    if signs > 1:
+        return None, formatted
     digits = token[i:].replace(",", "")
     try:
         number: int | float = float(digits)
@@ -366,10 +410,9 @@ def _named_in(text: str, options: list[str]) -> list[str]:
     does not count."""
     spans: dict[str, list[tuple[int, int]]] = {}
     for option in options:
-        words = [regex.escape(w) for w in _norm(option).split(" ") if w]
-        if not words:
+        pattern = _option_pattern(option)
+        if pattern is None:
             continue
-        pattern = r"(?<!\w)" + r"[\s_\-]+".join(words) + r"(?!\w)"
         found = [m.span() for m in regex.finditer(pattern, text, regex.IGNORECASE, timeout=REGEX_TIMEOUT)]
         if found:
             spans[option] = found
@@ -382,6 +425,19 @@ def _named_in(text: str, options: list[str]) -> list[str]:
     for option in named:
         distinct.setdefault(_norm(option), option)
     return list(distinct.values())
+
+
+def _negated(text: str, option: str) -> bool:
+    """Whether a negation ("not", "non-", "isn't"...) stands before ``option`` in ``text``."""
+    pattern = _option_pattern(option)
+    first = regex.search(pattern, text, regex.IGNORECASE, timeout=REGEX_TIMEOUT) if pattern else None
+    return bool(first and _NEGATION.search(text, 0, first.start(), timeout=REGEX_TIMEOUT))
+
+
+def _option_pattern(option: str) -> str | None:
+    """A pattern for ``option`` as whole words, ``_``, ``-`` and spaces alike (None if empty)."""
+    words = [regex.escape(w) for w in _norm(option).split(" ") if w]
+    return r"(?<!\w)" + r"[\s_\-]+".join(words) + r"(?!\w)" if words else None
 
 
 def _join(path: str, key: Any) -> str:

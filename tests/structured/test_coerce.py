@@ -2,6 +2,7 @@
 import pytest
 
 from guardlayer.structured.coerce import Ambiguous, Coercer
+from guardlayer.structured.conform import parse
 from guardlayer.structured.schema import Schema
 
 
@@ -83,10 +84,58 @@ def test_refs_from_pydantic_style_defs_are_followed():
     ("ONE or TWO", ENUM),
     ("not ONE but TWO", ENUM),
     ("between 3 and 4", {"type": "integer"}),
+    ("10-20", {"type": "number"}),
+    ("5 apples and 5 pears", {"type": "integer"}),
 ])
 def test_ambiguous_text_fails_rather_than_guesses(value, schema):
     with pytest.raises(Ambiguous):
         run(value, schema)
+
+
+PRIORITY = {"enum": ["low", "medium", "high"]}
+
+
+@pytest.mark.parametrize("value, schema, words", [
+    ("not high", PRIORITY, "negates 'high'"),
+    ("non-urgent", {"enum": ["urgent", "routine"]}, "negates 'urgent'"),
+    ("non-high", PRIORITY, "negates 'high'"),
+    ("it isn’t high", PRIORITY, "negates 'high'"),
+    ("never HIGH", PRIORITY, "negates 'high'"),
+    ("(100)", {"type": "number"}, "parentheses"),
+    ("($1,200.50)", {"type": "number"}, "parentheses"),
+    ("(100 USD)", {"type": "number"}, "parentheses"),
+    ("minus 5", {"type": "integer"}, "sign"),
+    ("\u22125", {"type": "number"}, "sign"),
+    ("12%", {"type": "number"}, "percentage"),
+    ("12 per cent", {"type": "integer"}, "percentage"),
+    ("5 million", {"type": "integer"}, "scaled"),
+    ("3.5 bn", {"type": "number"}, "scaled"),
+    ("over 5", {"type": "integer"}, "bound"),
+    ("at least 5", {"type": "integer"}, "bound"),
+    ("5+", {"type": "integer"}, "bound"),
+    ("5 or more", {"type": "integer"}, "bound"),
+    ("not 5", {"type": "integer"}, "negates the number"),
+    ("1,500", {"type": "number"}, "decimal comma"),
+    ("1,500", {"type": "integer"}, "decimal comma"),
+    ("about 1,500 users", {"type": "integer"}, "decimal comma"),
+    ("(100)", {"enum": [100, -100]}, "parentheses"),
+])
+def test_meaning_changing_text_is_refused(value, schema, words):
+    with pytest.raises(Ambiguous, match=words):
+        run(value, schema)
+
+
+@pytest.mark.parametrize("value, schema, expected", [
+    ("high, no doubt", PRIORITY, "high"),
+    ("I would say no", {"enum": ["yes", "no"]}, "no"),
+    ("it has not started yet", {"enum": ["started", "not_started"]}, "not_started"),
+    ("roughly 5 units", {"type": "integer"}, 5),
+    ("5 mins", {"type": "integer"}, 5),
+    ("No. of users: 40", {"type": "integer"}, 40),
+    ("1,234,567", {"type": "integer"}, 1234567),
+])
+def test_plain_readings_still_coerce(value, schema, expected):
+    assert run(value, schema)[0] == expected
 
 
 def test_a_value_named_inside_a_longer_one_is_not_ambiguous():
@@ -97,3 +146,23 @@ def test_unfixable_values_are_left_for_validation():
     assert run("twelve", {"type": "integer"}) == ("twelve", [])
     assert run("12.5", {"type": "integer"}) == ("12.5", [])
     assert run("maybe", {"type": "boolean"}) == ("maybe", [])
+    assert run("5k", {"type": "number"}) == ("5k", [])
+    assert run("1,5", {"type": "number"}) == ("1,5", [])
+    assert run("--5", {"type": "number"}) == ("--5", [])
+
+
+@pytest.mark.parametrize("text, field", [
+    ('{"priority": "not high", "amount": 1}', "priority"),
+    ('{"priority": "low", "amount": "(100)"}', "amount"),
+    ('{"priority": "low", "amount": "12%"}', "amount"),
+])
+def test_a_refused_field_fails_the_answer_and_names_the_field(text, field):
+    schema = Schema({"type": "object", "required": ["priority", "amount"],
+                     "properties": {"priority": PRIORITY, "amount": {"type": "number"}}})
+    outcome = parse(text, schema)
+    assert not outcome.ok and f"field `{field}`" in "; ".join(outcome.problems)
+
+
+def test_a_refused_union_branch_is_not_taken():
+    schema = {"anyOf": [{"type": "number"}, {"type": "null"}]}
+    assert run("(100)", schema) == ("(100)", [])

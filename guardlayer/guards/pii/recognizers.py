@@ -182,33 +182,38 @@ def load_yaml_recognizers(paths: Iterable[str | Path]) -> list[Any]:
 
     A bare name such as ``company_ids`` means a file shipped in ``rules/pii/``.
     """
-    import yaml
     from presidio_analyzer import PatternRecognizer
+
+    from ... import yaml_lines
 
     recognizers = []
     for path in map(_recognizer_file, paths):
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise RuleFileError(f"cannot read recognizers: {exc}", file=str(path)) from exc
+        data, lines = yaml_lines.load(path)
+
+        def fail(message: str, at: tuple[Any, ...], path: Path = path,
+                 lines: yaml_lines.Lines = lines) -> RuleFileError:
+            return RuleFileError(message, file=str(path), line=yaml_lines.line_of(lines, at),
+                                 field=yaml_lines.field_name(at))
+
         items = data.get("recognizers") if isinstance(data, dict) else None
         if not isinstance(items, list) or not items:
-            raise RuleFileError("expected a non-empty 'recognizers' list", file=str(path),
-                                field="recognizers")
+            raise fail("expected a non-empty 'recognizers' list", ("recognizers",))
         for i, item in enumerate(items):
-            field = f"recognizers[{i}]"
+            here = ("recognizers", i)
             if not isinstance(item, dict) or not item.get("supported_entity"):
-                raise RuleFileError("each recognizer needs 'supported_entity'", file=str(path),
-                                    field=field)
+                raise fail("each recognizer needs 'supported_entity'", here)
             for j, pattern in enumerate(item.get("patterns") or []):
                 try:
                     regex.compile(pattern["regex"])
                 except (KeyError, TypeError, regex.error) as exc:
-                    raise RuleFileError(f"bad pattern: {exc}", file=str(path),
-                                        field=f"{field}.patterns[{j}]") from exc
+                    raise fail(f"bad pattern: {exc}", here + ("patterns", j)) from exc
+                score = pattern.get("score")
+                if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 1:
+                    raise fail(f"score must be a number between 0 and 1, not {score!r}",
+                               here + ("patterns", j, "score"))
             try:
                 recognizers.append(PatternRecognizer.from_dict(
                     {"supported_language": "en", **item}))
             except (TypeError, ValueError) as exc:
-                raise RuleFileError(str(exc), file=str(path), field=field) from exc
+                raise fail(f"not a valid recognizer: {exc}", here) from exc
     return recognizers

@@ -33,7 +33,7 @@ class PolicyGuard:
         for f in files:
             data, lines, path = load_file(f)
             loaded += parse_rules(data.get("rules"), file=path, lines=lines)
-        loaded += parse_rules(rules, file="<rules>")
+        loaded += parse_rules(rules)  # no file: errors name the field only
         ids = [r.id for r in loaded]
         dup = next((i for i in ids if ids.count(i) > 1), None)
         if dup is not None:

@@ -132,3 +132,10 @@ def test_yaml_syntax_and_top_level_errors(tmp_path):
     assert e.line == 1 and "unknown key 'rulez'" in str(e)
     with pytest.raises(RuleFileError, match="no such policy file"):
         PolicyGuard("no_such_policy_anywhere")
+
+
+def test_bad_inline_rule_names_the_field_and_no_file():
+    with pytest.raises(RuleFileError) as err:
+        PolicyGuard(rules=[{"id": "r1", "kind": "regex", "pattern": "(a"}])
+    assert err.value.file is None and err.value.field == "rules[0].pattern"
+    assert "[rules[0].pattern]: rule 'r1': pattern: bad regex" in str(err.value)
