@@ -33,8 +33,8 @@ class RuleFileError(ConfigError):
                  field: str | None = None) -> None:
         self.file, self.line, self.field, self.message = file, line, field, message
         where = ":".join(str(p) for p in (file, line) if p is not None)
-        at = f" [{field}]" if field else ""
-        super().__init__(f"{where}{at}: {message}" if where or at else message)
+        at = f"[{field}]" if field else ""
+        super().__init__(f"{' '.join(p for p in (where, at) if p)}: {message}" if where or at else message)
 
 
 class MissingExtra(GuardlayerError, ImportError):
