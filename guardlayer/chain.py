@@ -100,9 +100,13 @@ class Chain:
 
     @classmethod
     def build(cls, input: Any = (), output: Any = (), *, fallback: Any = None, **options: Any) -> Chain:
-        """A chain from guards, registry names, `Step`s or ``(guard, on_fail)`` pairs."""
-        if options.get("retries", 0) < 0:
-            raise ConfigError("retries must be 0 or more")
+        """A chain from guards, registry names, `Step`s or ``(guard, on_fail)`` pairs; its options
+        are checked as a rule file's are (`rules.chain_options`)."""
+        if options or fallback is not None:
+            from .rules import chain_options  # pydantic loads on first use
+
+            options = chain_options({**options, "fallback": fallback})
+        fallback = options.pop("fallback", None)
         return cls(tuple(as_step(g) for g in input), tuple(as_step(g) for g in output),
                    fallback=fallback if isinstance(fallback, Fallbacks) else Fallbacks.of(fallback),
                    **options)

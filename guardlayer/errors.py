@@ -21,9 +21,26 @@ if TYPE_CHECKING:
 class GuardlayerError(Exception):
     """Base of every error guardlayer raises."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled by its state (verdicts, report, fields), not by calling ``__init__`` again
+        (whose arguments are not ``args``): errors cross process pools and task queues whole."""
+        return _rebuilt, (type(self), self.args), self.__dict__
+
+
+def _rebuilt(cls: type[GuardlayerError], args: tuple[Any, ...]) -> GuardlayerError:
+    error = cls.__new__(cls)
+    error.args = args
+    return error
+
 
 class ConfigError(GuardlayerError, ValueError):
-    """A chain, guard or rule was configured wrongly."""
+    """A chain, guard or rule was configured wrongly. ``where`` names what (a guard, the
+    chain, a file and line) and ``field`` the option at fault, when known."""
+
+    def __init__(self, message: str, *, where: str | None = None, field: str | None = None) -> None:
+        self.message, self.where, self.field = message, where, field
+        head = " ".join(p for p in (where, f"[{field}]" if field else "") if p)
+        super().__init__(f"{head}: {message}" if head else message)
 
 
 class RuleFileError(ConfigError):
@@ -31,10 +48,9 @@ class RuleFileError(ConfigError):
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
                  field: str | None = None) -> None:
-        self.file, self.line, self.field, self.message = file, line, field, message
-        where = ":".join(str(p) for p in (file, line) if p is not None)
-        at = f"[{field}]" if field else ""
-        super().__init__(f"{' '.join(p for p in (where, at) if p)}: {message}" if where or at else message)
+        self.file, self.line = file, line
+        super().__init__(message, field=field,
+                         where=":".join(str(p) for p in (file, line) if p is not None) or None)
 
 
 class MissingExtra(GuardlayerError, ImportError):

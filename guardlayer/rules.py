@@ -17,6 +17,9 @@ Each guard entry names a registered guard, its ``on_fail`` and optional ``name``
 key is a parameter of the guard, checked against its constructor. String parameters that
 start with ``./`` or ``../`` are paths relative to the rule file. Errors name the file, the
 line and the field, and nothing is half-loaded: the chain is built only when all of it is right.
+
+Options given in code are checked by the same models (`ChainOptions`, `params_model`), through
+`checked`: their errors are `ConfigError`s that name the guard or the chain and the option.
 """
 from __future__ import annotations
 
@@ -25,25 +28,26 @@ import importlib
 import inspect
 import typing
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Protocol, TypeVar, runtime_checkable
 
 import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from . import registry, yaml_lines
+from . import yaml_lines
 from .chain import Chain
-from .errors import ConfigError, GuardlayerError, RuleFileError
+from .errors import ConfigError, GuardlayerError, MissingExtra, RuleFileError
 from .fallback import Fallbacks, Template
-from .guard import REGEX_TIMEOUT
-from .steps import Step
+from .steps import Step, step
+from .timed_regex import timed_compile
 from .transient import Backoff
-from .verdict import Action
 
 _STEP_KEYS = {"guard", "on_fail", "name"}
+_FIELD_PARTS = timed_compile(r"\[\d+\]|[^.\[\]]+")  # "output[0].file" -> output, [0], file
+M = TypeVar("M", bound=BaseModel)
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
 
 class FallbackItem(_Strict):
@@ -55,25 +59,73 @@ class FallbackItem(_Strict):
 
 
 class BackoffSpec(_Strict):
+    """A `Backoff`: a mapping in a rule file, a mapping or a `Backoff` in code."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     initial: float = Field(0.5, ge=0)
     max: float = Field(20.0, ge=0)
     multiplier: float = Field(2.0, ge=1)
     jitter: bool = True
 
+    def build(self) -> Backoff:
+        return Backoff(**self.model_dump())
 
-class RuleFile(_Strict):
-    """The top level of a rule file."""
+
+@runtime_checkable
+class BudgetLike(Protocol):
+    """What the chain calls on a budget (a `guardlayer.budget.Budget` or your own)."""
+
+    def reserve(self, ctx: Any, prompt: Any = None) -> Any: ...
+
+    def settle(self, ticket: Any, ctx: Any) -> None: ...
+
+
+class ChainOptions(_Strict):
+    """The chain's options, given in code (`chain_options`) or in a rule file (`RuleFile`)."""
+
+    name: str | None = None
+    retries: int = Field(2, ge=0, le=10)
+    timeout: float | None = Field(None, gt=0, allow_inf_nan=False)
+    fallback: Any = None
+    backoff: BackoffSpec | None = None
+    budget: BudgetLike | None = None
+
+
+class RuleFile(ChainOptions):
+    """The top level of a rule file: the chain's options as YAML can write them, and guards."""
 
     version: Literal[1] = 1
-    name: str | None = None
     description: str | None = None
     input: list[Any] = []
     output: list[Any] = []
-    retries: int = Field(2, ge=0, le=10)
-    timeout: float | None = Field(None, gt=0)
     fallback: str | FallbackItem | list[str | FallbackItem] | None = None
-    backoff: BackoffSpec | None = None
     budget: dict[str, Any] | None = None
+
+
+def checked(model: type[M], values: dict[str, Any], where: str) -> M:
+    """``values`` validated by ``model``; else a `ConfigError` naming ``where`` and the field
+    (from the `ValidationError`, kept as its cause for rule files to place by line)."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        path, message = _problems(exc, ())
+        raise ConfigError(message, where=where, field=yaml_lines.field_name(path) or None) from exc
+
+
+def chain_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Chain options given in code (``guarded(...)``, `load_rules` overrides), checked as a
+    rule file's are, ready for `Chain.build`. ``None`` keeps an option's default."""
+    spec = checked(ChainOptions, options, "chain")
+    given = {k: getattr(spec, k) for k in spec.model_fields_set if getattr(spec, k) is not None}
+    if spec.backoff is not None:
+        given["backoff"] = spec.backoff.build()
+    if "fallback" in given and not isinstance(given["fallback"], Fallbacks):
+        try:
+            given["fallback"] = Fallbacks.of(given["fallback"])
+        except ConfigError as exc:
+            raise ConfigError(exc.message, where="chain", field="fallback") from exc
+    return given
 
 
 def load_rules(path: str | Path, **overrides: Any) -> Chain:
@@ -93,12 +145,8 @@ class _Loader:
                              field=yaml_lines.field_name(path) or None)
 
     def validation_error(self, exc: ValidationError, prefix: tuple[Any, ...]) -> RuleFileError:
-        problems = exc.errors()
-        first = problems[0]
-        path = prefix + tuple(first["loc"])
-        messages = [_message(first)] + [
-            f"{yaml_lines.field_name(prefix + tuple(p['loc']))}: {_message(p)}" for p in problems[1:]]
-        return self.error("; ".join(messages), path)
+        path, message = _problems(exc, prefix)
+        return self.error(message, path)
 
     def chain(self, data: Any, overrides: dict[str, Any]) -> Chain:
         if not isinstance(data, dict):
@@ -115,58 +163,33 @@ class _Loader:
             "fallback": self.fallback(spec.fallback),
         }
         if spec.backoff is not None:
-            options["backoff"] = Backoff(**spec.backoff.model_dump())
+            options["backoff"] = spec.backoff.build()
         if spec.budget is not None:
             options["budget"] = self.budget(spec.budget)
-        options.update(overrides)
+        options.update(chain_options(overrides))
         try:
             return Chain.build(**options)
         except ConfigError as exc:
             raise RuleFileError(str(exc), file=self.file) from exc
 
     def step(self, entry: Any, path: tuple[Any, ...]) -> Step:
+        """A guard entry, built by `step` as code builds it; its errors placed in this file."""
         if not isinstance(entry, dict):
             raise self.error("each guard entry is a mapping with a 'guard' key", path)
         name = entry.get("guard")
         if not isinstance(name, str):
             raise self.error("missing 'guard': the name of a registered guard", path)
-        try:
-            factory = registry.resolve(name)
-        except GuardlayerError as exc:
-            raise self.error(str(exc), path + ("guard",)) from exc
-        on_fail = entry.get("on_fail", getattr(factory, "on_fail", None) or "block")
-        try:
-            action = Action(on_fail)
-        except ValueError:
-            raise self.error(f"on_fail must be one of {[a.value for a in Action]}, not {on_fail!r}",
-                             path + ("on_fail",)) from None
         params = {k: self.resolve_path(v) for k, v in entry.items() if k not in _STEP_KEYS}
-        if "name" in entry and "name" in inspect.signature(factory).parameters:
-            params["name"] = entry["name"]  # the guard's own name keys its per-call state
         try:
-            checked = _params_model(factory).model_validate(params)
-        except ValidationError as exc:
-            raise self.validation_error(exc, path) from None
-        try:
-            guard = factory(**{k: getattr(checked, f"p_{k}", params[k]) for k in params})
-        except RuleFileError as exc:
-            raise self.nested_error(exc, path, params) from exc
-        except (GuardlayerError, ValueError, TypeError, OSError) as exc:
-            raise self.error(f"guard {name!r} refused its parameters: {exc}",
-                             path + _named_param(str(exc), params)) from exc
-        label = entry.get("name", name)
-        if not isinstance(label, str):
-            raise self.error("name must be a string", path + ("name",))
-        return Step(guard, action, label)
-
-    def nested_error(self, exc: RuleFileError, path: tuple[Any, ...],
-                     params: dict[str, Any]) -> RuleFileError:
-        """A guard's own rule-file error, placed in this file too. Without a file of its own
-        it is about the entry's inline parameters (its field is relative to the entry);
-        otherwise it is about a file the entry names, and keeps that file's location."""
-        if exc.file is None:
-            return self.error(exc.message, path + _field_path(exc.field or ""))
-        return self.error(str(exc), path + _param_naming(exc.file, params))
+            return step(name, entry.get("on_fail"), name=entry.get("name"), **params)
+        except RuleFileError as exc:  # about a file the entry names: keeps that file's place
+            raise self.error(str(exc), path + _param_naming(str(exc.file), params)) from exc
+        except ConfigError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                raise self.validation_error(exc.__cause__, path) from exc
+            raise self.error(exc.message, path + _field_path(exc.field or "")) from exc
+        except MissingExtra as exc:
+            raise self.error(str(exc), path + ("guard",)) from exc
 
     def resolve_path(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -223,8 +246,8 @@ class _Loader:
 
 
 @functools.lru_cache(maxsize=None)
-def _params_model(factory: Any) -> type[BaseModel]:
-    """A pydantic model of a guard's constructor parameters, for checking rule-file entries.
+def params_model(factory: Any) -> type[BaseModel]:
+    """A pydantic model of a guard's constructor parameters, for checking its options.
     Fields are stored as ``p_<name>`` under their own names as aliases, so that a parameter
     called ``schema`` or ``copy`` does not clash with BaseModel's attributes."""
     target = factory.__init__ if inspect.isclass(factory) else factory
@@ -245,11 +268,11 @@ def _params_model(factory: Any) -> type[BaseModel]:
     return create_model(f"{getattr(factory, '__name__', 'guard')}Params", __config__=config, **fields)
 
 
-def _named_param(message: str, params: dict[str, Any]) -> tuple[str, ...]:
+def named_param(message: str, params: dict[str, Any]) -> str | None:
     """The one given parameter a guard's error message names as a word, if exactly one."""
-    named = [k for k in params if regex.search(rf"(?<![\w]){regex.escape(k)}(?![\w])", message,
-                                               regex.IGNORECASE, timeout=REGEX_TIMEOUT)]
-    return (named[0],) if len(named) == 1 else ()
+    named = [k for k in params if timed_compile(rf"(?<![\w]){regex.escape(k)}(?![\w])",
+                                                             regex.IGNORECASE).search(message)]
+    return named[0] if len(named) == 1 else None
 
 
 def _param_naming(file: str, params: dict[str, Any]) -> tuple[Any, ...]:
@@ -271,7 +294,14 @@ def _same_file(a: str | Path, b: str) -> bool:
 def _field_path(field: str) -> tuple[Any, ...]:
     """``"rules[0].pattern"`` -> ``("rules", 0, "pattern")``."""
     return tuple(int(p[1:-1]) if p.startswith("[") else p
-                 for p in regex.findall(r"\[\d+\]|[^.\[\]]+", field, timeout=REGEX_TIMEOUT))
+                 for p in _FIELD_PARTS.findall(field))
+
+
+def _problems(exc: ValidationError, prefix: tuple[Any, ...]) -> tuple[tuple[Any, ...], str]:
+    """Where the first problem is, and a message with every problem (the others by field)."""
+    first, *others = exc.errors()
+    return prefix + tuple(first["loc"]), "; ".join([_message(first)] + [
+        f"{yaml_lines.field_name(prefix + tuple(p['loc']))}: {_message(p)}" for p in others])
 
 
 def _message(problem: dict[str, Any]) -> str:

@@ -1,13 +1,14 @@
 """A chain step: a guard, what to do when it fails, and running it (fail closed)."""
 from __future__ import annotations
 
+import inspect
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from . import registry
 from .context import Context
-from .errors import ConfigError
+from .errors import ConfigError, GuardlayerError, MissingExtra, RuleFileError
 from .guard import guard_name
 from .report import Check
 from .verdict import Action, Verdict
@@ -82,20 +83,61 @@ def step(guard: Any, on_fail: Action | str | None = None, *, name: str | None = 
          **params: Any) -> Step:
     """Place a guard in a chain: ``step(PIIGuard(), "fix")`` or ``step("pii", "fix", operator=...)``.
 
-    ``on_fail`` defaults to the guard's own ``on_fail`` attribute, else ``block``.
+    ``on_fail`` defaults to the guard's own ``on_fail`` attribute, else ``block``. A guard
+    named by the registry is built from ``params`` checked as a rule file's are (`build`).
     """
+    where = f"guard {guard if isinstance(guard, str) else guard_name(guard)!r}"
+    action = None if on_fail is None else _action(on_fail, where)
+    if name is not None and not isinstance(name, str):
+        raise ConfigError("name must be a string", where=where, field="name")
     if isinstance(guard, str):
-        name = name or guard
-        guard = registry.resolve(guard)(**params)
+        label = name or guard
+        guard = build(guard, params, name)
     elif params:
         raise ConfigError("parameters go to the guard's constructor; pass them only with a guard name")
+    else:
+        label = name or guard_name(guard)
     if not callable(getattr(guard, "check", None)):
         raise ConfigError(f"{guard!r} is not a guard: it has no check(text, ctx) method")
+    return Step(guard, action or _action(getattr(guard, "on_fail", None) or Action.BLOCK, where), label)
+
+
+def build(name: str, params: dict[str, Any], label: str | None = None) -> Any:
+    """The guard registered as ``name``, built from ``params`` checked against its
+    constructor's signature and types (the model rule files use). ``label``, the step's name,
+    is the guard's own name too when it takes one (it keys the guard's per-call state).
+    Errors are `ConfigError`s naming the guard and the parameter; an error in a file the guard
+    reads is that file's `RuleFileError`; a missing extra stays `MissingExtra`."""
+    from .rules import checked, named_param, params_model  # pydantic loads on first use
+
     try:
-        action = Action(on_fail or getattr(guard, "on_fail", None) or Action.BLOCK)
+        factory = registry.resolve(name)
+    except MissingExtra:
+        raise
+    except ConfigError as exc:
+        raise ConfigError(str(exc), field="guard") from exc
+    if label is not None and "name" in inspect.signature(factory).parameters:
+        params = {**params, "name": label}
+    where = f"guard {name!r}"
+    values = checked(params_model(factory), params, where)
+    try:
+        return factory(**{k: getattr(values, f"p_{k}", params[k]) for k in params})
+    except RuleFileError as exc:
+        if exc.file is not None:
+            raise
+        raise ConfigError(exc.message, where=where, field=exc.field) from exc
+    except MissingExtra:
+        raise
+    except (GuardlayerError, ValueError, TypeError, OSError) as exc:
+        raise ConfigError(str(exc), where=where, field=named_param(str(exc), params)) from exc
+
+
+def _action(on_fail: Any, where: str) -> Action:
+    try:
+        return Action(on_fail)
     except ValueError:
-        raise ConfigError(f"on_fail must be one of {[a.value for a in Action]}, not {on_fail!r}") from None
-    return Step(guard, action, name or guard_name(guard))
+        raise ConfigError(f"on_fail must be one of {[a.value for a in Action]}, not {on_fail!r}",
+                          where=where, field="on_fail") from None
 
 
 def as_step(item: Any) -> Step:

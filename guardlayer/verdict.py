@@ -27,6 +27,9 @@ class _Missing:
     def __bool__(self) -> bool:
         return False
 
+    def __reduce__(self) -> str:
+        return "MISSING"  # unpickled as this module's MISSING, so ``is MISSING`` holds
+
 
 MISSING: Any = _Missing()
 """Marks a verdict that carries no parsed value (``None`` is a valid parsed value)."""
@@ -82,6 +85,13 @@ class Verdict(NamedTuple):
     def __hash__(self) -> int:
         return hash(self[:7])
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle support: a read-only ``meta`` (a mappingproxy, which pickle refuses) travels
+        as a dict and is made read-only again."""
+        if isinstance(self.meta, MappingProxyType):
+            return _read_only_meta, (type(self), tuple(self[:7]), dict(self.meta))
+        return type(self), tuple(self)
+
     @classmethod
     def ok(cls, *, score: float = 0.0, fixed: str | None = None, value: Any = MISSING,
            reason: str = "", findings: tuple[Finding, ...] | list[Finding] = (),
@@ -109,3 +119,7 @@ class Verdict(NamedTuple):
                 "reason": self.reason, "fixed": self.fixed is not None,
                 "findings": [f.to_dict() for f in self.findings],
                 **({"meta": dict(self.meta)} if self.meta else {})}
+
+
+def _read_only_meta(cls: type[Verdict], fields: tuple[Any, ...], meta: dict[str, Any]) -> Verdict:
+    return cls(*fields, MappingProxyType(meta) if meta else _NO_META)
