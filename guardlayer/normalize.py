@@ -13,9 +13,8 @@ from __future__ import annotations
 import unicodedata
 from itertools import chain, compress, repeat
 
-import regex
-
 from .guard import REGEX_TIMEOUT
+from .timed_regex import timed_compile
 
 # Latin look-alikes from Cyrillic, Greek and IPA that NFKC leaves alone (lower case: folding
 # casefolds first, so upper-case look-alikes arrive here as their lower-case forms).
@@ -38,7 +37,7 @@ _CONFUSABLES = str.maketrans({
 })
 
 _LATIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_LATIN_WORD = regex.compile(r"[^\W\d_]*[a-z][^\W\d_]*")
+_LATIN_WORD = timed_compile(r"[^\W\d_]*[a-z][^\W\d_]*")
 _SCRIPTS = ("CYRILLIC", "GREEK")  # whose letters a text of its own keeps (`_fold_words`)
 _LATIN_CONFUSABLES = str.maketrans({k: v for k, v in _CONFUSABLES.items()
                                     if not unicodedata.name(chr(k), "").startswith(_SCRIPTS)})
@@ -60,7 +59,7 @@ _WORD_PUNCT = "\"'()[]{}<>.,;:?!*_`~"
 
 # Four or more single letters, each followed by one separator ("i g n o r e", "s.y.s.t.e.m");
 # two or three spaces separate spelled-out words ("i g n o r e  a l l").
-_SPACED_RE = regex.compile(r"(?<![a-z0-9])[a-z013457@$](?:(?:[ ._*\-/]| {2,3})[a-z013457@$](?![a-z0-9])){3,}")
+_SPACED_RE = timed_compile(r"(?<![a-z0-9])[a-z013457@$](?:(?:[ ._*\-/]| {2,3})[a-z013457@$](?![a-z0-9])){3,}")
 # A cheap necessary condition for _SPACED_RE on ASCII text: map spaced-letter characters to "a",
 # separators to "." and the rest to "x"; a match needs "a.a.a.a" once separator runs are merged.
 _SPACED_GATE = bytes(

@@ -20,6 +20,7 @@ from functools import cached_property
 import regex
 
 from .guard import REGEX_TIMEOUT
+from .timed_regex import TimedPattern, timed_compile
 from .verdict import Finding
 
 SECRET = "SECRET"
@@ -46,8 +47,8 @@ class SecretPattern:
     chunk: int = 0
 
     @cached_property
-    def compiled(self) -> regex.Pattern[str]:
-        return regex.compile(self.pattern, self.flags | regex.VERSION1)
+    def compiled(self) -> TimedPattern:
+        return timed_compile(self.pattern, self.flags | regex.VERSION1)
 
 
 _B = r"(?<![A-Za-z0-9_\-])"  # left boundary: not inside a longer token

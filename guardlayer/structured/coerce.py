@@ -30,19 +30,20 @@ from typing import Any, Callable, Literal
 import regex
 
 from ..guard import REGEX_TIMEOUT
+from ..timed_regex import timed_compile
 
 Extra = Literal["drop", "keep", "forbid"]
 # Changes a strict guard accepts: both are what the schema and the guard's config ask for.
 SCHEMA_DIRECTED = frozenset({"default", "extra_dropped"})
 
 _CURRENCY = "$€£¥₹"
-_NUMBER = regex.compile(
+_NUMBER = timed_compile(
     rf"[-+]?[{_CURRENCY}]?[-+]?(?:\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\.\d+)")
-_NUMBER_IN_TEXT = regex.compile(rf"(?<![\w.,]){_NUMBER.pattern}(?![\w]|[.,]\d)")
-_NEGATION = regex.compile(
+_NUMBER_IN_TEXT = timed_compile(rf"(?<![\w.,]){_NUMBER.pattern}(?![\w]|[.,]\d)")
+_NEGATION = timed_compile(
     r"(?<!\w)(?:not|no(?![.\w])|never|non|none|neither|nor|without)(?!\w)|n['’]t(?!\w)",
     regex.IGNORECASE)
-_ONE_GROUP = regex.compile(r"\D*\d{1,3},\d{3}")
+_ONE_GROUP = timed_compile(r"\D*\d{1,3},\d{3}")
 _NUMBER_REFUSALS = (  # (pattern before the number, pattern after it, why the number is refused)
     (None, r"\s*(?:%|‰|per\s*cent|pct)", "is a percentage (12% may mean 12 or 0.12)"),
     (r"\(\s*$", None, "is in parentheses (an accounting negative?)"),
@@ -247,7 +248,7 @@ class Coercer:
                 out[known] = self.coerce(item, props[known], _join(path, known))
                 continue
             pattern = next((s for p, s in patterns.items()
-                            if regex.search(p, key, timeout=REGEX_TIMEOUT)), None)
+                            if timed_compile(p).search(key)), None)
             if pattern is not None:
                 out[key] = self.coerce(item, pattern, _join(path, key))
             elif isinstance(extra_schema, dict) or extra_schema is True:
@@ -320,8 +321,8 @@ class Coercer:
         if _NEGATION.search(before, timeout=REGEX_TIMEOUT):
             raise Ambiguous(path, f"{text!r} negates the number; answer with one {kind}")
         for ahead, behind, why in _NUMBER_REFUSALS:
-            if (ahead and regex.search(ahead, before, regex.IGNORECASE, timeout=REGEX_TIMEOUT)) or (
-                    behind and regex.match(behind, after, regex.IGNORECASE, timeout=REGEX_TIMEOUT)):
+            if (ahead and timed_compile(ahead, regex.IGNORECASE).search(before)) or (
+                    behind and timed_compile(behind, regex.IGNORECASE).match(after)):
                 raise Ambiguous(path, f"the number in {text!r} {why}; answer with the {kind} itself")
         number, _ = _to_number(match.group(), kind)
         return text if number is None else self._note(path, "number_in_text", text, number)
@@ -401,7 +402,7 @@ def _number_text(value: int | float) -> str:
 
 
 def _norm(text: str) -> str:
-    return regex.sub(r"[\s_\-]+", " ", text.strip().strip("\"'`.!?*").casefold(), timeout=REGEX_TIMEOUT)
+    return timed_compile(r"[\s_\-]+").sub(" ", text.strip().strip("\"'`.!?*").casefold())
 
 
 def _named_in(text: str, options: list[str]) -> list[str]:
@@ -413,7 +414,7 @@ def _named_in(text: str, options: list[str]) -> list[str]:
         pattern = _option_pattern(option)
         if pattern is None:
             continue
-        found = [m.span() for m in regex.finditer(pattern, text, regex.IGNORECASE, timeout=REGEX_TIMEOUT)]
+        found = [m.span() for m in timed_compile(pattern, regex.IGNORECASE).finditer(text)]
         if found:
             spans[option] = found
     named = []
@@ -430,7 +431,7 @@ def _named_in(text: str, options: list[str]) -> list[str]:
 def _negated(text: str, option: str) -> bool:
     """Whether a negation ("not", "non-", "isn't"...) stands before ``option`` in ``text``."""
     pattern = _option_pattern(option)
-    first = regex.search(pattern, text, regex.IGNORECASE, timeout=REGEX_TIMEOUT) if pattern else None
+    first = timed_compile(pattern, regex.IGNORECASE).search(text) if pattern else None
     return bool(first and _NEGATION.search(text, 0, first.start(), timeout=REGEX_TIMEOUT))
 
 

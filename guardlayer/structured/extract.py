@@ -15,21 +15,22 @@ from typing import Any
 import regex
 
 from ..guard import REGEX_TIMEOUT
+from ..timed_regex import each_match, timed_compile
 from ..verdict import MISSING
 from .lenient import read
 from .repair import repair
 
 # A fence opens with 3+ backticks or tildes and an optional language word; the body runs to
 # the next fence or to the end of the text (a cut-off answer).
-_FENCE = regex.compile(r"(?:`{3,}|~{3,})[ \t]*([A-Za-z0-9_+-]*)(.*?)(?:`{3,}|~{3,}|\Z)", regex.S)
+_FENCE = timed_compile(r"(?:`{3,}|~{3,})[ \t]*([A-Za-z0-9_+-]*)(.*?)(?:`{3,}|~{3,}|\Z)", regex.S)
 _JSON_LANGS = {"", "json", "jsonc", "json5", "jsonl", "javascript", "js"}
-_OPENER = regex.compile(r"[{\[]")
+_OPENER = timed_compile(r"[{\[]")
 # Inside a block, each match runs to the next bracket that is not inside a string, skipping
 # double-quoted strings, Python-style single-quoted ones (after { [ , :; an apostrophe in a
 # word is not a quote), and lone quotes; group 1 is the bracket ("" at the end of the text).
 # (Alternatives that start with different characters: the commonest first, and the quote
 # matched before the lookbehind that qualifies it, which is then tried only at quotes.)
-_INSIDE = regex.compile(r"""(?:[^{}\[\]"']++|"(?:[^"\\]++|\\.)*+"|'(?<=[{\[,:]\s*')(?:[^'\\]++|\\.)*+'"""
+_INSIDE = timed_compile(r"""(?:[^{}\[\]"']++|"(?:[^"\\]++|\\.)*+"|'(?<=[{\[,:]\s*')(?:[^'\\]++|\\.)*+'"""
                         r"""|["'])*+([{}\[\]]|\Z)""", regex.S)
 _OPEN = {"{": "}", "[": "]"}
 _SCALAR_START = frozenset('"-0123456789tfn')
@@ -156,7 +157,7 @@ def _span(text: str, begin: int, unread: int) -> tuple[_Span, int]:
             return (begin, end, truncated, value, True), unread
         unread = end
     depth = 0
-    for token in _INSIDE.finditer(text, begin, timeout=REGEX_TIMEOUT):
+    for token in each_match(_INSIDE, text, begin, timeout=REGEX_TIMEOUT):
         bracket = token.group(1)
         if not bracket:
             break

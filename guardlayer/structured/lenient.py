@@ -13,6 +13,7 @@ from typing import Any
 import regex
 
 from ..guard import REGEX_TIMEOUT
+from ..timed_regex import each_match, timed_compile
 from ..verdict import MISSING
 
 # One significant token after any whitespace and comments (group g). A "#" comment holds none
@@ -25,7 +26,7 @@ from ..verdict import MISSING
 # of them either. No string holds smart quotes (json-repair gives them meaning). A string cut
 # off by the end of the text (cut) holds nothing json-repair would end it at, and ends in a
 # letter or digit (json-repair drops a cut-off string's trailing spaces and commas).
-_TOKEN = regex.compile(r"""
+_TOKEN = timed_compile(r"""
     (?P<g>(?:[\x20\t\r\n]++|//[^\n\r]*+|\#[^\n\r\]}:]*+(?![^\n\r])|/\*(?:[^*]++|\*(?!/))*+\*/)*+)
     (?:(?P<s>"[^"\\\x00-\x1f„“”{}[\]`']*+")
       |(?P<S>"[^"\\\x00-\x1f„“”]*+")
@@ -62,7 +63,7 @@ def _read(text: str, begin: int) -> tuple[Any, int, bool]:
     closers: list[str] = []
     prev = ""  # the last significant token: "v" a value's end, "k" a key, or the punctuation
     rule = ""  # what the next token must respect (see `_breaks`)
-    for token in _TOKEN.finditer(text, begin, timeout=REGEX_TIMEOUT):
+    for token in each_match(_TOKEN, text, begin, timeout=REGEX_TIMEOUT):
         kind = token.lastgroup
         if rule:
             if _breaks(rule, token, kind):

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import regex
-
 from ..guard import REGEX_TIMEOUT
+from ..timed_regex import timed_compile
 from ..verdict import MISSING
 from .repair import repair
 
-_FENCE_OPEN = regex.compile(r"(?:`{3,}|~{3,})[ \t]*[A-Za-z0-9_+-]*")
-_FENCE_CLOSE = regex.compile(r"(?:`{3,}|~{3,})")
+_FENCE_OPEN = timed_compile(r"(?:`{3,}|~{3,})[ \t]*[A-Za-z0-9_+-]*")
+_FENCE_CLOSE = timed_compile(r"(?:`{3,}|~{3,})")
 
 
 def partial_parse(prefix: str) -> Any:

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-import regex
-
 from ..extras import need
 from ..guard import REGEX_TIMEOUT
+from ..timed_regex import timed_compile
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +81,7 @@ class HFTokenizerCounter:
         return [*starts, len(text)]
 
 
-_PIECE = regex.compile(r"(?P<cjk>[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}])|(?P<word>\p{L}+)"
+_PIECE = timed_compile(r"(?P<cjk>[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}])|(?P<word>\p{L}+)"
                        r"|(?P<num>\p{N}+)|(?P<nl>[\r\n]+)|(?P<sym>[^\s\p{L}\p{N}]+)")
 
 

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import regex
-
 from ...errors import ConfigError
 from ...guard import REGEX_TIMEOUT
+from ...timed_regex import timed_compile
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 DEFAULT_MODEL = MODEL_DIR / "classifier.json.gz"
@@ -43,7 +42,7 @@ until those add up to this many (about 1,500 distinct English words, 20-30 KB of
 words count by their word features only. This bounds the work on long random text, and a text's
 score never depends on what was read before it (the cache only saves time)."""
 
-_WORD = regex.compile(r"\w+")
+_WORD = timed_compile(r"\w+")
 _ASCII_WORD_CHARS = bytes(c if chr(c).isalnum() or c == ord("_") else ord(" ") for c in range(128)) + b" " * 128
 
 

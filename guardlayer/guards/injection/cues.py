@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import regex
-
+from ...timed_regex import TimedPattern, timed_compile
 from .signatures import Prefilter
 
 _META = (r"(?:instructions?|inst\w{0,3}ctions?|intructions?|instrucions?|rules|guidelines|guidance|directives?"
@@ -135,11 +134,11 @@ CUES: dict[str, str] = {
 @dataclass(frozen=True, slots=True)
 class Cue:
     name: str
-    pattern: regex.Pattern[str]
+    pattern: TimedPattern
     prefilter: Prefilter
 
 
-COMPILED = tuple(Cue(name, regex.compile(p), Prefilter.of(p)) for name, p in CUES.items())
+COMPILED = tuple(Cue(name, timed_compile(p), Prefilter.of(p)) for name, p in CUES.items())
 
 
 def cues_in(folded: str) -> tuple[str, ...]:

@@ -37,11 +37,12 @@ import yaml
 from ...errors import RuleFileError
 from ...guard import REGEX_TIMEOUT
 from ...paths import shipped_rules
+from ...timed_regex import TimedPattern, timed_compile
 
 CATEGORIES = ("instruction_override", "persona_jailbreak", "prompt_extraction", "role_tokens",
               "exfiltration", "encoding_trick", "indirect", "hijack")
 _FIELDS = {"id", "category", "weight", "pattern", "description"}
-_CAPITALS = regex.compile(r"(?<!\\)[A-Z]")
+_CAPITALS = timed_compile(r"(?<!\\)[A-Z]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ class Signature:
     id: str
     category: str
     weight: float
-    pattern: regex.Pattern[str]
+    pattern: TimedPattern
     description: str = ""
     file: str = ""
     line: int = 0
@@ -121,7 +122,7 @@ def _parse_rule(node: yaml.Node, file: str) -> Signature:
     # Folded text is lower case; patterns with capitals (other than escapes like \W) match case-blind.
     flags = regex.IGNORECASE if _CAPITALS.search(values["pattern"], timeout=REGEX_TIMEOUT) else 0
     try:
-        pattern = regex.compile(values["pattern"], flags)
+        pattern = timed_compile(values["pattern"], flags)
     except regex.error as exc:
         raise RuleFileError(f"bad pattern: {exc}", file=file, line=fields["pattern"][1], field="pattern") from exc
     description = values.get("description", "")
@@ -151,7 +152,7 @@ SEARCH_COST = 200
 this are merged, and more windows than the text can pay for make one plain search."""
 # Syntax that Python's parser would read differently from the `regex` module (which it takes as
 # literal text): fuzzy constraints "{e<=1}", POSIX classes, version flags. Such patterns get no prefilter.
-_REGEX_ONLY = regex.compile(r"(?<!\\)\{(?!\d+(?:,\d*)?\})|\[\[:|\(\?[^:)]*V")
+_REGEX_ONLY = timed_compile(r"(?<!\\)\{(?!\d+(?:,\d*)?\})|\[\[:|\(\?[^:)]*V")
 
 Need = str | tuple[str, tuple["Need", ...]]
 """What every match of a pattern contains: a literal, ``("&", parts)`` (all of them),
@@ -192,7 +193,7 @@ class Prefilter:
         return cls(tuple(sorted(gate)) if gate else (), tuple(sorted(starts)) if starts else (), need,
                    _reach(items))
 
-    def search(self, pattern: regex.Pattern[str], text: str) -> regex.Match[str] | None:
+    def search(self, pattern: TimedPattern, text: str) -> regex.Match[str] | None:
         """``pattern.search(text)`` (the leftmost match), with the shortcuts."""
         view = text_view(text) if len(text) >= INDEXED else None
         has = view.has if view else text.__contains__

@@ -5,14 +5,13 @@ words); quoted spans and intervals (``[0, 1)``) are skipped, so regular expressi
 literals in pasted code, and half-open ranges in maths, do not."""
 from __future__ import annotations
 
-import regex
-
 from ...guard import REGEX_TIMEOUT
+from ...timed_regex import timed_compile
 
 _OPENER = {")": "(", "]": "[", "}": "{"}
 _MARKS = frozenset("()[]{}'\"`")
 _MIN_WORDS = 6
-_INTERVAL = regex.compile(r"[\[(] ?[-+]?[\w.∞]{1,20} ?, ?[-+]?[\w.∞]{1,20} ?[\])]")
+_INTERVAL = timed_compile(r"[\[(] ?[-+]?[\w.∞]{1,20} ?, ?[-+]?[\w.∞]{1,20} ?[\])]")
 
 
 def crossed_brackets(text: str) -> int:

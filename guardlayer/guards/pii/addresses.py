@@ -26,6 +26,7 @@ from typing import Any
 import regex
 
 from ...guard import REGEX_TIMEOUT
+from ...timed_regex import TimedPattern, timed_compile
 from .gates import View, digit_view, has_digit, lines_around, may_hold, tried_at
 from .people import FirstWords, Words, trie, words_of
 
@@ -66,21 +67,21 @@ _MILITARY = (r"(?:\b(?i:USNS|USNV|USS|USCGC)[ \t]+[\p{L}'’\-]+(?:[ \t]+[\p{L}'
 _ZIP = r"(?:\d{4,6}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2})(?![ \t.\-]?\d)"  # not a phone
 _PLACE = rf"{_NAME}(?:,?[ \t]+[A-Z]{{2}}\b)?(?:,?[ \t]+(?:{_ZIP}))?"
 
-_STREETS = tuple(regex.compile(p, regex.VERSION0) for p in (  # apart: one alternation is 3x slower
+_STREETS = tuple(timed_compile(p, regex.VERSION0) for p in (  # apart: one alternation is 3x slower
     rf"\b{_NUM}[ \t]+(?:{_NAME}[ \t]+)?{_SUFFIX}",                        # 12 Baker Street
     rf"(?:\b{_NUM}[ \t]+|(?<!\p{{Lu}}[\p{{L}}'’\-]*[ \t]+))"  # not "Pennsylvania Avenue NW"
     rf"\b{_PREFIX}[ \t]+(?:{_LINK}[ \t]+)?{_NAME}(?:,?[ \t]+{_NUM})?",  # (110) Rue du Bac (5)
     rf"(?:\b\p{{Lu}}[\p{{L}}'’\-]*[ \t]+){{0,3}}\b\p{{Lu}}{_COMPOUND}[ \t]*{_NUM}",  # Lodskovvej 28
     rf"\b{_NUM}[ \t]+(?:\p{{Lu}}[\p{{L}}'’\-]*[ \t]+){{0,3}}\p{{Lu}}{_COMPOUND}\b",  # 5 Am Ring
     _BOX, _MILITARY))
-_PREFIX_GATE = regex.compile(rf"\b{_PREFIX}", regex.VERSION0)
-_COMPOUND_GATE = regex.compile(rf"(?<=\p{{Lu}}[\p{{L}}'’\-]*)(?:{trie(_COMPOUND_ENDS)})", regex.VERSION0)
+_PREFIX_GATE = timed_compile(rf"\b{_PREFIX}", regex.VERSION0)
+_COMPOUND_GATE = timed_compile(rf"(?<=\p{{Lu}}[\p{{L}}'’\-]*)(?:{trie(_COMPOUND_ENDS)})", regex.VERSION0)
 _SUFFIX_FIRST = FirstWords(w.lower() for w in _SUFFIX_WORDS + _SUFFIX_SHORT)
 """The street word of every match of the first street pattern, a whole word (blanks before it,
 a word boundary after it), folded."""
 _MILITARY_FIRST = FirstWords(("apo", "fpo", "dpo"))  # a whole word in every `_MILITARY` match
 _BOX_WORDS = ("box", "postfach", "apartado", "postale")  # one is in every `_BOX` match ("Postbox": "box")
-Gate = regex.Pattern[str] | FirstWords | None
+Gate = TimedPattern | FirstWords | None
 _STREET_WHERE: tuple[tuple[Gate, bool, tuple[str, ...] | FirstWords], ...] = (
     (_SUFFIX_FIRST, True, ()), (_PREFIX_GATE, False, ()), (_COMPOUND_GATE, True, ()),
     (_COMPOUND_GATE, True, ()), (None, True, _BOX_WORDS), (None, False, _MILITARY_FIRST))
@@ -95,19 +96,19 @@ holds what they need: one of some words (`may_hold`), or a word that `FirstWords
 # Number, street, number, unit and place names inside a sentence: "... to 24 rue du Président
 # Roosevelt Apt. 889 SAUMUR Andorra in case", "... 4589 40th Street Suite 603 Calgary AB".
 # Kept when the street has a capital, a street word or a second number ("2 kids in unit 5": no).
-_STREET_IN_TEXT = regex.compile(
+_STREET_IN_TEXT = timed_compile(
     rf"(?:\b{_NUM}[ \t]+){{1,2}}(?P<street>(?:(?:[\p{{L}}][\p{{L}}'’\-]*\.?|\d{{1,3}}(?:st|nd|rd|th))[ \t]+)"
     rf"{{1,6}}(?:{_NUM}\.?[ \t]+)?){_ADDR_UNIT}(?:[ \t]+\p{{Lu}}[\p{{L}}'’\-]*){{0,4}}"
     r"(?=[ \t]*(?:[.?!;:),]|\Z)|[ \t]+\p{Ll}|[ \t]*\n)")
 _UNIT_WORDS = ("apt", "apartment", "suite", "ste", "unit", "flat")  # one is in every `_ADDR_UNIT`, and
 # every `_UNIT_ALONE` match, in any case: both run on the lines that hold a digit and one (`may_hold`)
-_LIKE_A_STREET = regex.compile(r"\p{Lu}|\d")
+_LIKE_A_STREET = timed_compile(r"\p{Lu}|\d")
 # After a street: "Apt. 5", then up to four ", City" / newline "City ST 12345" parts.
-_TAIL = regex.compile(
+_TAIL = timed_compile(
     rf"(?:(?:,[ \t]*|[ \t]*\n[ \t]*|[ \t]+){_UNIT})?"
     rf"(?:(?:,[ \t]*|[ \t]*\n[ \t]*)(?:{_PLACE}|{_ZIP})){{0,4}}")
-_UNIT_ALONE = regex.compile(r"\b(?i:Apt|Apartment|Suite|Ste)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?\b")
-_CORNER = regex.compile(
+_UNIT_ALONE = timed_compile(r"\b(?i:Apt|Apartment|Suite|Ste)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?\b")
+_CORNER = timed_compile(
     r"\b(?i:(?:the[ \t]+)?corner[ \t]+of)[ \t]+[^\n,;!?]{2,50}?[ \t]+(?i:and|&)[ \t]+"
     r"[\p{L}\d][\p{L}\d'’.\-]*(?:[ \t]+[\p{L}\d][\p{L}\d'’.\-]*){0,3}?"
     r"(?=[ \t]*(?:[,;!?\n]|\.(?:\s|$)|$)|[ \t]+(?i:in|at|on|near|for|to|and|which|where|with)\b)")
@@ -118,44 +119,44 @@ _SEP_RUN = frozenset(" \t>?*•|-,\n")  # a separator goes on over these after a
 _W = r"[\p{L}][\p{L}'’\-]*(?:(?<!\p{L}{4})\.)?"  # a word; a dot only after an abbreviation
 _CAP = r"\p{Lu}[\p{L}'’\-]*(?:(?<!\p{L}{4})\.)?"
 # Patterns anchored at the end of a part search backwards (REVERSE): same matches, 3x faster.
-_PART_UNIT = regex.compile(rf"(?:{_UNIT}|{_BOX}|{_MILITARY}|\#[ \t]*\d{{1,5}})\Z", regex.REVERSE)
-_PART_POSTAL = regex.compile(
+_PART_UNIT = timed_compile(rf"(?:{_UNIT}|{_BOX}|{_MILITARY}|\#[ \t]*\d{{1,5}})\Z", regex.REVERSE)
+_PART_POSTAL = timed_compile(
     rf"(?:(?:{_W}[ \t]+){{0,4}}(?:{_W},?[ \t]+)(?:[A-Z]{{2,3}}[ \t]+)?(?:{_ZIP})(?![ \t]*\d)"
     rf"|(?:{_ZIP})(?:[ \t]+{_CAP}(?:[ \t]+{_CAP}){{0,2}})?)"       # Kiel 24103 | 75007 Paris
     r"(?=[ \t]*(?:[.?!;:)]|\Z|[ \t]))")
-_PART_PLACE = regex.compile(
+_PART_PLACE = timed_compile(
     rf"{_W}(?:[ \t]+(?:{_CAP}|(?:of|and|de|la|del|nad|u|am|an|der|sur|en)(?=[ \t]+\p{{Lu}})))"
     rf"{{0,5}}(?:[ \t]+\d{{1,2}}\b)?(?:[ \t]+\([^)\n]{{1,40}}\))?")
-_COUNTRY = regex.compile(r"\p{Lu}[\p{L}'’\-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’\-]*|of|and|the))"
+_COUNTRY = timed_compile(r"\p{Lu}[\p{L}'’\-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’\-]*|of|and|the))"
                          r"{0,4}(?=[ \t]*(?:[.?!;)]|\Z))")
-_GOES_ON = regex.compile(r"[ \t]+\p{Ll}|[ \t]*[.?!;)]")  # "Cameroon for post mail?"
-_LOWER_PLACE = regex.compile(rf"{_W}(?:[ \t]+{_W}){{0,3}}\Z")
+_GOES_ON = timed_compile(r"[ \t]+\p{Ll}|[ \t]*[.?!;)]")  # "Cameroon for post mail?"
+_LOWER_PLACE = timed_compile(rf"{_W}(?:[ \t]+{_W}){{0,3}}\Z")
 # A street part: "<number> <words> [<number>] [unit]", or "<words> <number>" (European).
-_STREET_END = regex.compile(
+_STREET_END = timed_compile(
     rf"(?:\b{_NUM}[ \t]+){{1,2}}(?:{_W}[ \t]+){{0,5}}{_W}(?:[ \t]+{_NUM}\.?)?"
     rf"(?:[ \t]+{_ADDR_UNIT}(?-i:(?:[ \t]+{_CAP}){{0,4}}))?\Z", regex.IGNORECASE)
-_STREET_END_EU = regex.compile(rf"\b\p{{Lu}}[\p{{L}}'’\-]*(?:[ \t]+{_W}){{0,3}}[ \t]+{_NUM}\.?\Z",
+_STREET_END_EU = timed_compile(rf"\b\p{{Lu}}[\p{{L}}'’\-]*(?:[ \t]+{_W}){{0,3}}[ \t]+{_NUM}\.?\Z",
                                regex.REVERSE)
 # Only ever searched for (`_has_street_word`): the same words as letter trees (2x faster),
 # compound words found from their ending (a lookbehind for a letter before it, with at most
 # apostrophes and hyphens between: the leading run otherwise makes the engine backtrack
 # through the word's letters at every letter), the three kinds apart (2x faster than one
 # alternation, which keeps the engine from skipping ahead to where each can start).
-_STREET_WORDS = tuple(regex.compile(p, regex.VERSION0 | regex.IGNORECASE) for p in (
+_STREET_WORDS = tuple(timed_compile(p, regex.VERSION0 | regex.IGNORECASE) for p in (
     rf"(?:{trie(w.lower() for w in _SUFFIX_WORDS + _SUFFIX_SHORT)})\b",
     rf"\b(?:(?:{trie(w.lower() for w in _PREFIX_WORDS)})\b|(?:{trie(w.lower() for w in _PREFIX_SHORT)})\.|C/)",
     rf"(?<=\p{{L}}['’\-]*)(?:{trie(_COMPOUND_ENDS)})"))
-_HAS_UNIT = regex.compile(_ADDR_UNIT)
-_LABEL = regex.compile(
+_HAS_UNIT = timed_compile(_ADDR_UNIT)
+_LABEL = timed_compile(
     r"\b(?i:address|addr|ship[ \t]to|bill[ \t]to|deliver[ \t]to|zip(?:[ \t]?code)?|post[ \t]?code|postal[ \t]code)"
     r"(?:[ \t]*[:=]|[ \t]+is)[ \t]*")
 _LABEL_FIRST = FirstWords("address addr ship bill deliver zip zipcode post postcode postal".split())
 """The first word of every `_LABEL` match, folded: a match starts where a word does, and a
 character that is not a word character ends that word."""
-_A_WORD = regex.compile(r"(?<!\w)\p{L}{2,}")  # a word of letters ("0x7ffe" is none)
-_CODE = regex.compile(r"[=<>{}\[\]\\`]|\w\(")  # "Column(String(200))", "0x0 pc=0x4a2b3c]"
-_HOUSE_NUMBER = regex.compile(r"\b\d{1,5}[A-Za-z]?[ \t]+\Z")  # "10 " before "P.O. Box 5"
-_PHONE_LIKE = regex.compile(r"\d[\d \t().\-]{6,}\d")
+_A_WORD = timed_compile(r"(?<!\w)\p{L}{2,}")  # a word of letters ("0x7ffe" is none)
+_CODE = timed_compile(r"[=<>{}\[\]\\`]|\w\(")  # "Column(String(200))", "0x0 pc=0x4a2b3c]"
+_HOUSE_NUMBER = timed_compile(r"\b\d{1,5}[A-Za-z]?[ \t]+\Z")  # "10 " before "P.O. Box 5"
+_PHONE_LIKE = timed_compile(r"\d[\d \t().\-]{6,}\d")
 
 
 def _has_street_word(text: str, timeout: float) -> bool:
@@ -324,7 +325,7 @@ def _union(text: str, spans: list[tuple[int, int, float]], timeout: float
     return merged
 
 
-def _found(pattern: regex.Pattern[str], text: str, view: View | None, timeout: float,
+def _found(pattern: TimedPattern, text: str, view: View | None, timeout: float,
            group: str | None = None) -> list[Any]:
     """Spans of ``pattern`` in ``view`` (None: the whole text), in the text's offsets, each
     with the text of ``group`` when one is named."""
@@ -386,8 +387,8 @@ def _gated_lines(text: str, gate: Gate, digits: View | None, timeout: float, wor
 
 
 # --- the lines above a postal address ------------------------------------------------------
-_HEAD_LINE = regex.compile(r"[ \t>?*•|\-]*(?P<line>[^\n]{2,50}?)[ \t]*")
-_NOT_HEAD = regex.compile(r"[:?!;]\Z|https?:|@|\d[\d \t().\-]{6,}\d|\b(?i:dear|hi|hello|please|thanks"
+_HEAD_LINE = timed_compile(r"[ \t>?*•|\-]*(?P<line>[^\n]{2,50}?)[ \t]*")
+_NOT_HEAD = timed_compile(r"[:?!;]\Z|https?:|@|\d[\d \t().\-]{6,}\d|\b(?i:dear|hi|hello|please|thanks"
                           r"|regards|sincerely|subject|re|fwd)\b")
 
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import regex
-
 from ...guard import REGEX_TIMEOUT
+from ...timed_regex import timed_compile
 from .gates import digit_view
 
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
@@ -22,7 +21,7 @@ _WEEKDAY = r"(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?"
 _TIME = (r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?![\d:])(?:[ \t]*(?i:[ap]\.m\.|[ap]m\b))?"
          r"(?:[ \t]*(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)\b)?")
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
-_DATES = regex.compile(
+_DATES = timed_compile(
     rf"\b(?:\d{{4}}-\d{{1,2}}-\d{{1,2}}(?!\d)(?:[T \t]{_TIME})?"                 # ISO
     rf"|(?<![\d.\-/])\d{{1,2}}[/.\-]\d{{1,2}}[/.\-](?:\d{{4}}|\d{{2}})(?!\d|[.\-/]\d)"
     rf"(?:[ \t,]+{_TIME})?"
@@ -31,8 +30,8 @@ _DATES = regex.compile(
     rf"|{_MONTH}[ \t]+\d{{4}}\b"                                             # March 1990
     rf"|(?<!\.\w{{1,5}}:){_TIME}"                  # 14:30, 9:05 pm (not a line and column: "app.js:18:27")
     rf"|\d{{1,2}}[ \t]*(?i:[ap]\.m\.|[ap]m\b))")
-_TIME_ONLY = regex.compile(rf"{_TIME}|\d{{1,2}}[ \t]*(?i:[ap]\.m\.|[ap]m)")
-_SPECIFIC = regex.compile(
+_TIME_ONLY = timed_compile(rf"{_TIME}|\d{{1,2}}[ \t]*(?i:[ap]\.m\.|[ap]m)")
+_SPECIFIC = timed_compile(
     rf"(?i:\b{_MONTH}\b\.?|\b{_WEEKDAY}s?\b)|\d{{1,4}}[/.\-]\d{{1,2}}(?:[/.\-]\d{{1,4}})?"
     rf"|\d:\d\d|\d[ \t]*(?i:[ap]\.?m\b)|(?i:\b(?:noon|midnight)\b)")
 

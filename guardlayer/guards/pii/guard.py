@@ -15,20 +15,19 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any, Literal
 
-import regex
-
 from ...context import Context
 from ...errors import ConfigError
 from ...extras import need
 from ...guard import REGEX_TIMEOUT
 from ...structured.strings import map_strings
+from ...timed_regex import timed_compile
 from ...verdict import MISSING, Finding, Verdict
 from . import engine
 from .operators import Operator, Vault, anonymize
 from .recognizers import load_yaml_recognizers
 from .results import merge_overlaps, tidy
 
-_PARTIAL_PLACEHOLDER = regex.compile(r"<[A-Z0-9_]*\Z")
+_PARTIAL_PLACEHOLDER = timed_compile(r"<[A-Z0-9_]*\Z")
 _PROCESS_KEY = _random.token_bytes(32)
 HASH_KEY_ENV = "GUARDLAYER_PII_HASH_KEY"
 
@@ -114,19 +113,11 @@ class PIIGuard:
                 if self._wanted(r.entity_type) and text[r.start:r.end] not in self.allow]
 
     def _analyze_piece(self, piece: str) -> list[Any]:
-        """Presidio's results on one piece. The ``regex`` module's time limits count the
-        process's CPU time (every thread's, a garbage-collection pause's too), so a time-out is
-        tried once more: a burst of other work in the process passes the second time, a pattern
-        really too slow for this text times out again and the check fails closed."""
-        def run() -> list[Any]:
-            return self._engine.analyze(piece, language="en", entities=self.entities,
-                                        ad_hoc_recognizers=self._ad_hoc or None,
-                                        context=self.context or None, allow_list=self.allow or None)
-        try:
-            return run()
-        except (TimeoutError, engine.PatternTimeout) as exc:
-            _log.warning("pii: %s; trying the piece of %d characters once more", exc, len(piece))
-        return run()
+        """Presidio's results on one piece (a pattern's time-out is tried again there on this
+        thread's own time, `timed_regex`; one that times out still fails the check)."""
+        return self._engine.analyze(piece, language="en", entities=self.entities,
+                                    ad_hoc_recognizers=self._ad_hoc or None,
+                                    context=self.context or None, allow_list=self.allow or None)
 
     def _wanted(self, entity: str) -> bool:
         return entity not in self.exclude and (self.entities is None or entity in self.entities)

@@ -18,9 +18,8 @@ import functools
 import itertools
 from collections.abc import Iterator
 
-import regex
-
 from ...guard import REGEX_TIMEOUT
+from ...timed_regex import TimedPattern, timed_compile
 
 Labelled = tuple[int, int, float, str]
 """``(start, end, score, entity)`` of a value."""
@@ -64,13 +63,13 @@ _QUALIFIERS = frozenset((
 _BARE = "name"
 _MAX_KEY_WORDS = 6
 
-_KEY_WORD = regex.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")  # camelCase and snake_case parts
+_KEY_WORD = timed_compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")  # camelCase and snake_case parts
 _BEFORE_KEY = "{[(,;|&?="
 """Marks a key written without blanks starts after (``{name: ...}``, ``?id=7&name=...``)."""
-_LABEL_KEY = regex.compile(r"[ \t>*\-•#]*(?P<key>[A-Za-z][A-Za-z .'’\-]{0,60}?)[ \t]*")  # a line's "Full name"
-_QUOTED_VALUE = regex.compile(r"""[ \t]*(["'“])(?P<value>[^"'”\n]{0,120})["'”]""")
-_BARE_VALUE = regex.compile(r"[ \t]*(?P<value>[^\s\"'{}\[\]<>;|&][^\n\r\t\"'{}\[\]<>;|&]{0,119})")
-_NEXT_KEY = regex.compile(r",?[ \t]+[A-Za-z_][\w.\-]*[ \t]*[:=]|,[ \t]*[A-Za-z_][\w.\-]*[ \t]*[:=]")
+_LABEL_KEY = timed_compile(r"[ \t>*\-•#]*(?P<key>[A-Za-z][A-Za-z .'’\-]{0,60}?)[ \t]*")  # a line's "Full name"
+_QUOTED_VALUE = timed_compile(r"""[ \t]*(["'“])(?P<value>[^"'”\n]{0,120})["'”]""")
+_BARE_VALUE = timed_compile(r"[ \t]*(?P<value>[^\s\"'{}\[\]<>;|&][^\n\r\t\"'{}\[\]<>;|&]{0,119})")
+_NEXT_KEY = timed_compile(r",?[ \t]+[A-Za-z_][\w.\-]*[ \t]*[:=]|,[ \t]*[A-Za-z_][\w.\-]*[ \t]*[:=]")
 
 _PLACEHOLDERS = frozenset((
     "null", "none", "nil", "n/a", "na", "nan", "unknown", "redacted", "hidden", "removed",
@@ -87,24 +86,24 @@ _ACTIONS = frozenset((
     "upload", "use", "validate", "verify", "wait"))
 """Verbs that start the name of a task rather than a person's (``name: Run Tests``, the steps
 of a CI file); verbs that are also first names (Bill, Mark, Will, Grant) are not listed."""
-_NAME = regex.compile(r"\p{Lu}[\p{L}'’.\-]*(?:,?[ \t]+\p{L}[\p{L}'’.\-]*){0,3}")
-_PLACE = regex.compile(r"\p{Lu}[\p{L}'’.\-]*(?:[ \t]+\p{L}[\p{L}'’.\-]*){0,3}")
-_SHAPES: dict[str, regex.Pattern[str]] = {
+_NAME = timed_compile(r"\p{Lu}[\p{L}'’.\-]*(?:,?[ \t]+\p{L}[\p{L}'’.\-]*){0,3}")
+_PLACE = timed_compile(r"\p{Lu}[\p{L}'’.\-]*(?:[ \t]+\p{L}[\p{L}'’.\-]*){0,3}")
+_SHAPES: dict[str, TimedPattern] = {
     "PERSON": _NAME,
     "LOCATION": _PLACE,
-    "DATE_TIME": regex.compile(r"(?=(?:\D*\d){2})[\p{L}\d][\p{L}\d ,./\-]{4,28}"),
-    "PHONE_NUMBER": regex.compile(r"(?=(?:\D*\d){5,15}\D*\Z)\+?[\d(][\d ().\-]{3,22}(?:[ \t]*(?:x|ext\.?)[ \t]*\d{1,6})?"),
-    "EMAIL_ADDRESS": regex.compile(r"[^\s@]{1,64}@[^\s@]{1,100}"),
-    "US_SSN": regex.compile(r"\d{3}[ \-]?\d{2}[ \-]?\d{4}"),
-    "US_PASSPORT": regex.compile(r"(?=(?:\D*\d){5})[A-Z0-9]{6,12}"),
-    "US_DRIVER_LICENSE": regex.compile(r"(?=(?:[^\d]*\d){3})[A-Z0-9][A-Z0-9 \-]{4,19}"),
-    "IBAN_CODE": regex.compile(r"[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}"),
-    "US_BANK_NUMBER": regex.compile(r"\d(?:[ \-]?\d){5,19}"),
-    "IP_ADDRESS": regex.compile(r"\d{1,3}(?:\.\d{1,3}){3}|(?=[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:)[0-9A-Fa-f:]{2,39}"),
+    "DATE_TIME": timed_compile(r"(?=(?:\D*\d){2})[\p{L}\d][\p{L}\d ,./\-]{4,28}"),
+    "PHONE_NUMBER": timed_compile(r"(?=(?:\D*\d){5,15}\D*\Z)\+?[\d(][\d ().\-]{3,22}(?:[ \t]*(?:x|ext\.?)[ \t]*\d{1,6})?"),
+    "EMAIL_ADDRESS": timed_compile(r"[^\s@]{1,64}@[^\s@]{1,100}"),
+    "US_SSN": timed_compile(r"\d{3}[ \-]?\d{2}[ \-]?\d{4}"),
+    "US_PASSPORT": timed_compile(r"(?=(?:\D*\d){5})[A-Z0-9]{6,12}"),
+    "US_DRIVER_LICENSE": timed_compile(r"(?=(?:[^\d]*\d){3})[A-Z0-9][A-Z0-9 \-]{4,19}"),
+    "IBAN_CODE": timed_compile(r"[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}"),
+    "US_BANK_NUMBER": timed_compile(r"\d(?:[ \-]?\d){5,19}"),
+    "IP_ADDRESS": timed_compile(r"\d{1,3}(?:\.\d{1,3}){3}|(?=[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:)[0-9A-Fa-f:]{2,39}"),
 }
 """What a value under each entity's key must be, whole."""
-_STREET = regex.compile(r"(?=.*\d)(?=.*\p{L}{2})(?=.*\s)[\p{L}\d#][\p{L}\d ,.'’#/\-]{3,118}")
-_ZIP = regex.compile(r"(?=.*\d)[A-Za-z0-9][A-Za-z0-9 \-]{2,9}")
+_STREET = timed_compile(r"(?=.*\d)(?=.*\p{L}{2})(?=.*\s)[\p{L}\d#][\p{L}\d ,.'’#/\-]{3,118}")
+_ZIP = timed_compile(r"(?=.*\d)[A-Za-z0-9][A-Za-z0-9 \-]{2,9}")
 _ZIP_HEADS = frozenset(("zip", "zip code", "zipcode", "postcode", "post code", "postal code"))
 _ONE_TOKEN = frozenset(("EMAIL_ADDRESS", "US_PASSPORT", "IP_ADDRESS"))
 """Entities whose unquoted value ends at a blank ("ip=10.0.0.7 ok")."""
@@ -242,7 +241,7 @@ def _value_at(text: str, at: int, timeout: float, one_token: bool) -> tuple[int,
 
 _DELIMITERS = (",", "\t", ";", "|")
 _MAX_CELL = 48
-_CELL_KEY = regex.compile(r"[ \t]*[\"']?(?P<key>[A-Za-z][\w .\-]{0,40}?)[\"']?[ \t]*")
+_CELL_KEY = timed_compile(r"[ \t]*[\"']?(?P<key>[A-Za-z][\w .\-]{0,40}?)[\"']?[ \t]*")
 
 
 def _table_cells(text: str, timeout: float) -> list[tuple[int, int, str, str]]:

@@ -16,13 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import regex
-
 from ...guard import REGEX_TIMEOUT
+from ...timed_regex import timed_compile
 
 Operator = Literal["redact", "mask", "hash", "pseudonymize"]
 
-PLACEHOLDER = regex.compile(r"<([A-Z][A-Z0-9_]*?)_(\d{1,6})>")
+PLACEHOLDER = timed_compile(r"<([A-Z][A-Z0-9_]*?)_(\d{1,6})>")
 """A pseudonym as written by `Vault.placeholder`: ``<PERSON_1>``."""
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import regex
 
 from ...guard import REGEX_TIMEOUT
+from ...timed_regex import TimedPattern, timed_compile
 from .gates import View, lines_around, lines_holding, merged, tried_at
 from .labelled import names_no_one
 
@@ -49,8 +50,8 @@ def trie(words: Iterable[str]) -> str:
     return pattern(tree)
 
 
-_WORDS = regex.compile(r"(?:\W*+(\w++))*+\W*+")  # every word (\w+), in one match
-_FIRST_WORD = regex.compile(r"\w+")
+_WORDS = timed_compile(r"(?:\W*+(\w++))*+\W*+")  # every word (\w+), in one match
+_FIRST_WORD = timed_compile(r"\w+")
 
 
 def _fold(word: str) -> str:
@@ -122,7 +123,7 @@ _TITLES = frozenset("Mr Mrs Ms Miss Mx Dr Prof Sir Dame Lady Lord Rev Fr Capt Co
                     "Herr Frau Mme Mlle Sr Sra Srta Dott Ing".split())
 _TITLE = f"(?:{trie(_TITLES)})"
 _NOT_UNIT = r"(?!(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Room|Bldg|Building)\b)"
-_TITLED = regex.compile(  # "Dr. Megan Sato Apt. 5": the name stops before the unit
+_TITLED = timed_compile(  # "Dr. Megan Sato Apt. 5": the name stops before the unit
     rf"\b{_TITLE}\.?[ \t]+{_NOT_UNIT}{_CAPWORD}(?:[ \t]+{_NOT_UNIT}{_CAPWORD}){{0,2}}"  # Dr. Kent Jaworski
     rf"|\b(?i:mr|mrs|ms|dr|prof)\.[ \t]+\p{{L}}[\p{{L}}'’\-]+\b")      # mr. freeman
 _TITLED_FIRST = FirstWords(("mr", "mrs", "ms", "dr", "prof"), _TITLES)
@@ -163,13 +164,13 @@ _RELATION_WAY = rf"\b(?P<name>{_NAME})(?={_RELATION})"
 _RELATION_WORDS = FirstWords((), ["s"], {"s": [*_RELATIONS, "fiancée"]})
 """Two whole words in every "'s <relation>": an "s" after an apostrophe, then the relation."""
 _CUE_END = r"(?=[ \t]*(?:[,.!?;:)\n'’]|$|[ \t]\p{Ll}))"
-_CUED = regex.compile("(?:" + "|".join((*_CUE_WAYS, _RELATION_WAY)) + ")" + _CUE_END, regex.VERSION0)
-_CUED_NO_RELATION = regex.compile("(?:" + "|".join(_CUE_WAYS) + ")" + _CUE_END, regex.VERSION0)
+_CUED = timed_compile("(?:" + "|".join((*_CUE_WAYS, _RELATION_WAY)) + ")" + _CUE_END, regex.VERSION0)
+_CUED_NO_RELATION = timed_compile("(?:" + "|".join(_CUE_WAYS) + ")" + _CUE_END, regex.VERSION0)
 """The cues without "Jane's daughter", the slowest way (a third of the time): used when the
 text holds no "'s <relation>", so that way cannot match and changes nothing."""
 
 
-_DEGREE = regex.compile(
+_DEGREE = timed_compile(
     rf"\b{_NAME},?[ \t]+(?:PhD|Ph\.D\.|MD|M\.D\.|DDS|DVM|DMD|Esq\.?|MBA|CPA|RN|Jr\.|Sr\.)(?!\w)")
 _DEGREE_WORDS = FirstWords((), "PhD Ph MD M DDS DVM DMD Esq MBA CPA RN Jr Sr".split())
 """The first word of the degree in every `_DEGREE` match, as written (blanks before it, a dot or
@@ -183,7 +184,7 @@ _PLACE_FIRST = FirstWords(
         **dict.fromkeys("trip travel traveled travelled traveling travelling coming".split(), ("to",))})
 """The first word of every `_PLACE_CUE` match, folded: each cue starts with a whole word, and
 the next word is fixed ("grew up", "I'm in") but after "where", "location"... (a colon)."""
-_PLACE_CUE = regex.compile(
+_PLACE_CUE = timed_compile(
     r"\b(?i:grew[ \t]+up[ \t]+in|(?:was[ \t]+)?born[ \t]+in|li(?:ve|ves|ved|ving)[ \t]+in"
     r"|moved[ \t]+(?:here[ \t]+)?(?:from|to)|based[ \t]+in|(?:I[ \t]+am|I'm)[ \t]+in"
     r"|originally[ \t]+from|(?:trip|travel(?:l?ed|l?ing)?|coming)[ \t]+to|arrived[ \t]+(?:at|in)"
@@ -196,13 +197,13 @@ _ORG_SUFFIXES = ("Inc", "LLC", "L.L.C.", "Ltd", "Limited", "GmbH", "AG", "S.A.",
                  "Oy", "ApS", "KG", "KGaA", "e.V.", "Incorporated")
 _ORG_SUFFIX = f"(?:{'|'.join(map(regex.escape, _ORG_SUFFIXES))})"
 _ORG_SUFFIXES_ANY_CASE = ("inc", "llc", "ltd", "gmbh", "plc", "corp", "incorporated")
-_ORG_HINT = regex.compile(  # the same words as letter trees, 3x faster
+_ORG_HINT = timed_compile(  # the same words as letter trees, 3x faster
     rf"\b(?:{trie(_ORG_SUFFIXES)}|(?i:{trie(_ORG_SUFFIXES_ANY_CASE)}))(?:\.|\b|(?<=\.))")
 _ORG_HINT_FIRST = FirstWords(_ORG_SUFFIXES_ANY_CASE, (
     _FIRST_WORD.match(s, timeout=REGEX_TIMEOUT).group() for s in _ORG_SUFFIXES))
 """The first word of every `_ORG_HINT` match is one of the suffixes' first words ("L" of
 "L.L.C.") or folds to one of the suffixes written in any case: a dot or a word boundary ends it."""
-_ORG = regex.compile(
+_ORG = timed_compile(
     rf"\b(?:[\p{{Lu}}\d][\p{{L}}\d&'’\-]*[ \t]+(?:(?:and|&|of|for|the)[ \t]+)?){{0,4}}"
     rf"\p{{Lu}}[\p{{L}}\d&'’\-]*,?[ \t]+{_ORG_SUFFIX}(?:\.|\b|(?<=\.))"
     rf"|\b\p{{Ll}}[\p{{Ll}}\d&'’\-]+[ \t]+(?:{'|'.join(_ORG_SUFFIXES_ANY_CASE)})\b")  # lower case
@@ -240,7 +241,7 @@ def is_cued_name(name: str) -> bool:
     return words[0] not in _NOT_NAMES and words[-1] not in _GROUPS and not names_no_one(name)
 
 
-_SPEAKER = regex.compile(r"(?m)^[ \t>]*(?P<name>\p{Lu}\p{Ll}+(?:[ \t]\p{Lu}\p{Ll}+)?)[ \t]*:(?=[ \t]*\S)")
+_SPEAKER = timed_compile(r"(?m)^[ \t>]*(?P<name>\p{Lu}\p{Ll}+(?:[ \t]\p{Lu}\p{Ll}+)?)[ \t]*:(?=[ \t]*\S)")
 _LABELS = frozenset(
     "name date time when where what who why how address phone tel fax mobile email mail subject re "
     "fwd from to cc bcc note notes user bot assistant system agent customer client human ai "
@@ -300,8 +301,8 @@ def _country_forms() -> frozenset[str]:
 
 
 @functools.cache
-def _country_pattern() -> regex.Pattern[str]:
-    return regex.compile(r"\b" + trie(_country_forms()) + r"\b(?![\-'’]\p{L})")
+def _country_pattern() -> TimedPattern:
+    return timed_compile(r"\b" + trie(_country_forms()) + r"\b(?![\-'’]\p{L})")
 
 
 @functools.cache
@@ -346,11 +347,11 @@ def find_organizations(text: str, timeout: float = REGEX_TIMEOUT, views: dict[An
 
 
 # --- names the text gives elsewhere --------------------------------------------------------
-_NAME_WORD = regex.compile(r"\p{Lu}[\p{L}'’\-]{2,}")
-_LIST = regex.compile(r"\b\p{Lu}[\p{L}'’\-]+(?:,[ \t]+\p{Lu}[\p{L}'’\-]+)+,?[ \t]+(?:and|or|&)[ \t]+"
+_NAME_WORD = timed_compile(r"\p{Lu}[\p{L}'’\-]{2,}")
+_LIST = timed_compile(r"\b\p{Lu}[\p{L}'’\-]+(?:,[ \t]+\p{Lu}[\p{L}'’\-]+)+,?[ \t]+(?:and|or|&)[ \t]+"
                       r"\p{Lu}[\p{L}'’\-]+")
 
-_LIST_ITEM = regex.compile(r"\p{Lu}[\p{L}'’\-]+")
+_LIST_ITEM = timed_compile(r"\p{Lu}[\p{L}'’\-]+")
 Span = tuple[int, int, str]
 
 

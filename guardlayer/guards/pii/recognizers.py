@@ -18,6 +18,7 @@ from ...errors import RuleFileError
 from ...guard import REGEX_TIMEOUT
 from ...secrets import PATTERNS as SECRET_PATTERNS
 from ...secrets import SECRET, find_secrets
+from ...timed_regex import timed_compile
 from .addresses import STREET_ADDRESS, find_street_addresses
 from .dates import find_dates
 from .gates import call_views, digit_view, gated
@@ -32,14 +33,14 @@ from .people import (
 )
 
 # --- phone numbers ------------------------------------------------------------------------
-_PHONE = regex.compile(
+_PHONE = timed_compile(
     r"(?<![\w+.\-/])(?P<number>(?:\+\d{1,3}[ \t.\-]?|00\d{1,3}[ \t.\-])?(?:\(\d{1,5}\)[ \t.\-]?)?"
     r"\d{1,10}(?:[ \t.\-]\d{1,8}){0,5})(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,6})?"
     r"(?!\w|[\-/.:]\d)")
-_PAIRS = regex.compile(r"\d{2}(?:[ \t.\-]\d{2}){2}")  # "33 93 31": a short local number
-_PHONE_WORD = regex.compile(r"(?i:\b(?:phone|tel|telephone|mobile|cell|call|fax|office|contact"
+_PAIRS = timed_compile(r"\d{2}(?:[ \t.\-]\d{2}){2}")  # "33 93 31": a short local number
+_PHONE_WORD = timed_compile(r"(?i:\b(?:phone|tel|telephone|mobile|cell|call|fax|office|contact"
                             r"|whatsapp|reach|dial|ring|landline|desk)\b)")
-_NOT_A_PHONE = regex.compile(r"\d{3}-\d{2}-\d{4}"                # an SSN
+_NOT_A_PHONE = timed_compile(r"\d{3}-\d{2}-\d{4}"                # an SSN
                              r"|\d{1,3}(?:\.\d{1,3}){3}"              # an IP address
                              r"|\d{4}-\d{2}-\d{2}|\d{1,2}[.\-]\d{1,2}[.\-]\d{2,4}")  # a date
 
@@ -204,7 +205,7 @@ def load_yaml_recognizers(paths: Iterable[str | Path]) -> list[Any]:
                 raise fail("each recognizer needs 'supported_entity'", here)
             for j, pattern in enumerate(item.get("patterns") or []):
                 try:
-                    regex.compile(pattern["regex"])
+                    timed_compile(pattern["regex"])
                 except (KeyError, TypeError, regex.error) as exc:
                     raise fail(f"bad pattern: {exc}", here + ("patterns", j)) from exc
                 score = pattern.get("score")

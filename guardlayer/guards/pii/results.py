@@ -21,17 +21,24 @@ from typing import Any
 import regex
 
 from ...guard import REGEX_TIMEOUT
+from ...timed_regex import timed_compile
 from .addresses import STREET_ADDRESS, lines_above
 from .dates import is_specific
 from .labelled import names_no_one
-from .people import AMBIGUOUS_COUNTRIES, countries, is_cued_name, listed_names, repeated_names
+from .people import (
+    AMBIGUOUS_COUNTRIES,
+    countries,
+    is_cued_name,
+    listed_names,
+    repeated_names,
+)
 
 _NOT_ORGANIZATIONS = frozenset(
     "SSN IBAN ATM ASAP PIN ID FAQ CEO CFO CTO COO PDF URL API SMS OTP VAT DOB ZIP USB IP OK FYI "
     "TBD ETA HR IT AI LLM GPU CPU RAM DNS SQL JSON HTML CSS PII GDPR KYC AML CVV CVC SWIFT BIC "
     "EIN TIN ITIN MFA 2FA QR PO RSVP".split())
 """Acronyms spaCy's small model calls organisations ("send my SSN ASAP")."""
-_NUMBERED = regex.compile(r"\d{1,3}\.\p{L}+")  # "1.Click": a numbered list, not a domain
+_NUMBERED = timed_compile(r"\d{1,3}\.\p{L}+")  # "1.Click": a numbered list, not a domain
 _SPREAD = "NameSpreadRecognizer"
 _LETTERHEAD = "LetterheadRecognizer"
 _GUESSES = frozenset({"SpacyRecognizer", _LETTERHEAD, "CountryRecognizer"})
@@ -41,9 +48,9 @@ _NOT_PLACES = frozenset({"ORGANIZATION", "PERSON", "NRP"})
 # A spaCy guess that spans a link or an address-like token is not a name or a place, nor one
 # that holds a character of code or markup ("user=jsmith ip=10.0.0.1 session=8f3a"), an
 # identifier's underscore ("POSTGRES_PASSWORD") or a call's parenthesis ("VARCHAR(255").
-_LINKISH = regex.compile(r"://|www\.|@|\.(?:com|net|org|io)\b")
+_LINKISH = timed_compile(r"://|www\.|@|\.(?:com|net|org|io)\b")
 _CODE_CHARS = frozenset("=<>{}[]|;_")  # (not a backslash: escaped quotes in names, "Mary\\'s")
-_CALL = regex.compile(r"\w\(")  # not "Acme GmbH  (" before a phone number
+_CALL = timed_compile(r"\w\(")  # not "Acme GmbH  (" before a phone number
 
 
 def tidy(text: str, results: list[Any], *, vague_dates: bool = False) -> list[Any]:
@@ -123,7 +130,7 @@ def _cut_from_a_word(text: str, end: int) -> bool:
 
 
 _RECEIVERS = frozenset(("self", "this", "cls"))
-_KEY_BEFORE = regex.compile(r"(?:\A|[^\w.])(?:\w*[_\-])?(?P<key>\w+)[\"']?[ \t]*[:=][ \t]*\Z")
+_KEY_BEFORE = timed_compile(r"(?:\A|[^\w.])(?:\w*[_\-])?(?P<key>\w+)[\"']?[ \t]*[:=][ \t]*\Z")
 
 
 def _in_code(text: str, r: Any) -> bool:
@@ -162,7 +169,7 @@ def _in_a_code_span(before: str, after: str) -> bool:
 
 def _stands_alone(text: str, word: str) -> bool:
     """Is ``word`` (one letter) somewhere in ``text`` a word of its own, not before a dot?"""
-    return regex.search(rf"(?<![\w.]){regex.escape(word)}(?![\w.])", text, timeout=REGEX_TIMEOUT) is not None
+    return timed_compile(rf"(?<![\w.]){regex.escape(word)}(?![\w.])").search(text) is not None
 
 
 def _a_task_under_a_key(text: str, r: Any) -> bool:

@@ -28,6 +28,7 @@ import yaml
 
 from ...guard import REGEX_TIMEOUT
 from ...normalize import fold
+from ...timed_regex import timed_compile
 from .paths import JsonPath
 
 OPS = {"==": "eq", "=": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge",
@@ -38,11 +39,11 @@ SYMBOL = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", 
           "not_in": "not in", "matches": "matches", "not_matches": "not matches",
           "under": "under", "exists": "exists", "absent": "absent"}
 UNARY = {"exists", "absent"}
-_EXPR = regex.compile(
+_EXPR = timed_compile(
     r"^\s*(?P<path>[^\s]+)\s+(?P<op>==|!=|<=|>=|=|<|>|not\s+in\b|in\b|not\s+matches\b|matches\b"
     r"|under\b|exists\b|absent\b|is\s+absent\b|is\s+present\b)\s*(?P<rest>.*?)\s*$", regex.DOTALL)
-_BARE_PATH = regex.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[(?:-?\d+|\*)\])*")
-_DRIVE = regex.compile(r"[A-Za-z]:")
+_BARE_PATH = timed_compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[(?:-?\d+|\*)\])*")
+_DRIVE = timed_compile(r"[A-Za-z]:")
 _LITERAL_WORDS = {"true", "false", "null", "yes", "no", "on", "off", "none", "~"}
 
 
@@ -213,7 +214,7 @@ def compare(path: str, op: str, value: Any = None, ref: str | None = None) -> Co
         raise ValueError(f"{path} {SYMBOL[op]}: needs a string, got {value!r}")
     if op in ("matches", "not_matches"):
         try:
-            pattern = regex.compile(value, regex.VERSION1)
+            pattern = timed_compile(value, regex.VERSION1)
         except regex.error as exc:
             raise ValueError(f"{path} {SYMBOL[op]}: bad regex {value!r}: {exc}") from exc
     if op in ("lt", "le", "gt", "ge") and rp is None and not (_number(value) or isinstance(value, str)):

@@ -12,12 +12,32 @@ from ...context import Context
 from ...guard import REGEX_TIMEOUT
 from ...normalize import Folded
 from ...secrets import find_secrets
+from ...timed_regex import TimedPattern, timed_compile
 from ...verdict import MISSING, Finding
 from . import paths as jpaths
 from .custom import get_rule
-from .models import (ACTION_RANK, DEFAULT_MESSAGES, DenyRule, FieldRule, MaxLengthRule, PythonRule,
-                     RegexRule, RequireRule, RuleBase, SecretsRule, UrlRule)
-from .text import Letters, PhraseIndex, domain_allowed, fold_text, find_links, link_host, strip_invisible
+from .models import (
+    ACTION_RANK,
+    DEFAULT_MESSAGES,
+    DenyRule,
+    FieldRule,
+    MaxLengthRule,
+    PythonRule,
+    RegexRule,
+    RequireRule,
+    RuleBase,
+    SecretsRule,
+    UrlRule,
+)
+from .text import (
+    Letters,
+    PhraseIndex,
+    domain_allowed,
+    find_links,
+    fold_text,
+    link_host,
+    strip_invisible,
+)
 
 REDACTING = (DenyRule, RegexRule, UrlRule, SecretsRule, PythonRule)
 
@@ -92,7 +112,7 @@ class Policy:
         need = [(p, (i, j)) for i, r in enumerate(self.rules) if isinstance(r, RequireRule)
                 for j, p in enumerate(r.phrases)]
         self._deny, self._allow, self._need = PhraseIndex(deny), PhraseIndex(allow), PhraseIndex(need)
-        self._regex = {i: regex.compile(r.pattern, regex.VERSION1 | (regex.IGNORECASE if r.ignore_case else 0))
+        self._regex = {i: timed_compile(r.pattern, regex.VERSION1 | (regex.IGNORECASE if r.ignore_case else 0))
                        for i, r in enumerate(self.rules) if isinstance(r, RegexRule)}
         self._gates = {folded: _gate([r for r in self.rules if isinstance(r, RegexRule) and r.folded == folded])
                        for folded in (False, True)}
@@ -282,10 +302,10 @@ class Policy:
         return _redact(value, spans) if spans else value
 
 
-_UNGATEABLE = regex.compile(r"\\[1-9gk]|\(\?P[=>]|\(\?[&|R0-9]|\(\?[a-zA-Z\-]*x")
+_UNGATEABLE = timed_compile(r"\\[1-9gk]|\(\?P[=>]|\(\?[&|R0-9]|\(\?[a-zA-Z\-]*x")
 
 
-def _gate(rules: list[RegexRule]) -> regex.Pattern[str] | None:
+def _gate(rules: list[RegexRule]) -> TimedPattern | None:
     """One alternation of the rules' patterns: when it finds nothing, no rule can match, so
     none is run (one scan instead of one per rule). None when the rules cannot be combined:
     fewer than two, or a pattern that refers to a group or recurses (numbering would shift) or
@@ -293,7 +313,7 @@ def _gate(rules: list[RegexRule]) -> regex.Pattern[str] | None:
     if len(rules) < 2 or any(_UNGATEABLE.search(r.pattern, timeout=REGEX_TIMEOUT) for r in rules):
         return None
     try:
-        return regex.compile("|".join(f"(?{'i' if r.ignore_case else '-i'}:{r.pattern})" for r in rules),
+        return timed_compile("|".join(f"(?{'i' if r.ignore_case else '-i'}:{r.pattern})" for r in rules),
                              regex.VERSION1)
     except regex.error:
         return None

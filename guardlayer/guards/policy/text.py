@@ -11,6 +11,7 @@ import regex
 
 from ...guard import REGEX_TIMEOUT
 from ...normalize import Folded, fold, is_invisible
+from ...timed_regex import timed_compile
 
 _ASCII_NON_WORD = str.maketrans("", "", "".join(chr(c) for c in range(128) if not chr(c).isalnum()))
 
@@ -128,7 +129,7 @@ class PhraseIndex:
         distinct = {p for p, _ in phrases}
         # A few phrases are found faster by plain substring search than by the regex.
         self._few = tuple(sorted(distinct)) if len(distinct) <= _FEW else None
-        self._any = regex.compile(_trie_pattern(distinct), regex.VERSION1) if phrases and self._few is None else None
+        self._any = timed_compile(_trie_pattern(distinct), regex.VERSION1) if phrases and self._few is None else None
 
     def find(self, letters: Letters, original: str) -> list[Hit]:
         if self._any is None and not self._few:
@@ -191,14 +192,14 @@ def _edge(original: str, i: int, step: int) -> bool:
 # --- links ---------------------------------------------------------------------------------
 
 # Each finder starts with a literal, so the regex engine can skip ahead quickly.
-_MD = regex.compile(r"""\]\(\s*<?(?P<url>[^)\s>]{1,4000})>?(?:\s+["'][^"'\n]{0,300}["'])?\s*\)""")
-_RAW = regex.compile(r"""[:][/\\]{2,3}[^\s<>"'`)\]]{1,4000}""")
-_SCHEME = regex.compile(r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{0,20}$")
-_WWW = regex.compile(r"""(?i)(?<![\w@.\-/])www\.[^\s<>"'`)\]]{1,4000}""")
-_ATTR = regex.compile(r"""=\s*["']?(?P<url>[^"'\s>]{1,4000})""")
-_ATTR_NAME = regex.compile(r"(?i)\b(?:src|href|action|poster|data|srcset|formaction)\s*$")
-_REF = regex.compile(r"^[ \t]{0,3}\[[^\]\n]{1,200}\]:[ \t]*<?(?P<url>[^\s>]{1,4000})", regex.MULTILINE)
-_URL_SCHEME = regex.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(.*)$", regex.DOTALL)
+_MD = timed_compile(r"""\]\(\s*<?(?P<url>[^)\s>]{1,4000})>?(?:\s+["'][^"'\n]{0,300}["'])?\s*\)""")
+_RAW = timed_compile(r"""[:][/\\]{2,3}[^\s<>"'`)\]]{1,4000}""")
+_SCHEME = timed_compile(r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{0,20}$")
+_WWW = timed_compile(r"""(?i)(?<![\w@.\-/])www\.[^\s<>"'`)\]]{1,4000}""")
+_ATTR = timed_compile(r"""=\s*["']?(?P<url>[^"'\s>]{1,4000})""")
+_ATTR_NAME = timed_compile(r"(?i)\b(?:src|href|action|poster|data|srcset|formaction)\s*$")
+_REF = timed_compile(r"^[ \t]{0,3}\[[^\]\n]{1,200}\]:[ \t]*<?(?P<url>[^\s>]{1,4000})", regex.MULTILINE)
+_URL_SCHEME = timed_compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(.*)$", regex.DOTALL)
 _TRAILING = ".,;:!?*_~'\""
 _SPECIAL = {"http", "https", "ftp", "ws", "wss"}
 
