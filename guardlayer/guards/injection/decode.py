@@ -4,7 +4,12 @@ characters, Morse code, rot13, reversed text, and text spaced out character by c
 (punctuation included, which folding alone does not undo).
 
 ``decode_layers(text)`` returns the readable text found in each encoding, with the span of the
-encoded run in ``text`` (the whole text for rot13/URL/entities/spacing), one level of nesting deep."""
+encoded run in ``text`` (for whole-text readings such as rot13, URL or entities, of the window
+read). What a layer decodes to is searched again, ``MAX_DEPTH`` layers deep (base64 inside base64,
+rot13 or hex inside base64, ...); a layer is named by its chain, outermost first (``"base64+hex"``).
+An encoded run is decoded whole and its text returned in overlapping windows of ``MAX_RUN_CHARS``;
+a `Budget` bounds the work of one call (characters decoded, decodings tried), so adversarial input
+costs a bounded amount."""
 from __future__ import annotations
 
 import base64
@@ -12,26 +17,43 @@ import binascii
 import codecs
 import html
 import urllib.parse
-from collections.abc import Iterable, Iterator
-from itertools import islice
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import islice
 
 import regex
 
 from ...guard import REGEX_TIMEOUT
+from ...timed_regex import TimedPattern, each_match, timed_compile
 
-_ESCAPES = regex.compile(r"(?:\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}){4,}")
-_ESCAPE_ONE = regex.compile(r"\\x([0-9a-fA-F]{2})|\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})")
-_PERCENT = regex.compile(r"%[0-9a-fA-F]{2}")
-_ENTITY = regex.compile(r"&#(?:x[0-9a-fA-F]{1,6}|[0-9]{1,7});")
-_TAGS = regex.compile(r"[\U000e0020-\U000e007e]{3,}")
+_ESCAPES = timed_compile(r"(?:\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}){4,}")
+_PERCENT = timed_compile(r"%[0-9a-fA-F]{2}")
+_URL_GAP = 64
+"""Percent-escapes further apart than this (stray ones in noise) do not make a text URL-encoded."""
+_ENTITY = timed_compile(r"&#(?:x[0-9a-fA-F]{1,6}|[0-9]{1,7});")
+_TAGS = timed_compile(r"[\U000e0020-\U000e007e]{3,}")
 _TAG_CHARS = {code: code - 0xE0000 for code in range(0xE0020, 0xE007F)}
-_ROT13_HINT = regex.compile(r"rot[\s_-]?13|caesar", regex.IGNORECASE)
+_ROT13_HINT = timed_compile(r"rot[\s_-]?13|caesar", regex.IGNORECASE)
 
 MAX_RUNS = 64
-"""At most this many encoded runs per encoding are decoded (bounds the work on long input)."""
+"""At most this many encoded runs per encoding are decoded in one text."""
 MAX_RUN_CHARS = 8192
-"""Only the first this-many characters of one encoded run (or of a whole-text reading) are decoded."""
+"""Decoded text is returned in windows of at most this many characters (what is scanned at once)."""
+WINDOW_OVERLAP = 512
+"""Consecutive windows share this many characters, so a phrase cut by a window edge is whole in one."""
+MAX_DEPTH = 3
+"""Decoded text is searched for further encodings until a chain is this many layers long."""
+MAX_DECODED_CHARS = 64 * 1024
+"""Characters one call may decode, summed over every run and reading at every depth. Decoded text
+is scanned again (signatures, cues, classifier), which costs about as much per KB as the text
+itself (0.6-0.8 ms per KB of noise-like text on one core), so 64 KB keeps a 100 KB input within
+its 100 ms; it still covers a whole base64 run of 85 KB, or a 15 KB message three base64 layers deep."""
+MAX_DECODINGS = 512
+"""Decodings one call may try (each run and each whole-text reading of a window counts one)."""
+_PROBE = 120
+"""A long run is decoded whole only when its first this-many characters decode to printable text
+(a multiple of every decoder's block: 2 hex digits, 4 base64, 5 base85, 8 base32 or bits)."""
 # Encoded runs are found in the text's "shape": its ASCII bytes mapped to one letter per character
 # class (anything else, non-ASCII included, to "x"). A base64 run is a maximal run of >= 16 base64
 # characters and up to two "=" (what `[A-Za-z0-9+/_-]{16,}={0,2}` matches, found with bytes.find);
@@ -41,10 +63,10 @@ _B64_SHAPE = bytes(ord("b") if chr(c).isascii() and (chr(c).isalnum() or chr(c) 
 _HEX_SHAPE = bytes(ord("h") if chr(c) in "0123456789abcdefABCDEF" else ord("s") if chr(c) in " :" else ord("x")
                    for c in range(256))
 _B64_RUN = b"b" * 16
-_HEX_RUN = regex.compile(rb"(?:hhs?){8,}")
-_BINARY = regex.compile(r"(?:[01]{8}[ ,]?){6,}")
-_MORSE = regex.compile(r"(?:[.-]{1,7}(?: / | {1,3}|/|$)){8,}")
-_A85 = regex.compile(r"<~[!-u\s]{8,}~>")
+_HEX_RUN = timed_compile(rb"(?:hhs?){8,}")
+_BINARY = timed_compile(r"(?:[01]{8}[ ,]?){6,}")
+_MORSE = timed_compile(r"(?:[.-]{1,7}(?: / | {1,3}|/|$)){8,}")
+_A85 = timed_compile(r"<~[!-u\s]{8,}~>")
 _B85_SHAPE = bytes(ord("b") if chr(c).isascii() and (chr(c).isalnum() or chr(c) in "!#$%&()*+-;<=>?@^_`{|}~")
                    else ord("x") for c in range(256))
 _B85_RUN = b"b" * 20
@@ -56,9 +78,16 @@ _MORSE_CODE = dict(zip(
 _COMMON = frozenset("the and you to of is in it that for your this with are be not on all me as do".split())
 
 
+Decoder = Callable[[str], str | None]
+"""Text in an encoding -> the text it encodes (None: not that encoding)."""
+Spans = Callable[[str], Iterable[tuple[int, int]]]
+"""Text -> the spans of the runs of one encoding in it, leftmost first."""
+
+
 @dataclass(frozen=True, slots=True)
 class Layer:
-    """Readable text recovered from one encoding; ``start``/``end`` locate the encoded run."""
+    """Readable text recovered from one chain of encodings; ``start``/``end`` locate the encoded run
+    (for a nested layer, the outermost one)."""
 
     encoding: str
     text: str
@@ -66,21 +95,48 @@ class Layer:
     end: int
 
 
-def _readable(raw: bytes, words: bool) -> str | None:
-    """Decoded bytes as text, if printable (and, with ``words``, looking like language rather
-    than an identifier or binary noise)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if len(text) < 6 or sum(ch.isprintable() or ch in "\n\t\r" for ch in text) < 0.95 * len(text):
-        return None
-    if words and (sum(ch.isalpha() for ch in text) < 0.5 * len(text.replace(" ", "")) or " " not in text.strip()):
-        return None
-    return text
+@dataclass(slots=True)
+class Budget:
+    """Work one `decode_layers` call may still do: characters it may decode, decodings it may try."""
+
+    chars: int = MAX_DECODED_CHARS
+    decodings: int = MAX_DECODINGS
+
+    def try_one(self) -> bool:
+        """Count one decoding about to be tried; False once the budget is spent."""
+        if self.decodings <= 0 or self.chars <= 0:
+            return False
+        self.decodings -= 1
+        return True
+
+    def keep(self, decoded: str) -> str:
+        """What may be kept of one decoding's output: the characters still in the budget at most."""
+        kept = decoded[:self.chars]
+        self.chars -= len(kept)
+        return kept
 
 
-def _b64(run: str, words: bool) -> str | None:
+def _text(raw: bytes) -> str:
+    """Decoded bytes as text; invalid UTF-8 becomes U+FFFD, which `_printable` counts against it."""
+    return raw.decode("utf-8", "replace")
+
+
+def _printable(text: str) -> bool:
+    """At least 6 characters, 95% of them printable (line breaks and tabs count as printable)."""
+    if len(text) < 6:
+        return False
+    if text.isprintable() and "\ufffd" not in text:
+        return True
+    bad = len(text) - sum(map(str.isprintable, text)) + text.count("\ufffd") - sum(map(text.count, "\n\t\r"))
+    return bad <= 0.05 * len(text)
+
+
+def _wordy(text: str) -> bool:
+    """Looks like language rather than an identifier or binary noise: mostly letters, and spaces."""
+    return " " in text.strip() and sum(map(str.isalpha, text)) >= 0.5 * (len(text) - text.count(" "))
+
+
+def _b64(run: str) -> str | None:
     if len(run.rstrip("=")) % 4 == 1:
         return None
     padded = run + "=" * (-len(run) % 4)
@@ -89,70 +145,59 @@ def _b64(run: str, words: bool) -> str | None:
                                validate=True)
     except (binascii.Error, ValueError):
         return None
-    return _readable(raw, words)
+    return _text(raw)
 
 
-def _hex(run: str, words: bool) -> str | None:
-    digits = "".join(ch for ch in run if ch not in " :")
+def _hex(run: str) -> str | None:
+    digits = run.replace(" ", "").replace(":", "")
     try:
-        return _readable(bytes.fromhex(digits), words)
+        return _text(bytes.fromhex(digits[:len(digits) // 2 * 2]))
     except ValueError:
         return None
 
 
-def _b32(run: str, words: bool) -> str | None:
+def _b32(run: str) -> str | None:
     body = run.rstrip("=")
     if not body.isupper() or not set(body) <= _B32_ALPHABET:
         return None
     try:
-        return _readable(base64.b32decode(body + "=" * (-len(body) % 8)), words)
+        return _text(base64.b32decode(body + "=" * (-len(body) % 8)))
     except (binascii.Error, ValueError):
         return None
 
 
-def _binary(run: str, words: bool) -> str | None:
+def _binary(run: str) -> str | None:
     bits = "".join(ch for ch in run if ch in "01")
-    return _readable(int(bits, 2).to_bytes(len(bits) // 8, "big"), words)
+    bits = bits[:len(bits) // 8 * 8]
+    return _text(int(bits, 2).to_bytes(len(bits) // 8, "big")) if bits else None
 
 
-def _base85(run: str, words: bool) -> str | None:
-    """ASCII85 (``<~...~>``) or base85; Python decodes these slowly, so a long run is decoded
-    whole only when its first 100 characters decode to readable text."""
-    adobe = run.startswith("<~")
+def _base85(run: str) -> str | None:
+    """ASCII85 (``<~...~>``, the closing mark optional so that a prefix decodes too) or base85."""
     try:
-        if len(run) > 200 and not _readable(base64.b85decode(run[:100]) if not adobe else
-                                            base64.a85decode(run[2:102]), words):
-            return None
-        return _readable(base64.a85decode(run, adobe=True) if adobe else base64.b85decode(run), words)
+        if run.startswith("<~"):
+            return _text(base64.a85decode(run[2:].removesuffix("~>")))
+        return _text(base64.b85decode(run))
     except ValueError:
         return None
 
 
-def _morse(run: str, words: bool) -> str | None:
+def _morse(run: str) -> str | None:
     letters = [" ".join(_MORSE_CODE.get(code, "") for code in word.split()).replace(" ", "")
                for word in run.replace(" / ", "/").split("/")]
-    return _readable(" ".join(letters).encode(), words)
+    return " ".join(letters)
 
 
-def _escapes(run: str, words: bool) -> str | None:
-    def one(m: regex.Match[str]) -> str:
-        return chr(int(next(g for g in m.groups() if g), 16))
-    try:
-        text = _ESCAPE_ONE.sub(one, run, timeout=REGEX_TIMEOUT)
-    except (ValueError, OverflowError):
+def _escapes(run: str) -> str | None:
+    try:  # a run holds nothing but \x, \u and \U escapes: Python's own escape decoder reads it
+        text = codecs.decode(run, "unicode_escape")
+    except UnicodeDecodeError:
         return None
     return text if len(text) >= 4 else None
 
 
-def _runs(spans: Iterable[tuple[int, int]], text: str, encoding: str, decoder, words: bool) -> list[Layer]:
-    found = []
-    for i, (start, end) in enumerate(spans):
-        if i >= MAX_RUNS:
-            break
-        decoded = decoder(text[start:min(end, start + MAX_RUN_CHARS)], words)
-        if decoded:
-            found.append(Layer(encoding, decoded, start, end))
-    return found
+def _tags(run: str) -> str:
+    return run.translate(_TAG_CHARS)
 
 
 def _shape(text: str, table: bytes) -> bytes:
@@ -175,6 +220,11 @@ def _b64_spans(text: str) -> Iterator[tuple[int, int]]:
         yield start, end + (2 if text.startswith("==", end) else 1 if text.startswith("=", end) else 0)
 
 
+def _b32_spans(text: str) -> Iterator[tuple[int, int]]:
+    """The base64 runs of ``text`` that could be base32 (upper case)."""
+    return ((start, end) for start, end in _b64_spans(text) if text[start:end].isupper())
+
+
 def _b85_spans(text: str) -> Iterator[tuple[int, int]]:
     """Spans of the runs of >= 20 base85 characters of ``text`` that are not ASCII85 (``<~...~>``)."""
     return ((start, end) for start, end in _class_runs(_shape(text, _B85_SHAPE), _B85_RUN)
@@ -188,105 +238,148 @@ def _hex_spans(text: str) -> Iterator[tuple[int, int]]:
         yield from (m.span() for m in _HEX_RUN.finditer(shape, timeout=REGEX_TIMEOUT))
 
 
-def _tags(run: str) -> str:
-    return run.translate(_TAG_CHARS)
+def _matches(pattern: TimedPattern, *needles: str) -> Spans:
+    """Spans of ``pattern`` in a text, looked for only when the text holds every one of ``needles``."""
+    def spans(text: str) -> Iterable[tuple[int, int]]:
+        if not all(needle in text for needle in needles):
+            return ()
+        return (m.span() for m in pattern.finditer(text, timeout=REGEX_TIMEOUT))
+    return spans
+
+
+def _tag_spans(text: str) -> Iterable[tuple[int, int]]:
+    return () if text.isascii() else (m.span() for m in _TAGS.finditer(text, timeout=REGEX_TIMEOUT))
+
+
+@lru_cache(maxsize=4)
+def _short_words(text: str) -> frozenset[str]:
+    """The distinct words of ``text`` of up to 4 letters, lower-cased (where common words are)."""
+    return frozenset(w for w in set(text.lower().split()) if len(w) <= 4)
 
 
 def _rot13_reading(text: str) -> str | None:
     """The rot13 reading of ``text`` when it reads more like English than the text itself, or
     when the text mentions rot13 / Caesar."""
-    head = text[:MAX_RUN_CHARS]
-    lower = head.lower()
-    if ("rot" in lower or "caesar" in lower) and _ROT13_HINT.search(head, timeout=REGEX_TIMEOUT):
-        return codecs.encode(head, "rot13")
+    lower = text.lower()
+    if ("rot" in lower or "caesar" in lower) and _ROT13_HINT.search(text, timeout=REGEX_TIMEOUT):
+        return codecs.encode(text, "rot13")
     # rot13 commutes with lower() and split(): only the short distinct words need turning
-    plain_words = {w for w in set(lower.split()) if len(w) <= 4}
+    plain_words = _short_words(text)
     rot_common = len(_COMMON.intersection(codecs.encode(w, "rot13") for w in plain_words))
     if rot_common >= 2 and rot_common > len(_COMMON & plain_words):
-        return codecs.encode(head, "rot13")
+        return codecs.encode(text, "rot13")
     return None
 
 
-_SPACED_WORDS = regex.compile(r"\s{2,}")
+_SPACED_WORDS = timed_compile(r"\s{2,}")
 
 
 def _despaced(text: str) -> str | None:
     """Text written with a space between every character (punctuation too: "i g n o r e   < | s y s | >"),
     read back: single spaces dropped, wider gaps kept as word breaks."""
-    tokens = text[:MAX_RUN_CHARS].split()
-    if len(tokens) < 8 or sum(len(t) == 1 for t in tokens) < 0.8 * len(tokens):
+    tokens = text.split()
+    if len(tokens) < 8 or list(map(len, tokens)).count(1) < 0.8 * len(tokens):
         return None
-    return " ".join(part.replace(" ", "") for part in _SPACED_WORDS.split(text[:MAX_RUN_CHARS], timeout=REGEX_TIMEOUT))
+    return " ".join(part.replace(" ", "") for part in _SPACED_WORDS.split(text, timeout=REGEX_TIMEOUT))
 
 
 def _reversed_reading(text: str) -> str | None:
     """``text`` read backwards, when that reads more like English than the text itself."""
-    head = text[:MAX_RUN_CHARS]
-    short = {w for w in set(head.lower().split()) if len(w) <= 4}
+    short = _short_words(text)
     backwards = len(_COMMON.intersection(w[::-1] for w in short))
     if backwards >= 2 and backwards > len(_COMMON & short):
-        return head[::-1]
+        return text[::-1]
     return None
 
 
-def _whole(text: str) -> list[Layer]:
-    layers = []
-    despaced = _despaced(text)
-    if despaced is not None:
-        layers.append(Layer("spacing", despaced, 0, len(text)))
-    if text.count("%") >= 3 and sum(1 for _, _ in zip(range(3), _PERCENT.finditer(text, timeout=REGEX_TIMEOUT))) == 3:
-        layers.append(Layer("url", urllib.parse.unquote(text[:MAX_RUN_CHARS]), 0, len(text)))
-    if "&#" in text and _ENTITY.search(text, timeout=REGEX_TIMEOUT):
-        layers.append(Layer("html-entities", html.unescape(text[:MAX_RUN_CHARS]), 0, len(text)))
-    rot = _rot13_reading(text)
-    if rot is not None:
-        layers.append(Layer("rot13", rot, 0, len(text)))
-    backwards = _reversed_reading(text)
-    if backwards is not None:
-        layers.append(Layer("reversed", backwards, 0, len(text)))
-    return layers
+def _url(text: str) -> str | None:
+    """``text`` URL-decoded, when it holds three percent-escapes close together."""
+    count, last = 0, -_URL_GAP
+    for m in each_match(_PERCENT, text) if text.count("%") >= 3 else ():
+        count = count + 1 if m.start() - last <= _URL_GAP else 1
+        if count == 3:
+            return urllib.parse.unquote(text)
+        last = m.end()
+    return None
 
 
-def _spans(text: str, words: bool) -> list[Layer]:
+def _entities(text: str) -> str | None:
+    return html.unescape(text) if "&#" in text and _ENTITY.search(text, timeout=REGEX_TIMEOUT) else None
+
+
+_RUNS: tuple[tuple[str, Spans, Decoder, bool], ...] = (
+    # (encoding, where its runs are, decoder, whether its output must look printable to count)
+    ("base64", _b64_spans, _b64, True),
+    ("base32", _b32_spans, _b32, True),
+    ("hex", _hex_spans, _hex, True),
+    ("binary", _matches(_BINARY, "01"), _binary, True),
+    ("ascii85", _matches(_A85, "<~"), _base85, True),
+    ("base85", _b85_spans, _base85, True),
+    ("morse", _matches(_MORSE, "-", "."), _morse, True),
+    ("escapes", _matches(_ESCAPES, "\\"), _escapes, False),
+    ("unicode-tags", _tag_spans, _tags, False),
+)
+_READINGS: tuple[tuple[str, Decoder], ...] = (
+    ("spacing", _despaced), ("url", _url), ("html-entities", _entities), ("rot13", _rot13_reading),
+    ("reversed", _reversed_reading),
+)
+_INVOLUTIONS = frozenset({"rot13", "reversed"})
+"""Readings that undo themselves: never applied to their own output."""
+
+
+def _windows(text: str) -> Iterator[tuple[int, str]]:
+    """``text`` in windows of `MAX_RUN_CHARS` overlapping by `WINDOW_OVERLAP`, with their offsets."""
+    step = MAX_RUN_CHARS - WINDOW_OVERLAP
+    for start in range(0, max(len(text) - WINDOW_OVERLAP, 1), step):
+        yield start, text[start:start + MAX_RUN_CHARS]
+
+
+def _decodings(text: str, last: str, budget: Budget) -> Iterator[tuple[str, str, int, int, bool]]:
+    """``(encoding, decoded, start, end, checked)`` for each encoded run of ``text`` (decoded whole,
+    up to what the budget allows) and each whole-text reading of each window of it; ``last`` is the
+    encoding ``text`` came out of, ``checked`` says the output must look printable to count."""
+    for encoding, spans, decoder, checked in _RUNS:
+        for start, end in islice(spans(text), MAX_RUNS):
+            if not budget.try_one():
+                return
+            if checked and end - start > 2 * _PROBE and not _printable(decoder(text[start:start + _PROBE]) or ""):
+                continue
+            limit = 8 * budget.chars  # no decoder needs more than 8 characters (binary) for one it keeps
+            decoded = decoder(text[start:min(end, start + limit)])
+            if decoded:
+                yield encoding, budget.keep(decoded), start, end, checked
+    for offset, window in _windows(text):
+        for encoding, reading in _READINGS:
+            if encoding == last and encoding in _INVOLUTIONS:
+                continue
+            decoded = reading(window)
+            if decoded is not None:
+                if not budget.try_one():
+                    return
+                yield encoding, budget.keep(decoded), offset, offset + len(window), False
+
+
+def decode_layers(text: str, *, words: bool = True, budget: Budget | None = None) -> list[Layer]:
+    """Every readable layer hidden in ``text``, up to `MAX_DEPTH` encodings deep, in windows of at
+    most `MAX_RUN_CHARS`; spans refer to ``text``. With ``words`` (the default) only byte decodings
+    that look like prose count; ``words=False`` also keeps identifiers such as tokens and keys (an
+    encoding nested in another is followed either way). ``budget`` bounds the work (a fresh
+    `Budget` by default) and is spent by the call."""
+    budget = Budget() if budget is None else budget
     layers: list[Layer] = []
-    if len(text) >= 16:
-        b64_spans = list(islice(_b64_spans(text), MAX_RUNS))
-        layers += _runs(b64_spans, text, "base64", _b64, words)
-        layers += _runs(b64_spans, text, "base32", _b32, words)
-        layers += _runs(_hex_spans(text), text, "hex", _hex, words)
-        if "01" in text:
-            layers += _runs((m.span() for m in _BINARY.finditer(text, timeout=REGEX_TIMEOUT)), text, "binary",
-                            _binary, words)
-        if "<~" in text:
-            layers += _runs((m.span() for m in _A85.finditer(text, timeout=REGEX_TIMEOUT)), text, "ascii85",
-                            _base85, words)
-        layers += _runs(_b85_spans(text), text, "base85", _base85, words)
-        if "-" in text and "." in text:
-            layers += _runs((m.span() for m in _MORSE.finditer(text, timeout=REGEX_TIMEOUT)), text, "morse",
-                            _morse, words)
-    if "\\" in text:
-        layers += _runs((m.span() for m in _ESCAPES.finditer(text, timeout=REGEX_TIMEOUT)), text, "escapes",
-                        _escapes, words)
-    if not text.isascii():
-        layers += [Layer("unicode-tags", _tags(m.group()), m.start(), m.end())
-                   for m in _TAGS.finditer(text, timeout=REGEX_TIMEOUT)]
+    seen = {text}
+    level: list[tuple[str, str, tuple[int, int] | None]] = [("", text, None)]
+    for depth in range(1, MAX_DEPTH + 1):
+        deeper = []
+        for chain, node, outer in level:
+            for encoding, decoded, start, end, checked in _decodings(node, chain.rpartition("+")[2], budget):
+                if chain and decoded in seen:
+                    continue
+                name, where = f"{chain}+{encoding}" if chain else encoding, outer or (start, end)
+                windows = [w for _, w in _windows(decoded) if not checked or _printable(w)]
+                layers += [Layer(name, w, *where) for w in windows if not (checked and words) or _wordy(w)]
+                if windows and depth < MAX_DEPTH and decoded not in seen:
+                    deeper.append((name, decoded, where))
+                seen.add(decoded)
+        level = deeper
     return layers
-
-
-def decode_layers(text: str, *, words: bool = True) -> list[Layer]:
-    """Every readable layer hidden in ``text`` (rot13 included as a whole-text reading), plus one
-    level of nesting (e.g. base64 inside URL encoding); spans refer to ``text``. With ``words``
-    (the default) only decodings that look like prose count; ``words=False`` also keeps
-    identifiers such as tokens and keys."""
-    layers = _spans(text, words) + _whole(text)
-    seen = {layer.text for layer in layers}
-    nested: list[Layer] = []
-    for layer in layers:
-        if layer.encoding == "rot13":
-            continue
-        inside = layer.text[:MAX_RUN_CHARS]
-        for inner in _spans(inside, words) + [x for x in _whole(inside) if x.encoding != "rot13"]:
-            if inner.text not in seen:
-                seen.add(inner.text)
-                nested.append(Layer(f"{layer.encoding}+{inner.encoding}", inner.text, layer.start, layer.end))
-    return layers + nested
