@@ -127,7 +127,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
                   r"[\"'”’]?(?:[ \t]+(?i:is|was)(?:[ \t]*:)?[ \t]+|[ \t]*[:=][ \t]*)"
                   r"(?:[\"'“‘]" + _NOT_A_VALUE + r"(?P<secret>[^\"'”’\n]{1,100})[\"'”’]"
                   r"|" + _NOT_A_VALUE + _NOT_A_WORD + r"(?P<secret>[^\s\"'<>`]{4,100}?)(?=[.,;:)]*(?:\s|\Z)))"
-                  r"|(?i:\b(?:passcode|pin)(?:[ \t]+(?:code|number))?)[ \t]+(?P<secret>\d{4,12})(?![\w.,/:\-])"
+                  r"|(?i:\b(?:passcode|pin)(?:[ \t]+(?:code|number))?)[ \t]+(?P<secret>\d{4,12})(?![\w/:\-]|[.,]\d)"  # "PIN 4471.", not "pin 12.04"
                   + _NOT_A_YEAR_BEFORE_A_NOUN,
                   0.8,
                   hints=("pass", "pw", "pin"), fold_hints=True),

@@ -31,6 +31,8 @@ CASES = [
     ("my PIN is 2024", "said_password", "2024"),
     ("PIN 2024 and the card", "said_password", "2024"),
     ("the PIN 1234 policy", "said_password", "1234"),
+    ("My PIN 4471.", "said_password", "4471"),
+    ("card PIN 0092, then the code", "said_password", "0092"),
 ]
 
 NOT_PASSWORDS = [
@@ -45,6 +47,7 @@ NOT_PASSWORDS = [
     "pin: 13 on the GPIO header", "the PIN number is on the card", 'password: "<your password>"',
     "the password 2024 policy", "The PIN 2024 edition of the handbook", "pin 1999 model",
     "MAIL_PASSWORD=null", "MAIL_PASSWORD=null\nMAIL_HOST=smtp",
+    "pin 12.04 of the connector", "PIN 1234,5 mm spacing", "pin 2024/25 season",
 ]
 
 
