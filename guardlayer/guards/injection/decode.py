@@ -44,11 +44,12 @@ WINDOW_OVERLAP = 512
 """Consecutive windows share this many characters, so a phrase cut by a window edge is whole in one."""
 MAX_DEPTH = 3
 """Decoded text is searched for further encodings until a chain is this many layers long."""
-MAX_DECODED_CHARS = 64 * 1024
+MAX_DECODED_CHARS = 48 * 1024
 """Characters one call may decode, summed over every run and reading at every depth. Decoded text
 is scanned again (signatures, cues, classifier), which costs about as much per KB as the text
-itself (0.6-0.8 ms per KB of noise-like text on one core), so 64 KB keeps a 100 KB input within
-its 100 ms; it still covers a whole base64 run of 85 KB, or a 15 KB message three base64 layers deep."""
+itself (0.6-0.8 ms per KB of noise-like text on one core): with 64 KB, 100 KB of base64-encoded
+noise took 85-96 ms of the 100 ms allowed, with 48 KB 55-85 ms. It still covers a whole base64 run
+of 64 KB, or an 11 KB message three base64 layers deep."""
 MAX_DECODINGS = 512
 """Decodings one call may try (each run and each whole-text reading of a window counts one)."""
 _PROBE = 120
