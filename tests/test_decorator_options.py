@@ -116,3 +116,18 @@ def test_a_step_name_is_the_guard_name_as_in_rule_files(tmp_path: Path):
     from_file = load_rules(path).output[0]
     assert placed.name == from_file.name == "strict_json"
     assert placed.guard.name == from_file.guard.name == "strict_json"
+
+
+def test_paths_given_by_name_may_be_path_objects(tmp_path: Path):
+    rules_dir = Path(__file__).resolve().parent.parent / "rules"
+    policy = step("policy", file=rules_dir / "policies" / "support_bot.yaml")
+    signatures = tmp_path / "mine.yaml"
+    signatures.write_text(textwrap.dedent("""\
+        signatures:
+          - id: mine.launch-codes
+            category: extraction
+            pattern: 'launch codes'
+            weight: 1.0
+        """))
+    injection = step("injection", rules=[signatures], classifier=False)
+    assert policy.guard.rules and any(s.id == "mine.launch-codes" for s in injection.guard.signatures)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from .. import yaml_lines
@@ -67,7 +68,7 @@ class ToolCallGuard:
     """
 
     def __init__(self, tools: dict[str, dict[str, Any]] | list[dict[str, Any]] | None = None,
-                 file: str | None = None, *, action: Literal["block", "fix", "fallback", "log"] = "block",
+                 file: str | Path | None = None, *, action: Literal["block", "fix", "fallback", "log"] = "block",
                  name: str = "tool_calls") -> None:
         self.name = name
         self.action = action

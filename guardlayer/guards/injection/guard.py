@@ -83,7 +83,7 @@ class InjectionGuard:
     name = "injection"
 
     def __init__(self, threshold: float = 0.5, document_threshold: float = 0.4,
-                 rules: list[str] | None = None, shipped_rules: bool = True,
+                 rules: list[str | Path] | None = None, shipped_rules: bool = True,
                  model: str | None = None, classifier: bool = True) -> None:
         for label, value in (("threshold", threshold), ("document_threshold", document_threshold)):
             if not 0.0 < value < 1.0:

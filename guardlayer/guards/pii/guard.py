@@ -13,6 +13,7 @@ import os
 import secrets as _random
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal
 
 from ...context import Context
@@ -52,7 +53,7 @@ class PIIGuard:
                  entities: list[str] | None = None, exclude_entities: list[str] | None = None,
                  threshold: float = 0.4, thresholds: dict[str, float] | None = None,
                  allow: list[str] | None = None, deny: dict[str, list[str]] | None = None,
-                 context: list[str] | None = None, recognizers: list[str] | None = None,
+                 context: list[str] | None = None, recognizers: list[str | Path] | None = None,
                  memory: Literal["call", "session"] = "call", hash_key: str | None = None,
                  mask_keep: int = 4, mask_char: str = "*", holdback: int = 64,
                  vague_dates: bool = False, name: str = "pii") -> None:

@@ -26,7 +26,7 @@ class PolicyGuard:
     listed in ``meta["skipped"]``.
     """
 
-    def __init__(self, file: str | list[str] | None = None,
+    def __init__(self, file: str | Path | list[str | Path] | None = None,
                  rules: list[dict[str, Any]] | None = None, *, name: str = "policy") -> None:
         files = [file] if isinstance(file, (str, Path)) else list(file or [])
         loaded: list[RuleBase] = []
