@@ -270,8 +270,8 @@ def params_model(factory: Any) -> type[BaseModel]:
 
 def named_param(message: str, params: dict[str, Any]) -> str | None:
     """The one given parameter a guard's error message names as a word, if exactly one."""
-    named = [k for k in params if timed_compile(rf"(?<![\w]){regex.escape(k)}(?![\w])",
-                                                             regex.IGNORECASE).search(message)]
+    named = [k for k in params
+             if timed_compile(rf"(?<![\w]){regex.escape(k)}(?![\w])", regex.IGNORECASE).search(message)]
     return named[0] if len(named) == 1 else None
 
 
