@@ -96,13 +96,13 @@ class Verdict(NamedTuple):
     def ok(cls, *, score: float = 0.0, fixed: str | None = None, value: Any = MISSING,
            reason: str = "", findings: tuple[Finding, ...] | list[Finding] = (),
            meta: Mapping[str, Any] | None = None) -> Verdict:
-        return cls(True, score, reason, fixed, value, tuple(findings), "", meta or _NO_META)
+        return cls(True, score, reason, fixed, value, tuple(findings), "", _frozen(meta))
 
     @classmethod
     def fail(cls, reason: str, *, score: float = 1.0, fixed: str | None = None,
              value: Any = MISSING, findings: tuple[Finding, ...] | list[Finding] = (),
              meta: Mapping[str, Any] | None = None) -> Verdict:
-        return cls(False, score, reason, fixed, value, tuple(findings), "", meta or _NO_META)
+        return cls(False, score, reason, fixed, value, tuple(findings), "", _frozen(meta))
 
     @property
     def has_value(self) -> bool:
@@ -119,6 +119,11 @@ class Verdict(NamedTuple):
                 "reason": self.reason, "fixed": self.fixed is not None,
                 "findings": [f.to_dict() for f in self.findings],
                 **({"meta": dict(self.meta)} if self.meta else {})}
+
+
+def _frozen(meta: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """A read-only copy of ``meta``: a verdict kept in a Report does not change afterwards."""
+    return MappingProxyType(dict(meta)) if meta else _NO_META
 
 
 def _read_only_meta(cls: type[Verdict], fields: tuple[Any, ...], meta: dict[str, Any]) -> Verdict:

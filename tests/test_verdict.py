@@ -31,6 +31,16 @@ def test_immutable_including_the_default_meta():
     assert Verdict.ok().meta == {}
 
 
+@pytest.mark.parametrize("make", [Verdict.ok, lambda **kw: Verdict.fail("r", **kw)])
+def test_meta_given_is_copied_read_only(make):
+    given = {"operator": "redact"}
+    verdict = make(meta=given)
+    given["operator"] = "mask"  # the guard's dict changing later does not reach the verdict
+    with pytest.raises(TypeError):
+        verdict.meta["operator"] = "hash"
+    assert verdict.meta == {"operator": "redact"}
+
+
 def test_equality_ignores_meta_and_naming_keeps_the_rest():
     a = Verdict.fail("r", meta={"t": 1})
     assert a == Verdict.fail("r", meta={"t": 2}) and hash(a) == hash(Verdict.fail("r"))
