@@ -28,6 +28,7 @@ from .context import Context
 from .errors import Blocked, BudgetExceeded, CallTimeout, ConfigError, GuardlayerError, ProviderError
 from .fallback import Fallbacks
 from .providers import is_stream, model_of, text_of, unreadable, usage_of, with_text
+from .providers.tools import ToolCall, tool_calls, with_tool_arguments
 from .report import Attempt, Report
 from .steps import Step, as_step
 from .stream import GuardedAsyncStream, GuardedStream, StreamGuards
@@ -141,6 +142,9 @@ class Chain:
             raise _Substitute(verdict.reason, Blocked([verdict]))
 
     def check_output(self, response: Any, ctx: Context, attempt: int) -> _Outcome:
+        """Run the output guards on the answer text and, for guards that opt in
+        (``tool_arguments = True``), on each tool call's arguments; ``ctx.response`` follows
+        the rewritten response, so later guards see restored arguments."""
         ctx.side, ctx.source, ctx.response, ctx.value = "output", "output", response, MISSING
         original = text_of(response)
         if self.output and (problem := unreadable(response)):  # unread, it would pass unjudged
@@ -148,17 +152,18 @@ class Chain:
         text = original or ""
         for step in self.output:
             verdict, action = step.run(text, ctx, "output", attempt)
-            if action is Action.LOG:
-                continue
-            if action not in (None, Action.FIX):
+            if action not in _GOES_ON:
                 return _Outcome(action, verdict, text, None)
-            if verdict.fixed is not None:
-                text = verdict.fixed
-            if verdict.has_value:
-                ctx.value = verdict.value
+            if action is not Action.LOG:
+                text = verdict.fixed if verdict.fixed is not None else text
+                ctx.value = verdict.value if verdict.has_value else ctx.value
+            if getattr(step.guard, "tool_arguments", False) and (
+                    stop := _check_tool_calls(step, ctx, attempt, text)):
+                return stop
         if ctx.value is not MISSING:
             return _Outcome(None, None, text, ctx.value)
-        return _Outcome(None, None, text, response if text == (original or "") else with_text(response, text))
+        result = ctx.response
+        return _Outcome(None, None, text, result if text == (original or "") else with_text(result, text))
 
     def _flow(self, fn: Callable[..., Any], run: _Run) -> Generator[_Invoke, Any, Any]:
         """One call's logic, free of I/O: yields the model calls to make, receives answers."""
@@ -571,3 +576,37 @@ def _raise_provider_error(exc: Exception) -> NoReturn:
 
 def _name(fn: Any) -> str:
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__name__
+
+
+_GOES_ON = (None, Action.FIX, Action.LOG)  # actions after which the next guard runs
+
+
+def _check_tool_calls(step: Step, ctx: Context, attempt: int, text: str) -> _Outcome | None:
+    """Run ``step`` on each tool call's arguments (``ctx.value``: the parsed arguments, which
+    a guard such as pii rewrites) and keep the rewritten response in ``ctx.response``; the
+    outcome when a verdict there stops the chain (``text``: the answer text so far)."""
+    calls, value, changed = tool_calls(ctx.response), ctx.value, []
+    try:
+        for call in calls:
+            ctx.source, ctx.value = "tool_call", call.parsed
+            verdict, action = step.run(call.arguments, ctx, f"tool_calls[{call.index}].arguments", attempt)
+            if action not in _GOES_ON:
+                return _Outcome(action, verdict, text, None)
+            if action is not Action.LOG and (new := _fixed_call(call, verdict)) is not None:
+                changed.append(new)
+    finally:
+        ctx.source, ctx.value = "output", value
+    if changed:
+        ctx.response = with_tool_arguments(ctx.response, changed)
+    return None
+
+
+def _fixed_call(call: ToolCall, verdict: Verdict) -> ToolCall | None:
+    """The call as the verdict rewrote it: its parsed value re-dumped (never the JSON text
+    patched), else its fixed text; None when it changed nothing."""
+    if verdict.has_value and verdict.value != call.parsed:
+        return call.with_value(verdict.value)
+    if not verdict.has_value and verdict.fixed is not None and verdict.fixed != call.arguments:
+        return call.with_text(verdict.fixed)
+    return None
+

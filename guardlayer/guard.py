@@ -7,6 +7,10 @@ Optional attributes the chain reads:
   streamed answer, and the chain holds that many characters back before releasing them.
 - ``safe_boundary(text) -> int``: where a streamed prefix may be cut without splitting
   something the guard must see whole (a PII placeholder, say).
+- ``restores = True``: on output it puts private originals back (PII), so the chain refuses to
+  place a guard that can re-ask the model after it.
+- ``tool_arguments = True``: on output it also judges each tool call's arguments (their JSON
+  text, with ``ctx.value`` the parsed arguments, which its verdict's ``value`` may rewrite).
 """
 from __future__ import annotations
 
@@ -45,6 +49,6 @@ REGEX_TIMEOUT = _seconds(REGEX_TIMEOUT_ENV, 0.2)
 """Seconds any one regex call on untrusted text may take (the ``regex`` module's ``timeout=``;
 $GUARDLAYER_REGEX_TIMEOUT, read at import, else 0.2). A timeout raises ``TimeoutError``; the
 chain then counts the guard as failed (fail closed). The ``regex`` module counts the process's
-CPU time, not wall time: every thread's work and a garbage collection during the call count too,
-as does the caller's work between the matches of a ``finditer`` (collect them first when each
-needs much work). A process whose threads check large texts at once may need a higher limit."""
+CPU time, not wall time: every thread's work and a garbage collection during the call count too.
+`timed_regex` corrects for that: a call that runs out is tried again with the limit scaled by
+this thread's share of the process's CPU time."""

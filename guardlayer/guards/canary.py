@@ -60,6 +60,7 @@ class CanaryGuard:
 
     name = "canary"
     holdback = 64
+    tool_arguments = True  # a canary in a tool call's arguments is exfiltration too
 
     def __init__(self, min_part: float = 0.5) -> None:
         if not 0.2 <= min_part <= 1.0:

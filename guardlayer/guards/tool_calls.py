@@ -1,11 +1,14 @@
-"""The ``tool_calls`` guard: checks OpenAI-style tool calls before the program runs them.
+"""The ``tool_calls`` guard: checks a model's tool calls before the program runs them.
 
-Tool calls are read from ``ctx.response`` (an OpenAI ChatCompletion object or its dict form,
-a message, or a list of calls; the SDK is never imported) or, when there is none, from the
-checked text when it is JSON carrying ``tool_calls``. Each call is checked for: a tool name
-on the allow-list, arguments that are a JSON object valid against the tool's JSON Schema
-(jsonschema), and the tool's policy rules on argument values (field rules over the parsed
-arguments, text rules over the raw arguments string), e.g.::
+Tool calls are read from ``ctx.response`` (an OpenAI ChatCompletion or Anthropic message,
+object or dict, a bare message, or a list of calls; `providers.tools`, no SDK imported) or,
+when there is none, from the checked text when it is JSON carrying ``tool_calls``. Placed
+after a ``pii`` output guard it sees the arguments with the originals restored; placed before
+it, it sees the placeholders the model wrote (the chain keeps a guard that re-asks before pii).
+
+Each call is checked for: a tool name on the allow-list, arguments that are a JSON object
+valid against the tool's JSON Schema (jsonschema), and the tool's policy rules on argument
+values (field rules over the parsed arguments, text rules over the raw arguments string), e.g.::
 
     tools:
       run_sql:
@@ -28,7 +31,8 @@ from .. import yaml_lines
 from ..context import Context
 from ..errors import ConfigError, RuleFileError
 from ..extras import need
-from ..verdict import Finding, Verdict
+from ..providers.tools import ToolCall, tool_calls
+from ..verdict import MISSING, Finding, Verdict
 from .policy.engine import Fired, Outcome, Policy
 from .policy.guard import verdict
 from .policy.loader import load_file, parse_rules
@@ -96,7 +100,7 @@ class ToolCallGuard:
             found = self._check_call(call, ctx)
             fired += found
             if all(f.rule.action == "log" for f in found):
-                keep.append(call)
+                keep.append({"id": call.id, "name": call.name, "arguments": call.arguments})
         out = Outcome(fired, [])
         v = verdict(out)
         meta = {**v.meta, "tool_calls": len(calls)}
@@ -105,15 +109,13 @@ class ToolCallGuard:
                               fixed=json.dumps({"tool_calls": [_openai_shape(c) for c in keep]}))
         return v._replace(meta=meta)
 
-    def _check_call(self, call: dict[str, Any], ctx: Context) -> list[Fired]:
-        name, raw = call["name"], call["arguments"]
+    def _check_call(self, call: ToolCall, ctx: Context) -> list[Fired]:
+        name, args = call.name or "", call.parsed
         tool = self.tools.get(name)
         if tool is None:
             return [self._fired(UNKNOWN_TOOL, f"tool {name!r} is not allowed", name)]
-        try:
-            args = json.loads(raw) if isinstance(raw, str) else raw
-        except ValueError as exc:
-            return [self._fired(BAD_ARGUMENTS, f"{name}: arguments are not JSON ({exc})", name)]
+        if args is MISSING:
+            return [self._fired(BAD_ARGUMENTS, f"{name}: arguments are not JSON", name)]
         if not isinstance(args, dict):
             return [self._fired(BAD_ARGUMENTS, f"{name}: arguments must be a JSON object", name)]
         fired = []
@@ -122,8 +124,7 @@ class ToolCallGuard:
                 where = "/".join(map(str, err.path)) or "(root)"
                 fired.append(self._fired(SCHEMA, f"{name}: {where}: {err.message}", name))
         if tool.policy is not None:
-            text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
-            out = tool.policy.evaluate(text, args, ctx)
+            out = tool.policy.evaluate(call.arguments, args, ctx)
             for f in out.fired:
                 f.findings = [Finding(x.kind, x.start, x.end, x.text, x.score, f"{name}: {x.detail}")
                               for x in f.findings]
@@ -173,31 +174,17 @@ def _build(name: str, spec: Any, file: str | None, lines: dict[Any, int], at: tu
     return _Tool(name, validator, Policy(rules) if rules else None)
 
 
-def _get(obj: Any, key: str) -> Any:
-    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
-
-
-def _calls_from(response: Any) -> list[dict[str, Any]]:
-    """Tool calls of every choice of a ChatCompletion (object or dict), a message, or a list."""
-    if isinstance(response, (list, tuple)):
-        raw = list(response)
-    elif _get(response, "choices") is not None:
-        raw = [c for ch in _get(response, "choices") or []
-               for c in (_get(_get(ch, "message"), "tool_calls") or [])]
-    else:
-        raw = list(_get(response, "tool_calls") or [])
-    calls = []
-    for c in raw:
-        fn = _get(c, "function")
-        name = _get(fn, "name") if fn is not None else _get(c, "name")
-        args = _get(fn, "arguments") if fn is not None else _get(c, "arguments")
-        if not isinstance(name, str):
-            raise ValueError(f"a tool call without a function name: {c!r}"[:200])
-        calls.append({"id": _get(c, "id"), "name": name, "arguments": "{}" if args is None else args})
+def _calls_from(response: Any) -> list[ToolCall]:
+    """Tool calls of every choice of a ChatCompletion, of an Anthropic message (objects or
+    dicts), of a bare message, or a list of calls."""
+    calls = tool_calls(response)
+    for call in calls:
+        if call.name is None:
+            raise ValueError(f"tool call {call.index} has no function name")
     return calls
 
 
-def _calls_from_text(text: str) -> list[dict[str, Any]]:
+def _calls_from_text(text: str) -> list[ToolCall]:
     stripped = text.strip()
     if not stripped.startswith(("{", "[")):
         if "tool_calls" in text:
@@ -215,6 +202,5 @@ def _calls_from_text(text: str) -> list[dict[str, Any]]:
 
 
 def _openai_shape(call: dict[str, Any]) -> dict[str, Any]:
-    args = call["arguments"]
     return {"id": call["id"], "type": "function",
-            "function": {"name": call["name"], "arguments": args if isinstance(args, str) else json.dumps(args)}}
+            "function": {"name": call["name"], "arguments": call["arguments"]}}

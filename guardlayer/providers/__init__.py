@@ -2,7 +2,8 @@
 
 Shapes understood: plain ``str``; OpenAI chat completions and their stream chunks
 (``choices[0].message.content`` / ``choices[0].delta.content``); Anthropic messages and
-stream events (``content[i].text`` / ``delta.text``); the same shapes as dicts.
+stream events (``content[i].text`` / ``delta.text``); the same shapes as dicts. Tool calls
+are read and replaced by `providers.tools`.
 """
 from __future__ import annotations
 
@@ -60,8 +61,9 @@ def _join_parts(content: Any) -> str | None:
 
 
 def with_text(resp: Any, text: str) -> Any:
-    """A copy of ``resp`` whose answer text is ``text`` (the original is left untouched)."""
-    if isinstance(resp, str) or text_of(resp) is None:
+    """A copy of ``resp`` whose answer text is ``text`` (the original is left untouched); an
+    OpenAI message that held only tool calls keeps them, with ``text`` as its content."""
+    if isinstance(resp, str) or (_first_choice(resp) is None and field(resp, "content") is None):
         return text
     new = copy.deepcopy(resp)
     choice = _first_choice(new)

@@ -172,3 +172,30 @@ def test_tools_from_policy_file_and_errors(tmp_path):
     assert info.value.line == 4 and "'bad'" in str(info.value)
     with pytest.raises(ConfigError, match="needs tools"):
         ToolCallGuard()
+
+
+@pytest.mark.parametrize("as_object", [False, True])
+def test_anthropic_tool_use_blocks_are_read(g, as_object):
+    def message(sql):  # the SDK's tool_use.input is a dict in its objects too
+        blocks = [{"type": "text", "text": "Running it."},
+                  {"type": "tool_use", "id": "toolu_1", "name": "run_sql", "input": {"sql": sql}}]
+        if as_object:
+            return SimpleNamespace(id="msg_1", role="assistant", content=[SimpleNamespace(**b) for b in blocks])
+        return {"id": "msg_1", "type": "message", "role": "assistant", "content": blocks}
+
+    assert g.check("Running it.", Context(side="output", response=message("select 1"))).passed
+    v = g.check("Running it.", Context(side="output", response=message("DROP TABLE users")))
+    assert not v.passed and v.findings[0].kind == "no-destructive-sql" and v.meta["tool_calls"] == 1
+
+
+def test_a_bare_message_a_list_of_calls_and_the_legacy_function_call_are_read(g):
+    calls = completion(("run_sql", {"sql": "drop table x"}))["choices"][0]["message"]["tool_calls"]
+    message = {"role": "assistant", "content": None, "tool_calls": calls}
+    legacy = {"choices": [{"message": {"role": "assistant", "content": None, "function_call":
+                                       {"name": "run_sql", "arguments": '{"sql": "drop table x"}'}}}]}
+    flat = [{"name": "run_sql", "arguments": {"sql": "drop table x"}}]
+    for response in (message, calls, legacy, flat):
+        v = g.check("", Context(side="output", response=response))
+        assert not v.passed and v.findings[0].kind == "no-destructive-sql", response
+    v = g.check("", Context(side="output", response=[{"function": {"arguments": "{}"}}]))
+    assert not v.passed and v.findings[0].kind == "tool_calls.unreadable"

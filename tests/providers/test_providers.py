@@ -19,10 +19,13 @@ def test_openai_object_read_and_replaced_in_a_copy():
     assert text_of(new) == "bye" and text_of(resp) == "hello"
 
 
-def test_tool_call_only_answer_has_no_text():
+def test_tool_call_only_answer_has_no_text_and_keeps_its_calls_when_given_one():
     resp = {"choices": [{"message": {"content": None, "tool_calls": [{"id": "1"}]}}]}
     assert text_of(resp) is None
-    assert with_text(resp, "x") == "x"
+    new = with_text(resp, "x")
+    assert text_of(new) == "x" and new["choices"][0]["message"]["tool_calls"] == [{"id": "1"}]
+    assert text_of(resp) is None
+    assert with_text({"output_text": "a"}, "x") == "x"  # a shape without a place for text
 
 
 def test_anthropic_object_with_several_blocks():

@@ -3,7 +3,8 @@
 Input side: finds personal data and fails with ``fixed`` = the scrubbed text (so ``on_fail:
 fix`` scrubs, ``block`` blocks, ``log`` records). Output side: puts known placeholders back
 (passes with ``fixed`` = restored text) and fails when the answer holds personal data that was
-not in the input (``fixed`` = restored text with the new values redacted).
+not in the input (``fixed`` = restored text with the new values redacted). The chain runs it on
+each tool call's arguments too, with ``ctx.value`` the parsed arguments, which it rewrites.
 """
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ class PIIGuard:
 
     on_fail = "fix"  # scrub the prompt, redact a leak; "block" or "log" when placed so
     restores = True  # on output it puts originals back: the chain keeps it after re-asking guards
+    tool_arguments = True  # on output it also restores and redacts tool calls' arguments
 
     def __init__(self, *, operator: Operator = "pseudonymize",
                  mode: Literal["ner", "regex"] = "ner", model: str = engine.DEFAULT_MODEL,
@@ -151,28 +153,58 @@ class PIIGuard:
 
     def _check_output(self, text: str, vault: Vault, value: Any) -> Verdict:
         """Originals put back and new personal data replaced, in the text and in the value an
-        earlier guard parsed from it (a JSON answer's fields), which is returned instead."""
+        earlier guard parsed from it (a JSON answer's fields, a tool call's arguments), which is
+        returned instead. The value's strings are searched too: in JSON text a multi-line
+        address or an escaped name reads differently from the string it encodes."""
         restored, spans = vault.restore(text)
-        new = [r for r in self.analyze(restored)
-               if restored[r.start:r.end] not in vault.seen
-               and not any(r.start < e and s < r.end for s, e in spans)]
+        new = self._new(restored, spans, vault)
+        in_value = self._new_in_value(value, vault)
         meta = {"restored": len(spans)}
-        if not new:
+        if not new and not in_value:
             return Verdict.ok(fixed=restored if spans else None, meta=meta,
                               **_changed(value, lambda s: vault.restore(s)[0], bool(spans)))
         operator: Operator = "redact" if self.operator == "pseudonymize" else self.operator
         fixed = self._replace(restored, new, Vault(), operator)
-        leaked = {restored[r.start:r.end]: self._replace(
-            restored[r.start:r.end], [_whole(r, r.end - r.start)], Vault(), operator) for r in new}
+        found = {restored[r.start:r.end]: r for r in new} | in_value
+        leaked = {original: self._replace(original, [_whole(r, len(original))], Vault(), operator)
+                  for original, r in found.items()}
 
         def redact(s: str) -> str:
             s = vault.restore(s)[0]
             for original in sorted(leaked, key=len, reverse=True):
                 s = s.replace(original, leaked[original])
             return s
-        return Verdict.fail(_reason("personal data in the answer that was not in the input", new),
-                            score=max(r.score for r in new), fixed=fixed, **_changed(value, redact),
+        results = [*new, *in_value.values()]
+        return Verdict.fail(_reason("personal data in the answer that was not in the input", results),
+                            score=max(r.score for r in results), fixed=fixed, **_changed(value, redact),
                             findings=_findings(new), meta={**meta, "operator": operator})
+
+    def _new(self, restored: str, spans: list[tuple[int, int]], vault: Vault) -> list[Any]:
+        """Personal data in ``restored`` that the input did not hold (``spans``: restored values)."""
+        return [r for r in self.analyze(restored)
+                if restored[r.start:r.end] not in vault.seen
+                and not any(r.start < e and s < r.end for s, e in spans)]
+
+    def _new_in_value(self, value: Any, vault: Vault) -> dict[str, Any]:
+        """New personal data in the strings of a parsed value, restored and analysed as one text
+        (two blank lines between strings, which no finder reads across): each value found,
+        cut to the string it is in -> its result."""
+        strings: list[str] = []
+        map_strings(value, lambda s: strings.append(s) or s)
+        restored = [vault.restore(s) for s in strings]
+        spans, bounds, start = [], [], 0
+        for text, found in restored:
+            spans += [(a + start, b + start) for a, b in found]
+            bounds.append((start, start + len(text)))
+            start += len(text) + len(_APART)
+        doc = _APART.join(text for text, _ in restored)
+        leaked = {}
+        for r in self._new(doc, spans, vault) if doc.strip() else ():
+            for a, b in bounds:
+                piece = doc[max(r.start, a):min(r.end, b)]
+                if r.start < b and a < r.end and piece.strip():
+                    leaked[piece] = r
+        return leaked
 
     def safe_boundary(self, text: str) -> int:
         """Where a streamed prefix may be cut: never inside a placeholder such as ``<PER``."""
@@ -182,6 +214,7 @@ class PIIGuard:
 
 
 _log = logging.getLogger("guardlayer")
+_APART = "\n\n\n"  # between the strings of a parsed value analysed as one text
 PIECE_CHARS = 20_000
 """Longer texts are analysed in pieces of at most this many characters (see `pieces`): each
 scan of a piece stays far inside its regex time limit (a recogniser's slowest calls on 20 KB

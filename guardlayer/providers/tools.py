@@ -1,0 +1,109 @@
+"""Read and replace the tool calls of a model response without importing any SDK.
+
+Shapes understood, as objects or dicts: OpenAI chat completions (every choice's
+``message.tool_calls[i].function.arguments``, a JSON string, and the legacy
+``message.function_call``), a bare OpenAI message, a list of calls, and Anthropic messages
+(``content[i]`` blocks of type ``tool_use``, whose ``input`` is a dict).
+"""
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..verdict import MISSING
+from . import _set, field
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """One tool call: its position among the response's calls, id, tool name, the arguments
+    as JSON text and parsed (``MISSING`` when the text is not JSON)."""
+
+    index: int
+    id: str | None
+    name: str | None
+    arguments: str
+    parsed: Any = MISSING
+
+    def with_value(self, value: Any) -> ToolCall:
+        """The same call with ``value`` as its arguments (the text re-dumped, never patched)."""
+        return replace(self, parsed=value, arguments=json.dumps(value, ensure_ascii=False))
+
+    def with_text(self, text: str) -> ToolCall:
+        """The same call with ``text`` as its arguments' text."""
+        return replace(self, arguments=text, parsed=_parsed(text))
+
+
+def tool_calls(resp: Any) -> list[ToolCall]:
+    """The tool calls of ``resp`` in order ([] when it has none or is not a known shape)."""
+    return [_read(i, raw) for i, raw in enumerate(_raw_calls(resp))]
+
+
+def with_tool_arguments(resp: Any, calls: Iterable[ToolCall]) -> Any:
+    """A deep copy of ``resp`` in which the given calls (matched by ``index``) carry their new
+    arguments: as JSON text where the response held text (OpenAI), as the parsed dict where it
+    held a dict (Anthropic's ``input``). The original is left untouched. Raises ValueError when
+    a dict is due and the new arguments are not a JSON object."""
+    new = copy.deepcopy(resp)
+    raws = _raw_calls(new)
+    for call in calls:
+        holder, key = _arguments_slot(raws[call.index])
+        if key == "arguments" and not isinstance(field(holder, key), dict):
+            _set(holder, key, call.arguments)
+        elif isinstance(call.parsed, dict):
+            _set(holder, key, call.parsed)
+        else:
+            raise ValueError(f"tool call {call.name!r}: its arguments must stay a JSON object")
+    return new
+
+
+def _raw_calls(resp: Any) -> list[Any]:
+    """The call objects themselves (inside ``resp``), in the order `tool_calls` numbers them."""
+    if isinstance(resp, (str, bytes)) or resp is None:
+        return []
+    if isinstance(resp, (list, tuple)):
+        return list(resp)
+    choices = field(resp, "choices")
+    if isinstance(choices, (list, tuple)):
+        return [c for choice in choices for c in _message_calls(field(choice, "message"))]
+    content = field(resp, "content")
+    if isinstance(content, (list, tuple)):
+        return [block for block in content if field(block, "type") == "tool_use"]
+    return _message_calls(resp)
+
+
+def _message_calls(message: Any) -> list[Any]:
+    if message is None:
+        return []
+    calls = list(field(message, "tool_calls") or [])
+    legacy = field(message, "function_call")
+    return calls + [legacy] if legacy is not None else calls
+
+
+def _arguments_slot(raw: Any) -> tuple[Any, str]:
+    """Where a call keeps its name and arguments: a ``tool_use`` block's ``input``, else the
+    ``arguments`` of its ``function`` (or of the call itself: legacy and flat calls)."""
+    if field(raw, "type") == "tool_use":
+        return raw, "input"
+    fn = field(raw, "function")
+    return (raw if fn is None else fn), "arguments"
+
+
+def _read(index: int, raw: Any) -> ToolCall:
+    holder, key = _arguments_slot(raw)
+    name, args = field(holder, "name"), field(holder, key)
+    if args is None:
+        args = "{}"
+    text, parsed = ((args, _parsed(args)) if isinstance(args, str)
+                    else (json.dumps(args, ensure_ascii=False, default=str), args))
+    return ToolCall(index, field(raw, "id"), name if isinstance(name, str) else None, text, parsed)
+
+
+def _parsed(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return MISSING
