@@ -3,7 +3,8 @@ when a guard fails (fix, re-ask, fall back, block, log).
 
 The logic lives once, in `_flow`, a generator free of I/O that yields the model calls it wants
 made and receives their answers (the sans-I/O shape of httpx's auth flows). `run` and
-`run_async` are thin drivers that make those calls, the only place sync and async differ.
+`run_async` are thin drivers that make those calls, the only place sync and async differ
+(`run_async` may also run the flow's guard work in a worker thread: `Chain.offloads`).
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from .providers import is_stream, model_of, text_of, unreadable, usage_of, with_
 from .providers.tools import ToolCall, tool_calls, with_tool_arguments
 from .report import Attempt, Report
 from .steps import Step, as_step
-from .stream import GuardedAsyncStream, GuardedStream, StreamGuards
+from .stream import GuardedAsyncStream, GuardedStream, StreamGuards, aclose_source, close_source
 from .transient import Backoff, is_transient, retry_after, status_of
 from .verdict import MISSING, Action, Verdict
 
@@ -82,6 +83,7 @@ class Chain:
     backoff: Backoff = Backoff()
     budget: Any = None
     name: str = "chain"
+    offload: bool | None = None
 
     def __post_init__(self) -> None:
         marking = next((i for i, s in enumerate(self.input) if getattr(s.guard, "marks_text", False)), None)
@@ -245,10 +247,9 @@ class Chain:
         with _Run(self, shape.bind(args, kwargs)) as run, contextlib.closing(self._flow(fn, run)) as flow:
             answer, error = None, None
             while True:
-                try:
-                    request = flow.throw(error) if error else flow.send(answer)
-                except StopIteration as stop:
-                    return self._stream(stop.value, run) if run.streaming else stop.value
+                done, request = _advance(flow, answer, error)
+                if done:
+                    return self._stream(request, run) if run.streaming else request
                 try:
                     answer, error = self._invoke(request, run.ctx), None
                 except ProviderError as exc:
@@ -260,14 +261,26 @@ class Chain:
         with _Run(self, shape.bind(args, kwargs)) as run, contextlib.closing(self._flow(fn, run)) as flow:
             answer, error = None, None
             while True:
-                try:
-                    request = flow.throw(error) if error else flow.send(answer)
-                except StopIteration as stop:
-                    return self._stream_async(stop.value, run) if run.streaming else stop.value
+                done, request = await self._guarding(_advance, flow, answer, error)
+                if done:
+                    return self._stream_async(request, run) if run.streaming else request
                 try:
                     answer, error = await self._invoke_async(request, run.ctx), None
                 except ProviderError as exc:
                     answer, error = None, exc
+
+    async def _guarding(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)``, the guards' share of an async call: in a worker thread when the chain
+        `offloads`, so that the event loop serves other requests while a slow guard works."""
+        return await asyncio.to_thread(fn, *args) if self.offloads else fn(*args)
+
+    @functools.cached_property
+    def offloads(self) -> bool:
+        """Whether async calls run the guards in a worker thread: the ``offload`` option, else
+        whether a guard asks for it (its ``offload`` attribute: PII, whose NER takes ms per KB)."""
+        if self.offload is not None:
+            return self.offload
+        return any(getattr(s.guard, "offload", False) for s in (*self.input, *self.output))
 
     def check_text(self, text: str) -> tuple[str, Report]:
         """Run the input guards on one text, as a user prompt: the guarded text and the Report.
@@ -444,22 +457,18 @@ class Chain:
                         chunk = await asyncio.wait_for(chunks.__anext__(), self.timeout)
                     except StopAsyncIteration:
                         break
-                    except asyncio.TimeoutError:
-                        exc: Exception = CallTimeout(f"no chunk within {self.timeout} s")
-                        if out := guards.failed(exc):
-                            yield out
-                        return
                     except Exception as exc:  # noqa: BLE001 - sorted by guards.failed
-                        if out := guards.failed(exc):
+                        if isinstance(exc, asyncio.TimeoutError):
+                            exc = CallTimeout(f"no chunk within {self.timeout} s")
+                        if out := await self._guarding(guards.failed, exc):
                             yield out
                         return
-                    if out := guards.feed(chunk):
+                    if out := await self._guarding(guards.feed, chunk):
                         yield out
-                if out := guards.finish():
+                if out := await self._guarding(guards.finish):
                     yield out
         finally:
-            if hasattr(chunks, "aclose"):
-                await chunks.aclose()
+            await aclose_source(chunks)
 
 
 class _Run:
@@ -513,11 +522,10 @@ class _Run:
         if self.released:
             return
         self.released = True
-        if hasattr(chunks, "close"):
-            if self.pending is None:
-                chunks.close()
-            else:  # closing a generator while another thread runs it would raise
-                self.pending.add_done_callback(lambda _: chunks.close())
+        if self.pending is None:
+            close_source(chunks)
+        else:  # closing a generator while another thread runs it would raise
+            self.pending.add_done_callback(lambda _: close_source(chunks))
         self.settle()
         self.finish()
 
@@ -534,6 +542,16 @@ class _Run:
             level = logging.WARNING if report.outcome in ("blocked", "error") else logging.INFO
             log.log(level, "guarded call %s: %s", report.chain, report.outcome,
                     extra={"guardlayer": report.to_dict()})
+
+
+def _advance(flow: Generator[_Invoke, Any, Any], answer: Any, error: Exception | None) -> tuple[bool, Any]:
+    """Run ``flow`` (its guards) up to its next model call: ``(False, the call)``, or ``(True,
+    its result)`` when it is done (a result, not StopIteration, which cannot cross a thread's
+    future)."""
+    try:
+        return False, flow.throw(error) if error else flow.send(answer)
+    except StopIteration as stop:
+        return True, stop.value
 
 
 def _attach(exc: BaseException, ctx: Context) -> None:

@@ -90,6 +90,7 @@ class ChainOptions(_Strict):
     fallback: Any = None
     backoff: BackoffSpec | None = None
     budget: BudgetLike | None = None
+    offload: bool | None = None
 
 
 class RuleFile(ChainOptions):
@@ -158,7 +159,7 @@ class _Loader:
         options: dict[str, Any] = {
             "input": tuple(self.step(e, ("input", i)) for i, e in enumerate(spec.input)),
             "output": tuple(self.step(e, ("output", i)) for i, e in enumerate(spec.output)),
-            "retries": spec.retries, "timeout": spec.timeout,
+            "retries": spec.retries, "timeout": spec.timeout, "offload": spec.offload,
             "name": spec.name or Path(self.file).stem,
             "fallback": self.fallback(spec.fallback),
         }

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from .context import Context
 from .errors import Blocked, ConfigError, GuardlayerError, ProviderError
-from .providers import chunk_text, field, usage_of
+from .providers import choice_index, chunk_text, field, usage_of
 from .report import Usage
 from .steps import Step
 from .transient import is_transient, status_of
@@ -59,6 +59,9 @@ class StreamGuards:
         if _carries_tool_call(chunk):
             raise ConfigError("the streamed answer carries a tool call, which a guarded stream can "
                               "neither check nor pass on: call the model without stream=True")
+        if (index := choice_index(chunk)) > 0:
+            raise ConfigError(f"the stream carries choice {index}: guardlayer checks one answer, "
+                              "ask for n=1")
         piece = chunk_text(chunk)
         if not piece:
             return ""
@@ -219,9 +222,9 @@ class GuardedAsyncStream:
         return await self._pieces.__anext__()
 
     async def aclose(self) -> None:
-        if self._unread[0] and hasattr(self._source, "aclose"):
+        if self._unread[0]:
             self._unread[0] = False
-            await self._source.aclose()
+            await aclose_source(self._source)
         await self._pieces.aclose()  # a started stream cleans up as it stops
         self._closer()
 
@@ -236,13 +239,34 @@ _CLOSING: set[asyncio.Task[Any]] = set()  # provider streams being closed after 
 
 
 def _drop_async(unread: list[bool], source: Any, abandon: Callable[[], None]) -> None:
-    if unread[0] and hasattr(source, "aclose"):
+    if unread[0] and _closer(source, "aclose", "close") is not None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None  # no loop is left to close it on
-        if loop is not None and inspect.isawaitable(closing := source.aclose()):
-            task = loop.create_task(closing)
+        if loop is not None:
+            task = loop.create_task(aclose_source(source))
             _CLOSING.add(task)
             task.add_done_callback(_CLOSING.discard)
     abandon()
+
+
+def close_source(chunks: Any) -> None:
+    """Close a provider's stream from sync code: its ``close()``, unless that is a coroutine
+    function (an async SDK stream's, which `aclose_source` awaits)."""
+    close = _closer(chunks, "close")
+    if close is not None and not inspect.iscoroutinefunction(close):
+        close()
+
+
+async def aclose_source(chunks: Any) -> None:
+    """Close a provider's async stream: its ``aclose()`` (async generators), else its
+    ``close()``, awaited when it returns an awaitable (the OpenAI and Anthropic SDKs'
+    ``AsyncStream.close``; older versions have no ``aclose``)."""
+    close = _closer(chunks, "aclose", "close")
+    if close is not None and inspect.isawaitable(closing := close()):
+        await closing
+
+
+def _closer(chunks: Any, *names: str) -> Callable[[], Any] | None:
+    return next((c for name in names if callable(c := getattr(chunks, name, None))), None)

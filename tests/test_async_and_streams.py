@@ -456,3 +456,51 @@ def test_a_sync_function_returning_an_async_stream_is_reported_as_an_error():
     with pytest.raises(ConfigError, match="make it async"):
         list(guarded(lambda prompt: pieces())("q"))
     assert last_report().outcome == "error"
+
+
+class SdkAsyncStream:
+    """Like the OpenAI and Anthropic SDKs' ``AsyncStream`` before they added ``aclose``: an
+    async iterator whose ``close()`` is a coroutine."""
+
+    def __init__(self, parts):
+        self.parts, self.closed = iter(parts), 0
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        try:
+            return next(self.parts)
+        except StopIteration:
+            raise StopAsyncIteration from None
+
+    async def close(self):
+        self.closed += 1
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # "coroutine ... was never awaited"
+@pytest.mark.parametrize("how", ["read", "aclose", "drop"])
+async def test_an_sdk_async_stream_is_closed_by_awaiting_its_close(how):
+    upstream = SdkAsyncStream(["a ", "b"])
+
+    async def ask(prompt: str):
+        return upstream
+
+    stream = await guarded(ask, output=[LiveUpper()])("q")
+    if how == "read":
+        assert "".join([piece async for piece in stream]) == "A B"
+    elif how == "aclose":
+        await stream.aclose()
+    else:
+        del stream
+        gc.collect()
+        await asyncio.sleep(0)  # the close was scheduled on this loop
+    assert upstream.closed >= 1
+    assert last_report().outcome == ("ok" if how == "read" else "abandoned")
+
+
+def test_a_stream_of_several_choices_is_refused_not_mixed():
+    chunks = [{"choices": [{"index": i, "delta": {"content": f"answer {i}. "}}]} for i in (0, 1, 0)]
+    ask = guarded(lambda prompt: iter(chunks), output=[LiveUpper()])
+    with pytest.raises(ConfigError, match="choice 1.*n=1"):
+        list(ask("q"))

@@ -120,6 +120,13 @@ def chunk_text(chunk: Any) -> str:
     return text if isinstance(text, str) else ""
 
 
+def choice_index(chunk: Any) -> int:
+    """Which of several answers (OpenAI's ``n``) a stream chunk belongs to: its choice's
+    ``index`` (0 when it names none)."""
+    index = field(_first_choice(chunk), "index") if not isinstance(chunk, str) else None
+    return index if isinstance(index, int) else 0
+
+
 def is_stream(resp: Any) -> bool:
     """True for an iterator of chunks (not a str, dict, list or response object)."""
     if isinstance(resp, (str, bytes, dict, list, tuple)):
