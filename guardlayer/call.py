@@ -4,7 +4,9 @@ A `CallShape` is worked out once per wrapped function; a `Call` is one invocatio
 arguments. Untrusted text is a ``str`` prompt argument, a ``messages`` list (OpenAI or Anthropic
 style: the text of every message not from the system, developer or assistant role, part by
 part; tool messages and Anthropic tool results count as tool output), or any argument the
-caller names as untrusted (for example retrieved documents). What a ``**kwargs`` takes is looked
+caller names as untrusted (for example retrieved documents). The assistant's earlier turns are
+slots too, of source ``assistant``, for the guards that ask to see them (PII: originals put
+back into an answer go to the model again with the conversation). What a ``**kwargs`` takes is looked
 up by name too, so a pass-through wrapper ``def create(**kwargs)`` is guarded.
 """
 from __future__ import annotations
@@ -15,9 +17,15 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from .errors import ConfigError
+from .providers.tools import tool_calls, with_tool_arguments
+from .structured.strings import leaves, with_leaf
+from .verdict import MISSING
 
 TRUSTED_ROLES = frozenset({"system", "developer", "assistant"})
 """Roles whose messages are ours; every other role (none, "user", "User", "tool", ...) is untrusted."""
+HISTORY = "assistant"
+"""The source of the assistant's earlier turns: trusted, seen only by guards with
+``assistant_turns = True``."""
 TOOL_ROLES = frozenset({"tool", "function", "ipython"})
 TEXT_PARTS = frozenset({"text", "input_text"})
 """Content parts that hold text (OpenAI chat, Anthropic, OpenAI Responses); a ``tool_result``
@@ -33,10 +41,16 @@ class Slot:
     source: str
     text: str
     part: int | None = None  # the content part of a message that holds the text
+    tool: tuple[int, tuple[Any, ...] | None] | None = None
+    """In an assistant turn's tool call: the call's number and the path to the string among its
+    parsed arguments (None: arguments that are not JSON, the text whole)."""
 
     @property
     def target(self) -> str:
         where = self.arg if self.index is None else f"{self.arg}[{self.index}]"
+        if self.tool is not None:
+            number, path = self.tool
+            return f"{where}.tool_calls[{number}].arguments" + "".join(f"[{p!r}]" for p in path or ())
         return where if self.part is None else f"{where}.content[{self.part}]"
 
 
@@ -141,9 +155,9 @@ class Call:
         arg = self.shape.messages_arg or "messages"
         for i, message in enumerate(self.messages or ()):
             role = str(_get(message, "role") or "user").lower()
-            if role in TRUSTED_ROLES:
+            if role in TRUSTED_ROLES and role != HISTORY:
                 continue
-            source = "tool" if role in TOOL_ROLES else "user"
+            source = HISTORY if role == HISTORY else "tool" if role in TOOL_ROLES else "user"
             content = _get(message, "content")
             if isinstance(content, str):
                 out.append(Slot(arg, i, source, content))
@@ -153,17 +167,22 @@ class Call:
             elif content is not None:
                 raise ConfigError(f"message {i} ({role}) holds {type(content).__name__} content, "
                                   "not text or a list of parts: it cannot be checked")
+            if source == HISTORY:
+                out += _tool_call_slots(arg, i, message)
         return out
 
     def text(self) -> str:
         """All untrusted text of the call, for guards that judge the call as a whole."""
-        return "\n\n".join(s.text for s in self.slots())
+        return "\n\n".join(s.text for s in self.slots() if s.source != HISTORY)
 
     def with_slot(self, slot: Slot, text: str) -> Call:
         """This call with one untrusted text replaced."""
         value = self.arguments[slot.arg]
         if slot.index is None:
             new: Any = text
+        elif slot.tool is not None:
+            new = list(value)
+            new[slot.index] = _with_tool_text(value[slot.index], slot.tool, text)
         elif slot.arg == self.shape.messages_arg:
             new = list(value)
             new[slot.index] = _with_content(value[slot.index], text, slot.part)
@@ -190,6 +209,27 @@ class Call:
         if prompt is None:
             raise ConfigError("cannot re-ask: the call has neither messages nor a prompt argument")
         return self.with_slot(prompt, f"{prompt.text}\n\nYour previous answer:\n{answer}\n\n{note}")
+
+
+def _tool_call_slots(arg: str, index: int, message: Any) -> list[Slot]:
+    """The strings in the arguments of an assistant turn's tool calls (OpenAI ``tool_calls``,
+    Anthropic ``tool_use``), one slot each: a slot changed is put back into the parsed
+    arguments, which are written again as JSON (never patched as text)."""
+    out = []
+    for call in tool_calls(message):
+        if call.parsed is MISSING:
+            out.append(Slot(arg, index, HISTORY, call.arguments, tool=(call.index, None)))
+        else:
+            out += [Slot(arg, index, HISTORY, text, tool=(call.index, path))
+                    for path, text in leaves(call.parsed)]
+    return out
+
+
+def _with_tool_text(message: Any, tool: tuple[int, tuple[Any, ...] | None], text: str) -> Any:
+    number, path = tool
+    call = tool_calls(message)[number]
+    call = call.with_text(text) if path is None else call.with_value(with_leaf(call.parsed, path, text))
+    return with_tool_arguments(message, [call])
 
 
 def _get(message: Any, key: str) -> Any:

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, NoReturn
 from tenacity import (AsyncRetrying, RetryCallState, Retrying, retry_if_exception,
                       stop_after_attempt, wait_exponential, wait_random_exponential)
 
-from .call import Call, CallShape
+from .call import HISTORY, Call, CallShape
 from .context import Context
 from .errors import Blocked, BudgetExceeded, CallTimeout, ConfigError, GuardlayerError, ProviderError
 from .fallback import Fallbacks
@@ -121,6 +121,8 @@ class Chain:
         slots = call.slots()
         for step in self.input:
             for slot in slots:
+                if slot.source == HISTORY and not getattr(step.guard, "assistant_turns", False):
+                    continue
                 ctx.source, ctx.messages = slot.source, call.messages
                 verdict, action = step.run(slot.text, ctx, slot.target)
                 self._stop_on(action, verdict)

@@ -8,7 +8,7 @@ from guardlayer import Blocked, ConfigError, guarded, last_report
 from guardlayer.call import CallShape
 
 
-def test_messages_user_and_tool_are_untrusted_system_is_ours():
+def test_messages_user_and_tool_are_untrusted_system_is_ours_assistant_is_history():
     def ask(messages, model="m"):
         return messages
 
@@ -19,7 +19,8 @@ def test_messages_user_and_tool_are_untrusted_system_is_ours():
         {"role": "tool", "content": "result", "tool_call_id": "1"},
     ],), {})
     assert [(s.target, s.source, s.text) for s in call.slots()] == [
-        ("messages[1].content[0]", "user", "hi"), ("messages[3]", "tool", "result")]
+        ("messages[1].content[0]", "user", "hi"), ("messages[2]", "assistant", "hello"),
+        ("messages[3]", "tool", "result")]
     changed = call.with_slot(call.slots()[0], "HI")
     assert changed.messages[1]["content"][0]["text"] == "HI"
     assert changed.messages[1]["content"][1]["type"] == "image_url"

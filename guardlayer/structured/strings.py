@@ -26,3 +26,22 @@ def map_strings(value: Any, fn: Callable[[str], str]) -> Any:
         return dataclasses.replace(value, **{f.name: map_strings(getattr(value, f.name), fn)
                                              for f in dataclasses.fields(value) if f.init})
     return value
+
+
+def leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], str]]:
+    """Every string in a JSON-like ``value`` (dict values and list items, not keys) with the
+    path of keys and indexes that leads to it."""
+    if isinstance(value, str):
+        return [(path, value)]
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    return [leaf for key, item in items for leaf in leaves(item, (*path, key))]
+
+
+def with_leaf(value: Any, path: tuple[Any, ...], text: str) -> Any:
+    """A copy of ``value`` with the string at ``path`` (see `leaves`) replaced by ``text``."""
+    if not path:
+        return text
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {**value, head: with_leaf(value[head], rest, text)}
+    return [with_leaf(v, rest, text) if i == head else v for i, v in enumerate(value)]
