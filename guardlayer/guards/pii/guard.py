@@ -53,7 +53,7 @@ class PIIGuard:
     offload = True  # ms per KB of CPU: async chains run it in a worker thread, off the event loop
 
     def __init__(self, *, operator: Operator = "pseudonymize",
-                 mode: Literal["ner", "regex"] = "ner", model: str = engine.DEFAULT_MODEL,
+                 mode: Literal["ner", "regex"] = "ner", model: str | Path = engine.DEFAULT_MODEL,
                  entities: list[str] | None = None, exclude_entities: list[str] | None = None,
                  threshold: float = 0.4, thresholds: dict[str, float] | None = None,
                  allow: list[str] | None = None, deny: dict[str, list[str]] | None = None,
@@ -76,7 +76,7 @@ class PIIGuard:
             raise ConfigError("mask_char must be one character; mask_keep, holdback >= 0")
         self.name = name
         self.operator: Operator = operator
-        self.model = model if mode == "ner" else None
+        self.model = str(model) if mode == "ner" else None  # a package name or a pipeline's folder
         self.entities = list(entities) if entities else None
         self.exclude = set(exclude_entities or ())
         self.threshold = threshold

