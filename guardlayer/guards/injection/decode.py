@@ -7,9 +7,11 @@ characters, Morse code, rot13, reversed text, and text spaced out character by c
 encoded run in ``text`` (for whole-text readings such as rot13, URL or entities, of the window
 read). What a layer decodes to is searched again, ``MAX_DEPTH`` layers deep (base64 inside base64,
 rot13 or hex inside base64, ...); a layer is named by its chain, outermost first (``"base64+hex"``).
-An encoded run is decoded whole and its text returned in overlapping windows of ``MAX_RUN_CHARS``;
-a `Budget` bounds the work of one call (characters decoded, decodings tried), so adversarial input
-costs a bounded amount."""
+A long encoded run is decoded in overlapping chunks and its text returned in overlapping windows of
+``MAX_RUN_CHARS``; a `Budget` bounds the work of one call (characters decoded, decodings tried), so
+adversarial input costs a bounded amount. The budget is spent from both ends: the first and last
+chunks of every run before the inner ones, the first and last runs before the inner ones, so that
+junk put ahead of an attack does not hide it; binary chunks keep only their printable stretches."""
 from __future__ import annotations
 
 import base64
@@ -20,7 +22,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import islice
+from typing import TypeVar
 
 import regex
 
@@ -37,7 +39,7 @@ _TAG_CHARS = {code: code - 0xE0000 for code in range(0xE0020, 0xE007F)}
 _ROT13_HINT = timed_compile(r"rot[\s_-]?13|caesar", regex.IGNORECASE)
 
 MAX_RUNS = 64
-"""At most this many encoded runs per encoding are decoded in one text."""
+"""At most this many encoded runs per encoding are decoded in one text (the first and last ones)."""
 MAX_RUN_CHARS = 8192
 """Decoded text is returned in windows of at most this many characters (what is scanned at once)."""
 WINDOW_OVERLAP = 512
@@ -51,10 +53,18 @@ itself (0.6-0.8 ms per KB of noise-like text on one core): with 64 KB, 100 KB of
 noise took 85-96 ms of the 100 ms allowed, with 48 KB 55-85 ms. It still covers a whole base64 run
 of 64 KB, or an 11 KB message three base64 layers deep."""
 MAX_DECODINGS = 512
-"""Decodings one call may try (each run and each whole-text reading of a window counts one)."""
-_PROBE = 120
-"""A long run is decoded whole only when its first this-many characters decode to printable text
-(a multiple of every decoder's block: 2 hex digits, 4 base64, 5 base85, 8 base32 or bits)."""
+"""Decodings one call may try (each chunk of a run and each whole-text reading of a window counts one)."""
+CHUNK_STEP = 7680
+"""A long run is decoded in chunks starting this many characters apart (a multiple of every
+decoder's block: 2 hex digits, 3 with a separator, 4 base64, 5 base85, 8 base32 or bits, so that
+each chunk decodes like the whole run; 5760 characters of base64-decoded text)."""
+CHUNK_OVERLAP = 480
+"""Consecutive chunks share this many encoded characters (360 base64-decoded ones), so that a phrase
+cut by a chunk edge is whole in one. A chunk decodes to at most `MAX_RUN_CHARS`: one window."""
+MIN_STRETCH = 20
+"""In a decoded chunk that is mostly binary, printable stretches this long are kept (random bytes
+almost never give one; an instruction is longer)."""
+_READABLE = timed_compile(r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]" + f"{{{MIN_STRETCH},}}")
 # Encoded runs are found in the text's "shape": its ASCII bytes mapped to one letter per character
 # class (anything else, non-ASCII included, to "x"). A base64 run is a maximal run of >= 16 base64
 # characters and up to two "=" (what `[A-Za-z0-9+/_-]{16,}={0,2}` matches, found with bytes.find);
@@ -71,7 +81,10 @@ _A85 = timed_compile(r"<~[!-u\s]{8,}~>")
 _B85_SHAPE = bytes(ord("b") if chr(c).isascii() and (chr(c).isalnum() or chr(c) in "!#$%&()*+-;<=>?@^_`{|}~")
                    else ord("x") for c in range(256))
 _B85_RUN = b"b" * 20
+_B85_MARKS = bytes(ord("m") if chr(c) in "!#$%&()*;<>@^`{|}~" else ord("x") for c in range(256))
+"""Marks only base85 uses ("=" ends base64; "?" stands for non-ASCII characters in a shape)."""
 _B32_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+_B32_DIGITS = frozenset("234567")
 _MORSE_CODE = dict(zip(
     ".- -... -.-. -.. . ..-. --. .... .. .--- -.- .-.. -- -. --- .--. --.- .-. ... - ..- ...- .-- -..- -.-- --.. "
     "----- .---- ..--- ...-- ....- ..... -.... --... ---.. ----. .-.-.- --..-- ..--.. -.-.-- -..-. ---... .----."
@@ -103,16 +116,22 @@ class Budget:
     chars: int = MAX_DECODED_CHARS
     decodings: int = MAX_DECODINGS
 
+    @property
+    def spent(self) -> bool:
+        return self.decodings <= 0 or self.chars <= 0
+
     def try_one(self) -> bool:
         """Count one decoding about to be tried; False once the budget is spent."""
-        if self.decodings <= 0 or self.chars <= 0:
+        if self.spent:
             return False
         self.decodings -= 1
         return True
 
-    def keep(self, decoded: str) -> str:
-        """What may be kept of one decoding's output: the characters still in the budget at most."""
-        kept = decoded[:self.chars]
+    def keep(self, decoded: str, *, tail: bool = False) -> str:
+        """What may be kept of one decoding's output: the characters still in the budget at most,
+        from its start (from its end with ``tail``)."""
+        room = max(self.chars, 0)
+        kept = decoded[len(decoded) - room:] if tail and len(decoded) > room else decoded[:room]
         self.chars -= len(kept)
         return kept
 
@@ -128,8 +147,18 @@ def _printable(text: str) -> bool:
         return False
     if text.isprintable() and "\ufffd" not in text:
         return True
+    if text.count("\ufffd") > 0.05 * len(text):  # binary read as UTF-8: no need for a pass per character
+        return False
     bad = len(text) - sum(map(str.isprintable, text)) + text.count("\ufffd") - sum(map(text.count, "\n\t\r"))
     return bad <= 0.05 * len(text)
+
+
+def _readable(text: str) -> str | None:
+    """``text`` when it looks printable, else its printable stretches of at least `MIN_STRETCH`
+    characters, one a line (None: it has none)."""
+    if _printable(text):
+        return text
+    return "\n".join(_READABLE.findall(text)) or None
 
 
 def _wordy(text: str) -> bool:
@@ -190,8 +219,11 @@ def _morse(run: str) -> str | None:
 
 
 def _escapes(run: str) -> str | None:
-    try:  # a run holds nothing but \x, \u and \U escapes: Python's own escape decoder reads it
-        text = codecs.decode(run, "unicode_escape")
+    whole = _ESCAPES.search(run, timeout=REGEX_TIMEOUT)  # a chunk of a long run may cut an escape at an end
+    if whole is None:
+        return None
+    try:  # nothing but \x, \u and \U escapes: Python's own escape decoder reads them
+        text = codecs.decode(whole.group(), "unicode_escape")
     except UnicodeDecodeError:
         return None
     return text if len(text) >= 4 else None
@@ -222,14 +254,19 @@ def _b64_spans(text: str) -> Iterator[tuple[int, int]]:
 
 
 def _b32_spans(text: str) -> Iterator[tuple[int, int]]:
-    """The base64 runs of ``text`` that could be base32 (upper case)."""
-    return ((start, end) for start, end in _b64_spans(text) if text[start:end].isupper())
+    """The base64 runs of ``text`` that could be base32: upper case, with one of its digits 2-7
+    (16 base32 characters of any data lack them 4% of the time; long words always do)."""
+    return ((start, end) for start, end in _b64_spans(text)
+            if text[start:end].isupper() and not _B32_DIGITS.isdisjoint(text[start:end]))
 
 
 def _b85_spans(text: str) -> Iterator[tuple[int, int]]:
-    """Spans of the runs of >= 20 base85 characters of ``text`` that are not ASCII85 (``<~...~>``)."""
+    """Spans of the runs of >= 20 base85 characters of ``text`` that are not ASCII85 (``<~...~>``)
+    and hold one of the punctuation marks that only base85 uses (20 base85 characters of any data
+    lack them 1% of the time; words and base64 almost always do)."""
+    marks = _shape(text, _B85_MARKS)
     return ((start, end) for start, end in _class_runs(_shape(text, _B85_SHAPE), _B85_RUN)
-            if not text.startswith("<~", start))
+            if not text.startswith("<~", start) and marks.find(b"m", start, end) >= 0)
 
 
 def _hex_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -335,29 +372,64 @@ def _windows(text: str) -> Iterator[tuple[int, str]]:
         yield start, text[start:start + MAX_RUN_CHARS]
 
 
+def _chunks(start: int, end: int) -> list[tuple[int, int]]:
+    """The run ``start:end`` in chunks `CHUNK_STEP` apart, overlapping by `CHUNK_OVERLAP`."""
+    return [(lo, min(end, lo + CHUNK_STEP + CHUNK_OVERLAP))
+            for lo in range(start, max(end - CHUNK_OVERLAP, start + 1), CHUNK_STEP)]
+
+
+_T = TypeVar("_T")
+
+
+def _ends_first(items: list[_T]) -> list[_T]:
+    """``items`` from both ends inwards: first, last, second, second last..."""
+    return [items[i // 2] if i % 2 == 0 else items[-1 - i // 2] for i in range(len(items))]
+
+
+_Piece = tuple[int, int, int, int, int, int, int]
+"""One decoding to try: ``(rank, run_rank, order, start, end, lo, hi)``, ``text[lo:hi]`` being a
+chunk of the run ``start:end`` of the encoding ``_RUNS[order]``, or for ``order == len(_RUNS)`` a
+window of the text, read every whole-text way. Pieces are tried in order of ``rank`` (0 for the
+first chunk or window, 1 for the last, 2 for the second...), then ``run_rank`` (the same from both
+ends over an encoding's runs), then ``order``; no two pieces share all three."""
+
+
+def _pieces(text: str) -> list[_Piece]:
+    """Every decoding worth trying on ``text``, in the order the budget is spent on them."""
+    pieces = []
+    for order, (_, spans, _, _) in enumerate(_RUNS):
+        runs = list(spans(text))
+        for run_rank, (start, end) in enumerate(_ends_first(runs)[:MAX_RUNS] if runs else ()):
+            pieces += [(rank, run_rank, order, start, end, lo, hi)
+                       for rank, (lo, hi) in enumerate(_ends_first(_chunks(start, end)))]
+    windows = [(offset, offset + len(window)) for offset, window in _windows(text)]
+    pieces += [(rank, 0, len(_RUNS), lo, hi, lo, hi) for rank, (lo, hi) in enumerate(_ends_first(windows))]
+    pieces.sort()
+    return pieces
+
+
 def _decodings(text: str, last: str, budget: Budget) -> Iterator[tuple[str, str, int, int, bool]]:
-    """``(encoding, decoded, start, end, checked)`` for each encoded run of ``text`` (decoded whole,
-    up to what the budget allows) and each whole-text reading of each window of it; ``last`` is the
+    """``(encoding, decoded, start, end, checked)`` for each chunk of each encoded run of ``text``
+    and each whole-text reading of each window of it, as far as the budget goes; ``last`` is the
     encoding ``text`` came out of, ``checked`` says the output must look printable to count."""
-    for encoding, spans, decoder, checked in _RUNS:
-        for start, end in islice(spans(text), MAX_RUNS):
-            if not budget.try_one():
-                return
-            if checked and end - start > 2 * _PROBE and not _printable(decoder(text[start:start + _PROBE]) or ""):
-                continue
-            limit = 8 * budget.chars  # no decoder needs more than 8 characters (binary) for one it keeps
-            decoded = decoder(text[start:min(end, start + limit)])
-            if decoded:
-                yield encoding, budget.keep(decoded), start, end, checked
-    for offset, window in _windows(text):
-        for encoding, reading in _READINGS:
-            if encoding == last and encoding in _INVOLUTIONS:
-                continue
-            decoded = reading(window)
-            if decoded is not None:
-                if not budget.try_one():
-                    return
-                yield encoding, budget.keep(decoded), offset, offset + len(window), False
+    for rank, _, order, start, end, lo, hi in () if budget.spent else _pieces(text):  # (finding runs costs too)
+        tail = rank % 2 == 1
+        if order == len(_RUNS):  # a window: each whole-text reading counts only when it reads something
+            for encoding, reading in _READINGS:
+                decoded = None if encoding == last and encoding in _INVOLUTIONS else reading(text[lo:hi])
+                if decoded is not None:
+                    if not budget.try_one():
+                        return
+                    yield encoding, budget.keep(decoded, tail=tail), start, end, False
+            continue
+        encoding, _, decoder, checked = _RUNS[order]
+        if not budget.try_one():
+            return
+        decoded = decoder(text[lo:hi]) or ""
+        readable = (_readable(decoded) or "") if decoded and checked else decoded
+        if readable:
+            yield encoding, budget.keep(readable, tail=tail), start, end, checked
+        budget.chars -= len(decoded) - len(readable)  # decoded too, though not kept
 
 
 def decode_layers(text: str, *, words: bool = True, budget: Budget | None = None) -> list[Layer]:
@@ -377,7 +449,7 @@ def decode_layers(text: str, *, words: bool = True, budget: Budget | None = None
                 if chain and decoded in seen:
                     continue
                 name, where = f"{chain}+{encoding}" if chain else encoding, outer or (start, end)
-                windows = [w for _, w in _windows(decoded) if not checked or _printable(w)]
+                windows = [w for _, w in _windows(decoded)]  # `_decodings` kept only printable text
                 layers += [Layer(name, w, *where) for w in windows if not (checked and words) or _wordy(w)]
                 if windows and depth < MAX_DEPTH and decoded not in seen:
                     deeper.append((name, decoded, where))

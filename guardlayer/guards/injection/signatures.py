@@ -20,12 +20,18 @@ bound on a match's span. On long texts the regex then runs only in windows aroun
 occurrences, so its cost follows the few places where a match could be, not the text's length;
 it finds the same leftmost match as a search of the whole text. Fuzzy or case-blind patterns get
 no prefilter and are searched whole.
+
+Each pattern of a user's file is linted when loaded (`lint`; the shipped ones in the tests): searched within a short time limit on probe texts
+known to make backtracking blow up (long runs of one letter, of words and spaces, of digits, the
+pattern's repeats pumped after a text that leads up to them, without what the pattern waits for
+at their end). A pattern that runs out of time is refused with a `RuleFileError` naming the file,
+the line and the field, instead of failing closed on every long text at check time.
 """
 from __future__ import annotations
 
 import re._constants as sre
 import re._parser as sre_parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -71,7 +77,7 @@ def _node_value(node: yaml.Node) -> Any:
     return yaml.safe_load(yaml.serialize(node))
 
 
-def _parse_file(path: Path) -> list[Signature]:
+def _parse_file(path: Path, linted: bool) -> list[Signature]:
     name = str(path)
     try:
         root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
@@ -96,10 +102,10 @@ def _parse_file(path: Path) -> list[Signature]:
     if not isinstance(items, yaml.SequenceNode):
         raise RuleFileError("'signatures' must be a list", file=name, line=items.start_mark.line + 1,
                             field="signatures")
-    return [_parse_rule(node, name) for node in items.value]
+    return [_parse_rule(node, name, linted) for node in items.value]
 
 
-def _parse_rule(node: yaml.Node, file: str) -> Signature:
+def _parse_rule(node: yaml.Node, file: str, linted: bool) -> Signature:
     line = node.start_mark.line + 1
     if not isinstance(node, yaml.MappingNode):
         raise RuleFileError("each signature must be a mapping", file=file, line=line)
@@ -125,6 +131,11 @@ def _parse_rule(node: yaml.Node, file: str) -> Signature:
         pattern = timed_compile(values["pattern"], flags)
     except regex.error as exc:
         raise RuleFileError(f"bad pattern: {exc}", file=file, line=fields["pattern"][1], field="pattern") from exc
+    if linted and (slow := lint(values["pattern"], flags)):
+        raise RuleFileError(f"pattern backtracks catastrophically: it ran out of time on {slow} "
+                            f"(rewrite nested or adjacent repeats that can match the "
+                            f"same text, such as (a+)+ or (\\w+\\s?)+, so that each character is matched one way)",
+                            file=file, line=fields["pattern"][1], field="pattern")
     description = values.get("description", "")
     if not isinstance(description, str):
         raise RuleFileError("'description' must be a string", file=file, line=fields["description"][1],
@@ -179,13 +190,8 @@ class Prefilter:
     @classmethod
     def of(cls, pattern: str, flags: int = 0) -> Prefilter:
         """The prefilter of ``pattern`` (none for case-blind patterns or syntax only `regex` knows)."""
-        if flags or _REGEX_ONLY.search(pattern, timeout=REGEX_TIMEOUT):
-            return cls()
-        try:
-            parsed = sre_parse.parse(pattern)
-        except Exception:  # noqa: BLE001 - anything Python's own parser rejects just gets no prefilter
-            return cls()
-        if parsed.state.flags & sre.SRE_FLAG_IGNORECASE:
+        parsed = None if flags else _parsed(pattern)
+        if parsed is None or parsed.state.flags & sre.SRE_FLAG_IGNORECASE:
             return cls()
         items = list(parsed)
         need, starts = _need(items), _starts(items)
@@ -275,6 +281,17 @@ class TextView:
 def text_view(text: str) -> TextView:
     """The `TextView` of a long ``text``, shared by the calls that search it (signatures, cues)."""
     return TextView(text)
+
+
+@lru_cache(maxsize=256)
+def _parsed(pattern: str) -> sre_parse.SubPattern | None:
+    """``pattern`` parsed by Python's own parser, or None for syntax only `regex` knows (or rejects)."""
+    if _REGEX_ONLY.search(pattern, timeout=REGEX_TIMEOUT):
+        return None
+    try:
+        return sre_parse.parse(pattern)
+    except Exception:  # noqa: BLE001 - anything Python's own parser rejects is read by `regex` alone
+        return None
 
 
 def _holds(need: Need, has: Callable[[str], bool]) -> bool:
@@ -430,6 +447,120 @@ def _selectivity(option: frozenset[str]) -> tuple[bool, bool, int, int]:
             min(map(len, option)), -len(option))
 
 
+LINT_CHARS = 2048
+"""Length of the probes a pattern is tried on when loaded: long enough that backtracking which
+grows faster than the text (catastrophic, or quadratic per match attempt) takes far longer than a
+scan, short enough to keep loading cheap."""
+LINT_TIMEOUT = 0.05
+"""Seconds a search of one probe may take; a pattern that needs more is refused (ordinary patterns
+need well under 1 ms, fuzzy ones a few; at a pace slower than this a check of a long text would run
+out of ``REGEX_TIMEOUT`` and fail closed)."""
+LINT_ATTEMPT_TIMEOUT = 0.01
+"""Seconds one match attempt at the start of a probe may take (an ordinary attempt reads the probe
+about once: well under 1 ms)."""
+_LINT_BOUND = 32
+"""Repeats allowing at least this many iterations are pumped (smaller bounds cannot blow up much)."""
+_MAX_LITERALS = 64
+"""At most this many of a pattern's literal characters are put into its probes."""
+_FUZZY = timed_compile(r"(?<!\\)\{(?!\d+(?:,\d*)?\})[^{}]*\}")
+_META = timed_compile(r"\\[pPN]\{[^}]*\}|\\.|[\\^$.|?*+()\[\]{}]")
+_CLASS = {sre.CATEGORY_WORD: lambda c: c.isalnum() or c == "_", sre.CATEGORY_DIGIT: str.isdigit,
+          sre.CATEGORY_SPACE: str.isspace}
+_CLASS.update({sre.CATEGORY_NOT_WORD: lambda c: not _CLASS[sre.CATEGORY_WORD](c),
+               sre.CATEGORY_NOT_DIGIT: lambda c: not c.isdigit(), sre.CATEGORY_NOT_SPACE: lambda c: not c.isspace()})
+Probe = tuple[str, str, bool]
+"""``(what it is, text, whole)``: ``whole`` searches the text, else one attempt at its start."""
+
+
+@lru_cache(maxsize=512)
+def lint(source: str, flags: int = 0) -> str | None:
+    """What the first probe that ``source`` (compiled with ``flags``) cannot finish in time is,
+    or None when it finishes them all. Searched within `LINT_TIMEOUT`: `LINT_CHARS` of one letter,
+    of words and spaces and of digits; one letter and digits also followed by NUL and the pattern's
+    literal characters (what it waits for is there, but not where it waits for it). Then each
+    repeat that allows many iterations is pumped after a text that leads up to it, in one attempt
+    within `LINT_ATTEMPT_TIMEOUT` (fuzzy constraints are dropped to find those texts); where
+    Python's parser cannot read the pattern, runs of each of its literal characters are searched
+    instead. Cached: a pattern loaded again is not linted again."""
+    pattern = timed_compile(source, flags)
+    for name, text, whole in _probes(source):
+        try:
+            if whole:
+                pattern.search(text, timeout=LINT_TIMEOUT)
+            else:
+                pattern.match(text, timeout=LINT_ATTEMPT_TIMEOUT)
+        except TimeoutError:
+            return name
+    return None
+
+
+def _probes(source: str) -> list[Probe]:
+    """The probes `lint` tries ``source`` on."""
+    literals = "".join(sorted(set("".join(_META.split(source, timeout=REGEX_TIMEOUT)))))[:_MAX_LITERALS]
+    tail = "\x00" + literals
+    probes = [(f"{LINT_CHARS} characters of {pump!r} repeated{', then NUL and its literal characters' * end}",
+               (pump * LINT_CHARS)[:LINT_CHARS] + tail * end, True)
+              for pump, end in (("a", False), ("a", True), ("ab ", False), ("1", True))]
+    parsed = _parsed(_FUZZY.sub("", source, timeout=REGEX_TIMEOUT))  # exact matches lead up to fuzzy repeats too
+    if parsed is None:  # other syntax only `regex` reads (POSIX classes...): its literal characters pumped
+        run = max(64, 2 * LINT_CHARS // max(1, len(literals)))
+        return probes + [(f"runs of {run} of each of its literal characters",
+                          "\x00".join(ch * run for ch in literals) + tail, True)]
+    return probes + [(f"{lead!r} then {body!r} repeated", lead + (body * LINT_CHARS)[:LINT_CHARS] + tail, False)
+                     for lead, body in dict.fromkeys(_pump_points(parsed)) if body]
+
+
+def _pump_points(items: list, before: str = "") -> Iterator[tuple[str, str]]:
+    """``(lead, body)`` for each repeat in ``items`` (nested ones too) that allows at least
+    `_LINT_BOUND` iterations: a text that leads up to it and one that its body matches."""
+    lead = [before]
+    for op, arg in items:
+        if op in _REPEATS:
+            if arg[1] >= _LINT_BOUND:
+                yield "".join(lead), _sample(arg[2])
+            yield from _pump_points(arg[2], "".join(lead))
+        elif op is sre.SUBPATTERN:
+            yield from _pump_points(arg[-1], "".join(lead))
+        elif op is sre.BRANCH:
+            for alt in arg[1]:
+                yield from _pump_points(alt, "".join(lead))
+        lead.append(chr(arg) if op is sre.LITERAL else _sample_one(op, arg))
+
+
+def _sample(items: Iterable) -> str:
+    """A short text that ``items`` match (lookarounds and back-references read as empty)."""
+    return "".join(_sample_one(op, arg) for op, arg in items)
+
+
+def _sample_one(op: Any, arg: Any) -> str:
+    if op is sre.LITERAL:
+        return chr(arg)
+    if op is sre.NOT_LITERAL or op is sre.ANY:
+        return "b" if arg == ord("a") else "a"
+    if op is sre.IN:
+        return next((ch for ch in "a1 A_.-#\n" if _member(arg, ch)), "")
+    if op is sre.SUBPATTERN:
+        return _sample(arg[-1])
+    if op is sre.ATOMIC_GROUP:
+        return _sample(arg)
+    if op is sre.BRANCH:
+        return _sample(arg[1][0])
+    if op in _REPEATS:
+        return _sample(arg[2]) * min(arg[0], LINT_CHARS)
+    return ""
+
+
+def _member(items: list, ch: str) -> bool:
+    """Whether ``ch`` is in the character set ``items`` (an ``IN`` node's argument)."""
+    negate = bool(items) and items[0][0] is sre.NEGATE
+    code = ord(ch)
+    found = any(kind is sre.LITERAL and value == code
+                or kind is sre.RANGE and value[0] <= code <= value[1]
+                or kind is sre.CATEGORY and value in _CLASS and _CLASS[value](ch)
+                for kind, value in items[negate:])
+    return found != negate
+
+
 def _files(path: Path) -> list[Path]:
     if path.is_dir():
         return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
@@ -440,12 +571,13 @@ def _files(path: Path) -> list[Path]:
 
 def load_signatures(paths: Iterable[str | Path] = (), *, shipped: bool = True) -> tuple[Signature, ...]:
     """Signatures from the shipped ``rules/injection/`` (unless ``shipped=False``) and ``paths``
-    (files or folders of ``.yaml``). Ids must be unique across everything loaded."""
-    sources = ([shipped_rules("injection")] if shipped else []) + [Path(p) for p in paths]
+    (files or folders of ``.yaml``). Ids must be unique across everything loaded. The users'
+    patterns are linted (`lint`); the shipped ones are linted by the test suite, not at each load."""
+    sources = ([(shipped_rules("injection"), False)] if shipped else []) + [(Path(p), True) for p in paths]
     found: dict[str, Signature] = {}
-    for source in sources:
+    for source, linted in sources:
         for file in _files(source):
-            for sig in _parse_file(file):
+            for sig in _parse_file(file, linted):
                 if sig.id in found:
                     raise RuleFileError(f"duplicate signature id {sig.id!r} (also in {found[sig.id].file})",
                                         file=str(file), line=sig.line, field="id")

@@ -1,6 +1,7 @@
 """Embedded encodings are decoded so that the hidden text is scanned too."""
 import base64
 import codecs
+import random
 import urllib.parse
 
 import pytest
@@ -113,7 +114,7 @@ def test_base85_runs_are_what_their_regex_matches(text: str) -> None:
     from guardlayer.guards.injection.decode import _b85_spans
 
     expected = [m.span() for m in regex.finditer(r"[0-9A-Za-z!#$%&()*+;<=>?@^_`{|}~-]{20,}", text)
-                if not text.startswith("<~", m.start())]
+                if not text.startswith("<~", m.start()) and regex.search(r"[!#$%&()*;<>@^`{|}~]", m.group())]
     assert list(_b85_spans(text)) == expected
 
 
@@ -209,8 +210,9 @@ def test_pathological_nesting_does_bounded_work(pathological, monkeypatch) -> No
 
     monkeypatch.setattr(base64, "b64decode", counting)
     layers = decode_layers(text)
-    assert len(calls) <= 2 * decode.MAX_DECODINGS  # each decoding, plus its probe
-    assert sum(calls) <= len(text) + decode.MAX_DECODED_CHARS + decode._PROBE * len(calls) + 3 * len(calls)
+    assert len(calls) <= decode.MAX_DECODINGS
+    overlap = 1 + decode.CHUNK_OVERLAP / decode.CHUNK_STEP  # chunks of a long run overlap
+    assert sum(calls) <= overlap * (len(text) + decode.MAX_DECODED_CHARS) + 3 * len(calls)  # + padding
     assert all(layer.encoding.count("+") < decode.MAX_DEPTH for layer in layers)
     assert sum(len(layer.text) for layer in layers) <= 2 * decode.MAX_DECODED_CHARS
     if text.startswith(_nest(f"{HIDDEN} 0", 3)):
@@ -227,3 +229,44 @@ def test_stray_percent_escapes_do_not_make_a_url_layer() -> None:
 def test_a_stray_invalid_byte_does_not_hide_a_decoded_layer() -> None:
     text = base64.b64encode(b"\xff" + HIDDEN.encode()).decode()
     assert any(HIDDEN in layer.text for layer in decode_layers(text))
+
+
+def _noise(size: int, seed: int = 7) -> bytes:
+    return random.Random(seed).randbytes(size)
+
+
+def test_the_tail_of_a_run_longer_than_the_budget_is_decoded() -> None:
+    from guardlayer.guards.injection.decode import MAX_DECODED_CHARS
+
+    prose = BENIGN_9K * 7  # 63 KB: more than the budget, ahead of the attack
+    assert len(prose) > MAX_DECODED_CHARS
+    layers = decode_layers("file: " + b64(prose + " " + HIDDEN))
+    assert any(HIDDEN in layer.text for layer in layers)
+    assert sum(len(layer.text) for layer in layers) <= MAX_DECODED_CHARS
+
+
+def test_the_budget_is_spent_from_both_ends_of_a_run() -> None:
+    from guardlayer.guards.injection.decode import Budget
+
+    text = b64(BENIGN_9K * 3 + " " + HIDDEN)
+    budget = Budget(chars=9000)
+    layers = decode_layers(text, budget=budget)
+    assert budget.chars == 0 and any(HIDDEN in layer.text for layer in layers)
+    assert any(layer.text.startswith(BENIGN_9K[:100]) for layer in layers)  # the head as well
+
+
+def test_the_last_runs_are_decoded_after_more_junk_runs_than_the_cap() -> None:
+    from guardlayer.guards.injection.decode import MAX_RUNS
+
+    junk = [base64.b64encode(_noise(450, seed)).decode() for seed in range(2 * MAX_RUNS)]
+    layers = decode_layers(" ".join(junk) + " then " + b64(HIDDEN))
+    assert [layer.text for layer in layers if layer.encoding == "base64"] == [HIDDEN]  # the noise yields nothing
+
+
+@pytest.mark.parametrize("payload", [
+    _noise(3000) + b" " + HIDDEN.encode(),                                 # binary head, attack in a later window
+    _noise(600) + b" " + HIDDEN.encode() + b" " + _noise(600, seed=8),    # attack inside a mostly binary window
+])
+def test_binary_parts_are_skipped_not_the_whole_run(payload: bytes) -> None:
+    layers = decode_layers("blob " + base64.b64encode(payload).decode())
+    assert any(HIDDEN in layer.text and layer.encoding == "base64" for layer in layers)

@@ -3,6 +3,9 @@ its default threshold; benign nested data (images, configs, tokens) is decoded b
 import base64
 import codecs
 import json
+import random
+import struct
+import zlib
 
 import pytest
 
@@ -76,3 +79,79 @@ def test_pathological_nesting_finishes_with_bounded_layers(guard: InjectionGuard
     verdict = guard.check(" ".join(chains)[:100_000], Context())
     assert not verdict.passed and "base64+base64+base64" in verdict.meta["layers"]
     assert all(layer.count("+") < MAX_DEPTH for layer in verdict.meta["layers"])
+
+
+def _noise(size: int, seed: int = 11) -> bytes:
+    return random.Random(seed).randbytes(size)
+
+
+JUNK_60K = (BENIGN_PROSE * 400)[:60_000]
+
+
+@pytest.mark.parametrize("text", [
+    # one run: 60 KB of encoded prose, then the attack
+    "Attached file (base64): " + b64(JUNK_60K + " " + ATTACK),
+    # ten runs of encoded prose (60 KB), then the attack in a run of its own
+    " ".join(b64(JUNK_60K[i:i + 6000]) for i in range(0, 60_000, 6000)) + " and finally " + b64(ATTACK),
+    # one run: 60 KB of base64 of binary junk, then the attack
+    "blob=" + b64(_noise(45_000) + b" " + ATTACK.encode()),
+    # a hundred runs of base64 of binary junk (60 KB), then the attack
+    " ".join(b64(_noise(450, seed)) for seed in range(100)) + " " + b64(ATTACK),
+])
+def test_an_attack_after_60_kb_of_base64_junk_is_caught(guard: InjectionGuard, text: str) -> None:
+    verdict = guard.check(text, Context())
+    assert not verdict.passed, verdict.reason
+    assert "in base64-decoded text" in verdict.reason
+
+
+def test_a_run_that_starts_with_binary_bytes_and_carries_an_attack_later_is_caught(guard: InjectionGuard) -> None:
+    text = "Here is the image: data:image/png;base64," + b64(PNG_1PX + _noise(900) + b" " + ATTACK.encode() + b" "
+                                                         + _noise(900, seed=12))
+    verdict = guard.check(text, Context())
+    assert not verdict.passed and "base64" in verdict.meta["layers"], verdict.reason
+
+
+def _png_with_comment(comment: str) -> bytes:
+    """The 1-pixel PNG with a tEXt chunk (as image editors write) after its header chunk."""
+    body = b"tEXtComment\x00" + comment.encode()
+    chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
+    return PNG_1PX[:33] + chunk + PNG_1PX[33:]
+
+
+PNG_WITH_TEXT = _png_with_comment(BENIGN_PROSE)
+
+
+@pytest.mark.parametrize("text", [
+    f"Logo: data:image/png;base64,{b64(PNG_WITH_TEXT + _noise(3000))}",  # a PNG whose comment is prose
+    "Photo (base64): " + b64(_noise(60_000) + b" " + BENIGN_PROSE.encode()),  # a long image with a caption at its end
+])
+def test_benign_binary_with_text_is_read_not_flagged(guard: InjectionGuard, text: str) -> None:
+    verdict = guard.check(text, Context())
+    assert verdict.passed, verdict.reason
+    assert "base64" in verdict.meta["layers"]
+
+
+def test_bounded_work_on_100_kb_of_encoded_noise(guard: InjectionGuard, monkeypatch) -> None:
+    """100 KB of base64 of noise in 8 KB runs, the last ending with an attack: the attack is found, and
+    the decoder's work stays within its budget (counts, not timing)."""
+    from guardlayer.guards.injection import decode
+    from guardlayer.guards.injection import guard as guard_module
+
+    runs = [b64(_noise(6000, seed)) for seed in range(12)]  # 8 KB each
+    text = " ".join(runs) + " " + b64(_noise(6000, 99) + b" " + ATTACK.encode())  # the last one ends with it
+    assert 100_000 <= len(text) < 110_000
+    spent: list[tuple[decode.Budget, list[decode.Layer]]] = []
+
+    def recording(text: str, **kwargs) -> list[decode.Layer]:
+        budget = decode.Budget()
+        spent.append((budget, decode.decode_layers(text, budget=budget, **kwargs)))
+        return spent[-1][1]
+
+    monkeypatch.setattr(guard_module, "decode_layers", recording)
+    verdict = guard.check(text, Context())
+    assert not verdict.passed, verdict.reason
+    [(budget, layers)] = spent
+    assert 0 <= budget.decodings < decode.MAX_DECODINGS
+    chunk = decode.CHUNK_STEP + decode.CHUNK_OVERLAP
+    assert budget.chars >= -chunk  # the last chunk decoded may overshoot the characters left, no more
+    assert sum(len(layer.text) for layer in layers) <= decode.MAX_DECODED_CHARS
