@@ -91,7 +91,8 @@ class ToolCallGuard:
 
     def check(self, text: str, ctx: Context) -> Verdict:
         try:
-            calls = _calls_from(ctx.response) if ctx.response is not None else _calls_from_text(text)
+            calls = (_calls_from(ctx.response) if ctx.response is not None and not isinstance(ctx.response, str)
+                     else _calls_from_text(text))
         except ValueError as exc:
             return verdict(Outcome([self._fired(UNREADABLE, str(exc), "tool calls", fixable=False)], []))
         fired: list[Fired] = []

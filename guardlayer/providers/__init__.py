@@ -45,10 +45,16 @@ def unreadable(resp: Any) -> str | None:
     choices = field(resp, "choices")
     if isinstance(choices, (list, tuple)) and len(choices) > 1:
         return f"the response holds {len(choices)} choices and guardlayer checks one answer: ask for n=1"
-    if isinstance(resp, str) or _first_choice(resp) is not None or field(resp, "content") is not None:
+    if (isinstance(resp, str) or _first_choice(resp) is not None or field(resp, "content") is not None
+            or _carries_calls(resp)):
         return None
     return (f"guardlayer cannot read the answer text of a {type(resp).__name__}: return the text, "
             "or an OpenAI- or Anthropic-shaped response")
+
+
+def _carries_calls(resp: Any) -> bool:
+    """Is ``resp`` a bare OpenAI message with tool calls (its text, if any, is its content)?"""
+    return not isinstance(resp, (list, tuple)) and bool(field(resp, "tool_calls") or field(resp, "function_call"))
 
 
 def _join_parts(content: Any) -> str | None:
@@ -63,7 +69,8 @@ def _join_parts(content: Any) -> str | None:
 def with_text(resp: Any, text: str) -> Any:
     """A copy of ``resp`` whose answer text is ``text`` (the original is left untouched); an
     OpenAI message that held only tool calls keeps them, with ``text`` as its content."""
-    if isinstance(resp, str) or (_first_choice(resp) is None and field(resp, "content") is None):
+    if isinstance(resp, str) or (_first_choice(resp) is None and field(resp, "content") is None
+                                 and not _carries_calls(resp)):
         return text
     new = copy.deepcopy(resp)
     choice = _first_choice(new)
@@ -73,7 +80,7 @@ def with_text(resp: Any, text: str) -> Any:
         _set(target, key, text)
         return new
     content = field(new, "content")
-    if isinstance(content, str):
+    if content is None or isinstance(content, str):  # (None: a bare message of tool calls)
         _set(new, "content", text)
         return new
     blocks = [b for b in content if field(b, "type", "text") == "text"]

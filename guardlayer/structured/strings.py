@@ -7,23 +7,30 @@ from collections.abc import Callable
 from typing import Any
 
 
-def map_strings(value: Any, fn: Callable[[str], str]) -> Any:
+def map_strings(value: Any, fn: Callable[[str], str], *, numbers: bool = False) -> Any:
     """``value`` with ``fn`` applied to every string in it (dict keys too), as a copy: dicts,
-    lists, tuples, pydantic models and dataclasses are rebuilt, anything else is kept."""
+    lists, tuples, pydantic models and dataclasses are rebuilt, anything else is kept. With
+    ``numbers``, a number whose digits ``fn`` changes becomes the string it returns (a card
+    number the model wrote as a JSON number, redacted)."""
+    def again(item: Any) -> Any:
+        return map_strings(item, fn, numbers=numbers)
+
     if isinstance(value, str):
         return fn(value)
+    if numbers and isinstance(value, (int, float)) and not isinstance(value, bool):
+        digits = str(value)
+        return changed if (changed := fn(digits)) != digits else value
     if isinstance(value, dict):
-        return {map_strings(k, fn): map_strings(v, fn) for k, v in value.items()}
+        return {again(k): again(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [map_strings(v, fn) for v in value]
+        return [again(v) for v in value]
     if isinstance(value, tuple):
-        items = [map_strings(v, fn) for v in value]
+        items = [again(v) for v in value]
         return type(value)(*items) if hasattr(value, "_fields") else tuple(items)  # (a namedtuple)
     if hasattr(type(value), "model_fields") and hasattr(value, "model_copy"):
-        return value.model_copy(update={name: map_strings(getattr(value, name), fn)
-                                        for name in type(value).model_fields})
+        return value.model_copy(update={name: again(getattr(value, name)) for name in type(value).model_fields})
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.replace(value, **{f.name: map_strings(getattr(value, f.name), fn)
+        return dataclasses.replace(value, **{f.name: again(getattr(value, f.name))
                                              for f in dataclasses.fields(value) if f.init})
     return value
 

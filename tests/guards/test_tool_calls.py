@@ -130,6 +130,8 @@ def test_tool_calls_read_from_json_text(g):
     assert g.check("Just a plain answer.", Context(side="output")).passed
     v = g.check('{"tool_calls": [oops', Context(side="output"))
     assert not v.passed and v.findings[0].kind == "tool_calls.unreadable"
+    # a function that returns the JSON as a str: the chain's response is that str
+    assert not g.check(text, Context(side="output", response=text)).passed
 
 
 def test_openai_tool_definitions_accepted():

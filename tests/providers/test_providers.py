@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace as NS
 
-from guardlayer.providers import chunk_text, is_stream, text_of, usage_of, with_text
+from guardlayer.providers import chunk_text, is_stream, text_of, unreadable, usage_of, with_text
 from guardlayer.report import Usage
 
 
@@ -42,3 +42,11 @@ def test_chunks_and_streams():
     assert chunk_text({"type": "content_block_delta", "delta": {"type": "text_delta", "text": "y"}}) == "y"
     assert chunk_text({"type": "message_stop"}) == ""
     assert is_stream(iter(["a"])) and not is_stream("a") and not is_stream({"a": 1})
+
+
+def test_a_bare_message_of_tool_calls_is_read_and_keeps_its_calls():
+    message = {"role": "assistant", "content": None,
+               "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}
+    assert unreadable(message) is None and not text_of(message)
+    changed = with_text(message, "(AI generated)")
+    assert changed == {**message, "content": "(AI generated)"} and message["content"] is None

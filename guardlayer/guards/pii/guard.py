@@ -162,9 +162,10 @@ class PIIGuard:
         new = self._new(restored, spans, vault)
         in_value = self._new_in_value(value, vault)
         meta = {"restored": len(spans)}
-        if not new and not in_value:
+        if not new and not in_value:  # (the value restored even when its JSON text hid a
+            # placeholder: "\u003cEMAIL_ADDRESS_1\u003e")
             return Verdict.ok(fixed=restored if spans else None, meta=meta,
-                              **_changed(value, lambda s: vault.restore(s)[0], bool(spans)))
+                              **_changed(value, lambda s: vault.restore(s)[0]))
         operator: Operator = "redact" if self.operator == "pseudonymize" else self.operator
         fixed = self._replace(restored, new, Vault(), operator)
         found = {restored[r.start:r.end]: r for r in new} | in_value
@@ -178,7 +179,8 @@ class PIIGuard:
             return s
         results = [*new, *in_value.values()]
         return Verdict.fail(_reason("personal data in the answer that was not in the input", results),
-                            score=max(r.score for r in results), fixed=fixed, **_changed(value, redact),
+                            score=max(r.score for r in results), fixed=fixed,
+                            **_changed(value, redact, numbers=True),
                             findings=_findings(new), meta={**meta, "operator": operator})
 
     def _new(self, restored: str, spans: list[tuple[int, int]], vault: Vault) -> list[Any]:
@@ -242,10 +244,10 @@ def pieces(text: str, size: int) -> list[tuple[int, int]]:
     return spans
 
 
-def _changed(value: Any, fn: Callable[[str], str], changes: bool = True) -> dict[str, Any]:
+def _changed(value: Any, fn: Callable[[str], str], *, numbers: bool = False) -> dict[str, Any]:
     """``{"value": ...}``: ``value`` (a parsed answer, or MISSING) with ``fn`` applied to its
-    strings; nothing when there is no value or nothing to change."""
-    return {"value": map_strings(value, fn)} if changes and value is not MISSING else {}
+    strings (and numbers: `map_strings`); nothing when there is no value."""
+    return {"value": map_strings(value, fn, numbers=numbers)} if value is not MISSING else {}
 
 
 def _whole(result: Any, length: int) -> Any:

@@ -163,3 +163,22 @@ def test_invented_data_that_json_escapes_is_redacted_whole(guard: str, note: str
     pii = request.getfixturevalue(guard)
     ask = guarded(input=[(pii, "fix")], output=[pii])(lambda prompt: openai_answer({"note": note}))
     assert _arguments(ask("Hello there.")) == {"note": redacted}
+
+
+def test_a_number_the_model_writes_in_arguments_is_redacted_too(regex_guard: PIIGuard) -> None:
+    @guarded(input=[(regex_guard, "fix")], output=[regex_guard])
+    def ask(prompt: str) -> Any:
+        return openai_answer({"card": 4111111111111111, "amount": 12, "note": "card 4111 1111 1111 1111"})
+
+    assert _arguments(ask("Pay my order.")) == {"card": "<CREDIT_CARD>", "amount": 12, "note": "card <CREDIT_CARD>"}
+
+
+def test_a_placeholder_escaped_in_the_json_text_is_restored(regex_guard: PIIGuard) -> None:
+    @guarded(input=[(regex_guard, "fix")], output=[regex_guard])
+    def ask(prompt: str) -> Any:
+        answer = openai_answer({})  # "<" and ">" written as \u003c and \u003e, as some encoders do
+        answer["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] = (
+            '{"to": "\\u003cEMAIL_ADDRESS_1\\u003e"}')
+        return answer
+
+    assert _arguments(ask("Write to jane.doe@example.com.")) == {"to": "jane.doe@example.com"}
