@@ -273,8 +273,21 @@ class Chain:
 
     async def _guarding(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)``, the guards' share of an async call: in a worker thread when the chain
-        `offloads`, so that the event loop serves other requests while a slow guard works."""
-        return await asyncio.to_thread(fn, *args) if self.offloads else fn(*args)
+        `offloads`, so that the event loop serves other requests while a slow guard works. A
+        thread cannot be stopped: when the call is cancelled, its guards' work is waited for
+        before the cancellation goes on (the flow it runs is then closed, not still running)."""
+        if not self.offloads:
+            return fn(*args)
+        work = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            while not work.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait([work])
+            if not work.cancelled():
+                work.exception()  # (retrieved: its outcome is dropped with the call)
+            raise
 
     @functools.cached_property
     def offloads(self) -> bool:
@@ -413,7 +426,7 @@ class Chain:
     # ---- streams ---------------------------------------------------------------------------
 
     def _stream(self, chunks: Any, run: _Run) -> GuardedStream:
-        return GuardedStream(self._pieces(chunks, run), lambda: run.abandon(chunks))
+        return GuardedStream(self._pieces(chunks, run), lambda: run.abandon(chunks), run.ctx.report)
 
     def _pieces(self, chunks: Any, run: _Run) -> Iterator[str]:
         with run.streamed(chunks) as guards:
@@ -446,7 +459,8 @@ class Chain:
             raise CallTimeout(f"no chunk within {self.timeout} s") from None
 
     def _stream_async(self, chunks: Any, run: _Run) -> GuardedAsyncStream:
-        return GuardedAsyncStream(self._pieces_async(chunks, run), chunks, lambda: run.abandon(chunks))
+        return GuardedAsyncStream(self._pieces_async(chunks, run), chunks, lambda: run.abandon(chunks),
+                                  run.ctx.report)
 
     async def _pieces_async(self, chunks: Any, run: _Run) -> AsyncIterator[str]:
         try:

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .verdict import MISSING, Action, Verdict
+
+if TYPE_CHECKING:
+    from .providers.tools import ToolCall
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,9 @@ class Report:
     extra: dict[str, Any] = field(default_factory=dict)
     # The parsed value of a streamed answer (a stream yields text); not serialised.
     value: Any = field(default=MISSING, repr=False)
+    # The tool calls of a streamed answer, checked whole at its end (arguments restored: they
+    # may hold private data, so not serialised); None until then, and for answers not streamed.
+    tool_calls: list[ToolCall] | None = field(default=None, repr=False)
 
     @property
     def retries(self) -> int:

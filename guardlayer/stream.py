@@ -10,8 +10,14 @@ A failure that blocks cuts the stream. The other output guards (JSON, schema) ju
 answer at the end: they can reject it, and their parsed value is kept in the Report
 (`Report.value`), but they cannot rewrite text that has already left: a failing verdict whose
 fix would change released text cuts the stream. If the released text and the guarded whole
-ever disagree, the stream is cut rather than patched (fail closed). A chunk carrying a tool
-call cannot be passed on as text: it stops the stream with a `ConfigError`.
+ever disagree, the stream is cut rather than patched (fail closed).
+
+Tool calls the chunks carry (OpenAI ``delta.tool_calls``, Anthropic ``tool_use`` blocks) are
+assembled (`providers.stream_tools`), never released in part: at the end of the stream they go,
+with the text, through `Chain.check_output` as a non-streamed answer's do (opted-in guards judge
+and rewrite their arguments, a ``tool_calls`` guard reads them from ``ctx.response``), so a
+failure there raises `Blocked` after the text. Once the stream is exhausted the checked calls
+are ``stream.tool_calls`` and `Report.tool_calls`.
 
 The caller gets a `GuardedStream` (or `GuardedAsyncStream`): closing it, leaving its ``with``
 block or dropping it unread closes the provider's stream, settles the budget and emits the
@@ -29,7 +35,9 @@ from typing import TYPE_CHECKING, Any
 from .context import Context
 from .errors import Blocked, ConfigError, GuardlayerError, ProviderError
 from .providers import choice_index, chunk_text, field, usage_of
-from .report import Usage
+from .providers.stream_tools import StreamedCalls
+from .providers.tools import ToolCall, tool_calls
+from .report import Report, Usage
 from .steps import Step
 from .transient import is_transient, status_of
 from .verdict import MISSING, Action, Verdict
@@ -38,7 +46,6 @@ if TYPE_CHECKING:
     from .chain import Chain
 
 _PASSING = (None, Action.FIX, Action.LOG)
-_TOOL_BLOCKS = ("tool_use", "server_tool_use")
 
 
 class StreamGuards:
@@ -51,17 +58,16 @@ class StreamGuards:
         self.window = max((s.holdback or 0 for s in self.live), default=0)
         self.cuts = [cut for s in self.live if (cut := getattr(s.guard, "safe_boundary", None))]
         self.raw, self.cut, self.sent, self.judged = "", 0, "", 0
+        self.calls = StreamedCalls()
         self.attempt = ctx.report.attempts[-1] if ctx.report.attempts else None
         ctx.side, ctx.source, ctx.partial = "output", "output", True
 
     def feed(self, chunk: Any) -> str:
         self._usage(chunk)
-        if _carries_tool_call(chunk):
-            raise ConfigError("the streamed answer carries a tool call, which a guarded stream can "
-                              "neither check nor pass on: call the model without stream=True")
         if (index := choice_index(chunk)) > 0:
             raise ConfigError(f"the stream carries choice {index}: guardlayer checks one answer, "
                               "ask for n=1")
+        self.calls.feed(chunk)
         piece = chunk_text(chunk)
         if not piece:
             return ""
@@ -128,19 +134,23 @@ class StreamGuards:
             f"the stream failed after {len(self.sent)} characters: {type(exc).__name__}: {exc}")
         if self.sent or not self.chain.fallback.has_value:
             raise error from exc
+        self.ctx.report.tool_calls = []  # the fallback text carries none
         return str(self.chain.substitute(self.ctx, str(error), error, parse=False))
 
     def finish(self) -> str:
-        """Judge the whole answer with every output guard; the text still to release."""
+        """Judge the whole answer, text and tool calls, with every output guard; the text still
+        to release. The checked tool calls go to `Report.tool_calls`."""
         start = time.perf_counter()
         if self.attempt is not None:
             self.attempt.output = self.raw
         self.ctx.partial = False
         checked = len(self.ctx.report.checks)
-        out = self.chain.check_output(self.raw, self.ctx, 0)
+        answer = self.calls.response(self.raw) if self.calls else self.raw  # calls: as a response
+        out = self.chain.check_output(answer, self.ctx, 0)
         if out.action is not None:
             assert out.verdict is not None
             if out.action is not Action.BLOCK and not self.sent and self.chain.fallback.has_value:
+                self.ctx.report.tool_calls = []  # the fallback text carries none
                 return str(self.chain.substitute(self.ctx, out.verdict.reason,
                                                  Blocked([out.verdict]), parse=False))
             raise Blocked([out.verdict], message=f"streamed answer rejected by "
@@ -148,9 +158,15 @@ class StreamGuards:
         if self.ctx.value is not MISSING:
             self.ctx.report.value = self.ctx.value
         fixes = [c.verdict for c in self.ctx.report.checks[checked:]
-                 if c.action is Action.FIX and c.verdict.guard in self.end_only]
+                 if c.action is Action.FIX and c.target == "output" and c.verdict.guard in self.end_only]
+        if self.calls and (valued := next((v for v in fixes if v.has_value), None)):
+            raise self._cut(valued, f"stream cut: {valued.guard} replaced the answer by a value, "
+                                    "which a stream cannot hand back with its tool calls (use "
+                                    f"on_fail block, or call without stream=True): {valued.reason}",
+                            start)
         whole = out.text if fixes else self._fixed(self.raw)
         if whole.startswith(self.sent):
+            self.ctx.report.tool_calls = tool_calls(self.ctx.response)
             return whole[len(self.sent):]
         if fixes:
             raise self._cut(fixes[0], f"stream cut: {fixes[0].guard} would fix text already "
@@ -160,27 +176,29 @@ class StreamGuards:
                         "stream cut: the guarded text diverged from what was sent", start)
 
 
-def _carries_tool_call(chunk: Any) -> bool:
-    """Whether a chunk carries (part of) a tool call: OpenAI ``delta.tool_calls`` or
-    ``function_call``, an Anthropic ``tool_use`` block or its ``input_json_delta``."""
-    if isinstance(chunk, str):
-        return False
-    choices = field(chunk, "choices")
-    for choice in choices if isinstance(choices, (list, tuple)) else ():
-        delta = field(choice, "delta")
-        if field(delta, "tool_calls") or field(delta, "function_call"):
-            return True
-    return (field(field(chunk, "content_block"), "type") in _TOOL_BLOCKS
-            or field(field(chunk, "delta"), "type") == "input_json_delta")
+def _checked_calls(report: Report) -> list[ToolCall]:
+    """A guarded stream's tool calls, as checked; ConfigError until it has been read to its end."""
+    if report.tool_calls is None:
+        raise ConfigError("a guarded stream's tool calls are known once it has been read to its "
+                          "end: read it all first (a stream cut, closed or dropped has none)")
+    return list(report.tool_calls)
 
 
 class GuardedStream:
     """A guarded sync stream of text. ``close()``, leaving a ``with`` block or dropping it
-    (even unread) closes the provider's stream, settles the budget and emits the Report."""
+    (even unread) closes the provider's stream, settles the budget and emits the Report.
+    Once it is exhausted, ``tool_calls`` holds the answer's tool calls, as checked."""
 
-    def __init__(self, pieces: Generator[str, None, None], abandon: Callable[[], None]) -> None:
-        self._pieces = pieces
+    def __init__(self, pieces: Generator[str, None, None], abandon: Callable[[], None],
+                 report: Report) -> None:
+        self._pieces, self._report = pieces, report
         self._closer = weakref.finalize(self, _close, pieces, abandon)
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """The tool calls of the answer, checked whole (arguments restored); ConfigError
+        before the stream is exhausted."""
+        return _checked_calls(self._report)
 
     def __iter__(self) -> GuardedStream:
         return self
@@ -206,13 +224,20 @@ def _close(pieces: Generator[str, None, None], abandon: Callable[[], None]) -> N
 class GuardedAsyncStream:
     """A guarded async stream of text. ``aclose()``, leaving an ``async with`` block or
     dropping it (even unread) closes the provider's stream, settles the budget and emits the
-    Report (when it is dropped unread, the provider's ``aclose`` is scheduled on the loop)."""
+    Report (when it is dropped unread, the provider's ``aclose`` is scheduled on the loop).
+    Once it is exhausted, ``tool_calls`` holds the answer's tool calls, as checked."""
 
     def __init__(self, pieces: AsyncGenerator[str, None], source: Any,
-                 abandon: Callable[[], None]) -> None:
-        self._pieces, self._source = pieces, source
+                 abandon: Callable[[], None], report: Report) -> None:
+        self._pieces, self._source, self._report = pieces, source, report
         self._unread = [True]  # shared with the finalizer, which must not hold the stream
         self._closer = weakref.finalize(self, _drop_async, self._unread, source, abandon)
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """The tool calls of the answer, checked whole (arguments restored); ConfigError
+        before the stream is exhausted."""
+        return _checked_calls(self._report)
 
     def __aiter__(self) -> GuardedAsyncStream:
         return self

@@ -331,19 +331,30 @@ def test_an_end_only_fix_of_text_still_held_back_is_applied():
     assert last_report().outcome == "fixed"
 
 
-@pytest.mark.parametrize("chunk", [
-    {"choices": [{"index": 0, "delta": {"tool_calls": [
+@pytest.mark.parametrize("chunks", [
+    [{"choices": [{"index": 0, "delta": {"tool_calls": [
         {"index": 0, "id": "c1", "type": "function", "function": {"name": "rm", "arguments": ""}}]}}]},
-    {"type": "content_block_start", "index": 1,
-     "content_block": {"type": "tool_use", "id": "t1", "name": "rm", "input": {}}},
-    {"type": "content_block_delta", "index": 1,
-     "delta": {"type": "input_json_delta", "partial_json": "{\"path\""}},
+     {"choices": [{"index": 0, "delta": {"tool_calls": [
+         {"index": 0, "function": {"arguments": "{\"path\": \"/tmp\"}"}}]}}]}],
+    [{"type": "content_block_start", "index": 1,
+      "content_block": {"type": "tool_use", "id": "c1", "name": "rm", "input": {}}},
+     {"type": "content_block_delta", "index": 1,
+      "delta": {"type": "input_json_delta", "partial_json": "{\"path\": \"/tmp\"}"}}],
 ])
-def test_a_streamed_tool_call_is_never_dropped_silently(chunk):
+def test_a_streamed_tool_call_is_never_dropped_silently(chunks):
+    """The stream's tool calls are assembled and handed back once it is exhausted (more in
+    test_stream_tool_calls.py)."""
     head = {"choices": [{"index": 0, "delta": {"role": "assistant", "content": "Sure. "}}]}
-    ask = guarded(lambda prompt: iter([head, chunk]), output=[LiveUpper()])
-    with pytest.raises(ConfigError, match="carries a tool call"):
-        list(ask("q"))
+    stream = guarded(lambda prompt: iter([head, *chunks]), output=[LiveUpper()])("q")
+    assert "".join(stream) == "SURE. "
+    assert [(c.id, c.name, c.parsed) for c in stream.tool_calls] == [("c1", "rm", {"path": "/tmp"})]
+
+
+def test_a_tool_call_the_provider_runs_is_refused_in_a_stream():
+    chunk = {"type": "content_block_start", "index": 1,
+             "content_block": {"type": "server_tool_use", "id": "s1", "name": "web_search", "input": {}}}
+    with pytest.raises(ConfigError, match="a tool the provider runs"):
+        list(guarded(lambda prompt: iter([chunk]))("q"))
 
 
 class Upstream:

@@ -97,3 +97,29 @@ def test_the_option_is_checked_in_code_and_in_rule_files(tmp_path):
     bad.write_text("input: []\noffload: sometimes\n")
     with pytest.raises(ConfigError, match=r"bad\.yaml:2 \[offload\]"):
         load_rules(bad)
+
+
+class Slow:
+    """Takes a while in its worker thread (which cannot be stopped)."""
+
+    name, offload = "slow", True
+
+    def __init__(self) -> None:
+        self.started, self.done = threading.Event(), threading.Event()
+
+    def check(self, text: str, ctx: object) -> Verdict:
+        self.started.set()
+        self.done.wait(5)
+        return Verdict.ok()
+
+
+async def test_a_call_cancelled_while_its_guards_run_in_a_thread_raises_cancelled():
+    slow = Slow()
+    task = asyncio.create_task(guarded(ScriptedModel(["late"]).ask, input=[slow])("q"))
+    while not slow.started.is_set():
+        await asyncio.sleep(0.005)
+    task.cancel()
+    await asyncio.sleep(0.02)
+    slow.done.set()  # the worker finishes; only then is the call's flow closed
+    with pytest.raises(asyncio.CancelledError):  # not "ValueError: generator already executing"
+        await task
