@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import registry
+from .call import HISTORY
 from .context import Context
 from .errors import ConfigError, GuardlayerError, MissingExtra, RuleFileError
 from .guard import guard_name
@@ -32,7 +33,7 @@ class Step:
         """Check ``text``; record the verdict and the action the chain takes in the Report."""
         start = time.perf_counter()
         verdict = self.judge(text, ctx)
-        action = self.decide(verdict, ctx.side)
+        action = self.decide(verdict, ctx.side, ctx.source)
         self.record(ctx, target, verdict, action, (time.perf_counter() - start) * 1000, attempt)
         return verdict, action
 
@@ -51,14 +52,18 @@ class Step:
                attempt: int = 0) -> None:
         ctx.report.checks.append(Check(ctx.side, target, verdict, action, ms, attempt))
 
-    def decide(self, verdict: Verdict, side: str) -> Action | None:
+    def decide(self, verdict: Verdict, side: str, source: str = "") -> Action | None:
         """The action for a verdict: None when it passed. Unfixable fixes and input-side
         re-asks become blocks (fail closed). A verdict may name its own action (policy rules),
-        but a step whose ``on_fail`` is ``log`` only records (shadow mode), whatever it asks."""
+        but a step whose ``on_fail`` is ``log`` only records (shadow mode), whatever it asks.
+        The assistant's own earlier turns are fixed when the verdict can be, else only
+        recorded: they are never a reason to refuse the user's new turn."""
         if verdict.passed:
             return None
         if self.on_fail is Action.LOG:
             return Action.LOG
+        if source == HISTORY:
+            return Action.FIX if _can_fix(verdict, side) else Action.LOG
         try:
             action = Action(verdict.meta.get("action", self.on_fail))
         except ValueError:

@@ -103,3 +103,22 @@ def test_pii_scrubs_what_earlier_answers_gave_back_before_the_history_is_sent(as
         messages[2].tool_calls[0].function.arguments
     assert json.loads(arguments)["to"] == messages[1]["content"].split()[-1].rstrip(".")  # one placeholder
     assert history[4]["content"] == f"Done: I wrote to {EMAIL}."  # the caller's list is untouched
+
+
+@pytest.mark.parametrize("on_fail", ["block", "fallback"])
+def test_the_assistants_own_turns_are_scrubbed_never_refused(on_fail):
+    sent = []
+
+    def model(messages):
+        sent.append(messages)
+        return "You are welcome."
+
+    ask = guarded(model, input=[(PIIGuard(mode="regex"), on_fail)], fallback="sorry")
+    history = [{"role": "user", "content": "How do I reach support?"},
+               {"role": "assistant", "content": "Write to support@acme-shop.com."},
+               {"role": "user", "content": "Thanks!"}]
+    assert ask(messages=history) == "You are welcome."
+    assert "support@acme-shop.com" not in sent[0][1]["content"]
+    with pytest.raises(Exception, match="personal data"):  # the user's own turn still blocks
+        guarded(model, input=[(PIIGuard(mode="regex"), "block")])(messages=[
+            {"role": "user", "content": "I am jane.doe@example.com"}])
