@@ -157,6 +157,9 @@ def latency_by_length(results: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_WORDS = "the quick brown fox jumps over a lazy dog while people talk about weather and music".split()
+
+
 def adversarial_inputs(size: int = 100_000, seed: int = 0) -> dict[str, str]:
     """Inputs that are pathological for regexes, decoders and n-gram readers, ``size`` chars each."""
     import random
@@ -180,6 +183,9 @@ def adversarial_inputs(size: int = 100_000, seed: int = 0) -> dict[str, str]:
         # decoded, and what is decoded searched again for encodings (up to the decoder's budget)
         "base64 of noise": b64(noise[:size * 3 // 4])[:size],
         "base64 of noise in 8 KB runs": " ".join(b64(noise[i:i + 6000]) for i in range(0, size * 3 // 4, 6000))[:size],
+        # thousands of short runs that decode to words: each a layer to scan, as far as the budget goes
+        "base64 words in short runs": " ".join(b64(" ".join(rng.choice(_WORDS) for _ in range(4)))
+                                               for _ in range(size // 20))[:size],
         "one long word": "a" * size,
         "repeated attack": word[:size],
         "spaced letters": ("i g n o r e " * size)[:size],

@@ -78,7 +78,8 @@ _HEX_RUN = timed_compile(rb"(?:hhs?){8,}")
 _BINARY = timed_compile(r"(?:[01]{8}[ ,]?){6,}")
 _MORSE = timed_compile(r"(?:[.-]{1,7}(?: / | {1,3}|/|$)){8,}")
 _A85 = timed_compile(r"<~[!-u\s]{8,}~>")
-_B85_SHAPE = bytes(ord("b") if chr(c).isascii() and (chr(c).isalnum() or chr(c) in "!#$%&()*+-;<=>?@^_`{|}~")
+# base85's alphabet but "?", which a shape writes for a character that is not ASCII (`_b85_spans`)
+_B85_SHAPE = bytes(ord("b") if chr(c).isascii() and (chr(c).isalnum() or chr(c) in "!#$%&()*+-;<=>@^_`{|}~")
                    else ord("x") for c in range(256))
 _B85_RUN = b"b" * 20
 _B85_MARKS = bytes(ord("m") if chr(c) in "!#$%&()*;<>@^`{|}~" else ord("x") for c in range(256))
@@ -264,8 +265,11 @@ def _b85_spans(text: str) -> Iterator[tuple[int, int]]:
     """Spans of the runs of >= 20 base85 characters of ``text`` that are not ASCII85 (``<~...~>``)
     and hold one of the punctuation marks that only base85 uses (20 base85 characters of any data
     lack them 1% of the time; words and base64 almost always do)."""
-    marks = _shape(text, _B85_MARKS)
-    return ((start, end) for start, end in _class_runs(_shape(text, _B85_SHAPE), _B85_RUN)
+    # A shape writes "?" for a character that is not ASCII: a real "?", one of base85's, is read
+    # as "=" (also base85's, and no mark either), and "?" in the shape stays outside the alphabet.
+    text85 = text.replace("?", "=")
+    marks = _shape(text85, _B85_MARKS)
+    return ((start, end) for start, end in _class_runs(_shape(text85, _B85_SHAPE), _B85_RUN)
             if not text.startswith("<~", start) and marks.find(b"m", start, end) >= 0)
 
 

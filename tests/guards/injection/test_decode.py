@@ -118,6 +118,14 @@ def test_base85_runs_are_what_their_regex_matches(text: str) -> None:
     assert list(_b85_spans(text)) == expected
 
 
+def test_a_character_that_is_not_ascii_is_not_base85() -> None:
+    from guardlayer.guards.injection.decode import _b85_spans
+
+    assert list(_b85_spans("000000000000000000<é")) == []  # 19 characters of base85, then "é"
+    assert list(_b85_spans("漢字" * 12 + "<")) == []
+    assert list(_b85_spans("0000000000000000000?<")) == [(0, 21)]  # a real "?" is base85's
+
+
 def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
