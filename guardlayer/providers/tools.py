@@ -69,10 +69,9 @@ def _raw_calls(resp: Any) -> list[Any]:
     choices = field(resp, "choices")
     if isinstance(choices, (list, tuple)):
         return [c for choice in choices for c in _message_calls(field(choice, "message"))]
-    content = field(resp, "content")
-    if isinstance(content, (list, tuple)):
-        return [block for block in content if field(block, "type") == "tool_use"]
-    return _message_calls(resp)
+    content = field(resp, "content")  # Anthropic blocks; or an OpenAI message's text parts
+    blocks = [b for b in content if field(b, "type") == "tool_use"] if isinstance(content, (list, tuple)) else []
+    return blocks + _message_calls(resp)
 
 
 def _message_calls(message: Any) -> list[Any]:

@@ -77,3 +77,14 @@ def test_text_that_is_not_json_replaces_openai_arguments_as_is():
     resp = openai(("noop", "to <EMAIL_ADDRESS_1>"))
     new = with_tool_arguments(resp, [tool_calls(resp)[0].with_text("to jane@example.com")])
     assert tool_calls(new)[0].arguments == "to jane@example.com" and tool_calls(new)[0].parsed is MISSING
+
+
+def test_an_openai_message_with_content_parts_keeps_its_tool_calls() -> None:
+    message = {"role": "assistant", "content": [{"type": "text", "text": "Looking up"}],
+               "tool_calls": [{"id": "c", "type": "function",
+                               "function": {"name": "lookup", "arguments": '{"email": "a@example.com"}'}}]}
+    (call,) = tool_calls(message)
+    assert (call.name, call.parsed) == ("lookup", {"email": "a@example.com"})
+    changed = with_tool_arguments(message, [call.with_value({"email": "<EMAIL_ADDRESS_1>"})])
+    assert changed["tool_calls"][0]["function"]["arguments"] == '{"email": "<EMAIL_ADDRESS_1>"}'
+    assert changed["content"] == message["content"]
