@@ -441,7 +441,7 @@ class Chain:
                     if out := guards.failed(exc):
                         yield out
                     return
-                if out := guards.feed(chunk):
+                if guards.take(chunk) and (out := guards.release()):
                     yield out
             if out := guards.finish():
                 yield out
@@ -479,7 +479,9 @@ class Chain:
                         if out := await self._guarding(guards.failed, exc):
                             yield out
                         return
-                    if out := await self._guarding(guards.feed, chunk):
+                    if not guards.take(chunk):
+                        continue
+                    if out := await self._guarding(guards.release) if guards.live else guards.release():
                         yield out
                 if out := await self._guarding(guards.finish):
                     yield out

@@ -49,7 +49,7 @@ _PASSING = (None, Action.FIX, Action.LOG)
 
 
 class StreamGuards:
-    """Feed it chunks; it returns the text that may be released now."""
+    """Give it chunks (`take`); it says when text may leave, and `release` gives that text."""
 
     def __init__(self, chain: Chain, ctx: Context) -> None:
         self.chain, self.ctx = chain, ctx
@@ -62,7 +62,10 @@ class StreamGuards:
         self.attempt = ctx.report.attempts[-1] if ctx.report.attempts else None
         ctx.side, ctx.source, ctx.partial = "output", "output", True
 
-    def feed(self, chunk: Any) -> str:
+    def take(self, chunk: Any) -> bool:
+        """Take in a chunk (its usage, tool-call fragments and text), cheaply: whether a release
+        is due. With prefix guards it is once enough new text has arrived for them to judge the
+        answer again (near-linear cost), without them for every piece of text."""
         self._usage(chunk)
         if (index := choice_index(chunk)) > 0:
             raise ConfigError(f"the stream carries choice {index}: guardlayer checks one answer, "
@@ -70,10 +73,13 @@ class StreamGuards:
         self.calls.feed(chunk)
         piece = chunk_text(chunk)
         if not piece:
-            return ""
+            return False
         self.raw += piece
-        if self.live and len(self.raw) - self.judged < max(self.window // 2, len(self.raw) // 10):
-            return ""  # judged again once enough has arrived: near-linear cost
+        return not self.live or len(self.raw) - self.judged >= max(self.window // 2, len(self.raw) // 10)
+
+    def release(self) -> str:
+        """The text that may leave now: the answer so far judged by the prefix guards, up to
+        their holdback and safe boundaries (their work: what an async chain may offload)."""
         self.judged = len(self.raw)
         verdicts = [self._judge(step, self.raw) for step in self.live]
         spans = [(f.start, f.end) for v in verdicts for f in v.findings if f.end > f.start]
