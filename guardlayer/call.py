@@ -6,8 +6,8 @@ style: the text of every message not from the system, developer or assistant rol
 part; tool messages and Anthropic tool results count as tool output), or any argument the
 caller names as untrusted (for example retrieved documents). The assistant's earlier turns are
 slots too, of source ``assistant``, for the guards that ask to see them (PII: originals put
-back into an answer go to the model again with the conversation). What a ``**kwargs`` takes is looked
-up by name too, so a pass-through wrapper ``def create(**kwargs)`` is guarded.
+back into an answer go to the model again with the conversation). What a ``**kwargs`` takes
+is looked up by name too, so a pass-through wrapper ``def create(**kwargs)`` is guarded.
 """
 from __future__ import annotations
 

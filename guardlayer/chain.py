@@ -34,7 +34,7 @@ from .report import Attempt, Report
 from .steps import Step, as_step
 from .stream import GuardedAsyncStream, GuardedStream, StreamGuards, aclose_source, close_source
 from .transient import Backoff, is_transient, retry_after, status_of
-from .verdict import MISSING, Action, Verdict
+from .verdict import GOES_ON, MISSING, Action, Verdict
 
 log = logging.getLogger("guardlayer")
 _LAST: contextvars.ContextVar[Report | None] = contextvars.ContextVar("guardlayer_report", default=None)
@@ -156,7 +156,7 @@ class Chain:
         text = original or ""
         for step in self.output:
             verdict, action = step.run(text, ctx, "output", attempt)
-            if action not in _GOES_ON:
+            if action not in GOES_ON:
                 return _Outcome(action, verdict, text, None)
             if action is not Action.LOG:
                 text = verdict.fixed if verdict.fixed is not None else text
@@ -614,9 +614,6 @@ def _name(fn: Any) -> str:
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__name__
 
 
-_GOES_ON = (None, Action.FIX, Action.LOG)  # actions after which the next guard runs
-
-
 def _check_tool_calls(step: Step, ctx: Context, attempt: int, text: str) -> _Outcome | None:
     """Run ``step`` on each tool call's arguments (``ctx.value``: the parsed arguments, which
     a guard such as pii rewrites) and keep the rewritten response in ``ctx.response``; the
@@ -626,7 +623,7 @@ def _check_tool_calls(step: Step, ctx: Context, attempt: int, text: str) -> _Out
         for call in calls:
             ctx.source, ctx.value = "tool_call", call.parsed
             verdict, action = step.run(call.arguments, ctx, f"tool_calls[{call.index}].arguments", attempt)
-            if action not in _GOES_ON:
+            if action not in GOES_ON:
                 return _Outcome(action, verdict, text, None)
             if action is not Action.LOG and (new := _fixed_call(call, verdict)) is not None:
                 changed.append(new)

@@ -40,12 +40,10 @@ from .providers.tools import ToolCall, tool_calls
 from .report import Report, Usage
 from .steps import Step
 from .transient import is_transient, status_of
-from .verdict import MISSING, Action, Verdict
+from .verdict import GOES_ON, MISSING, Action, Verdict
 
 if TYPE_CHECKING:
     from .chain import Chain
-
-_PASSING = (None, Action.FIX, Action.LOG)
 
 
 class StreamGuards:
@@ -123,7 +121,7 @@ class StreamGuards:
     def _judge(self, step: Step, text: str) -> Verdict:
         start = time.perf_counter()
         verdict = step.judge(text, self.ctx)
-        if step.decide(verdict, "output") not in _PASSING:
+        if step.decide(verdict, "output") not in GOES_ON:
             raise self._cut(verdict, f"stream cut by {verdict.guard}: {verdict.reason}", start)
         return verdict
 

@@ -18,6 +18,10 @@ class Action(str, Enum):
     LOG = "log"
 
 
+GOES_ON = (None, Action.FIX, Action.LOG)
+"""Actions after which a chain goes on to its next guard (a pass, a fix, a record)."""
+
+
 class _Missing:
     __slots__ = ()
 
