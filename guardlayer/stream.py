@@ -180,15 +180,22 @@ class StreamGuards:
                         "stream cut: the guarded text diverged from what was sent", start)
 
 
-def _checked_calls(report: Report) -> list[ToolCall]:
-    """A guarded stream's tool calls, as checked; ConfigError until it has been read to its end."""
-    if report.tool_calls is None:
-        raise ConfigError("a guarded stream's tool calls are known once it has been read to its "
-                          "end: read it all first (a stream cut, closed or dropped has none)")
-    return list(report.tool_calls)
+class _Calls:
+    """What both guarded streams give once exhausted: the answer's tool calls, as checked."""
+
+    _report: Report
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """The tool calls of the answer, checked whole (arguments restored); ConfigError
+        until the stream has been read to its end."""
+        if self._report.tool_calls is None:
+            raise ConfigError("a guarded stream's tool calls are known once it has been read to its "
+                              "end: read it all first (a stream cut, closed or dropped has none)")
+        return list(self._report.tool_calls)
 
 
-class GuardedStream:
+class GuardedStream(_Calls):
     """A guarded sync stream of text. ``close()``, leaving a ``with`` block or dropping it
     (even unread) closes the provider's stream, settles the budget and emits the Report.
     Once it is exhausted, ``tool_calls`` holds the answer's tool calls, as checked."""
@@ -197,12 +204,6 @@ class GuardedStream:
                  report: Report) -> None:
         self._pieces, self._report = pieces, report
         self._closer = weakref.finalize(self, _close, pieces, abandon)
-
-    @property
-    def tool_calls(self) -> list[ToolCall]:
-        """The tool calls of the answer, checked whole (arguments restored); ConfigError
-        before the stream is exhausted."""
-        return _checked_calls(self._report)
 
     def __iter__(self) -> GuardedStream:
         return self
@@ -225,7 +226,7 @@ def _close(pieces: Generator[str, None, None], abandon: Callable[[], None]) -> N
     abandon()  # one never started is released here (a no-op after the clean-up)
 
 
-class GuardedAsyncStream:
+class GuardedAsyncStream(_Calls):
     """A guarded async stream of text. ``aclose()``, leaving an ``async with`` block or
     dropping it (even unread) closes the provider's stream, settles the budget and emits the
     Report (when it is dropped unread, the provider's ``aclose`` is scheduled on the loop).
@@ -236,12 +237,6 @@ class GuardedAsyncStream:
         self._pieces, self._source, self._report = pieces, source, report
         self._unread = [True]  # shared with the finalizer, which must not hold the stream
         self._closer = weakref.finalize(self, _drop_async, self._unread, source, abandon)
-
-    @property
-    def tool_calls(self) -> list[ToolCall]:
-        """The tool calls of the answer, checked whole (arguments restored); ConfigError
-        before the stream is exhausted."""
-        return _checked_calls(self._report)
 
     def __aiter__(self) -> GuardedAsyncStream:
         return self
