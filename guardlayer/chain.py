@@ -29,7 +29,7 @@ from .context import Context
 from .errors import Blocked, BudgetExceeded, CallTimeout, ConfigError, GuardlayerError, ProviderError
 from .fallback import Fallbacks
 from .providers import is_stream, model_of, text_of, unreadable, usage_of, with_text
-from .providers.tools import ToolCall, tool_calls, with_tool_arguments
+from .providers.tools import ToolCall, tool_calls, with_tool_arguments, written
 from .report import Attempt, Report
 from .steps import Step, as_step
 from .stream import GuardedAsyncStream, GuardedStream, StreamGuards, aclose_source, close_source
@@ -574,8 +574,9 @@ def _advance(flow: Generator[_Invoke, Any, Any], answer: Any, error: Exception |
 
 def _attach(exc: BaseException, ctx: Context) -> None:
     """Give the error the Report, and the Report the outcome (GeneratorExit: a stream the
-    caller stopped reading, which is not an error)."""
-    if isinstance(exc, GeneratorExit):
+    caller stopped reading; CancelledError: a call or stream whose task was cancelled, as when
+    a client goes away; neither is an error)."""
+    if isinstance(exc, (GeneratorExit, asyncio.CancelledError)):
         ctx.report.outcome = "abandoned"
         return
     if isinstance(exc, (Blocked, ProviderError, BudgetExceeded)) and exc.report is None:
@@ -600,7 +601,8 @@ class _timed:
 
 def _read(answer: Any, attempt: Attempt) -> None:
     if not is_stream(answer):
-        attempt.usage, attempt.model, attempt.output = usage_of(answer), model_of(answer), text_of(answer)
+        attempt.usage, attempt.model = usage_of(answer), model_of(answer)
+        attempt.output = written(text_of(answer), tool_calls(answer))
 
 
 def _raise_provider_error(exc: Exception) -> NoReturn:

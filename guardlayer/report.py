@@ -56,7 +56,8 @@ class Attempt:
     error: str | None = None
     usage: Usage | None = None
     model: str | None = None
-    # Raw text in and out, kept for token counting; never serialised into logs.
+    # Raw text in and out (out: with its tool calls' names and arguments), kept for token
+    # counting; never serialised into logs.
     prompt: Any = field(default=None, repr=False)
     output: str | None = field(default=None, repr=False)
 
@@ -68,7 +69,7 @@ class Attempt:
 @dataclass(slots=True)
 class Report:
     """Everything a guarded call did. `outcome` is ok | fixed | fallback | blocked | error, or
-    abandoned (a guarded stream closed or dropped before its end)."""
+    abandoned (a guarded stream closed or dropped before its end, or a call cancelled)."""
 
     chain: str = ""
     checks: list[Check] = field(default_factory=list)

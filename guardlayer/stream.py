@@ -36,7 +36,7 @@ from .context import Context
 from .errors import Blocked, ConfigError, GuardlayerError, ProviderError
 from .providers import choice_index, chunk_text, field, usage_of
 from .providers.stream_tools import StreamedCalls
-from .providers.tools import ToolCall, tool_calls
+from .providers.tools import ToolCall, tool_calls, written
 from .report import Report, Usage
 from .steps import Step
 from .transient import is_transient, status_of
@@ -145,11 +145,11 @@ class StreamGuards:
         """Judge the whole answer, text and tool calls, with every output guard; the text still
         to release. The checked tool calls go to `Report.tool_calls`."""
         start = time.perf_counter()
-        if self.attempt is not None:
-            self.attempt.output = self.raw
         self.ctx.partial = False
         checked = len(self.ctx.report.checks)
         answer = self.calls.response(self.raw) if self.calls else self.raw  # calls: as a response
+        if self.attempt is not None:
+            self.attempt.output = written(self.raw, tool_calls(answer))
         out = self.chain.check_output(answer, self.ctx, 0)
         if out.action is not None:
             assert out.verdict is not None

@@ -350,11 +350,14 @@ def test_a_streamed_tool_call_is_never_dropped_silently(chunks):
     assert [(c.id, c.name, c.parsed) for c in stream.tool_calls] == [("c1", "rm", {"path": "/tmp"})]
 
 
-def test_a_tool_call_the_provider_runs_is_refused_in_a_stream():
-    chunk = {"type": "content_block_start", "index": 1,
-             "content_block": {"type": "server_tool_use", "id": "s1", "name": "web_search", "input": {}}}
-    with pytest.raises(ConfigError, match="a tool the provider runs"):
-        list(guarded(lambda prompt: iter([chunk]))("q"))
+def test_a_tool_the_provider_runs_is_skipped_in_a_stream_and_its_text_guarded():
+    chunks = [{"type": "content_block_start", "index": 0,
+               "content_block": {"type": "server_tool_use", "id": "s1", "name": "web_search", "input": {}}},
+              {"type": "content_block_delta", "index": 0,
+               "delta": {"type": "input_json_delta", "partial_json": '{"query": "weather"}'}},
+              {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "sunny"}}]
+    stream = guarded(lambda prompt: iter(chunks), output=[LiveUpper()])("q")
+    assert "".join(stream) == "SUNNY" and stream.tool_calls == []
 
 
 class Upstream:
@@ -434,6 +437,54 @@ async def test_an_async_stream_never_read_is_closed_and_reported():
     gc.collect()
     await asyncio.sleep(0)  # the provider's aclose was scheduled on this loop
     assert closed == ["aclose", "aclose"] and last_report().outcome == "abandoned"
+
+
+async def test_a_stream_whose_task_is_cancelled_is_abandoned_not_an_error():
+    closed, waiting = [], asyncio.Event()
+
+    async def upstream():
+        try:
+            yield "first "
+            waiting.set()
+            await asyncio.sleep(5)  # the client goes away while the next chunk is awaited
+            yield "never"
+        finally:
+            closed.append(True)
+
+    async def ask(prompt: str):
+        return upstream()
+
+    task = asyncio.create_task(_reported(_read(guarded(ask)("q"))))
+    await waiting.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert closed == [True] and _REPORTED[-1].outcome == "abandoned"
+
+
+async def test_a_call_whose_task_is_cancelled_is_abandoned_not_an_error():
+    async def hangs(prompt: str) -> str:
+        await asyncio.sleep(5)
+        return "late"
+
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(_reported(guarded(hangs)("q")), 0.05)
+    assert _REPORTED[-1].outcome == "abandoned"
+
+
+_REPORTED: list = []
+
+
+async def _reported(work):
+    """Await ``work`` in a task; its Report (seen only inside the task) kept in _REPORTED."""
+    try:
+        return await work
+    finally:
+        _REPORTED.append(last_report())
+
+
+async def _read(opening) -> list[str]:
+    return [piece async for piece in await opening]
 
 
 class Counting:

@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
+from guardlayer.budget import Budget
 from guardlayer.chain import last_report
 from guardlayer.context import Context, Scope, scope
 from guardlayer.decorator import guarded
 from guardlayer.errors import Blocked
 from guardlayer.guards.canary import CanaryGuard, plant_canary
 from guardlayer.providers.tools import tool_calls
+from guardlayer.tokens import count
 from guardlayer.verdict import Verdict
 
 TOKEN = "gl-3f9a1c07d2e4b5a8"
@@ -80,3 +82,21 @@ def test_text_added_to_an_answer_of_tool_calls_only_keeps_the_calls() -> None:
     result = guarded(output=[(Disclaimer(), "fix")])(lambda prompt: answer({"q": "ab"}))("hi")
     assert result["choices"][0]["message"]["content"] == "(AI generated)"
     assert tool_calls(result)[0].parsed == {"q": "ab"}
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_without_reported_usage_the_budget_counts_tool_arguments_as_output(streamed: bool) -> None:
+    args = {"to": "ops@example.com", "body": "The nightly export failed twice; rerun it after 02:00."}
+    if streamed:
+        delta = {"tool_calls": [{"index": 0, "id": "call_1", "function": {"name": "fetch", "arguments": json.dumps(args)}}]}
+        model = lambda prompt: iter([{"choices": [{"delta": {"content": "Sending."}}]},  # noqa: E731
+                                     {"choices": [{"delta": delta}]}])
+    else:
+        model = lambda prompt: answer(args, "Sending.")  # noqa: E731
+    budget = Budget([{"per": "user", "tokens": 10_000, "window": "day"}], model="gpt-4o")
+    with scope(user="ann"):
+        out = guarded(budget=budget)(model)("q")
+        if streamed:
+            assert "".join(out) == "Sending."
+    used = last_report().extra["budget"]["call"]["output_tokens"]
+    assert used == count("Sending.\nfetch " + json.dumps(args), "gpt-4o").tokens > count("Sending.", "gpt-4o").tokens

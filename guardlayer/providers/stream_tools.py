@@ -7,7 +7,9 @@ a fragment with a new ``id`` starts a new call even at an index already used, an
 index it adds to the last call, as some OpenAI-compatible servers number parallel calls),
 and the legacy ``delta.function_call``; Anthropic events, where ``content_block_start`` opens a
 ``tool_use`` block (``id``, ``name``, ``input``) and ``content_block_delta`` events of type
-``input_json_delta`` add ``partial_json`` fragments to the block at their ``index``.
+``input_json_delta`` add ``partial_json`` fragments to the block at their ``index``. Blocks of
+tools the provider runs itself (``server_tool_use``: web search, code execution) are not calls
+the program runs, and are skipped, as `tools.tool_calls` skips them in an answer not streamed.
 """
 from __future__ import annotations
 
@@ -19,7 +21,6 @@ from typing import Any
 from ..errors import ConfigError
 from . import field
 
-_SERVER_BLOCKS = ("server_tool_use",)  # run by the provider, never handed to the program
 
 
 @dataclass(slots=True)
@@ -56,6 +57,7 @@ class StreamedCalls:
         self._openai: list[_Parts] = []  # in the order they start
         self._latest: dict[int | None, int] = {}  # a delta's index -> its latest call's position
         self._blocks: dict[int, _Parts] = {}  # Anthropic tool_use blocks, by content block index
+        self._server: set[int] = set()  # content blocks of tools the provider runs: skipped
         self._legacy: _Parts | None = None
 
     def __bool__(self) -> bool:
@@ -63,7 +65,7 @@ class StreamedCalls:
 
     def feed(self, chunk: Any) -> None:
         """Take the tool-call fragments ``chunk`` carries, if any. Raises ConfigError on a
-        provider-run tool call or a fragment for a block that opened no tool call."""
+        fragment for a block that opened no tool call."""
         if isinstance(chunk, str):
             return
         choices = field(chunk, "choices")
@@ -74,6 +76,8 @@ class StreamedCalls:
             self._open_block(field(chunk, "index"), field(chunk, "content_block"))
         elif kind == "content_block_delta" and field(field(chunk, "delta"), "type") == "input_json_delta":
             index = field(chunk, "index")
+            if index in self._server:
+                return
             if index not in self._blocks:
                 raise ConfigError(f"the stream sent tool-call arguments for content block {index}, "
                                   "which opened no tool_use block")
@@ -101,10 +105,9 @@ class StreamedCalls:
 
     def _open_block(self, index: Any, block: Any) -> None:
         kind = field(block, "type")
-        if kind in _SERVER_BLOCKS:
-            raise ConfigError(f"the stream carries a {kind} block, a tool the provider runs, which "
-                              "guardlayer cannot check: call the model without stream=True")
-        if kind == "tool_use":
+        if kind == "server_tool_use":
+            self._server.add(index)
+        elif kind == "tool_use":
             name = field(block, "name")
             self._blocks[index] = _Parts(field(block, "id"), name if isinstance(name, str) else "",
                                          input=field(block, "input"))

@@ -3,7 +3,8 @@
 Shapes understood, as objects or dicts: OpenAI chat completions (every choice's
 ``message.tool_calls[i].function.arguments``, a JSON string, and the legacy
 ``message.function_call``), a bare OpenAI message, a list of calls, and Anthropic messages
-(``content[i]`` blocks of type ``tool_use``, whose ``input`` is a dict).
+(``content[i]`` blocks of type ``tool_use``, whose ``input`` is a dict; ``server_tool_use`` blocks
+are tools the provider ran itself, not calls for the program, and are skipped).
 """
 from __future__ import annotations
 
@@ -40,6 +41,13 @@ class ToolCall:
 def tool_calls(resp: Any) -> list[ToolCall]:
     """The tool calls of ``resp`` in order ([] when it has none or is not a known shape)."""
     return [_read(i, raw) for i, raw in enumerate(_raw_calls(resp))]
+
+
+def written(text: str | None, calls: Iterable[ToolCall]) -> str | None:
+    """What the model wrote: ``text`` and each call's name and arguments, a line each (for
+    counting its tokens when the provider reports no usage)."""
+    lines = [f"{call.name or ''} {call.arguments}" for call in calls]
+    return "\n".join([text or "", *lines]) if lines else text
 
 
 def with_tool_arguments(resp: Any, calls: Iterable[ToolCall]) -> Any:

@@ -69,8 +69,11 @@ def test_arguments_for_a_block_that_opened_no_tool_call_are_refused() -> None:
         StreamedCalls().feed(chunk)
 
 
-def test_a_tool_the_provider_runs_is_refused() -> None:
-    chunk = {"type": "content_block_start", "index": 1,
-             "content_block": {"type": "server_tool_use", "id": "s1", "name": "web_search", "input": {}}}
-    with pytest.raises(ConfigError, match="a tool the provider runs"):
-        StreamedCalls().feed(chunk)
+def test_a_tool_the_provider_runs_is_skipped_as_in_an_answer_not_streamed() -> None:
+    server = [{"type": "content_block_start", "index": 1,
+               "content_block": {"type": "server_tool_use", "id": "s1", "name": "web_search", "input": {}}},
+              {"type": "content_block_delta", "index": 1,
+               "delta": {"type": "input_json_delta", "partial_json": '{"query": "weather"}'}},
+              {"type": "content_block_stop", "index": 1}]
+    block = {"type": "server_tool_use", "id": "s1", "name": "web_search", "input": {"query": "weather"}}
+    assert assembled(server) == [] == tool_calls({"content": [block]})
