@@ -188,7 +188,7 @@ class Chain:
                     return response
                 out = self.check_output(response, ctx, n)
                 if out.action is None:
-                    return out.result
+                    return _passed(out, ctx)
                 assert out.verdict is not None
                 if out.action is Action.REASK and n < self.retries:
                     # the model's own words: guards may have restored originals in out.text
@@ -219,7 +219,7 @@ class Chain:
                 return response
             out = self.check_output(response, ctx, len(ctx.report.attempts))
             if out.action is None:
-                return out.result
+                return _passed(out, ctx)
             ctx.report.fallback = None
         return self.substitute(ctx, reason, error)
 
@@ -231,6 +231,7 @@ class Chain:
         if not self.fallback.has_value:
             raise error
         ctx.report.fallback, ctx.report.fallback_reason = "value", reason
+        ctx.report.tool_calls = []  # the fallback value carries none
         value = self.fallback.render(ctx, reason)
         if not (parse and isinstance(value, str) and self.output):
             return value
@@ -560,6 +561,13 @@ class _Run:
             level = logging.WARNING if report.outcome in ("blocked", "error") else logging.INFO
             log.log(level, "guarded call %s: %s", report.chain, report.outcome,
                     extra={"guardlayer": report.to_dict()})
+
+
+def _passed(out: _Outcome, ctx: Context) -> Any:
+    """The result of an answer that passed its output guards; its tool calls, as checked, go to
+    `Report.tool_calls` (still there when a guard returned a parsed value instead)."""
+    ctx.report.tool_calls = tool_calls(ctx.response)
+    return out.result
 
 
 def _advance(flow: Generator[_Invoke, Any, Any], answer: Any, error: Exception | None) -> tuple[bool, Any]:

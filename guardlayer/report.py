@@ -81,8 +81,10 @@ class Report:
     extra: dict[str, Any] = field(default_factory=dict)
     # The parsed value of a streamed answer (a stream yields text); not serialised.
     value: Any = field(default=MISSING, repr=False)
-    # The tool calls of a streamed answer, checked whole at its end (arguments restored: they
-    # may hold private data, so not serialised); None until then, and for answers not streamed.
+    # The answer's tool calls as checked (arguments restored: they may hold private data, so
+    # not serialised): once it passed the output guards (a stream: at its end), also when a
+    # guard returned a parsed value instead of the response; [] for a fallback value; None
+    # until then, and when the call failed or a stream was cut.
     tool_calls: list[ToolCall] | None = field(default=None, repr=False)
 
     @property

@@ -138,7 +138,6 @@ class StreamGuards:
             f"the stream failed after {len(self.sent)} characters: {type(exc).__name__}: {exc}")
         if self.sent or not self.chain.fallback.has_value:
             raise error from exc
-        self.ctx.report.tool_calls = []  # the fallback text carries none
         return str(self.chain.substitute(self.ctx, str(error), error, parse=False))
 
     def finish(self) -> str:
@@ -154,7 +153,6 @@ class StreamGuards:
         if out.action is not None:
             assert out.verdict is not None
             if out.action is not Action.BLOCK and not self.sent and self.chain.fallback.has_value:
-                self.ctx.report.tool_calls = []  # the fallback text carries none
                 return str(self.chain.substitute(self.ctx, out.verdict.reason,
                                                  Blocked([out.verdict]), parse=False))
             raise Blocked([out.verdict], message=f"streamed answer rejected by "

@@ -14,6 +14,7 @@ from guardlayer.context import Context, Scope, scope
 from guardlayer.decorator import guarded
 from guardlayer.errors import Blocked
 from guardlayer.guards.canary import CanaryGuard, plant_canary
+from guardlayer.guards.json_output import JsonGuard
 from guardlayer.providers.tools import tool_calls
 from guardlayer.tokens import count
 from guardlayer.verdict import Verdict
@@ -100,3 +101,21 @@ def test_without_reported_usage_the_budget_counts_tool_arguments_as_output(strea
             assert "".join(out) == "Sending."
     used = last_report().extra["budget"]["call"]["output_tokens"]
     assert used == count("Sending.\nfetch " + json.dumps(args), "gpt-4o").tokens > count("Sending.", "gpt-4o").tokens
+
+
+def test_the_report_keeps_the_checked_calls_when_a_guard_returns_a_parsed_value() -> None:
+    args = {"url": "https://example.com/status"}
+    ask = guarded(output=[(Upper(tool_arguments=True), "fix"), JsonGuard()])(
+        lambda prompt: answer(args, '{"status": "checking"}'))
+    assert ask("q") == {"STATUS": "CHECKING"}  # the value, not the response
+    assert [(c.id, c.name, c.parsed) for c in last_report().tool_calls] == [
+        ("call_1", "fetch", {"URL": "HTTPS://EXAMPLE.COM/STATUS"})]
+
+
+def test_a_blocked_answer_or_a_fallback_value_reports_no_calls() -> None:
+    calling = lambda prompt: answer({"q": "x"}, "not json")  # noqa: E731
+    with pytest.raises(Blocked):
+        guarded(output=[(JsonGuard(), "block")])(calling)("q")
+    assert last_report().tool_calls is None
+    assert guarded(output=[(JsonGuard(), "fallback")], fallback="{}")(calling)("q") == {}
+    assert last_report().tool_calls == []
