@@ -199,8 +199,9 @@ def _is_guess(r: Any) -> bool:
 
 
 def _trim_ner(text: str, r: Any) -> Any:
-    """NER spans end at a line break: "Crystal Grant\nPhone" is the name on the first line; and
-    at an opening bracket: "Robert Tables (" is "Robert Tables"."""
+    """NER spans end at a line break: "Crystal Grant\nPhone" is the name on the first line; at
+    an opening bracket: "Robert Tables (" is "Robert Tables"; and before a closing quote:
+    "'Mark Rivers'" is "Mark Rivers" (a possessive's stays: "James' car")."""
     value = text[r.start:r.end]
     if _is_guess(r) and "\n" in value:
         head = value.split("\n", 1)[0].rstrip()
@@ -211,10 +212,15 @@ def _trim_ner(text: str, r: Any) -> Any:
     if _is_guess(r) and text[r.end - 1:r.end] in _OPENING:
         kept = text[r.start:r.end].rstrip(_OPENING + " \t")
         r.end = r.start + len(kept) if kept else r.end
+    if _is_guess(r) and r.end - r.start > 1 and (quote := text[r.end - 1]) in _QUOTES:
+        possessive = quote == "'" and text[r.end - 2] in "sxzSXZ" and text[r.start - 1:r.start] != quote
+        if not possessive:
+            r.end -= 1
     return r
 
 
 _OPENING = "([{<"
+_QUOTES = "'\"`"
 
 
 def _country(text: str, r: Any) -> Any:
