@@ -32,6 +32,7 @@ from .providers import is_stream, model_of, text_of, unreadable, usage_of, with_
 from .providers.tools import ToolCall, tool_calls, with_tool_arguments, written
 from .report import Attempt, Report
 from .steps import Step, as_step
+from .stores.base import StoreUnavailable
 from .stream import GuardedAsyncStream, GuardedStream, StreamGuards, aclose_source, close_source
 from .transient import Backoff, is_transient, retry_after, status_of
 from .verdict import GOES_ON, MISSING, Action, Verdict
@@ -514,9 +515,16 @@ class _Run:
             self.finish()
 
     def settle(self) -> None:
+        """Charge the budget the call's actual use. A store that fails now (down, flushed)
+        costs the call neither its answer, already paid for, nor its own error: the failure
+        is logged and kept in ``report.extra["budget"]`` (the reservation stays charged)."""
         if self.ticket is not None:
             ticket, self.ticket = self.ticket, None
-            self.chain.budget.settle(ticket, self.ctx)
+            try:
+                self.chain.budget.settle(ticket, self.ctx)
+            except StoreUnavailable as exc:
+                self.ctx.report.extra["budget"] = {"error": f"not settled: {exc}"}
+                log.error("guarded call %s: budget not settled: %s", self.ctx.report.chain, exc)
 
     @contextlib.contextmanager
     def streamed(self, chunks: Any) -> Iterator[StreamGuards]:
