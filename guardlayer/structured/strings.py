@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from json import JSONDecodeError
+from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
 
@@ -52,3 +54,37 @@ def with_leaf(value: Any, path: tuple[Any, ...], text: str) -> Any:
     if isinstance(value, dict):
         return {**value, head: with_leaf(value[head], rest, text)}
     return [with_leaf(v, rest, text) if i == head else v for i, v in enumerate(value)]
+
+
+def json_strings(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, string)`` of each JSON string literal in ``text``: where its contents stand
+    between the quotes, and the string they encode. Read left to right; a quote that opens no
+    valid literal (prose, a broken escape) is passed over, and nothing follows an unclosed one."""
+    found, at = [], text.find('"')
+    while at >= 0:
+        try:
+            string, end = scanstring(text, at + 1, False)
+        except JSONDecodeError as exc:
+            if exc.pos <= at:  # unterminated: no later quote closes a literal either
+                break
+            at = text.find('"', exc.pos)
+            continue
+        found.append((at + 1, end - 1, string))
+        at = text.find('"', end)
+    return found
+
+
+def json_escapes(contents: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each escape in the contents of a valid JSON string literal, each of
+    which encodes one character (``\\n``, ``\\u00ed``, a surrogate pair's twelve characters)."""
+    found, at = [], contents.find("\\")
+    while at >= 0:
+        end = at + 2
+        if contents[at + 1] == "u":
+            end = at + 6
+            if (0xD800 <= int(contents[at + 2:end], 16) < 0xDC00 and contents.startswith("\\u", end)
+                    and 0xDC00 <= int(contents[end + 2:end + 6], 16) < 0xE000):
+                end += 6
+        found.append((at, end))
+        at = contents.find("\\", end)
+    return found

@@ -12,6 +12,7 @@ import copy
 import logging
 import os
 import secrets as _random
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +22,7 @@ from ...context import Context
 from ...errors import ConfigError
 from ...extras import need
 from ...guard import REGEX_TIMEOUT
-from ...structured.strings import map_strings
+from ...structured.strings import json_escapes, json_strings, map_strings
 from ...timed_regex import timed_compile
 from ...verdict import MISSING, Finding, Verdict
 from . import engine
@@ -156,28 +157,28 @@ class PIIGuard:
     def _check_output(self, text: str, vault: Vault, value: Any) -> Verdict:
         """Originals put back and new personal data replaced, in the text and in the value an
         earlier guard parsed from it (a JSON answer's fields, a tool call's arguments), which is
-        returned instead. The value's strings are searched too: in JSON text a multi-line
-        address or an escaped name reads differently from the string it encodes."""
+        returned instead. One analysis covers both (`_new_in_answer`)."""
         restored, spans = vault.restore(text)
-        new = self._new(restored, spans, vault)
-        in_value = self._new_in_value(value, vault)
+        if value is MISSING:
+            new = results = self._new(restored, spans, vault)
+            leaked: dict[str, Any] = {}
+        else:
+            new, leaked, results = self._new_in_answer(text, restored, spans, value, vault)
         meta = {"restored": len(spans)}
-        if not new and not in_value:  # (the value restored even when its JSON text hid a
-            # placeholder: "\u003cEMAIL_ADDRESS_1\u003e")
+        if not results:  # (the value restored even when its JSON text hid a placeholder:
+            # "\u003cEMAIL_ADDRESS_1\u003e")
             return Verdict.ok(fixed=restored if spans else None, meta=meta,
                               **_changed(value, lambda s: vault.restore(s)[0]))
         operator: Operator = "redact" if self.operator == "pseudonymize" else self.operator
         fixed = self._replace(restored, new, Vault(), operator)
-        found = {restored[r.start:r.end]: r for r in new} | in_value
-        leaked = {original: self._replace(original, [_whole(r, len(original))], Vault(), operator)
-                  for original, r in found.items()}
+        replaced = {original: self._replace(original, [_whole(r, len(original))], Vault(), operator)
+                    for original, r in leaked.items()}
 
         def redact(s: str) -> str:
             s = vault.restore(s)[0]
-            for original in sorted(leaked, key=len, reverse=True):
-                s = s.replace(original, leaked[original])
+            for original in sorted(replaced, key=len, reverse=True):
+                s = s.replace(original, replaced[original])
             return s
-        results = [*new, *in_value.values()]
         return Verdict.fail(_reason("personal data in the answer that was not in the input", results),
                             score=max(r.score for r in results), fixed=fixed,
                             **_changed(value, redact, numbers=True),
@@ -185,30 +186,54 @@ class PIIGuard:
 
     def _new(self, restored: str, spans: list[tuple[int, int]], vault: Vault) -> list[Any]:
         """Personal data in ``restored`` that the input did not hold (``spans``: restored values)."""
-        return [r for r in self.analyze(restored)
+        return [r for r in (self.analyze(restored) if restored.strip() else ())
                 if restored[r.start:r.end] not in vault.seen
                 and not any(r.start < e and s < r.end for s, e in spans)]
 
-    def _new_in_value(self, value: Any, vault: Vault) -> dict[str, Any]:
-        """New personal data in the strings of a parsed value, restored and analysed as one text
-        (two blank lines between strings, which no finder reads across): each value found,
-        cut to the string it is in -> its result."""
+    def _new_in_answer(self, text: str, restored: str, spans: list[tuple[int, int]], value: Any,
+                       vault: Vault) -> tuple[list[Any], dict[str, Any], list[Any]]:
+        """New personal data in an answer ``text`` (``restored``, ``spans``: as `Vault.restore`
+        gave them) and in the ``value`` parsed from it, found by one analysis. Returns the
+        findings in ``restored``; each value found, cut to the string of ``value`` it is in ->
+        its result; and all the results.
+
+        The value's strings are analysed restored, two blank lines apart (in JSON text a
+        multi-line address, an escaped name or a placeholder written "\\u003cEMAIL_ADDRESS_1\\u003e"
+        reads differently from the string it encodes), and after them the rest of the text: all
+        of it but the contents of the JSON strings (not keys) that spell the value's strings;
+        what is found in those strings is mapped into the text, where they stand."""
         strings: list[str] = []
         map_strings(value, lambda s: strings.append(s) or s)
-        restored = [vault.restore(s) for s in strings]
-        spans, bounds, start = [], [], 0
-        for text, found in restored:
-            spans += [(a + start, b + start) for a, b in found]
-            bounds.append((start, start + len(text)))
-            start += len(text) + len(_APART)
-        doc = _APART.join(text for text, _ in restored)
-        leaked = {}
-        for r in self._new(doc, spans, vault) if doc.strip() else ():
-            for a, b in bounds:
-                piece = doc[max(r.start, a):min(r.end, b)]
-                if r.start < b and a < r.end and piece.strip():
-                    leaked[piece] = r
-        return leaked
+        parts = [vault.restore(s) for s in strings]
+        rest, cut, spelled = _rest(text, strings)
+        rest_restored, rest_spans = vault.restore(rest)
+        doc, doc_spans, bounds = _joined([*parts, (rest_restored, rest_spans)])
+        results = self._new(doc, doc_spans, vault)
+        into, rest_start = _Moves(_restore_edits(text, spans)), bounds[-1][0]
+        back = [_Moves(_restore_edits(rest, rest_spans)), _Moves(cut)]
+        new: list[Any] = []
+        leaked: dict[str, Any] = {}
+        for r in results:
+            if r.start >= rest_start:  # in the rest of the text
+                leaked[doc[r.start:r.end]] = r
+                a, b = r.start - rest_start, r.end - rest_start
+                for m in back:
+                    a, b = m.back(a), m.back(b, end=True)
+                new.append(_moved(r, into.forth(a), into.forth(b, end=True)))
+                continue
+            for i in range(max(bisect_right(bounds, (r.start, r.start)) - 1, 0), len(bounds) - 1):
+                if bounds[i][0] >= r.end:
+                    break
+                a, b = max(r.start, bounds[i][0]), min(r.end, bounds[i][1])
+                if not doc[a:b].strip():
+                    continue
+                leaked[doc[a:b]] = r
+                if i in spelled:  # where the string stands in the text
+                    start, end = spelled[i]
+                    a, b = _in_literal(a - bounds[i][0], b - bounds[i][0], strings[i], parts[i][1],
+                                       text[start:end])
+                    new.append(_moved(r, into.forth(start + a), into.forth(start + b, end=True)))
+        return merge_overlaps(new), leaked, results
 
     def safe_boundary(self, text: str) -> int:
         """Where a streamed prefix may be cut: never inside a placeholder such as ``<PER``."""
@@ -250,11 +275,109 @@ def _changed(value: Any, fn: Callable[[str], str], *, numbers: bool = False) -> 
     return {"value": map_strings(value, fn, numbers=numbers)} if value is not MISSING else {}
 
 
+def _rest(text: str, strings: list[str]
+          ) -> tuple[str, list[tuple[int, int, int, int]], dict[int, tuple[int, int]]]:
+    """``text`` without the contents of its JSON strings that spell one of ``strings`` (each of
+    ``strings`` taken by one at most; keys are kept: their words give numbers their context); the
+    cuts made (see `_Moves`); and, by index in ``strings``, where the contents that spell it stand
+    in ``text``."""
+    waiting: dict[str, list[int]] = {}  # string -> its indexes, the first last
+    for i in range(len(strings) - 1, -1, -1):
+        waiting.setdefault(strings[i], []).append(i)
+    parts, cuts, spelled, at, gone = [], [], {}, 0, 0
+    for start, end, string in json_strings(text):
+        if not waiting.get(string) or _is_key(text, end + 1):
+            continue
+        spelled[waiting[string].pop()] = (start, end)
+        parts.append(text[at:start])
+        cuts.append((start, end, start - gone, start - gone))
+        gone += end - start
+        at = end
+    return "".join(parts) + text[at:], cuts, spelled
+
+
+def _is_key(text: str, at: int) -> bool:
+    """Whether the first character at or after ``at`` that is not white space is a colon."""
+    while at < len(text) and text[at] in " \t\r\n":
+        at += 1
+    return text[at:at + 1] == ":"
+
+
+def _in_literal(start: int, end: int, string: str, restored: list[tuple[int, int]],
+                contents: str) -> tuple[int, int]:
+    """A span in ``string`` restored (``restored``: the spans of its restored values) as a span
+    in ``contents``, the JSON text that spells ``string``."""
+    unescaped, shift = [], 0
+    for a, b in json_escapes(contents) if "\\" in contents else ():
+        unescaped.append((a, b, a - shift, a - shift + 1))
+        shift += b - a - 1
+    for moves in (_Moves(_restore_edits(string, restored)), _Moves(unescaped)):
+        start, end = moves.back(start), moves.back(end, end=True)
+    return start, end
+
+
+def _joined(parts: list[tuple[str, list[tuple[int, int]]]]
+            ) -> tuple[str, list[tuple[int, int]], list[tuple[int, int]]]:
+    """Texts (each with the spans of values restored in it) as one text to analyse, two blank
+    lines apart (which no finder reads across): the text, the spans in it, each part's bounds."""
+    spans, bounds, start = [], [], 0
+    for text, restored in parts:
+        spans += [(a + start, b + start) for a, b in restored]
+        bounds.append((start, start + len(text)))
+        start += len(text) + len(_APART)
+    return _APART.join(text for text, _ in parts), spans, bounds
+
+
+def _restore_edits(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
+    """The edits `Vault.restore` made to ``text`` (``spans``: where it put originals), as
+    `_Moves` takes them: each placeholder's start and end, then its original's."""
+    edits, old, new = [], 0, 0
+    for start, end in spans:
+        at = old + start - new
+        old, new = text.index(">", at) + 1, end
+        edits.append((at, old, start, end))
+    return edits
+
+
+class _Moves:
+    """Positions between a text and a rewrite of it. ``edits``: ``(old_start, old_end,
+    new_start, new_end)`` of each piece rewritten, in order; the text between them is kept. A
+    span that starts or ends inside a rewritten piece grows to cover all of it."""
+
+    def __init__(self, edits: list[tuple[int, int, int, int]]) -> None:
+        self.edits = edits
+        self._old = [e[0] for e in edits]
+        self._new = [e[2] for e in edits]
+
+    def back(self, pos: int, end: bool = False) -> int:
+        """Where ``pos`` in the new text was in the old one."""
+        return self._move(self._new, pos, end, 2)
+
+    def forth(self, pos: int, end: bool = False) -> int:
+        """Where ``pos`` in the old text is in the new one."""
+        return self._move(self._old, pos, end, 0)
+
+    def _move(self, starts: list[int], pos: int, end: bool, side: int) -> int:
+        """``pos`` from the text whose edits' starts are ``starts`` (``side`` 0: old, 2: new)."""
+        i = (bisect_left(starts, pos) if end else bisect_right(starts, pos)) - 1
+        if i < 0:
+            return pos
+        edit, other = self.edits[i], 2 - side
+        if pos < edit[side + 1] or (end and pos == edit[side + 1]):
+            return edit[other + 1] if end else edit[other]
+        return pos - edit[side + 1] + edit[other + 1]
+
+
 def _whole(result: Any, length: int) -> Any:
     """A copy of ``result`` that spans its own value, ``length`` characters from 0."""
-    whole = copy.copy(result)
-    whole.start, whole.end = 0, length
-    return whole
+    return _moved(result, 0, length)
+
+
+def _moved(result: Any, start: int, end: int) -> Any:
+    """A copy of ``result`` from ``start`` to ``end``."""
+    moved = copy.copy(result)
+    moved.start, moved.end = start, end
+    return moved
 
 
 def _findings(results: list[Any]) -> list[Finding]:

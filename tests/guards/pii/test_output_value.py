@@ -1,0 +1,225 @@
+"""The output check of an answer with a parsed value (a JSON answer after the ``json`` guard, a
+tool call's arguments): one analysis covers the text and the value; originals come back and new
+personal data is replaced in both, and findings' spans point into the checked text."""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from guardlayer import guarded, step
+from guardlayer.context import Context
+from guardlayer.errors import Blocked
+from guardlayer.guards.pii import PIIGuard
+from guardlayer.structured.strings import json_escapes, json_strings, map_strings
+from guardlayer.verdict import MISSING, Verdict
+
+JANE, LEAK = "jane.doe@example.com", "bob.leak@example.org"
+PROMPT = f"Write to {JANE}."  # -> <EMAIL_ADDRESS_1>
+
+
+class CountingEngine:
+    """The real Presidio engine, keeping the texts it is asked to analyse."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine, self.texts = engine, []
+
+    def analyze(self, text: str, **kwargs: Any) -> Any:
+        self.texts.append(text)
+        return self.engine.analyze(text, **kwargs)
+
+
+@pytest.fixture
+def counted(regex_guard: PIIGuard) -> PIIGuard:
+    guard = copy.copy(regex_guard)
+    guard._engine = CountingEngine(regex_guard._engine)
+    return guard
+
+
+def check(guard: PIIGuard, text: str, value: Any = MISSING, prompt: str | None = PROMPT) -> Verdict:
+    """The output check as the chain runs it: the input scrubbed first, ``ctx.value`` set."""
+    ctx = Context()
+    if prompt:
+        guard.check(prompt, ctx)
+    ctx.side, ctx.value = "output", value
+    return guard.check(text, ctx)
+
+
+def spans(verdict: Verdict, restored: str) -> list[str]:
+    return [restored[f.start:f.end] for f in verdict.findings]
+
+
+# --- one analysis ---------------------------------------------------------------------------
+@pytest.mark.parametrize("value", [
+    {"to": "<EMAIL_ADDRESS_1>", "note": "ok"},  # passes
+    {"to": "<EMAIL_ADDRESS_1>", "cc": LEAK, "note": "ship to 10 Downing Street\nLondon SW1A 2AA"},
+])
+def test_a_value_answer_is_analysed_once(counted: PIIGuard, value: dict[str, str]) -> None:
+    verdict = check(counted, json.dumps(value), value)
+    assert verdict.value["to"] == JANE
+    (analysed,) = counted._engine.texts[1:]  # [0]: the input
+    assert all(s in analysed for s in [JANE, *list(value.values())[1:]])  # restored, decoded
+    assert verdict.passed == ("cc" not in value)
+
+
+def test_through_the_chain_a_json_answer_and_a_tool_call_are_analysed_once(counted: PIIGuard) -> None:
+    arguments = json.dumps({"to": "<EMAIL_ADDRESS_1>", "body": "Hello"})
+    answer = {"choices": [{"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "send", "arguments": arguments}}]}}]}
+    json_answer = guarded(input=[(counted, "fix")], output=[step("json"), counted])(lambda prompt: arguments)
+    assert json_answer(PROMPT) == {"to": JANE, "body": "Hello"}
+    assert len(counted._engine.texts) == 2  # the prompt, the answer
+    tool_call = guarded(input=[(counted, "fix")], output=[counted])(lambda prompt: answer)
+    result = tool_call(PROMPT)
+    assert json.loads(result["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"])["to"] == JANE
+    assert len(counted._engine.texts) == 4  # the prompt, the arguments (the empty content is not)
+
+
+def test_strings_the_text_does_not_spell_are_analysed_in_the_same_pass(counted: PIIGuard) -> None:
+    """A schema's default or a coerced field is in the value but not in the JSON text."""
+    value = {"n": 1, "note": f"write to {LEAK}"}
+    verdict = check(counted, '{"n": 1}', value)
+    assert len(counted._engine.texts) == 2  # the input, then the answer once
+    assert not verdict.passed and verdict.value == {"n": 1, "note": "write to <EMAIL_ADDRESS>"}
+    assert verdict.findings == () and verdict.fixed == '{"n": 1}'  # nothing in the text
+
+
+def test_a_text_without_a_value_is_analysed_once(counted: PIIGuard) -> None:
+    verdict = check(counted, f"Sent to <EMAIL_ADDRESS_1>, cc {LEAK}.")
+    assert len(counted._engine.texts) == 2
+    assert verdict.fixed == f"Sent to {JANE}, cc <EMAIL_ADDRESS>."
+
+
+# --- the behaviours -------------------------------------------------------------------------
+def test_a_json_answer_gets_the_originals_back(regex_guard: PIIGuard) -> None:
+    @guarded(input=[(regex_guard, "fix")], output=[step("json"), regex_guard])
+    def ask(prompt: str) -> str:
+        (email,) = re.findall(r"<EMAIL_ADDRESS_\d+>", prompt)
+        return json.dumps({"to": email, "note": "ok"})
+
+    assert ask(PROMPT) == {"to": JANE, "note": "ok"}
+
+
+def test_a_json_answer_with_new_data_blocks_when_the_step_blocks(regex_guard: PIIGuard) -> None:
+    ask = guarded(input=[(regex_guard, "fix")], output=[step("json"), (regex_guard, "block")])(
+        lambda prompt: json.dumps({"to": "<EMAIL_ADDRESS_1>", "cc": LEAK}))
+    with pytest.raises(Blocked, match="personal data in the answer"):
+        ask(PROMPT)
+
+
+def test_new_data_is_redacted_in_text_and_value_and_spans_point_into_the_text(regex_guard: PIIGuard) -> None:
+    value = {"to": "<EMAIL_ADDRESS_1>", "cc": LEAK, "card": 4111111111111111, "n": 12}
+    text = json.dumps(value)
+    verdict = check(regex_guard, text, value)
+    assert verdict.value == {"to": JANE, "cc": "<EMAIL_ADDRESS>", "card": "<CREDIT_CARD>", "n": 12}
+    assert verdict.fixed == text.replace("<EMAIL_ADDRESS_1>", JANE).replace(LEAK, "<EMAIL_ADDRESS>").replace(
+        "4111111111111111", "<CREDIT_CARD>")  # the number in the JSON text too
+    assert spans(verdict, text.replace("<EMAIL_ADDRESS_1>", JANE)) == [LEAK, "4111111111111111"]
+
+
+@pytest.mark.parametrize("key,flagged", [("ssn", True), ("id", False)])
+def test_a_number_is_read_with_its_key(regex_guard: PIIGuard, key: str, flagged: bool) -> None:
+    """Keys stay in the text analysed around the numbers: a US SSN needs the word's context."""
+    value = {key: 536228374}
+    verdict = check(regex_guard, json.dumps(value), value, prompt=None)
+    assert verdict.passed != flagged
+    assert verdict.value == ({key: "<US_SSN>"} if flagged else value)
+    assert verdict.fixed == (f'{{"{key}": <US_SSN>}}' if flagged else None)
+
+
+def test_an_address_the_json_writes_on_one_line_is_redacted_whole_in_both(regex_guard: PIIGuard) -> None:
+    value = {"note": "ship to 10 Downing Street\nLondon SW1A 2AA"}
+    text = json.dumps(value)
+    verdict = check(regex_guard, text, value, prompt=None)
+    assert verdict.value == {"note": "ship to <STREET_ADDRESS>"} == json.loads(verdict.fixed)
+    assert spans(verdict, text) == ["10 Downing Street\\nLondon SW1A 2AA"]  # as the JSON spells it
+
+
+def test_a_name_with_quotes_is_redacted_in_both(ner_guard: PIIGuard) -> None:
+    value = {"note": 'Dear Robert "Bobby" Tables, welcome.'}
+    verdict = check(ner_guard, json.dumps(value), value, prompt=None)
+    assert verdict.value["note"].endswith("<PERSON>, welcome.")  # (NER may take "Dear" with it)
+    assert json.loads(verdict.fixed) == verdict.value
+
+
+def test_an_escaped_placeholder_is_restored_and_a_leak_beside_it_redacted(regex_guard: PIIGuard) -> None:
+    text = '{"to": "\\u003cEMAIL_ADDRESS_1\\u003e", "cc": "' + LEAK + '"}'
+    verdict = check(regex_guard, text, json.loads(text))
+    assert verdict.value == {"to": JANE, "cc": "<EMAIL_ADDRESS>"}
+    assert json.loads(verdict.fixed)["cc"] == "<EMAIL_ADDRESS>"
+    assert spans(verdict, text) == [LEAK]
+
+
+def test_data_in_prose_around_the_json_is_redacted(regex_guard: PIIGuard) -> None:
+    value = {"to": "<EMAIL_ADDRESS_1>"}
+    text = f"I wrote to {LEAK} as well:\n```json\n{json.dumps(value)}\n```"
+    verdict = check(regex_guard, text, value)
+    assert verdict.value == {"to": JANE}
+    assert verdict.fixed == text.replace(LEAK, "<EMAIL_ADDRESS>").replace("<EMAIL_ADDRESS_1>", JANE)
+    assert spans(verdict, text) == [LEAK]
+
+
+def test_spans_stay_right_after_escapes_emoji_and_restored_originals(regex_guard: PIIGuard) -> None:
+    value = {"b\u00f6dy": f'\U0001f600 Dear <EMAIL_ADDRESS_1>,\n"hi" \u2013 tab\there, write to {LEAK}\\ ok'}
+    text = json.dumps(value)  # \ud83d\ude00, \n, \", \u2013, \t, \\ in the text
+    restored = text.replace("<EMAIL_ADDRESS_1>", JANE)
+    verdict = check(regex_guard, text, value)
+    expected = {"b\u00f6dy": value["b\u00f6dy"].replace("<EMAIL_ADDRESS_1>", JANE).replace(LEAK, "<EMAIL_ADDRESS>")}
+    assert verdict.value == expected == json.loads(verdict.fixed)
+    assert spans(verdict, restored) == [LEAK]
+
+
+FRAGMENTS = ["hello", "\u00dcn\u00efc\u00f6d\u00e9", "\U0001f600", '"q"', "back\\slash", "\n", "\t",
+             "ok.", "<EMAIL_ADDRESS_1>", LEAK]
+strings = st.lists(st.sampled_from(FRAGMENTS), max_size=6).map(" ".join)
+values = st.recursive(strings | st.integers(0, 99) | st.booleans(),
+                      lambda inner: st.lists(inner, max_size=3) | st.dictionaries(strings, inner, max_size=3),
+                      max_leaves=8)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=values, ascii_=st.booleans())
+def test_any_value_comes_back_restored_and_redacted_in_text_and_value(regex_guard: PIIGuard, value: Any,
+                                                                      ascii_: bool) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_)
+    verdict = check(regex_guard, text, value)
+    expected = map_strings(value, lambda s: s.replace("<EMAIL_ADDRESS_1>", JANE).replace(LEAK, "<EMAIL_ADDRESS>"))
+    assert verdict.value == expected
+    assert json.loads(verdict.fixed or text) == expected
+    assert spans(verdict, text.replace("<EMAIL_ADDRESS_1>", JANE)) == [LEAK] * text.count(LEAK)
+    assert verdict.passed == (LEAK not in text)
+
+
+# --- reading JSON strings -------------------------------------------------------------------
+@settings(max_examples=60, deadline=None)
+@given(value=st.recursive(st.text() | st.integers(), lambda inner: st.lists(inner, max_size=3)
+                          | st.dictionaries(st.text(), inner, max_size=3), max_leaves=8),
+       ascii_=st.booleans())
+def test_json_strings_reads_every_string_where_it_stands(value: Any, ascii_: bool) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_)
+    found = json_strings(text)
+    every: list[str] = []
+    map_strings(value, lambda s: every.append(s) or s)
+    assert sorted(s for _, _, s in found) == sorted(every)
+    for start, end, string in found:
+        contents = text[start:end]
+        assert json.loads(f'"{contents}"') == string
+        pieces, at = [], 0
+        for a, b in json_escapes(contents):  # each escape is one character
+            pieces += [contents[at:a], json.loads(f'"{contents[a:b]}"')]
+            at = b
+        assert "".join(pieces) + contents[at:] == string
+        assert all(len(json.loads(f'"{contents[a:b]}"')) == 1 for a, b in json_escapes(contents))
+
+
+def test_json_strings_passes_over_quotes_that_open_no_string() -> None:
+    # the bad one's closing quote opens the next: reading goes on, its pairing a guess (the PII
+    # check analyses any value string that no literal spells on its own)
+    assert json_strings('say "a\\q" then "ok"') == [(9, 15, " then ")]
+    assert json_strings('"' + '\\"' * 5000) == []  # unclosed: stops at once
+    assert json_strings('5" long, "x"') == [(2, 9, " long, ")]
