@@ -27,6 +27,7 @@ from ...timed_regex import timed_compile
 from ...verdict import MISSING, Finding, Verdict
 from . import engine
 from .operators import Operator, Vault, anonymize
+from .recent import Recent
 from .recognizers import load_yaml_recognizers
 from .results import merge_overlaps, tidy
 
@@ -45,6 +46,8 @@ class PIIGuard:
     Presidio's recogniser format. ``memory="session"`` keeps pseudonyms in ``Scope.state`` so
     ``<PERSON_1>`` means the same person across a session's calls. ``vague_dates=True`` also
     flags what spaCy calls a date without naming a day or time ("today", "a year", "the 60s").
+    The analyses of the last ``recent`` distinct texts are kept (0: none), so that a chat's
+    history, sent again with every turn, is analysed once.
     """
 
     on_fail = "fix"  # scrub the prompt, redact a leak; "block" or "log" when placed so
@@ -61,7 +64,7 @@ class PIIGuard:
                  context: list[str] | None = None, recognizers: list[str | Path] | None = None,
                  memory: Literal["call", "session"] = "call", hash_key: str | None = None,
                  mask_keep: int = 4, mask_char: str = "*", holdback: int = 64,
-                 vague_dates: bool = False, name: str = "pii") -> None:
+                 vague_dates: bool = False, recent: int = 512, name: str = "pii") -> None:
         need("presidio_analyzer", "pii", "the pii guard")
         need("presidio_anonymizer", "pii", "the pii guard")
         if operator not in ("redact", "mask", "hash", "pseudonymize"):
@@ -73,8 +76,8 @@ class PIIGuard:
         for value in [threshold, *(thresholds or {}).values()]:
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"PII score thresholds must be in [0, 1], got {value}")
-        if len(mask_char) != 1 or mask_keep < 0 or holdback < 0:
-            raise ConfigError("mask_char must be one character; mask_keep, holdback >= 0")
+        if len(mask_char) != 1 or mask_keep < 0 or holdback < 0 or recent < 0:
+            raise ConfigError("mask_char must be one character; mask_keep, holdback, recent >= 0")
         self.name = name
         self.operator: Operator = operator
         self.model = str(model) if mode == "ner" else None  # a package name or a pipeline's folder
@@ -92,6 +95,7 @@ class PIIGuard:
         self._hash_key = key.encode() if key else _PROCESS_KEY
         self._ad_hoc = engine.fail_closed(load_yaml_recognizers(recognizers or ()) + self._deny_recognizers(deny))
         self._engine = engine.analyzer(self.model)  # built once per process, shared
+        self._recent = Recent(recent)
 
     @staticmethod
     def _deny_recognizers(deny: dict[str, list[str]] | None) -> list[Any]:
@@ -105,7 +109,11 @@ class PIIGuard:
     def analyze(self, text: str) -> list[Any]:
         """Presidio results above threshold, overlaps merged, ordered by position. Excluded
         types are dropped after merging, so that (say) an excluded URL still outranks a
-        spaCy guess that part of it is a PERSON. A long text is analysed in `pieces`."""
+        spaCy guess that part of it is a PERSON. A long text is analysed in `pieces`; the
+        results of the last ``recent`` texts are kept (`Recent`)."""
+        return self._recent.analysed(text, self._analyze)
+
+    def _analyze(self, text: str) -> list[Any]:
         results = []
         for start, end in pieces(text, PIECE_CHARS):
             found = self._analyze_piece(text[start:end])

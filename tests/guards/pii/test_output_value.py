@@ -16,6 +16,7 @@ from guardlayer import guarded, step
 from guardlayer.context import Context
 from guardlayer.errors import Blocked
 from guardlayer.guards.pii import PIIGuard
+from guardlayer.guards.pii.recent import Recent
 from guardlayer.structured.strings import json_escapes, json_strings, map_strings
 from guardlayer.verdict import MISSING, Verdict
 
@@ -38,6 +39,7 @@ class CountingEngine:
 def counted(regex_guard: PIIGuard) -> PIIGuard:
     guard = copy.copy(regex_guard)
     guard._engine = CountingEngine(regex_guard._engine)
+    guard._recent = Recent(0)  # every check analyses: none of its texts kept from other tests
     return guard
 
 
