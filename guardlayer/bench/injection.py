@@ -173,8 +173,10 @@ def adversarial_inputs(size: int = 100_000, seed: int = 0) -> dict[str, str]:
     printable = "".join(rng.choice(string.printable) for _ in range(size))
     noise = "".join(printable[i:i + 10_000] + " Ignore previous instructions. " for i in range(0, size, 10_000))
 
-    def b64(text: str) -> str:
-        return base64.b64encode(text.encode()).decode()
+    junk = random.Random(seed + 1)  # the inputs above stay as they were
+
+    def b64(data: str | bytes) -> str:
+        return base64.b64encode(data.encode() if isinstance(data, str) else data).decode()
     return {
         "random punctuation": punctuation,
         "random printable": printable,
@@ -186,6 +188,12 @@ def adversarial_inputs(size: int = 100_000, seed: int = 0) -> dict[str, str]:
         # thousands of short runs that decode to words: each a layer to scan, as far as the budget goes
         "base64 words in short runs": " ".join(b64(" ".join(rng.choice(_WORDS) for _ in range(4)))
                                                for _ in range(size // 20))[:size],
+        # thousands of runs that decode to nothing (commit hashes, random tokens): ranked below text-like runs
+        "many short junk runs": "\n".join(junk.randbytes(20).hex() + "\n" + b64(junk.randbytes(junk.randrange(15, 75)))
+                                          for _ in range(size // 100 + 1))[:size],
+        # decoded and thrown away: charged to the decoder's junk allowance, not to what it keeps
+        "base64 of random bytes in 8 KB runs": " ".join(b64(junk.randbytes(6000))
+                                                        for _ in range(size // 8000 + 1))[:size],
         "one long word": "a" * size,
         "repeated attack": word[:size],
         "spaced letters": ("i g n o r e " * size)[:size],

@@ -8,10 +8,19 @@ encoded run in ``text`` (for whole-text readings such as rot13, URL or entities,
 read). What a layer decodes to is searched again, ``MAX_DEPTH`` layers deep (base64 inside base64,
 rot13 or hex inside base64, ...); a layer is named by its chain, outermost first (``"base64+hex"``).
 A long encoded run is decoded in overlapping chunks and its text returned in overlapping windows of
-``MAX_RUN_CHARS``; a `Budget` bounds the work of one call (characters decoded, decodings tried), so
-adversarial input costs a bounded amount. The budget is spent from both ends: the first and last
-chunks of every run before the inner ones, the first and last runs before the inner ones, so that
-junk put ahead of an attack does not hide it; binary chunks keep only their printable stretches."""
+``MAX_RUN_CHARS``; a `Budget` bounds the work of one call (characters kept, characters decoded and
+thrown away, decodings tried), so adversarial input costs a bounded amount. Binary chunks keep only
+their printable stretches.
+
+The budget goes to the most promising runs first, so that junk around an attack (commit hashes,
+random tokens, binary blobs) does not hide it. Runs are ranked before any is decoded: a run whose
+groups start with digits that begin ASCII text (`_leads`: for base64 of ASCII text, the first digit
+of every 4-digit group is one of "CDI-Za-f"; for hex, the first digit of every byte is 0 or 2-7) is
+text-like, and text-like runs of every encoding come first, then runs whose groups start with digits
+that begin other UTF-8 text, then the rest (ranked lower, not dropped); within a tier, runs are
+taken from both ends inwards, and the first and last chunks of every run before the inner ones.
+What is decoded and thrown away is charged first to an allowance of its own (`MAX_JUNK_CHARS`), so
+that junk does not use up the characters that deeper layers need."""
 from __future__ import annotations
 
 import base64
@@ -39,7 +48,13 @@ _TAG_CHARS = {code: code - 0xE0000 for code in range(0xE0020, 0xE007F)}
 _ROT13_HINT = timed_compile(r"rot[\s_-]?13|caesar", regex.IGNORECASE)
 
 MAX_RUNS = 64
-"""At most this many encoded runs per encoding are decoded in one text (the first and last ones)."""
+"""At most this many encoded runs per encoding are decoded in one text (the best ranked ones), so that
+thousands of short runs in one text leave decodings for the texts they decode to."""
+TEXT_SHARE = 0.8
+"""A run looks like text when at least this share of its groups start with digits that begin text
+(`_leads`): every group of ASCII text does, 37-44% of the groups of random data or of a hex hash
+read as base64. Ranked as ASCII text by chance: 1.2% of random base64 runs of 16-100 digits, 0.7% of
+hashes; as other UTF-8 text: 2.1% and 21% (a hash's digits 0-9 begin UTF-8 groups in base64)."""
 MAX_RUN_CHARS = 8192
 """Decoded text is returned in windows of at most this many characters (what is scanned at once)."""
 WINDOW_OVERLAP = 512
@@ -47,11 +62,17 @@ WINDOW_OVERLAP = 512
 MAX_DEPTH = 3
 """Decoded text is searched for further encodings until a chain is this many layers long."""
 MAX_DECODED_CHARS = 48 * 1024
-"""Characters one call may decode, summed over every run and reading at every depth. Decoded text
+"""Characters one call may decode and keep, summed over every run and reading at every depth. Kept text
 is scanned again (signatures, cues, classifier), which costs about as much per KB as the text
 itself (0.6-0.8 ms per KB of noise-like text on one core): with 64 KB, 100 KB of base64-encoded
 noise took 85-96 ms of the 100 ms allowed, with 48 KB 55-85 ms. It still covers a whole base64 run
-of 64 KB, or an 11 KB message three base64 layers deep."""
+of 64 KB, or an 11 KB message three base64 layers deep. What is decoded and thrown away (nothing
+readable in it) counts here only once `MAX_JUNK_CHARS` is spent."""
+MAX_JUNK_CHARS = 32 * 1024
+"""Characters one call may decode and throw away before the rest are charged to `MAX_DECODED_CHARS`;
+once they are spent, runs that do not look like text (`_ranked`) are no longer tried. Junk is not
+scanned again, only decoded and searched for printable stretches: 0.07 ms per KB decoded from base64
+or hex, 0.2-0.26 ms from base85 or base32, on one core."""
 MAX_DECODINGS = 512
 """Decodings one call may try (each chunk of a run and each whole-text reading of a window counts one)."""
 CHUNK_STEP = 7680
@@ -112,10 +133,12 @@ class Layer:
 
 @dataclass(slots=True)
 class Budget:
-    """Work one `decode_layers` call may still do: characters it may decode, decodings it may try."""
+    """Work one `decode_layers` call may still do: characters it may decode and keep, characters it
+    may decode and throw away (``junk``), decodings it may try."""
 
     chars: int = MAX_DECODED_CHARS
     decodings: int = MAX_DECODINGS
+    junk: int = MAX_JUNK_CHARS
 
     @property
     def spent(self) -> bool:
@@ -135,6 +158,12 @@ class Budget:
         kept = decoded[len(decoded) - room:] if tail and len(decoded) > room else decoded[:room]
         self.chars -= len(kept)
         return kept
+
+    def waste(self, count: int) -> None:
+        """Charge ``count`` characters decoded and thrown away: to ``junk`` while it lasts, then to ``chars``."""
+        spill = max(count - max(self.junk, 0), 0)
+        self.junk -= count - spill
+        self.chars -= spill
 
 
 def _text(raw: bytes) -> str:
@@ -349,17 +378,43 @@ def _entities(text: str) -> str | None:
     return html.unescape(text) if "&#" in text and _ENTITY.search(text, timeout=REGEX_TIMEOUT) else None
 
 
-_RUNS: tuple[tuple[str, Spans, Decoder, bool], ...] = (
-    # (encoding, where its runs are, decoder, whether its output must look printable to count)
-    ("base64", _b64_spans, _b64, True),
-    ("base32", _b32_spans, _b32, True),
-    ("hex", _hex_spans, _hex, True),
-    ("binary", _matches(_BINARY, "01"), _binary, True),
-    ("ascii85", _matches(_A85, "<~"), _base85, True),
-    ("base85", _b85_spans, _base85, True),
-    ("morse", _matches(_MORSE, "-", "."), _morse, True),
-    ("escapes", _matches(_ESCAPES, "\\"), _escapes, False),
-    ("unicode-tags", _tag_spans, _tags, False),
+_ASCII_TEXT = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+_UTF8_TEXT = bytes(range(0x80, 0xF5))
+"""The bytes of UTF-8 characters that are not ASCII (continuation and lead bytes)."""
+
+
+def _leads(encode: Callable[[bytes], str], first: bytes) -> bytes:
+    """The digits that start a group of an encoding when the group's first byte is one of ``first``:
+    a group's first digit depends on its first byte (base85's, on its first byte and a little on
+    the next ones, which zeros stand for)."""
+    return bytes(sorted({ord(encode(bytes([byte, 0, 0, 0, 0]))[0]) for byte in first}))
+
+
+Leads = tuple[int, bytes, bytes]
+"""How to tell a run of encoded text before decoding it: its group size in digits (separators
+aside), the digits that start a group of ASCII text and those that start a group of other UTF-8
+text (`_leads`)."""
+_SEPARATORS = b" :,"
+"""What may stand between the groups of a run (of hex or binary), not counted as digits."""
+
+
+def _text_leads(group: int, encode: Callable[[bytes], str]) -> Leads:
+    """The `Leads` of an encoding with groups of ``group`` digits written by ``encode``."""
+    return group, _leads(encode, _ASCII_TEXT), _leads(encode, _UTF8_TEXT)
+
+
+_RUNS: tuple[tuple[str, Spans, Decoder, bool, Leads | None], ...] = (
+    # (encoding, where its runs are, decoder, whether its output must look printable to count,
+    #  how to rank its runs: None ranks every run as ASCII text)
+    ("base64", _b64_spans, _b64, True, _text_leads(4, lambda data: base64.b64encode(data).decode())),
+    ("base32", _b32_spans, _b32, True, _text_leads(8, lambda data: base64.b32encode(data).decode())),
+    ("hex", _hex_spans, _hex, True, _text_leads(2, bytes.hex)),
+    ("binary", _matches(_BINARY, "01"), _binary, True, _text_leads(8, lambda data: f"{data[0]:08b}")),
+    ("ascii85", _matches(_A85, "<~"), _base85, True, None),
+    ("base85", _b85_spans, _base85, True, _text_leads(5, lambda data: base64.b85encode(data).decode())),
+    ("morse", _matches(_MORSE, "-", "."), _morse, True, None),
+    ("escapes", _matches(_ESCAPES, "\\"), _escapes, False, None),
+    ("unicode-tags", _tag_spans, _tags, False, None),
 )
 _READINGS: tuple[tuple[str, Decoder], ...] = (
     ("spacing", _despaced), ("url", _url), ("html-entities", _entities), ("rot13", _rot13_reading),
@@ -390,24 +445,49 @@ def _ends_first(items: list[_T]) -> list[_T]:
     return [items[i // 2] if i % 2 == 0 else items[-1 - i // 2] for i in range(len(items))]
 
 
-_Piece = tuple[int, int, int, int, int, int, int]
-"""One decoding to try: ``(rank, run_rank, order, start, end, lo, hi)``, ``text[lo:hi]`` being a
-chunk of the run ``start:end`` of the encoding ``_RUNS[order]``, or for ``order == len(_RUNS)`` a
-window of the text, read every whole-text way. Pieces are tried in order of ``rank`` (0 for the
-first chunk or window, 1 for the last, 2 for the second...), then ``run_rank`` (the same from both
-ends over an encoding's runs), then ``order``; no two pieces share all three."""
+_JUNK = 2
+"""The tier of runs that look like neither ASCII text (tier 0) nor other UTF-8 text (tier 1)."""
+
+
+def _ranked(raw: bytes, runs: Iterable[tuple[int, int]], leads: Leads | None) -> list[tuple[int, int, int, int]]:
+    """``(tier, run_rank, start, end)`` for the `MAX_RUNS` best of one encoding's runs in a text
+    (``raw``: its characters as ASCII bytes): runs that look like ASCII text (tier 0), then like
+    other UTF-8 text (tier 1), then the rest (`_JUNK`), each tier from both ends inwards
+    (``run_rank`` 0 for its first run, 1 for its last, 2 for its second...)."""
+    tiers: list[list[tuple[int, int]]] = [list(runs) if leads is None else [], [], []]
+    if leads is not None:
+        group, ascii_leads, utf8_leads = leads
+        for start, end in runs:  # (thousands of runs: this loop is kept to a few byte operations)
+            heads = raw[start:end].translate(None, _SEPARATORS)[::group]  # the first digit of each group
+            most = TEXT_SHARE * len(heads)
+            tier = (0 if len(heads) - len(heads.translate(None, ascii_leads)) >= most
+                    else 1 if len(heads) - len(heads.translate(None, utf8_leads)) >= most else _JUNK)
+            tiers[tier].append((start, end))
+    ranked: list[tuple[int, int, int, int]] = []
+    for tier, spans in enumerate(tiers):
+        ranked += [(tier, run_rank, start, end)
+                   for run_rank, (start, end) in enumerate(_ends_first(spans)[:MAX_RUNS - len(ranked)])]
+    return ranked
+
+
+_Piece = tuple[int, int, int, int, int, int, int, int]
+"""One decoding to try: ``(tier, rank, run_rank, order, start, end, lo, hi)``, ``text[lo:hi]`` being
+a chunk of the run ``start:end`` of the encoding ``_RUNS[order]``, or for ``order == len(_RUNS)`` a
+window of the text (tier 0), read every whole-text way. Pieces are tried in order of ``tier`` (see
+`_ranked`), then ``rank`` (0 for the first chunk or window, 1 for the last, 2 for the second...),
+then ``run_rank``, then ``order``; no two pieces share all four."""
 
 
 def _pieces(text: str) -> list[_Piece]:
     """Every decoding worth trying on ``text``, in the order the budget is spent on them."""
     pieces = []
-    for order, (_, spans, _, _) in enumerate(_RUNS):
-        runs = list(spans(text))
-        for run_rank, (start, end) in enumerate(_ends_first(runs)[:MAX_RUNS] if runs else ()):
-            pieces += [(rank, run_rank, order, start, end, lo, hi)
+    raw = text.encode("ascii", "replace")  # one byte a character, as the runs' spans count
+    for order, (_, spans, _, _, leads) in enumerate(_RUNS):
+        for tier, run_rank, start, end in _ranked(raw, spans(text), leads):
+            pieces += [(tier, rank, run_rank, order, start, end, lo, hi)
                        for rank, (lo, hi) in enumerate(_ends_first(_chunks(start, end)))]
     windows = [(offset, offset + len(window)) for offset, window in _windows(text)]
-    pieces += [(rank, 0, len(_RUNS), lo, hi, lo, hi) for rank, (lo, hi) in enumerate(_ends_first(windows))]
+    pieces += [(0, rank, 0, len(_RUNS), lo, hi, lo, hi) for rank, (lo, hi) in enumerate(_ends_first(windows))]
     pieces.sort()
     return pieces
 
@@ -416,7 +496,9 @@ def _decodings(text: str, last: str, budget: Budget) -> Iterator[tuple[str, str,
     """``(encoding, decoded, start, end, checked)`` for each chunk of each encoded run of ``text``
     and each whole-text reading of each window of it, as far as the budget goes; ``last`` is the
     encoding ``text`` came out of, ``checked`` says the output must look printable to count."""
-    for rank, _, order, start, end, lo, hi in () if budget.spent else _pieces(text):  # (finding runs costs too)
+    for tier, rank, _, order, start, end, lo, hi in () if budget.spent else _pieces(text):  # (finding runs costs too)
+        if tier == _JUNK and budget.junk <= 0:  # the rest look like junk, and junk is spent
+            return
         tail = rank % 2 == 1
         if order == len(_RUNS):  # a window: each whole-text reading counts only when it reads something
             for encoding, reading in _READINGS:
@@ -426,14 +508,14 @@ def _decodings(text: str, last: str, budget: Budget) -> Iterator[tuple[str, str,
                         return
                     yield encoding, budget.keep(decoded, tail=tail), start, end, False
             continue
-        encoding, _, decoder, checked = _RUNS[order]
+        encoding, _, decoder, checked, _ = _RUNS[order]
         if not budget.try_one():
             return
         decoded = decoder(text[lo:hi]) or ""
         readable = (_readable(decoded) or "") if decoded and checked else decoded
         if readable:
             yield encoding, budget.keep(readable, tail=tail), start, end, checked
-        budget.chars -= len(decoded) - len(readable)  # decoded too, though not kept
+        budget.waste(len(decoded) - len(readable))  # decoded too, though not kept
 
 
 def decode_layers(text: str, *, words: bool = True, budget: Budget | None = None) -> list[Layer]:

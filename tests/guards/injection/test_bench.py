@@ -73,3 +73,14 @@ def test_adversarial_inputs_are_big_and_timed(guard) -> None:
     assert all(len(t) >= 50_000 for t in adversarial_inputs().values())
     timed = time_adversarial(guard, "user", repeats=1)
     assert set(timed) == set(inputs) and all(ms > 0 for ms in timed.values())
+
+
+def test_the_junk_runs_input_has_many_more_runs_than_the_decoder_takes_few_text_like() -> None:
+    from guardlayer.bench.injection import adversarial_inputs
+    from guardlayer.guards.injection.decode import _RUNS, MAX_RUNS, _b64_spans, _ranked
+
+    text = adversarial_inputs()["many short junk runs"]
+    runs = list(_b64_spans(text))
+    assert len(runs) > 10 * MAX_RUNS
+    tiers = [tier for tier, *_ in _ranked(text.encode(), runs, _RUNS[0][4])]
+    assert len(tiers) == MAX_RUNS and tiers.count(0) < MAX_RUNS // 2  # text-like by chance: about 1%

@@ -155,3 +155,22 @@ def test_bounded_work_on_100_kb_of_encoded_noise(guard: InjectionGuard, monkeypa
     chunk = decode.CHUNK_STEP + decode.CHUNK_OVERLAP
     assert budget.chars >= -chunk  # the last chunk decoded may overshoot the characters left, no more
     assert sum(len(layer.text) for layer in layers) <= decode.MAX_DECODED_CHARS
+
+
+def _commit_log(seed: int) -> str:
+    rng = random.Random(seed)
+    return "".join(f"commit {rng.randbytes(20).hex()}\nAuthor: Dev <dev@example.com>\n\n    fix the build\n\n"
+                   for _ in range(40))
+
+
+@pytest.mark.parametrize("chain, text", [
+    # a tool's output: 40 commits of a git log on each side of the attack (80 hex and base64 runs)
+    ("base64", _commit_log(1) + b64(ATTACK) + "\n\n" + _commit_log(2)),
+    # three base64 layers deep amid 72 KB of base64 of random bytes, decoded and thrown away
+    ("base64+base64+base64", " ".join(b64(_noise(6000, seed)) for seed in range(6)) + " " + b64(b64(b64(ATTACK)))
+     + " " + " ".join(b64(_noise(6000, seed)) for seed in range(6, 12))),
+])
+def test_an_attack_amid_junk_runs_is_caught(guard: InjectionGuard, chain: str, text: str) -> None:
+    verdict = guard.check(text, Context())
+    assert not verdict.passed, verdict.reason
+    assert f"in {chain}-decoded text" in verdict.reason
