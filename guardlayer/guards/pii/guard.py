@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
+import regex
+
 from ...context import Context
 from ...errors import ConfigError
 from ...extras import need
@@ -182,11 +184,13 @@ class PIIGuard:
         replaced = {original: self._replace(original, [_whole(r, len(original))], Vault(), operator)
                     for original, r in leaked.items()}
 
+        # a value found stands alone in a string: not inside a longer word or number
+        # ("jo<EMAIL_ADDRESS>.invalid"), nor inside a placeholder
+        leaks = timed_compile("|".join(rf"(?<!\w){regex.escape(original)}(?!\w)"
+                                       for original in sorted(replaced, key=len, reverse=True)))
+
         def redact(s: str) -> str:
-            s = vault.restore(s)[0]
-            for original in sorted(replaced, key=len, reverse=True):
-                s = s.replace(original, replaced[original])
-            return s
+            return leaks.sub(lambda m: replaced[m.group()], vault.restore(s)[0], timeout=REGEX_TIMEOUT)
         return Verdict.fail(_reason("personal data in the answer that was not in the input", results),
                             score=max(r.score for r in results), fixed=fixed,
                             **_changed(value, redact, numbers=True),

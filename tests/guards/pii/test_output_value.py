@@ -124,6 +124,14 @@ def test_new_data_is_redacted_in_text_and_value_and_spans_point_into_the_text(re
     assert spans(verdict, text.replace("<EMAIL_ADDRESS_1>", JANE)) == [LEAK, "4111111111111111"]
 
 
+@pytest.mark.parametrize("other", ["joann@example.com.invalid", "serial 94111 1111 1111 11115"])
+def test_a_leak_is_redacted_where_it_stands_alone_not_inside_longer_words(regex_guard: PIIGuard,
+                                                                          other: str) -> None:
+    value = {"a": f"mail {LEAK}, card 4111 1111 1111 1111", "b": other.replace("joann@example.com", f"jo{LEAK}")}
+    verdict = check(regex_guard, json.dumps(value), value)
+    assert verdict.value == {"a": "mail <EMAIL_ADDRESS>, card <CREDIT_CARD>", "b": value["b"]}
+
+
 @pytest.mark.parametrize("key,flagged", [("ssn", True), ("id", False)])
 def test_a_number_is_read_with_its_key(regex_guard: PIIGuard, key: str, flagged: bool) -> None:
     """Keys stay in the text analysed around the numbers: a US SSN needs the word's context."""
