@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -69,7 +70,31 @@ def verdict_of(outcome: Outcome) -> Verdict:
 
 
 def dump(value: Any) -> str:
-    """A value as JSON text (a pydantic instance through its own serialiser)."""
+    """A value as JSON text (a pydantic instance through its own serialiser, by alias)."""
     if isinstance(value, BaseModel):
-        return value.model_dump_json()
+        return value.model_dump_json(by_alias=True)
     return json.dumps(value, ensure_ascii=False)
+
+
+def json_data(value: Any) -> Any:
+    """A parsed value as the JSON it stands for: a pydantic instance dumped in JSON mode by
+    alias (the names its JSON uses), its decimals as numbers; anything else as it is."""
+    if isinstance(value, BaseModel):
+        return _numbers(value.model_dump(mode="json", by_alias=True), value.model_dump(by_alias=True))
+    return value
+
+
+def _numbers(data: Any, python: Any) -> Any:
+    """``data`` with each `Decimal` of ``python`` (the same dump in Python mode) as a number
+    when one holds it exactly: JSON mode writes decimals as strings, which no rule compares
+    with a number (one a float cannot hold, such as 0.12345678901234567, stays a string)."""
+    if isinstance(python, Decimal) and python.is_finite() and isinstance(data, str):
+        if python == python.to_integral_value():
+            return int(python)
+        number = float(python)
+        return number if Decimal(repr(number)) == python else data
+    if isinstance(data, dict) and isinstance(python, dict):
+        return {k: _numbers(v, python.get(k)) for k, v in data.items()}
+    if isinstance(data, list) and isinstance(python, (list, tuple)) and len(data) == len(python):
+        return [_numbers(d, p) for d, p in zip(data, python)]
+    return data

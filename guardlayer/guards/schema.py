@@ -10,7 +10,7 @@ from ..context import Context
 from ..structured.conform import Options, conform, parse
 from ..structured.schema import Schema
 from ..verdict import MISSING, Verdict
-from .json_output import verdict_of
+from .json_output import json_data, verdict_of
 
 
 class SchemaGuard:
@@ -33,5 +33,4 @@ class SchemaGuard:
     def check(self, text: str, ctx: Context) -> Verdict:
         if ctx.value is MISSING:
             return verdict_of(parse(text, self.schema, self.options))
-        value = ctx.value.model_dump(mode="json") if isinstance(ctx.value, BaseModel) else ctx.value
-        return verdict_of(conform(value, self.schema, self.options))
+        return verdict_of(conform(json_data(ctx.value), self.schema, self.options))

@@ -13,7 +13,9 @@ Written in rule files as strings or mappings, parsed once at load::
 
 A comparison on a path that is absent is false: ``require: [discount <= 20]`` fires when
 ``discount`` is missing; write ``{any: [discount absent, discount <= 20]}`` for optional fields.
-Types are not coerced: ``"20" <= 50`` is false.
+Types are not coerced: ``"20" <= 50`` is false. What can only be a typo fails at load: ``<``,
+``<=``, ``>``, ``>=`` against unquoted words, a doubled operator (``>== 100``), a second condition
+joined in words (``a > 1 and a < 9``: write a list).
 """
 from __future__ import annotations
 
@@ -45,6 +47,8 @@ _EXPR = timed_compile(
 _BARE_PATH = timed_compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[(?:-?\d+|\*)\])*")
 _DRIVE = timed_compile(r"[A-Za-z]:")
 _LITERAL_WORDS = {"true", "false", "null", "yes", "no", "on", "off", "none", "~"}
+_NUMBER = timed_compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_JOINED = timed_compile(r"\s(?:and|or|&&|\|\|)\s+(?P<next>.+)", regex.IGNORECASE | regex.DOTALL)
 
 
 def _number(v: Any) -> bool:
@@ -230,9 +234,30 @@ def _operand(op: str, rest: str) -> tuple[Any, str | None]:
     if _BARE_PATH.fullmatch(rest, timeout=REGEX_TIMEOUT) and rest.lower() not in _LITERAL_WORDS:
         return None, rest
     try:
-        return yaml.safe_load(rest), None
+        value = yaml.safe_load(rest)
     except yaml.YAMLError as exc:
         raise ValueError(f"cannot read the operand {rest!r}") from exc
+    if isinstance(value, str) and rest[0] not in "'\"":
+        return _unquoted(op, rest, value), None
+    return value, None
+
+
+def _unquoted(op: str, rest: str, value: str) -> Any:
+    """An operand written as an unquoted string: a number YAML leaves as text (``1e3``), else an
+    error when it can only be a typo (an ordering against words, a doubled operator, a second
+    condition joined by ``and``), else the string."""
+    if _NUMBER.fullmatch(rest, timeout=REGEX_TIMEOUT):
+        return float(rest)
+    if rest[0] in "=<>!":
+        raise ValueError(f"{SYMBOL[op]} {rest!r}: a misspelt operator? use one of ==, !=, <, <=, >, >=")
+    joined = _JOINED.search(rest, timeout=REGEX_TIMEOUT)
+    if joined is not None and _EXPR.match(joined.group("next"), timeout=REGEX_TIMEOUT):
+        raise ValueError(f"{SYMBOL[op]} {rest!r}: one condition per string; join conditions with a "
+                         "list (all of them) or {any: [...]}, or quote a string value")
+    if op in _ORDER:
+        raise ValueError(f"{SYMBOL[op]} {rest!r}: not a number, a path or a quoted string "
+                         "(quote a string to compare text)")
+    return value
 
 
 def parse_expression(text: str) -> Compare:

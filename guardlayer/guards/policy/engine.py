@@ -12,6 +12,7 @@ from ...context import Context
 from ...guard import REGEX_TIMEOUT
 from ...normalize import Folded
 from ...secrets import find_secrets
+from ...structured.strings import leaves
 from ...timed_regex import TimedPattern, timed_compile
 from ...verdict import MISSING, Finding
 from . import paths as jpaths
@@ -51,6 +52,8 @@ class Fired:
     redact: list[tuple[int, int, str]] = field(default_factory=list)
     fixable: bool = False
     drops: list[tuple[Any, ...]] = field(default_factory=list)
+    decoded: bool = False
+    """Fired only on the parsed value's strings, not on the text (see `Policy.evaluate`)."""
 
     @property
     def message(self) -> str:
@@ -107,6 +110,7 @@ class Policy:
         leaf_rules = [r for r in self.rules if isinstance(r, (DenyRule, RegexRule, UrlRule, SecretsRule))]
         # Redacts the string leaves of a parsed value when text rules fix the text.
         self._leaves = Policy(leaf_rules, leaves=False) if leaves and leaf_rules else None
+        self._index = {id(r): i for i, r in enumerate(self.rules)}
         deny = [(p, i) for i, r in enumerate(self.rules) if isinstance(r, DenyRule) for p in r.phrases]
         allow = [(p, i) for i, r in enumerate(self.rules) if isinstance(r, DenyRule) for p in r.allow]
         need = [(p, (i, j)) for i, r in enumerate(self.rules) if isinstance(r, RequireRule)
@@ -131,8 +135,19 @@ class Policy:
 
     # -- evaluation ---------------------------------------------------------------------
 
+    @property
+    def judges_strings(self) -> bool:
+        """Whether text rules (deny, regex, urls, secrets) also judge a parsed value's strings."""
+        return self._leaves is not None
+
     def evaluate(self, text: str, value: Any, ctx: Context) -> Outcome:
-        """Run every rule that applies on ``ctx.side``; ``value`` is the parsed value or MISSING."""
+        """Run every rule that applies on ``ctx.side``; ``value`` is the parsed value or MISSING.
+
+        When the text has escapes (a back slash) and there is a value, the text rules also judge
+        each of its strings that the text does not show as it is (``"you get a guaranteed
+        \\u0072efund"`` decodes to what the application receives); what they find there is
+        reported at 0:0 with the string's path, and fixed in the value (the fixed text is then
+        the value's JSON), never in the text."""
         sample = _Sample(text)
         active, kinds = self._active.get(ctx.side) or self._side(ctx.side)
         fired: dict[int, Fired] = {}
@@ -163,10 +178,32 @@ class Policy:
                     self._field(rule, value, fired, i, memo)
             elif isinstance(rule, PythonRule):
                 self._python_rule(i, rule, text, value, ctx, fired)
+        if value is not MISSING and self._leaves is not None and "\\" in text:
+            self._decoded(text, value, ctx, fired)
         out = Outcome([fired[i] for i in sorted(fired)], skipped)
         if out.enforced and all(f.fixable for f in out.enforced):
             out.fixed_text, out.fixed_value = self._fix(text, value, out.enforced, ctx.side)
+            if out.fixed_value is MISSING and any(f.decoded for f in out.enforced):
+                out.fixed_text = None  # the value kept what was found in it: no fix
         return out
+
+    def _decoded(self, text: str, value: Any, ctx: Context, fired: dict[int, Fired]) -> None:
+        """The text rules on each string of ``value`` the text does not show as it is, between
+        quotes; a rule that already fired on the text is not reported again."""
+        assert self._leaves is not None
+        on_text, seen = set(fired), set()
+        for path, string in leaves(value):
+            if string in seen or f'"{string}"' in text:
+                continue
+            seen.add(string)
+            for hit in self._leaves.evaluate(string, MISSING, ctx).fired:
+                i = self._index[id(hit.rule)]
+                if i in on_text:
+                    continue
+                f = fired.setdefault(i, Fired(hit.rule, [], fixable=True, decoded=True))
+                f.findings += [Finding(x.kind, 0, 0, x.text, x.score,
+                                       f"{x.detail} (in the string at {jpaths.show(path)}, escapes decoded)")
+                               for x in hit.findings]
 
     def _phrases(self, sample: _Sample, active: set[int], fired: dict[int, Fired]) -> None:
         hits = [h for h in self._deny.find(sample.letters, sample.text) if h.owner in active]

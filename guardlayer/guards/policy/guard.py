@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from ...context import Context
 from ...errors import ConfigError
 from ...verdict import MISSING, Verdict
+from ..json_output import json_data
 from .engine import Outcome, Policy
 from .loader import load_file, parse_rules
 from .models import RuleBase
@@ -23,7 +26,11 @@ class PolicyGuard:
     strongest (block > fallback > fix > log). ``fixed`` (and ``value`` for a parsed value) is
     set when every enforced rule that fired can be fixed. Field rules need a parsed value
     (``ctx.value``, or the text itself when it is JSON); without one they are skipped and
-    listed in ``meta["skipped"]``.
+    listed in ``meta["skipped"]``. Text rules also judge the parsed value's strings where the
+    text shows them only escaped (see `Policy.evaluate`); a value read from the text just for
+    that is not handed on (the fix is its JSON text). A pydantic instance is read as its JSON
+    (fields by alias), and a fixed one is handed back as an instance of its model (no fix when
+    the model refuses it).
     """
 
     def __init__(self, file: str | Path | list[str | Path] | None = None,
@@ -52,10 +59,26 @@ class PolicyGuard:
     whole (required content and field rules wait for the end of the answer)."""
 
     def check(self, text: str, ctx: Context) -> Verdict:
-        value = ctx.value
-        if value is MISSING and self.policy.has_fields:
+        value = json_data(ctx.value)
+        fields = self.policy.has_fields
+        read = value is MISSING and (fields or (self.policy.judges_strings and "\\" in text))
+        if read:
             value = _json_value(text)
-        return verdict(self.policy.evaluate(text, value, ctx))
+        out = self.policy.evaluate(text, value, ctx)
+        if read and not fields:
+            out.fixed_value = MISSING  # read only for its strings: the answer stays a text
+        elif isinstance(ctx.value, BaseModel) and out.fixed_value is not MISSING:
+            _as_model(out, type(ctx.value))
+        return verdict(out)
+
+
+def _as_model(out: Outcome, model: type[BaseModel]) -> None:
+    """Turn a fixed value back into an instance of ``model``, or, when the model refuses it
+    (a required field dropped), withdraw the fix."""
+    try:
+        out.fixed_value = model.model_validate_json(json.dumps(out.fixed_value))
+    except ValidationError:
+        out.fixed_text, out.fixed_value = None, MISSING
 
 
 def _json_value(text: str) -> Any:

@@ -102,6 +102,19 @@ def _walk(value: Any, segs: tuple[Segment, ...], at: tuple[Any, ...]
         yield from _walk(value[head], rest, at + (head,))
 
 
+def show(concrete: tuple[Any, ...]) -> str:
+    """A concrete path (keys and indexes) as a rule writes it: ``a.b[0]``, ``["odd.key"]``."""
+    out = ""
+    for seg in concrete:
+        if isinstance(seg, int):
+            out += f"[{seg}]"
+        elif (seg[:1].isalpha() or seg[:1] == "_") and all(c.isalnum() or c in "_-" for c in seg):
+            out += f".{seg}" if out else seg
+        else:
+            out += f'["{seg}"]'
+    return out or "the root"
+
+
 def drop(value: Any, concrete: tuple[Any, ...]) -> Any:
     """A copy of ``value`` without the item at ``concrete`` (copies only along the path)."""
     if not concrete:
