@@ -69,6 +69,13 @@ class Limit(BaseModel):
         return data
 
     @model_validator(mode="after")
+    def _check_whole(self) -> Limit:
+        if self.metric != "cost" and not float(self.limit).is_integer():
+            raise ValueError(f"{self.metric} must be a whole number, not {self.limit:g}: "
+                             "only a cost limit (USD) takes a fraction")
+        return self
+
+    @model_validator(mode="after")
     def _check_window(self) -> Limit:
         if self.window not in ("total", "month") and window_seconds(self.window) is None:
             raise ValueError(f"unknown window {self.window!r}: use minute, hour, day, week, month, "

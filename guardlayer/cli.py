@@ -15,19 +15,34 @@ import json
 import pkgutil
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from .errors import Blocked, GuardlayerError, MissingExtra
 
+if TYPE_CHECKING:
+    from .chain import Chain
 
-def _rules_check(args: argparse.Namespace) -> int:
+
+def _load(file: str) -> Chain | None:
+    """The chain a rule file describes, or None after one line on stderr saying why not.
+    Budget stores are checked, not opened: neither command spends a budget."""
     from .rules import load_rules
 
+    try:
+        return load_rules(file, open_stores=False)
+    except (GuardlayerError, MissingExtra) as exc:
+        message = str(exc)
+    except Exception as exc:  # noqa: BLE001  a guard constructor failing is a config error too
+        message = f"{file}: cannot build the chain: {type(exc).__name__}: {exc}"
+    print("error: " + " ".join(message.splitlines()), file=sys.stderr)
+    return None
+
+
+def _rules_check(args: argparse.Namespace) -> int:
     status = 0
     for file in args.files:
-        try:
-            chain = load_rules(file)
-        except (GuardlayerError, MissingExtra) as exc:
-            print(f"error: {exc}", file=sys.stderr)
+        chain = _load(file)
+        if chain is None:
             status = 2
             continue
         names = lambda steps: ", ".join(f"{s.name}({s.on_fail.value})" for s in steps) or "-"
@@ -36,14 +51,28 @@ def _rules_check(args: argparse.Namespace) -> int:
     return status
 
 
-def _check(args: argparse.Namespace) -> int:
-    from .rules import load_rules
-
-    text = sys.stdin.read() if args.text in (None, "-") else args.text
+def _text(arg: str | None) -> str | None:
+    """The text to check, from the argument or standard input, read as UTF-8; else None after
+    one line on stderr. Bytes that are not UTF-8 are refused, not replaced: the guards must
+    judge the text as given, and a replacement character inside a word could hide it from them."""
     try:
-        chain = load_rules(args.rules)
-    except GuardlayerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # an argument keeps the bytes the locale could not decode as surrogates: get them back
+        data = sys.stdin.buffer.read() if arg in (None, "-") else arg.encode("utf-8", "surrogateescape")
+        return data.decode("utf-8")
+    except UnicodeError as exc:
+        where = (f" (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+                 if isinstance(exc, UnicodeDecodeError) else "")
+        print(f"error: the text is not UTF-8{where}: convert it first, e.g. with iconv",
+              file=sys.stderr)
+        return None
+
+
+def _check(args: argparse.Namespace) -> int:
+    text = _text(args.text)
+    if text is None:
+        return 2
+    chain = _load(args.rules)
+    if chain is None:
         return 2
     try:
         guarded_text, report = chain.check_text(text)

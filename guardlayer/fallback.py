@@ -17,9 +17,20 @@ class Template:
     text: str
 
     def __post_init__(self) -> None:
-        names = {f for _, f, _, _ in string.Formatter().parse(self.text) if f is not None}
+        """Refuses, as a `ConfigError`, a template that could not be rendered: broken braces,
+        fields that are not plain names, conversions or format specs a text cannot take."""
+        try:
+            names = {f for _, f, _, _ in string.Formatter().parse(self.text) if f is not None}
+        except ValueError as exc:
+            raise ConfigError(f"fallback template {self.text!r}: {exc} (write {{{{ or }}}} for a "
+                              "brace)") from exc
         if any(not n.isidentifier() for n in names):
-            raise ConfigError(f"fallback template fields must be plain names: {sorted(names)}")
+            raise ConfigError(f"fallback template {self.text!r}: fields must be plain names: "
+                              f"{sorted(names)}")
+        try:
+            string.Formatter().vformat(self.text, (), _Blank())
+        except ValueError as exc:
+            raise ConfigError(f"fallback template {self.text!r}: {exc}") from exc
 
     def render(self, ctx: Context, reason: str) -> str:
         s = ctx.scope

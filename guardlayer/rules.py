@@ -15,8 +15,10 @@
 
 Each guard entry names a registered guard, its ``on_fail`` and optional ``name``; every other
 key is a parameter of the guard, checked against its constructor. String parameters that
-start with ``./`` or ``../`` are paths relative to the rule file. Errors name the file, the
-line and the field, and nothing is half-loaded: the chain is built only when all of it is right.
+start with ``./`` or ``../`` are paths relative to the rule file, and so is a budget's SQLite
+store written so (``store: sqlite:///./budget.db``; ``sqlite:///budget.db`` is relative to the
+working directory, as in any SQLite URL). Errors name the file, the line and the field, and
+nothing is half-loaded: the chain is built only when all of it is right.
 
 Options given in code are checked by the same models (`ChainOptions`, `params_model`), through
 `checked`: their errors are `ConfigError`s that name the guard or the chain and the option.
@@ -29,6 +31,7 @@ import inspect
 import typing
 from pathlib import Path
 from typing import Any, Callable, Literal, Protocol, TypeVar, runtime_checkable
+from urllib.parse import urlsplit
 
 import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -42,6 +45,8 @@ from .timed_regex import timed_compile
 from .transient import Backoff
 
 _STEP_KEYS = {"guard", "on_fail", "name"}
+_SQLITE = "sqlite:///"  # + a path: relative to the rule file, or absolute (sqlite:////abs.db)
+_CONNECTS = ("redis", "rediss", "unix")  # store URL schemes that connect to a server
 _FIELD_PARTS = timed_compile(r"\[\d+\]|[^.\[\]]+")  # "output[0].file" -> output, [0], file
 M = TypeVar("M", bound=BaseModel)
 
@@ -129,17 +134,21 @@ def chain_options(options: dict[str, Any]) -> dict[str, Any]:
     return given
 
 
-def load_rules(path: str | Path, **overrides: Any) -> Chain:
+def load_rules(path: str | Path, *, open_stores: bool = True, **overrides: Any) -> Chain:
     """Build the chain a rule file describes. ``overrides`` replace chain options (for
-    example a fallback callable, which YAML can only name by import path)."""
+    example a fallback callable, which YAML can only name by import path).
+
+    ``open_stores=False`` is for validating a file: a budget's store URL is checked but
+    nothing is opened (no SQLite file created, no Redis connection), and the chain's budget
+    counts in memory."""
     file = str(path)
     data, lines = yaml_lines.load(Path(path), name=file)
-    return _Loader(file, lines, Path(path).resolve().parent).chain(data, overrides)
+    return _Loader(file, lines, Path(path).resolve().parent, open_stores).chain(data, overrides)
 
 
 class _Loader:
-    def __init__(self, file: str, lines: yaml_lines.Lines, base: Path) -> None:
-        self.file, self.lines, self.base = file, lines, base
+    def __init__(self, file: str, lines: yaml_lines.Lines, base: Path, open_stores: bool) -> None:
+        self.file, self.lines, self.base, self.open_stores = file, lines, base, open_stores
 
     def error(self, message: str, path: tuple[Any, ...]) -> RuleFileError:
         return RuleFileError(message, file=self.file, line=yaml_lines.line_of(self.lines, path),
@@ -183,8 +192,11 @@ class _Loader:
         params = {k: self.resolve_path(v) for k, v in entry.items() if k not in _STEP_KEYS}
         try:
             return step(name, entry.get("on_fail"), name=entry.get("name"), **params)
-        except RuleFileError as exc:  # about a file the entry names: keeps that file's place
-            raise self.error(str(exc), path + _param_naming(str(exc.file), params)) from exc
+        except RuleFileError as exc:
+            named, inside = _param_naming(str(exc.file), params), _field_path(exc.field or "")
+            if not named and inside[:1] and inside[0] in params:  # about a value in this entry
+                raise self.error(exc.message, path + inside) from exc
+            raise self.error(str(exc), path + named) from exc  # about a file: keeps its place
         except ConfigError as exc:
             if isinstance(exc.__cause__, ValidationError):
                 raise self.validation_error(exc.__cause__, path) from exc
@@ -235,7 +247,10 @@ class _Loader:
 
     def budget(self, config: dict[str, Any]) -> Any:
         from .budget import Budget
+        from .stores import StoreUnavailable
 
+        if isinstance(config.get("store"), str):
+            config = {**config, "store": self.store_url(config["store"])}
         try:
             return Budget.from_config(config)
         except RuleFileError:
@@ -243,7 +258,24 @@ class _Loader:
         except (GuardlayerError, ValueError, TypeError) as exc:
             if isinstance(exc.__cause__, ValidationError):
                 raise self.validation_error(exc.__cause__, ("budget",)) from exc
-            raise self.error(str(exc).removeprefix("budget: "), ("budget",)) from exc
+            where = ("budget", "store") if isinstance(exc, StoreUnavailable) else ("budget",)
+            raise self.error(str(exc).removeprefix("budget: "), where) from exc
+
+    def store_url(self, url: str) -> str:
+        """A budget store's URL with an SQLite path that starts with ``./`` or ``../`` made
+        relative to the rule file; without `open_stores`, ``memory://`` in place of a
+        well-formed URL that would open a file or a connection (a malformed one is kept, for
+        the budget to refuse)."""
+        path = url[len(_SQLITE):] if url.startswith(_SQLITE) else ""
+        if path.startswith(("./", "../")):
+            path = str(self.base / path)
+            url = _SQLITE + path
+        if self.open_stores:
+            return url
+        if path and not Path(path).parent.is_dir():
+            raise self.error(f"cannot open the SQLite budget store {path}: no such directory",
+                             ("budget", "store"))
+        return "memory://" if path or urlsplit(url).scheme in _CONNECTS else url
 
 
 @functools.lru_cache(maxsize=None)

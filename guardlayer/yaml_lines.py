@@ -1,4 +1,11 @@
-"""YAML loading that remembers where each value stood, so errors can name the line."""
+"""YAML loading that remembers where each value stood, so errors can name the line.
+
+Rule files are data written by hand, so three things YAML allows are refused, each as a
+`RuleFileError` naming the file and the line: aliases of mappings and lists (``*x`` where
+``&x`` is a collection: a cycle, or a "billion laughs" file that expands a few hundred bytes
+into millions of values; aliases of plain values stay), keys that are not strings (``1:``,
+``yes:``, ``~:``: quote them if you mean the text), and nesting deeper than Python can follow.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,24 +31,49 @@ def load(source: str | Path, *, name: str | None = None) -> tuple[Any, Lines]:
             text = Path(source).read_text(encoding="utf-8")
         except OSError as exc:
             raise RuleFileError(f"cannot read: {exc.strerror}", file=file) from exc
+        except UnicodeDecodeError as exc:
+            raise RuleFileError(f"not UTF-8 text: {exc.reason} at byte {exc.start}", file=file) from exc
     else:
         text = source
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise RuleFileError(f"not valid YAML: {problem}", file=file,
-                            line=mark.line + 1 if mark else None) from exc
     lines: Lines = {}
-    if node is None:
-        return None, lines
     try:
-        return _convert(node, (), lines, file), lines
+        node = yaml.compose(text, Loader=_Composer)
+        return (None if node is None else _convert(node, (), lines, file)), lines
+    except RecursionError as exc:
+        raise RuleFileError("values are nested too deeply", file=file, line=1) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        raise RuleFileError(f"unsupported YAML: {getattr(exc, 'problem', None) or exc}", file=file,
+        what = ("" if isinstance(exc, _Refused) else "unsupported YAML: "
+                if isinstance(exc, yaml.constructor.ConstructorError) else "not valid YAML: ")
+        raise RuleFileError(f"{what}{getattr(exc, 'problem', None) or exc}", file=file,
                             line=mark.line + 1 if mark else None) from exc
+
+
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """Well-formed YAML that rule files do not accept; ``problem`` says why."""
+
+
+class _Composer(yaml.SafeLoader):
+    """Composes as `yaml.SafeLoader` does, but refuses aliases of collections and gives an
+    alias of a scalar the place of the alias (not of its anchor)."""
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            node = self.anchors.get(event.anchor)
+            merge = isinstance(index, yaml.ScalarNode) and index.tag == _MERGE  # refused later
+            if isinstance(node, yaml.CollectionNode) and not merge:
+                raise _Refused(problem=f"an alias (*{event.anchor}) may only name a plain value, "
+                                       "not a mapping or a list: write the value out",
+                               problem_mark=event.start_mark)
+            if isinstance(node, yaml.ScalarNode):
+                self.get_event()
+                return yaml.ScalarNode(node.tag, node.value, event.start_mark, event.end_mark,
+                                       node.style)
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
 
 
 _PLAIN = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
@@ -53,13 +85,17 @@ def _convert(node: yaml.Node, path: tuple[Any, ...], lines: Lines, file: str | N
         raise RuleFileError(f"unsupported YAML tag {node.tag}", file=file, line=lines[path],
                             field=_dotted(path) or None)
     if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
+        out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == _MERGE:
                 raise RuleFileError("YAML merge keys (<<) are not supported: write the keys out",
                                     file=file, line=key_node.start_mark.line + 1,
                                     field=_dotted(path) or None)
             key = _scalar(key_node)
+            if not isinstance(key, str):
+                raise RuleFileError(f"a key must be a name, not {key!r}: quote it if you mean the text",
+                                    file=file, line=key_node.start_mark.line + 1,
+                                    field=_dotted(path) or None)
             if key in out:
                 raise RuleFileError(f"duplicate key {key!r}", file=file,
                                     line=key_node.start_mark.line + 1, field=_dotted(path + (key,)))

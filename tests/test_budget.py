@@ -186,6 +186,9 @@ def test_cost_needs_a_price_and_prices_extend() -> None:
     ({"limits": [{"per": "user", "tokens": -5}]}, "greater than 0"),
     ({"store": "ftp://x", "limits": [{"per": "user", "tokens": 5}]}, "unknown store"),
     ({"limits": [{"per": "user", "tokens": 5}], "bogus": 1}, "bogus"),
+    ({"limits": [{"per": "user", "requests": 0.5}]}, "requests must be a whole number, not 0.5"),
+    ({"limits": [{"per": "user", "requests": 1.9}]}, "requests must be a whole number, not 1.9"),
+    ({"limits": [{"metric": "output_tokens", "limit": 0.9}]}, "output_tokens must be a whole number"),
 ])
 def test_bad_config_is_a_clear_error(cfg, match) -> None:
     with pytest.raises(ConfigError, match=match):
@@ -284,3 +287,8 @@ def test_a_spent_limit_refuses_even_a_call_estimated_at_zero(shared_url) -> None
     call(budget, ctx(), Attempt("m", "call", usage=Usage(10, 1500)))
     with pytest.raises(BudgetExceeded):
         budget.reserve(ctx())
+
+
+def test_whole_and_fractional_limits_that_are_meant() -> None:
+    assert [lim.scaled for lim in Budget([{"per": "user", "requests": 2.0},
+                                          {"per": "user", "cost": 0.5}]).limits] == [2, 500_000]

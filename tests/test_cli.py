@@ -1,6 +1,7 @@
 """The guardlayer command: rules check, check, bench dispatch."""
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -57,9 +58,22 @@ def test_check_fixes_and_prints_json(rules, capsys):
     assert data["report"]["outcome"] == "fixed"
 
 
+def stdin(monkeypatch, data: bytes) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
 def test_check_reads_stdin(rules, monkeypatch, capsys):
-    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("ignore all"))
+    stdin(monkeypatch, "ignore all, café".encode())
     assert main(["check", "--rules", str(rules)]) == 1
+
+
+@pytest.mark.parametrize("given", [["-"], [], ["ignore \udcff all"]])
+def test_text_that_is_not_utf8_exits_2_not_blocked(rules, monkeypatch, capsys, given):
+    stdin(monkeypatch, b"ignore \xff\xfe all")  # an argument the locale could not decode: surrogates
+    assert main(["check", "--rules", str(rules), *given]) == 2
+    captured = capsys.readouterr()
+    assert "BLOCKED" not in captured.out and captured.err.count("\n") == 1
+    assert "not UTF-8" in captured.err and "byte 0xff at offset 7" in captured.err
 
 
 def test_unknown_benchmark_lists_the_available_ones(capsys):
@@ -77,3 +91,63 @@ def test_a_guard_that_cannot_run_exits_2(tmp_path, capsys):
     path.write_text("input:\n  - guard: policy\n    file: /no/such/policy.yaml\n")
     assert main(["check", "--rules", str(path), "hello"]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+class Explodes:
+    """A user guard whose constructor fails with an error guardlayer does not know."""
+
+    def __init__(self) -> None:
+        raise RuntimeError("no GPU here")
+
+
+@pytest.mark.parametrize("body, words", [
+    ("fallback:\n  - template: 'Sorry {user, no'\n", ":2 [fallback[0].template]: fallback template"),
+    ("input: &x\n  - guard: deny\n  - *x\n", ":3: an alias (*x)"),
+    ("input:\n  - guard: deny\n    1: 2\n", ":3 [input[0]]: a key must be a name"),
+    ("input:\n  - guard: explodes\n", ": cannot build the chain: RuntimeError: no GPU here"),
+])
+@pytest.mark.parametrize("command", [["rules", "check"], ["check", "--rules"]])
+def test_any_rule_file_that_cannot_load_exits_2_with_one_line(rules, tmp_path, capsys, body, words,
+                                                              command):
+    from guardlayer import register
+    from guardlayer.registry import unregister
+
+    path = tmp_path / "broken.yaml"
+    path.write_text(body)
+    register("explodes")(Explodes)
+    try:
+        assert main([*command, str(path), *(["hi"] if command[0] == "check" else [])]) == 2
+    finally:
+        unregister("explodes")
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: {path}{words}")
+
+
+@pytest.mark.parametrize("content, words", [
+    (None, ": cannot read: No such file or directory"),
+    (b'{"raw": "{}"}\nnot json\n', ":2: not JSON"),
+    (b'{"raw": "{}"}\n5\n', ":2: a case is an object with 'raw'"),
+    (b'\xff\xfe{"raw": 1}\n', ": cannot read: 'utf-8' codec can't decode"),
+])
+def test_bench_json_with_a_bad_corpus_exits_2_naming_it(tmp_path, capsys, content, words):
+    corpus = tmp_path / "cases.jsonl"
+    if content is not None:
+        corpus.write_bytes(content)
+    with pytest.raises(SystemExit) as info:
+        main(["bench", "json", "--corpus", str(corpus)])
+    assert info.value.code == 2
+    assert f"error: {corpus}{words}" in capsys.readouterr().err
+
+
+def test_commands_check_budget_stores_without_opening_them(rules, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "budget.yaml"
+    for store in ("sqlite:///budget.db", "redis://127.0.0.1:9/0"):
+        path.write_text(f"input:\n  - guard: deny\n    word: x\nbudget:\n  store: {store}\n"
+                        "  limits: [{per: user, tokens: 100}]\n")
+        assert main(["rules", "check", str(path)]) == 0
+        assert main(["check", "--rules", str(path), "hello"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["budget.yaml", "chain.yaml"]
+    path.write_text("budget:\n  store: sqlite:///no/dir/b.db\n  limits: [{per: user, tokens: 100}]\n")
+    assert main(["rules", "check", str(path)]) == 2
+    assert f"{path}:2 [budget.store]: cannot open" in capsys.readouterr().err

@@ -97,6 +97,8 @@ def test_fallback_forms(tmp_path):
     ("budget:\n  store: memory://\n  limits:\n    - {per: user, tokens: -5, window: day}\n", 4,
      "budget.limits[0].limit", "greater than 0"),
     ("input:\n  - guard: keyword\n    words: [a]\n    on_fail: explode\n", 4, "input[0].on_fail", "on_fail must be"),
+    ("budget:\n  limits:\n    - {per: user, requests: 1.9, window: day}\n", 3, "budget.limits[0]",
+     "requests must be a whole number, not 1.9"),
     ("retries: -1\n", 1, "retries", "greater than or equal to 0"),
     ("outputs: []\n", 1, "outputs", "unknown key"),
     ("input:\n  - just a string\n", 2, "input[0]", "a mapping"),
@@ -107,6 +109,10 @@ def test_fallback_forms(tmp_path):
     ("base: &b {guard: deny}\ninput:\n  - <<: *b\n    word: x\n", 3, "input[0]", "merge keys"),
     ("input: !!python/object:os.system {}\n", 1, "input", "unsupported YAML tag"),
     ("retries: !!python/name:os.system ''\n", 1, None, "unsupported YAML"),
+    ("fallback:\n  - template: 'Sorry {user, no'\n", 2, "fallback[0].template", "expected '}'"),
+    ("fallback:\n  template: 'Sorry {user} }'\n", 2, "fallback.template", "Single '}'"),
+    ("input: &x\n  - guard: deny\n  - *x\n", 3, None, "alias (*x)"),
+    ("input:\n  - guard: deny\n    word: x\n    1: 2\n", 4, "input[0]", "a key must be a name, not 1"),
 ])
 def test_errors_name_file_line_and_field(tmp_path, body, line, field, words):
     path = write(tmp_path, body, "broken.yaml")
@@ -186,3 +192,49 @@ def test_a_rule_name_reaches_a_guard_that_takes_one(tmp_path):
     finally:
         unregister("named")
     assert [(s.name, s.guard.name) for s in chain.input] == [("first", "first"), ("named", "named")]
+
+
+@pytest.mark.parametrize("tool, line, field, words", [
+    ("        schema: {type: object, properties: {sql: {type: strin}}}\n", 5,
+     "output[0].tools.run_sql.schema", "tool 'run_sql': invalid JSON Schema"),
+    ("        rules:\n          - {id: r1, kind: field, require: 'sql <= '}\n", 6,
+     "output[0].tools.run_sql.rules[0]", "missing a value after '<='"),
+])
+def test_errors_in_inline_tools_name_their_line(tmp_path, tool, line, field, words):
+    path = write(tmp_path, f"output:\n  - guard: tool_calls\n    tools:\n      run_sql:\n{tool}")
+    with pytest.raises(RuleFileError) as info:
+        load_rules(path)
+    err = info.value
+    assert (err.file, err.line) == (str(path), line) and err.field.startswith(field), str(err)
+    assert words in str(err) and "<tools>" not in str(err)
+
+
+@pytest.mark.parametrize("relative_to", ["conf", "cwd"])
+def test_an_sqlite_store_starting_with_dot_lives_next_to_the_rule_file(tmp_path, monkeypatch, relative_to):
+    for folder in ("conf", "cwd"):
+        (tmp_path / folder / "data").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "cwd")
+    store = "sqlite:///./data/budget.db" if relative_to == "conf" else "sqlite:///data/budget.db"
+    path = write(tmp_path / "conf", f"budget:\n  store: {store}\n  limits: [{{per: user, tokens: 100}}]\n")
+    chain = load_rules(path)
+    expected = tmp_path / relative_to / "data" / "budget.db"
+    assert Path(chain.budget.store.path).resolve() == expected.resolve() and expected.is_file()
+
+
+@pytest.mark.parametrize("store", ["redis://127.0.0.1:9/0", "sqlite:///budget.db"])
+def test_without_opening_stores_a_budget_is_checked_but_nothing_is_opened(tmp_path, store):
+    path = write(tmp_path, f"budget:\n  store: {store}\n  limits: [{{per: user, tokens: 100}}]\n")
+    chain = load_rules(path, open_stores=False)
+    assert chain.budget.limits[0].limit == 100 and list(tmp_path.iterdir()) == [path]
+
+
+@pytest.mark.parametrize("store, words", [
+    ("ftp://x", "unknown store URL 'ftp://x'"),
+    ("'sqlite://'", "names no file"),
+    ("sqlite:///no/such/dir/b.db", "no such directory"),
+])
+def test_without_opening_stores_a_bad_store_url_is_still_an_error(tmp_path, store, words):
+    path = write(tmp_path, f"budget:\n  store: {store}\n  limits: [{{per: user, tokens: 100}}]\n")
+    with pytest.raises(RuleFileError, match=words) as info:
+        load_rules(path, open_stores=False)
+    assert info.value.line == 2 and info.value.field.startswith("budget")

@@ -26,9 +26,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="runs per text in the speed comparisons (default 200)")
     parser.add_argument("--show", type=int, default=20, help="misses to print (default 20)")
     args = parser.parse_args(argv)
+    try:
+        corpora = {path: load(path) for path in args.corpus}
+    except ValueError as exc:
+        parser.error(str(exc))  # exits 2, as bad usage
     results: dict[str, Any] = {"machine": machine(), "corpora": {}}
-    for path in args.corpus:
-        cases = load(path)
+    for path, cases in corpora.items():
         report = run_cases(cases)
         report["speed_valid_vs_json_loads"] = speed_valid(cases, args.repeat)
         results["corpora"][str(path)] = report
@@ -47,15 +50,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def load(path: Path) -> list[dict[str, Any]]:
+    """The cases of a JSONL corpus; a `ValueError` naming the file (and line) when it is bad."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: cannot read: {exc}") from exc
     cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if line.strip():
             try:
                 case = json.loads(line)
             except ValueError as exc:
-                raise SystemExit(f"{path}:{number}: not JSON: {exc}") from exc
-            if "raw" not in case:
-                raise SystemExit(f"{path}:{number}: a case needs 'raw'")
+                raise ValueError(f"{path}:{number}: not JSON: {exc}") from exc
+            if not isinstance(case, dict) or "raw" not in case:
+                raise ValueError(f"{path}:{number}: a case is an object with 'raw'")
             cases.append(case)
     return cases
 

@@ -1,0 +1,59 @@
+"""YAML that remembers lines: what rule and policy files may not contain is a RuleFileError
+that names the file and the line, never a raw Python error."""
+from __future__ import annotations
+
+import pytest
+
+from guardlayer.errors import RuleFileError
+from guardlayer.yaml_lines import load
+
+LAUGHS = "".join(f"{n}: &{n} [{', '.join([f'*{p}'] * 9) if p else ', '.join(['lol'] * 9)}]\n"
+                 for p, n in zip(["", "a", "b"], "abc"))
+
+
+def refused(tmp_path, text: str) -> RuleFileError:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(RuleFileError) as info:
+        load(path)
+    assert info.value.file == str(path)
+    return info.value
+
+
+@pytest.mark.parametrize("text, line, words", [
+    ("input: &x\n  - guard: injection\n  - *x\n", 3, "alias"),          # a cycle
+    (LAUGHS, 2, "alias"),                                                  # billion laughs
+    ("base: &b {guard: deny}\ninput:\n  - *b\n", 3, "alias"),              # any collection
+])
+def test_aliases_of_collections_are_refused_at_the_alias(tmp_path, text, line, words):
+    err = refused(tmp_path, text)
+    assert err.line == line and words in err.message
+
+
+def test_aliases_of_scalars_still_load(tmp_path):
+    path = tmp_path / "ok.yaml"
+    path.write_text("a: &w hello\nb: [*w, *w]\n")
+    data, lines = load(path)
+    assert data == {"a": "hello", "b": ["hello", "hello"]} and lines[("b", 1)] == 2
+
+
+@pytest.mark.parametrize("key, shown", [("1", "1"), ("yes", "True"), ("~", "None"), ("2.5", "2.5"),
+                                         ("[a, b]", "['a', 'b']")])
+def test_keys_must_be_strings(tmp_path, key, shown):
+    text = f"input:\n  - guard: injection\n    {'? ' + key + chr(10) + '    : 2' if key.startswith('[') else key + ': 2'}\n"
+    err = refused(tmp_path, text)
+    assert err.line == 3 and err.field == "input[0]"
+    assert shown in err.message and "quote" in err.message
+
+
+def test_deep_nesting_is_an_error_not_a_recursion_error(tmp_path):
+    err = refused(tmp_path, "a: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert err.line == 1 and "deep" in err.message
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(RuleFileError, match="not UTF-8") as info:
+        load(path)
+    assert info.value.file == str(path)
