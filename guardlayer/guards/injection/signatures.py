@@ -87,6 +87,8 @@ def _parse_file(path: Path, linted: bool) -> list[Signature]:
                             line=mark.line + 1 if mark else None) from exc
     except OSError as exc:
         raise RuleFileError(f"cannot read: {exc}", file=name) from exc
+    except UnicodeDecodeError as exc:
+        raise RuleFileError(f"not UTF-8 text: {exc.reason} at byte {exc.start}", file=name) from exc
     if root is None:
         return []
     if not isinstance(root, yaml.MappingNode):

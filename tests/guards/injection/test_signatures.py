@@ -68,6 +68,14 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     assert err.value.file == str(path) and err.value.line is not None and err.value.line >= 3
 
 
+def test_a_file_that_is_not_utf8_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("signatures:\n  - id: café\n".encode("latin-1"))
+    with pytest.raises(RuleFileError, match="not UTF-8") as err:
+        load_signatures([path], shipped=False)
+    assert err.value.file == str(path)
+
+
 def test_duplicate_ids_across_files(tmp_path: Path) -> None:
     path = write(tmp_path, "signatures:\n  - id: override.ignore-previous\n    category: hijack\n"
                            "    weight: 0.5\n    pattern: 'x'\n")
