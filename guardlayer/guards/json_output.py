@@ -11,7 +11,9 @@ from pydantic import BaseModel
 
 from ..context import Context
 from ..structured.conform import Options, Outcome, parse
+from ..structured.extract import loads
 from ..structured.partial import partial_parse
+from ..structured.repair import Unreadable
 from ..structured.schema import Schema
 from ..verdict import Finding, Verdict
 
@@ -44,8 +46,8 @@ class JsonGuard:
             if self.schema is None and text[:1] in "{[":
                 try:  # fast path: an answer that is plain JSON needs nothing else
                     # positional: keyword arguments cost 0.2 us more on this hot path
-                    return Verdict(True, 0.0, "", None, json.loads(text), (), "", {"form": "plain"})
-                except ValueError:
+                    return Verdict(True, 0.0, "", None, loads(text), (), "", {"form": "plain"})
+                except (ValueError, Unreadable):  # (NaN: not JSON; parse gives the reason)
                     pass
             return verdict_of(parse(text, self.schema, self.options))
         except RecursionError:  # json and json-repair both recurse once per level

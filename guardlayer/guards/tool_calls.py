@@ -32,6 +32,7 @@ from ..context import Context
 from ..errors import ConfigError, RuleFileError
 from ..extras import need
 from ..providers.tools import ToolCall, tool_calls
+from ..structured.schema import checked_registry
 from ..verdict import MISSING, Finding, Verdict
 from .policy.engine import Fired, Outcome, Policy
 from .policy.guard import verdict
@@ -170,7 +171,11 @@ def _build(name: str, spec: Any, file: str | None, lines: dict[Any, int], at: tu
             cls.check_schema(schema)
         except jsonschema.SchemaError as exc:
             raise error(f"invalid JSON Schema: {exc.message}", ("schema",)) from exc
-        validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+        try:  # every $ref resolved now, nothing ever fetched; every format named has a checker
+            registry = checked_registry(schema, set(cls.FORMAT_CHECKER.checkers), formats=True)
+        except ConfigError as exc:
+            raise error(str(exc), ("schema",)) from exc
+        validator = cls(schema, format_checker=cls.FORMAT_CHECKER, registry=registry)
     rules: list[RuleBase] = parse_rules(spec.get("rules"), file=file, lines=lines, at=at + ("rules",))
     return _Tool(name, validator, Policy(rules) if rules else None)
 

@@ -11,6 +11,7 @@ from typing import Any
 from ..verdict import MISSING
 from .coerce import SCHEMA_DIRECTED, Ambiguous, Coercer, Coercion, Extra, where
 from .extract import Candidate, candidates
+from .repair import Unreadable
 from .schema import Schema, show
 
 FIX_HINT = "Reply with only the corrected JSON."
@@ -18,8 +19,10 @@ FIX_HINT = "Reply with only the corrected JSON."
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """``strict``: refuse any coercion (schema defaults and dropped extras aside).
-    ``extra``: undeclared keys are dropped, kept, or refused. ``repair``: allow syntax repair."""
+    """``strict``: refuse any coercion (schema defaults and dropped extras aside) and an answer
+    cut off before its JSON closes (by default such an answer is closed by repair and marked
+    truncated). ``extra``: undeclared keys are dropped, kept, or refused. ``repair``: allow
+    syntax repair."""
 
     strict: bool = False
     extra: Extra = "drop"
@@ -49,6 +52,29 @@ class Outcome:
 def conform(value: Any, schema: Schema | None, options: Options = Options(),
             source: Candidate | None = None) -> Outcome:
     """Coerce ``value`` toward ``schema`` and validate it."""
+    try:
+        return _conform(value, schema, options, source)
+    except RecursionError:
+        return _too_deep(source)
+
+
+def parse(text: str, schema: Schema | None, options: Options = Options()) -> Outcome:
+    """Find the JSON in ``text`` and conform it to ``schema`` (when given)."""
+    try:
+        return _parse(text, schema, options)
+    except Unreadable as exc:
+        return _failed([str(exc)], [], None, "The JSON cannot be read")
+    except RecursionError:
+        return _too_deep(None)
+
+
+def _too_deep(source: Candidate | None) -> Outcome:
+    """Python's JSON reader, pydantic and the coercion recurse once per level."""
+    return _failed(["the JSON is nested too deeply to read"], [], source, "The JSON cannot be read",
+                   hint="Reply with only the JSON, nested less deeply.")
+
+
+def _conform(value: Any, schema: Schema | None, options: Options, source: Candidate | None) -> Outcome:
     if schema is None:
         return Outcome(True, value, source=source)
     coercer = Coercer(schema.json, schema.fits, options.extra)
@@ -70,28 +96,33 @@ def conform(value: Any, schema: Schema | None, options: Options = Options(),
     return Outcome(True, checked, coercions=changes, source=source)
 
 
-def parse(text: str, schema: Schema | None, options: Options = Options()) -> Outcome:
-    """Find the JSON in ``text`` and conform it to ``schema`` (when given)."""
+def _parse(text: str, schema: Schema | None, options: Options) -> Outcome:
     if not text.strip():
         return _failed(["the answer is empty"], [], None, "No JSON found")
     found = candidates(text, allow_repair=options.repair)
+    cut = next((c for c in found if c.truncated), None)
+    if options.strict and cut is not None:
+        problem = (f"the answer ends before its JSON closes (cut off after {len(text) - cut.start} "
+                   "characters of JSON): items or fields may be missing")
+        return _failed([problem], [], cut, "Strict mode: the JSON is incomplete",
+                       hint="Reply with the complete JSON.")
     if schema is None:
         return _pick_any(found)
     if len(found) > 1 and schema.wants_list and all(isinstance(c.value, dict) for c in found):
         # Several objects where the schema wants a list: together they are the answer.
         joined = Candidate([c.value for c in found], found[0].form, found[0].start, found[-1].end,
                            any(c.repaired for c in found), found[-1].truncated)
-        together = conform(joined.value, schema, options, joined)
+        together = _conform(joined.value, schema, options, joined)
         if together.ok:
             return together
     if not found and schema.top_type is None:
         return _failed(["no JSON value in the answer"], [], None, "No JSON found")
-    outcomes = [conform(c.value, schema, options, c) for c in found]
+    outcomes = [_conform(c.value, schema, options, c) for c in found]
     good = [o for o in outcomes if o.ok]
     if not good and schema.top_type is not None:
         # A scalar answer in words ("The answer is One", "about $12"): coerce the text itself.
         plain = Candidate(text.strip(), "text", 0, len(text))
-        outcomes.append(conform(plain.value, schema, options, plain))
+        outcomes.append(_conform(plain.value, schema, options, plain))
         good = [o for o in outcomes if o.ok]
     if not good:
         return min(outcomes, key=lambda o: len(o.problems))

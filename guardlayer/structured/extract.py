@@ -4,7 +4,8 @@ Forms handled: plain JSON (fast path: one ``json.loads``), ```` ```json ```` / `
 ``~~~`` fences, JSON inside prose, several blocks in one answer, a bare scalar (also after
 "Here is the result:"), and truncated output (an unclosed block, closed by repair). A block is
 read by the JSON decoder when valid, by `lenient` when broken in the common ways, and by
-json-repair otherwise.
+json-repair otherwise (within `repair`'s limits). NaN and Infinity, which Python's reader takes,
+are refused on every path (`repair.Unreadable`).
 """
 from __future__ import annotations
 
@@ -18,26 +19,27 @@ from ..guard import REGEX_TIMEOUT
 from ..timed_regex import each_match, timed_compile
 from ..verdict import MISSING
 from .lenient import read
-from .repair import repair
+from .repair import INSIDE, OPEN, not_json, repair
 
-# A fence opens with 3+ backticks or tildes and an optional language word; the body runs to
-# the next fence or to the end of the text (a cut-off answer).
-_FENCE = timed_compile(r"(?:`{3,}|~{3,})[ \t]*([A-Za-z0-9_+-]*)(.*?)(?:`{3,}|~{3,}|\Z)", regex.S)
+# A fence (CommonMark) opens a line, after any indentation, with 3+ backticks or tildes and an
+# optional language word; the body runs to a line holding only a fence of the same character at
+# least as long, or to the end of the text (a cut-off answer). A fence inside a JSON string
+# cannot end the body: valid JSON escapes its strings' newlines, so no line starts there.
+FENCE = timed_compile(r"^[ \t\ufeff]*+(?:(?P<ticks>`{3,})|(?P<tildes>~{3,}))[ \t]*(?P<lang>[A-Za-z0-9_+-]*)"
+                      r"(?P<body>.*?)(?:^[ \t]*+(?:(?P=ticks)`*+|(?P=tildes)~*+)[ \t\r]*+$|\Z)",
+                      regex.S | regex.M)
 _JSON_LANGS = {"", "json", "jsonc", "json5", "jsonl", "javascript", "js"}
 _OPENER = timed_compile(r"[{\[]")
-# Inside a block, each match runs to the next bracket that is not inside a string, skipping
-# double-quoted strings, Python-style single-quoted ones (after { [ , :; an apostrophe in a
-# word is not a quote), and lone quotes; group 1 is the bracket ("" at the end of the text).
-# (Alternatives that start with different characters: the commonest first, and the quote
-# matched before the lookbehind that qualifies it, which is then tried only at quotes.)
-_INSIDE = timed_compile(r"""(?:[^{}\[\]"']++|"(?:[^"\\]++|\\.)*+"|'(?<=[{\[,:]\s*')(?:[^'\\]++|\\.)*+'"""
-                        r"""|["'])*+([{}\[\]]|\Z)""", regex.S)
-_OPEN = {"{": "}", "[": "]"}
 _SCALAR_START = frozenset('"-0123456789tfn')
-_DECODER = json.JSONDecoder()
+_DECODER = json.JSONDecoder(parse_constant=not_json)
 _WINDOW = 4096  # the decoder's first window on a block (see `_decode`)
 # A block: begin, end, cut off by the end of the text, value (MISSING: not read yet), repaired.
 _Span = tuple[int, int, bool, Any, bool]
+
+
+def loads(text: str) -> Any:
+    """``json.loads``, refusing NaN, Infinity and -Infinity (not JSON values) with `Unreadable`."""
+    return _DECODER.decode(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +57,12 @@ class Candidate:
 def candidates(text: str, *, allow_repair: bool = True) -> list[Candidate]:
     """Every JSON value found in ``text``, in order. Empty when there is none."""
     stripped = text.strip()
-    if stripped[:1] in _SCALAR_START or stripped[:1] in _OPEN:
+    if stripped[:1] in _SCALAR_START or stripped[:1] in OPEN:
         try:
-            return [Candidate(json.loads(stripped), "plain", 0, len(text))]
+            return [Candidate(loads(stripped), "plain", 0, len(text))]
         except ValueError:
             pass
-    if stripped[:1] in _OPEN:
+    if stripped[:1] in OPEN:
         found = _blocks(text, 0, "prose", allow_repair)
         return found or _fenced(text, allow_repair)
     return (_fenced(text, allow_repair) or _blocks(text, 0, "prose", allow_repair) or _scalar(text)
@@ -71,20 +73,20 @@ def _fenced(text: str, allow_repair: bool) -> list[Candidate]:
     if "```" not in text and "~~~" not in text:
         return []  # no fence can open (a quicker test than the pattern's scan)
     found: list[Candidate] = []
-    for match in _FENCE.finditer(text, timeout=REGEX_TIMEOUT):
-        if match.group(1).lower() not in _JSON_LANGS:
+    for match in FENCE.finditer(text, timeout=REGEX_TIMEOUT):
+        if match.group("lang").lower() not in _JSON_LANGS:
             continue
-        body_start = match.start(2)
-        body = match.group(2)
+        body_start, body_end = match.span("body")
+        body = match.group("body")
         stripped = body.strip()
         if not stripped:
             continue
         try:
-            found.append(Candidate(json.loads(stripped), "fenced", body_start, match.end(2)))
+            found.append(Candidate(loads(stripped), "fenced", body_start, body_end))
             continue
         except ValueError:
             pass
-        found.extend(_blocks(text[: match.end(2)], body_start, "fenced", allow_repair)
+        found.extend(_blocks(text[:body_end], body_start, "fenced", allow_repair)
                      or _scalar(body, offset=body_start, form="fenced")
                      or _tuple(stripped, allow_repair, form="fenced", offset=body_start))
     return found
@@ -157,11 +159,11 @@ def _span(text: str, begin: int, unread: int) -> tuple[_Span, int]:
             return (begin, end, truncated, value, True), unread
         unread = end
     depth = 0
-    for token in each_match(_INSIDE, text, begin, timeout=REGEX_TIMEOUT):
+    for token in each_match(INSIDE, text, begin, timeout=REGEX_TIMEOUT):
         bracket = token.group(1)
         if not bracket:
             break
-        depth += 1 if bracket in _OPEN else -1
+        depth += 1 if bracket in OPEN else -1
         if depth == 0:
             return (begin, token.end(), False, MISSING, True), unread
     return (begin, len(text), True, MISSING, True), unread
@@ -200,7 +202,7 @@ def _scalar(text: str, *, offset: int = 0, form: str = "scalar") -> list[Candida
         piece = text[begin:].strip().rstrip(".")
         if piece[:1] in _SCALAR_START:
             try:
-                value = json.loads(piece)
+                value = loads(piece)
             except ValueError:
                 continue
             return [Candidate(value, form, offset + begin, offset + len(text))]

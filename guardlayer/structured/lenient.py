@@ -15,6 +15,7 @@ import regex
 from ..guard import REGEX_TIMEOUT
 from ..timed_regex import each_match, timed_compile
 from ..verdict import MISSING
+from .repair import MAX_DEPTH
 
 # One significant token after any whitespace and comments (group g). A "#" comment holds none
 # of the characters json-repair may end it at (] } :). json-repair reads a double-quoted string
@@ -73,8 +74,8 @@ def _read(text: str, begin: int) -> tuple[Any, int, bool]:
         if kind == "p":
             char = token.group("p")
             if char in _CLOSER:
-                if prev in ("v", "k"):
-                    break  # a missing comma or colon: json-repair's to mend
+                if prev in ("v", "k") or len(closers) == MAX_DEPTH:
+                    break  # a missing comma or colon: json-repair's to mend; or too deep
                 closers.append(_CLOSER[char])
             elif not closers:
                 break  # the block must open with a bracket

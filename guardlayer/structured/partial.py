@@ -2,16 +2,12 @@
 the whole answer at the end)."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..guard import REGEX_TIMEOUT
-from ..timed_regex import timed_compile
 from ..verdict import MISSING
-from .repair import repair
-
-_FENCE_OPEN = timed_compile(r"(?:`{3,}|~{3,})[ \t]*[A-Za-z0-9_+-]*")
-_FENCE_CLOSE = timed_compile(r"(?:`{3,}|~{3,})")
+from .extract import FENCE, loads
+from .repair import Unreadable, repair
 
 
 def partial_parse(prefix: str) -> Any:
@@ -19,21 +15,22 @@ def partial_parse(prefix: str) -> Any:
 
     Skips prose and an opening fence, then closes what is open: ``'{"a": 1, "b": [2'`` gives
     ``{"a": 1, "b": [2]}``. The last value may still grow (a string or number being written).
+    ``MISSING`` too for a prefix holding NaN or Infinity, or too deep or too long to repair
+    (see `repair.Unreadable`).
     """
-    text = prefix
-    fence = _FENCE_OPEN.search(text, timeout=REGEX_TIMEOUT)
-    if fence is not None:
-        text = text[fence.end():]
-        close = _FENCE_CLOSE.search(text, timeout=REGEX_TIMEOUT)
-        text = text[: close.start()] if close is not None else text
+    fence = FENCE.search(prefix, timeout=REGEX_TIMEOUT)
+    text = prefix if fence is None else fence.group("body")
     starts = [i for i in (text.find("{"), text.find("[")) if i >= 0]
     if not starts:
         try:
-            return json.loads(text) if text.strip() else MISSING
-        except ValueError:
+            return loads(text) if text.strip() else MISSING
+        except (ValueError, Unreadable):
             return MISSING
     body = text[min(starts):]
     try:
-        return json.loads(body)
-    except ValueError:
-        return repair(body, stream_stable=True)
+        try:
+            return loads(body)
+        except (ValueError, RecursionError):
+            return repair(body, stream_stable=True)
+    except Unreadable:
+        return MISSING

@@ -1,12 +1,13 @@
 """A schema given as a pydantic model, a JSON Schema dict, a path to a ``.json`` file or a
 ``"module:Model"`` import path; validation that reports problems a model can act on
-(which field, what was expected, what came)."""
+(which field, what was expected, what came). Checked when built: every ``$ref`` resolves within
+the schema (nothing is ever fetched), and every format it names has a checker installed."""
 from __future__ import annotations
 
 import importlib
 import json
 from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, NoReturn, Union
 
 from pydantic import BaseModel, ValidationError
 
@@ -14,7 +15,22 @@ from ..errors import ConfigError
 from ..extras import need
 from .coerce import json_type, where
 
+if TYPE_CHECKING:
+    from referencing import Registry
+
 SchemaSpec = Union[dict[str, Any], str, Path, type[BaseModel]]
+
+FORMAT_PACKAGES = {
+    "date-time": "rfc3339-validator", "time": "rfc3339-validator", "duration": "isoduration",
+    "hostname": "fqdn", "idn-hostname": "idna", "uri": "rfc3986-validator",
+    "uri-reference": "rfc3986-validator", "iri": "rfc3987-syntax", "iri-reference": "rfc3987-syntax",
+    "json-pointer": "jsonpointer", "relative-json-pointer": "jsonpointer",
+    "uri-template": "uri-template", "color": "webcolors",
+}
+"""The JSON Schema formats jsonschema checks only with another package installed (its
+``format-nongpl`` extra), and that package. A schema naming one of them without its checker is
+refused when built (it would pass any string); formats JSON Schema does not define (OpenAPI's
+``int32``, ``binary``...) are annotations, not checked."""
 
 
 class Schema:
@@ -40,7 +56,9 @@ class Schema:
         except jsonschema.SchemaError as exc:
             raise ConfigError(f"invalid JSON Schema: {exc.message} (at "
                               f"{'/'.join(map(str, exc.path)) or 'the root'})") from exc
-        self._validator = cls(self.json, format_checker=cls.FORMAT_CHECKER)
+        registry = checked_registry(self.json, set(cls.FORMAT_CHECKER.checkers),
+                                           formats=self.model is None)
+        self._validator = cls(self.json, format_checker=cls.FORMAT_CHECKER, registry=registry)
 
     @property
     def top_type(self) -> str | None:
@@ -70,6 +88,50 @@ class Schema:
             return self.model.model_validate_json(json.dumps(value), strict=strict), []
         except ValidationError as exc:
             return value, [_describe_pydantic(e) for e in exc.errors(include_url=False)]
+
+
+def checked_registry(schema: dict[str, Any] | bool, checked: set[str], *, formats: bool) -> Registry[Any]:
+    """A registry for ``schema`` that never fetches, once every ``$ref`` in it resolves; and,
+    when ``formats``, every JSON Schema ``format`` it names has a checker installed (a pydantic
+    model's values are also validated by pydantic, which checks its own formats). Raises
+    `ConfigError` naming the ref or the format."""
+    from referencing import Registry, Resource
+    from referencing.exceptions import CannotDetermineSpecification, Unresolvable
+    from referencing.jsonschema import DRAFT202012
+
+    try:
+        root = Resource.from_contents(schema, default_specification=DRAFT202012)
+    except CannotDetermineSpecification as exc:
+        raise ConfigError(f"unknown JSON Schema dialect {exc.contents.get('$schema')!r}") from exc
+    registry: Registry[Any] = Registry(retrieve=_never_fetch)
+    pending = [(registry.resolver_with_root(root), root)]
+    unchecked: set[str] = set()
+    while pending:
+        resolver, resource = pending.pop()
+        contents = resource.contents
+        if isinstance(contents, dict):
+            ref = contents.get("$ref")
+            if isinstance(ref, str):
+                try:
+                    resolver.lookup(ref)
+                except Unresolvable as exc:
+                    raise ConfigError(f"the JSON Schema's $ref {ref!r} does not resolve within the "
+                                      "schema (guardlayer fetches nothing: put what it refers to "
+                                      "under $defs)") from exc
+            name = contents.get("format")
+            if formats and isinstance(name, str) and name not in checked and name in FORMAT_PACKAGES:
+                unchecked.add(name)
+        pending.extend((resolver.in_subresource(sub), sub) for sub in resource.subresources())
+    if unchecked:
+        needs = ", ".join(f"{name!r} needs {FORMAT_PACKAGES[name]}" for name in sorted(unchecked))
+        raise ConfigError(f"the JSON Schema names formats that would not be checked ({needs}): "
+                          "pip install 'jsonschema[format-nongpl]'")
+    return registry
+
+
+def _never_fetch(uri: str) -> NoReturn:
+    raise ConfigError(f"the JSON Schema refers to {uri!r}, which is not in the schema: guardlayer "
+                      "fetches nothing (put the referenced schema under $defs)")
 
 
 def _load(spec: str | Path) -> tuple[dict[str, Any] | bool, type[BaseModel] | None]:

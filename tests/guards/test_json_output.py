@@ -161,3 +161,9 @@ def test_json_nested_beyond_the_recursion_limit_fails_with_a_reason(text):
     verdict = JsonGuard().check(text, Context())
     assert not verdict.passed
     assert "nested too deeply" in verdict.reason
+
+
+@pytest.mark.parametrize("answer", ['{"refund": NaN}', '[Infinity]', '{"a": -Infinity}'])
+def test_nan_and_infinity_are_refused_on_the_fast_path_too(answer: str) -> None:
+    verdict = JsonGuard().check(answer, Context())  # no schema: plain JSON's own path
+    assert not verdict.passed and "is not a JSON value" in verdict.reason

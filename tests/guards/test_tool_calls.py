@@ -201,3 +201,20 @@ def test_a_bare_message_a_list_of_calls_and_the_legacy_function_call_are_read(g)
         assert not v.passed and v.findings[0].kind == "no-destructive-sql", response
     v = g.check("", Context(side="output", response=[{"function": {"arguments": "{}"}}]))
     assert not v.passed and v.findings[0].kind == "tool_calls.unreadable"
+
+
+@pytest.mark.parametrize("schema, words", [
+    ({"type": "object", "properties": {"p": {"$ref": "https://example.com/s.json"}}}, "fetches nothing"),
+    ({"type": "object", "properties": {"p": {"$ref": "#/$defs/missing"}}}, "does not resolve"),
+])
+def test_a_tool_schema_whose_refs_would_fetch_or_dangle_fails_when_built(schema, words) -> None:
+    with pytest.raises(ConfigError, match=words):
+        ToolCallGuard(tools={"fetch": {"schema": schema}})
+
+
+def test_a_tool_schema_format_is_checked() -> None:
+    guard = ToolCallGuard(tools={"book": {"schema": {"type": "object", "properties": {
+        "at": {"type": "string", "format": "date-time"}}}}})
+    call = {"id": "c1", "type": "function", "function": {"name": "book", "arguments": '{"at": "tomorrow at noon"}'}}
+    verdict = guard.check("", Context(response={"choices": [{"message": {"tool_calls": [call]}}]}))
+    assert not verdict.passed and "date-time" in verdict.reason

@@ -1,4 +1,6 @@
 """Extraction forms: plain, fences, prose, several blocks, bare scalar, truncated, tuples."""
+import pytest
+
 from guardlayer.structured.extract import candidates
 
 F = "```"
@@ -72,3 +74,31 @@ def test_no_json_at_all():
 
 def test_repair_can_be_refused():
     assert candidates("{'a': 1}", allow_repair=False) == []
+
+
+def test_a_fence_inside_a_json_string_does_not_close_the_block():
+    inner = '{"explanation": "Use this:\\n```python\\nprint(1)\\n```\\nThen run it.", "score": 3}'
+    [found] = candidates(f"Here is the answer:\n{F}json\n{inner}\n{F}")
+    assert found.value == {"explanation": "Use this:\n```python\nprint(1)\n```\nThen run it.", "score": 3}
+    assert (found.form, found.repaired, found.truncated) == ("fenced", False, False)
+    assert values(f'{F}json\n{{"code": "use {F}x{F} here"}}\n{F}') == [{"code": f"use {F}x{F} here"}]
+
+
+def test_a_closing_fence_is_at_least_as_long_as_the_opening_one():
+    assert values(f'`{F}json\n{{"a": "{F}"}}\n`{F}') == [{"a": F}]
+    assert values('~~~~json\n{"a": 1}\n~~~\n{"b": 2}\n~~~~') == [{"a": 1}, {"b": 2}]
+
+
+def test_a_fence_in_the_middle_of_a_line_neither_opens_nor_closes():
+    # only "```" alone on its line closes the block (CommonMark), so the block is whole
+    assert values(f'{F}json\n{{"a": 1,\n "b": "x"}} {F}\n{F}') == [{"a": 1, "b": "x"}]
+    assert values(f'Note {{"s": "{F}json [9]"}}') == [{"s": f"{F}json [9]"}]
+
+
+def test_loads_refuses_what_json_has_not():
+    from guardlayer.structured.extract import loads
+    from guardlayer.structured.repair import Unreadable
+    assert loads(' {"a": [1.5, "NaN"]} ') == {"a": [1.5, "NaN"]}
+    for text in ("NaN", '{"a": Infinity}', "[-Infinity]"):
+        with pytest.raises(Unreadable, match="is not a JSON value"):
+            loads(text)

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from guardlayer.structured import extract
-from guardlayer.structured.extract import _INSIDE, _span, candidates
+from guardlayer.structured.extract import _span, candidates
+from guardlayer.structured.repair import INSIDE as _INSIDE
 
 # The scanner as first written: lookbehind before the quote, alternatives in reading order.
 _PLAIN = regex.compile(r"""(?:"(?:[^"\\]++|\\.)*+"|(?<=[{\[,:]\s*)'(?:[^'\\]++|\\.)*+'"""
@@ -105,7 +106,7 @@ def test_fenced_broken_block() -> None:
     assert _found("```json\n{'a': 1, // c\n}\n```") == [({"a": 1}, "fenced", 8, 23, True, False)]
 
 
-_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6),
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=6),
                      lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
                      max_leaves=10)
 

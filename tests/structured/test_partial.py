@@ -23,3 +23,8 @@ def test_open_containers_are_closed():
 
 def test_exposed_on_the_guard():
     assert JsonGuard.partial('[1, 2') == [1, 2]
+
+
+def test_a_fence_inside_a_string_does_not_end_the_prefix():
+    prefix = 'Sure!\n```json\n{"code": "```py\\nx = 1\\n```", "n": [1'
+    assert partial_parse(prefix) == {"code": "```py\nx = 1\n```", "n": [1]}

@@ -1,4 +1,12 @@
-from guardlayer.structured.repair import repair
+import pytest
+
+from guardlayer.structured.repair import (
+    MAX_CHARS,
+    MAX_DEPTH,
+    Unreadable,
+    repair,
+    too_deep,
+)
 from guardlayer.verdict import MISSING
 
 
@@ -12,3 +20,22 @@ def test_a_real_empty_string_is_kept():
 
 def test_repairs_syntax():
     assert repair('{"a": 1,}') == {"a": 1}
+
+
+def test_nesting_is_counted_outside_strings():
+    assert not too_deep("[" * MAX_DEPTH)
+    assert too_deep("[" * (MAX_DEPTH + 1))
+    assert not too_deep('{"a": "' + "[" * (MAX_DEPTH + 1) + '"}')
+    assert not too_deep(("[" * MAX_DEPTH + "]" * MAX_DEPTH) * 3)
+
+
+# '["' and "{'" nest once per two: the second character opens a string the next one closes
+@pytest.mark.parametrize("text", ['["' * (2 * MAX_DEPTH + 4), "{'" * (2 * MAX_DEPTH + 4), "[1," * (MAX_DEPTH + 1)])
+def test_a_text_nested_too_deeply_is_not_repaired(text: str) -> None:
+    with pytest.raises(Unreadable, match=f"more than {MAX_DEPTH} levels"):
+        repair(text)
+
+
+def test_a_text_too_long_is_not_repaired():
+    with pytest.raises(Unreadable, match="characters long"):
+        repair('{"a": "' + "x" * MAX_CHARS + '", b: }')
