@@ -454,7 +454,10 @@ def _ranked(raw: bytes, runs: Iterable[tuple[int, int]], leads: Leads | None) ->
     (``raw``: its characters as ASCII bytes): runs that look like ASCII text (tier 0), then like
     other UTF-8 text (tier 1), then the rest (`_JUNK`), each tier from both ends inwards
     (``run_rank`` 0 for its first run, 1 for its last, 2 for its second...)."""
-    tiers: list[list[tuple[int, int]]] = [list(runs) if leads is None else [], [], []]
+    runs = list(runs)
+    if not runs:  # (most texts: ranking costs nothing then)
+        return []
+    tiers: list[list[tuple[int, int]]] = [runs if leads is None else [], [], []]
     if leads is not None:
         group, ascii_leads, utf8_leads = leads
         for start, end in runs:  # (thousands of runs: this loop is kept to a few byte operations)
@@ -465,8 +468,8 @@ def _ranked(raw: bytes, runs: Iterable[tuple[int, int]], leads: Leads | None) ->
             tiers[tier].append((start, end))
     ranked: list[tuple[int, int, int, int]] = []
     for tier, spans in enumerate(tiers):
-        ranked += [(tier, run_rank, start, end)
-                   for run_rank, (start, end) in enumerate(_ends_first(spans)[:MAX_RUNS - len(ranked)])]
+        ranked += [(tier, run_rank, start, end) for run_rank, (start, end)
+                   in enumerate(_ends_first(spans)[:MAX_RUNS - len(ranked)] if spans else ())]
     return ranked
 
 
