@@ -48,8 +48,10 @@ _TAG_CHARS = {code: code - 0xE0000 for code in range(0xE0020, 0xE007F)}
 _ROT13_HINT = timed_compile(r"rot[\s_-]?13|caesar", regex.IGNORECASE)
 
 MAX_RUNS = 64
-"""At most this many encoded runs per encoding are decoded in one text (the best ranked ones), so that
-thousands of short runs in one text leave decodings for the texts they decode to."""
+"""At most this many encoded runs per encoding and tier (`_ranked`) are decoded in one text, from
+both ends of the text inwards, so that thousands of short runs in one text leave decodings for the
+texts they decode to; each tier has its own, so that runs that look like text cannot crowd out an
+attack that looks like junk (60 binary bytes before it) or like other UTF-8 text."""
 TEXT_SHARE = 0.8
 """A run looks like text when at least this share of its groups start with digits that begin text
 (`_leads`): every group of ASCII text does, 37-44% of the groups of random data or of a hex hash
@@ -450,7 +452,7 @@ _JUNK = 2
 
 
 def _ranked(raw: bytes, runs: Iterable[tuple[int, int]], leads: Leads | None) -> list[tuple[int, int, int, int]]:
-    """``(tier, run_rank, start, end)`` for the `MAX_RUNS` best of one encoding's runs in a text
+    """``(tier, run_rank, start, end)`` for up to `MAX_RUNS` of one encoding's runs per tier in a text
     (``raw``: its characters as ASCII bytes): runs that look like ASCII text (tier 0), then like
     other UTF-8 text (tier 1), then the rest (`_JUNK`), each tier from both ends inwards
     (``run_rank`` 0 for its first run, 1 for its last, 2 for its second...)."""
@@ -467,9 +469,9 @@ def _ranked(raw: bytes, runs: Iterable[tuple[int, int]], leads: Leads | None) ->
                     else 1 if len(heads) - len(heads.translate(None, utf8_leads)) >= most else _JUNK)
             tiers[tier].append((start, end))
     ranked: list[tuple[int, int, int, int]] = []
-    for tier, spans in enumerate(tiers):
+    for tier, spans in enumerate(tiers):  # each tier its own slots: decoys of one cannot crowd out another
         ranked += [(tier, run_rank, start, end) for run_rank, (start, end)
-                   in enumerate(_ends_first(spans)[:MAX_RUNS - len(ranked)] if spans else ())]
+                   in enumerate(_ends_first(spans)[:MAX_RUNS] if spans else ())]
     return ranked
 
 
