@@ -184,10 +184,11 @@ class PIIGuard:
         replaced = {original: self._replace(original, [_whole(r, len(original))], Vault(), operator)
                     for original, r in leaked.items()}
 
-        # a value found stands alone in a string: not inside a longer word or number
-        # ("jo<EMAIL_ADDRESS>.invalid"), nor inside a placeholder
-        leaks = timed_compile("|".join(rf"(?<!\w){regex.escape(original)}(?!\w)"
-                                       for original in sorted(replaced, key=len, reverse=True)))
+        # a value found is not redacted out of a longer word or number ("jo<EMAIL_ADDRESS>.invalid",
+        # "9<CREDIT_CARD>5") nor inside a placeholder: a value that begins or ends with a digit
+        # must have no digit beside it there, one with a letter no letter or digit ("order_" and
+        # "server_" before it are fine)
+        leaks = timed_compile("|".join(_alone(original) for original in sorted(replaced, key=len, reverse=True)))
 
         def redact(s: str) -> str:
             return leaks.sub(lambda m: replaced[m.group()], vault.restore(s)[0], timeout=REGEX_TIMEOUT)
@@ -378,6 +379,14 @@ class _Moves:
         if pos < edit[side + 1] or (end and pos == edit[side + 1]):
             return edit[other + 1] if end else edit[other]
         return pos - edit[side + 1] + edit[other + 1]
+
+
+def _alone(value: str) -> str:
+    """A pattern of ``value`` where it does not run on into a longer number or word."""
+    def edge(c: str, side: str) -> str:
+        beside = r"\d" if c.isdigit() else r"[^\W_]" if c.isalpha() else ""
+        return f"(?<!{beside})" if beside and side == "before" else f"(?!{beside})" if beside else ""
+    return edge(value[:1], "before") + regex.escape(value) + edge(value[-1:], "after")
 
 
 def _whole(result: Any, length: int) -> Any:

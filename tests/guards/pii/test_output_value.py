@@ -132,6 +132,12 @@ def test_a_leak_is_redacted_where_it_stands_alone_not_inside_longer_words(regex_
     assert verdict.value == {"a": "mail <EMAIL_ADDRESS>, card <CREDIT_CARD>", "b": value["b"]}
 
 
+def test_a_leak_after_an_underscore_or_a_colon_is_redacted(regex_guard: PIIGuard) -> None:
+    value = {"a": "card 4111-1111-1111-1111", "b": "order_4111-1111-1111-1111", "c": f"Mail:{LEAK}"}
+    verdict = check(regex_guard, json.dumps(value), value)
+    assert verdict.value == {"a": "card <CREDIT_CARD>", "b": "order_<CREDIT_CARD>", "c": "Mail:<EMAIL_ADDRESS>"}
+
+
 @pytest.mark.parametrize("key,flagged", [("ssn", True), ("id", False)])
 def test_a_number_is_read_with_its_key(regex_guard: PIIGuard, key: str, flagged: bool) -> None:
     """Keys stay in the text analysed around the numbers: a US SSN needs the word's context."""
