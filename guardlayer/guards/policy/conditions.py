@@ -48,6 +48,7 @@ _BARE_PATH = timed_compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[(?:-?\d+|\*)\
 _DRIVE = timed_compile(r"[A-Za-z]:")
 _LITERAL_WORDS = {"true", "false", "null", "yes", "no", "on", "off", "none", "~"}
 _NUMBER = timed_compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_CODE = timed_compile(r"[-+]?0\d")  # "02139", "007": a code (ZIP, SKU) with its zeros, not a number
 _JOINED = timed_compile(r"\s(?:and|or|&&|\|\|)\s+(?P<next>.+)", regex.IGNORECASE | regex.DOTALL)
 
 
@@ -243,10 +244,11 @@ def _operand(op: str, rest: str) -> tuple[Any, str | None]:
 
 
 def _unquoted(op: str, rest: str, value: str) -> Any:
-    """An operand written as an unquoted string: a number YAML leaves as text (``1e3``), else an
+    """An operand written as an unquoted string: a number YAML leaves as text (``1e3``; not a
+    code with leading zeros, ``02139``, which stays text), else an
     error when it can only be a typo (an ordering against words, a doubled operator, a second
     condition joined by ``and``), else the string."""
-    if _NUMBER.fullmatch(rest, timeout=REGEX_TIMEOUT):
+    if _NUMBER.fullmatch(rest, timeout=REGEX_TIMEOUT) and not _CODE.match(rest, timeout=REGEX_TIMEOUT):
         return float(rest)
     if rest[0] in "=<>!":
         raise ValueError(f"{SYMBOL[op]} {rest!r}: a misspelt operator? use one of ==, !=, <, <=, >, >=")

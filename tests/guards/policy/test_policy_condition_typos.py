@@ -29,6 +29,8 @@ def test_typos_are_refused(cond):
     ("amount <= limit", {"amount": 1, "limit": 2}, True),
     ("title == 'Terms and conditions'", {"title": "Terms and conditions"}, True),
     ("title == \"a < b\"", {"title": "a < b"}, True),
+    ("zip == 02139", {"zip": "02139"}, True),           # a code with its leading zero stays text
+    ("sku != 0089", {"sku": "0089"}, False),
 ])
 def test_what_is_not_a_typo_still_loads(cond, data, expected):
     assert parse_condition(cond).holds(data) is expected
