@@ -172,7 +172,7 @@ def _build(name: str, spec: Any, file: str | None, lines: dict[Any, int], at: tu
         except jsonschema.SchemaError as exc:
             raise error(f"invalid JSON Schema: {exc.message}", ("schema",)) from exc
         try:  # every $ref resolved now, nothing ever fetched; every format named has a checker
-            registry = checked_registry(schema, set(cls.FORMAT_CHECKER.checkers), formats=True)
+            registry = checked_registry(schema, formats=True)
         except ConfigError as exc:
             raise error(str(exc), ("schema",)) from exc
         validator = cls(schema, format_checker=cls.FORMAT_CHECKER, registry=registry)

@@ -56,8 +56,7 @@ class Schema:
         except jsonschema.SchemaError as exc:
             raise ConfigError(f"invalid JSON Schema: {exc.message} (at "
                               f"{'/'.join(map(str, exc.path)) or 'the root'})") from exc
-        registry = checked_registry(self.json, set(cls.FORMAT_CHECKER.checkers),
-                                           formats=self.model is None)
+        registry = checked_registry(self.json, formats=self.model is None)
         self._validator = cls(self.json, format_checker=cls.FORMAT_CHECKER, registry=registry)
 
     @property
@@ -90,20 +89,25 @@ class Schema:
             return value, [_describe_pydantic(e) for e in exc.errors(include_url=False)]
 
 
-def checked_registry(schema: dict[str, Any] | bool, checked: set[str], *, formats: bool) -> Registry[Any]:
-    """A registry for ``schema`` that never fetches, once every ``$ref`` in it resolves; and,
-    when ``formats``, every JSON Schema ``format`` it names has a checker installed (a pydantic
-    model's values are also validated by pydantic, which checks its own formats). Raises
-    `ConfigError` naming the ref or the format."""
+def checked_registry(schema: dict[str, Any] | bool, *, formats: bool) -> Registry[Any]:
+    """A registry for ``schema`` (and the JSON Schema meta-schemas) that never fetches, once
+    every ``$ref`` in it resolves; and, when ``formats``, every format of `FORMAT_PACKAGES` it
+    names has its checker installed (a format the schema's draft does not define is an
+    annotation there, and a pydantic model's values are validated by pydantic, which checks its
+    own formats). Raises `ConfigError` naming the ref or the format."""
+    from jsonschema import FormatChecker
+    from jsonschema_specifications import REGISTRY as META_SCHEMAS
     from referencing import Registry, Resource
     from referencing.exceptions import CannotDetermineSpecification, Unresolvable
     from referencing.jsonschema import DRAFT202012
+
+    checked = set(FormatChecker().checkers)  # every format a checker is installed for, any draft
 
     try:
         root = Resource.from_contents(schema, default_specification=DRAFT202012)
     except CannotDetermineSpecification as exc:
         raise ConfigError(f"unknown JSON Schema dialect {exc.contents.get('$schema')!r}") from exc
-    registry: Registry[Any] = Registry(retrieve=_never_fetch)
+    registry: Registry[Any] = Registry(retrieve=_never_fetch).combine(META_SCHEMAS)
     pending = [(registry.resolver_with_root(root), root)]
     unchecked: set[str] = set()
     while pending:

@@ -6,6 +6,7 @@ import urllib.request
 
 import jsonschema
 import pytest
+from jsonschema import FormatChecker
 from pydantic import BaseModel
 
 from guardlayer.errors import ConfigError
@@ -40,9 +41,22 @@ def test_a_format_is_checked_or_refused_when_built(name: str) -> None:
     spec = {"type": "object", "properties": {"v": {"type": "string", "format": name}}}
     if name in _CHECKED:
         assert Schema(spec).validate({"v": "{no such value!"})[1]
+    elif name in FormatChecker().checkers:  # checked by another draft: an annotation in this one
+        assert Schema(spec).validate({"v": "{no such value!"})[1] == []
     else:
         with pytest.raises(ConfigError, match=f"'{name}' needs {FORMAT_PACKAGES[name]}.*format-nongpl"):
             Schema(spec)
+
+
+def test_a_format_whose_checker_is_not_installed_is_refused(monkeypatch) -> None:
+    monkeypatch.setitem(FORMAT_PACKAGES, "made-up", "made-up-validator")  # no draft checks it
+    with pytest.raises(ConfigError, match="'made-up' needs made-up-validator.*format-nongpl"):
+        Schema({"type": "object", "properties": {"v": {"type": "string", "format": "made-up"}}})
+
+
+def test_a_ref_to_a_meta_schema_resolves_without_fetching() -> None:
+    schema = Schema({"type": "object", "properties": {"s": {"$ref": "https://json-schema.org/draft/2020-12/schema"}}})
+    assert schema.validate({"s": {"type": "string"}})[1] == []
 
 
 def test_formats_checked_without_extra_packages_still_work() -> None:
