@@ -33,4 +33,9 @@ class SchemaGuard:
     def check(self, text: str, ctx: Context) -> Verdict:
         if ctx.value is MISSING:
             return verdict_of(parse(text, self.schema, self.options))
+        model = self.schema.model
+        if model is not None and type(ctx.value) is model:  # validated by this model already: its
+            # dump would use the names its JSON is written with (serialization aliases, computed
+            # fields), which its own validation may refuse
+            return Verdict.ok(value=ctx.value)
         return verdict_of(conform(json_data(ctx.value), self.schema, self.options))

@@ -41,3 +41,14 @@ def test_json_data_gives_decimals_as_numbers_where_exact():
     data = json_data(Price(amount=Decimal("1E+3"), tax=Decimal("0.1")))
     assert data == {"amount": 1000, "tax": 0.1}
     assert json_data(Price(amount=Decimal("0.12345678901234567"), tax=0))["amount"] == "0.12345678901234567"
+
+
+class Order(BaseModel):
+    order_id: str = Field(serialization_alias="orderId")  # written one way, read another
+    amount: float
+
+
+def test_schema_after_json_with_a_serialization_alias_passes_the_instance():
+    ask = guarded(ScriptedModel(['{"order_id": "A1", "amount": 20}']),
+                  output=[JsonGuard(schema=Order), SchemaGuard(Order)], retries=0)
+    assert ask("q") == Order(order_id="A1", amount=20)
