@@ -102,3 +102,8 @@ def test_loads_refuses_what_json_has_not():
     for text in ("NaN", '{"a": Infinity}', "[-Infinity]"):
         with pytest.raises(Unreadable, match="is not a JSON value"):
             loads(text)
+
+
+def test_a_json_fence_opened_at_the_end_of_a_line_of_prose_is_a_fence() -> None:
+    text = 'The format is {"name": string}. Here: ```json\n{"name": "Bob"}\n```'
+    assert [c.value for c in candidates(text) if c.form == "fenced"] == [{"name": "Bob"}]
