@@ -85,7 +85,8 @@ def _raw_calls(resp: Any) -> list[Any]:
 def _message_calls(message: Any) -> list[Any]:
     if message is None:
         return []
-    calls = list(field(message, "tool_calls") or [])
+    listed = field(message, "tool_calls")
+    calls = list(listed) if isinstance(listed, (list, tuple)) else []  # (not a string's characters)
     legacy = field(message, "function_call")
     return calls + [legacy] if legacy is not None else calls
 

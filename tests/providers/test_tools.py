@@ -88,3 +88,7 @@ def test_an_openai_message_with_content_parts_keeps_its_tool_calls() -> None:
     changed = with_tool_arguments(message, [call.with_value({"email": "<EMAIL_ADDRESS_1>"})])
     assert changed["tool_calls"][0]["function"]["arguments"] == '{"email": "<EMAIL_ADDRESS_1>"}'
     assert changed["content"] == message["content"]
+
+
+def test_a_tool_calls_field_that_is_not_a_list_holds_no_calls() -> None:
+    assert tool_calls({"role": "assistant", "content": "hi", "tool_calls": "oops"}) == []
