@@ -1,10 +1,11 @@
 """YAML loading that remembers where each value stood, so errors can name the line.
 
-Rule files are data written by hand, so three things YAML allows are refused, each as a
-`RuleFileError` naming the file and the line: aliases of mappings and lists (``*x`` where
-``&x`` is a collection: a cycle, or a "billion laughs" file that expands a few hundred bytes
-into millions of values; aliases of plain values stay), keys that are not strings (``1:``,
-``yes:``, ``~:``: quote them if you mean the text), and nesting deeper than Python can follow.
+Rule files are data written by hand, so some things YAML allows are refused, each as a
+`RuleFileError` naming the file and the line: more than `MAX_VALUES` values once aliases are
+expanded (a "billion laughs" file expands a few hundred bytes into millions of them), an alias
+inside the value it names (a cycle), keys that are not strings (``1:``, ``yes:``, ``~:``: quote
+them if you mean the text), and nesting deeper than Python can follow. An alias of a plain value
+is placed at the alias, not at its anchor.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import yaml
 from .errors import RuleFileError
 
 Lines = dict[tuple[Any, ...], int]
+MAX_VALUES = 100_000
+"""The most values a rule file may hold, aliases expanded (the shipped files hold a few hundred)."""
 
 
 def load(source: str | Path, *, name: str | None = None) -> tuple[Any, Lines]:
@@ -38,13 +41,13 @@ def load(source: str | Path, *, name: str | None = None) -> tuple[Any, Lines]:
     lines: Lines = {}
     try:
         node = yaml.compose(text, Loader=_Composer)
-        return (None if node is None else _convert(node, (), lines, file)), lines
+        return (None if node is None else _Walk(lines, file).convert(node, ())), lines
     except RecursionError as exc:
         raise RuleFileError("values are nested too deeply", file=file, line=1) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        what = ("" if isinstance(exc, _Refused) else "unsupported YAML: "
-                if isinstance(exc, yaml.constructor.ConstructorError) else "not valid YAML: ")
+        what = ("unsupported YAML: " if isinstance(exc, yaml.constructor.ConstructorError)
+                else "not valid YAML: ")
         raise RuleFileError(f"{what}{getattr(exc, 'problem', None) or exc}", file=file,
                             line=mark.line + 1 if mark else None) from exc
 
@@ -52,23 +55,14 @@ def load(source: str | Path, *, name: str | None = None) -> tuple[Any, Lines]:
 _MERGE = "tag:yaml.org,2002:merge"
 
 
-class _Refused(yaml.MarkedYAMLError):
-    """Well-formed YAML that rule files do not accept; ``problem`` says why."""
-
-
 class _Composer(yaml.SafeLoader):
-    """Composes as `yaml.SafeLoader` does, but refuses aliases of collections and gives an
-    alias of a scalar the place of the alias (not of its anchor)."""
+    """Composes as `yaml.SafeLoader` does, but gives an alias of a scalar the place of the
+    alias (not of its anchor)."""
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             node = self.anchors.get(event.anchor)
-            merge = isinstance(index, yaml.ScalarNode) and index.tag == _MERGE  # refused later
-            if isinstance(node, yaml.CollectionNode) and not merge:
-                raise _Refused(problem=f"an alias (*{event.anchor}) may only name a plain value, "
-                                       "not a mapping or a list: write the value out",
-                               problem_mark=event.start_mark)
             if isinstance(node, yaml.ScalarNode):
                 self.get_event()
                 return yaml.ScalarNode(node.tag, node.value, event.start_mark, event.end_mark,
@@ -79,31 +73,51 @@ class _Composer(yaml.SafeLoader):
 _PLAIN = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
-def _convert(node: yaml.Node, path: tuple[Any, ...], lines: Lines, file: str | None) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN:
-        raise RuleFileError(f"unsupported YAML tag {node.tag}", file=file, line=lines[path],
-                            field=_dotted(path) or None)
-    if isinstance(node, yaml.MappingNode):
+class _Walk:
+    """Converts composed nodes to Python values, recording each value's line, counting values
+    (aliases expanded) and refusing an alias inside the value it names."""
+
+    def __init__(self, lines: Lines, file: str | None) -> None:
+        self.lines, self.file, self.values, self.open = lines, file, 0, set[int]()
+
+    def convert(self, node: yaml.Node, path: tuple[Any, ...]) -> Any:
+        line = self.lines[path] = node.start_mark.line + 1
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise RuleFileError(f"more than {MAX_VALUES:,} values once aliases are expanded: "
+                                "write the values out", file=self.file, line=line,
+                                field=_dotted(path) or None)
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN:
+            raise RuleFileError(f"unsupported YAML tag {node.tag}", file=self.file, line=line,
+                                field=_dotted(path) or None)
+        if not isinstance(node, yaml.CollectionNode):
+            return _scalar(node)
+        if id(node) in self.open:
+            raise RuleFileError("an alias inside the value it names (a cycle)", file=self.file,
+                                line=line, field=_dotted(path) or None)
+        self.open.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.convert(item, path + (i,)) for i, item in enumerate(node.value)]
+            return self._mapping(node, path)
+        finally:
+            self.open.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode, path: tuple[Any, ...]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
+            where = {"file": self.file, "line": key_node.start_mark.line + 1}
             if key_node.tag == _MERGE:
                 raise RuleFileError("YAML merge keys (<<) are not supported: write the keys out",
-                                    file=file, line=key_node.start_mark.line + 1,
-                                    field=_dotted(path) or None)
+                                    **where, field=_dotted(path) or None)
             key = _scalar(key_node)
             if not isinstance(key, str):
                 raise RuleFileError(f"a key must be a name, not {key!r}: quote it if you mean the text",
-                                    file=file, line=key_node.start_mark.line + 1,
-                                    field=_dotted(path) or None)
+                                    **where, field=_dotted(path) or None)
             if key in out:
-                raise RuleFileError(f"duplicate key {key!r}", file=file,
-                                    line=key_node.start_mark.line + 1, field=_dotted(path + (key,)))
-            out[key] = _convert(value_node, path + (key,), lines, file)
+                raise RuleFileError(f"duplicate key {key!r}", **where, field=_dotted(path + (key,)))
+            out[key] = self.convert(value_node, path + (key,))
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, path + (i,), lines, file) for i, item in enumerate(node.value)]
-    return _scalar(node)
 
 
 def _scalar(node: yaml.Node) -> Any:
