@@ -186,8 +186,8 @@ class PIIGuard:
 
         # a value found is not redacted out of a longer word or number ("jo<EMAIL_ADDRESS>.invalid",
         # "9<CREDIT_CARD>5") nor inside a placeholder: a value that begins or ends with a digit
-        # must have no digit beside it there, one with a letter no letter or digit ("order_" and
-        # "server_" before it are fine)
+        # must have no digit beside it there, one with an ASCII letter no such letter or digit
+        # ("order_", "server_" and "联系邮箱" before it are fine)
         leaks = timed_compile("|".join(_alone(original) for original in sorted(replaced, key=len, reverse=True)))
 
         def redact(s: str) -> str:
@@ -381,10 +381,14 @@ class _Moves:
         return pos - edit[side + 1] + edit[other + 1]
 
 
+_DIGITS, _LETTERS = frozenset("0123456789"), frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
 def _alone(value: str) -> str:
-    """A pattern of ``value`` where it does not run on into a longer number or word."""
+    """A pattern of ``value`` where it does not run on into a longer number or word (of ASCII
+    letters and digits: text in scripts without spaces, CJK, is written right against values)."""
     def edge(c: str, side: str) -> str:
-        beside = r"\d" if c.isdigit() else r"[^\W_]" if c.isalpha() else ""
+        beside = "[0-9]" if c in _DIGITS else "[A-Za-z0-9]" if c in _LETTERS else ""
         return f"(?<!{beside})" if beside and side == "before" else f"(?!{beside})" if beside else ""
     return edge(value[:1], "before") + regex.escape(value) + edge(value[-1:], "after")
 

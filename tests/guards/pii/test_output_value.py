@@ -239,3 +239,9 @@ def test_json_strings_passes_over_quotes_that_open_no_string() -> None:
     assert json_strings('say "a\\q" then "ok"') == [(9, 15, " then ")]
     assert json_strings('"' + '\\"' * 5000) == []  # unclosed: stops at once
     assert json_strings('5" long, "x"') == [(2, 9, " long, ")]
+
+
+def test_a_leak_written_against_cjk_text_is_redacted_in_the_value(regex_guard: PIIGuard) -> None:
+    value = {"a": f"联系邮箱{LEAK}谢谢"}
+    verdict = check(regex_guard, json.dumps(value, ensure_ascii=False), value)
+    assert LEAK not in verdict.value["a"] and verdict.value["a"].startswith("联系邮箱")
