@@ -48,7 +48,7 @@ _BARE_PATH = timed_compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[(?:-?\d+|\*)\
 _DRIVE = timed_compile(r"[A-Za-z]:")
 _LITERAL_WORDS = {"true", "false", "null", "yes", "no", "on", "off", "none", "~"}
 _NUMBER = timed_compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-_CODE = timed_compile(r"[-+]?0\d")  # "02139", "007": a code (ZIP, SKU) with its zeros, not a number
+_CODE = timed_compile(r"[-+]?0\d+")  # "02139", "007": a code (ZIP, SKU) with its zeros, not a number
 _JOINED = timed_compile(r"\s(?:and|or|&&|\|\|)\s+(?P<next>.+)", regex.IGNORECASE | regex.DOTALL)
 
 
@@ -234,6 +234,8 @@ def _operand(op: str, rest: str) -> tuple[Any, str | None]:
         return rest, None
     if _BARE_PATH.fullmatch(rest, timeout=REGEX_TIMEOUT) and rest.lower() not in _LITERAL_WORDS:
         return None, rest
+    if _CODE.fullmatch(rest, timeout=REGEX_TIMEOUT):  # before YAML, which reads 02137 as octal
+        return rest, None
     try:
         value = yaml.safe_load(rest)
     except yaml.YAMLError as exc:
@@ -248,7 +250,7 @@ def _unquoted(op: str, rest: str, value: str) -> Any:
     code with leading zeros, ``02139``, which stays text), else an
     error when it can only be a typo (an ordering against words, a doubled operator, a second
     condition joined by ``and``), else the string."""
-    if _NUMBER.fullmatch(rest, timeout=REGEX_TIMEOUT) and not _CODE.match(rest, timeout=REGEX_TIMEOUT):
+    if _NUMBER.fullmatch(rest, timeout=REGEX_TIMEOUT):
         return float(rest)
     if rest[0] in "=<>!":
         raise ValueError(f"{SYMBOL[op]} {rest!r}: a misspelt operator? use one of ==, !=, <, <=, >, >=")

@@ -31,6 +31,9 @@ def test_typos_are_refused(cond):
     ("title == \"a < b\"", {"title": "a < b"}, True),
     ("zip == 02139", {"zip": "02139"}, True),           # a code with its leading zero stays text
     ("sku != 0089", {"sku": "0089"}, False),
+    ("zip == 02137", {"zip": "02137"}, True),           # not octal 1119, as YAML 1.1 reads it
+    ("code == 007", {"code": "007"}, True),
+    ("ratio == 0.5", {"ratio": 0.5}, True),
 ])
 def test_what_is_not_a_typo_still_loads(cond, data, expected):
     assert parse_condition(cond).holds(data) is expected
