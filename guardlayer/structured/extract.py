@@ -22,11 +22,13 @@ from .lenient import read
 from .repair import INSIDE, OPEN, not_json, repair
 
 # A fence (CommonMark) opens a line, after any indentation, with 3+ backticks or tildes and an
-# optional language word (or, as models write it, ends a line of prose with a JSON language word:
-# "Here: ```json"); the body runs to a line holding only a fence of the same character at least
-# as long, or to the end of the text (a cut-off answer). A fence inside a JSON string cannot end
-# the body: valid JSON escapes its strings' newlines, so no line starts there.
-FENCE = timed_compile(r"(?:^[ \t\ufeff]*+|(?=(?:`{3,}|~{3,})[ \t]*(?i:json[c5l]?)[ \t]*\r?$))"
+# optional language word (or, as models write it, ends a line of prose with a JSON language word,
+# outside any double-quoted string on that line: "Here: ```json"); the body runs to a line holding
+# only a fence of the same character at least as long, or to the end of the text (a cut-off
+# answer). A fence inside a JSON string cannot end the body: valid JSON escapes its strings'
+# newlines, so no line starts there.
+FENCE = timed_compile(r"(?:^[ \t\ufeff]*+|(?=(?:`{3,}|~{3,})[ \t]*(?i:json[c5l]?)[ \t]*\r?$)"
+                      r"(?<=^[^\"\n]*(?:\"[^\"\n]*\"[^\"\n]*)*))"  # (mid-line: not inside a "string")
                       r"(?:(?P<ticks>`{3,})|(?P<tildes>~{3,}))[ \t]*(?P<lang>[A-Za-z0-9_+-]*)"
                       r"(?P<body>.*?)(?:^[ \t]*+(?:(?P=ticks)`*+|(?P=tildes)~*+)[ \t\r]*+$|\Z)",
                       regex.S | regex.M)

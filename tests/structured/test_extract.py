@@ -107,3 +107,8 @@ def test_loads_refuses_what_json_has_not():
 def test_a_json_fence_opened_at_the_end_of_a_line_of_prose_is_a_fence() -> None:
     text = 'The format is {"name": string}. Here: ```json\n{"name": "Bob"}\n```'
     assert [c.value for c in candidates(text) if c.form == "fenced"] == [{"name": "Bob"}]
+
+
+def test_a_fence_inside_a_string_on_its_line_opens_nothing() -> None:
+    text = 'Answer:\n{"doc": "Example: ```json\n{\\"x\\": 1}\n```", "n": 2}'  # (a raw line break in the string)
+    assert values(text) == [{"doc": 'Example: ```json\n{"x": 1}\n```', "n": 2}]
