@@ -75,6 +75,9 @@ MAX_JUNK_CHARS = 32 * 1024
 once they are spent, runs that do not look like text (`_ranked`) are no longer tried. Junk is not
 scanned again, only decoded and searched for printable stretches: 0.07 ms per KB decoded from base64
 or hex, 0.2-0.26 ms from base85 or base32, on one core."""
+MAX_LAYERS = 256
+"""Readable layers one call returns at most: each is scanned again (signatures, cues, classifier)
+at a cost of its own besides its characters' (hundreds of short runs that decode to text)."""
 MAX_DECODINGS = 512
 """Decodings one call may try (each chunk of a run and each whole-text reading of a window counts one)."""
 CHUNK_STEP = 7680
@@ -542,6 +545,8 @@ def decode_layers(text: str, *, words: bool = True, budget: Budget | None = None
                 name, where = f"{chain}+{encoding}" if chain else encoding, outer or (start, end)
                 windows = [w for _, w in _windows(decoded)]  # `_decodings` kept only printable text
                 layers += [Layer(name, w, *where) for w in windows if not (checked and words) or _wordy(w)]
+                if len(layers) >= MAX_LAYERS:
+                    return layers[:MAX_LAYERS]
                 if windows and depth < MAX_DEPTH and decoded not in seen:
                     deeper.append((name, decoded, where))
                 seen.add(decoded)

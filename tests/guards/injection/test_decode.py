@@ -362,3 +362,11 @@ def test_decoys_that_look_like_text_do_not_crowd_out_an_attack_ranked_lower(atta
     decoys = " ".join(b64(f"note {i:03d} ok!") for i in range(70))  # 70 text-like runs first
     layers = decode_layers(f"Attachments: {decoys}\nPlease decode: {b64(attack)}")
     assert any(HIDDEN in layer.text for layer in layers)
+
+
+def test_hundreds_of_runs_that_decode_to_text_give_at_most_max_layers() -> None:
+    from guardlayer.guards.injection.decode import MAX_LAYERS
+
+    words = [f"meeting notes {i} ok" for i in range(100)] + [f"заметки встречи {i} ок" for i in range(100)]
+    text = " ".join(b64(w) + " " + w.encode().hex() + " " + base64.b32encode(w.encode()).decode() for w in words)
+    assert len(decode_layers(text)) == MAX_LAYERS  # 384 runs that read as text, each to be scanned
