@@ -4,17 +4,24 @@ Rule files are data written by hand, so some things YAML allows are refused, eac
 `RuleFileError` naming the file and the line: more than `MAX_VALUES` values once aliases are
 expanded (a "billion laughs" file expands a few hundred bytes into millions of them), an alias
 inside the value it names (a cycle), keys that are not strings (``1:``, ``yes:``, ``~:``: quote
-them if you mean the text), and nesting deeper than Python can follow. An alias of a plain value
-is placed at the alias, not at its anchor.
+them if you mean the text), and nesting deeper than Python can follow. An alias is placed at the
+alias, not at its anchor (the values inside an aliased list or mapping stay where they are
+written).
+
+Plain values are read as YAML 1.1 reads them (``yes`` is true) but for numbers only YAML 1.1
+has, which would change what was written without a word: ``1:30`` (base 60: 90) and ``02137``
+(octal: 1119) stay text, as in YAML 1.2, where a leading zero is a code (a ZIP) kept whole.
 """
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .errors import RuleFileError
+from .timed_regex import timed_compile
 
 Lines = dict[tuple[Any, ...], int]
 MAX_VALUES = 100_000
@@ -48,25 +55,38 @@ def load(source: str | Path, *, name: str | None = None) -> tuple[Any, Lines]:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         what = ("unsupported YAML: " if isinstance(exc, yaml.constructor.ConstructorError)
                 else "not valid YAML: ")
-        raise RuleFileError(f"{what}{getattr(exc, 'problem', None) or exc}", file=file,
+        raise RuleFileError(f"{what}{_problem(exc)}", file=file,
                             line=mark.line + 1 if mark else None) from exc
+
+
+def _problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's problem with its context ("found duplicate anchor 'a'; first occurrence (line
+    2); second occurrence"), or the error's text."""
+    problem, context = getattr(exc, "problem", None), getattr(exc, "context", None)
+    if not problem:
+        return str(exc)
+    mark = getattr(exc, "context_mark", None)
+    if not context:
+        return str(problem)
+    return f"{context}{f' (line {mark.line + 1})' if mark else ''}; {problem}"
 
 
 _MERGE = "tag:yaml.org,2002:merge"
 
 
 class _Composer(yaml.SafeLoader):
-    """Composes as `yaml.SafeLoader` does, but gives an alias of a scalar the place of the
-    alias (not of its anchor)."""
+    """Composes as `yaml.SafeLoader` does, but gives an alias the place of the alias (not of its
+    anchor): a copy of the anchor's node that shares its contents."""
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             node = self.anchors.get(event.anchor)
-            if isinstance(node, yaml.ScalarNode):
+            if node is not None:
                 self.get_event()
-                return yaml.ScalarNode(node.tag, node.value, event.start_mark, event.end_mark,
-                                       node.style)
+                placed = copy.copy(node)
+                placed.start_mark, placed.end_mark = event.start_mark, event.end_mark
+                return placed
         return super().compose_node(parent, index)  # type: ignore[no-any-return]
 
 
@@ -92,16 +112,16 @@ class _Walk:
                                 field=_dotted(path) or None)
         if not isinstance(node, yaml.CollectionNode):
             return _scalar(node)
-        if id(node) in self.open:
+        if id(node.value) in self.open:  # (an alias's node is a copy sharing its anchor's list)
             raise RuleFileError("an alias inside the value it names (a cycle)", file=self.file,
                                 line=line, field=_dotted(path) or None)
-        self.open.add(id(node))
+        self.open.add(id(node.value))
         try:
             if isinstance(node, yaml.SequenceNode):
                 return [self.convert(item, path + (i,)) for i, item in enumerate(node.value)]
             return self._mapping(node, path)
         finally:
-            self.open.discard(id(node))
+            self.open.discard(id(node.value))
 
     def _mapping(self, node: yaml.MappingNode, path: tuple[Any, ...]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -120,7 +140,14 @@ class _Walk:
         return out
 
 
+_YAML11_ONLY = timed_compile(r"[-+]?(?:0[0-9_]+|0b[01_]+|[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)")
+"""Numbers only YAML 1.1 reads: octal with a leading zero, binary, base 60 (``1:30``)."""
+_NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+
+
 def _scalar(node: yaml.Node) -> Any:
+    if node.tag in _NUMBER_TAGS and node.style is None and _YAML11_ONLY.fullmatch(node.value):
+        return node.value
     loader = yaml.SafeLoader("")
     try:
         return loader.construct_object(node, deep=True)

@@ -102,7 +102,7 @@ class Explodes:
 
 @pytest.mark.parametrize("body, words", [
     ("fallback:\n  - template: 'Sorry {user, no'\n", ":2 [fallback[0].template]: fallback template"),
-    ("input: &x\n  - guard: deny\n  - *x\n", ":1 [input[1]]: an alias inside the value it names"),
+    ("input: &x\n  - guard: deny\n  - *x\n", ":3 [input[1]]: an alias inside the value it names"),
     ("input:\n  - guard: deny\n    1: 2\n", ":3 [input[0]]: a key must be a name"),
     ("input:\n  - guard: explodes\n", ": cannot build the chain: RuntimeError: no GPU here"),
 ])

@@ -111,7 +111,7 @@ def test_fallback_forms(tmp_path):
     ("retries: !!python/name:os.system ''\n", 1, None, "unsupported YAML"),
     ("fallback:\n  - template: 'Sorry {user, no'\n", 2, "fallback[0].template", "expected '}'"),
     ("fallback:\n  template: 'Sorry {user} }'\n", 2, "fallback.template", "Single '}'"),
-    ("input: &x\n  - guard: deny\n  - *x\n", 1, "input[1]", "a cycle"),
+    ("input: &x\n  - guard: deny\n  - *x\n", 3, "input[1]", "a cycle"),
     ("input:\n  - guard: deny\n    word: x\n    1: 2\n", 4, "input[0]", "a key must be a name, not 1"),
 ])
 def test_errors_name_file_line_and_field(tmp_path, body, line, field, words):

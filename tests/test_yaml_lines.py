@@ -67,3 +67,27 @@ def test_a_file_that_is_not_utf8_is_named(tmp_path):
     with pytest.raises(RuleFileError, match="not UTF-8") as info:
         load(path)
     assert info.value.file == str(path)
+
+
+def test_numbers_only_yaml_1_1_reads_stay_text(tmp_path):
+    path = tmp_path / "values.yaml"
+    path.write_text("zip: 02137\nat: 1:30\nlong: 12:00:05.5\nbits: 0b101\nquoted: '0755'\n"
+                    "plain: [0, 10, -3, 1_000, 0x1F, 1.5, yes, no, 2.0e+3]\n")
+    data, _ = load(path)
+    assert data["zip"] == "02137" and data["at"] == "1:30" and data["long"] == "12:00:05.5"
+    assert data["bits"] == "0b101" and data["quoted"] == "0755"
+    assert data["plain"] == [0, 10, -3, 1000, 31, 1.5, True, False, 2000.0]
+
+
+def test_an_alias_is_placed_at_the_alias(tmp_path):
+    path = tmp_path / "aliases.yaml"
+    path.write_text("base: &b\n  guard: deny\nlist: &l [1, 2]\ninput:\n  - *b\nlimit: *l\n")
+    data, lines = load(path)
+    assert data["input"] == [{"guard": "deny"}] and data["limit"] == [1, 2]
+    assert lines[("input", 0)] == 5 and lines[("limit",)] == 6
+    assert lines[("input", 0, "guard")] == 2  # written at the anchor
+
+
+def test_a_reused_anchor_names_both_places(tmp_path):
+    err = refused(tmp_path, "a: &x 1\nb: &x 2\n")
+    assert err.line == 2 and "duplicate anchor 'x'" in err.message and "(line 1)" in err.message

@@ -48,7 +48,9 @@ _BARE_PATH = timed_compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[(?:-?\d+|\*)\
 _DRIVE = timed_compile(r"[A-Za-z]:")
 _LITERAL_WORDS = {"true", "false", "null", "yes", "no", "on", "off", "none", "~"}
 _NUMBER = timed_compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-_CODE = timed_compile(r"[-+]?0\d+")  # "02139", "007": a code (ZIP, SKU) with its zeros, not a number
+_CODE = timed_compile(r"[-+]?0\d+|\d+(?::\d+)+(?:\.\d*)?")
+"""Kept as written, not read by YAML 1.1: a code with its zeros ("02139", "007": a ZIP, a SKU;
+octal to YAML) and a time of day or a duration ("1:30", "12:00:05"; base 60 to YAML)."""
 _JOINED = timed_compile(r"\s(?:and|or|&&|\|\|)\s+(?P<next>.+)", regex.IGNORECASE | regex.DOTALL)
 
 
@@ -234,7 +236,7 @@ def _operand(op: str, rest: str) -> tuple[Any, str | None]:
         return rest, None
     if _BARE_PATH.fullmatch(rest, timeout=REGEX_TIMEOUT) and rest.lower() not in _LITERAL_WORDS:
         return None, rest
-    if _CODE.fullmatch(rest, timeout=REGEX_TIMEOUT):  # before YAML, which reads 02137 as octal
+    if _CODE.fullmatch(rest, timeout=REGEX_TIMEOUT):  # before YAML, which reads 02137 as octal, 1:30 as 90
         return rest, None
     try:
         value = yaml.safe_load(rest)

@@ -33,6 +33,9 @@ def test_typos_are_refused(cond):
     ("sku != 0089", {"sku": "0089"}, False),
     ("zip == 02137", {"zip": "02137"}, True),           # not octal 1119, as YAML 1.1 reads it
     ("code == 007", {"code": "007"}, True),
+    ("starts == 1:30", {"starts": "1:30"}, True),      # not 90, base 60 to YAML 1.1
+    ("starts != 1:30", {"starts": 90}, True),
+    ("at == 12:00:05", {"at": "12:00:05"}, True),
     ("ratio == 0.5", {"ratio": 0.5}, True),
 ])
 def test_what_is_not_a_typo_still_loads(cond, data, expected):
