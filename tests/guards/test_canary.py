@@ -87,3 +87,13 @@ def test_planting_without_a_place_to_remember_is_refused():
     with scope(user="u") as s:
         plant_canary("You are a bot.")
     assert s.state["guardlayer.canaries"]
+
+
+def test_a_session_keeps_one_canary_however_often_it_is_planted():
+    session = Scope(user="u2")
+    prompts = [plant_canary("You are a bot.", scope=session) for _ in range(50)]
+    assert len(set(prompts)) == 1 and len(session.state["guardlayer.canaries"]) == 1
+    token = session.state["guardlayer.canaries"][0]
+    assert token in prompts[0] and not CanaryGuard().check(f"it is {token}", Context(scope=session)).passed
+    plant_canary("A second agent.", scope=session, token=TOKEN)  # an explicit token is added
+    assert session.state["guardlayer.canaries"] == [token, TOKEN]
