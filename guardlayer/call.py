@@ -7,7 +7,10 @@ part; tool messages and Anthropic tool results count as tool output), or any arg
 caller names as untrusted (for example retrieved documents). The assistant's earlier turns are
 slots too, of source ``assistant``, for the guards that ask to see them (PII: originals put
 back into an answer go to the model again with the conversation). What a ``**kwargs`` takes
-is looked up by name too, so a pass-through wrapper ``def create(**kwargs)`` is guarded.
+is looked up by name too, so a pass-through wrapper ``def create(**kwargs)`` is guarded; there
+``input`` is read as the OpenAI Responses API's (a prompt, or a list of items: messages and
+``function_call_output`` tool results). An untrusted argument may hold message items too.
+Anthropic ``document`` (plain text) and ``search_result`` parts count as documents.
 """
 from __future__ import annotations
 
@@ -30,6 +33,10 @@ TOOL_ROLES = frozenset({"tool", "function", "ipython"})
 TEXT_PARTS = frozenset({"text", "input_text"})
 """Content parts that hold text (OpenAI chat, Anthropic, OpenAI Responses); a ``tool_result``
 part (Anthropic) holds a tool's output, as a string or text parts."""
+TOOL_OUTPUT_ITEMS = frozenset({"function_call_output", "custom_tool_call_output"})
+"""OpenAI Responses input items that hold a tool's output (in ``output``), with no role."""
+RESPONSES_INPUT = "input"
+"""The Responses API's argument for the prompt or its items, read in a ``**kwargs`` wrapper."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +87,7 @@ class CallShape:
             elif messages_arg not in params:
                 prompt_arg = _first_str_param(sig)
             if open_kw:
-                sources["prompt"] = "user"
+                sources["prompt"] = sources[RESPONSES_INPUT] = "user"
         if prompt_arg:
             sources.setdefault(prompt_arg, "user")
         for name in [*sources, *([messages_arg] if messages_arg else [])]:
@@ -99,12 +106,18 @@ class CallShape:
 
 
 def _first_str_param(sig: inspect.Signature | None) -> str | None:
+    """The argument annotated ``str`` (else the first one); refused when several are annotated
+    ``str``: guarding ``model`` in ``ask(model: str, question: str)`` would leave the question
+    unchecked."""
     if sig is None:
         return None
     params = [p for p in sig.parameters.values() if p.name not in ("self", "cls")
               and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    typed = next((p.name for p in params if p.annotation in (str, "str")), None)
-    return typed or (params[0].name if params else None)
+    typed = [p.name for p in params if p.annotation in (str, "str")]
+    if len(typed) > 1:
+        raise ConfigError(f"several text arguments ({', '.join(typed)}): name the one to guard with "
+                          "prompt_arg= (and others with untrusted=)")
+    return typed[0] if typed else (params[0].name if params else None)
 
 
 def _has_var_kw(sig: inspect.Signature) -> bool:
@@ -149,27 +162,12 @@ class Call:
                 out.append(Slot(name, None, source, value))
             elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
                 out += [Slot(name, i, source, v) for i, v in enumerate(value)]
+            elif isinstance(value, (list, tuple)) and all(_is_item(v) for v in value):
+                out += _message_slots(name, value, source)
             elif value is not None:  # unguardable text must not slip through unchecked
                 raise ConfigError(f"argument {name!r} is untrusted but holds "
-                                  f"{type(value).__name__}, not text or a list of texts")
-        arg = self.shape.messages_arg or "messages"
-        for i, message in enumerate(self.messages or ()):
-            role = str(_get(message, "role") or "user").lower()
-            if role in TRUSTED_ROLES and role != HISTORY:
-                continue
-            source = HISTORY if role == HISTORY else "tool" if role in TOOL_ROLES else "user"
-            content = _get(message, "content")
-            if isinstance(content, str):
-                out.append(Slot(arg, i, source, content))
-            elif isinstance(content, (list, tuple)):
-                out += [Slot(arg, i, part_source, text, j) for j, (part_source, text)
-                        in enumerate(_part_text(p, source) for p in content) if text is not None]
-            elif content is not None:
-                raise ConfigError(f"message {i} ({role}) holds {type(content).__name__} content, "
-                                  "not text or a list of parts: it cannot be checked")
-            if source == HISTORY:
-                out += _tool_call_slots(arg, i, message)
-        return out
+                                  f"{type(value).__name__}, not text, a list of texts or of messages")
+        return out + _message_slots(self.shape.messages_arg or "messages", self.messages or ())
 
     def text(self) -> str:
         """All untrusted text of the call, for guards that judge the call as a whole."""
@@ -183,13 +181,13 @@ class Call:
         elif slot.tool is not None:
             new = list(value)
             new[slot.index] = _with_tool_text(value[slot.index], slot.tool, text)
-        elif slot.arg == self.shape.messages_arg:
-            new = list(value)
-            new[slot.index] = _with_content(value[slot.index], text, slot.part)
-        else:
+        elif isinstance(value[slot.index], str):
             new = list(value)
             new[slot.index] = text
             new = type(value)(new) if isinstance(value, tuple) else new
+        else:
+            new = list(value)
+            new[slot.index] = _with_content(value[slot.index], text, slot.part)
         return replace(self, arguments={**self.arguments, slot.arg: new})
 
     def with_messages(self, messages: list[dict[str, Any]]) -> Call:
@@ -198,17 +196,57 @@ class Call:
         return replace(self, arguments={**self.arguments, self.shape.messages_arg: list(messages)})
 
     def with_reask(self, answer: str, reason: str) -> Call:
-        """This call with the rejected answer and the reason it was rejected added."""
+        """This call with the rejected answer and the reason it was rejected added: as two more
+        messages (an empty answer written as such: Anthropic refuses empty content), else at
+        the end of the user's prompt (never of a document, which guards and spotlighting treat
+        as data)."""
         note = (f"Your previous answer was not accepted.\n{reason}\n"
                 "Reply again with a corrected answer, and nothing else.")
         messages = self.messages
         if messages is not None:
-            return self.with_messages([*messages, {"role": "assistant", "content": answer},
+            return self.with_messages([*messages, {"role": "assistant", "content": answer or "(no text)"},
                                        {"role": "user", "content": note}])
-        prompt = next((s for s in self.slots() if s.index is None), None)
+        prompt = next((s for s in self.slots() if s.index is None and s.source == "user"), None)
         if prompt is None:
             raise ConfigError("cannot re-ask: the call has neither messages nor a prompt argument")
         return self.with_slot(prompt, f"{prompt.text}\n\nYour previous answer:\n{answer}\n\n{note}")
+
+
+def _is_item(value: Any) -> bool:
+    """A message or a Responses input item: a mapping or an SDK object, not text."""
+    return not isinstance(value, (str, bytes)) and (
+        isinstance(value, dict) or hasattr(value, "role") or hasattr(value, "type"))
+
+
+def _message_slots(arg: str, messages: Any, default: str = "user") -> list[Slot]:
+    """The untrusted texts of a list of messages (or Responses input items), in order: a
+    message without a role is of ``default`` source; a tool's output is of source ``tool``."""
+    out: list[Slot] = []
+    for i, message in enumerate(messages):
+        if _get(message, "type") in TOOL_OUTPUT_ITEMS:
+            output = _get(message, "output")
+            if isinstance(output, str):
+                out.append(Slot(arg, i, "tool", output))
+            elif isinstance(output, (list, tuple)):
+                out += [Slot(arg, i, "tool", text, j) for j, (_, text)
+                        in enumerate(_part_text(p, "tool") for p in output) if text is not None]
+            continue
+        role = str(_get(message, "role") or default).lower()
+        if role in TRUSTED_ROLES and role != HISTORY:
+            continue
+        source = HISTORY if role == HISTORY else "tool" if role in TOOL_ROLES else default
+        content = _get(message, "content")
+        if isinstance(content, str):
+            out.append(Slot(arg, i, source, content))
+        elif isinstance(content, (list, tuple)):
+            out += [Slot(arg, i, part_source, text, j) for j, (part_source, text)
+                    in enumerate(_part_text(p, source) for p in content) if text is not None]
+        elif content is not None:
+            raise ConfigError(f"message {i} ({role}) holds {type(content).__name__} content, "
+                              "not text or a list of parts: it cannot be checked")
+        if source == HISTORY:
+            out += _tool_call_slots(arg, i, message)
+    return out
 
 
 def _tool_call_slots(arg: str, index: int, message: Any) -> list[Slot]:
@@ -237,18 +275,32 @@ def _get(message: Any, key: str) -> Any:
 
 
 def _part_text(part: Any, source: str) -> tuple[str, str | None]:
-    """The source and text of one content part (None: a part without text, such as an image)."""
+    """The source and text of one content part (None: a part without text, such as an image
+    or a PDF)."""
     kind = _get(part, "type")
     if kind in TEXT_PARTS:
         text = _get(part, "text")
         return source, text if isinstance(text, str) else None
     if kind == "tool_result":
-        inner = _get(part, "content")
-        if isinstance(inner, (list, tuple)):
-            texts = [_part_text(p, "tool")[1] for p in inner]
-            inner = "\n".join(t for t in texts if t is not None)
-        return "tool", inner if isinstance(inner, str) else None
+        return "tool", _joined(_get(part, "content"))
+    if kind == "search_result":
+        return "document", _joined(_get(part, "content"))
+    if kind == "document":
+        origin = _get(part, "source")
+        if _get(origin, "type") == "text":
+            data = _get(origin, "data")
+            return "document", data if isinstance(data, str) else None
+        if _get(origin, "type") == "content":
+            return "document", _joined(_get(origin, "content"))
     return source, None
+
+
+def _joined(content: Any) -> str | None:
+    """A string, or the texts of a list of parts joined by line breaks."""
+    if isinstance(content, (list, tuple)):
+        texts = [_part_text(p, "tool")[1] for p in content]
+        content = "\n".join(t for t in texts if t is not None)
+    return content if isinstance(content, str) else None
 
 
 def _with_field(obj: Any, key: str, value: Any) -> Any:
@@ -263,11 +315,26 @@ def _with_field(obj: Any, key: str, value: Any) -> Any:
 
 
 def _with_content(message: Any, text: str, part: int | None) -> Any:
-    """A copy of ``message`` with ``text`` as its content, or as the text of content ``part``
-    (a tool result's text becomes its whole content)."""
+    """A copy of ``message`` with ``text`` as its content (a Responses tool output item: its
+    output), or as the text of content ``part`` (`_with_part_text`)."""
+    key = "output" if _get(message, "type") in TOOL_OUTPUT_ITEMS else "content"
     if part is None:
-        return _with_field(message, "content", text)
-    parts = list(_get(message, "content"))
-    key = "content" if _get(parts[part], "type") == "tool_result" else "text"
-    parts[part] = _with_field(parts[part], key, text)
-    return _with_field(message, "content", parts)
+        return _with_field(message, key, text)
+    parts = list(_get(message, key))
+    parts[part] = _with_part_text(parts[part], text)
+    return _with_field(message, key, parts)
+
+
+def _with_part_text(part: Any, text: str) -> Any:
+    """A copy of a content part with ``text`` as its text; a tool result's or a search result's
+    text becomes its whole content, a document's its source's."""
+    kind = _get(part, "type")
+    if kind == "tool_result":
+        return _with_field(part, "content", text)
+    if kind == "search_result":
+        return _with_field(part, "content", [{"type": "text", "text": text}])
+    if kind == "document":
+        origin = _get(part, "source")
+        key = "data" if _get(origin, "type") == "text" else "content"
+        return _with_field(part, "source", _with_field(origin, key, text))
+    return _with_field(part, "text", text)

@@ -47,7 +47,11 @@ def guarded(fn: F | None = None, *, rules: str | Path | None = None, chain: Chai
             raise ConfigError(f"{getattr(fn, '__qualname__', fn)!r} has input guards but no untrusted "
                               "text to give them: name it with prompt_arg=, messages_arg= or untrusted=")
         wrapper: Callable[..., Any]
-        if inspect.isasyncgenfunction(fn):
+        # An SDK's async method is a sync ``functools.wraps`` wrapper that returns a coroutine
+        # (openai's ``AsyncCompletions.create``, anthropic's ``AsyncMessages.create``): its kind
+        # is that of the function it wraps.
+        kind = inspect.unwrap(fn)
+        if inspect.isasyncgenfunction(kind):
             async def wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
                 result = await the_chain.run_async(fn, shape, args, kwargs)
                 if hasattr(result, "__anext__"):
@@ -55,10 +59,10 @@ def guarded(fn: F | None = None, *, rules: str | Path | None = None, chain: Chai
                         yield piece
                 else:
                     yield result
-        elif inspect.iscoroutinefunction(fn):
+        elif inspect.iscoroutinefunction(kind):
             async def wrapper(*args: Any, **kwargs: Any) -> Any:
                 return await the_chain.run_async(fn, shape, args, kwargs)
-        elif inspect.isgeneratorfunction(fn):
+        elif inspect.isgeneratorfunction(kind):
             def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
                 result = the_chain.run(fn, shape, args, kwargs)
                 if hasattr(result, "__next__"):

@@ -97,11 +97,15 @@ def _set(obj: Any, key: str, value: Any) -> None:
 
 
 def usage_of(resp: Any) -> Usage | None:
-    """Token usage the provider reported, if any (OpenAI and Anthropic field names)."""
+    """Token usage the provider reported, if any (OpenAI and Anthropic field names). Anthropic's
+    ``input_tokens`` leave out the prompt read from or written to its cache: they are added."""
     usage = None if isinstance(resp, str) else field(resp, "usage")
     if usage is None:
         return None
-    prompt = field(usage, "prompt_tokens", field(usage, "input_tokens"))
+    prompt = field(usage, "prompt_tokens")
+    if prompt is None and (prompt := field(usage, "input_tokens")) is not None:
+        prompt += sum(field(usage, key) or 0 for key in ("cache_creation_input_tokens",
+                                                          "cache_read_input_tokens"))
     completion = field(usage, "completion_tokens", field(usage, "output_tokens"))
     if prompt is None and completion is None:
         return None
