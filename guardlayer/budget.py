@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import reprlib
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -25,7 +26,9 @@ from typing import Any, Literal
 
 import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
+from . import yaml_lines
 from .context import Context
 from .errors import BudgetExceeded, ConfigError
 from .report import Attempt, Usage
@@ -157,14 +160,16 @@ class Budget:
                  *, model: str | None = None, reserve_output_tokens: int = 512,
                  namespace: str = "gl", on_exceeded: Literal["raise", "fallback"] = "raise",
                  clock: Callable[[], float] = time.time) -> None:
+        given = {"limits": list(limits), "model": model, "reserve_output_tokens": reserve_output_tokens,
+                 "namespace": namespace, "on_exceeded": on_exceeded}
         try:
-            self.limits = [lim if isinstance(lim, Limit) else Limit.model_validate(lim)
-                           for lim in limits]
+            self.limits = _Settings.model_validate(given).limits
         except ValidationError as exc:
-            raise ConfigError(f"budget limits: {exc}") from exc
-        if not self.limits:
-            raise ConfigError("a Budget needs at least one limit")
-        self.store = open_store(store) if isinstance(store, str) else store
+            raise _config_error(exc, given) from exc
+        try:
+            self.store = open_store(store) if isinstance(store, str) else store
+        except ConfigError as exc:
+            raise ConfigError(exc.message, where="budget", field="store") from exc
         self.model, self.reserve_output_tokens = model, reserve_output_tokens
         self.namespace, self.on_exceeded, self.clock = namespace, on_exceeded, clock
         self._warned: set[str] = set()
@@ -185,7 +190,7 @@ class Budget:
         try:
             spec = _BudgetConfig.model_validate(dict(cfg))
         except ValidationError as exc:
-            raise ConfigError(f"budget: {exc}") from exc
+            raise _config_error(exc, cfg) from exc
         from .tokens import register_model
 
         for name, price in spec.prices.items():
@@ -357,12 +362,51 @@ class _Price(BaseModel):
     context_window: int = Field(default=128_000, gt=0)
 
 
-class _BudgetConfig(BaseModel):
+class _Settings(BaseModel):
+    """What `Budget` takes besides its store, checked whether given in code or a rule file."""
+
     model_config = ConfigDict(extra="forbid")
-    store: str = "memory://"
     limits: list[Limit] = Field(min_length=1)
     model: str | None = None
     reserve_output_tokens: int = Field(default=512, ge=0)
     namespace: str = "gl"
     on_exceeded: Literal["raise", "fallback"] = "raise"
+
+
+class _BudgetConfig(_Settings):
+    store: str = "memory://"
     prices: dict[str, _Price] = Field(default_factory=dict)
+
+
+def _config_error(exc: ValidationError, given: Mapping[str, Any]) -> ConfigError:
+    """The `ConfigError` for budget settings pydantic refused: each problem with its field as
+    written (``limits[0].tokens`` for the short form's limit), the value given and what is
+    allowed, without pydantic's own report and its links."""
+    problems = [(yaml_lines.field_name(_as_written(tuple(p["loc"]), given)), _problem(p)) for p in exc.errors()]
+    (field, first), *others = problems
+    return ConfigError("; ".join([first] + [f"{f}: {m}" for f, m in others]), where="budget", field=field or None)
+
+
+def _problem(problem: ErrorDetails) -> str:
+    """One problem: what is allowed and the value given."""
+    if problem["type"] == "value_error":  # our own validators' messages name the value
+        return str(problem["ctx"]["error"])
+    if problem["type"] == "extra_forbidden":
+        return "unknown key"
+    if problem["type"] == "missing":
+        return "required key is missing"
+    return f"{problem['msg']} (got {reprlib.repr(problem['input'])})"
+
+
+def _as_written(loc: tuple[Any, ...], given: Any) -> tuple[Any, ...]:
+    """``loc`` with a short-form limit's ``limit`` named by the metric it was written as."""
+    at = given
+    for i, key in enumerate(loc):
+        if key == "limit" and isinstance(at, Mapping) and "limit" not in at:
+            named = [m for m in METRICS if m in at]
+            return loc[:i] + tuple(named[:1] or [key]) + loc[i + 1:]
+        try:
+            at = at[key]
+        except (LookupError, TypeError):
+            break
+    return loc

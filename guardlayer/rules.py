@@ -31,7 +31,6 @@ import inspect
 import typing
 from pathlib import Path
 from typing import Any, Callable, Literal, Protocol, TypeVar, runtime_checkable
-from urllib.parse import urlsplit
 
 import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -46,7 +45,6 @@ from .transient import Backoff
 
 _STEP_KEYS = {"guard", "on_fail", "name"}
 _SQLITE = "sqlite:///"  # + a path: relative to the rule file, or absolute (sqlite:////abs.db)
-_CONNECTS = ("redis", "rediss", "unix")  # store URL schemes that connect to a server
 _FIELD_PARTS = timed_compile(r"\[\d+\]|[^.\[\]]+")  # "output[0].file" -> output, [0], file
 M = TypeVar("M", bound=BaseModel)
 
@@ -255,27 +253,32 @@ class _Loader:
             return Budget.from_config(config)
         except RuleFileError:
             raise
+        except ConfigError as exc:  # (names the field as written: limits[0].tokens)
+            raise self.error(exc.message, ("budget", *_field_path(exc.field or ""))) from exc
         except (GuardlayerError, ValueError, TypeError) as exc:
-            if isinstance(exc.__cause__, ValidationError):
-                raise self.validation_error(exc.__cause__, ("budget",)) from exc
             where = ("budget", "store") if isinstance(exc, StoreUnavailable) else ("budget",)
-            raise self.error(str(exc).removeprefix("budget: "), where) from exc
+            raise self.error(str(exc), where) from exc
 
     def store_url(self, url: str) -> str:
         """A budget store's URL with an SQLite path that starts with ``./`` or ``../`` made
-        relative to the rule file; without `open_stores`, ``memory://`` in place of a
-        well-formed URL that would open a file or a connection (a malformed one is kept, for
-        the budget to refuse)."""
+        relative to the rule file; without `open_stores`, the URL checked (`stores.check_url`)
+        and ``memory://`` in its place, so that nothing is opened or connected to."""
         path = url[len(_SQLITE):] if url.startswith(_SQLITE) else ""
         if path.startswith(("./", "../")):
             path = str(self.base / path)
             url = _SQLITE + path
         if self.open_stores:
             return url
+        from .stores import check_url
+
+        try:
+            check_url(url)
+        except ConfigError as exc:
+            raise self.error(exc.message, ("budget", "store")) from exc
         if path and not Path(path).parent.is_dir():
             raise self.error(f"cannot open the SQLite budget store {path}: no such directory",
                              ("budget", "store"))
-        return "memory://" if path or urlsplit(url).scheme in _CONNECTS else url
+        return "memory://"
 
 
 @functools.lru_cache(maxsize=None)

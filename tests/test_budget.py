@@ -195,6 +195,40 @@ def test_bad_config_is_a_clear_error(cfg, match) -> None:
         Budget.from_config(cfg)
 
 
+
+@pytest.mark.parametrize("limits, options, message", [
+    ([{"per": "user", "tokens": -5}], {}, "budget [limits[0].tokens]: Input should be greater than 0 (got -5)"),
+    ([Limit(metric="cost", limit=1), {"metric": "requests", "limit": 5, "buckets": 1}], {},
+     "budget [limits[1].buckets]: Input should be greater than or equal to 2 (got 1)"),
+    ([{"per": "user", "metric": "tokenz", "limit": 5}], {},
+     ("budget [limits[0].metric]: Input should be 'tokens', 'input_tokens', 'output_tokens', 'cost' or "
+      "'requests' (got 'tokenz')")),
+    ([{"per": "user", "requests": 1.5}], {},
+     "budget [limits[0]]: requests must be a whole number, not 1.5: only a cost limit (USD) takes a fraction"),
+    ([{"per": "user", "tokens": 5, "colour": "red"}], {}, "budget [limits[0].colour]: unknown key"),
+    ([{"per": "user", "tokens": 5}], {"on_exceeded": "fallbak", "reserve_output_tokens": -1},
+     ("budget [reserve_output_tokens]: Input should be greater than or equal to 0 (got -1); "
+      "on_exceeded: Input should be 'raise' or 'fallback' (got 'fallbak')")),
+])
+def test_limits_given_in_code_are_refused_with_the_field_the_value_and_what_is_allowed(limits, options,
+                                                                                       message) -> None:
+    with pytest.raises(ConfigError) as info:
+        Budget(limits, **options)
+    assert str(info.value) == message
+
+
+def test_a_rule_file_section_given_in_code_is_refused_as_clearly() -> None:
+    with pytest.raises(ConfigError) as info:
+        Budget.from_config({"limits": [{"per": "user", "cost": 0}], "prices": {"m": {"input": -1, "output": 1}}})
+    assert str(info.value) == ("budget [limits[0].cost]: Input should be greater than 0 (got 0); "
+                               "prices.m.input: Input should be greater than or equal to 0 (got -1)")
+
+
+def test_a_store_url_given_in_code_is_refused_naming_the_store() -> None:
+    with pytest.raises(ConfigError) as info:
+        Budget([{"per": "user", "tokens": 5}], "redis://cache:63a9/0")
+    assert str(info.value).startswith("budget [store]: bad store URL 'redis://cache:63a9/0': Port could not")
+
 # -- concurrency ------------------------------------------------------------------------------
 
 def spend_until_refused(url: str, namespace: str, tries: int, limit: int, start, results) -> None:

@@ -95,7 +95,7 @@ def test_fallback_forms(tmp_path):
      "output[0].rules[0].pattern", "bad regex"),
     ("output:\n  - guard: policy\n    file: ./nope.yaml\n", 3, "output[0].file", "no such policy file"),
     ("budget:\n  store: memory://\n  limits:\n    - {per: user, tokens: -5, window: day}\n", 4,
-     "budget.limits[0].limit", "greater than 0"),
+     "budget.limits[0].tokens", "greater than 0"),
     ("input:\n  - guard: keyword\n    words: [a]\n    on_fail: explode\n", 4, "input[0].on_fail", "on_fail must be"),
     ("budget:\n  limits:\n    - {per: user, requests: 1.9, window: day}\n", 3, "budget.limits[0]",
      "requests must be a whole number, not 1.9"),

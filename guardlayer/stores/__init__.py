@@ -2,31 +2,52 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
 from .base import Bucket, LocalStore, Outcome, Store, StoreUnavailable, Window
 
-__all__ = ["Bucket", "LocalStore", "Outcome", "Store", "StoreUnavailable", "Window", "open_store"]
+__all__ = ["Bucket", "LocalStore", "Outcome", "Store", "StoreUnavailable", "Window", "check_url", "open_store"]
+
+StoreKind = Literal["memory", "sqlite", "redis"]
+_KINDS: dict[str, StoreKind] = {"memory": "memory", "sqlite": "sqlite", "redis": "redis", "rediss": "redis",
+                                "unix": "redis"}
+_SQLITE = "sqlite:///"
+
+
+def check_url(url: str) -> StoreKind:
+    """The kind of store ``url`` opens, checked as `open_store` checks it but without opening
+    anything (no file created, no connection: for validating a rule file); `ConfigError` for a
+    URL it refuses."""
+    try:
+        parts = urlsplit(url)
+        kind = _KINDS.get(parts.scheme)
+        if kind == "redis":
+            _ = parts.port  # ValueError for a port that is no number or out of range
+    except ValueError as exc:
+        raise ConfigError(f"bad store URL {url!r}: {exc}") from None
+    if kind is None:
+        raise ConfigError(f"unknown store URL {url!r}: use memory://, sqlite:///path.db or redis://host:port/db")
+    if kind == "sqlite" and not (url.startswith(_SQLITE) and url[len(_SQLITE):]):
+        raise ConfigError(f"SQLite store URL {url!r} names no file: use sqlite:///path.db")
+    if parts.scheme == "unix" and not parts.path:
+        raise ConfigError(f"Redis socket URL {url!r} names no socket: use unix:///path/to/redis.sock")
+    return kind
 
 
 def open_store(url: str) -> Store:
     """A store from a URL: ``memory://``, ``sqlite:///relative.db``, ``sqlite:////abs/path.db``
-    or ``redis://host:port/db`` (``rediss://`` for TLS)."""
-    scheme = urlsplit(url).scheme
-    if scheme == "memory":
+    or ``redis://host:port/db`` (``rediss://`` for TLS, ``unix:///path/to/redis.sock``)."""
+    kind = check_url(url)
+    if kind == "memory":
         from .memory import MemoryStore
 
         return MemoryStore()
-    if scheme == "sqlite":
-        path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
-        if not path:
-            raise ConfigError(f"SQLite store URL {url!r} names no file: use sqlite:///path.db")
+    if kind == "sqlite":
         from .sqlite import SQLiteStore
 
-        return SQLiteStore(Path(path))
-    if scheme in ("redis", "rediss", "unix"):
-        from .redis import RedisStore
+        return SQLiteStore(Path(url[len(_SQLITE):]))
+    from .redis import RedisStore
 
-        return RedisStore(url)
-    raise ConfigError(f"unknown store URL {url!r}: use memory://, sqlite:///path.db or redis://host:port/db")
+    return RedisStore(url)

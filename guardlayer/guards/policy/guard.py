@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 
 from ...context import Context
 from ...errors import ConfigError
 from ...verdict import MISSING, Verdict
-from ..json_output import json_data
+from ..json_output import dump, json_data
 from .engine import Outcome, Policy
 from .loader import load_file, parse_rules
 from .models import RuleBase
@@ -29,8 +29,10 @@ class PolicyGuard:
     listed in ``meta["skipped"]``. Text rules also judge the parsed value's strings where the
     text shows them only escaped (see `Policy.evaluate`); a value read from the text just for
     that is not handed on (the fix is its JSON text). A pydantic instance is read as its JSON
-    (fields by alias), and a fixed one is handed back as an instance of its model (no fix when
-    the model refuses it).
+    (fields by alias), and a fixed one is handed back as an instance of its model, whatever
+    its aliases. A fix of an answer with a parsed value stands only when the value handed on
+    passes every rule (a number, a key or a length the text rules fixed in the text alone, a
+    default the model puts back, a computed field: no fix).
     """
 
     def __init__(self, file: str | Path | list[str | Path] | None = None,
@@ -67,18 +69,96 @@ class PolicyGuard:
         out = self.policy.evaluate(text, value, ctx)
         if read and not fields:
             out.fixed_value = MISSING  # read only for its strings: the answer stays a text
-        elif isinstance(ctx.value, BaseModel) and out.fixed_value is not MISSING:
-            _as_model(out, type(ctx.value))
+        elif out.fixed_text is not None and (ctx.value is not MISSING or out.fixed_value is not MISSING):
+            self._settle(out, text, value, ctx)
         return verdict(out)
 
+    def _settle(self, out: Outcome, text: str, value: Any, ctx: Context) -> None:
+        """Keep a fix only when the value handed on passes every rule: the fixed value, or, when
+        only the text could be fixed (a number, a key, a length, an appended phrase), the value
+        as it was, which still holds what the rules found (except for a tool call's arguments,
+        which the chain reads again from their fixed text)."""
+        given, fixed = ctx.value, out.fixed_value
+        if fixed is MISSING and ctx.source == "tool_call":
+            return
+        if fixed is MISSING:
+            handed, data = given, value
+        elif isinstance(given, BaseModel):
+            handed = self._refixed(given, text, value, fixed, ctx)
+            data = json_data(handed)
+        else:
+            handed = data = fixed
+        if handed is MISSING or self.policy.evaluate(dump(handed), data, ctx).enforced:
+            out.fixed_text, out.fixed_value = None, MISSING
+        elif fixed is not MISSING:
+            out.fixed_text, out.fixed_value = dump(handed), handed
 
-def _as_model(out: Outcome, model: type[BaseModel]) -> None:
-    """Turn a fixed value back into an instance of ``model``, or, when the model refuses it
-    (a required field dropped), withdraw the fix."""
-    try:
-        out.fixed_value = model.model_validate_json(json.dumps(out.fixed_value))
-    except ValidationError:
-        out.fixed_text, out.fixed_value = None, MISSING
+    def _refixed(self, given: BaseModel, text: str, value: Any, fixed: Any, ctx: Context) -> Any:
+        """``fixed``, the fix of ``given``'s JSON (``value``), as an instance of its model, or
+        MISSING when the model refuses it (a required field dropped). It is read by field name,
+        since a model validates no serialization alias: when a key is not its field's name, the
+        fix is made again on JSON whose keys remember their fields (a walk of the value: only
+        when fixing)."""
+        keyed = _annotated(given, value, given.model_dump(mode="json"))
+        if _has_key(keyed):
+            fixed = self.policy.evaluate(text, keyed, ctx).fixed_value
+        if fixed is MISSING:
+            return MISSING
+        try:
+            return type(given).model_validate_json(json.dumps(_by_name(fixed)), by_alias=False, by_name=True)
+        except ValidationError:
+            return MISSING
+
+
+class _Key(str):
+    """A key of a pydantic instance's JSON that names another field (``field``; None for a
+    computed field, which the model computes again): it stays on the key through a fix, so
+    the fixed JSON can be read back by field name whatever the aliases."""
+
+    field: str | None
+
+    def __new__(cls, key: str, field: str | None) -> Self:
+        self = super().__new__(cls, key)
+        self.field = field
+        return self
+
+
+def _annotated(given: Any, data: Any, names: Any) -> Any:
+    """``data`` (a JSON dump of ``given`` by alias) with each key that is not its field's name,
+    or is a computed field's, as a `_Key`; ``names`` is the same dump by field name (the same
+    shape, keys in the same order)."""
+    if isinstance(given, RootModel):
+        given = given.root
+    if isinstance(data, dict):
+        if not isinstance(names, dict) or len(names) != len(data):
+            return data
+        computed = getattr(type(given), "__pydantic_computed_fields__", None) or {}
+        parts = (list(given.values()) if isinstance(given, dict) and len(given) == len(data)
+                 else [getattr(given, n, None) for n in names])
+        return {(_Key(k, None if n in computed else n) if k != n or n in computed else k):
+                _annotated(part, v, names[n]) for (k, v), n, part in zip(data.items(), names, parts)}
+    if isinstance(data, list) and isinstance(names, list) and len(data) == len(names):
+        parts = (list(given) if isinstance(given, (list, tuple, set, frozenset)) and len(given) == len(data)
+                 else [None] * len(data))
+        return [_annotated(part, v, n) for part, v, n in zip(parts, data, names)]
+    return data
+
+
+def _has_key(value: Any) -> bool:
+    """Whether a value annotated by `_annotated` has a `_Key`."""
+    if isinstance(value, dict):
+        return any(isinstance(k, _Key) or _has_key(v) for k, v in value.items())
+    return isinstance(value, list) and any(_has_key(v) for v in value)
+
+
+def _by_name(value: Any) -> Any:
+    """A value annotated by `_annotated` (and fixed) keyed by field names, computed fields left out."""
+    if isinstance(value, dict):
+        return {k.field if isinstance(k, _Key) else k: _by_name(v) for k, v in value.items()
+                if not isinstance(k, _Key) or k.field is not None}
+    if isinstance(value, list):
+        return [_by_name(v) for v in value]
+    return value
 
 
 def _json_value(text: str) -> Any:

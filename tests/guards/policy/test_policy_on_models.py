@@ -3,12 +3,15 @@ field rules read its fields (by their JSON names), text fixes redact it and hand
 instance of the same model."""
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from typing import Literal
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from guardlayer import Blocked, guarded
+from guardlayer.context import Context
 from guardlayer.guards.json_output import JsonGuard
 from guardlayer.guards.policy import PolicyGuard
 from guardlayer.testing import ScriptedModel
@@ -78,3 +81,73 @@ def test_decimal_fields_compare_as_the_numbers_they_were_written_as():
     with pytest.raises(Blocked, match="approval") as info:
         ask("q")
     assert "parts" not in str(info.value)
+
+
+# A fix stands only when the value handed on passes the rules: the text rules fix the text, but
+# the application gets the parsed value.
+
+CARD = {"id": "card", "kind": "regex", "pattern": r"\b\d{16}\b", "action": "fix"}
+
+
+class Charge(BaseModel):
+    card: int
+    note: str = ""
+    discount: int = 0
+    kind: Literal["guaranteed refund", "sale"] = "sale"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def terms(self) -> str:
+        return "no guaranteed refund" if self.discount > 50 else "standard"
+
+
+def charge(answer: str, *rules: dict, schema: type[BaseModel] | None = Charge):
+    return guarded(ScriptedModel([answer]), output=[JsonGuard(schema=schema), PolicyGuard(rules=list(rules))],
+                   retries=0)("q")
+
+
+@pytest.mark.parametrize("schema", [Charge, None])
+def test_a_number_the_text_rules_redact_only_in_the_text_blocks(schema):
+    with pytest.raises(Blocked, match="card"):
+        charge('{"card": 4111111111111111, "note": "paid"}', CARD, schema=schema)
+    with pytest.raises(Blocked, match="card"):  # a string redacted too: the number still stays
+        charge('{"card": 4111111111111111, "note": "4111111111111111"}', CARD, schema=schema)
+
+
+def test_a_phrase_in_a_key_blocks():
+    deny = {"id": "plan", "kind": "deny", "phrases": ["secret plan"], "action": "fix"}
+    with pytest.raises(Blocked, match="plan"):
+        charge('{"secret plan": 1}', deny, schema=None)
+
+
+@pytest.mark.parametrize("rule", [
+    {"id": "short", "kind": "max_length", "max": 20, "action": "fix"},
+    {"id": "disclaimer", "kind": "require", "phrases": ["not financial advice"], "action": "fix"},
+])
+def test_a_fix_of_the_text_alone_blocks_a_value(rule):
+    with pytest.raises(Blocked, match=rule["id"]):
+        charge('{"card": 1, "note": "a note long enough to cut"}', rule)
+
+
+def test_a_default_the_model_puts_back_blocks():
+    rule = {"id": "no-discount", "kind": "field", "action": "fix", "require": "discount absent"}
+    with pytest.raises(Blocked, match="no-discount"):  # dropped, then 0 again by default
+        charge('{"card": 1, "discount": 20}', rule)
+
+
+def test_what_the_model_computes_or_refuses_after_a_fix_blocks():
+    deny = {"id": "promise", "kind": "deny", "phrases": ["guaranteed refund"], "action": "fix"}
+    with pytest.raises(Blocked, match="promise"):  # computed again from the fields: still there
+        charge('{"card": 1, "discount": 60}', deny)
+    with pytest.raises(Blocked, match="promise"):  # "[REDACTED]" is no kind the model takes
+        charge('{"card": 1, "kind": "guaranteed refund"}', deny)
+    assert charge('{"card": 1, "note": "a guaranteed refund"}', deny) == Charge(card=1, note="a [REDACTED]")
+
+
+def test_a_tool_calls_arguments_are_read_again_from_a_text_fix_but_a_value_fix_must_hold():
+    guard = PolicyGuard(rules=[{"id": "plan", "kind": "deny", "phrases": ["secret plan"], "action": "fix"}, CARD])
+    key = guard.check('{"secret plan": 1}', Context(side="output", source="tool_call", value={"secret plan": 1}))
+    assert key.fixed == '{"[REDACTED]": 1}' and not key.has_value  # the chain reads the arguments again
+    args = {"card": 4111111111111111, "note": "4111111111111111"}
+    card = guard.check(json.dumps(args), Context(side="output", source="tool_call", value=args))
+    assert card.fixed is None and not card.has_value  # the number stays in the fixed value: no fix
