@@ -7,6 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from guardlayer.errors import ConfigError
 from guardlayer.tokens import (MODELS, Estimator, HFTokenizerCounter, count, count_messages,
@@ -224,3 +226,65 @@ def test_estimator_boundaries_are_ordered() -> None:
     bounds = Estimator().boundaries(text)
     assert len(bounds) == Estimator().count(text) + 1
     assert bounds == sorted(bounds) and bounds[-1] == len(text)
+
+
+def test_model_table_agrees_with_tiktokens_own() -> None:
+    tiktoken_model = pytest.importorskip("tiktoken.model")
+    names = dict(tiktoken_model.MODEL_TO_ENCODING)
+    for prefix, enc in tiktoken_model.MODEL_PREFIX_TO_ENCODING.items():  # a name each prefix covers
+        names[f"{prefix}:acme::AbC123" if prefix.startswith("ft:") else f"{prefix.rstrip('-')}-2025-02-27"] = enc
+    checked = 0
+    for name, enc in names.items():
+        info = model_info(name)
+        if info is not None and enc in enc_mod.BUILTIN_ENCODINGS:  # (not davinci-002, gpt-oss)
+            assert info.encoding == enc, name
+            checked += 1
+    assert checked >= 20
+
+
+@pytest.mark.parametrize(("name", "encoding", "window"), [
+    ("gpt-4.5-preview", "o200k_base", 128_000),  # not gpt-4's 8,192 and cl100k
+    ("gpt-4.5-preview-2025-02-27", "o200k_base", 128_000),
+    ("ft:gpt-4o-mini-2024-07-18:acme::AbC123", "o200k_base", 128_000),
+    ("openai/ft:gpt-3.5-turbo-0613:acme::x", "cl100k_base", 4_096),
+    ("gpt-35-turbo", "cl100k_base", 16_385),  # Azure's name
+    ("azure/gpt-35-turbo-16k", "cl100k_base", 16_385),
+])
+def test_new_fine_tuned_and_azure_names(name: str, encoding: str, window: int) -> None:
+    info = model_info(name)
+    assert info is not None and (info.encoding, info.context_window) == (encoding, window)
+    assert count("Ünïcödé naïve café — 東京タワー", name).counter == encoding
+
+
+def test_estimator_reads_long_text_in_windows() -> None:
+    # One regex scan of ~800 KB ran out of its time limit; windows have a limit each.
+    line = "The quick brown fox, 12345 times — 東京タワー!\n"
+    assert count(line * 20_000, "gemini-1.5-pro").tokens == 20_000 * Estimator().count(line)  # 0.9 MB
+
+
+@pytest.mark.parametrize("window", [1, 2, 5, 64, 4096])
+def test_estimator_windows_give_the_count_of_one_scan(window: int) -> None:
+    whole, windowed = Estimator(window=10**9), Estimator(window=window)
+    texts = [*MIXED, "".join(MIXED), "a" * 300 + "\n\r\n" * 40 + "9" * 50 + "!?" * 30 + "漢字" * 20,
+             "  \u3000\u00a0\t x"]
+    for text in texts:
+        assert windowed.count(text) == whole.count(text), text
+        assert windowed.boundaries(text) == whole.boundaries(text), text
+    with pytest.raises(ValueError):
+        Estimator(window=0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab Z9\n\r\t,.;東タé—\u3000\u00a0", max_size=120), st.integers(1, 40))
+def test_estimator_windows_property(text: str, window: int) -> None:
+    assert Estimator(window=window).boundaries(text) == Estimator(window=10**9).boundaries(text)
+
+
+def test_tiktoken_failure_is_an_ordinary_error() -> None:
+    # tiktoken panics (an exception that is not an Exception) on a million spaces before a word;
+    # a guard must see an ordinary error, so that it fails closed instead of escaping the chain.
+    text = "x" + " " * 1_000_000 + "y"
+    for name in ("cl100k_base", "o200k_base"):
+        with pytest.raises(ValueError, match="cannot tokenize"):
+            counter_for(encoding=name).count(text)
+    assert count("x" + " " * 100_000 + "y", "gpt-4o").tokens > 1  # shorter runs are counted

@@ -6,13 +6,17 @@ starts), which is all truncation on token boundaries needs.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..extras import need
 from ..guard import REGEX_TIMEOUT
 from ..timed_regex import timed_compile
+
+if TYPE_CHECKING:
+    import regex
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +49,10 @@ class TokenCounter(Protocol):
 
 class TiktokenCounter:
     """Exact counts with a tiktoken `Encoding`. Special-token text counts as plain text, as the
-    OpenAI API counts user content."""
+    OpenAI API counts user content. Cost grows about linearly with the text (cl100k and o200k,
+    1-4 MB); but tiktoken's pre-tokenizer fails (a Rust panic, not an `Exception`) on a run of
+    about a million white-space characters before more text: that is raised as `ValueError`, so
+    a guard counting it fails closed like any guard that raises."""
 
     exact = True
 
@@ -54,12 +61,21 @@ class TiktokenCounter:
         self.name = encoding.name
 
     def count(self, text: str) -> int:
-        return len(self.encoding.encode_ordinary(text))
+        return len(self._encode(text))
 
     def boundaries(self, text: str) -> list[int]:
-        tokens = self.encoding.encode_ordinary(text)
-        _, offsets = self.encoding.decode_with_offsets(tokens)
+        _, offsets = self.encoding.decode_with_offsets(self._encode(text))
         return [*offsets, len(text)]
+
+    def _encode(self, text: str) -> list[int]:
+        try:
+            return self.encoding.encode_ordinary(text)
+        except BaseException as exc:  # pyo3's PanicException derives from BaseException only
+            if type(exc).__name__ != "PanicException":
+                raise
+            raise ValueError(f"{self.name} cannot tokenize this text of {len(text)} characters "
+                             f"(tiktoken failed: {exc}); a run of about a million white-space "
+                             "characters does this") from exc
 
 
 class HFTokenizerCounter:
@@ -95,26 +111,35 @@ class Estimator:
     (o200k) of texts, within 31-34% for 99%; mean bias +4 to +5% (it over-counts slightly);
     outliers reach 2.5x. `error_bound` is the 95% figure. Never used where a model has an
     exact counter (see `counter_for`).
+
+    The text is read in windows of ``window`` characters, each scan with its own regex time
+    limit, so the cost grows linearly with the text (one scan of 800 KB ran out of time). A
+    window's last piece, which may go on past it, is read again with the next window: the
+    pieces, and so the count, are those of one scan of the whole text.
     """
 
     exact = False
     name = "estimate"
     error_bound = 0.20
 
-    def _pieces(self, text: str) -> list[tuple[int, int, int]]:
-        pieces = []
-        for m in _PIECE.finditer(text, timeout=REGEX_TIMEOUT):
-            kind, size = m.lastgroup, m.end() - m.start()
-            if kind == "word":
-                n = math.ceil(size / (8 if m.group().isascii() else 2))
-            elif kind == "num":
-                n = math.ceil(size / 3)
-            elif kind == "sym":
-                n = math.ceil(size / 2)
-            else:
-                n = 1
-            pieces.append((m.start(), m.end(), n))
-        return pieces
+    def __init__(self, window: int = 65_536) -> None:
+        if window < 1:
+            raise ValueError(f"Estimator window must be >= 1 character, got {window}")
+        self.window = window
+
+    def _pieces(self, text: str) -> Iterator[tuple[int, int, int]]:
+        pos, window = 0, self.window
+        while pos < len(text):
+            end = min(pos + window, len(text))
+            found = list(_PIECE.finditer(text, pos, end, timeout=REGEX_TIMEOUT))
+            if end < len(text) and found and found[-1].end() == end:
+                if found[-1].start() == pos:  # one piece fills the window: widen it
+                    window *= 2
+                    continue
+                end = found.pop().start()
+            for m in found:
+                yield m.start(), m.end(), _tokens(m)
+            pos, window = end, self.window
 
     def count(self, text: str) -> int:
         return sum(n for _, _, n in self._pieces(text))
@@ -124,3 +149,15 @@ class Estimator:
         for start, end, n in self._pieces(text):
             starts.extend(start + (end - start) * i // n for i in range(n))
         return [*starts, len(text)]
+
+
+def _tokens(m: regex.Match[str]) -> int:
+    """The estimated tokens of one piece (see `Estimator`)."""
+    kind, size = m.lastgroup, m.end() - m.start()
+    if kind == "word":
+        return math.ceil(size / (8 if m.group().isascii() else 2))
+    if kind == "num":
+        return math.ceil(size / 3)
+    if kind == "sym":
+        return math.ceil(size / 2)
+    return 1

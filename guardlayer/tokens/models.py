@@ -1,7 +1,9 @@
 """What guardlayer knows per model: encoding, context window, chat overhead and price.
 
-Names match by longest prefix (``gpt-4o-2024-08-06`` finds ``gpt-4o``); a provider prefix such
-as ``openai/`` is ignored. Extend the table with `register_model`.
+Names match by longest prefix (``gpt-4o-2024-08-06`` finds ``gpt-4o``, ``gpt-4.5-preview``
+finds ``gpt-4.5``, not ``gpt-4``); a provider prefix such as ``openai/`` is ignored, a fine-tuned
+model (``ft:gpt-4o-mini-2024-07-18:org::id``) is its base model and Azure's ``gpt-35-turbo`` is
+``gpt-3.5-turbo``. Extend the table with `register_model`.
 """
 from __future__ import annotations
 
@@ -36,10 +38,16 @@ class ModelInfo:
 
 
 _O, _C = "o200k_base", "cl100k_base"
+# Encodings as tiktoken 0.14 maps these names (tiktoken/model.py: MODEL_TO_ENCODING and
+# MODEL_PREFIX_TO_ENCODING; tests/test_tokens.py checks the table against it).
 MODELS: dict[str, ModelInfo] = {
     "gpt-5": ModelInfo(_O, 400_000, 1.25, 10.0),
     "gpt-5-mini": ModelInfo(_O, 400_000, 0.25, 2.0),
     "gpt-5-nano": ModelInfo(_O, 400_000, 0.05, 0.40),
+    # gpt-4.5: tiktoken maps the prefix "gpt-4.5-" to o200k_base. Window 128,000 and $75 / $150
+    # per million tokens: OpenAI's figures for gpt-4.5-preview(-2025-02-27) as public model tables
+    # quote them (e.g. Cline's src/shared/api.ts), not read from OpenAI's own pages here.
+    "gpt-4.5": ModelInfo(_O, 128_000, 75.0, 150.0),
     "gpt-4.1": ModelInfo(_O, 1_047_576, 2.0, 8.0),
     "gpt-4.1-mini": ModelInfo(_O, 1_047_576, 0.40, 1.60),
     "gpt-4.1-nano": ModelInfo(_O, 1_047_576, 0.10, 0.40),
@@ -96,8 +104,19 @@ def register_model(prefix: str, *, encoding: str | None = None, context_window: 
         return info
 
 
-def _lookup(model: str) -> ModelInfo | None:
+def _base_name(model: str) -> str:
+    """The name ``model`` is looked up by: lower case, without a provider prefix (``openai/``),
+    a fine-tune (``ft:BASE:org::id``) as its base model, Azure's ``gpt-35-`` as ``gpt-3.5-``."""
     name = model.rsplit("/", 1)[-1].lower()
+    if name.startswith("ft:"):
+        name = name[3:].split(":", 1)[0]
+    if name.startswith("gpt-35-"):
+        name = "gpt-3.5-" + name.removeprefix("gpt-35-")
+    return name
+
+
+def _lookup(model: str) -> ModelInfo | None:
+    name = _base_name(model)
     best = max((p for p in MODELS if name.startswith(p.lower())), key=len, default=None)
     return MODELS[best] if best is not None else None
 

@@ -169,15 +169,19 @@ def test_summarize_conversation() -> None:
     assert count_messages(v.value, "gpt-4o").tokens <= limit
 
 
-def test_truncate_within_a_conversation_cuts_the_excess_from_this_text() -> None:
+def test_truncate_on_a_conversation_cuts_the_longest_user_text_whatever_the_text_checked() -> None:
     msgs = conversation()
+    msgs[5] = {"role": "user", "content": "Pasted log: " + "ERROR disk full on node-7 " * 60}
     total = count_messages(msgs, "gpt-4o").tokens
-    own = msgs[1]["content"]
-    v = TokenLimit(max_tokens=total - 30, strategy="truncate_tail").check(own, ctx(messages=msgs))
-    assert v.passed and own.startswith(v.fixed)
-    assert tokens(own) - tokens(v.fixed) >= 30
-    impossible = TokenLimit(max_tokens=50, strategy="truncate_tail").check(own, ctx(messages=msgs))
-    assert not impossible.passed
+    guard = TokenLimit(max_tokens=total - 100, strategy="truncate_tail")
+    for checked in (msgs[1]["content"], msgs[-1]["content"]):  # a short text, as the chain may run it on
+        v = guard.check(checked, ctx(messages=msgs))
+        assert v.passed and v.fixed is None and v.meta["messages"] is True
+        sent = v.value
+        changed = [i for i, (a, b) in enumerate(zip(msgs, sent)) if a != b]
+        assert changed == [5] and msgs[5]["content"].startswith(sent[5]["content"])
+        left = count_messages(sent, "gpt-4o").tokens
+        assert total - 110 <= left <= total - 100 and v.meta["cut_tokens"] == total - left
 
 
 def test_output_side_ignores_messages() -> None:
