@@ -3,34 +3,46 @@ ASCII85 / base85, ``\\x``/``\\u`` escapes, URL percent-encoding, HTML entities, 
 characters, Morse code, rot13, reversed text, and text spaced out character by character
 (punctuation included, which folding alone does not undo).
 
-``decode_layers(text)`` returns the readable text found in each encoding, with the span of the
-encoded run in ``text`` (for whole-text readings such as rot13, URL or entities, of the window
-read). What a layer decodes to is searched again, ``MAX_DEPTH`` layers deep (base64 inside base64,
-rot13 or hex inside base64, ...); a layer is named by its chain, outermost first (``"base64+hex"``).
-A long encoded run is decoded in overlapping chunks and its text returned in overlapping windows of
-``MAX_RUN_CHARS``; a `Budget` bounds the work of one call (characters kept, characters decoded and
-thrown away, decodings tried), so adversarial input costs a bounded amount. Binary chunks keep only
-their printable stretches.
+``decode_layers(text)`` returns the readable text found in each encoding, as `Layer`s. The first
+texts decoded in a call make a layer each (`ALONE_LAYERS`); after those, what the runs of one
+encoding in a text decode to is joined into one text, in the runs' order, by `SEPARATOR`, and
+returned in windows of at most ``MAX_RUN_CHARS``: every layer is scanned again at a fixed cost
+besides its characters', paid so once per encoding rather than once per run, and thousands of short
+runs cost about what their characters do. A layer spans the encoded runs it came from in ``text``
+and maps each part of its text back to its own run (`Layer.span`; for whole-text readings such as
+rot13, URL or entities, to the window read). What a layer decodes to is searched again,
+``MAX_DEPTH`` layers deep (base64 inside base64, rot13 or hex inside base64, ...); a layer is named
+by its chain, outermost first (``"base64+hex"``). A long encoded run is decoded in overlapping
+chunks; a `Budget` bounds the work of one call (characters kept, characters decoded and thrown away,
+decodings tried), so adversarial input costs a bounded amount. Binary chunks keep only their
+printable stretches.
 
-The budget goes to the most promising runs first, so that junk around an attack (commit hashes,
-random tokens, binary blobs) does not hide it. Runs are ranked before any is decoded: a run whose
-groups start with digits that begin ASCII text (`_leads`: for base64 of ASCII text, the first digit
-of every 4-digit group is one of "CDI-Za-f"; for hex, the first digit of every byte is 0 or 2-7) is
-text-like, and text-like runs of every encoding come first, then runs whose groups start with digits
-that begin other UTF-8 text, then the rest (ranked lower, not dropped); within a tier, runs are
-taken from both ends inwards, and the first and last chunks of every run before the inner ones.
-What is decoded and thrown away is charged first to an allowance of its own (`MAX_JUNK_CHARS`), so
-that junk does not use up the characters that deeper layers need."""
+The budget goes to the most promising runs first, so that neither junk around an attack (commit
+hashes, random tokens, binary blobs) nor harmless decoys hide it. Runs are ranked before any is
+decoded: a run whose groups start with digits that begin ASCII text (`_leads`: for base64 of ASCII
+text, the first digit of every 4-digit group is one of "CDI-Za-f"; for hex, the first digit of every
+byte is 0 or 2-7) is text-like, a run whose groups start with digits that begin other UTF-8 text
+next, and the rest look like junk (ranked lower, not dropped). Runs are taken from both ends of the
+text inwards, in turn from each tier and encoding, and the first and last chunks of every run before
+the inner ones. Runs that look like junk are decoded only once every other run has been, at every
+depth, and what is decoded and thrown away is charged first to an allowance of its own
+(`MAX_JUNK_CHARS`). Each depth but the last leaves a share of the budget (`DEEPER_SHARE`) to the
+deeper ones until they have had their turn: junk or decoys at the first layer do not use up what an
+attack nested deeper needs."""
 from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import codecs
+import heapq
 import html
+import itertools
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import TypeVar
 
 import regex
@@ -47,20 +59,17 @@ _TAGS = timed_compile(r"[\U000e0020-\U000e007e]{3,}")
 _TAG_CHARS = {code: code - 0xE0000 for code in range(0xE0020, 0xE007F)}
 _ROT13_HINT = timed_compile(r"rot[\s_-]?13|caesar", regex.IGNORECASE)
 
-MAX_RUNS = 64
-"""At most this many encoded runs per encoding and tier (`_ranked`) are decoded in one text, from
-both ends of the text inwards, so that thousands of short runs in one text leave decodings for the
-texts they decode to; each tier has its own, so that runs that look like text cannot crowd out an
-attack that looks like junk (60 binary bytes before it) or like other UTF-8 text."""
 TEXT_SHARE = 0.8
 """A run looks like text when at least this share of its groups start with digits that begin text
 (`_leads`): every group of ASCII text does, 37-44% of the groups of random data or of a hex hash
 read as base64. Ranked as ASCII text by chance: 1.2% of random base64 runs of 16-100 digits, 0.7% of
 hashes; as other UTF-8 text: 2.1% and 21% (a hash's digits 0-9 begin UTF-8 groups in base64)."""
 MAX_RUN_CHARS = 8192
-"""Decoded text is returned in windows of at most this many characters (what is scanned at once)."""
+"""Decoded text is returned in windows of at most this many characters (what is scanned at once),
+and a text is read whole-text ways (rot13, URL, ...) in windows this long."""
 WINDOW_OVERLAP = 512
-"""Consecutive windows share this many characters, so a phrase cut by a window edge is whole in one."""
+"""Consecutive windows of a text read whole-text ways share this many characters, so a phrase cut
+by a window edge is whole in one (decoded text is never cut: its chunks overlap, `CHUNK_OVERLAP`)."""
 MAX_DEPTH = 3
 """Decoded text is searched for further encodings until a chain is this many layers long."""
 MAX_DECODED_CHARS = 48 * 1024
@@ -75,11 +84,32 @@ MAX_JUNK_CHARS = 32 * 1024
 once they are spent, runs that do not look like text (`_ranked`) are no longer tried. Junk is not
 scanned again, only decoded and searched for printable stretches: 0.07 ms per KB decoded from base64
 or hex, 0.2-0.26 ms from base85 or base32, on one core."""
+SEPARATOR = "\n\n"
+"""Joins what the runs of one encoding decode to into one text, in their order: a paragraph break,
+so that two runs never make one word (nor one run of a further encoding), and the scan reads them
+as it reads two paragraphs of plain text (an attack cut into two runs is read whole). Each text
+kept is charged a separator (`Budget.keep`)."""
+ALONE_LAYERS = 64
+"""The first texts decoded in a call, up to this many, make a layer each, as when a text holds few
+runs; the later ones of each encoding are joined. The classifier reads a layer as a whole, and a
+joined one dilutes what it reads: of 19 paraphrased attacks in base64 that only the classifier
+catches, put amid runs of harmless phrases, all 19 were caught read alone, 12 or 13 joined with 5
+to 100 phrases on each side. Decoys up to this many cost an attack nothing; more, its own reading
+(signatures still find it), not its decoding. 64 short runs took 8.8 ms to check alone, 1.8 joined."""
 MAX_LAYERS = 256
 """Readable layers one call returns at most: each is scanned again (signatures, cues, classifier)
-at a cost of its own besides its characters' (hundreds of short runs that decode to text)."""
-MAX_DECODINGS = 512
-"""Decodings one call may try (each chunk of a run and each whole-text reading of a window counts one)."""
+at a cost of its own besides its characters'. Past `ALONE_LAYERS`, the runs of one encoding in one
+text make one layer (in windows), so this bounds layers of many encodings and chains, not of runs."""
+MAX_DECODINGS = 4096
+"""Decodings one call may try (each chunk of a run and each whole-text reading of a window counts
+one): about as many as `MAX_DECODED_CHARS` holds of the shortest runs (16 base64 digits: 12
+characters and a separator). A short run takes 5-10 microseconds to decode and join, on one core."""
+DEEPER_SHARE = 1 / 6
+"""The share of a call's budget (characters kept, decodings) that each depth leaves to each depth
+below it until those have had their turn: the first layer stops at 2/6 of the budget left, the
+second at 1/6, the third takes the rest, and what the deeper layers leave goes back to the first
+ones. Without it, text at the first layer (100 KB of base64 of phrases, or 64 KB of one run) spends
+it all before an attack three layers deep is reached."""
 CHUNK_STEP = 7680
 """A long run is decoded in chunks starting this many characters apart (a multiple of every
 decoder's block: 2 hex digits, 3 with a separator, 4 base64, 5 base85, 8 base32 or bits, so that
@@ -125,15 +155,28 @@ Spans = Callable[[str], Iterable[tuple[int, int]]]
 """Text -> the spans of the runs of one encoding in it, leftmost first."""
 
 
+Parts = tuple[tuple[int, int, int], ...]
+"""Where the parts of a text joined from several decoded runs came from: ``(offset, start, end)``
+for each part in order, the text from its ``offset`` to the next part's having been decoded from
+``start:end`` of the text `decode_layers` was given."""
+_offset = itemgetter(0)
+
+
 @dataclass(frozen=True, slots=True)
 class Layer:
-    """Readable text recovered from one chain of encodings; ``start``/``end`` locate the encoded run
-    (for a nested layer, the outermost one)."""
+    """Readable text recovered from one chain of encodings; ``start``/``end`` span the encoded runs
+    it was decoded from (for a nested layer, the outermost ones), and ``runs`` locates each of them
+    (`Parts`, its offsets into ``text``)."""
 
     encoding: str
     text: str
     start: int
     end: int
+    runs: Parts = ()
+
+    def span(self, lo: int, hi: int) -> tuple[int, int]:
+        """The span of the encoded runs that ``text[lo:hi]`` was decoded from, in the scanned text."""
+        return _covering(self.runs, lo, hi) if self.runs else (self.start, self.end)
 
 
 @dataclass(slots=True)
@@ -158,10 +201,11 @@ class Budget:
 
     def keep(self, decoded: str, *, tail: bool = False) -> str:
         """What may be kept of one decoding's output: the characters still in the budget at most,
-        from its start (from its end with ``tail``)."""
-        room = max(self.chars, 0)
+        less a `SEPARATOR` (which joins it to others: it is scanned too), from its start (from its
+        end with ``tail``)."""
+        room = max(self.chars - len(SEPARATOR), 0)
         kept = decoded[len(decoded) - room:] if tail and len(decoded) > room else decoded[:room]
-        self.chars -= len(kept)
+        self.chars -= len(kept) + len(SEPARATOR)
         return kept
 
     def waste(self, count: int) -> None:
@@ -454,11 +498,12 @@ _JUNK = 2
 """The tier of runs that look like neither ASCII text (tier 0) nor other UTF-8 text (tier 1)."""
 
 
-def _ranked(raw: bytes, runs: Iterable[tuple[int, int]], leads: Leads | None) -> list[tuple[int, int, int, int]]:
-    """``(tier, run_rank, start, end)`` for up to `MAX_RUNS` of one encoding's runs per tier in a text
-    (``raw``: its characters as ASCII bytes): runs that look like ASCII text (tier 0), then like
-    other UTF-8 text (tier 1), then the rest (`_JUNK`), each tier from both ends inwards
-    (``run_rank`` 0 for its first run, 1 for its last, 2 for its second...)."""
+def _ranked(raw: bytes, runs: Iterable[tuple[int, int]], leads: Leads | None,
+            limit: int) -> list[tuple[int, int, int, int]]:
+    """``(tier, run_rank, start, end)`` for up to ``limit`` of one encoding's runs per tier in a text
+    (``raw``: its characters as ASCII bytes): runs that look like ASCII text (tier 0), like other
+    UTF-8 text (tier 1), or like neither (`_JUNK`), each tier from both ends inwards (``run_rank``
+    0 for its first run, 1 for its last, 2 for its second...)."""
     runs = list(runs)
     if not runs:  # (most texts: ranking costs nothing then)
         return []
@@ -471,40 +516,48 @@ def _ranked(raw: bytes, runs: Iterable[tuple[int, int]], leads: Leads | None) ->
             tier = (0 if len(heads) - len(heads.translate(None, ascii_leads)) >= most
                     else 1 if len(heads) - len(heads.translate(None, utf8_leads)) >= most else _JUNK)
             tiers[tier].append((start, end))
-    ranked: list[tuple[int, int, int, int]] = []
-    for tier, spans in enumerate(tiers):  # each tier its own slots: decoys of one cannot crowd out another
-        ranked += [(tier, run_rank, start, end) for run_rank, (start, end)
-                   in enumerate(_ends_first(spans)[:MAX_RUNS] if spans else ())]
-    return ranked
+    return [(tier, run_rank, start, end) for tier, spans in enumerate(tiers)
+            for run_rank, (start, end) in enumerate(_ends_first(spans)[:limit])]
 
 
 _Piece = tuple[int, int, int, int, int, int, int, int]
-"""One decoding to try: ``(tier, rank, run_rank, order, start, end, lo, hi)``, ``text[lo:hi]`` being
+"""One decoding to try: ``(rank, run_rank, tier, order, start, end, lo, hi)``, ``text[lo:hi]`` being
 a chunk of the run ``start:end`` of the encoding ``_RUNS[order]``, or for ``order == len(_RUNS)`` a
-window of the text (tier 0), read every whole-text way. Pieces are tried in order of ``tier`` (see
-`_ranked`), then ``rank`` (0 for the first chunk or window, 1 for the last, 2 for the second...),
-then ``run_rank``, then ``order``; no two pieces share all four."""
+window of the text (tier 0), read every whole-text way. Pieces are tried in order of ``rank`` (0 for
+the first chunk or window, 1 for the last, 2 for the second...), then ``run_rank`` (see `_ranked`),
+then ``tier``, then ``order``: the runs of every tier and encoding in turn, so that runs of one
+cannot crowd out another; no two pieces share all four."""
 
 
-def _pieces(text: str) -> list[_Piece]:
-    """Every decoding worth trying on ``text``, in the order the budget is spent on them."""
-    pieces = []
+def _pieces(text: str, limit: int) -> tuple[list[_Piece], list[_Piece]]:
+    """Every decoding worth trying on ``text``, last first: those of runs that look like text and
+    the whole-text readings, and apart those of runs that look like junk (`_JUNK`). ``limit``: the
+    decodings left, and so the most runs of a tier that can be reached."""
+    pieces: tuple[list[_Piece], list[_Piece]] = ([], [])
     raw = text.encode("ascii", "replace")  # one byte a character, as the runs' spans count
     for order, (_, spans, _, _, leads) in enumerate(_RUNS):
-        for tier, run_rank, start, end in _ranked(raw, spans(text), leads):
-            pieces += [(tier, rank, run_rank, order, start, end, lo, hi)
-                       for rank, (lo, hi) in enumerate(_ends_first(_chunks(start, end)))]
+        for tier, run_rank, start, end in _ranked(raw, spans(text), leads, limit):
+            if end - start <= CHUNK_STEP + CHUNK_OVERLAP:  # one chunk (thousands of short runs: kept quick)
+                pieces[tier == _JUNK].append((0, run_rank, tier, order, start, end, start, end))
+            else:
+                pieces[tier == _JUNK].extend((rank, run_rank, tier, order, start, end, lo, hi)
+                                             for rank, (lo, hi) in enumerate(_ends_first(_chunks(start, end))))
     windows = [(offset, offset + len(window)) for offset, window in _windows(text)]
-    pieces += [(0, rank, 0, len(_RUNS), lo, hi, lo, hi) for rank, (lo, hi) in enumerate(_ends_first(windows))]
-    pieces.sort()
+    pieces[0].extend((rank, 0, 0, len(_RUNS), lo, hi, lo, hi) for rank, (lo, hi) in enumerate(_ends_first(windows)))
+    for group in pieces:
+        group.sort(reverse=True)  # (taken from the end)
     return pieces
 
 
-def _decodings(text: str, last: str, budget: Budget) -> Iterator[tuple[str, str, int, int, bool]]:
-    """``(encoding, decoded, start, end, checked)`` for each chunk of each encoded run of ``text``
-    and each whole-text reading of each window of it, as far as the budget goes; ``last`` is the
-    encoding ``text`` came out of, ``checked`` says the output must look printable to count."""
-    for tier, rank, _, order, start, end, lo, hi in () if budget.spent else _pieces(text):  # (finding runs costs too)
+def _decodings(text: str, pieces: list[_Piece], last: str, budget: Budget,
+               floor: tuple[int, int] = (0, 0)) -> Iterator[tuple[str, str, int, int, int, bool]]:
+    """``(encoding, decoded, start, end, lo, checked)`` for each of ``pieces`` of ``text`` (`_pieces`:
+    a chunk ``lo:`` of the encoded run ``start:end``, or a window ``lo:end`` read a whole-text way),
+    taken from the end of the list while the budget's characters and decodings are above ``floor``
+    (what is left in ``pieces`` was not tried); ``last`` is the encoding ``text`` came out of,
+    ``checked`` says the output must look printable to count."""
+    while pieces and budget.chars > floor[0] and budget.decodings > floor[1]:
+        rank, _, tier, order, start, end, lo, hi = pieces.pop()
         if tier == _JUNK and budget.junk <= 0:  # the rest look like junk, and junk is spent
             return
         tail = rank % 2 == 1
@@ -514,16 +567,67 @@ def _decodings(text: str, last: str, budget: Budget) -> Iterator[tuple[str, str,
                 if decoded is not None:
                     if not budget.try_one():
                         return
-                    yield encoding, budget.keep(decoded, tail=tail), start, end, False
+                    if kept := budget.keep(decoded, tail=tail):
+                        yield encoding, kept, start, end, lo, False
             continue
         encoding, _, decoder, checked, _ = _RUNS[order]
         if not budget.try_one():
             return
         decoded = decoder(text[lo:hi]) or ""
         readable = (_readable(decoded) or "") if decoded and checked else decoded
-        if readable:
-            yield encoding, budget.keep(readable, tail=tail), start, end, checked
+        if readable and (kept := budget.keep(readable, tail=tail)):
+            yield encoding, kept, start, end, lo, checked
         budget.waste(len(decoded) - len(readable))  # decoded too, though not kept
+
+
+_Decoded = tuple[int, str, tuple[int, int]]
+"""A decoded text: ``(lo, text, (start, end))``, ``lo`` where it was decoded from in its node, and
+``start:end`` the encoded run(s) of the scanned text it comes from."""
+
+
+def _covering(parts: Parts | None, lo: int, hi: int) -> tuple[int, int]:
+    """The span of the scanned text that ``lo:hi`` of a text made of ``parts`` was decoded from
+    (``parts`` None: the scanned text itself): the span of every part it overlaps."""
+    if parts is None:
+        return lo, hi
+    first = max(bisect.bisect_right(parts, lo, key=_offset) - 1, 0)
+    inside = parts[first:max(bisect.bisect_left(parts, hi, key=_offset), first + 1)]
+    return min(start for _, start, _ in inside), max(end for _, _, end in inside)
+
+
+def _join(decoded: list[_Decoded]) -> tuple[str, Parts]:
+    """Decoded texts, in the order they were decoded from, joined by `SEPARATOR`; and their `Parts`."""
+    decoded = sorted(decoded)
+    offsets = itertools.accumulate((len(text) + len(SEPARATOR) for _, text, _ in decoded), initial=0)
+    return (SEPARATOR.join(text for _, text, _ in decoded),
+            tuple((offset, *where) for offset, (_, _, where) in zip(offsets, decoded)))
+
+
+def _layer(name: str, decoded: list[_Decoded]) -> Layer:
+    """One layer: decoded texts joined."""
+    text, runs = _join(decoded)
+    return Layer(name, text, min(start for _, start, _ in runs), max(end for _, _, end in runs), runs)
+
+
+def _layers(name: str, decoded: list[_Decoded]) -> Iterator[Layer]:
+    """The layers of one chain's decoded texts: joined in the order they were decoded from, in
+    windows of at most `MAX_RUN_CHARS` that never cut one (none is longer: see `CHUNK_OVERLAP`)."""
+    window: list[_Decoded] = []
+    size = 0
+    for part in sorted(decoded):
+        size += len(SEPARATOR) + len(part[1])
+        if window and size - len(SEPARATOR) > MAX_RUN_CHARS:
+            yield _layer(name, window)
+            window, size = [], len(SEPARATOR) + len(part[1])
+        window.append(part)
+    if window:
+        yield _layer(name, window)
+
+
+_Node = tuple[int, int, int, str, str, "Parts | None", "list[_Piece] | None"]
+"""A text to decode: ``(phase, depth, order found, chain, text, parts, pieces)``; ``pieces`` None
+until its runs are found. Phase 0: its runs that look like text and its readings, down to the part
+of the budget kept for deeper layers; 1: the rest of those; 2: its runs that look like junk."""
 
 
 def decode_layers(text: str, *, words: bool = True, budget: Budget | None = None) -> list[Layer]:
@@ -533,22 +637,42 @@ def decode_layers(text: str, *, words: bool = True, budget: Budget | None = None
     encoding nested in another is followed either way). ``budget`` bounds the work (a fresh
     `Budget` by default) and is spent by the call."""
     budget = Budget() if budget is None else budget
+    share = (int(budget.chars * DEEPER_SHARE), int(budget.decodings * DEEPER_SHARE))
     layers: list[Layer] = []
-    seen = {text}
-    level: list[tuple[str, str, tuple[int, int] | None]] = [("", text, None)]
-    for depth in range(1, MAX_DEPTH + 1):
-        deeper = []
-        for chain, node, outer in level:
-            for encoding, decoded, start, end, checked in _decodings(node, chain.rpartition("+")[2], budget):
-                if chain and decoded in seen:
-                    continue
-                name, where = f"{chain}+{encoding}" if chain else encoding, outer or (start, end)
-                windows = [w for _, w in _windows(decoded)]  # `_decodings` kept only printable text
-                layers += [Layer(name, w, *where) for w in windows if not (checked and words) or _wordy(w)]
-                if len(layers) >= MAX_LAYERS:
-                    return layers[:MAX_LAYERS]
-                if windows and depth < MAX_DEPTH and decoded not in seen:
-                    deeper.append((name, decoded, where))
-                seen.add(decoded)
-        level = deeper
+    seen = {text}  # texts decoded: each searched again once
+    alone = ALONE_LAYERS
+    found = itertools.count(1)
+    queue: list[_Node] = [(0, 1, 0, "", text, None, None)]
+    while queue and not budget.spent:  # (finding runs costs too)
+        phase, depth, _, chain, node, parts, pieces = heapq.heappop(queue)
+        if pieces is None:
+            pieces, junk = _pieces(node, budget.decodings)
+            if junk:
+                heapq.heappush(queue, (2, depth, next(found), chain, node, parts, junk))
+        floor = (share[0] * (MAX_DEPTH - depth), share[1] * (MAX_DEPTH - depth)) if phase == 0 else (0, 0)
+        groups: dict[str, tuple[list[_Decoded], list[_Decoded]]] = {}  # chain -> (to show joined, to search again)
+        for encoding, decoded, start, end, lo, checked in _decodings(node, pieces, chain.rpartition("+")[2],
+                                                                      budget, floor):
+            if chain and decoded in seen:
+                continue
+            name = f"{chain}+{encoding}" if chain else encoding
+            shown, searched = groups.setdefault(name, ([], []))
+            part = (lo, decoded, _covering(parts, start, end))
+            if not (checked and words) or _wordy(decoded):  # (`_decodings` kept only printable text)
+                if alone:  # read alone, as in a text with few runs
+                    alone -= 1
+                    layers.append(_layer(name, [part]))
+                else:
+                    shown.append(part)
+            if depth < MAX_DEPTH and decoded not in seen:
+                searched.append(part)
+            seen.add(decoded)
+        if pieces and phase == 0:  # stopped at the floor: the rest once deeper layers had their turn
+            heapq.heappush(queue, (1, depth, next(found), chain, node, parts, pieces))
+        for name, (shown, searched) in groups.items():
+            layers += _layers(name, shown)
+            if len(layers) >= MAX_LAYERS:
+                return layers[:MAX_LAYERS]
+            if searched:
+                heapq.heappush(queue, (0, depth + 1, next(found), name, *_join(searched), None))
     return layers

@@ -75,13 +75,24 @@ def test_adversarial_inputs_are_big_and_timed(guard) -> None:
     assert set(timed) == set(inputs) and all(ms > 0 for ms in timed.values())
 
 
-def test_the_junk_runs_input_has_many_more_runs_than_the_decoder_takes_few_text_like() -> None:
+def test_the_junk_runs_input_has_more_junk_than_the_decoder_takes_few_text_like() -> None:
     from guardlayer.bench.injection import adversarial_inputs
-    from guardlayer.guards.injection.decode import _RUNS, MAX_RUNS, _b64_spans, _ranked
+    from guardlayer.guards.injection.decode import _RUNS, MAX_DECODINGS, Budget, _b64_spans, _ranked, decode_layers
 
     text = adversarial_inputs()["many short junk runs"]
     runs = list(_b64_spans(text))
-    assert len(runs) > 10 * MAX_RUNS
-    tiers = [tier for tier, *_ in _ranked(text.encode(), runs, _RUNS[0][4])]
-    assert all(tiers.count(tier) <= MAX_RUNS for tier in (0, 1, 2)) and tiers.count(2) == MAX_RUNS
-    assert tiers.count(0) < MAX_RUNS // 2  # text-like by chance: about 1%
+    tiers = [tier for tier, *_ in _ranked(text.encode(), runs, _RUNS[0][4], MAX_DECODINGS)]
+    assert len(tiers) == len(runs) > 1000
+    assert tiers.count(0) < len(runs) // 20  # text-like by chance: about 1%
+    budget = Budget()
+    assert decode_layers(text, budget=budget) == [] and budget.junk <= 0  # more junk than its allowance
+
+
+def test_the_attack_amid_short_runs_input_is_all_runs_of_the_attacks_tier() -> None:
+    from guardlayer.bench.injection import adversarial_inputs
+    from guardlayer.guards.injection.decode import _RUNS, MAX_DECODINGS, _b64_spans, _ranked
+
+    text = adversarial_inputs()["base64 words around an attack"]
+    runs = list(_b64_spans(text))
+    tiers = [tier for tier, *_ in _ranked(text.encode(), runs, _RUNS[0][4], MAX_DECODINGS)]
+    assert len(runs) > 3000 and tiers.count(0) == len(runs)

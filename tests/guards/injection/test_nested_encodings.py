@@ -174,3 +174,16 @@ def test_an_attack_amid_junk_runs_is_caught(guard: InjectionGuard, chain: str, t
     verdict = guard.check(text, Context())
     assert not verdict.passed, verdict.reason
     assert f"in {chain}-decoded text" in verdict.reason
+
+
+def test_an_attack_amid_harmless_runs_of_its_own_tier_is_caught(guard: InjectionGuard) -> None:
+    """64 runs of base64 of ordinary phrases, as text-like as the attack's run, on each side of it."""
+    rng = random.Random(4)
+    words = "the quick brown fox jumps over lazy dog hello world meeting notes report".split()
+
+    def decoys() -> str:
+        return " ".join(b64(" ".join(rng.choice(words) for _ in range(4))) for _ in range(64))
+
+    verdict = guard.check(f"{decoys()} {b64(ATTACK)} {decoys()}", Context())
+    assert not verdict.passed, verdict.reason
+    assert "in base64-decoded text" in verdict.reason
