@@ -11,6 +11,7 @@ The chain, the decorator and rule-file loading are imported on first use, so tha
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from .context import Context, Scope, scope
@@ -19,6 +20,8 @@ from .errors import (Blocked, BudgetExceeded, CallTimeout, ConfigError, Guardlay
 from .registry import register
 from .report import Report, Usage
 from .verdict import Action, Finding, Verdict
+
+logging.getLogger("guardlayer").addHandler(logging.NullHandler())  # no records on stderr unless configured
 
 if TYPE_CHECKING:
     from .chain import Chain, last_report

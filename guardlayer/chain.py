@@ -4,19 +4,25 @@ when a guard fails (fix, re-ask, fall back, block, log).
 The logic lives once, in `_flow`, a generator free of I/O that yields the model calls it wants
 made and receives their answers (the sans-I/O shape of httpx's auth flows). `run` and
 `run_async` are thin drivers that make those calls, the only place sync and async differ
-(`run_async` may also run the flow's guard work in a worker thread: `Chain.offloads`).
+(`run_async` may also run the flow's guard work, and a blocking budget store's I/O, in a worker
+thread: `Chain.offloads`). Sync model calls under a timeout run in threads of their own
+(`_Worker`), so the timeout measures the provider's time alone and a provider that hangs
+cannot starve other calls.
 """
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import contextvars
 import functools
 import inspect
 import logging
+import queue
+import threading
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, NamedTuple, NoReturn
@@ -33,7 +39,9 @@ from .providers.tools import ToolCall, tool_calls, with_tool_arguments, written
 from .report import Attempt, Report
 from .steps import Step, as_step
 from .stores.base import StoreUnavailable
-from .stream import GuardedAsyncStream, GuardedStream, StreamGuards, aclose_source, close_source
+from .stores.memory import MemoryStore
+from .stream import (AsyncPeeked, GuardedAsyncStream, GuardedStream, Peeked, StreamGuards, aclose_source,
+                     close_source)
 from .transient import Backoff, is_transient, retry_after, status_of
 from .verdict import GOES_ON, MISSING, Action, Verdict
 
@@ -41,10 +49,17 @@ log = logging.getLogger("guardlayer")
 _LAST: contextvars.ContextVar[Report | None] = contextvars.ContextVar("guardlayer_report", default=None)
 
 
+STUCK_LIMIT = 16
+"""Threads one callable may leave running past their timeout; its calls then fail at once."""
+_stuck: collections.Counter[str] = collections.Counter()
+_stuck_lock = threading.Lock()
+
+
 @functools.cache
-def _pool() -> ThreadPoolExecutor:
-    """Threads that run sync model calls under a timeout (created on first use)."""
-    return ThreadPoolExecutor(max_workers=32, thread_name_prefix="guardlayer-call")
+def _guard_pool() -> ThreadPoolExecutor:
+    """Threads for async chains' offloaded guard work and budget store I/O, apart from the
+    loop's default executor (which other code, and its hung calls, may fill); started as needed."""
+    return ThreadPoolExecutor(max_workers=32, thread_name_prefix="guardlayer-guard")
 
 
 def last_report() -> Report | None:
@@ -120,6 +135,14 @@ class Chain:
     def _guard_input(self, call: Call, ctx: Context) -> Call:
         ctx.side = "input"
         slots = call.slots()
+        read = [*call.shape.sources, *filter(None, [call.shape.messages_arg])]
+        if self.input and not slots and not any(name in call.arguments for name in read):
+            # the text is in arguments the guards do not read: they would pass it unchecked
+            raise ConfigError(f"the input guards found no text to check: the call gave "
+                              f"{', '.join(call.arguments) or 'no arguments'}, the guards read "
+                              f"{', '.join(read) or 'none'}; name the prompt's argument with "
+                              "prompt_arg=, the conversation's with messages_arg=, or others with "
+                              "untrusted=")
         for step in self.input:
             for slot in slots:
                 if slot.source == HISTORY and not getattr(step.guard, "assistant_turns", False):
@@ -222,7 +245,10 @@ class Chain:
             if out.action is None:
                 return _passed(out, ctx)
             ctx.report.fallback = None
-        return self.substitute(ctx, reason, error)
+        if run.stream_of is None:
+            return self.substitute(ctx, reason, error)
+        run.streaming = True  # the model streamed: so does its fallback value
+        return run.stream_of.served(str(self.substitute(ctx, reason, error, parse=False)))
 
     def substitute(self, ctx: Context, reason: str, error: GuardlayerError, *,
                    parse: bool = True) -> Any:
@@ -255,7 +281,7 @@ class Chain:
                 if done:
                     return self._stream(request, run) if run.streaming else request
                 try:
-                    answer, error = self._invoke(request, run.ctx), None
+                    answer, error = self._invoke(request, run), None
                 except ProviderError as exc:
                     answer, error = None, exc
 
@@ -265,22 +291,24 @@ class Chain:
         with _Run(self, shape.bind(args, kwargs)) as run, contextlib.closing(self._flow(fn, run)) as flow:
             answer, error = None, None
             while True:
-                done, request = await self._guarding(_advance, flow, answer, error)
+                done, request = await self._guarding(_advance, flow, answer, error, io=True)
                 if done:
                     return self._stream_async(request, run) if run.streaming else request
                 try:
-                    answer, error = await self._invoke_async(request, run.ctx), None
+                    answer, error = await self._invoke_async(request, run), None
                 except ProviderError as exc:
                     answer, error = None, exc
 
-    async def _guarding(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def _guarding(self, fn: Callable[..., Any], *args: Any, io: bool = False) -> Any:
         """``fn(*args)``, the guards' share of an async call: in a worker thread when the chain
-        `offloads`, so that the event loop serves other requests while a slow guard works. A
+        `offloads`, so that the event loop serves other requests while a slow guard works, or
+        when ``io`` (the work may reserve or settle the budget) and the budget's store blocks. A
         thread cannot be stopped: when the call is cancelled, its guards' work is waited for
         before the cancellation goes on (the flow it runs is then closed, not still running)."""
-        if not self.offloads:
+        if not (self.offloads or io and self._store_blocks):
             return fn(*args)
-        work = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+        work = asyncio.get_running_loop().run_in_executor(
+            _guard_pool(), functools.partial(contextvars.copy_context().run, fn, *args))
         try:
             return await asyncio.shield(work)
         except asyncio.CancelledError:
@@ -298,6 +326,11 @@ class Chain:
         if self.offload is not None:
             return self.offload
         return any(getattr(s.guard, "offload", False) for s in (*self.input, *self.output))
+
+    @functools.cached_property
+    def _store_blocks(self) -> bool:
+        """Whether the budget's store does blocking I/O (SQLite, Redis, a user's store)."""
+        return self.budget is not None and not isinstance(getattr(self.budget, "store", None), MemoryStore)
 
     def check_text(self, text: str) -> tuple[str, Report]:
         """Run the input guards on one text, as a user prompt: the guarded text and the Report.
@@ -344,9 +377,9 @@ class Chain:
     # that succeeds pays nothing for retries. Inside tenacity the first failure is replayed so
     # that it schedules the wait (honouring Retry-After) before the second try.
 
-    def _invoke(self, request: _Invoke, ctx: Context) -> Any:
+    def _invoke(self, request: _Invoke, run: _Run) -> Any:
         try:
-            return self._try(request, ctx, 1)
+            return self._try(request, run, 1)
         except Exception as exc:  # noqa: BLE001 - sorted below
             first = self._retryable(exc)
         try:
@@ -355,14 +388,14 @@ class Chain:
                     number = trying.retry_state.attempt_number
                     if number == 1:
                         raise first
-                    answer = self._try(request, ctx, number)
+                    answer = self._try(request, run, number)
         except Exception as exc:  # noqa: BLE001 - sorted by _raise_provider_error
             _raise_provider_error(exc)
         return answer
 
-    async def _invoke_async(self, request: _Invoke, ctx: Context) -> Any:
+    async def _invoke_async(self, request: _Invoke, run: _Run) -> Any:
         try:
-            return await self._try_async(request, ctx, 1)
+            return await self._try_async(request, run, 1)
         except Exception as exc:  # noqa: BLE001 - sorted below
             first = self._retryable(exc)
         try:
@@ -371,7 +404,7 @@ class Chain:
                     number = trying.retry_state.attempt_number
                     if number == 1:
                         raise first
-                    answer = await self._try_async(request, ctx, number)
+                    answer = await self._try_async(request, run, number)
         except Exception as exc:  # noqa: BLE001 - sorted by _raise_provider_error
             _raise_provider_error(exc)
         return answer
@@ -381,49 +414,75 @@ class Chain:
             return exc
         _raise_provider_error(exc)
 
-    def _try(self, request: _Invoke, ctx: Context, number: int) -> Any:
-        attempt = self._record(request, ctx, number)
+    def _try(self, request: _Invoke, run: _Run, number: int) -> Any:
+        attempt = self._record(request, run.ctx, number)
         with _timed(attempt):
-            answer = self._call_sync(request)
+            answer = self._call_sync(request, run)
         if inspect.isawaitable(answer):
             raise ConfigError(f"{attempt.name} is async: use it from an async function")
         _read(answer, attempt)
         return answer
 
-    async def _try_async(self, request: _Invoke, ctx: Context, number: int) -> Any:
-        attempt = self._record(request, ctx, number)
+    async def _try_async(self, request: _Invoke, run: _Run, number: int) -> Any:
+        attempt = self._record(request, run.ctx, number)
         with _timed(attempt):
-            answer = await self._call_async(request)
+            answer = await self._call_async(request, run)
         _read(answer, attempt)
         return answer
 
-    def _call_sync(self, request: _Invoke) -> Any:
-        if self.timeout is None:
-            return request.call.invoke(request.fn)
-        future = _pool().submit(contextvars.copy_context().run, request.call.invoke, request.fn)
-        try:
-            return future.result(timeout=self.timeout)
-        except FutureTimeout:
-            future.cancel()
-            raise CallTimeout(f"{_name(request.fn)} did not answer within {self.timeout} s") from None
+    # A stream's first chunk is read here, inside the retries: a stream that fails before
+    # anything was sent is retried and falls back like a call that fails outright.
 
-    async def _call_async(self, request: _Invoke) -> Any:
-        """Coroutine functions are awaited; other callables run in a thread (a sync second
-        model must not block the event loop), both under the timeout."""
-        fn = request.fn
-        if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None)):
-            pending: Any = request.call.invoke(fn)
-        elif inspect.isasyncgenfunction(fn):
-            return request.call.invoke(fn)
-        else:
-            pending = asyncio.to_thread(request.call.invoke, fn)
-        try:
-            answer = await asyncio.wait_for(pending, self.timeout)
-            if inspect.isawaitable(answer):  # a plain function that returned a coroutine
-                answer = await asyncio.wait_for(answer, self.timeout)
+    def _call_sync(self, request: _Invoke, run: _Run) -> Any:
+        """The call, then a sync stream's first chunk, each under the timeout (the stream's
+        chunks are read by a thread of its own, `_Run.worker`)."""
+        name = _name(request.fn)
+        with _Worker(name, self.timeout) as worker:
+            answer = worker.run(f"{name} did not answer", request.call.invoke, request.fn)
+        if not (is_stream(answer) and hasattr(answer, "__next__")):
             return answer
-        except asyncio.TimeoutError:
-            raise CallTimeout(f"{_name(fn)} did not answer within {self.timeout} s") from None
+        run.stream_of, reader = Peeked, _Worker(name, self.timeout)
+        try:
+            ahead = (reader.run("no chunk", next, answer),)
+        except StopIteration:
+            ahead = ()
+        except BaseException:
+            reader.after(lambda: close_source(answer))
+            reader.close()
+            raise
+        run.worker = reader
+        return Peeked(answer, ahead)
+
+    async def _call_async(self, request: _Invoke, run: _Run) -> Any:
+        """Coroutine functions are awaited; other callables run in a thread of their own (a
+        sync second model must not block the event loop), under the timeout; then an async
+        stream's first chunk is awaited under the timeout too."""
+        fn, late = request.fn, f"{_name(request.fn)} did not answer"
+        if inspect.isasyncgenfunction(fn):
+            answer = request.call.invoke(fn)
+        elif inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None)):
+            answer = await self._awaited(request.call.invoke(fn), late)
+        else:
+            with _Worker(_name(fn), self.timeout) as worker:
+                answer = await worker.run_async(late, request.call.invoke, fn)
+        if inspect.isawaitable(answer):  # a plain function that returned a coroutine
+            answer = await self._awaited(answer, late)
+        if not (is_stream(answer) and hasattr(answer, "__anext__")):
+            return answer
+        run.stream_of = AsyncPeeked
+        try:
+            return AsyncPeeked(answer, (await self._awaited(answer.__anext__(), "no chunk"),))
+        except StopAsyncIteration:
+            return AsyncPeeked(answer, ())
+        except BaseException:
+            await aclose_source(answer)
+            raise
+
+    async def _awaited(self, pending: Awaitable[Any], late: str) -> Any:
+        try:
+            return await asyncio.wait_for(pending, self.timeout)
+        except TimeoutError:
+            raise CallTimeout(f"{late} within {self.timeout} s") from None
 
     # ---- streams ---------------------------------------------------------------------------
 
@@ -431,34 +490,25 @@ class Chain:
         return GuardedStream(self._pieces(chunks, run), lambda: run.abandon(chunks), run.ctx.report)
 
     def _pieces(self, chunks: Any, run: _Run) -> Iterator[str]:
-        with run.streamed(chunks) as guards:
-            if not hasattr(chunks, "__next__"):
-                raise ConfigError("a sync function returned an async stream: make it async")
-            while True:
-                try:
-                    chunk = self._next_chunk(chunks, run)
-                except StopIteration:
-                    break
-                except Exception as exc:  # noqa: BLE001 - sorted by guards.failed
-                    if out := guards.failed(exc):
-                        yield out
-                    return
-                if guards.take(chunk) and (out := guards.release()):
-                    yield out
-            if out := guards.finish():
-                yield out
-
-    def _next_chunk(self, chunks: Iterator[Any], run: _Run) -> Any:
-        """The next chunk of a sync stream; with a timeout it is fetched in a worker thread and
-        waited for that long (a stream given up on is closed when its pending chunk arrives)."""
-        if self.timeout is None:
-            return next(chunks)
-        future = _pool().submit(contextvars.copy_context().run, next, chunks)
         try:
-            return future.result(timeout=self.timeout)
-        except FutureTimeout:
-            run.pending = future
-            raise CallTimeout(f"no chunk within {self.timeout} s") from None
+            with run.streamed() as guards:
+                if not hasattr(chunks, "__next__"):
+                    raise ConfigError("a sync function returned an async stream: make it async")
+                while True:
+                    try:
+                        chunk = run.worker.run("no chunk", next, chunks)
+                    except StopIteration:
+                        break
+                    except Exception as exc:  # noqa: BLE001 - sorted by guards.failed
+                        if out := guards.failed(exc):
+                            yield out
+                        return
+                    if guards.take(chunk) and (out := guards.release()):
+                        yield out
+                if out := guards.finish():
+                    yield out
+        finally:
+            run.release(chunks)
 
     def _stream_async(self, chunks: Any, run: _Run) -> GuardedAsyncStream:
         return GuardedAsyncStream(self._pieces_async(chunks, run), chunks, lambda: run.abandon(chunks),
@@ -466,18 +516,16 @@ class Chain:
 
     async def _pieces_async(self, chunks: Any, run: _Run) -> AsyncIterator[str]:
         try:
-            with run.streamed(chunks) as guards:
+            with run.streamed() as guards:
                 if not hasattr(chunks, "__anext__"):
                     raise ConfigError("an async function returned a sync stream: "
                                       "yield from an async one")
                 while True:
                     try:  # the timeout bounds the wait for each chunk
-                        chunk = await asyncio.wait_for(chunks.__anext__(), self.timeout)
+                        chunk = await self._awaited(chunks.__anext__(), "no chunk")
                     except StopAsyncIteration:
                         break
                     except Exception as exc:  # noqa: BLE001 - sorted by guards.failed
-                        if isinstance(exc, asyncio.TimeoutError):
-                            exc = CallTimeout(f"no chunk within {self.timeout} s")
                         if out := await self._guarding(guards.failed, exc):
                             yield out
                         return
@@ -489,6 +537,8 @@ class Chain:
                     yield out
         finally:
             await aclose_source(chunks)
+            await self._guarding(run.settle, io=True)
+            run.release(chunks)
 
 
 class _Run:
@@ -502,7 +552,8 @@ class _Run:
         self.ctx.model = model if isinstance(model, str) else self.ctx.scope.model
         self.ticket: Any = None
         self.streaming = False
-        self.pending: Any = None  # a sync stream's chunk still being fetched after a timeout
+        self.stream_of: type[Peeked | AsyncPeeked] | None = None  # the model's answer streamed
+        self.worker = _Worker("stream", chain.timeout)  # reads a sync stream's chunks (`_call_sync`)
         self.released = False
 
     def __enter__(self) -> _Run:
@@ -527,16 +578,13 @@ class _Run:
                 log.error("guarded call %s: budget not settled: %s", self.ctx.report.chain, exc)
 
     @contextlib.contextmanager
-    def streamed(self, chunks: Any) -> Iterator[StreamGuards]:
-        """Guards for a stream; when it ends, is cut or is dropped: close the provider's
-        stream, settle the budget, emit the Report."""
+    def streamed(self) -> Iterator[StreamGuards]:
+        """Guards for a stream; an error that ends it gets the Report (then `release`)."""
         try:
             yield StreamGuards(self.chain, self.ctx)
         except BaseException as exc:
             _attach(exc, self.ctx)
             raise
-        finally:
-            self.release(chunks)
 
     def abandon(self, chunks: Any) -> None:
         """The guarded stream was closed or dropped before its end (perhaps unread)."""
@@ -549,10 +597,8 @@ class _Run:
         if self.released:
             return
         self.released = True
-        if self.pending is None:
-            close_source(chunks)
-        else:  # closing a generator while another thread runs it would raise
-            self.pending.add_done_callback(lambda _: close_source(chunks))
+        self.worker.after(lambda: close_source(chunks))
+        self.worker.close()
         self.settle()
         self.finish()
 
@@ -565,8 +611,8 @@ class _Run:
             elif Action.FIX in report.actions:
                 report.outcome = "fixed"
         _LAST.set(report)
-        if log.isEnabledFor(logging.INFO):
-            level = logging.WARNING if report.outcome in ("blocked", "error") else logging.INFO
+        level = logging.WARNING if report.outcome in ("blocked", "error") else logging.INFO
+        if log.isEnabledFor(level):
             log.log(level, "guarded call %s: %s", report.chain, report.outcome,
                     extra={"guardlayer": report.to_dict()})
 
@@ -661,3 +707,98 @@ def _fixed_call(call: ToolCall, verdict: Verdict) -> ToolCall | None:
         return call.with_text(verdict.fixed)
     return None
 
+
+class _Worker:
+    """A daemon thread of its own for the sync work of one call or one stream, one piece at a
+    time, waited for ``timeout`` seconds (sync work with no timeout runs inline). The clock
+    starts when the work does, not behind other calls in a shared pool; a provider that hangs
+    holds only its own threads, and once `STUCK_LIMIT` of a callable's are still running past
+    their timeout its calls fail at once (its retries and fallbacks take over) instead of
+    adding more, so memory stays bounded."""
+
+    def __init__(self, name: str, timeout: float | None) -> None:
+        self.name, self.timeout = name, timeout
+        self.jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = queue.SimpleQueue()
+        self.thread: threading.Thread | None = None
+        self.pending: Future[Any] | None = None  # work given up on, still running
+
+    def __enter__(self) -> _Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def run(self, late: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)``; CallTimeout ("<late> within <timeout> s") when it takes too long."""
+        if self.timeout is None:
+            return fn(*args)
+        future = self._submit(fn, *args)
+        try:
+            return future.result(self.timeout)
+        except FutureTimeout:
+            self._give_up(future)
+            raise CallTimeout(f"{late} within {self.timeout} s") from None
+
+    async def run_async(self, late: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """`run` for an async caller: always in the thread, so the event loop goes on."""
+        future = self._submit(fn, *args)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
+        except TimeoutError:
+            self._give_up(future)
+            raise CallTimeout(f"{late} within {self.timeout} s") from None
+        except asyncio.CancelledError:
+            self._give_up(future)
+            raise
+
+    def after(self, fn: Callable[[], None]) -> None:
+        """``fn()`` now, or when the work given up on ends (a generator that another thread
+        is running cannot be closed)."""
+        if self.pending is None:
+            fn()
+        else:
+            self.pending.add_done_callback(lambda _: fn())
+
+    def close(self) -> None:
+        """Let the thread end once its work is done."""
+        if self.thread is not None:
+            self.thread = None
+            self.jobs.put(None)
+
+    def _submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        with _stuck_lock:
+            if _stuck[self.name] >= STUCK_LIMIT:
+                raise CallTimeout(f"{self.name}: {STUCK_LIMIT} earlier calls are still running past "
+                                  "their timeout")
+        future: Future[Any] = Future()
+        self.jobs.put((functools.partial(contextvars.copy_context().run, fn, *args), future))
+        if self.thread is None:
+            self.thread = threading.Thread(target=_serve, args=(self.jobs,), daemon=True,
+                                           name=f"guardlayer-call {self.name}")
+            self.thread.start()
+        return future
+
+    def _give_up(self, future: Future[Any]) -> None:
+        if future.done():
+            return
+        self.pending = future
+        with _stuck_lock:
+            _stuck[self.name] += 1
+        future.add_done_callback(lambda _: _unstuck(self.name))
+
+
+def _serve(jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None]) -> None:
+    while (job := jobs.get()) is not None:
+        work, future = job
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(work())
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+                future.set_exception(exc)
+
+
+def _unstuck(name: str) -> None:
+    with _stuck_lock:
+        _stuck[name] -= 1
+        if not _stuck[name]:
+            del _stuck[name]

@@ -55,8 +55,9 @@ def guarded(fn: F | None = None, *, rules: str | Path | None = None, chain: Chai
             async def wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
                 result = await the_chain.run_async(fn, shape, args, kwargs)
                 if hasattr(result, "__anext__"):
-                    async for piece in result:
-                        yield piece
+                    async with result:  # closed with this generator, the provider's stream first
+                        async for piece in result:
+                            yield piece
                 else:
                     yield result
         elif inspect.iscoroutinefunction(kind):

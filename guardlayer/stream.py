@@ -19,9 +19,11 @@ and rewrite their arguments, a ``tool_calls`` guard reads them from ``ctx.respon
 failure there raises `Blocked` after the text. Once the stream is exhausted the checked calls
 are ``stream.tool_calls`` and `Report.tool_calls`.
 
-The caller gets a `GuardedStream` (or `GuardedAsyncStream`): closing it, leaving its ``with``
-block or dropping it unread closes the provider's stream, settles the budget and emits the
-Report.
+The chain reads a stream's first chunk before it hands the stream on (`Peeked`), inside its
+retries: a stream that fails before anything was sent is retried and falls back like a call
+that fails outright. The caller gets a `GuardedStream` (or `GuardedAsyncStream`): closing it,
+leaving its ``with`` block or dropping it unread closes the provider's stream, settles the
+budget (charging the text received so far) and emits the Report.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ import asyncio
 import inspect
 import time
 import weakref
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .context import Context
@@ -57,7 +59,8 @@ class StreamGuards:
         self.cuts = [cut for s in self.live if (cut := getattr(s.guard, "safe_boundary", None))]
         self.raw, self.cut, self.sent, self.judged = "", 0, "", 0
         self.calls = StreamedCalls()
-        self.attempt = ctx.report.attempts[-1] if ctx.report.attempts else None
+        served = ctx.report.fallback == "value"  # the fallback value, served as a stream
+        self.attempt = ctx.report.attempts[-1] if ctx.report.attempts and not served else None
         ctx.side, ctx.source, ctx.partial = "output", "output", True
 
     def take(self, chunk: Any) -> bool:
@@ -73,6 +76,8 @@ class StreamGuards:
         if not piece:
             return False
         self.raw += piece
+        if self.attempt is not None:  # what the budget charges, even if the stream stops here
+            self.attempt.output = self.raw
         return not self.live or len(self.raw) - self.judged >= max(self.window // 2, len(self.raw) // 10)
 
     def release(self) -> str:
@@ -255,6 +260,53 @@ class GuardedAsyncStream(_Calls):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+class Peeked:
+    """A provider's sync stream whose first chunk was read ahead (inside the chain's retries,
+    so that a stream failing before it is retried and falls back); gives that chunk first."""
+
+    def __init__(self, source: Iterator[Any], ahead: tuple[Any, ...]) -> None:
+        self.source, self.ahead = source, list(ahead)
+
+    @classmethod
+    def served(cls, text: str) -> Peeked:
+        """The fallback value of a call whose model streamed: a stream of one piece."""
+        return cls(iter(()), (text,))
+
+    def __iter__(self) -> Peeked:
+        return self
+
+    def __next__(self) -> Any:
+        return self.ahead.pop() if self.ahead else next(self.source)
+
+    def close(self) -> None:
+        close_source(self.source)
+
+
+class AsyncPeeked:
+    """`Peeked` for an async stream."""
+
+    def __init__(self, source: AsyncIterator[Any] | None, ahead: tuple[Any, ...]) -> None:
+        self.source, self.ahead = source, list(ahead)
+
+    @classmethod
+    def served(cls, text: str) -> AsyncPeeked:
+        """The fallback value of a call whose model streamed: a stream of one piece."""
+        return cls(None, (text,))
+
+    def __aiter__(self) -> AsyncPeeked:
+        return self
+
+    async def __anext__(self) -> Any:
+        if self.ahead:
+            return self.ahead.pop()
+        if self.source is None:
+            raise StopAsyncIteration
+        return await self.source.__anext__()
+
+    async def aclose(self) -> None:
+        await aclose_source(self.source)
 
 
 _CLOSING: set[asyncio.Task[Any]] = set()  # provider streams being closed after a drop

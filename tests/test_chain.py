@@ -340,3 +340,29 @@ def test_an_answer_the_output_guards_cannot_read_fails_closed(response):
 ])
 def test_tool_call_only_answers_are_still_read_as_empty_text(response):
     assert guarded(output=[Deny("EVIL")])(lambda prompt: response)("hi") == response
+
+
+@pytest.mark.parametrize("outcome", ["blocked", "error"])
+def test_a_call_that_fails_is_logged_at_warning_the_default_level(caplog, outcome):
+    model = ScriptedModel([ProviderFailure(400)])
+    ask = guarded(model, input=[Deny("bad")], retries=0)
+    with caplog.at_level("WARNING", logger="guardlayer"), pytest.raises((Blocked, ProviderError)):
+        ask("a bad prompt" if outcome == "blocked" else "a fine prompt")
+    (record,) = caplog.records
+    assert record.levelname == "WARNING" and record.guardlayer["outcome"] == outcome
+
+
+def test_input_guards_refuse_a_call_whose_text_they_cannot_find():
+    # a pass-through wrapper called with argument names the chain does not read: the guards
+    # would check nothing and the text would reach the model unchecked
+    model = ScriptedModel(["ok"])
+
+    @guarded(input=[Deny("bad")])
+    def generate(**kwargs):
+        return model(kwargs)
+
+    with pytest.raises(ConfigError, match="the call gave .*contents.*prompt_arg=, .*messages_arg="):
+        generate(model="m", contents="a bad prompt")
+    assert model.calls == []
+    assert generate(model="m", prompt="a fine prompt") == "ok"  # a name it reads
+    assert guarded(model)(model="m", contents="no input guards, nothing to refuse") == "ok"
