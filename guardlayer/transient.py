@@ -1,8 +1,10 @@
 """Which provider errors are worth retrying, and how long the provider asked us to wait.
 
 Recognised without importing any SDK: by status code (``status_code``, ``status``,
-``http_status`` or ``response.status_code``), by class name (OpenAI, Anthropic, LiteLLM,
-httpx and requests timeouts, rate limits and connection errors), and builtin timeouts.
+``http_status`` or ``response.status_code``), by the error's type in its body (Anthropic reports
+an overload met mid-stream as an error event in an HTTP 200 answer), by class name (OpenAI,
+Anthropic, LiteLLM, httpx and requests timeouts, rate limits and connection errors), and builtin
+timeouts.
 """
 from __future__ import annotations
 
@@ -20,6 +22,10 @@ TRANSIENT_NAMES = frozenset({
     "ServiceUnavailableError", "OverloadedError", "Timeout", "TimeoutException", "ReadTimeout",
     "ConnectTimeout", "ConnectError", "ConnectionError", "RemoteProtocolError",
 })
+TRANSIENT_TYPES = frozenset({"overloaded_error", "rate_limit_error", "api_error", "timeout_error",
+                             "server_error"})
+"""Error types in an error's body (``{"error": {"type": ...}}``, Anthropic and OpenAI) that a
+retry may cure."""
 
 
 def status_of(exc: BaseException) -> int | None:
@@ -33,12 +39,21 @@ def status_of(exc: BaseException) -> int | None:
 
 def is_transient(exc: BaseException) -> bool:
     """True for timeouts, rate limits, connection failures and 5xx answers."""
+    if _body_type(exc) in TRANSIENT_TYPES:
+        return True
     status = status_of(exc)
     if status is not None:
         return status in TRANSIENT_STATUS
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError, ConnectionError)):
         return True
     return any(cls.__name__ in TRANSIENT_NAMES for cls in type(exc).__mro__)
+
+
+def _body_type(exc: BaseException) -> Any:
+    """The error type an SDK error's body names (``body["error"]["type"]``, or ``body["type"]``)."""
+    body = getattr(exc, "body", None)
+    inner = field(body, "error") if isinstance(body, dict) else None
+    return field(inner, "type") if isinstance(inner, dict) else field(body, "type") if isinstance(body, dict) else None
 
 
 def retry_after(exc: BaseException, now: float | None = None) -> float | None:

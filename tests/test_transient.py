@@ -32,8 +32,19 @@ class HTTPStatusError(Exception):
         self.response = Response(status_code, headers or {})
 
 
+class APIStatusError(Exception):
+    """As anthropic raises an error event met in a streamed HTTP 200 answer."""
+
+    def __init__(self, body):
+        super().__init__("error event")
+        self.status_code, self.body = 200, body
+
+
 @pytest.mark.parametrize("exc, expected", [
     (RateLimitError("slow down"), True),
+    (APIStatusError({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}), True),
+    (APIStatusError({"type": "error", "error": {"type": "invalid_request_error", "message": "no"}}), False),
+    (APIStatusError(None), False),
     (APIConnectionError("reset"), True),
     (TimeoutError(), True),
     (ConnectionResetError(), True),
