@@ -101,7 +101,8 @@ class CallShape:
         arguments = dict(self.signature.bind(*args, **kwargs).arguments)
         var_kw = _var_kw(self.signature)
         if var_kw is not None:  # what ``**kwargs`` took is guarded by name, like the rest
-            arguments = {**arguments, **arguments.pop(var_kw, {})}
+            extra = arguments.pop(var_kw, {})
+            arguments = {**arguments, **extra}
         return Call(self, (), arguments)
 
 

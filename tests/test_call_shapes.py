@@ -124,3 +124,9 @@ def test_anthropic_cached_prompt_tokens_count():
              "cache_creation_input_tokens": 100}
     assert usage_of({"usage": usage}) == Usage(48152, 10)
     assert usage_of({"usage": {"prompt_tokens": 5, "completion_tokens": 1}}) == Usage(5, 1)
+
+
+def test_a_kwargs_wrapper_binds_each_argument_by_its_own_name():
+    call = CallShape.of(_create).bind((), {"model": "m", "input": "hi"})
+    assert call.arguments == {"model": "m", "input": "hi"}
+    assert call.invoke(_create) == {"model": "m", "input": "hi"}
