@@ -2,7 +2,6 @@
 validated value or model instance), or a reason a model can act on."""
 from __future__ import annotations
 
-import json
 import sys
 from decimal import Decimal
 from typing import Any, Literal
@@ -11,7 +10,7 @@ from pydantic import BaseModel
 
 from ..context import Context
 from ..structured.conform import Options, Outcome, parse
-from ..structured.extract import loads
+from ..structured.extract import dumps, loads
 from ..structured.partial import partial_parse
 from ..structured.repair import Unreadable
 from ..structured.schema import Schema
@@ -72,10 +71,11 @@ def verdict_of(outcome: Outcome) -> Verdict:
 
 
 def dump(value: Any) -> str:
-    """A value as JSON text (a pydantic instance through its own serialiser, by alias)."""
+    """A value as JSON text (a pydantic instance through its own serialiser, by alias; a number
+    read exactly as it was written)."""
     if isinstance(value, BaseModel):
         return value.model_dump_json(by_alias=True)
-    return json.dumps(value, ensure_ascii=False)
+    return dumps(value)
 
 
 def json_data(value: Any) -> Any:

@@ -12,6 +12,11 @@ Kinds of change (the ``kind`` of a `Coercion`):
 - ``default``: a missing optional field filled with its default (or null when allowed)
 - ``extra_dropped``: a key the schema does not declare, dropped (``extra="drop"``)
 
+A number read exactly (a `Decimal`: more digits than a float holds) becomes its text where the
+schema takes a number or a string (pydantic's ``Decimal``), so no digit is lost; elsewhere the
+nearest float (an int when whole), as JSON's own reading gives. This is no change of meaning
+and is not recorded.
+
 Text that names two enum values, or two numbers where one is wanted, raises `Ambiguous`
 rather than guessing; so does text whose plain reading would change its meaning: an enum
 value after a negation ("not high"), a number in parentheses (an accounting negative), a
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Callable, Literal
 
 import regex
@@ -117,8 +123,10 @@ class Coercer:
 
     def coerce(self, value: Any, schema: Any = None, path: str = "") -> Any:
         schema = self._resolve(self.root if schema is None else schema)
+        if isinstance(value, Decimal):
+            value = self._decimal(value, schema)
         if not isinstance(schema, dict):
-            return value
+            return _floats(value)
         branches = _branches(schema)
         if branches:
             return self._union(value, branches, path)
@@ -134,7 +142,14 @@ class Coercer:
             return self._array(value, schema, path)
         if kind in _SCALAR_TYPES:
             return self._scalar(value, kind, path)
-        return value
+        return _floats(value)
+
+    def _decimal(self, value: Decimal, schema: Any) -> Any:
+        """A number read exactly: its text where ``schema`` takes a number or a string, else
+        the nearest float (an int when whole)."""
+        kinds = {b.get("type") for b in map(self._resolve, _branches(schema) if isinstance(schema, dict) else [])
+                 if isinstance(b, dict)}
+        return str(value) if {"number", "string"} <= kinds else _nearest(value)
 
     def _note(self, path: str, kind: str, before: Any, after: Any) -> Any:
         self.changes.append(Coercion(path, kind, before, after))
@@ -326,6 +341,21 @@ class Coercer:
                 raise Ambiguous(path, f"the number in {text!r} {why}; answer with the {kind} itself")
         number, _ = _to_number(match.group(), kind)
         return text if number is None else self._note(path, "number_in_text", text, number)
+
+
+def _nearest(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _floats(value: Any) -> Any:
+    """``value`` with each `Decimal` in it as `_nearest` (where the schema says nothing of it)."""
+    if isinstance(value, Decimal):
+        return _nearest(value)
+    if isinstance(value, dict):
+        return {k: _floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_floats(v) for v in value]
+    return value
 
 
 def _refuse_one_group(token: str, text: str, path: str) -> None:

@@ -6,6 +6,7 @@ whose ``reason`` is written for a model to fix its answer (the chain's reask sen
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from ..verdict import MISSING
@@ -164,11 +165,28 @@ def _strict_problem(change: Coercion) -> str:
 
 
 def _distinct(values: list[Any]) -> list[Any]:
+    """``values`` without repeats (equal and of the same type), in order; compared only with
+    values of the same `_key` (14,000 one-number blocks took 4.8 s compared all with all)."""
     out: list[Any] = []
+    seen: dict[Any, list[Any]] = {}
     for value in values:
-        if not any(value == seen and type(value) is type(seen) for seen in out):
+        same = seen.setdefault((type(value), _key(value)), [])
+        if not any(value == other for other in same):
+            same.append(value)
             out.append(value)
     return out
+
+
+def _key(value: Any) -> Any:
+    """A hashable key that equal JSON values share (numbers by their hash, which equal numbers
+    of any type share: ``[1] == [1.0]``)."""
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _key(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return ("list", *map(_key, value))
+    if isinstance(value, (bool, int, float, Decimal)):
+        return hash(value)
+    return value if isinstance(value, str) or value is None else repr(value)
 
 
 def _short(value: Any) -> str:

@@ -5,12 +5,15 @@ Forms handled: plain JSON (fast path: one ``json.loads``), ```` ```json ```` / `
 "Here is the result:"), and truncated output (an unclosed block, closed by repair). A block is
 read by the JSON decoder when valid, by `lenient` when broken in the common ways, and by
 json-repair otherwise (within `repair`'s limits). NaN and Infinity, which Python's reader takes,
-are refused on every path (`repair.Unreadable`).
+are refused on every path (`repair.Unreadable`), and so is a number too large for a float; a
+number a float does not hold exactly is read as a `Decimal` (`repair.read_float`, and `dumps`
+writes it back as it was).
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import regex
@@ -19,7 +22,7 @@ from ..guard import REGEX_TIMEOUT
 from ..timed_regex import each_match, timed_compile
 from ..verdict import MISSING
 from .lenient import read
-from .repair import INSIDE, OPEN, not_json, repair
+from .repair import DECODER, OPEN, SKIP, Budget, Unreadable, repair
 
 # A fence (CommonMark) opens a line, after any indentation, with 3+ backticks or tildes and an
 # optional language word (or, as models write it, ends a line of prose with a JSON language word,
@@ -35,15 +38,33 @@ FENCE = timed_compile(r"(?:^[ \t\ufeff]*+|(?=(?:`{3,}|~{3,})[ \t]*(?i:json[c5l]?
 _JSON_LANGS = {"", "json", "jsonc", "json5", "jsonl", "javascript", "js"}
 _OPENER = timed_compile(r"[{\[]")
 _SCALAR_START = frozenset('"-0123456789tfn')
-_DECODER = json.JSONDecoder(parse_constant=not_json)
 _WINDOW = 4096  # the decoder's first window on a block (see `_decode`)
+# What the bracket count skips inside a block: as `INSIDE`, and a pair of brackets with none
+# inside (one match for "[1]", where the count would take three).
+_INNER = timed_compile(rf"(?:{SKIP}|[{{\[](?:{SKIP})*+[}}\]])*+([{{}}\[\]]|\Z)", regex.S)
 # A block: begin, end, cut off by the end of the text, value (MISSING: not read yet), repaired.
 _Span = tuple[int, int, bool, Any, bool]
 
 
 def loads(text: str) -> Any:
-    """``json.loads``, refusing NaN, Infinity and -Infinity (not JSON values) with `Unreadable`."""
-    return _DECODER.decode(text)
+    """``json.loads``, refusing NaN, Infinity and -Infinity (not JSON values) and a number too
+    large for a float with `Unreadable`; a float that does not hold the number written is a
+    `Decimal` (`repair.read_float`)."""
+    return DECODER.decode(text)
+
+
+def dumps(value: Any) -> str:
+    """``json.dumps`` (``ensure_ascii=False``), writing a `Decimal` as the number it holds."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except TypeError:
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{dumps(str(k))}: {dumps(v)}" for k, v in value.items()) + "}"
+        if isinstance(value, (list, tuple)):
+            return "[" + ", ".join(map(dumps, value)) + "]"
+        raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,21 +80,23 @@ class Candidate:
 
 
 def candidates(text: str, *, allow_repair: bool = True) -> list[Candidate]:
-    """Every JSON value found in ``text``, in order. Empty when there is none."""
+    """Every JSON value found in ``text``, in order. Empty when there is none. json-repair's
+    reads are budgeted for the whole text (`repair.Budget`), however many blocks it repairs."""
     stripped = text.strip()
     if stripped[:1] in _SCALAR_START or stripped[:1] in OPEN:
         try:
             return [Candidate(loads(stripped), "plain", 0, len(text))]
         except ValueError:
             pass
+    budget = Budget(len(text)) if allow_repair else None
     if stripped[:1] in OPEN:
-        found = _blocks(text, 0, "prose", allow_repair)
-        return found or _fenced(text, allow_repair)
-    return (_fenced(text, allow_repair) or _blocks(text, 0, "prose", allow_repair) or _scalar(text)
-            or _tuple(stripped, allow_repair))
+        found = _blocks(text, 0, "prose", budget)
+        return found or _fenced(text, budget)
+    return (_fenced(text, budget) or _blocks(text, 0, "prose", budget) or _scalar(text)
+            or _tuple(stripped, budget))
 
 
-def _fenced(text: str, allow_repair: bool) -> list[Candidate]:
+def _fenced(text: str, budget: Budget | None) -> list[Candidate]:
     if "```" not in text and "~~~" not in text:
         return []  # no fence can open (a quicker test than the pattern's scan)
     found: list[Candidate] = []
@@ -90,14 +113,15 @@ def _fenced(text: str, allow_repair: bool) -> list[Candidate]:
             continue
         except ValueError:
             pass
-        found.extend(_blocks(text[:body_end], body_start, "fenced", allow_repair)
+        found.extend(_blocks(text[:body_end], body_start, "fenced", budget)
                      or _scalar(body, offset=body_start, form="fenced")
-                     or _tuple(stripped, allow_repair, form="fenced", offset=body_start))
+                     or _tuple(stripped, budget, form="fenced", offset=body_start))
     return found
 
 
-def _blocks(text: str, start: int, form: str, allow_repair: bool) -> list[Candidate]:
-    """The top-level ``{...}`` / ``[...]`` blocks of ``text[start:]``, parsed or repaired."""
+def _blocks(text: str, start: int, form: str, budget: Budget | None) -> list[Candidate]:
+    """The top-level ``{...}`` / ``[...]`` blocks of ``text[start:]``, parsed or repaired
+    (within ``budget``; ``None``: not repaired)."""
     spans, stray_closer = _spans(text, start)
     if not spans:
         return []
@@ -112,7 +136,7 @@ def _blocks(text: str, start: int, form: str, allow_repair: bool) -> list[Candid
             continue
         chunk = text[begin:end]
         alone = len(spans) == 1 and not text[start:begin].strip() and not text[end:].strip()
-        if not allow_repair or not (alone or _looks_like_json(chunk)):
+        if budget is None or not (alone or _looks_like_json(chunk)):
             continue
         if value is MISSING:
             # The leading space spares json-repair a character-by-character Python pass it makes
@@ -120,7 +144,7 @@ def _blocks(text: str, start: int, form: str, allow_repair: bool) -> list[Candid
             # text; a single block ends at its closing bracket and is not valid JSON, so that
             # pass finds nothing there and the result is the same). Merged blocks keep the pass:
             # it is what lets json-repair read '{"a": 1}, "b": 2}' as one object.
-            value = repair(chunk if merged else " " + chunk)
+            value = repair(chunk if merged else " " + chunk, budget=budget)
         if value is not MISSING:
             found.append(Candidate(value, form, begin, end, repaired=True, truncated=truncated))
     return found
@@ -162,14 +186,17 @@ def _span(text: str, begin: int, unread: int) -> tuple[_Span, int]:
         if value is not MISSING:
             return (begin, end, truncated, value, True), unread
         unread = end
-    depth = 0
-    for token in each_match(INSIDE, text, begin, timeout=REGEX_TIMEOUT):
-        bracket = token.group(1)
-        if not bracket:
-            break
-        depth += 1 if bracket in OPEN else -1
-        if depth == 0:
-            return (begin, token.end(), False, MISSING, True), unread
+    depth = 1
+    try:
+        for token in each_match(_INNER, text, begin + 1, timeout=REGEX_TIMEOUT):
+            bracket = token.group(1)
+            if not bracket:
+                break
+            depth += 1 if bracket in OPEN else -1
+            if depth == 0:
+                return (begin, token.end(), False, MISSING, True), unread
+    except TimeoutError as exc:  # (some hundreds of thousands of brackets)
+        raise Unreadable("the broken JSON has too many brackets to read: write valid JSON") from exc
     return (begin, len(text), True, MISSING, True), unread
 
 
@@ -182,7 +209,7 @@ def _decode(text: str, begin: int) -> tuple[Any, int] | None:
     while True:
         window = text[begin:begin + size]
         try:
-            value, end = _DECODER.raw_decode(window)
+            value, end = DECODER.raw_decode(window)
             return value, begin + end
         except json.JSONDecodeError as exc:
             # An error well inside the window is the text's; one near its end, or an open
@@ -213,9 +240,9 @@ def _scalar(text: str, *, offset: int = 0, form: str = "scalar") -> list[Candida
     return []
 
 
-def _tuple(text: str, allow_repair: bool, *, form: str = "prose", offset: int = 0) -> list[Candidate]:
+def _tuple(text: str, budget: Budget | None, *, form: str = "prose", offset: int = 0) -> list[Candidate]:
     """A Python tuple written where JSON was wanted: ``(1, 2)`` -> ``[1, 2]`` (by repair)."""
-    if not allow_repair or not text.startswith("(") or not text.endswith(")"):
+    if budget is None or not text.startswith("(") or not text.endswith(")"):
         return []
-    value = repair(text)
+    value = repair(text, budget=budget)
     return [] if value is MISSING else [Candidate(value, form, offset, offset + len(text), repaired=True)]

@@ -1,6 +1,7 @@
 """The commonest ways models break JSON, read fast: single-quoted strings, unquoted keys,
 comments (``//``, ``#``, ``/* */``), trailing commas, Python literals and a cut-off end are
-rewritten into JSON for ``json.loads``. Anything else is declined and left to json-repair;
+rewritten into JSON for ``json.loads``. Anything else is declined and left to json-repair
+(so is a number a float does not hold, which json-repair reads exactly or refuses);
 where this reads a block, its value is json-repair's on that block (checked by differential
 tests against json-repair 0.64, whose quirks the token rules below keep clear of). One regex
 match and a few comparisons per token, no per-character Python loop: several times faster than
@@ -8,6 +9,7 @@ json-repair on the text it reads."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import regex
@@ -15,7 +17,7 @@ import regex
 from ..guard import REGEX_TIMEOUT
 from ..timed_regex import each_match, timed_compile
 from ..verdict import MISSING
-from .repair import MAX_DEPTH
+from .repair import MAX_DEPTH, Unreadable, read_float
 
 # One significant token after any whitespace and comments (group g). A "#" comment holds none
 # of the characters json-repair may end it at (] } :). json-repair reads a double-quoted string
@@ -174,6 +176,17 @@ def _finish(out: list[str], closers: list[str], prev: str, cut: str | None) -> A
 
 def _parse(out: list[str]) -> Any:
     try:
-        return json.loads(" ".join(out))
-    except (ValueError, RecursionError):
+        return _DECODER.decode(" ".join(out))
+    except (ValueError, RecursionError, Unreadable):
         return MISSING
+
+
+def _float(text: str) -> float:
+    """`read_float`, declining a number a float does not hold (json-repair's to read, or refuse)."""
+    value = read_float(text)
+    if isinstance(value, Decimal):
+        raise ValueError(f"{text} is not a float")
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_float=_float)

@@ -2,11 +2,18 @@
 time grows with the square of the nesting (measured: 2,000 levels of ``["`` in 4 KB, 4 s; 5,000
 levels of ``{'``, 10-19 s), so it is not given a text nested more than `MAX_DEPTH` levels or
 longer than `MAX_CHARS` characters; flat shapes can be quadratic too (unclosed quotes, ``'[' +
-"'a " * n``: 12 KB, 16 s), so it reads the text through `Counted`, which stops it after
-`READS_PER_CHAR` reads per character; and it reads NaN and Infinity as strings, which are refused
-as the JSON reader refuses them (`Unreadable` says why, for the model to fix)."""
+"'a " * n``: 12 KB, 16 s), so it reads the text through `Counted`, and a `Budget` stops it once
+its reads outrun its progress through the text; it reads NaN and Infinity as strings, which are
+refused as the JSON reader refuses them, and a number too large for a float, which is refused
+too (`Unreadable` says why, for the model to fix). `read_float` is every reader's float: exact
+where a float is not (a `Decimal`)."""
 from __future__ import annotations
 
+import json
+import math
+import sys
+from decimal import Decimal
+from functools import cache
 from typing import Any, NoReturn, Self, SupportsIndex
 
 import regex
@@ -22,12 +29,21 @@ MAX_CHARS = 100_000
 """The longest text handed to json-repair: about 0.3 s of its time on ordinary broken JSON
 (measured: 200 KB in 0.6 s). The fast reader in `lenient` has no such limit."""
 
-READS_PER_CHAR = 50
-"""json-repair's character reads allowed per character of the text (at most 12 measured on the
-350 cases of the JSON benchmarks and on flat broken shapes; unclosed quotes take 2,200 per
-character at 20 KB, and more the longer the text). A refusal costs about 25 ms per KB."""
+READS_PER_CHAR = 2
+"""json-repair's character reads allowed per character of the answer, however far its parser
+has got: its look-ahead (measured on broken JSON up to 100 KB: at most 0.2 per character before
+the parser moves past it)."""
+READS_PER_STEP = 6
+"""The further reads allowed per character its parser has moved past (measured on broken JSON
+up to 100 KB: 1.1 to 3 per character in all; 5.2 and 6.1 on strings with no commas between
+them). The quadratic shapes re-read the rest of the text at every quote while the parser moves
+a few characters, and are refused after about `READS_PER_CHAR` passes: 0.1 s of json-repair at
+100 KB, against 2.3 s with the former budget of 50 reads per character."""
 MIN_READS = 20_000
-"""The reads allowed to any text, however short (a few milliseconds of json-repair)."""
+"""The reads allowed to any answer, however short (a few milliseconds of json-repair)."""
+BULK = 16
+"""Characters of a slice or ``find`` (C speed) counted as one read (a read in Python costs about
+0.5 us, a character copied or passed in C a few ns)."""
 
 
 # Each match runs to the next bracket that is not inside a string, skipping double-quoted
@@ -35,8 +51,10 @@ MIN_READS = 20_000
 # quote), and lone quotes; group 1 is the bracket ("" at the end of the text).
 # (Alternatives that start with different characters: the commonest first, and the quote
 # matched before the lookbehind that qualifies it, which is then tried only at quotes.)
-INSIDE = timed_compile(r"""(?:[^{}\[\]"']++|"(?:[^"\\]++|\\.)*+"|'(?<=[{\[,:]\s*')(?:[^'\\]++|\\.)*+'"""
-                       r"""|["'])*+([{}\[\]]|\Z)""", regex.S)
+SKIP = (r"""[^{}\[\]"']++|"(?:[^"\\]++|\\.)*+"|'(?<=[{\[,:]\s*')(?:[^'\\]++|\\.)*+'"""
+         r"""|["']""")
+INSIDE = timed_compile(rf"(?:{SKIP})*+([{{}}\[\]]|\Z)", regex.S)
+_NOT_BRACKETS = timed_compile(rf"(?:{SKIP})++", regex.S)  # what `INSIDE` skips, as one match
 OPEN = {"{": "}", "[": "]"}
 # A NaN or Infinity outside strings (group 1); a string cut off by the end of the text counts.
 _CONSTANT = timed_compile(r""""(?:[^"\\]++|\\.)*+(?:"|\Z)|'(?<=[{\[,:]\s*')(?:[^'\\]++|\\.)*+(?:'|\Z)"""
@@ -44,8 +62,9 @@ _CONSTANT = timed_compile(r""""(?:[^"\\]++|\\.)*+(?:"|\Z)|'(?<=[{\[,:]\s*')(?:[^
 
 
 class Unreadable(Exception):
-    """JSON that is not read: too deep, too long or too costly to repair, or holding NaN or
-    Infinity (not JSON values). The message says why, for the model to fix."""
+    """JSON that is not read: too deep, too long or too costly to repair, or holding NaN,
+    Infinity or a number too large for a float (not JSON values a reader can hold). The message
+    says why, for the model to fix."""
 
 
 def not_json(constant: str) -> NoReturn:
@@ -53,64 +72,110 @@ def not_json(constant: str) -> NoReturn:
     raise Unreadable(f"{constant} is not a JSON value: write a number, or null")
 
 
-class Counted(str):
-    """The text as json-repair reads it, counting what it reads: an index or a slice (its
-    length), a ``find`` (the characters it passes); raises `Unreadable` once more than ``budget``
-    are read. The text json-repair rebuilds (``prefix + "{" + rest``) stays counted: a slice from
-    the start and a concatenation share the count."""
+def read_float(text: str, _float: type = float, _low: float = sys.float_info.min,
+               _high: float = sys.float_info.max) -> float | Decimal:
+    """A JSON number with a fraction or an exponent: a float when the float is the number
+    written (it reads back as the same number), else a `Decimal` holding it exactly
+    (``12345678901234567890.125``, ``1e-400``). Raises `Unreadable` for a number beyond the
+    largest float (``1e999``), which Python's readers make infinity. (The defaults are locals
+    for speed: the JSON reader calls this for every float.)"""
+    value = _float(text)
+    if len(text) < 16 and (_low <= value <= _high or -_high <= value <= -_low):
+        return value  # (15 digits or fewer, a normal float: always the number written)
+    if math.isinf(value):
+        raise Unreadable(f"{text[:40]} is too large for a JSON number (the largest is about "
+                         "1.8e308): write a smaller number, or the number as a string")
+    exact = Decimal(text)
+    return value if Decimal(repr(value)) == exact else exact
 
-    left: list[int]
-    """The reads left, shared by the texts rebuilt from this one."""
 
-    def __new__(cls, text: str, budget: int, left: list[int] | None = None) -> Self:
-        counted = super().__new__(cls, text)
-        counted.left = left if left is not None else [budget]
-        return counted
+DECODER = json.JSONDecoder(parse_constant=not_json, parse_float=read_float)
+"""Python's JSON reader, refusing NaN and Infinity, with `read_float`'s floats."""
+
+
+class Budget:
+    """The reads json-repair may make on one answer, shared by the blocks repaired in it:
+    `MIN_READS` and `READS_PER_CHAR` per character of the answer, and `READS_PER_STEP` more for
+    each character its parser has moved past. `Counted` takes the reads from ``left``;
+    `renew` gives what the parser's progress has earned since, or refuses."""
+
+    __slots__ = ("left", "allowed", "base", "moved", "parser")
+
+    def __init__(self, chars: int) -> None:
+        self.base = MIN_READS + READS_PER_CHAR * chars
+        self.allowed = self.base  # the reads allowed so far
+        self.left = self.base  # of which not yet made
+        self.moved = 0  # the characters moved past by the parsers of finished repairs
+        self.parser: Any = None  # the parser at work (its ``index``: where it is)
+
+    @property
+    def spent(self) -> int:
+        return self.allowed - self.left
 
     def charge(self, reads: int) -> None:
-        """Takes ``reads`` from the reads left; raises `Unreadable` when none are left."""
-        self.left[0] -= reads
-        if self.left[0] < 0:
+        """Takes ``reads``; `renew` when none are left."""
+        self.left -= reads
+        if self.left < 0:
+            self.renew()
+
+    def renew(self) -> None:
+        """Allows the reads earned by the parser's progress; raises `Unreadable` if that is none."""
+        moved = self.moved + (self.parser.index if self.parser is not None else 0)
+        allowed = self.base + READS_PER_STEP * moved
+        if self.spent > allowed:
             raise Unreadable("the broken JSON is too costly to repair (its quotes or brackets "
                              "are left open): write valid JSON, closing every string and bracket")
+        self.left += allowed - self.allowed
+        self.allowed = allowed
+
+
+class Counted(str):
+    """The text as json-repair reads it, counting what it reads against a `Budget`: an index
+    one read, a slice or a ``find`` one per `BULK` characters copied or passed. The text
+    json-repair rebuilds (``prefix + "{" + rest``) stays counted: a slice from the start and a
+    concatenation share the budget."""
+
+    budget: Budget
+
+    def __new__(cls, text: str, budget: Budget) -> Self:
+        counted = super().__new__(cls, text)
+        counted.budget = budget
+        return counted
 
     def __getitem__(self, key: SupportsIndex | slice) -> str:  # type: ignore[override]
-        if not isinstance(key, slice):  # (charge(1) inline: the commonest read, by far)
-            left = self.left
-            left[0] -= 1
-            if left[0] < 0:
-                self.charge(0)
+        if not isinstance(key, slice):  # (the charge inline: the commonest read, by far)
+            budget = self.budget
+            budget.left -= 1
+            if budget.left < 0:
+                budget.renew()
             return str.__getitem__(self, key)
         part = str.__getitem__(self, key)
-        self.charge(len(part) + 1)
-        return self.keep(part) if key.start is None else part
+        self.budget.charge(1 + len(part) // BULK)
+        return Counted(part, self.budget) if key.start is None else part
 
     def __add__(self, other: str) -> str:
-        return self.keep(str.__add__(self, other))
+        return Counted(str.__add__(self, other), self.budget)
 
     def find(self, sub: str, start: SupportsIndex | None = None,  # type: ignore[override]
              end: SupportsIndex | None = None) -> int:
         found = str.find(self, sub, start, end)
         stop = len(self) if found == -1 else found
-        self.charge(stop - (0 if start is None else int(start)) + 1)
+        self.budget.charge(1 + (stop - (0 if start is None else int(start))) // BULK)
         return found
 
-    def keep(self, text: str) -> Counted:
-        """``text``, counted against this text's budget."""
-        return Counted(text, 0, self.left)
 
-
-def repair(text: str, *, stream_stable: bool = False) -> Any:
+def repair(text: str, *, stream_stable: bool = False, budget: Budget | None = None) -> Any:
     """The value json-repair recovers from ``text``, or ``MISSING`` when it recovers nothing.
 
     json-repair returns ``""`` both for "nothing found" and for a genuine empty string; only
     a text that really is an empty JSON string (``""`` or ``''``) keeps that answer. Raises
-    `Unreadable` for a text beyond `MAX_CHARS` or `MAX_DEPTH`, or beyond json-repair's budget of
-    reads (`READS_PER_CHAR`), or with NaN or Infinity outside its strings.
+    `Unreadable` for a text beyond `MAX_CHARS` or `MAX_DEPTH`, or beyond its ``budget`` of reads
+    (by default the text's own; give the answer's to share it between its blocks), or with NaN,
+    Infinity or a number too large for a float outside its strings.
     """
     if len(text) > MAX_CHARS:
-        raise Unreadable(f"the broken JSON is {len(text):,} characters long; broken JSON is "
-                         f"repaired up to {MAX_CHARS:,}: write valid JSON")
+        raise Unreadable(f"the broken JSON is {len(text.strip()):,} characters long; broken JSON "
+                         f"is repaired up to {MAX_CHARS:,}: write valid JSON")
     if "NaN" in text or "Infinity" in text:
         for match in _CONSTANT.finditer(text, timeout=REGEX_TIMEOUT):
             if match.group(1):
@@ -118,27 +183,61 @@ def repair(text: str, *, stream_stable: bool = False) -> Any:
     if too_deep(text):
         raise Unreadable(f"the broken JSON is nested too deeply to repair (more than {MAX_DEPTH} "
                          "levels): write valid JSON, nested less deeply")
-    json_repair = need("json_repair", "json", "JSON repair")
-    counted = Counted(text, max(MIN_READS, READS_PER_CHAR * len(text)))
+    budget = Budget(len(text)) if budget is None else budget
+    parser = _parser_class()(Counted(text, budget), None, False, stream_stable=stream_stable,
+                             try_valid_json_suffix=True)  # (as json-repair's own repair_json)
+    budget.parser = parser
     try:
-        value = json_repair.repair_json(counted, return_objects=True, skip_json_loads=True,
-                                        stream_stable=stream_stable)
-    except (ValueError, RecursionError) as exc:  # (its only ValueError without a schema or strict)
+        value = parser.parse()
+    except RecursionError as exc:
         raise Unreadable(f"the broken JSON is nested too deeply to repair ({exc})") from exc
+    finally:
+        budget.moved += parser.index
+        budget.parser = None
     if value == "" and text.strip() not in ('""', "''"):
         return MISSING
+    _finite(value)
     return value
+
+
+@cache
+def _parser_class() -> type:
+    """json-repair's parser, its floats read by `read_float`."""
+    parser: type = need("json_repair.json_parser", "json", "JSON repair").JSONParser
+
+    class Parser(parser):  # type: ignore[misc, valid-type]
+        def parse_number(self) -> Any:
+            start = self.index
+            value = super().parse_number()
+            if isinstance(value, float):  # read again from its text (json-repair drops "_")
+                value = read_float(str.__getitem__(self.json_str, slice(start, self.index))
+                                   .replace("_", ""))
+            return value
+
+    return Parser
+
+
+def _finite(value: Any) -> None:
+    """Refuses an infinite float in a repaired value (json-repair reads a valid JSON value inside
+    broken text with Python's own reader, which makes ``1e999`` infinity)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and math.isinf(item):
+            read_float("-1e999" if item < 0 else "1e999")  # (raises, saying why)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def too_deep(text: str) -> bool:
     """Whether brackets outside strings in ``text`` nest more than `MAX_DEPTH` levels."""
     if text.count("{") + text.count("[") <= MAX_DEPTH:
-        return False  # (the common case, at C speed: the scan costs about 1 ms per 10 KB)
+        return False  # (the common case, at C speed)
     depth = 0
-    for token in INSIDE.finditer(text, timeout=REGEX_TIMEOUT):
-        bracket = token.group(1)
-        if bracket:
-            depth = depth + 1 if bracket in OPEN else max(depth - 1, 0)
-            if depth > MAX_DEPTH:
-                return True
+    for bracket in _NOT_BRACKETS.sub("", text, timeout=REGEX_TIMEOUT):  # (one regex pass, in C)
+        depth = depth + 1 if bracket in OPEN else max(depth - 1, 0)
+        if depth > MAX_DEPTH:
+            return True
     return False

@@ -84,3 +84,19 @@ def test_strict_refuses_an_answer_cut_off_before_its_json_closes():
 
 def test_strict_takes_a_complete_answer():
     assert parse('Here: {"items": [{"sku": "A-1"}]}', _ORDER, Options(strict=True)).ok
+
+
+def test_repeated_values_count_once_and_many_are_told_apart_in_linear_time():
+    from guardlayer.structured.conform import _distinct
+
+    assert _distinct([[1], [1.0], {"a": [1]}, {"a": [True]}, [2], 1, 1.0, "1"]) == [[1], {"a": [1]}, [2], 1, 1.0, "1"]
+    calls = 0
+
+    class Counted(list):
+        def __eq__(self, other):
+            nonlocal calls
+            calls += 1
+            return list.__eq__(self, other)
+
+    distinct = _distinct([Counted([i]) for i in range(2000)])
+    assert len(distinct) == 2000 and calls == 0  # (all compared with all: 2 million comparisons)

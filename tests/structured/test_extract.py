@@ -1,7 +1,10 @@
 """Extraction forms: plain, fences, prose, several blocks, bare scalar, truncated, tuples."""
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from guardlayer.structured.extract import candidates
+from guardlayer.verdict import MISSING
 
 F = "```"
 
@@ -112,3 +115,29 @@ def test_a_json_fence_opened_at_the_end_of_a_line_of_prose_is_a_fence() -> None:
 def test_a_fence_inside_a_string_on_its_line_opens_nothing() -> None:
     text = 'Answer:\n{"doc": "Example: ```json\n{\\"x\\": 1}\n```", "n": 2}'  # (a raw line break in the string)
     assert values(text) == [{"doc": 'Example: ```json\n{"x": 1}\n```', "n": 2}]
+
+
+def test_a_block_of_too_many_brackets_is_refused_with_a_reason():
+    from guardlayer.structured.repair import Unreadable
+    with pytest.raises(Unreadable):  # (too many to count in time, or nested too deeply to repair)
+        candidates("[{" * 49_500)
+
+
+@given(st.text(alphabet="[]{}\"' a1,:\\", max_size=40))
+def test_the_bracket_count_skips_an_inner_pair_as_it_would_count_it(rest: str) -> None:
+    from guardlayer.structured.extract import _span
+    from guardlayer.structured.repair import INSIDE
+    text = "[" + rest
+    (begin, end, truncated, value, _), _ = _span(text, 0, len(text) + 1)  # (no lenient reading)
+    if value is not MISSING:
+        return  # read by the decoder
+    depth = 0
+    expected = (len(text), True)
+    for token in INSIDE.finditer(text):
+        if not token.group(1):
+            break
+        depth += 1 if token.group(1) in "[{" else -1
+        if depth == 0:
+            expected = (token.end(), False)
+            break
+    assert (end, truncated) == expected

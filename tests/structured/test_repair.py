@@ -1,6 +1,9 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from guardlayer.structured.repair import (
+    INSIDE,
     MAX_CHARS,
     MAX_DEPTH,
     Unreadable,
@@ -39,3 +42,14 @@ def test_a_text_nested_too_deeply_is_not_repaired(text: str) -> None:
 def test_a_text_too_long_is_not_repaired():
     with pytest.raises(Unreadable, match="characters long"):
         repair('{"a": "' + "x" * MAX_CHARS + '", b: }')
+
+
+@given(st.text(alphabet="[]{}\"' a,:\\", max_size=60), st.integers(0, 3))
+def test_the_depth_is_counted_as_the_bracket_scan_counts_it(rest: str, deep: int) -> None:
+    text = "[" * (MAX_DEPTH - 1 + deep) + rest
+    depth = peak = 0
+    for token in INSIDE.finditer(text):
+        if token.group(1):
+            depth = depth + 1 if token.group(1) in "[{" else max(depth - 1, 0)
+            peak = max(peak, depth)
+    assert too_deep(text) == (peak > MAX_DEPTH)
