@@ -80,21 +80,22 @@ def dump(value: Any) -> str:
 
 def json_data(value: Any) -> Any:
     """A parsed value as the JSON it stands for: a pydantic instance dumped in JSON mode by
-    alias (the names its JSON uses), its decimals as numbers; anything else as it is."""
+    alias (the names its JSON uses), its decimals as numbers (a `Decimal` where a float cannot
+    hold one); anything else as it is."""
     if isinstance(value, BaseModel):
         return _numbers(value.model_dump(mode="json", by_alias=True), value.model_dump(by_alias=True))
     return value
 
 
 def _numbers(data: Any, python: Any) -> Any:
-    """``data`` with each `Decimal` of ``python`` (the same dump in Python mode) as a number
-    when one holds it exactly: JSON mode writes decimals as strings, which no rule compares
-    with a number (one a float cannot hold, such as 0.12345678901234567, stays a string)."""
+    """``data`` with each `Decimal` of ``python`` (the same dump in Python mode) as a number:
+    JSON mode writes decimals as strings, which no rule compares with a number. An int or a
+    float when one holds it exactly, else the `Decimal` itself (0.12345678901234567)."""
     if isinstance(python, Decimal) and python.is_finite() and isinstance(data, str):
         if python == python.to_integral_value():
             return int(python)
         number = float(python)
-        return number if Decimal(repr(number)) == python else data
+        return number if Decimal(repr(number)) == python else python
     if isinstance(data, dict) and isinstance(python, dict):
         return {k: _numbers(v, python.get(k)) for k, v in data.items()}
     if isinstance(data, list) and isinstance(python, (list, tuple)) and len(data) == len(python):

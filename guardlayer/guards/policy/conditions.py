@@ -23,6 +23,7 @@ import json
 import operator
 import posixpath
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Iterator, Union
 
 import regex
@@ -30,6 +31,7 @@ import yaml
 
 from ...guard import REGEX_TIMEOUT
 from ...normalize import fold
+from ...structured.extract import dumps
 from ...timed_regex import timed_compile
 from .paths import JsonPath
 
@@ -55,7 +57,8 @@ _JOINED = timed_compile(r"\s(?:and|or|&&|\|\|)\s+(?P<next>.+)", regex.IGNORECASE
 
 
 def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    """An int or a float, or a finite `Decimal` (a number read exactly: 5000.000000000000000001)."""
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)) or (isinstance(v, Decimal) and v.is_finite())
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -147,7 +150,7 @@ class Compare:
             inside = isinstance(other, list) and any(_same(v, o) for o in other)
             return inside if op == "in" else not inside
         if op in ("matches", "not_matches"):
-            text = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+            text = v if isinstance(v, str) else dumps(v)
             hit = any(self.pattern.search(t, timeout=REGEX_TIMEOUT) for t in (text, fold(text).text))
             return hit if op == "matches" else not hit
         return path_under(v, other)  # "under"

@@ -12,6 +12,7 @@ from ...context import Context
 from ...guard import REGEX_TIMEOUT
 from ...normalize import Folded
 from ...secrets import find_secrets
+from ...structured.extract import dumps
 from ...structured.strings import leaves
 from ...timed_regex import TimedPattern, timed_compile
 from ...verdict import MISSING, Finding
@@ -323,7 +324,7 @@ class Policy:
         if self._leaves is not None and any(isinstance(f.rule, REDACTING) for f in enforced):
             new_value = self._redact_leaves(new_value, side)
         if new_value != value:
-            return json.dumps(new_value, ensure_ascii=False), new_value
+            return dumps(new_value), new_value
         return fixed, MISSING
 
     def _redact_leaves(self, value: Any, side: str) -> Any:

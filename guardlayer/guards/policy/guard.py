@@ -10,6 +10,7 @@ from pydantic import BaseModel, RootModel, ValidationError
 
 from ...context import Context
 from ...errors import ConfigError
+from ...structured.extract import dumps
 from ...verdict import MISSING, Verdict
 from ..json_output import dump, json_data
 from .engine import Outcome, Policy
@@ -105,7 +106,7 @@ class PolicyGuard:
         if fixed is MISSING:
             return MISSING
         try:
-            return type(given).model_validate_json(json.dumps(_by_name(fixed)), by_alias=False, by_name=True)
+            return type(given).model_validate_json(dumps(_by_name(fixed)), by_alias=False, by_name=True)
         except ValidationError:
             return MISSING
 

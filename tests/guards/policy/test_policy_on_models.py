@@ -151,3 +151,32 @@ def test_a_tool_calls_arguments_are_read_again_from_a_text_fix_but_a_value_fix_m
     args = {"card": 4111111111111111, "note": "4111111111111111"}
     card = guard.check(json.dumps(args), Context(side="output", source="tool_call", value=args))
     assert card.fixed is None and not card.has_value  # the number stays in the fixed value: no fix
+
+
+class ExactRefund(BaseModel):
+    amount: Decimal
+    approved: bool = False
+
+
+@pytest.mark.parametrize("schema", [ExactRefund, None])
+def test_an_amount_a_float_cannot_hold_still_meets_the_rules(schema):
+    # read exactly, it must still compare as a number: it passed unapproved, as a string
+    for amount in ("5000.000000000000000001", '"5000.000000000000000001"'):
+        if schema is None and amount.startswith('"'):
+            continue  # without a model a string is a string
+        answer = f'{{"amount": {amount}, "approved": false}}'
+        ask = guarded(ScriptedModel([answer]), output=[JsonGuard(schema=schema), PolicyGuard(rules=RULES[:1])],
+                      retries=0)
+        with pytest.raises(Blocked, match="approval"):
+            ask("q")
+    ok = guarded(ScriptedModel(['{"amount": 99.000000000000000001, "approved": false}']),
+                 output=[JsonGuard(schema=schema), PolicyGuard(rules=RULES[:1])], retries=0)("q")
+    assert (ok.amount if schema else ok["amount"]) == Decimal("99.000000000000000001")
+
+
+def test_a_fix_on_a_value_holding_an_exact_number_keeps_it():
+    rules = [{"id": "no-secret", "kind": "deny", "phrases": ["secret"], "action": "fix"}]
+    ask = guarded(ScriptedModel(['{"amount": 0.12345678901234567891, "note": "a secret"}']),
+                  output=[JsonGuard(), PolicyGuard(rules=rules)], retries=0)
+    out = ask("q")
+    assert out["amount"] == Decimal("0.12345678901234567891") and "secret" not in out["note"]
