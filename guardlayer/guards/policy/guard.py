@@ -3,6 +3,7 @@ and the value an earlier output guard parsed."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Self
 
@@ -153,13 +154,14 @@ def _has_key(value: Any) -> bool:
 
 
 def _by_name(value: Any) -> Any:
-    """A value annotated by `_annotated` (and fixed) keyed by field names, computed fields left out."""
+    """A value annotated by `_annotated` (and fixed) keyed by field names, computed fields left
+    out, a `Decimal` as its text (pydantic reads a JSON number into a Decimal through a float)."""
     if isinstance(value, dict):
         return {k.field if isinstance(k, _Key) else k: _by_name(v) for k, v in value.items()
                 if not isinstance(k, _Key) or k.field is not None}
     if isinstance(value, list):
         return [_by_name(v) for v in value]
-    return value
+    return str(value) if isinstance(value, Decimal) else value
 
 
 def _json_value(text: str) -> Any:
