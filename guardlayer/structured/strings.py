@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from json import JSONDecodeError
 from json.decoder import scanstring  # type: ignore[attr-defined]
@@ -60,31 +61,83 @@ def json_strings(text: str) -> list[tuple[int, int, str]]:
     """``(start, end, string)`` of each JSON string literal in ``text``: where its contents stand
     between the quotes, and the string they encode. Read left to right; a quote that opens no
     valid literal (prose, a broken escape) is passed over, and nothing follows an unclosed one."""
+    return _literals(text)[0]
+
+
+def json_literals(text: str) -> list[tuple[int, int]]:
+    """Where the contents of the JSON string literals in ``text`` stand (see `json_strings`),
+    and of a last one still open at its end (a streamed answer cut in a string). Whether a
+    position is in a literal depends on the text before it only, so a growing text keeps it."""
+    found, open_at = _literals(text)
+    return [(start, end) for start, end, _ in found] + ([(open_at + 1, len(text))] if open_at is not None else [])
+
+
+def _literals(text: str) -> tuple[list[tuple[int, int, str]], int | None]:
+    """`json_strings`, and where a last literal opens that nothing closes (or None)."""
     found, at = [], text.find('"')
     while at >= 0:
         try:
             string, end = scanstring(text, at + 1, False)
         except JSONDecodeError as exc:
-            if exc.pos <= at:  # unterminated: no later quote closes a literal either
-                break
-            at = text.find('"', exc.pos)
+            after = text.find('"', exc.pos) if exc.pos > at else -1
+            if after < 0:  # unterminated, or an escape the end cut: no later quote closes one either
+                return found, at
+            at = after
             continue
         found.append((at + 1, end - 1, string))
         at = text.find('"', end)
-    return found
+    return found, None
 
 
 def json_escapes(contents: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each escape in the contents of a valid JSON string literal, each of
-    which encodes one character (``\\n``, ``\\u00ed``, a surrogate pair's twelve characters)."""
+    """``(start, end)`` of each escape in the contents of a JSON string literal, each of which
+    encodes one character (``\\n``, ``\\u00ed``, a surrogate pair's twelve characters); one the
+    end of ``contents`` cuts runs to its end."""
     found, at = [], contents.find("\\")
     while at >= 0:
         end = at + 2
-        if contents[at + 1] == "u":
+        if contents[at + 1:at + 2] == "u":
             end = at + 6
-            if (0xD800 <= int(contents[at + 2:end], 16) < 0xDC00 and contents.startswith("\\u", end)
-                    and 0xDC00 <= int(contents[end + 2:end + 6], 16) < 0xE000):
+            if (_hex(contents[at + 2:end], 0xD800, 0xDC00) and contents.startswith("\\u", end)
+                    and _hex(contents[end + 2:end + 6], 0xDC00, 0xE000)):
                 end += 6
-        found.append((at, end))
+        found.append((at, min(end, len(contents))))
         at = contents.find("\\", end)
     return found
+
+
+def _hex(digits: str, low: int, high: int) -> bool:
+    """Whether ``digits`` are four hex digits of a number in ``[low, high)``."""
+    return (len(digits) == 4 and all(c in "0123456789abcdefABCDEF" for c in digits)
+            and low <= int(digits, 16) < high)
+
+
+def json_escape(string: str) -> str:
+    """``string`` as the contents of a JSON string literal (quotes, backslashes, control
+    characters and lone surrogates, which UTF-8 cannot carry, escaped; other characters as they
+    are)."""
+    contents = json.dumps(string, ensure_ascii=False)[1:-1]
+    if not any("\ud800" <= c <= "\udfff" for c in contents):
+        return contents
+    return "".join(f"\\u{ord(c):04x}" if "\ud800" <= c <= "\udfff" else c for c in contents)
+
+
+def json_unescape(contents: str) -> str:
+    """The string that the contents of a JSON string literal encode; a piece the end of a
+    streamed text cut (a broken escape) as it is written."""
+    try:
+        return str(json.loads(f'"{contents}"'))
+    except ValueError:
+        return contents
+
+
+def rewrite(text: str, edits: list[tuple[int, int, str]]) -> tuple[str, list[tuple[int, int, int, int]]]:
+    """``text`` with each ``(start, end, new)`` of ``edits`` (in order, not overlapping) put in,
+    and each edit as ``(old_start, old_end, new_start, new_end)``."""
+    out, moves, at, shift = [], [], 0, 0
+    for start, end, new in edits:
+        out += [text[at:start], new]
+        moves.append((start, end, start + shift, start + shift + len(new)))
+        shift += len(new) - (end - start)
+        at = end
+    return "".join(out) + text[at:], moves

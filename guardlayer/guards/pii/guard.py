@@ -9,6 +9,7 @@ each tool call's arguments too, with ``ctx.value`` the parsed arguments, which i
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import os
 import secrets as _random
@@ -24,16 +25,32 @@ from ...context import Context
 from ...errors import ConfigError
 from ...extras import need
 from ...guard import REGEX_TIMEOUT
-from ...structured.strings import json_escapes, json_strings, map_strings
+from ...structured.strings import (
+    json_escape,
+    json_escapes,
+    json_literals,
+    json_strings,
+    json_unescape,
+    map_strings,
+    rewrite,
+)
 from ...timed_regex import timed_compile
 from ...verdict import MISSING, Finding, Verdict
 from . import engine
-from .operators import Operator, Vault, anonymize
+from .operators import NAME_CHAR, Operator, Vault, anonymize, replacement
 from .recent import Recent
 from .recognizers import load_yaml_recognizers
 from .results import merge_overlaps, tidy
 
-_PARTIAL_PLACEHOLDER = timed_compile(r"<[A-Z0-9_]*\Z")
+# the start of a placeholder that the end cuts, perhaps in JSON escapes (see `PLACEHOLDER`)
+_PARTIAL_PLACEHOLDER = timed_compile(
+    rf"(?:(?:<|\\u003[cC]){NAME_CHAR}*)?(?:\\(?:u[0-9a-fA-F]{{0,3}})?)?\Z")
+# a text that begins as JSON does (an object or an array), perhaps still growing in a stream
+_JSON_START = timed_compile(r"\s*(?:\{\s*(?:[\"}]|\Z)|\[\s*(?:[\[{\"\]0-9-]|true|false|null|\Z))")
+# a fenced block with no language or json, to its closing fence or (still open in a stream) the end
+_FENCED = timed_compile(r"^[ \t]*```[ \t]*(?:json)?[ \t]*\n(.*?)(?:^[ \t]*```|\Z)", regex.M | regex.S | regex.I)
+_NUMBER = timed_compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_NUMBER_CHARS = frozenset("0123456789+-.eE")
 _PROCESS_KEY = _random.token_bytes(32)
 HASH_KEY_ENV = "GUARDLAYER_PII_HASH_KEY"
 
@@ -167,22 +184,34 @@ class PIIGuard:
     def _check_output(self, text: str, vault: Vault, value: Any) -> Verdict:
         """Originals put back and new personal data replaced, in the text and in the value an
         earlier guard parsed from it (a JSON answer's fields, a tool call's arguments), which is
-        returned instead. One analysis covers both (`_new_in_answer`)."""
-        restored, spans = vault.restore(text)
+        returned instead. One analysis covers both (`_new_in_answer`).
+
+        A JSON text (one with a value, or one that begins as JSON does) stays valid JSON: what
+        is put in its string literals is JSON-escaped (an original, a placeholder, a mask), and
+        a number with personal data in it becomes a string, in the text as in the value
+        (``4111111111111111`` -> ``"<CREDIT_CARD>"``): a placeholder, a mask or a hash is not a
+        number, and the number must not be left."""
+        regions, found, literals = _json_of(text, value)
+        restored, moves = vault.rewrite(text, literals)
+        spans = [(a, b) for _, _, a, b in moves]
+        into = _Moves(moves)
+        regions, literals = into.spans_forth(regions), into.spans_forth(literals)  # in ``restored``
         if value is MISSING:
-            new = results = self._new(restored, spans, vault)
+            new = results = self._new(restored, spans, vault, _blanked(restored, literals))
             leaked: dict[str, Any] = {}
         else:
-            new, leaked, results = self._new_in_answer(text, restored, spans, value, vault)
+            new, leaked, results = self._new_in_answer(text, found, moves, value, vault)
         meta = {"restored": len(spans)}
-        if not results:  # (the value restored even when its JSON text hid a placeholder:
-            # "\u003cEMAIL_ADDRESS_1\u003e")
+        if not results:
             return Verdict.ok(fixed=restored if spans else None, meta=meta,
-                              **_changed(value, lambda s: vault.restore(s)[0]))
+                              **_changed(value, lambda s: vault.restore(s, escaped=False)[0]))
         operator: Operator = "redact" if self.operator == "pseudonymize" else self.operator
-        fixed = self._replace(restored, new, Vault(), operator)
-        replaced = {original: self._replace(original, [_whole(r, len(original))], Vault(), operator)
-                    for original, r in leaked.items()}
+
+        def write(r: Any, original: str) -> str:
+            return replacement(r.entity_type, original, operator, hash_key=self._hash_key,
+                               mask_keep=self.mask_keep, mask_char=self.mask_char)
+        fixed = _redacted(restored, new, literals, regions, write)
+        replaced = {original: write(r, original) for original, r in leaked.items()}
 
         # a value found is not redacted out of a longer word or number ("jo<EMAIL_ADDRESS>.invalid",
         # "9<CREDIT_CARD>5") nor inside a placeholder: a value that begins or ends with a digit
@@ -191,24 +220,30 @@ class PIIGuard:
         leaks = timed_compile("|".join(_alone(original) for original in sorted(replaced, key=len, reverse=True)))
 
         def redact(s: str) -> str:
-            return leaks.sub(lambda m: replaced[m.group()], vault.restore(s)[0], timeout=REGEX_TIMEOUT)
+            return leaks.sub(lambda m: replaced[m.group()], vault.restore(s, escaped=False)[0],
+                             timeout=REGEX_TIMEOUT)
         return Verdict.fail(_reason("personal data in the answer that was not in the input", results),
                             score=max(r.score for r in results), fixed=fixed,
                             **_changed(value, redact, numbers=True),
-                            findings=_findings(new), meta={**meta, "operator": operator})
+                            findings=_findings([_moved(r, into.back(r.start), into.back(r.end, end=True)) for r in new]),
+                            meta={**meta, "operator": operator})
 
-    def _new(self, restored: str, spans: list[tuple[int, int]], vault: Vault) -> list[Any]:
-        """Personal data in ``restored`` that the input did not hold (``spans``: restored values)."""
-        return [r for r in (self.analyze(restored) if restored.strip() else ())
+    def _new(self, restored: str, spans: list[tuple[int, int]], vault: Vault,
+             read: str | None = None) -> list[Any]:
+        """Personal data in ``restored`` that the input did not hold (``spans``: restored values;
+        ``read``: what to analyse in its place, of its length)."""
+        read = restored if read is None else read
+        return [r for r in (self.analyze(read) if read.strip() else ())
                 if restored[r.start:r.end] not in vault.seen
                 and not any(r.start < e and s < r.end for s, e in spans)]
 
-    def _new_in_answer(self, text: str, restored: str, spans: list[tuple[int, int]], value: Any,
+    def _new_in_answer(self, text: str, found: list[tuple[int, int, str]],
+                       moves: list[tuple[int, int, int, int]], value: Any,
                        vault: Vault) -> tuple[list[Any], dict[str, Any], list[Any]]:
-        """New personal data in an answer ``text`` (``restored``, ``spans``: as `Vault.restore`
-        gave them) and in the ``value`` parsed from it, found by one analysis. Returns the
-        findings in ``restored``; each value found, cut to the string of ``value`` it is in ->
-        its result; and all the results.
+        """New personal data in an answer ``text`` (``found``: its `json_strings`; ``moves``: as
+        `Vault.rewrite` restored it) and in the ``value`` parsed from it, found by one analysis.
+        Returns the findings in the text restored; each value found, cut to the string of
+        ``value`` it is in -> its result; and all the results.
 
         The value's strings are analysed restored, two blank lines apart (in JSON text a
         multi-line address, an escaped name or a placeholder written "\\u003cEMAIL_ADDRESS_1\\u003e"
@@ -217,13 +252,13 @@ class PIIGuard:
         what is found in those strings is mapped into the text, where they stand."""
         strings: list[str] = []
         map_strings(value, lambda s: strings.append(s) or s)
-        parts = [vault.restore(s) for s in strings]
-        rest, cut, spelled = _rest(text, strings)
-        rest_restored, rest_spans = vault.restore(rest)
-        doc, doc_spans, bounds = _joined([*parts, (rest_restored, rest_spans)])
+        parts = [vault.rewrite(s, escaped=False) for s in strings]
+        rest, cut, spelled = _rest(text, found, strings)
+        rest_restored, rest_moves = vault.rewrite(rest)
+        doc, doc_spans, bounds = _joined([*parts, (rest_restored, rest_moves)])
         results = self._new(doc, doc_spans, vault)
-        into, rest_start = _Moves(_restore_edits(text, spans)), bounds[-1][0]
-        back = [_Moves(_restore_edits(rest, rest_spans)), _Moves(cut)]
+        into, rest_start = _Moves(moves), bounds[-1][0]
+        back = [_Moves(rest_moves), _Moves(cut)]
         new: list[Any] = []
         leaked: dict[str, Any] = {}
         for r in results:
@@ -243,8 +278,7 @@ class PIIGuard:
                 leaked[doc[a:b]] = r
                 if i in spelled:  # where the string stands in the text
                     start, end = spelled[i]
-                    a, b = _in_literal(a - bounds[i][0], b - bounds[i][0], strings[i], parts[i][1],
-                                       text[start:end])
+                    a, b = _in_literal(a - bounds[i][0], b - bounds[i][0], parts[i][1], text[start:end])
                     new.append(_moved(r, into.forth(start + a), into.forth(start + b, end=True)))
         return merge_overlaps(new), leaked, results
 
@@ -288,9 +322,99 @@ def _changed(value: Any, fn: Callable[[str], str], *, numbers: bool = False) -> 
     return {"value": map_strings(value, fn, numbers=numbers)} if value is not MISSING else {}
 
 
-def _rest(text: str, strings: list[str]
+def _json_of(text: str, value: Any
+             ) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]], list[tuple[int, int]]]:
+    """Where ``text`` is JSON: all of it when it begins as JSON does, else its fenced blocks
+    (``json`` or no language) that do, each to its closing fence or, open in a stream, the end;
+    all of it when none does but a ``value`` was parsed from it. Also its `json_strings` when it
+    has a value, and where the contents of the string literals in those parts stand."""
+    found = json_strings(text) if value is not MISSING else []
+    if _JSON_START.match(text, timeout=REGEX_TIMEOUT):
+        regions = [(0, len(text))]
+    else:
+        regions = [m.span(1) for m in (_FENCED.finditer(text, timeout=REGEX_TIMEOUT) if "```" in text else ())
+                   if _JSON_START.match(m.group(1), timeout=REGEX_TIMEOUT)]
+        regions = regions or ([(0, len(text))] if value is not MISSING else [])
+    if value is not MISSING and regions == [(0, len(text))]:
+        return regions, found, [(a, b) for a, b, _ in found]
+    return regions, found, [(a + start, b + start) for start, end in regions for a, b in json_literals(text[start:end])]
+
+
+def _blanked(text: str, literals: list[tuple[int, int]]) -> str:
+    """``text`` to analyse, with each escape in its JSON string literals (``literals``) that
+    writes no letter or digit (``\\n``, ``\\"``, an emoji's surrogate pair) as spaces of its
+    length: no finder reads ``nbob@example.org`` out of ``\\nbob@example.org``."""
+    edits = []
+    for a, b in literals:
+        if "\\" in (contents := text[a:b]):
+            edits += [(a + x, a + y, " " * (y - x)) for x, y in json_escapes(contents)
+                      if not json_unescape(contents[x:y]).isalnum()]
+    return rewrite(text, edits)[0] if edits else text
+
+
+def _redacted(text: str, results: list[Any], literals: list[tuple[int, int]], regions: list[tuple[int, int]],
+              write: Callable[[Any, str], str]) -> str:
+    """``text`` with each of ``results`` replaced by ``write(result, value)``. In a JSON string
+    literal (``literals``: where their contents stand, in order) see `_in_string`; in JSON
+    (``regions``) one in a number makes the whole number a string, and one across literals is
+    replaced in each, the JSON between them kept; elsewhere it is replaced as it stands."""
+    starts, edits = [a for a, _ in literals], []
+    for r in results:
+        i = bisect_right(starts, r.start) - 1
+        in_json = any(a <= r.start and r.end <= b for a, b in regions)
+        across = [(a, b) for a, b in literals[max(i, 0):bisect_left(starts, r.end)]
+                  if max(a, r.start) < min(b, r.end)] if in_json else []
+        if i >= 0 and r.end <= literals[i][1]:
+            edits.append(_in_string(text, r.start, r.end, literals[i], r, write))
+        elif in_json and (number := _number(text, r.start, r.end)):
+            a, b = number
+            string = text[a:r.start] + write(r, text[r.start:r.end]) + text[r.end:b]
+            edits.append((a, b, json.dumps(string, ensure_ascii=False)))
+        elif across:
+            edits += [_in_string(text, max(a, r.start), min(b, r.end), (a, b), r, write) for a, b in across]
+        else:
+            edits.append((r.start, r.end, write(r, text[r.start:r.end])))
+    kept: list[tuple[int, int, str]] = []
+    for edit in sorted(edits):  # (grown over one escape or number, two may overlap: one covers both)
+        if kept and edit[0] < kept[-1][1]:
+            kept[-1] = (kept[-1][0], max(kept[-1][1], edit[1]), kept[-1][2])
+        else:
+            kept.append(edit)
+    return rewrite(text, kept)[0]
+
+
+def _in_string(text: str, start: int, end: int, literal: tuple[int, int], r: Any,
+               write: Callable[[Any, str], str]) -> tuple[int, int, str]:
+    """The edit that replaces ``text[start:end]`` (found as ``r``) in the string ``literal``
+    (where its contents stand): over whole escapes, the value read unescaped, what replaces it
+    written escaped."""
+    a, b = literal
+    for x, y in json_escapes(text[a:b]) if "\\" in text[a:b] else ():
+        start = a + x if a + x < start < a + y else start
+        end = a + y if a + x < end < a + y else end
+    return start, end, json_escape(write(r, json_unescape(text[start:end])))
+
+
+def _number(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Where the JSON number stands that holds ``text[start:end]``, if it is a value in JSON
+    text: after a colon, a comma, a bracket or nothing; before a comma, a closing bracket or
+    nothing (a stream's end)."""
+    while start > 0 and text[start - 1] in _NUMBER_CHARS:
+        start -= 1
+    while end < len(text) and text[end] in _NUMBER_CHARS:
+        end += 1
+    before, after = start, end
+    while before > 0 and text[before - 1] in " \t\r\n":
+        before -= 1
+    while after < len(text) and text[after] in " \t\r\n":
+        after += 1
+    placed = text[before - 1:before] in ("", ":", ",", "[") and text[after:after + 1] in ("", ",", "]", "}")
+    return (start, end) if placed and _NUMBER.fullmatch(text, start, end, timeout=REGEX_TIMEOUT) else None
+
+
+def _rest(text: str, found: list[tuple[int, int, str]], strings: list[str]
           ) -> tuple[str, list[tuple[int, int, int, int]], dict[int, tuple[int, int]]]:
-    """``text`` without the contents of its JSON strings that spell one of ``strings`` (each of
+    """``text`` without the contents of its JSON strings (``found``) that spell one of ``strings`` (each of
     ``strings`` taken by one at most; keys are kept: their words give numbers their context); the
     cuts made (see `_Moves`); and, by index in ``strings``, where the contents that spell it stand
     in ``text``."""
@@ -298,7 +422,7 @@ def _rest(text: str, strings: list[str]
     for i in range(len(strings) - 1, -1, -1):
         waiting.setdefault(strings[i], []).append(i)
     parts, cuts, spelled, at, gone = [], [], {}, 0, 0
-    for start, end, string in json_strings(text):
+    for start, end, string in found:
         if not waiting.get(string) or _is_key(text, end + 1):
             continue
         spelled[waiting[string].pop()] = (start, end)
@@ -316,40 +440,30 @@ def _is_key(text: str, at: int) -> bool:
     return text[at:at + 1] == ":"
 
 
-def _in_literal(start: int, end: int, string: str, restored: list[tuple[int, int]],
+def _in_literal(start: int, end: int, restored: list[tuple[int, int, int, int]],
                 contents: str) -> tuple[int, int]:
-    """A span in ``string`` restored (``restored``: the spans of its restored values) as a span
-    in ``contents``, the JSON text that spells ``string``."""
+    """A span in a string restored (``restored``: the moves of `Vault.rewrite`) as a span in
+    ``contents``, the JSON text that spells the string."""
     unescaped, shift = [], 0
     for a, b in json_escapes(contents) if "\\" in contents else ():
         unescaped.append((a, b, a - shift, a - shift + 1))
         shift += b - a - 1
-    for moves in (_Moves(_restore_edits(string, restored)), _Moves(unescaped)):
+    for moves in (_Moves(restored), _Moves(unescaped)):
         start, end = moves.back(start), moves.back(end, end=True)
     return start, end
 
 
-def _joined(parts: list[tuple[str, list[tuple[int, int]]]]
+def _joined(parts: list[tuple[str, list[tuple[int, int, int, int]]]]
             ) -> tuple[str, list[tuple[int, int]], list[tuple[int, int]]]:
-    """Texts (each with the spans of values restored in it) as one text to analyse, two blank
-    lines apart (which no finder reads across): the text, the spans in it, each part's bounds."""
+    """Texts (each with the moves of `Vault.rewrite` that restored it) as one text to analyse,
+    two blank lines apart (which no finder reads across): the text, the spans of the values
+    restored in it, each part's bounds."""
     spans, bounds, start = [], [], 0
     for text, restored in parts:
-        spans += [(a + start, b + start) for a, b in restored]
+        spans += [(a + start, b + start) for _, _, a, b in restored]
         bounds.append((start, start + len(text)))
         start += len(text) + len(_APART)
     return _APART.join(text for text, _ in parts), spans, bounds
-
-
-def _restore_edits(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
-    """The edits `Vault.restore` made to ``text`` (``spans``: where it put originals), as
-    `_Moves` takes them: each placeholder's start and end, then its original's."""
-    edits, old, new = [], 0, 0
-    for start, end in spans:
-        at = old + start - new
-        old, new = text.index(">", at) + 1, end
-        edits.append((at, old, start, end))
-    return edits
 
 
 class _Moves:
@@ -369,6 +483,10 @@ class _Moves:
     def forth(self, pos: int, end: bool = False) -> int:
         """Where ``pos`` in the old text is in the new one."""
         return self._move(self._old, pos, end, 0)
+
+    def spans_forth(self, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Where ``spans`` of the old text are in the new one."""
+        return [(self.forth(start), self.forth(end, end=True)) for start, end in spans]
 
     def _move(self, starts: list[int], pos: int, end: bool, side: int) -> int:
         """``pos`` from the text whose edits' starts are ``starts`` (``side`` 0: old, 2: new)."""
@@ -391,11 +509,6 @@ def _alone(value: str) -> str:
         beside = "[0-9]" if c in _DIGITS else "[A-Za-z0-9]" if c in _LETTERS else ""
         return f"(?<!{beside})" if beside and side == "before" else f"(?!{beside})" if beside else ""
     return edge(value[:1], "before") + regex.escape(value) + edge(value[-1:], "after")
-
-
-def _whole(result: Any, length: int) -> Any:
-    """A copy of ``result`` that spans its own value, ``length`` characters from 0."""
-    return _moved(result, 0, length)
 
 
 def _moved(result: Any, start: int, end: int) -> Any:

@@ -12,17 +12,24 @@ import functools
 import hashlib
 import hmac
 import threading
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ...guard import REGEX_TIMEOUT
+from ...structured.strings import json_escape, json_unescape, rewrite
 from ...timed_regex import timed_compile
 
 Operator = Literal["redact", "mask", "hash", "pseudonymize"]
 
-PLACEHOLDER = timed_compile(r"<([A-Z][A-Z0-9_]*?)_(\d{1,6})>")
-"""A pseudonym as written by `Vault.placeholder`: ``<PERSON_1>``."""
+NAME_CHAR = r"(?:[A-Z0-9_]|\\u00(?:3[0-9]|4[1-9a-fA-F]|5[0-9aAfF]))"
+"""A character of a placeholder's name, perhaps written as a JSON escape."""
+
+PLACEHOLDER = timed_compile(rf"(?:<|\\u003[cC]){NAME_CHAR}+?(?:>|\\u003[eE])")
+"""A pseudonym (``<PERSON_1>``, as `Vault.placeholder` writes it) as an answer may write it, any
+of its characters perhaps a JSON escape (some encoders write ``<`` and ``>`` as ``\\u003c`` and
+``\\u003e``)."""
 
 
 @dataclass
@@ -54,23 +61,42 @@ class Vault:
         with self._lock:
             self.seen.update(values)
 
-    def restore(self, text: str) -> tuple[str, list[tuple[int, int]]]:
-        """``text`` with known placeholders put back, and the spans of restored values."""
-        out: list[str] = []
-        spans: list[tuple[int, int]] = []
-        pos = length = 0
+    def restore(self, text: str, *, escaped: bool = True) -> tuple[str, list[tuple[int, int]]]:
+        """``text`` with known placeholders put back, and the spans of restored values (see
+        `rewrite`)."""
+        restored, moves = self.rewrite(text, escaped=escaped)
+        return restored, [(start, end) for _, _, start, end in moves]
+
+    def rewrite(self, text: str, literals: Sequence[tuple[int, int]] = (), *, escaped: bool = True
+                ) -> tuple[str, list[tuple[int, int, int, int]]]:
+        """``text`` with known placeholders put back, and each as ``(start, end, new_start,
+        new_end)``. A placeholder written with JSON escapes, or standing in one of ``literals``
+        (where the contents of JSON string literals stand, in order), is in a JSON string: its
+        original is written there JSON-escaped, so that the JSON stays valid. ``escaped=False``:
+        ``text`` is a string decoded from JSON, where a backslash is only a backslash."""
+        if "<" not in text and not (escaped and "\\u003" in text):
+            return text, []
+        starts = [start for start, _ in literals]
+        edits = []
         for m in PLACEHOLDER.finditer(text, timeout=REGEX_TIMEOUT):
-            original = self._by_placeholder.get(m.group())
+            written = m.group()
+            if "\\" in written and (not escaped or _escaped(text, m.start())):
+                continue  # (in JSON, "\\\\u003c" is the text "\\u003c", not "<")
+            original = self._by_placeholder.get(json_unescape(written) if "\\" in written else written)
             if original is None:
                 continue
-            out.append(text[pos:m.start()])
-            length += m.start() - pos
-            spans.append((length, length + len(original)))
-            out.append(original)
-            length += len(original)
-            pos = m.end()
-        out.append(text[pos:])
-        return "".join(out), spans
+            i = bisect_right(starts, m.start()) - 1
+            in_literal = "\\" in written or (i >= 0 and m.end() <= literals[i][1])
+            edits.append((m.start(), m.end(), json_escape(original) if in_literal else original))
+        return rewrite(text, edits)
+
+
+def _escaped(text: str, at: int) -> bool:
+    """Whether the character at ``at`` follows an odd run of backslashes (JSON escapes it)."""
+    run = at
+    while run > 0 and text[run - 1] == "\\":
+        run -= 1
+    return (at - run) % 2 == 1
 
 
 def mask(value: str, keep: int = 4, char: str = "*") -> str:
@@ -90,6 +116,17 @@ def mask(value: str, keep: int = 4, char: str = "*") -> str:
 def keyed_hash(entity: str, value: str, key: bytes) -> str:
     digest = hmac.new(key, f"{entity}\x00{value}".encode(), hashlib.sha256).hexdigest()
     return f"<{entity}_{digest[:16]}>"
+
+
+def replacement(entity: str, value: str, operator: Operator, *, hash_key: bytes, mask_keep: int = 4,
+                mask_char: str = "*") -> str:
+    """What replaces one ``value`` of ``entity`` found in an answer, as `anonymize` would write
+    it (``pseudonymize`` is not for answers: nothing would restore it, so it redacts)."""
+    if operator == "mask":
+        return mask(value, mask_keep, mask_char)
+    if operator == "hash":
+        return keyed_hash(entity, value, hash_key)
+    return f"<{entity}>"
 
 
 def anonymize(text: str, results: list[Any], operator: Operator, *, vault: Vault,
@@ -117,7 +154,6 @@ def anonymize(text: str, results: list[Any], operator: Operator, *, vault: Vault
 
 def _bind(fn: Any, entity: str, **kw: Any) -> Any:
     return lambda value: fn(entity, value, **kw)
-
 
 
 @functools.lru_cache(maxsize=1)

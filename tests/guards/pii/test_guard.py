@@ -1,11 +1,14 @@
 import random
+import re
 import socket
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from guardlayer import guarded
 from guardlayer.context import Context, Scope
 from guardlayer.errors import ConfigError, RuleFileError
 from guardlayer.guards.pii import PIIGuard
@@ -70,6 +73,26 @@ def test_safe_boundary(regex_guard: PIIGuard) -> None:
     assert regex_guard.safe_boundary("Hello <") == len("Hello ")
     assert regex_guard.safe_boundary("Hello <PERSON_1> there") == len("Hello <PERSON_1> there")
     assert regex_guard.safe_boundary("a < b and c") == len("a < b and c")
+
+
+@pytest.mark.parametrize("pad", range(60, 80, 3))
+def test_a_stream_lets_no_part_of_a_leak_out_after_restored_originals(regex_guard: PIIGuard, pad: int) -> None:
+    """Output findings point into the checked text: the stream holds back the text a finding
+    straddles there, though the originals restored before it are longer than their placeholders."""
+    prompt = "Ship to 221B Baker Street\nLondon NW1 6XE and 10 Downing Street\nLondon SW1A 2AA please."
+
+    def chunks(prompt: str) -> Iterator[str]:
+        first, second = re.findall(r"<[A-Z_]+_\d+>", prompt)
+        answer = f"{first} {second} {first} {second} " + "x" * pad + " mail bob.leak@example.org now " + "y" * 100
+        for i in range(0, len(answer), 16):
+            yield answer[i:i + 16]
+    text = "".join(guarded(input=[(regex_guard, "fix")], output=[regex_guard])(chunks)(prompt))
+    assert "bob" not in text and " mail <EMAIL_ADDRESS> now " in text
+
+
+@pytest.mark.parametrize("tail", ["\\", "\\u", "\\u003", "\\u003c", "\\u003cPER", "<PERSON\\u005", "\\u003cPERSON_1\\u003"])
+def test_safe_boundary_holds_a_placeholder_json_escapes_write(regex_guard: PIIGuard, tail: str) -> None:
+    assert regex_guard.safe_boundary('{"to": "' + tail) == len('{"to": "')
 
 
 def test_output_new_pii_is_flagged_and_redacted(ner_guard: PIIGuard) -> None:

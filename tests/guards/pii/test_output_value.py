@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,9 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from guardlayer import guarded, step
+from guardlayer.chain import last_report
 from guardlayer.context import Context
 from guardlayer.errors import Blocked
 from guardlayer.guards.pii import PIIGuard
+from guardlayer.guards.pii.operators import keyed_hash, mask
 from guardlayer.guards.pii.recent import Recent
 from guardlayer.structured.strings import json_escapes, json_strings, map_strings
 from guardlayer.verdict import MISSING, Verdict
@@ -52,8 +55,9 @@ def check(guard: PIIGuard, text: str, value: Any = MISSING, prompt: str | None =
     return guard.check(text, ctx)
 
 
-def spans(verdict: Verdict, restored: str) -> list[str]:
-    return [restored[f.start:f.end] for f in verdict.findings]
+def spans(verdict: Verdict, text: str) -> list[str]:
+    """What the findings point at in the checked text."""
+    return [text[f.start:f.end] for f in verdict.findings]
 
 
 # --- one analysis ---------------------------------------------------------------------------
@@ -120,8 +124,9 @@ def test_new_data_is_redacted_in_text_and_value_and_spans_point_into_the_text(re
     verdict = check(regex_guard, text, value)
     assert verdict.value == {"to": JANE, "cc": "<EMAIL_ADDRESS>", "card": "<CREDIT_CARD>", "n": 12}
     assert verdict.fixed == text.replace("<EMAIL_ADDRESS_1>", JANE).replace(LEAK, "<EMAIL_ADDRESS>").replace(
-        "4111111111111111", "<CREDIT_CARD>")  # the number in the JSON text too
-    assert spans(verdict, text.replace("<EMAIL_ADDRESS_1>", JANE)) == [LEAK, "4111111111111111"]
+        "4111111111111111", '"<CREDIT_CARD>"')  # the number in the JSON text too, as a string
+    assert json.loads(verdict.fixed) == verdict.value
+    assert spans(verdict, text) == [LEAK, "4111111111111111"]
 
 
 @pytest.mark.parametrize("other", ["joann@example.com.invalid", "serial 94111 1111 1111 11115"])
@@ -145,7 +150,7 @@ def test_a_number_is_read_with_its_key(regex_guard: PIIGuard, key: str, flagged:
     verdict = check(regex_guard, json.dumps(value), value, prompt=None)
     assert verdict.passed != flagged
     assert verdict.value == ({key: "<US_SSN>"} if flagged else value)
-    assert verdict.fixed == (f'{{"{key}": <US_SSN>}}' if flagged else None)
+    assert verdict.fixed == (f'{{"{key}": "<US_SSN>"}}' if flagged else None)
 
 
 def test_an_address_the_json_writes_on_one_line_is_redacted_whole_in_both(regex_guard: PIIGuard) -> None:
@@ -167,7 +172,7 @@ def test_an_escaped_placeholder_is_restored_and_a_leak_beside_it_redacted(regex_
     text = '{"to": "\\u003cEMAIL_ADDRESS_1\\u003e", "cc": "' + LEAK + '"}'
     verdict = check(regex_guard, text, json.loads(text))
     assert verdict.value == {"to": JANE, "cc": "<EMAIL_ADDRESS>"}
-    assert json.loads(verdict.fixed)["cc"] == "<EMAIL_ADDRESS>"
+    assert json.loads(verdict.fixed) == verdict.value  # the text restored too
     assert spans(verdict, text) == [LEAK]
 
 
@@ -183,11 +188,10 @@ def test_data_in_prose_around_the_json_is_redacted(regex_guard: PIIGuard) -> Non
 def test_spans_stay_right_after_escapes_emoji_and_restored_originals(regex_guard: PIIGuard) -> None:
     value = {"b\u00f6dy": f'\U0001f600 Dear <EMAIL_ADDRESS_1>,\n"hi" \u2013 tab\there, write to {LEAK}\\ ok'}
     text = json.dumps(value)  # \ud83d\ude00, \n, \", \u2013, \t, \\ in the text
-    restored = text.replace("<EMAIL_ADDRESS_1>", JANE)
     verdict = check(regex_guard, text, value)
     expected = {"b\u00f6dy": value["b\u00f6dy"].replace("<EMAIL_ADDRESS_1>", JANE).replace(LEAK, "<EMAIL_ADDRESS>")}
     assert verdict.value == expected == json.loads(verdict.fixed)
-    assert spans(verdict, restored) == [LEAK]
+    assert spans(verdict, text) == [LEAK]
 
 
 FRAGMENTS = ["hello", "\u00dcn\u00efc\u00f6d\u00e9", "\U0001f600", '"q"', "back\\slash", "\n", "\t",
@@ -198,16 +202,21 @@ values = st.recursive(strings | st.integers(0, 99) | st.booleans(),
                       max_leaves=8)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(value=values, ascii_=st.booleans())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=values, ascii_=st.booleans(), brackets=st.sampled_from([("<", ">"), ("\\u003c", "\\u003e"), ("\\u003C", ">")]),
+       parsed=st.booleans())
 def test_any_value_comes_back_restored_and_redacted_in_text_and_value(regex_guard: PIIGuard, value: Any,
-                                                                      ascii_: bool) -> None:
-    text = json.dumps(value, ensure_ascii=ascii_)
-    verdict = check(regex_guard, text, value)
+                                                                      ascii_: bool, brackets: tuple[str, str],
+                                                                      parsed: bool) -> None:
+    """Also with ``<`` and ``>`` written as JSON escapes, and without a parsed value (``pii``
+    before ``json``, a stream): the text is valid JSON of the value expected."""
+    (left, right) = brackets
+    text = json.dumps(value, ensure_ascii=ascii_).replace("<", left).replace(">", right)
+    verdict = check(regex_guard, text, value if parsed else MISSING)
     expected = map_strings(value, lambda s: s.replace("<EMAIL_ADDRESS_1>", JANE).replace(LEAK, "<EMAIL_ADDRESS>"))
-    assert verdict.value == expected
+    assert verdict.value == (expected if parsed else MISSING)
     assert json.loads(verdict.fixed or text) == expected
-    assert spans(verdict, text.replace("<EMAIL_ADDRESS_1>", JANE)) == [LEAK] * text.count(LEAK)
+    assert spans(verdict, text) == [LEAK] * text.count(LEAK)
     assert verdict.passed == (LEAK not in text)
 
 
@@ -245,3 +254,130 @@ def test_a_leak_written_against_cjk_text_is_redacted_in_the_value(regex_guard: P
     value = {"a": f"联系邮箱{LEAK}谢谢"}
     verdict = check(regex_guard, json.dumps(value, ensure_ascii=False), value)
     assert LEAK not in verdict.value["a"] and verdict.value["a"].startswith("联系邮箱")
+
+
+# --- the text of a JSON answer stays valid JSON, with the value's contents ------------------
+ORDERS = ["json, pii", "pii, json", "pii", "stream"]
+
+
+def answered(guard: PIIGuard, order: str, answer: str, prompt: str = PROMPT,
+             parse: Callable[[str], Any] = json.loads) -> tuple[Any, str]:
+    """What a caller of a guarded function whose model returns ``answer`` gets: the value
+    (without ``json``: ``parse`` of the text), and the text (what ``pii`` passed on in the
+    chain, the answer without ``json``, the stream)."""
+    if order == "stream":
+        def chunks(prompt: str) -> Any:
+            for i in range(0, len(answer), 3):  # cuts in escapes and placeholders
+                yield answer[i:i + 3]
+        text = "".join(guarded(input=[(guard, "fix")], output=[guard])(chunks)(prompt))
+        return parse(text), text
+    output = {"json, pii": [step("json"), guard], "pii, json": [guard, step("json", "block")],
+              "pii": [guard]}[order]
+    result = guarded(input=[(guard, "fix")], output=output)(lambda prompt: answer)(prompt)
+    if order == "pii":
+        return parse(result), result
+    report = last_report()
+    assert report is not None
+    (pii,) = [c.verdict for c in report.checks if c.verdict.guard == guard.name and c.target == "output"]
+    return result, pii.fixed or answer
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("written", ["\\u003cEMAIL_ADDRESS_1\\u003e", "\\u003cEMAIL_ADDRESS_1>",
+                                     "<EMAIL_ADDRESS_1\\u003e", "<EMAIL\\u005fADDRESS_1>",
+                                     "\\u003C\\u0045MAIL_ADDRESS_1\\u003E", "\\u003c\\u003cEMAIL_ADDRESS_1\\u003e"])
+def test_a_placeholder_written_with_json_escapes_is_restored_in_the_text(regex_guard: PIIGuard, order: str,
+                                                                         written: str) -> None:
+    value, text = answered(regex_guard, order, f'{{"to": "{written}", "n": 1}}')
+    expected = {"to": JANE if not written.startswith("\\u003c\\u003c") else f"<{JANE}", "n": 1}
+    assert value == expected == json.loads(text)
+
+
+ADDRESS = "221B Baker Street\nLondon NW1 6XE"
+QUOTED = PIIGuard(mode="regex", deny={"PERSON": ['Robert "Bobby" Tables', "ACME\\bobby"]})
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_an_original_put_back_in_a_json_string_is_escaped(order: str) -> None:
+    prompt = f'Ship to {ADDRESS} for Robert "Bobby" Tables, login ACME\\bobby.'
+    answer = '{"where": "<STREET_ADDRESS_1>", "who": ["<PERSON_1>", "<PERSON_2>"], "<PERSON_1>": 1}'
+    value, text = answered(QUOTED, order, answer, prompt)
+    expected = {"where": ADDRESS, "who": ['Robert "Bobby" Tables', "ACME\\bobby"], 'Robert "Bobby" Tables': 1}
+    assert value == expected == json.loads(text)  # (json.loads is strict: a raw line break fails)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("operator,card", [("redact", "<CREDIT_CARD>"), ("mask", "************1111"),
+                                           ("hash", None)])
+def test_a_number_replaced_in_the_text_becomes_a_json_string(order: str, operator: str, card: str | None) -> None:
+    """A placeholder, a mask or a hash is not a number: in the text and in the value the number
+    becomes a string (the rest of the number as it was written)."""
+    guard = PIIGuard(mode="regex", operator=operator)
+    answer = '{"card": 4111111111111111, "all": [[-4111111111111111.0, 7]], "n":4111111111111111}'
+    value, text = answered(guard, order, answer, prompt="Pay my order.")
+    if card is None:
+        card = value["card"]
+        assert re.fullmatch(r"<CREDIT_CARD_[0-9a-f]{16}>", card)
+    assert value == {"card": card, "all": [[f"-{card}.0", 7]], "n": card} == json.loads(text)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("operator", ["mask", "hash"])
+def test_a_value_the_json_writes_with_escapes_is_replaced_alike_in_text_and_value(order: str,
+                                                                                 operator: str) -> None:
+    """The address is ``...Street\\nLondon...`` in the JSON text: the mask or hash is of the
+    string it encodes, written escaped (a mask of the escape itself, ``\\*``, is not JSON)."""
+    guard = PIIGuard(mode="regex", operator=operator, mask_keep=0, hash_key="k")
+    answer = json.dumps({"note": "ship to 10 Downing Street\nLondon SW1A 2AA", "cc": f"\u00e9\n{LEAK}\t"})
+    value, text = answered(guard, order, answer, prompt="Hello.")
+    assert value == json.loads(text)
+    assert LEAK not in text and "Downing" not in text
+    assert value["cc"].startswith("\u00e9\n") and value["cc"].endswith("\t")  # nothing around them eaten
+    if order == "json, pii":  # (pii alone analyses the JSON text: the address may not be found whole)
+        address = "10 Downing Street\nLondon SW1A 2AA"  # hashed as the string, not as its JSON
+        assert value["note"] == "ship to " + (mask(address, 0) if operator == "mask"
+                                              else keyed_hash("STREET_ADDRESS", address, b"k"))
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("mask_char", ['"', "\\"])
+def test_a_mask_of_quotes_or_backslashes_is_escaped_in_a_json_string(order: str, mask_char: str) -> None:
+    guard = PIIGuard(mode="regex", operator="mask", mask_char=mask_char)
+    value, text = answered(guard, order, json.dumps({"cc": LEAK, "card": 4111111111111111}), prompt="Hi.")
+    assert value == json.loads(text) == {"cc": mask(LEAK, 4, mask_char), "card": mask_char * 12 + "1111"}
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("answer,expected", [
+    ({LEAK: 1, "n": {LEAK: [LEAK]}}, {"<EMAIL_ADDRESS>": 1, "n": {"<EMAIL_ADDRESS>": ["<EMAIL_ADDRESS>"]}}),
+    ({"<EMAIL": "_ADDRESS_1>", "a": ["<EMAIL_", "ADDRESS_1>"]}, None),  # no placeholder made across strings
+    ({"a": "\\u003cEMAIL_ADDRESS_1\\u003e"}, None),  # the text "\u003c", written "\\u003c", is not "<"
+    ({"a": "\\<EMAIL_ADDRESS_1>"}, {"a": f"\\{JANE}"}),
+    ({"cc": f"\U0001f600\n{LEAK}\U0001f600", "d": "\ud800"}, {"cc": "\U0001f600\n<EMAIL_ADDRESS>\U0001f600",
+                                                             "d": "\ud800"}),
+])
+def test_keys_split_placeholders_and_surrogates(regex_guard: PIIGuard, order: str, answer: Any,
+                                                expected: Any) -> None:
+    value, text = answered(regex_guard, order, json.dumps(answer))
+    assert value == (expected or answer) == json.loads(text)
+
+
+@pytest.mark.parametrize("order", ["pii", "stream"])
+def test_a_value_found_across_strings_is_replaced_in_each(order: str) -> None:
+    """Read as it is written (``pii`` before ``json``), the JSON text may hold a finding across
+    strings (here a deny-listed phrase): each piece is replaced in its string, the JSON kept."""
+    guard = PIIGuard(mode="regex", deny={"PERSON": ['Ann", "Lee']})
+    value, text = answered(guard, order, '{"names": ["Ann", "Lee"], "n": 1}', prompt="Hi.")
+    assert value == json.loads(text) == {"names": ["<PERSON>", "<PERSON>"], "n": 1}
+
+
+@pytest.mark.parametrize("order", ["pii, json", "pii", "stream"])
+def test_json_in_a_fenced_block_stays_valid_json_and_prose_stays_prose(regex_guard: PIIGuard, order: str) -> None:
+    prompt = f"Ship to {ADDRESS}, write to {JANE}."
+    answer = ('Card 4111111111111111, to "<STREET_ADDRESS_1>":\n```json\n'
+              '{"where": "<STREET_ADDRESS_1>", "to": "\\u003cEMAIL_ADDRESS_1\\u003e", "card": 4111111111111111}\n```')
+    value, text = answered(regex_guard, order, answer, prompt, parse=lambda text: None)
+    prose, block = text.split("\n```json\n")
+    assert prose == f'Card <CREDIT_CARD>, to "{ADDRESS}":'  # (not JSON: written as it is)
+    expected = {"where": ADDRESS, "to": JANE, "card": "<CREDIT_CARD>"}
+    assert json.loads(block.removesuffix("\n```")) == expected == (value or expected)

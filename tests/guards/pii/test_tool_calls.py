@@ -182,3 +182,38 @@ def test_a_placeholder_escaped_in_the_json_text_is_restored(regex_guard: PIIGuar
         return answer
 
     assert _arguments(ask("Write to jane.doe@example.com.")) == {"to": "jane.doe@example.com"}
+
+
+def _checked_arguments_text() -> str:
+    """The arguments' text as the pii check on the tool call fixed it (what its report shows)."""
+    report = last_report()
+    assert report is not None
+    (check,) = [c for c in report.checks if c.target == "tool_calls[0].arguments"]
+    assert check.verdict.fixed is not None
+    return check.verdict.fixed
+
+
+@pytest.mark.parametrize("written", ["\\u003cEMAIL_ADDRESS_1>", "<EMAIL_ADDRESS_1\\u003e",
+                                     "\\u003c\\u0045MAIL\\u005fADDRESS_1\\u003e"])
+def test_arguments_with_escaped_placeholders_are_restored_in_value_and_text(regex_guard: PIIGuard,
+                                                                           written: str) -> None:
+    @guarded(input=[(regex_guard, "fix")], output=[regex_guard])
+    def ask(prompt: str) -> Any:
+        answer = openai_answer({})
+        answer["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] = (
+            f'{{"to": "{written}", "where": "<STREET_ADDRESS_1>"}}')
+        return answer
+
+    expected = {"to": "jane.doe@example.com", "where": ADDRESS}
+    assert _arguments(ask(PROMPT)) == expected == json.loads(_checked_arguments_text())
+
+
+@pytest.mark.parametrize("operator", ["redact", "mask", "hash"])
+def test_a_number_in_arguments_becomes_a_string_in_value_and_text(operator: str) -> None:
+    pii = PIIGuard(mode="regex", operator=operator)
+    ask = guarded(input=[(pii, "fix")], output=[pii])(
+        lambda prompt: openai_answer({"card": 4111111111111111, "cards": [[4111111111111111]], "n": 3}))
+    arguments = _arguments(ask("Pay my order."))
+    card = arguments["card"]
+    assert isinstance(card, str) and "4111111111111111" not in card
+    assert arguments == {"card": card, "cards": [[card]], "n": 3} == json.loads(_checked_arguments_text())
