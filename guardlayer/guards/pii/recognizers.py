@@ -42,7 +42,8 @@ _PHONE_WORD = timed_compile(r"(?i:\b(?:phone|tel|telephone|mobile|cell|call|fax|
                             r"|whatsapp|reach|dial|ring|landline|desk)\b)")
 _NOT_A_PHONE = timed_compile(r"\d{3}-\d{2}-\d{4}"                # an SSN
                              r"|\d{1,3}(?:\.\d{1,3}){3}"              # an IP address
-                             r"|\d{4}-\d{2}-\d{2}|\d{1,2}[.\-]\d{1,2}[.\-]\d{2,4}")  # a date
+                             r"|\d{4}-\d{2}-\d{2}|\d{1,2}[.\-]\d{1,2}[.\-]\d{2,4}"  # a date
+                             r"|\d+\.\d{1,2}")                      # an amount: 250000.00, 100000.0
 
 
 def find_phone_numbers(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any] | None = None

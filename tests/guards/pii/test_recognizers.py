@@ -83,6 +83,13 @@ def test_short_numbers_need_a_phone_word() -> None:
     assert find_phone_numbers("call 33 93 31")[0][2] >= 0.4
 
 
+@pytest.mark.parametrize("text", ["The refund is 250000.00 USD", '{"n": 100000.0, "m": 2500000.00}',
+                                  "ratio 1234567.89"])
+def test_an_amount_with_decimals_is_not_a_phone(regex_guard: PIIGuard, text: str) -> None:
+    assert regex_guard.check(text, Context()).passed
+    assert _found(regex_guard, "call 555.1234 or 0612.345678", "PHONE_NUMBER") == ["555.1234", "0612.345678"]
+
+
 def test_a_timestamp_is_a_date_not_a_phone(regex_guard: PIIGuard) -> None:
     text = "When: 2013-03-14 12:53:39\nWhere: the club"
     v = regex_guard.check(text, Context())
