@@ -4,17 +4,23 @@
 (zero-width, bidi controls, Unicode tag characters, variation selectors, control characters),
 diacritic stripping, confusable/homoglyph folding (of Latin text: see `_fold_words`),
 casefolding, leetspeak (``1gn0r3``), collapsing of spaced-out letters (``i g n o r e``) and
-whitespace runs. ``offsets[i]`` is the index in the original text of folded character ``i``, so
-a match found in the folded text can be mapped back (``Folded.span``) and the original span
+whitespace runs. With ``joiners=True`` it also folds a second copy, ``Folded.joined``, in which
+five or more words joined by one repeated character (``ignore_all_previous_instructions_now``,
+``ignore•all•…``) are words apart: a copy, because in the text itself joiners make identifiers,
+paths and URLs that signatures read as such. ``offsets[i]`` is the index in the original text of
+folded character ``i``, so a match found in the folded text can be mapped back (``Folded.span``) and the original span
 redacted. Dependency-free; every regex runs with `REGEX_TIMEOUT`.
 """
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from itertools import chain, compress, repeat
 
+import regex
+
 from .guard import REGEX_TIMEOUT
-from .timed_regex import timed_compile
+from .timed_regex import TimedPattern, timed_compile
 
 # Latin look-alikes from Cyrillic, Greek and IPA that NFKC leaves alone (lower case: folding
 # casefolds first, so upper-case look-alikes arrive here as their lower-case forms).
@@ -65,6 +71,26 @@ _SPACED_RE = timed_compile(r"(?<![a-z0-9])[a-z013457@$](?:(?:[ ._*\-/]| {2,3})[a
 _SPACED_GATE = bytes(
     ord("a") if chr(b) in "abcdefghijklmnopqrstuvwxyz013457@$" else ord(".") if chr(b) in " ._*-/" else ord("x")
     for b in range(256))
+# Joined words (`_joined`): `_JOINED_WORDS` or more words joined by one and the same joiner
+# ("ignore_all_previous_instructions_now", "ignore.all.previous.instructions.now"); fewer are
+# identifiers as often as not ("DEBUG_MODE_ENABLED", "show_system_prompt_flag" read as attacks
+# when read apart, as they do written with spaces). A word is 1-24 letters and leetspeak digits
+# (not modifier letters: "ignoreˆall" has one as its joiner, a spotlight marker; not 2, 6, 8, 9:
+# base64 and hex runs are no words); a joiner is one character that is neither a letter, a digit,
+# whitespace nor a leetspeak letter (@$!|). `_joined_re` makes the pattern of one joiner: it
+# starts at the joiner (a literal the search skips to), the first word looked back at.
+_ALNUM = r"[\w--[_\p{Lm}]]"
+_WORD = rf"[\w--[_\p{{Lm}}2689]]{{1,24}}+(?!{_ALNUM})"
+_NOT_JOINING = frozenset("@$!|")
+_JOINED_WORDS = 5
+_CONTEXT = 64  # characters of context around joined words in the ``joined`` copy
+# A cheap necessary condition for joined words on ASCII text: word characters -> "a", other digits
+# -> "x", whitespace and leetspeak letters -> " ", joiners kept; a match needs "aJaJaJaJa" for
+# some joiner J once runs of "a" are merged.
+_JOINED_GATE = bytes(
+    ord("a") if chr(b).isalnum() and chr(b) not in "2689" else ord("x") if chr(b) in "2689"
+    else ord(" ") if chr(b).isspace() or chr(b) in _LEET else b for b in range(256))
+_NOT_JOINERS = frozenset(b"ax ")
 _ASCII_CONTROLS = tuple(chr(c) for c in [*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
 _WS_FLAGS = bytes(1 if chr(b) in " \t\n\r\x0b\x0c" else 0 for b in range(256))
 _KEEP = bytes([1] + [0] * 255)
@@ -78,15 +104,18 @@ class Folded:
     """Folded text; ``offsets[i]`` is the original index of ``text[i]``; ``invisible`` counts
     the invisible characters that were removed. Immutable. `fold` leaves the offsets to be worked
     out when first asked for (most texts are never mapped back) from ``source``: the original text,
-    its characters folded one by one, and the spaced-letter spans found in those."""
+    its characters folded one by one, and the spaced-letter spans found in those. ``joined`` is
+    the copy with joined words read apart (`fold` with ``joiners=True``), or None."""
 
-    __slots__ = ("text", "invisible", "_offsets", "_source")
+    __slots__ = ("text", "invisible", "joined", "_offsets", "_source")
 
     def __init__(self, text: str, offsets: list[int] | None, invisible: int,
-                 source: tuple[str, str, list[tuple[int, int]]] | None = None) -> None:
+                 source: tuple[str, str, list[tuple[int, int]]] | None = None,
+                 joined: Folded | None = None) -> None:
         if offsets is None and source is None:
             raise ValueError("Folded needs offsets or the source to compute them from")
-        for name, value in (("text", text), ("invisible", invisible), ("_offsets", offsets), ("_source", source)):
+        for name, value in (("text", text), ("invisible", invisible), ("joined", joined),
+                            ("_offsets", offsets), ("_source", source)):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -306,10 +335,11 @@ def _may_be_spaced(folded: str) -> bool:
     return b"a.a.a.a" in shape
 
 
-def fold(text: str, *, leet: bool = True, spacing: bool = True) -> Folded:
+def fold(text: str, *, leet: bool = True, spacing: bool = True, joiners: bool = False) -> Folded:
     """Fold ``text`` for matching. ``leet`` and ``spacing`` can be turned off where digits or
-    spaced letters carry meaning (e.g. matching identifiers). The offsets back into ``text`` are
-    worked out (by `_offsets`) only when first asked for."""
+    spaced letters carry meaning (e.g. matching identifiers); ``joiners`` adds the ``joined``
+    copy (`_joined`). The offsets back into ``text`` are worked out (by `_offsets`) only when
+    first asked for."""
     if not isinstance(text, str):
         raise TypeError(f"fold() needs a str, not {type(text).__name__}")
     if _plain_ascii(text):
@@ -321,9 +351,71 @@ def fold(text: str, *, leet: bool = True, spacing: bool = True) -> Folded:
     folded = _collapse(mapped, spans)[0]
     if leet:
         folded = _unleet(folded)
+    joined = _joined(text, mapped, invisible, leet, spacing) if joiners else None
     # `_squeeze`'s whitespace pass: after `_map_text` the only whitespace left is ASCII, where
     # "every run -> one space, ends stripped" is exactly str.split / join.
-    return Folded(" ".join(folded.split()), None, invisible, (text, mapped, spans))
+    return Folded(" ".join(folded.split()), None, invisible, (text, mapped, spans), joined)
+
+
+def _joined(text: str, mapped: str, invisible: int, leet: bool, spacing: bool) -> Folded | None:
+    """The ``joined`` copy of ``text`` (``mapped``: after `_map_text`), or None when no words
+    are joined (`_joined_runs`): the stretches of text with joined words, up to `_CONTEXT`
+    characters around them (cut at a space), one stretch a line, with the joiners that join
+    words read as spaces throughout, folded on like the text itself. Only the stretches: the
+    rest reads as in the text, and 100 KB of noise must not be read twice."""
+    runs = _joined_runs(mapped)
+    if not runs:
+        return None
+    near: list[list[int]] = []
+    for start, end, _ in runs:
+        if near and start - near[-1][1] <= 2 * _CONTEXT:
+            near[-1][1] = max(end, near[-1][1])
+        else:
+            near.append([start, end])
+    regions = [_around(mapped, start, end) for start, end in near]
+    index = range(len(text)) if _plain_ascii(text) else _char_offsets(text, *_table(text), len(mapped))
+    copy = "\n".join(mapped[lo:hi] for lo, hi in regions)
+    for joiner in {joiner for _, _, joiner in runs}:
+        copy = copy.replace(joiner, " ")
+    offsets = [i for lo, hi in regions for i in chain(index[lo:hi], [index[hi - 1]])][:len(copy)]
+    copy, offsets = _collapse(copy, _spaced(copy) if spacing else [], offsets)  # type: ignore[assignment]
+    return Folded(*_squeeze(_unleet(copy) if leet else copy, offsets), invisible)  # type: ignore[arg-type]
+
+
+def _around(mapped: str, start: int, end: int) -> tuple[int, int]:
+    """``mapped[start:end]`` widened by up to `_CONTEXT` characters each side, cut at a space."""
+    lo, hi = max(0, start - _CONTEXT), min(len(mapped), end + _CONTEXT)
+    if lo:
+        lo = mapped.find(" ", lo, start) + 1 or start
+    if hi < len(mapped):
+        cut = mapped.rfind(" ", end, hi)
+        hi = cut if cut >= 0 else end
+    return lo, hi
+
+
+@lru_cache(maxsize=512)
+def _joined_re(joiner: str) -> TimedPattern:
+    j = regex.escape(joiner)
+    return timed_compile(rf"(?V1){j}(?<=(?<!{_ALNUM})({_WORD}){j}){_WORD}(?:{j}{_WORD}){{{_JOINED_WORDS - 2},}}")
+
+
+def _joiners(mapped: str) -> list[str]:
+    """The characters that may join words in ``mapped`` (on ASCII text, only those with a cheap
+    necessary condition met)."""
+    if not mapped.isascii():
+        return [ch for ch in set(mapped) if ch not in _NOT_JOINING and not ch.isspace()
+                and (not ch.isalnum() or unicodedata.category(ch) == "Lm")]
+    shape = mapped.encode("ascii").translate(_JOINED_GATE)
+    while b"aa" in shape:
+        shape = shape.replace(b"aaaa", b"a").replace(b"aa", b"a")
+    return [chr(j) for j in set(shape).difference(_NOT_JOINERS) if bytes([97, j] * (_JOINED_WORDS - 1) + [97]) in shape]
+
+
+def _joined_runs(mapped: str) -> list[tuple[int, int, str]]:
+    """``(start, end, joiner)`` of each run of joined words in ``mapped``, in order."""
+    runs = [(m.start(1), m.end(), joiner) for joiner in _joiners(mapped) if mapped.count(joiner) >= _JOINED_WORDS - 1
+            for m in _joined_re(joiner).finditer(mapped, timeout=REGEX_TIMEOUT)]
+    return sorted(runs)
 
 
 def _map_text(text: str, distinct: set[str], table: dict[str, str]) -> tuple[str, int]:

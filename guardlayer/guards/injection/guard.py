@@ -1,15 +1,18 @@
 """`InjectionGuard`: prompt-injection and jailbreak detection for user text, documents and tool
-output. Layers: folding (`guardlayer.normalize`), decoding of embedded encodings, YAML
-signatures, behaviour cues, a linear classifier, and their fusion into one score with a readable
-explanation."""
+output. Layers: folding (`guardlayer.normalize`, with words joined by one repeated character read
+apart in a second copy), decoding of embedded encodings, YAML signatures, behaviour cues, a
+linear classifier, and their fusion into one score with a readable explanation. Documents
+spotlighted inside the text (`guardlayer.spotlight`) are also read un-spotlighted, as documents."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...context import Context
 from ...errors import ConfigError
 from ...normalize import Folded, fold
+from ...spotlight import Block, spotlighted_in, unspotlight_all
 from ...verdict import Finding, Verdict
 from .classifier import DEFAULT_MODEL, LinearModel, Reading
 from .cues import cues_in
@@ -23,6 +26,8 @@ _TAG_WEIGHT = 0.6
 _INVISIBLE_WEIGHT = 0.3
 _INVISIBLE_MIN = 3
 _SUFFIX_WEIGHT = 0.8
+_JOINED = "joined"  # the layer name of matches in the copy with joined words read apart
+_WHERE = {"text": "", _JOINED: " with joined words read apart"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +62,7 @@ class Analysis:
             if key in seen:
                 continue
             seen.add(key)
-            where = "" if m.layer == "text" else f" in {m.layer}-decoded text"
+            where = _WHERE.get(m.layer, f" in {m.layer}-decoded text")
             said = f": {m.hit.text.strip()[:60]!r}" if quote else ""
             parts.append(f"signature {m.hit.signature.id} ({m.hit.signature.category}, "
                          f"w={m.hit.signature.weight:g}){where}{said}")
@@ -68,6 +73,15 @@ class Analysis:
             terms = ", ".join(repr(t) for t in self.classifier.top[:4]) if quote else ""
             parts.append(f"classifier {self.classifier.probability:.2f}" + (f" (terms {terms})" if terms else ""))
         return "; ".join(parts) or "nothing suspicious"
+
+
+def _blank(text: str, blocks: list[Block]) -> str:
+    """``text`` with each of ``blocks`` written over with spaces (the same length: spans stay)."""
+    pieces, end = [], 0
+    for block in blocks:
+        pieces += [text[end:block.start], " " * (block.end - block.start)]
+        end = block.end
+    return "".join(pieces) + text[end:]
 
 
 class InjectionGuard:
@@ -104,9 +118,16 @@ class InjectionGuard:
         """Score ``text`` without a context (the benchmark and the CLI use this)."""
         if not isinstance(text, str):
             raise TypeError(f"injection: expected text, not {type(text).__name__}")
-        folded = fold(text)
+        folded = fold(text, joiners=True)
         matches = [Match(h, "text", *self._span(folded, h)) for h in scan(self.signatures, folded.text)]
         cues = dict.fromkeys(cues_in(folded.text))
+        views = [folded.text]
+        if folded.joined is not None:
+            views.append(folded.joined.text)
+            seen = {m.hit.signature.id for m in matches}
+            matches += [Match(h, _JOINED, *self._span(folded.joined, h))
+                        for h in scan(self.signatures, folded.joined.text) if h.signature.id not in seen]
+            cues.update(dict.fromkeys(cues_in(folded.joined.text)))
         layers = decode_layers(text)
         # Each distinct decoded text is folded, scanned and read once, however many runs carry it.
         folds = {t: fold(t).text for t in dict.fromkeys(layer.text for layer in layers)}
@@ -123,28 +144,21 @@ class InjectionGuard:
             signals.append((f"{folded.invisible} invisible characters", _INVISIBLE_WEIGHT))
         if crossed := crossed_brackets(text):
             signals.append((f"optimiser-style suffix ({crossed} crossed brackets in prose)", _SUFFIX_WEIGHT))
-        reading = self._read(folded.text, layers, inners, matches)
+        reading = self._read(views, layers, inners, matches)
         weights = {m.hit.signature.id: m.hit.signature.weight for m in matches}
         evidence = self.fusion.evidence([*weights.values(), *(w for _, w in signals)])
         score = self.fusion.score(reading.logit if reading else None, evidence, cues)
         return Analysis(score, tuple(matches), reading, tuple(dict.fromkeys(x.encoding for x in layers)),
                         folded.invisible, tuple(signals), tuple(cues))
 
-    def _read(self, folded: str, layers: list[Layer], inners: list[str], matches: list[Match]) -> Reading | None:
-        """The classifier's reading of the text, or of a decoded layer (``inners``: their folded
-        texts) if that one is worse."""
+    def _read(self, views: list[str], layers: list[Layer], inners: list[str], matches: list[Match]) -> Reading | None:
+        """The classifier's worst reading of the folded text's ``views`` (the text, and the copy
+        with joined words apart) and its decoded layers (``inners``: their folded texts)."""
         if self.model is None:
             return None
-        reading = self.model.read(folded)
         rot13_matched = any(m.layer == "rot13" for m in matches)
-        read = {folded}
-        for layer, inner in zip(layers, inners):
-            if (layer.encoding != "rot13" or rot13_matched) and inner not in read:
-                read.add(inner)
-                other = self.model.read(inner)
-                if other.logit > reading.logit:
-                    reading = other
-        return reading
+        texts = views + [inner for layer, inner in zip(layers, inners) if layer.encoding != "rot13" or rot13_matched]
+        return max(map(self.model.read, dict.fromkeys(texts)), key=lambda r: r.logit)
 
     @staticmethod
     def _span(folded: Folded, hit: Hit) -> tuple[int, int]:
@@ -152,8 +166,28 @@ class InjectionGuard:
             return (folded.offsets[hit.start], folded.offsets[hit.start]) if hit.start < len(folded.offsets) else (0, 0)
         return folded.span(hit.start, hit.end)
 
+    def _spotlighted(self, blocks: list[Block]) -> tuple[Analysis, list[Finding]]:
+        """The analysis of spotlighted documents (``blocks``), read un-spotlighted (and those
+        spotlighted inside them), with its findings: each spans its document's whole block."""
+        documents = [unspotlight_all(block.document) for block in blocks]
+        starts = [0]
+        for document in documents[:-1]:
+            starts.append(starts[-1] + len(document) + 2)
+        joined = "\n\n".join(documents)
+        analysis = self.analyze(joined)
+        findings = []
+        for m in analysis.matches:
+            block: Block = blocks[bisect_right(starts, m.start) - 1]
+            findings.append(Finding(m.hit.signature.category, block.start, block.end, joined[m.start:m.end][:200],
+                                    m.hit.signature.weight,
+                                    f"{m.hit.signature.id} ({m.layer}, spotlighted {block.mode} document)"))
+        return analysis, findings
+
     def check(self, text: str, ctx: Context) -> Verdict:
-        analysis = self.analyze(text)
+        """Judge ``text`` at the threshold for ``ctx.source``; documents spotlighted in it are
+        judged un-spotlighted, as documents, and left out of the rest (blanked: spans stay)."""
+        blocks = list(spotlighted_in(text))
+        analysis = self.analyze(_blank(text, blocks) if blocks else text)
         threshold = self.threshold_for(ctx.source)
         findings = [Finding(m.hit.signature.category, m.start, m.end, text[m.start:m.end][:200],
                             m.hit.signature.weight, f"{m.hit.signature.id} ({m.layer})")
@@ -161,8 +195,17 @@ class InjectionGuard:
         meta = {"threshold": threshold, "source": ctx.source, "layers": list(analysis.layers),
                 "signatures": sorted({m.hit.signature.id for m in analysis.matches}),
                 "classifier": round(analysis.classifier.probability, 4) if analysis.classifier else None,
-                "invisible": analysis.invisible, "cues": list(analysis.cues)}
+                "invisible": analysis.invisible, "cues": list(analysis.cues), "spotlighted": None}
         reason = f"injection score {analysis.score:.2f} (threshold {threshold:g}, {ctx.source}): {analysis.explain(quote=False)}"
-        if analysis.score >= threshold:
-            return Verdict.fail(reason, score=analysis.score, findings=findings, meta=meta)
-        return Verdict.ok(score=analysis.score, reason=reason, findings=findings, meta=meta)
+        failed, score = analysis.score >= threshold, analysis.score
+        if blocks:
+            documents, more = self._spotlighted(blocks)
+            findings += more
+            meta["spotlighted"] = {"score": round(documents.score, 4), "layers": list(documents.layers),
+                                   "signatures": sorted({m.hit.signature.id for m in documents.matches})}
+            reason += (f"; spotlighted documents, read un-spotlighted: score {documents.score:.2f} (threshold "
+                       f"{self.document_threshold:g}, document): {documents.explain(quote=False)}")
+            failed, score = failed or documents.score >= self.document_threshold, max(score, documents.score)
+        if failed:
+            return Verdict.fail(reason, score=score, findings=findings, meta=meta)
+        return Verdict.ok(score=score, reason=reason, findings=findings, meta=meta)

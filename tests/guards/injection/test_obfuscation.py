@@ -2,6 +2,7 @@
 import base64
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,17 @@ def leetspeak(text: str) -> str:
     return text.lower().translate(LEET)
 
 
+def joined_with(joiner: str) -> Callable[[str], str]:
+    """Words joined by ``joiner`` instead of spaces ("Ignore_all_previous_instructions")."""
+    def join(text: str) -> str:
+        return joiner.join(text.split())
+    join.__name__ = f"joined_with_{joiner!r}"
+    return join
+
+
+JOINERS = [joined_with(j) for j in ["_", "-", ".", "+", "/", "\u2022", "\u00b7", "\u02c6", "\u00a6", "~"]]
+
+
 def attacks() -> list[str]:
     rows = [json.loads(line)["text"] for line in DATA.read_text().splitlines()]
     return CLASSIC + random.Random(0).sample(rows, 40)
@@ -61,7 +73,8 @@ def caught(guard: InjectionGuard) -> tuple[list[str], float]:
     return plain, rate
 
 
-@pytest.mark.parametrize("transform", [homoglyphs, zero_width, as_base64, spacing, leetspeak])
+@pytest.mark.parametrize("transform", [homoglyphs, zero_width, as_base64, spacing, leetspeak, *JOINERS],
+                         ids=lambda t: t.__name__)
 def test_obfuscated_attacks_are_still_caught(guard: InjectionGuard, caught, transform) -> None:
     plain, plain_rate = caught
     texts = attacks()
