@@ -130,12 +130,12 @@ class InjectionGuard:
             cues.update(dict.fromkeys(cues_in(folded.joined.text)))
         layers = decode_layers(text)
         # Each distinct decoded text is folded, scanned and read once, however many runs carry it.
-        folds = {t: fold(t).text for t in dict.fromkeys(layer.text for layer in layers)}
-        inners = [folds[layer.text] for layer in layers]
+        folds = {t: fold(t) for t in dict.fromkeys(layer.text for layer in layers)}
+        inners = [folds[layer.text].text for layer in layers]
         found = {inner: (scan(self.signatures, inner), cues_in(inner)) for inner in inners}
         for layer, inner in zip(layers, inners):
-            hits, inner_cues = found[inner]
-            matches += [Match(h, layer.encoding, layer.start, layer.end) for h in hits]
+            hits, inner_cues = found[inner]  # each placed at the run it was decoded from
+            matches += [Match(h, layer.encoding, *layer.span(*self._span(folds[layer.text], h))) for h in hits]
             cues.update(dict.fromkeys(inner_cues))
         signals = []
         if any(layer.encoding == "unicode-tags" for layer in layers):
