@@ -1,6 +1,8 @@
 """Secrets in text: cloud and API keys, tokens, private keys, JWTs, passwords in URLs and
-connection strings, and passwords, passcodes and PINs given in prose or after a label ("my
-password is Summer2024!", "pw: hunter2"; not "password is required" nor "Password: ****").
+connection strings, values under keys in .env, shell and config lines (``PGPASSWORD='...'``,
+``api_key = "3f9a..."``; not ``api_key = os.environ["API_KEY"]``), HTTP Authorization headers,
+and passwords, passcodes and PINs given in prose or after a label ("my password is
+Summer2024!", "pw: hunter2"; not "password is required" nor "Password: ****").
 
 Pure regex (the ``regex`` module, every call with a timeout), no Presidio, so any guard can
 use it::
@@ -54,11 +56,32 @@ class SecretPattern:
 _B = r"(?<![A-Za-z0-9_\-])"  # left boundary: not inside a longer token
 _E = r"(?![A-Za-z0-9_\-])"  # right boundary
 _NOT_A_VALUE = (  # where a password goes, what only stands for one: a mask, a placeholder, code
-    r"(?![*x•.#?_\-]*[\"'”’\s;]|[*x•#]{3,}|[<{\[(]|\$\{|%\(|[~/]|\.\.?/|\w+://"
+    r"(?![*x•.#?_\-]*[\"'”’\s;]|[*x•#]{3,}|[<{\[(]|\$[{(]|\$[A-Z_][A-Z0-9_]*(?:[\s;\"')]|\Z)"  # $VAR
+    r"|%\(|[~/]|\.\.?/|\w+://"
     r"|(?i:redacted|hidden|removed|masked|none|null|nil|n/a)(?:\W|\Z)"
     r"|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*[(\[]|(?:[A-Za-z]\w*\.[A-Za-z_]\w*|[A-Za-z]+_[A-Za-z_]+)(?:[\s;,)]|\Z))")
 _NOT_A_WORD = (  # an unquoted password: not an ordinary word (one with a digit, a symbol or mixed case)
     r"(?!(?:\p{Ll}+|\p{Lu}\p{Ll}*|\p{Lu}+)(?:['’\-](?:\p{Ll}+|\p{Lu}\p{Ll}*|\p{Lu}+))*[.,;:)!?]*(?:\s|\Z))")
+
+
+def _token(chars: str) -> str:
+    """A key or token of ``chars`` (a class's content): 8 or more characters with a letter and
+    a digit ("your-api-key" is none)."""
+    return rf"(?=[{chars}]*?\d)(?=[{chars}]*?\p{{L}})(?P<secret>[{chars}]{{8,4000}})"
+
+
+_TOKEN = _token(r"^\s\"'`;,<>")
+_BARE_TOKEN = _token(r"^\s\"'`;,<>&")  # (a bare one ends before the next field of a query: "&user=")
+
+
+def _quoted_or_bare(bare: str, quoted: str = "") -> str:
+    """A value after its key, not what only stands for one: in double or single quotes, reported
+    without them (``quoted``, a pattern with a group named ``secret``; by default anything up to
+    the closing quote on its line), or ``bare``."""
+    return "(?:" + "|".join(q + _NOT_A_VALUE + (quoted or "(?P<secret>[^" + q + r"\n]{1,200})") + q
+                            for q in "\"'") + "|" + _NOT_A_VALUE + bare + ")"
+
+
 _NOT_A_YEAR_BEFORE_A_NOUN = (  # "PIN 2024 edition": a year naming something, not a PIN given
     r"(?!(?<=(?<!\d)(?:19|20)\d\d)[ \t]+"
     r"(?!(?i:and|or|to|for|is|was|at|on|in|if|but|then|please|from|with|as|so)\b)\p{L})")
@@ -115,13 +138,25 @@ PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern("jwt", "JSON Web Token",
                   _B + r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}" + _E, 0.9,
                   hints=("eyJ",), chunk=10),
-    SecretPattern("url_password", "password in a connection string or URL",
-                  r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s:/@]{1,100}:(?P<secret>[^\s@/]{1,200})@[^\s@]",
+    SecretPattern("url_password", "password in a connection string or URL (also with no user: redis://:pw@)",
+                  r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s:/@]{0,100}:(?P<secret>[^\s@/]{1,200})@[^\s@]",
                   0.9,
                   hints=("://",), chunk=10),
     SecretPattern("kv_password", "password in a key=value connection string or .env line",
-                  r"(?i:(?<![^\W_])(?:password|passwd|pwd)\s*=\s*)" + _NOT_A_VALUE + r"(?P<secret>[^\s;'\"]{3,200})", 0.85,
-                  hints=("passw", "pwd"), fold_hints=True),
+                  r"(?i:(?<![^\W_])(?:[a-z0-9]*(?:password|passwd|pwd)|(?:[a-z0-9]+_)?pass)[ \t]*=[ \t]*)"
+                  + _quoted_or_bare(r"(?P<secret>[^\s;'\"`]{3,200})"), 0.85,
+                  hints=("pass", "pwd"), fold_hints=True),
+    SecretPattern("authorization_header", "credentials in an HTTP Authorization header",
+                  r"(?i:\b(?:proxy-)?authorization)[\"']?[ \t]*[:=][ \t]*[\"']?"
+                  r"(?:(?i:basic)[ \t]+" + _NOT_A_VALUE
+                  + r"(?P<secret>[A-Za-z0-9+/]{8,4000}={0,2})(?![\w+/=.\-])"
+                  r"|(?i:bearer|token)[ \t]+" + _NOT_A_VALUE + _TOKEN + r"(?![\w+/=.~\-]))", 0.9,
+                  hints=("authorization",), fold_hints=True),
+    SecretPattern("kv_token", "an API key, token or secret given after its name (MY_API_KEY, access_token)",
+                  r"(?<=(?i:(?<![^\W_])(?:api[_\-]?key|(?:access|auth|secret|private|client|app|signing|master)"
+                  r"[_\-]?key|secret|token))[\"']?[ \t]*)[:=][ \t]*"  # (tried from the ":" or "=": 6x faster)
+                  + _quoted_or_bare(_BARE_TOKEN, _TOKEN), 0.85,
+                  hints=("key", "secret", "token"), fold_hints=True),
     SecretPattern("said_password", "password, passcode or PIN given in prose or after a label",
                   r"(?i:\b(?:pass(?:word|wd|code|phrase)|pwd|pw|pin)(?:[ \t]+(?:code|number))?)"
                   r"[\"'”’]?(?:[ \t]+(?i:is|was)(?:[ \t]*:)?[ \t]+|[ \t]*[:=][ \t]*)"

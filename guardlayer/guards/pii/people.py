@@ -2,8 +2,9 @@
 
 - a title before a name: ``Dr. Kent Jaworski``, ``Mrs Grimes``, ``mr. freeman`` (the title
   is part of the span, so the scrubbed text does not keep it next to a placeholder);
-- a name after a cue: ``My name is Tempeste``, ``Name: Allen Akhtakhanov``, ``Dear Anna``,
-  ``Jane's daughter``, ``Regards,\\nJohn Smith``, or before a degree: ``Margaret Ćosić PhD``;
+- a name after a cue: ``My name is Tempeste``, ``Name: Allen Akhtakhanov``, ``cc: Anh Pham``,
+  ``Dear Anna``, ``Jane's daughter``, ``Regards,\\nJohn Smith``, or before a degree:
+  ``Margaret Ćosić PhD``;
 - the speakers of a transcript: ``Kalman: "Who are you?"`` / ``Jordan: "I'm Mary's
   daughter"`` (two or more lines that start with a capitalised name and a colon; field labels
   such as ``Date:`` or ``User:`` are not names);
@@ -14,7 +15,8 @@
 
 They run in the regex-only mode too, which otherwise finds no names at all. Given what was
 found, `repeated_names` and `listed_names` add the people a text names again ("Jaworski" after
-"Kent Jaworski") or lists beside other people.
+"Kent Jaworski", "JOHN SMITH" after "John Smith") or lists beside other people, and
+`given_names_before` the first name NER left before a surname ("Customer Priya Raghunathan").
 """
 from __future__ import annotations
 
@@ -144,13 +146,13 @@ _CUE_WAYS = (  # the ways a name is cued, tried in this order
     (rf"\b(?i:(?:his|her|their|your|maiden|first|last|full|sur)[ \t]*name[ \t]+is|named)[ \t]+"
      rf"(?P<name>{_NAME})"),
     (rf"\b(?i:(?:full[ \t]+|first[ \t]+|last[ \t]+|sur)?name|patient|customer|employee|contact"
-     rf"|attn|signed|from|to)[ \t]*[:?][ \t]*(?P<name>{_NAME})"),
+     rf"|attn|signed|from|to|cc|bcc)[ \t]*[:?][ \t]*(?P<name>{_NAME})"),
     rf"\b(?:Dear|Hi|Hello|Hey)[ \t]+(?P<name>{_NAME})",
     rf"\b(?i:regards|sincerely|cheers|thanks|best|yours)[ \t]*,[ \t]*\n[ \t]*(?P<name>{_NAME})",
 )
 _CUE_FIRST = FirstWords(frozenset(
     "my i call his her their your maiden first last full sur named name patient customer employee "
-    "contact attn signed from to regards sincerely cheers thanks best yours".split()) | frozenset(
+    "contact attn signed from to cc bcc regards sincerely cheers thanks best yours".split()) | frozenset(
     f"{w}name" for w in "his her their your maiden first last full sur".split()),  # "surname"
     ("Dear", "Hi", "Hello", "Hey"),
     {"my": ["name"], "i": ["am"], "call": ["me"],
@@ -363,25 +365,89 @@ def _covered(length: int, spans: list[tuple[int, int]]) -> bytearray:
     return mask
 
 
+_ANY_CASE_WORD = timed_compile(rf"{_NAME_WORD.pattern}|(?<![\p{{L}}'’\-])\p{{Ll}}[\p{{Ll}}'’\-]{{2,}}")
+_JOINED = timed_compile(r"[ \t]+|[ \t]*[/,][ \t]*")  # "JOHN SMITH", "GARCIA/MARIA", "smith, john"
+
+
 def repeated_names(text: str, found: list[Span], timeout: float = REGEX_TIMEOUT) -> list[Span]:
     """Other mentions of the people in ``found``: their first or last names again, alone or
-    together ("Jaworski" after "Kent Jaworski"), where nothing else was found. One pass over
-    the capitalised words of the lines that hold a name (a match lies in one line)."""
+    together ("Jaworski" after "Kent Jaworski"), where nothing else was found; in capitals or
+    lower case too where two of them stand together or one stands next to a person found
+    ("JOHN SMITH", "GARCIA/MARIA MS", "emily Johnson"; not "street" of "John Street street"). One
+    pass over the words of the lines that hold a name (a match lies in one line)."""
     names = {w for s, e, entity in found if entity == "PERSON"
              for w in _NAME_WORD.findall(text, s, e, timeout=timeout) if w not in _TITLES}  # (a name word holds no dot)
     if not names:
         return []
+    folded = {_fold(w) for w in names}
     taken = _covered(len(text), [(s, e) for s, e, _ in found])
-    view = View(text, merged(sorted(line for name in names for line in lines_holding(text, name))), "\n")
+    people = {s: e for s, e, entity in found if entity == "PERSON"}
+    people_ends = {e: s for s, e in people.items()}
+    forms = {form for w in names for form in (w, w.upper(), w.lower())}
+    view = View(text, merged(sorted(line for form in forms for line in lines_holding(text, form))), "\n")
+    words = [view.to_text(*m.span()) for m in _ANY_CASE_WORD.finditer(view.text, timeout=timeout)]
+    words = [(s, e) for s, e in words if _fold(text[s:e]) in folded and taken.find(1, s, e) < 0]
     out: list[Span] = []
-    for m in _NAME_WORD.finditer(view.text, timeout=timeout):
-        start, end = view.to_text(*m.span())
-        if m.group() in names and taken.find(1, start, end) < 0:
-            if out and text[out[-1][1]:start] == " ":  # "Kent Jaworski" again: one name
-                out[-1] = (out[-1][0], end, "PERSON")
-            else:
-                out.append((start, end, "PERSON"))
+    for i, (start, end) in enumerate(words):
+        word = text[start:end]
+        if word not in names:  # another case: beside another in that case or a person found
+            before, after = words[i - 1] if i else None, words[i + 1] if i + 1 < len(words) else None
+            if not (before and _same_case(word, text[before[0]:before[1]])
+                    and _JOINED.fullmatch(text, before[1], start, timeout=timeout)
+                    or after and _same_case(word, text[after[0]:after[1]])
+                    and _JOINED.fullmatch(text, end, after[0], timeout=timeout)):
+                folded_word = _fold(word)  # (a person's own word again is no first name: "Street street")
+                if (text[end:end + 1] == " " and end + 1 in people
+                        and _fold(text[end + 1:end + 1 + len(word)]) != folded_word):
+                    end = people[end + 1]
+                elif (text[start - 1:start] == " " and start - 1 in people_ends
+                      and _fold(text[start - 1 - len(word):start - 1]) != folded_word):
+                    start = people_ends[start - 1]
+                else:
+                    continue
+        if out and text[out[-1][1]:start] == " ":  # "Kent Jaworski" again: one name
+            out[-1] = (out[-1][0], end, "PERSON")
+        else:
+            out.append((start, end, "PERSON"))
     return out
+
+
+_GIVEN_BEFORE = timed_compile(  # not after a possessive: "Mitchell's Cautionary Tales"
+    r"(?<![\p{L}\d'’\-])(?<!['’]s |s['’] )\p{Lu}\p{Ll}+(?:-\p{Lu}\p{Ll}+)? \Z")
+_NOT_GIVEN_NAMES = frozenset(
+    "january february march april may june july august september october november december monday "
+    "tuesday wednesday thursday friday saturday sunday".split()) | _NOT_NAMES | _GROUPS
+"""Capitalised words that stand before a surname and are no one's first name ("in March Smith")."""
+
+
+def _same_case(word: str, other: str) -> bool:
+    """Are ``word`` and ``other`` both in capitals or both in lower case?"""
+    return word.isupper() == other.isupper() and word.islower() == other.islower()
+
+
+def given_names_before(text: str, found: list[Span], timeout: float = REGEX_TIMEOUT) -> list[Span]:
+    """The people in ``found`` with the capitalised word just before them, inside a sentence
+    ("Customer Priya Raghunathan" where NER found "Raghunathan"): a first name, not a month,
+    a day, a country, a word that starts the sentence (any word is capitalised there) nor one
+    after a possessive (a title's: "Mitchell's Cautionary Tales")."""
+    out: list[Span] = []
+    for start, end, entity in found:
+        m = _GIVEN_BEFORE.search(text, max(0, start - 40), start, timeout=timeout) if entity == "PERSON" else None
+        word = m.group()[:-1] if m else ""
+        if (word and word.lower() not in _NOT_GIVEN_NAMES and word not in _TITLES and word not in countries()
+                and not starts_a_sentence(text, m.start())):
+            out.append((m.start(), end, "PERSON"))
+    return out
+
+
+_SENTENCE_END = ".!?:;\n"
+
+
+def starts_a_sentence(text: str, start: int) -> bool:
+    """Does a sentence, a line or a list item start at ``start`` (looked for in the 16
+    characters before it)?"""
+    before = text[max(0, start - 16):start].rstrip(" \t\"'“‘*>#•-")
+    return not before or before[-1] in _SENTENCE_END
 
 
 def listed_names(text: str, found: list[Span], timeout: float = REGEX_TIMEOUT) -> list[Span]:

@@ -3,14 +3,17 @@
 - spaCy guesses that name a country are locations ("Cameroon was fun" is not an organisation);
 - spaCy guesses are cut at line breaks ("Crystal Grant\\nPhone" is the name on the first line),
   vague DATE hits ("this morning", "50 year old") are dropped unless asked for, and so are
-  acronyms tagged as organisations ("SSN", "ASAP"), numbered list items taken for domains
+  acronyms, software and error names taken for a name, a place or an organisation ("SSN",
+  "AI", "Android", "TypeError", "CVE-2024-3094"), an imperative verb that starts a sentence
+  is cut from the guess it starts ("Compare Python"), numbered list items taken for domains
   ("1.Click"), domains cut out of a longer word ("psycopg2.co" of "psycopg2.connect") and
-  guesses that hold links or code ("user=jsmith ip=...") or are a key's whole value naming a
-  task, a placeholder or a group ("- name: Build Wheel", "To: Dev Team"), URL guesses that
-  are names in code (``name = user.name``, ``logger.info(``, ``/app/main.py``) and the
-  loopback and unspecified IP addresses (``127.0.0.1``, ``0.0.0.0``);
-- names the text gives again or lists beside other people are added (`people`), and the lines
-  of a letterhead above a multi-line address (`addresses.lines_above`);
+  guesses that hold links or code ("user=jsmith ip=..."), are a key ("PGPASSWORD=...") or
+  are a key's whole value naming a task, a placeholder or a group ("- name: Build Wheel",
+  "To: Dev Team"), URL guesses that are names in code (``name = user.name``, ``logger.info(``,
+  ``/app/main.py``) and the loopback and unspecified IP addresses (``127.0.0.1``, ``0.0.0.0``);
+- names the text gives again (in any case) or lists beside other people are added, and the
+  first name just before a surname found (`people`), and the lines of a letterhead above a
+  multi-line address (`addresses.lines_above`);
 - overlapping results become one: the union span, labelled by the best member.
 """
 from __future__ import annotations
@@ -28,16 +31,34 @@ from .labelled import names_no_one
 from .people import (
     AMBIGUOUS_COUNTRIES,
     countries,
+    given_names_before,
     is_cued_name,
     listed_names,
     repeated_names,
+    starts_a_sentence,
 )
 
-_NOT_ORGANIZATIONS = frozenset(
+_NAME_NO_ONE = frozenset(
     "SSN IBAN ATM ASAP PIN ID FAQ CEO CFO CTO COO PDF URL API SMS OTP VAT DOB ZIP USB IP OK FYI "
     "TBD ETA HR IT AI LLM GPU CPU RAM DNS SQL JSON HTML CSS PII GDPR KYC AML CVV CVC SWIFT BIC "
-    "EIN TIN ITIN MFA 2FA QR PO RSVP".split())
-"""Acronyms spaCy's small model calls organisations ("send my SSN ASAP")."""
+    "EIN TIN ITIN MFA 2FA QR PO RSVP SEO ISO UTC GMT UI UX SDK CLI IDE VPN SSH TLS SSL HTTP HTTPS "
+    "REST CRM ERP SaaS KPI ROI B2B B2C MVP NDA UUID CSV XML YAML "
+    "Python JavaScript TypeScript Kotlin Golang Haskell Perl PHP Rust Django Flask React Angular "
+    "Laravel Kubernetes Docker NGINX Nginx Linux Ubuntu Debian Android iOS macOS PostgreSQL Postgres "
+    "MySQL MongoDB SQLite Terraform Actix".split())
+"""Acronyms and software that spaCy's small model takes for an organisation, a place or a
+person ("send my SSN ASAP", "act as an AI tutor", "my Android app"): none is a place (Java,
+an island, is not listed) nor a first name (Ruby, Julia, Swift)."""
+_NAMED_THING = timed_compile(r"\p{Lu}\w*(?:Error|Exception)|CVE-\d{4}-\d{4,7}")  # TypeError, a CVE id
+_VERBS = frozenset((
+    "add analyse analyze answer ask book buy calculate call cancel check classify compare contact "
+    "convert create debug define describe design draft edit email explain extract find fix format "
+    "forward generate give help identify imagine implement install invite list make meet notify "
+    "order outline paraphrase pay plan please pretend proofread provide read recommend refund remind "
+    "remove reply respond review rewrite run schedule search sell send set ship show sort suggest "
+    "summarise summarize tell text thank transfer translate update use visit write").split())
+"""Imperative verbs that start a request ("Compare Python and Rust", "Email Olivia Brown");
+verbs that are also first names (Bill, Mark, Will, Grant, Chase) are not listed."""
 _NUMBERED = timed_compile(r"\d{1,3}\.\p{L}+")  # "1.Click": a numbered list, not a domain
 _SPREAD = "NameSpreadRecognizer"
 _LETTERHEAD = "LetterheadRecognizer"
@@ -58,11 +79,11 @@ def tidy(text: str, results: list[Any], *, vague_dates: bool = False) -> list[An
     kept = [r for r in (_country(text, _trim_ner(text, r)) for r in results)
             if (vague_dates or r.entity_type != "DATE_TIME" or not _is_guess(r)
                 or is_specific(text[r.start:r.end]))
-            and not (r.entity_type == "ORGANIZATION" and _is_guess(r)
-                     and text[r.start:r.end] in _NOT_ORGANIZATIONS)
+            and not (_is_guess(r) and _names_a_thing(text[r.start:r.end]))
             and not (r.entity_type == "URL" and (_NUMBERED.fullmatch(text, r.start, r.end, timeout=REGEX_TIMEOUT)
                                                  or _cut_from_a_word(text, r.end) or _in_code(text, r)))
-            and not (_is_guess(r) and (_is_link_or_code(text[r.start:r.end]) or _a_task_under_a_key(text, r)))
+            and not (_is_guess(r) and (_is_link_or_code(text[r.start:r.end]) or text[r.end:r.end + 1] == "="
+                                       or _a_task_under_a_key(text, r)))
             and not (r.entity_type == "IP_ADDRESS" and _no_ones_address(text[r.start:r.end]))]
     return kept + _more_names(text, kept) + _letterheads(text, kept)
 
@@ -85,10 +106,12 @@ def merge_overlaps(results: list[Any]) -> list[Any]:
 
 
 def _more_names(text: str, results: list[Any]) -> list[Any]:
-    """People the text names again, or lists beside other people (see `people`)."""
+    """People the text names again, or lists beside other people, and the first names before
+    the surnames found (see `people`)."""
     found = [(r.start, r.end, r.entity_type) for r in results]
     listed = listed_names(text, found)
-    return _results(listed + repeated_names(text, found + listed), _SPREAD, 0.5)
+    return _results(listed + repeated_names(text, found + listed) + given_names_before(text, found),
+                    _SPREAD, 0.5)
 
 
 def _letterheads(text: str, results: list[Any]) -> list[Any]:
@@ -109,6 +132,12 @@ def _results(spans: list[tuple[int, int, str]], name: str, score: float) -> list
     return [RecognizerResult(entity, s, e, score, AnalysisExplanation(name, score),
                              recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: name})
             for s, e, entity in spans]
+
+
+def _names_a_thing(value: str) -> bool:
+    """Is ``value`` an acronym, a piece of software or an error's name (`_NAME_NO_ONE`,
+    `_NAMED_THING`)?"""
+    return value in _NAME_NO_ONE or _NAMED_THING.fullmatch(value, timeout=REGEX_TIMEOUT) is not None
 
 
 def _is_link_or_code(value: str) -> bool:
@@ -201,8 +230,14 @@ def _is_guess(r: Any) -> bool:
 def _trim_ner(text: str, r: Any) -> Any:
     """NER spans end at a line break: "Crystal Grant\nPhone" is the name on the first line; at
     an opening bracket: "Robert Tables (" is "Robert Tables"; and before a closing quote:
-    "'Mark Rivers'" is "Mark Rivers" (a possessive's stays: "James' car")."""
+    "'Mark Rivers'" is "Mark Rivers" (a possessive's stays: "James' car"); and they start after
+    an imperative verb that starts the sentence: "Compare Python" is "Python"."""
     value = text[r.start:r.end]
+    verb, _, rest = value.partition(" ")
+    if (_is_guess(r) and rest.strip() and verb[:1].isupper() and verb.lower() in _VERBS
+            and starts_a_sentence(text, r.start)):
+        r.start = r.end - len(rest.lstrip())
+        value = text[r.start:r.end]
     if _is_guess(r) and "\n" in value:
         head = value.split("\n", 1)[0].rstrip()
         if head:

@@ -33,6 +33,28 @@ CASES = [
     ("the PIN 1234 policy", "said_password", "1234"),
     ("My PIN 4471.", "said_password", "4471"),
     ("card PIN 0092, then the code", "said_password", "0092"),
+    # .env, shell and config lines: a prefixed name, a quoted value (taken without its quotes)
+    ('DB_PASSWORD="S3cretPass!"', "kv_password", "S3cretPass!"),
+    ("DB_PASSWORD='S3cretPass!'", "kv_password", "S3cretPass!"),
+    ("PGPASSWORD=S3cretPass!", "kv_password", "S3cretPass!"),
+    ("export PGPASSWORD='c0rrect-h0rse'", "kv_password", "c0rrect-h0rse"),
+    ("MYSQLPASSWORD=toor1234", "kv_password", "toor1234"),
+    ("MYSQL_PWD=toor1234", "kv_password", "toor1234"),
+    ("SMTP_PASS=mailpass99", "kv_password", "mailpass99"),
+    ("SMTP_PASSWD = 'two words'", "kv_password", "two words"),
+    ("REDIS_URL=redis://:r3disPass@cache:6379/0", "url_password", "r3disPass"),
+    ("Authorization: Basic YWRtaW46c3VwZXJzZWNyZXQ=", "authorization_header", "YWRtaW46c3VwZXJzZWNyZXQ="),
+    ('curl -H "Authorization: Basic dXNlcjpwYXNz" https://api.example.com', "authorization_header",
+     "dXNlcjpwYXNz"),
+    ("Authorization: Bearer 3f9a1c07d2e4b5a83f9a1c07d2e4b5a8", "authorization_header",
+     "3f9a1c07d2e4b5a83f9a1c07d2e4b5a8"),
+    ('api_key = "3f9a1c07d2e4b5a83f9a1c07d2e4b5a8"', "kv_token", "3f9a1c07d2e4b5a83f9a1c07d2e4b5a8"),
+    ("secret_key: 'a8Xk29slQp77'", "kv_token", "a8Xk29slQp77"),
+    ("access_token=ya8Xk29slQp77zz&user=5", "kv_token", "ya8Xk29slQp77zz"),
+    ("SECRET_KEY = 'django-insecure-8x$w!2q@z#k9v^m3p&r7t*y1u(i)o0'", "kv_token",
+     "django-insecure-8x$w!2q@z#k9v^m3p&r7t*y1u(i)o0"),
+    ('{"client_secret": "9f8e7d6c5b4a3f2e1d0c"}', "kv_token", "9f8e7d6c5b4a3f2e1d0c"),
+    ("CSRF token: a8f5f167f44f4964e6c998dee827110c", "kv_token", "a8f5f167f44f4964e6c998dee827110c"),
 ]
 
 NOT_PASSWORDS = [
@@ -48,6 +70,18 @@ NOT_PASSWORDS = [
     "the password 2024 policy", "The PIN 2024 edition of the handbook", "pin 1999 model",
     "MAIL_PASSWORD=null", "MAIL_PASSWORD=null\nMAIL_HOST=smtp",
     "pin 12.04 of the connector", "PIN 1234,5 mm spacing", "pin 2024/25 season",
+    # code and documentation that names a secret without giving one
+    "password = input()", "password: str", "PASSWORD_MIN_LENGTH = 12", 'api_key = os.environ["API_KEY"]',
+    "token = get_token()", "set DB_PASSWORD in .env", "Set `DB_PASSWORD=` in your .env file",
+    "DB_PASSWORD=\nDB_HOST=db", 'api_key = "your-api-key-here"', 'API_KEY="YOUR_API_KEY"', "token: str",
+    "Authorization: Bearer <token>", "Authorization: Bearer $TOKEN", "Authorization: Bearer ${TOKEN}",
+    "Authorization: Bearer YOUR_TOKEN", '"Authorization": f"Bearer {token}"', 'Authorization: Basic realm="Access"',
+    "max_tokens = 1024", "num_tokens: 12345678", "token = settings.API_TOKEN", "api_key: str = Field(...)",
+    "PASSWORD=$(cat /run/secrets/pw)", "PASSWORD=$DB_PASS", "the token is valid for 30 minutes",
+    'secret: "********"', 'api_key = ""', 'cache_key = "user:123:profile"', "token_expiry = 3600",
+    '"access_token": "<ACCESS_TOKEN>"', "bypass=enabled1", "compass = 'N45W'", "token: 2024-01-01",
+    "secret = os.getenv('SECRET')", "PASSWORD_FILE=/run/secrets/db", "token=process.env.TOKEN",
+    "Basic Training starts Monday 9am",
 ]
 
 

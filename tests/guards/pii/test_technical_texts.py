@@ -40,6 +40,15 @@ NOT_PERSONAL = [  # (text, entity, value): value is not found as entity
      "ORGANIZATION", "POSTGRES_PASSWORD"),
 ]
 
+NAMES_A_SECRET = [  # code and docs that name a secret without giving one
+    "password = input()\nPASSWORD_MIN_LENGTH = 12\n",
+    "def login(user: str, password: str) -> None:\n",
+    'api_key = os.environ["API_KEY"]\ntoken = get_token()\n',
+    '{"user": "ana", "password": null, "api_key": "<your key>"}',
+    "Set DB_PASSWORD in .env and restart; see `PGPASSWORD=` in the docs.",
+    'headers = {"Authorization": f"Bearer {token}"}',
+]
+
 PERSONAL = [  # (text, entity, value): a finding of entity holds value, in both modes
     ("name: Olivia Brown\naddress: 12 Elm Row, Springfield\nphone: 555-867-5309\n", "PERSON", "Olivia Brown"),
     ("Name: Allen Akhtakhanov\n", "PERSON", "Allen Akhtakhanov"),
@@ -60,6 +69,13 @@ PERSONAL = [  # (text, entity, value): a finding of entity holds value, in both 
     ("PIN 4471", "SECRET", "4471"),
     ("My PIN is 2024 and my card ends in 4242.", "SECRET", "2024"),
     ("DB_HOST=db.prod.internal\nDB_PASSWORD=Xk9#mQ2!vR7pL\n", "SECRET", "Xk9#mQ2!vR7pL"),
+    ("DB_HOST=db\nDB_PASSWORD=\"S3cretPass!\"\n", "SECRET", "S3cretPass!"),
+    ("export PGPASSWORD='c0rrect-h0rse'\npsql -h db", "SECRET", "c0rrect-h0rse"),
+    ("PGPASSWORD=S3cretPass! psql -h db", "SECRET", "S3cretPass!"),
+    ("SMTP_HOST=mail\nSMTP_PASS=mailpass99\n", "SECRET", "mailpass99"),
+    ("REDIS_URL=redis://:r3disPass@cache:6379/0", "SECRET", "r3disPass"),
+    ("GET /v1 HTTP/1.1\nAuthorization: Basic YWRtaW46c3VwZXJzZWNyZXQ=\n", "SECRET", "YWRtaW46c3VwZXJzZWNyZXQ="),
+    ("client = Client(api_key = '3f9a1c07d2e4b5a83f9a1c07d2e4b5a8')", "SECRET", "3f9a1c07d2e4b5a83f9a1c07d2e4b5a8"),
     ("    at 10:30 the job restarted", "DATE_TIME", "10:30"),
     ("Time:14:30", "DATE_TIME", "14:30"),
 ]
@@ -84,3 +100,10 @@ def test_personal_data_in_technical_text_is_found(
         request: pytest.FixtureRequest, mode: str, text: str, entity: str, value: str) -> None:
     guard = request.getfixturevalue(f"{mode}_guard")
     assert any(e == entity and value in v for e, v in _found(guard, text))
+
+
+@pytest.mark.parametrize("mode", ["regex", "ner"])
+@pytest.mark.parametrize("text", NAMES_A_SECRET, ids=[t[:30] for t in NAMES_A_SECRET])
+def test_code_that_names_a_secret_has_none(request: pytest.FixtureRequest, mode: str, text: str) -> None:
+    guard = request.getfixturevalue(f"{mode}_guard")
+    assert [v for e, v in _found(guard, text) if e == "SECRET"] == []
