@@ -148,6 +148,7 @@ class Chain:
                 if slot.source == HISTORY and not getattr(step.guard, "assistant_turns", False):
                     continue
                 ctx.source, ctx.messages = slot.source, call.messages
+                ctx.texts = tuple(s.text for s in slots if s.arg != call.shape.messages_arg and s.source != HISTORY)
                 verdict, action = step.run(slot.text, ctx, slot.target)
                 self._stop_on(action, verdict)
                 if action not in (None, Action.FIX):

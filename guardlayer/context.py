@@ -68,6 +68,9 @@ class Context:
     model: str | None = None
     response: Any = field(default=None, repr=False)
     messages: list[dict[str, Any]] | None = field(default=None, repr=False)
+    texts: tuple[str, ...] = field(default=(), repr=False)
+    """While input guards run: the call's untrusted texts outside its messages (its prompt and
+    document arguments), as they are now, for guards that judge the call as a whole."""
     partial: bool = False  # True while a streamed answer is judged by its prefix
     state: dict[str, Any] = field(default_factory=dict, repr=False)
 

@@ -2,8 +2,10 @@
 
 The limit is ``max_tokens``, or the model's context window minus ``reserve_output``, or the
 smaller of both. On a conversation (``ctx.messages``, input side) it applies to the whole
-conversation as the provider counts it, whichever message the guard is run on. Over the
-limit, ``strategy`` decides:
+conversation as the provider counts it, whichever message the guard is run on, less what the
+call's other untrusted arguments (documents) hold; a call of several texts and no messages (a
+prompt and documents, ``ctx.texts``) is limited as a whole too, the longest texts cut down to
+one length (`level`). Over the limit, ``strategy`` decides:
 
 - ``block``: fail.
 - ``truncate_head`` / ``truncate_tail`` / ``truncate_middle``: cut that part of the text, on
@@ -89,14 +91,24 @@ class TokenLimit:
         counter = counter_for(model, encoding=self.encoding, exact=self.require_exact)
         limit = self.limit(model)
         messages = getattr(ctx, "messages", None) if ctx.side == "input" else None
+        texts = ctx.texts if ctx.side == "input" else ()
         if not messages:
+            if len(texts) > 1 and any(t is text for t in texts):
+                return self._texts(text, texts, counter, limit)
             return self._text(text, counter, limit)
+        # Arguments beside the conversation (documents) count too: the conversation gets the rest.
+        others = sum(counter.count(t) for t in texts)
+        if others >= limit:
+            return Verdict.fail(f"the call's arguments beside its messages have {others} tokens, over the "
+                                f"limit of {limit}", meta={"tokens": others, "limit": limit,
+                                                         "exact": counter.exact, "cut_tokens": 0})
         # The chain runs this on each untrusted text of the call: judge the conversation once.
         seen = ctx.state.get(key := f"token_limit:{id(self)}")
-        if seen and len(seen[0]) == len(messages) and all(a is b for a, b in zip(seen[0], messages)):
+        if (seen and seen[2] == others and len(seen[0]) == len(messages)
+                and all(a is b for a, b in zip(seen[0], messages))):
             return seen[1]
-        verdict = self._conversation(list(messages), model, counter, limit)
-        ctx.state[key] = (list(messages), verdict)
+        verdict = self._conversation(list(messages), model, counter, limit - others)
+        ctx.state[key] = (list(messages), verdict, others)
         return verdict
 
     def _text(self, text: str, counter: TokenCounter, limit: int) -> Verdict:
@@ -118,6 +130,33 @@ class TokenLimit:
                                 meta=meta)
         return Verdict.ok(fixed=fixed, reason=f"{self.strategy}: cut {tokens - left} tokens",
                           meta={**meta, "cut_tokens": tokens - left})
+
+    def _texts(self, text: str, texts: tuple[str, ...], counter: TokenCounter, limit: int) -> Verdict:
+        """``text`` as one of the call's several ``texts`` (a prompt and documents): the limit is
+        their total, and truncation (or a summary) cuts the longest down to one length (`level`),
+        equal texts alike; the chain runs this on each text in turn, and each cut leaves the
+        length the next one is cut to unchanged."""
+        sizes = [counter.count(t) for t in texts]
+        tokens = sum(sizes)
+        meta = {"tokens": tokens, "limit": limit, "exact": counter.exact, "counter": counter.name,
+                "strategy": self.strategy, "cut_tokens": 0}
+        if tokens <= limit:
+            return Verdict.ok(meta=meta)
+        if not (self.strategy.startswith("truncate_") or self.strategy == "summarize"):
+            return Verdict.fail(f"the call's {len(texts)} texts have {tokens} tokens, over the limit of "
+                                f"{limit}", meta=meta)
+        length = level(sizes, limit)
+        if length < 1:
+            return Verdict.fail(f"the call's {len(texts)} texts have {tokens} tokens: cut to a token "
+                                f"each they would still be over the limit of {limit}", meta=meta)
+        own = counter.count(text)
+        if own <= length:
+            return Verdict.ok(meta=meta)  # longer texts are cut
+        fixed = (self._summarize(text, length) if self.strategy == "summarize" else
+                 truncate(text, counter, length, self.strategy.removeprefix("truncate_"), self.marker))
+        cut = own - counter.count(fixed)
+        return Verdict.ok(fixed=fixed, reason=f"{self.strategy}: cut {cut} tokens of this text",
+                          meta={**meta, "cut_tokens": cut})
 
     def _conversation(self, messages: list[Any], model: str | None, counter: TokenCounter,
                       limit: int) -> Verdict:
@@ -189,6 +228,17 @@ def truncate(text: str, counter: TokenCounter, keep: int, cut: str, marker: str 
             tail -= 1
         else:
             head -= 1
+
+
+def level(sizes: list[int], limit: int) -> int:
+    """The greatest length L such that texts of ``sizes`` tokens, each cut to at most L, hold
+    ``limit`` tokens or fewer (the longest cut down to one length: `TokenLimit._texts`)."""
+    left, ordered = limit, sorted(sizes)
+    for i, size in enumerate(ordered):
+        if size * (len(ordered) - i) > left:
+            return left // (len(ordered) - i)
+        left -= size
+    return ordered[-1] if ordered else limit
 
 
 def cut_conversation(messages: list[Any], costs: list[int], cost: Callable[[Any], int],
