@@ -396,7 +396,9 @@ def _around(mapped: str, start: int, end: int) -> tuple[int, int]:
 @lru_cache(maxsize=512)
 def _joined_re(joiner: str) -> TimedPattern:
     j = regex.escape(joiner)
-    return timed_compile(rf"(?V1){j}(?<=(?<!{_ALNUM})({_WORD}){j}){_WORD}(?:{j}{_WORD}){{{_JOINED_WORDS - 2},}}")
+    letter = r"[\w--[_\p{Lm}2689]]"  # (tested first, one character each side: cheap, and most often false)
+    return timed_compile(rf"(?V1)(?<={letter}){j}(?={letter})(?<=(?<!{_ALNUM})({_WORD}){j}){_WORD}"
+                         rf"(?:{j}{_WORD}){{{_JOINED_WORDS - 2},}}")
 
 
 def _joiners(mapped: str) -> list[str]:
