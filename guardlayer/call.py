@@ -84,7 +84,7 @@ class CallShape:
         if prompt_arg is None and not sources:
             if "prompt" in params:
                 prompt_arg = "prompt"
-            elif messages_arg not in params:
+            elif messages_arg not in params and not open_kw:  # (a wrapper's text is in its **kwargs)
                 prompt_arg = _first_str_param(sig)
             if open_kw:
                 sources["prompt"] = sources[RESPONSES_INPUT] = "user"
@@ -107,17 +107,16 @@ class CallShape:
 
 
 def _first_str_param(sig: inspect.Signature | None) -> str | None:
-    """The argument annotated ``str`` (else the first one); refused when several are annotated
+    """The argument annotated ``str`` (else the first one); none when several are annotated
     ``str``: guarding ``model`` in ``ask(model: str, question: str)`` would leave the question
-    unchecked."""
+    unchecked (input guards then ask for ``prompt_arg=``)."""
     if sig is None:
         return None
     params = [p for p in sig.parameters.values() if p.name not in ("self", "cls")
               and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     typed = [p.name for p in params if p.annotation in (str, "str")]
     if len(typed) > 1:
-        raise ConfigError(f"several text arguments ({', '.join(typed)}): name the one to guard with "
-                          "prompt_arg= (and others with untrusted=)")
+        return None
     return typed[0] if typed else (params[0].name if params else None)
 
 

@@ -34,7 +34,7 @@ from .call import HISTORY, Call, CallShape
 from .context import Context
 from .errors import Blocked, BudgetExceeded, CallTimeout, ConfigError, GuardlayerError, ProviderError
 from .fallback import Fallbacks
-from .providers import is_stream, model_of, text_of, unreadable, usage_of, with_text
+from .providers import chunk_text, is_stream, model_of, text_of, unreadable, usage_of, with_text
 from .providers.tools import ToolCall, tool_calls, with_tool_arguments, written
 from .report import Attempt, Report
 from .steps import Step, as_step
@@ -51,7 +51,7 @@ _LAST: contextvars.ContextVar[Report | None] = contextvars.ContextVar("guardlaye
 
 STUCK_LIMIT = 16
 """Threads one callable may leave running past their timeout; its calls then fail at once."""
-_stuck: collections.Counter[str] = collections.Counter()
+_stuck: collections.Counter[Any] = collections.Counter()
 _stuck_lock = threading.Lock()
 
 
@@ -242,6 +242,9 @@ class Chain:
             if is_stream(response):
                 run.streaming = True
                 return response
+            if run.stream_of is not None:  # the caller reads a stream: so is this answer, judged as one
+                run.streaming = True
+                return run.stream_of.served(text_of(response) or "")
             out = self.check_output(response, ctx, len(ctx.report.attempts))
             if out.action is None:
                 return _passed(out, ctx)
@@ -438,15 +441,17 @@ class Chain:
         """The call, then a sync stream's first chunk, each under the timeout (the stream's
         chunks are read by a thread of its own, `_Run.worker`)."""
         name = _name(request.fn)
-        with _Worker(name, self.timeout) as worker:
+        with _Worker(name, self.timeout, request.fn) as worker:
             answer = worker.run(f"{name} did not answer", request.call.invoke, request.fn)
         if not (is_stream(answer) and hasattr(answer, "__next__")):
             return answer
-        run.stream_of, reader = Peeked, _Worker(name, self.timeout)
+        run.stream_of, reader = Peeked, _Worker(name, self.timeout, request.fn)
+        ahead: list[Any] = []
         try:
-            ahead = (reader.run("no chunk", next, answer),)
+            while not _begun(ahead):
+                ahead.append(reader.run("no chunk", next, answer))
         except StopIteration:
-            ahead = ()
+            pass
         except BaseException:
             reader.after(lambda: close_source(answer))
             reader.close()
@@ -464,17 +469,20 @@ class Chain:
         elif inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None)):
             answer = await self._awaited(request.call.invoke(fn), late)
         else:
-            with _Worker(_name(fn), self.timeout) as worker:
+            with _Worker(_name(fn), self.timeout, fn) as worker:
                 answer = await worker.run_async(late, request.call.invoke, fn)
         if inspect.isawaitable(answer):  # a plain function that returned a coroutine
             answer = await self._awaited(answer, late)
         if not (is_stream(answer) and hasattr(answer, "__anext__")):
             return answer
         run.stream_of = AsyncPeeked
+        ahead: list[Any] = []
         try:
-            return AsyncPeeked(answer, (await self._awaited(answer.__anext__(), "no chunk"),))
+            while not _begun(ahead):
+                ahead.append(await self._awaited(answer.__anext__(), "no chunk"))
+            return AsyncPeeked(answer, ahead)
         except StopAsyncIteration:
-            return AsyncPeeked(answer, ())
+            return AsyncPeeked(answer, ahead)
         except BaseException:
             await aclose_source(answer)
             raise
@@ -675,6 +683,16 @@ def _raise_provider_error(exc: Exception) -> NoReturn:
     raise ProviderError(f"{type(exc).__name__}: {exc}") from exc
 
 
+PEEK_CHUNKS = 8
+"""Chunks a stream is read ahead at most, inside the retries, for the first that carries text."""
+
+
+def _begun(ahead: list[Any]) -> bool:
+    """Has a stream read ahead begun its answer (a chunk with text; OpenAI's and Anthropic's first
+    chunks carry none: a role, ``message_start``), or been read far enough (`PEEK_CHUNKS`)?"""
+    return len(ahead) >= PEEK_CHUNKS or bool(ahead and chunk_text(ahead[-1]))
+
+
 def _name(fn: Any) -> str:
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__name__
 
@@ -717,8 +735,9 @@ class _Worker:
     their timeout its calls fail at once (its retries and fallbacks take over) instead of
     adding more, so memory stays bounded."""
 
-    def __init__(self, name: str, timeout: float | None) -> None:
+    def __init__(self, name: str, timeout: float | None, fn: Any = None) -> None:
         self.name, self.timeout = name, timeout
+        self.key = _identity(fn) if fn is not None else id(self)
         self.jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = queue.SimpleQueue()
         self.thread: threading.Thread | None = None
         self.pending: Future[Any] | None = None  # work given up on, still running
@@ -768,7 +787,7 @@ class _Worker:
 
     def _submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         with _stuck_lock:
-            if _stuck[self.name] >= STUCK_LIMIT:
+            if _stuck[self.key] >= STUCK_LIMIT:
                 raise CallTimeout(f"{self.name}: {STUCK_LIMIT} earlier calls are still running past "
                                   "their timeout")
         future: Future[Any] = Future()
@@ -784,8 +803,8 @@ class _Worker:
             return
         self.pending = future
         with _stuck_lock:
-            _stuck[self.name] += 1
-        future.add_done_callback(lambda _: _unstuck(self.name))
+            _stuck[self.key] += 1
+        future.add_done_callback(lambda _: _unstuck(self.key))
 
 
 def _serve(jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None]) -> None:
@@ -798,8 +817,15 @@ def _serve(jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None]
                 future.set_exception(exc)
 
 
-def _unstuck(name: str) -> None:
+def _unstuck(key: Any) -> None:
     with _stuck_lock:
-        _stuck[name] -= 1
-        if not _stuck[name]:
-            del _stuck[name]
+        _stuck[key] -= 1
+        if not _stuck[key]:
+            del _stuck[key]
+
+
+def _identity(fn: Any) -> Any:
+    """What stuck threads are counted by: the callable itself (a bound method: its object and
+    function), not its name, which every SDK client's ``Completions.create`` shares."""
+    owner = getattr(fn, "__self__", None)
+    return (id(owner), getattr(fn, "__func__", fn)) if owner is not None else id(fn)

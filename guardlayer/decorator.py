@@ -45,7 +45,8 @@ def guarded(fn: F | None = None, *, rules: str | Path | None = None, chain: Chai
         shape = CallShape.of(fn, prompt_arg=prompt_arg, messages_arg=messages_arg, untrusted=untrusted)
         if the_chain.input and not shape.sources and not shape.messages_arg:
             raise ConfigError(f"{getattr(fn, '__qualname__', fn)!r} has input guards but no untrusted "
-                              "text to give them: name it with prompt_arg=, messages_arg= or untrusted=")
+                              "text to give them (or several str arguments, none named prompt): name "
+                              "it with prompt_arg=, messages_arg= or untrusted=")
         wrapper: Callable[..., Any]
         # An SDK's async method is a sync ``functools.wraps`` wrapper that returns a coroutine
         # (openai's ``AsyncCompletions.create``, anthropic's ``AsyncMessages.create``): its kind

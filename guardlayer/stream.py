@@ -263,11 +263,12 @@ class GuardedAsyncStream(_Calls):
 
 
 class Peeked:
-    """A provider's sync stream whose first chunk was read ahead (inside the chain's retries,
-    so that a stream failing before it is retried and falls back); gives that chunk first."""
+    """A provider's sync stream whose first chunks were read ahead (inside the chain's retries,
+    so that a stream failing before its answer begins is retried and falls back); gives those
+    chunks first."""
 
-    def __init__(self, source: Iterator[Any], ahead: tuple[Any, ...]) -> None:
-        self.source, self.ahead = source, list(ahead)
+    def __init__(self, source: Iterator[Any], ahead: list[Any] | tuple[Any, ...]) -> None:
+        self.source, self.ahead = source, list(ahead)[::-1]
 
     @classmethod
     def served(cls, text: str) -> Peeked:
@@ -287,8 +288,8 @@ class Peeked:
 class AsyncPeeked:
     """`Peeked` for an async stream."""
 
-    def __init__(self, source: AsyncIterator[Any] | None, ahead: tuple[Any, ...]) -> None:
-        self.source, self.ahead = source, list(ahead)
+    def __init__(self, source: AsyncIterator[Any] | None, ahead: list[Any] | tuple[Any, ...]) -> None:
+        self.source, self.ahead = source, list(ahead)[::-1]
 
     @classmethod
     def served(cls, text: str) -> AsyncPeeked:

@@ -79,8 +79,9 @@ def test_several_str_arguments_are_not_guessed():
     def ask(model: str, question: str) -> str:
         return question
 
-    with pytest.raises(ConfigError, match="several text arguments .model, question."):
+    with pytest.raises(ConfigError, match="several str arguments"):
         guarded(ask, input=[Deny("EVIL")])
+    assert guarded(ask, output=[Deny("EVIL")])("m", "q") == "q"  # output guards alone need no prompt
     with pytest.raises(Blocked):
         guarded(ask, input=[Deny("EVIL")], prompt_arg="question")("m", "an EVIL plan")
 
@@ -124,6 +125,17 @@ def test_anthropic_cached_prompt_tokens_count():
              "cache_creation_input_tokens": 100}
     assert usage_of({"usage": usage}) == Usage(48152, 10)
     assert usage_of({"usage": {"prompt_tokens": 5, "completion_tokens": 1}}) == Usage(5, 1)
+
+
+def test_a_kwargs_wrapper_guards_its_texts_not_its_first_argument():
+    seen = []
+
+    def create(model: str, **kwargs):
+        seen.append(model)
+        return "ok"
+
+    guarded(input=[(Deny("gpt"), "fix")])(create)("gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    assert seen == ["gpt-4o"]  # the model's name is not a prompt
 
 
 def test_a_kwargs_wrapper_binds_each_argument_by_its_own_name():

@@ -154,7 +154,11 @@ class TokenLimit:
             return Verdict.ok(meta=meta)  # longer texts are cut
         fixed = (self._summarize(text, length) if self.strategy == "summarize" else
                  truncate(text, counter, length, self.strategy.removeprefix("truncate_"), self.marker))
-        cut = own - counter.count(fixed)
+        left = counter.count(fixed)
+        if left > length:  # (a summary longer than asked for)
+            return Verdict.fail(f"{self.strategy} left {left} tokens of this text, over its share of "
+                                f"{length}", meta=meta)
+        cut = own - left
         return Verdict.ok(fixed=fixed, reason=f"{self.strategy}: cut {cut} tokens of this text",
                           meta={**meta, "cut_tokens": cut})
 

@@ -64,3 +64,16 @@ def test_level():
     assert level([700, 700, 100], 101) == 33  # the shortest too
     assert level([700, 700, 100], 2) == 0  # not even a token each
     assert level([450, 700, 100], 1000) == 450  # once one text is cut, the others' length holds
+
+
+def test_a_summary_longer_than_its_share_blocks():
+    per_doc = _tokens(DOC)
+
+    @guarded(input=[TokenLimit(max_tokens=2 * per_doc, model="gpt-4o", strategy="summarize",
+                               summarizer=lambda text, limit: text)],  # returns more than asked
+             untrusted={"question": "user", "docs": "document"})
+    def ask(question: str, docs: list[str]) -> str:
+        return "ok"
+
+    with pytest.raises(Blocked, match="over its share"):
+        ask("q", [DOC, DOC, DOC])

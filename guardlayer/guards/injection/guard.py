@@ -185,7 +185,9 @@ class InjectionGuard:
 
     def check(self, text: str, ctx: Context) -> Verdict:
         """Judge ``text`` at the threshold for ``ctx.source``; documents spotlighted in it are
-        judged un-spotlighted, as documents, and left out of the rest (blanked: spans stay)."""
+        judged un-spotlighted, as documents, and left out of the rest (blanked: spans stay); and
+        the whole text, un-spotlighted, is judged at ``ctx.source``'s threshold too, so that an
+        attack cut into pieces by fake document headers is read whole."""
         blocks = list(spotlighted_in(text))
         analysis = self.analyze(_blank(text, blocks) if blocks else text)
         threshold = self.threshold_for(ctx.source)
@@ -206,6 +208,10 @@ class InjectionGuard:
             reason += (f"; spotlighted documents, read un-spotlighted: score {documents.score:.2f} (threshold "
                        f"{self.document_threshold:g}, document): {documents.explain(quote=False)}")
             failed, score = failed or documents.score >= self.document_threshold, max(score, documents.score)
+            whole = self.analyze(unspotlight_all(text))
+            if whole.score > score:
+                reason += f"; the whole text, read un-spotlighted: score {whole.score:.2f}: {whole.explain(quote=False)}"
+                failed, score = failed or whole.score >= threshold, whole.score
         if failed:
             return Verdict.fail(reason, score=score, findings=findings, meta=meta)
         return Verdict.ok(score=score, reason=reason, findings=findings, meta=meta)
