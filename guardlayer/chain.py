@@ -143,12 +143,12 @@ class Chain:
                               f"{', '.join(read) or 'none'}; name the prompt's argument with "
                               "prompt_arg=, the conversation's with messages_arg=, or others with "
                               "untrusted=")
+        messages, texts = _seen(call, slots)
         for step in self.input:
             for slot in slots:
                 if slot.source == HISTORY and not getattr(step.guard, "assistant_turns", False):
                     continue
-                ctx.source, ctx.messages = slot.source, call.messages
-                ctx.texts = tuple(s.text for s in slots if s.arg != call.shape.messages_arg and s.source != HISTORY)
+                ctx.source, ctx.messages, ctx.texts = slot.source, messages, texts
                 verdict, action = step.run(slot.text, ctx, slot.target)
                 self._stop_on(action, verdict)
                 if action not in (None, Action.FIX):
@@ -156,10 +156,12 @@ class Chain:
                 if verdict.meta.get("messages") and isinstance(verdict.value, list):
                     call = call.with_messages(verdict.value)
                     slots = call.slots()
+                    messages, texts = _seen(call, slots)
                     break  # the guard judged and rewrote the whole conversation
                 if verdict.fixed is not None:
                     call = call.with_slot(slot, verdict.fixed)
                     slots = call.slots()
+                    messages, texts = _seen(call, slots)
         ctx.messages = call.messages
         return call
 
@@ -681,6 +683,12 @@ def _raise_provider_error(exc: Exception) -> NoReturn:
     if isinstance(exc, GuardlayerError) or not (is_transient(exc) or status_of(exc) is not None):
         raise exc
     raise ProviderError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _seen(call: Call, slots: list[Any]) -> tuple[list[Any] | None, tuple[str, ...]]:
+    """What input guards see of the whole call (`Context.messages` and `Context.texts`), made
+    again only when a guard changes the call."""
+    return call.messages, tuple(s.text for s in slots if s.arg != call.shape.messages_arg and s.source != HISTORY)
 
 
 PEEK_CHUNKS = 8
