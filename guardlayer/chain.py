@@ -134,9 +134,12 @@ class Chain:
 
     def _guard_input(self, call: Call, ctx: Context) -> Call:
         ctx.side = "input"
+        if not self.input:
+            ctx.messages = call.messages
+            return call
         slots = call.slots()
         read = [*call.shape.sources, *filter(None, [call.shape.messages_arg])]
-        if self.input and not slots and not any(name in call.arguments for name in read):
+        if not slots and not any(name in call.arguments for name in read):
             # the text is in arguments the guards do not read: they would pass it unchecked
             raise ConfigError(f"the input guards found no text to check: the call gave "
                               f"{', '.join(call.arguments) or 'no arguments'}, the guards read "
@@ -744,10 +747,9 @@ class _Worker:
     adding more, so memory stays bounded."""
 
     def __init__(self, name: str, timeout: float | None, fn: Any = None) -> None:
-        self.name, self.timeout = name, timeout
-        self.key = _identity(fn) if fn is not None else id(self)
-        self.jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = queue.SimpleQueue()
-        self.thread: threading.Thread | None = None
+        self.name, self.timeout, self.fn = name, timeout, fn
+        self.jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] | None = None
+        self.thread: threading.Thread | None = None  # both made on first use: most calls have none
         self.pending: Future[Any] | None = None  # work given up on, still running
 
     def __enter__(self) -> _Worker:
@@ -789,7 +791,7 @@ class _Worker:
 
     def close(self) -> None:
         """Let the thread end once its work is done."""
-        if self.thread is not None:
+        if self.thread is not None and self.jobs is not None:
             self.thread = None
             self.jobs.put(None)
 
@@ -798,13 +800,19 @@ class _Worker:
             if _stuck[self.key] >= STUCK_LIMIT:
                 raise CallTimeout(f"{self.name}: {STUCK_LIMIT} earlier calls are still running past "
                                   "their timeout")
-        future: Future[Any] = Future()
-        self.jobs.put((functools.partial(contextvars.copy_context().run, fn, *args), future))
-        if self.thread is None:
+        if self.thread is None or self.jobs is None:
+            self.jobs = queue.SimpleQueue()
             self.thread = threading.Thread(target=_serve, args=(self.jobs,), daemon=True,
                                            name=f"guardlayer-call {self.name}")
             self.thread.start()
+        future: Future[Any] = Future()
+        self.jobs.put((functools.partial(contextvars.copy_context().run, fn, *args), future))
         return future
+
+    @property
+    def key(self) -> Any:
+        """What stuck threads are counted by (`_identity`; a worker for no callable: itself)."""
+        return _identity(self.fn) if self.fn is not None else id(self)
 
     def _give_up(self, future: Future[Any]) -> None:
         if future.done():

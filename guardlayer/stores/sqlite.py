@@ -11,6 +11,7 @@ import os
 import random
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -40,13 +41,27 @@ class SQLiteStore(LocalStore):
                 conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
                                        check_same_thread=False)
                 conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-                conn.execute("PRAGMA journal_mode = WAL")
+                self._wal(conn)
                 conn.execute("PRAGMA synchronous = NORMAL")
                 conn.executescript(_SCHEMA)
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"cannot open the SQLite budget store {self.path}: {exc}") from exc
             self._local.conn, self._local.pid = conn, os.getpid()
         return conn
+
+    def _wal(self, conn: sqlite3.Connection) -> None:
+        """Switch to WAL, waiting up to ``busy_timeout`` while other processes do the same:
+        SQLite answers "database is locked" then without calling its busy handler (6 of 90
+        processes opening a new file at once failed)."""
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
 
     @contextlib.contextmanager
     def _transaction(self, now: float) -> Iterator[None]:
