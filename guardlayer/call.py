@@ -35,6 +35,9 @@ TEXT_PARTS = frozenset({"text", "input_text"})
 part (Anthropic) holds a tool's output, as a string or text parts."""
 TOOL_OUTPUT_ITEMS = frozenset({"function_call_output", "custom_tool_call_output"})
 """OpenAI Responses input items that hold a tool's output (in ``output``), with no role."""
+SIDE_FIELDS = ("title", "context")
+"""Fields of an Anthropic ``document`` or ``search_result`` part that the model reads besides its
+text (a page's title comes from the page): checked as their own texts, of source document."""
 RESPONSES_INPUT = "input"
 """The Responses API's argument for the prompt or its items, read in a ``**kwargs`` wrapper."""
 
@@ -48,6 +51,7 @@ class Slot:
     source: str
     text: str
     part: int | None = None  # the content part of a message that holds the text
+    field: str | None = None  # a document part's field that holds it besides its text (`SIDE_FIELDS`)
     tool: tuple[int, tuple[Any, ...] | None] | None = None
     """In an assistant turn's tool call: the call's number and the path to the string among its
     parsed arguments (None: arguments that are not JSON, the text whole)."""
@@ -58,7 +62,8 @@ class Slot:
         if self.tool is not None:
             number, path = self.tool
             return f"{where}.tool_calls[{number}].arguments" + "".join(f"[{p!r}]" for p in path or ())
-        return where if self.part is None else f"{where}.content[{self.part}]"
+        where = where if self.part is None else f"{where}.content[{self.part}]"
+        return where if self.field is None else f"{where}.{self.field}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +192,7 @@ class Call:
             new = type(value)(new) if isinstance(value, tuple) else new
         else:
             new = list(value)
-            new[slot.index] = _with_content(value[slot.index], text, slot.part)
+            new[slot.index] = _with_content(value[slot.index], text, slot.part, slot.field)
         return replace(self, arguments={**self.arguments, slot.arg: new})
 
     def with_messages(self, messages: list[dict[str, Any]]) -> Call:
@@ -241,6 +246,9 @@ def _message_slots(arg: str, messages: Any, default: str = "user") -> list[Slot]
         elif isinstance(content, (list, tuple)):
             out += [Slot(arg, i, part_source, text, j) for j, (part_source, text)
                     in enumerate(_part_text(p, source) for p in content) if text is not None]
+            out += [Slot(arg, i, "document", text, j, key) for j, p in enumerate(content)
+                    if _get(p, "type") in ("document", "search_result") for key in SIDE_FIELDS
+                    if isinstance(text := _get(p, key), str) and text]
         elif content is not None:
             raise ConfigError(f"message {i} ({role}) holds {type(content).__name__} content, "
                               "not text or a list of parts: it cannot be checked")
@@ -314,14 +322,14 @@ def _with_field(obj: Any, key: str, value: Any) -> Any:
     return new
 
 
-def _with_content(message: Any, text: str, part: int | None) -> Any:
+def _with_content(message: Any, text: str, part: int | None, side: str | None = None) -> Any:
     """A copy of ``message`` with ``text`` as its content (a Responses tool output item: its
-    output), or as the text of content ``part`` (`_with_part_text`)."""
+    output), or as the text of content ``part`` (`_with_part_text`), or of its ``side`` field."""
     key = "output" if _get(message, "type") in TOOL_OUTPUT_ITEMS else "content"
     if part is None:
         return _with_field(message, key, text)
     parts = list(_get(message, key))
-    parts[part] = _with_part_text(parts[part], text)
+    parts[part] = _with_field(parts[part], side, text) if side else _with_part_text(parts[part], text)
     return _with_field(message, key, parts)
 
 

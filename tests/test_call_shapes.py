@@ -69,10 +69,29 @@ def test_anthropic_documents_and_search_results_are_documents():
         {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBERi0="}},
         {"type": "text", "text": "summarise"}]}])
     assert seen == [("document", "a bad page"), ("document", "bad notes"), ("document", "bad hit"),
-                    ("user", "summarise")]
+                    ("user", "summarise"), ("document", "t")]  # (the search result's title last)
     parts = sent[0]["content"]
     assert parts[0]["source"]["data"] == "a *** page" and parts[1]["source"]["content"] == "*** notes"
     assert parts[2]["content"] == [{"type": "text", "text": "*** hit"}] and parts[3]["source"]["data"] == "JVBERi0="
+
+
+def test_the_title_and_context_of_a_document_are_checked_too():
+    @guarded(input=[(Deny("bad"), "fix")])
+    def chat(messages, model="m"):
+        return messages
+
+    sent = chat([{"role": "user", "content": [
+        {"type": "document", "title": "a bad title", "context": "bad context",
+         "source": {"type": "text", "media_type": "text/plain", "data": "page"}},
+        {"type": "search_result", "source": "https://x.test", "title": "bad hit title",
+         "content": [{"type": "text", "text": "hit"}]}]}])
+    doc, hit = sent[0]["content"]
+    assert (doc["title"], doc["context"], doc["source"]["data"]) == ("a *** title", "*** context", "page")
+    assert hit["title"] == "*** hit title" and hit["content"] == [{"type": "text", "text": "hit"}]
+    with pytest.raises(Blocked):
+        guarded(chat.__wrapped__, input=[Deny("EVIL")])(
+            [{"role": "user", "content": [{"type": "document", "title": "EVIL",
+                                           "source": {"type": "text", "data": "fine"}}]}])
 
 
 def test_several_str_arguments_are_not_guessed():
