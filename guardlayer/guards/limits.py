@@ -96,19 +96,21 @@ class TokenLimit:
             if len(texts) > 1 and any(t is text for t in texts):
                 return self._texts(text, texts, counter, limit)
             return self._text(text, counter, limit)
+        # The chain runs this on each untrusted text of the call: judge the whole call once, while
+        # it is unchanged (a guard's fix makes new messages and `Context.texts`).
+        seen = ctx.state.get(key := f"token_limit:{id(self)}")
+        if (seen and seen[2] is texts and len(seen[0]) == len(messages)
+                and all(a is b for a, b in zip(seen[0], messages))):
+            return seen[1]
         # Arguments beside the conversation (documents) count too: the conversation gets the rest.
         others = sum(counter.count(t) for t in texts)
         if others >= limit:
-            return Verdict.fail(f"the call's arguments beside its messages have {others} tokens, over the "
-                                f"limit of {limit}", meta={"tokens": others, "limit": limit,
-                                                         "exact": counter.exact, "cut_tokens": 0})
-        # The chain runs this on each untrusted text of the call: judge the conversation once.
-        seen = ctx.state.get(key := f"token_limit:{id(self)}")
-        if (seen and seen[2] == others and len(seen[0]) == len(messages)
-                and all(a is b for a, b in zip(seen[0], messages))):
-            return seen[1]
-        verdict = self._conversation(list(messages), model, counter, limit - others)
-        ctx.state[key] = (list(messages), verdict, others)
+            verdict = Verdict.fail(f"the call's arguments beside its messages have {others} tokens, over "
+                                   f"the limit of {limit}", meta={"tokens": others, "limit": limit,
+                                                                 "exact": counter.exact, "cut_tokens": 0})
+        else:
+            verdict = self._conversation(list(messages), model, counter, limit - others)
+        ctx.state[key] = (list(messages), verdict, texts)
         return verdict
 
     def _text(self, text: str, counter: TokenCounter, limit: int) -> Verdict:
@@ -149,7 +151,7 @@ class TokenLimit:
         if length < 1:
             return Verdict.fail(f"the call's {len(texts)} texts have {tokens} tokens: cut to a token "
                                 f"each they would still be over the limit of {limit}", meta=meta)
-        own = counter.count(text)
+        own = next(size for t, size in zip(texts, sizes) if t is text)
         if own <= length:
             return Verdict.ok(meta=meta)  # longer texts are cut
         fixed = (self._summarize(text, length) if self.strategy == "summarize" else
