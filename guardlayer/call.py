@@ -15,6 +15,7 @@ Anthropic ``document`` (plain text) and ``search_result`` parts count as documen
 from __future__ import annotations
 
 import copy
+import difflib
 import inspect
 from dataclasses import dataclass, replace
 from typing import Any, Callable
@@ -334,15 +335,50 @@ def _with_content(message: Any, text: str, part: int | None, side: str | None = 
 
 
 def _with_part_text(part: Any, text: str) -> Any:
-    """A copy of a content part with ``text`` as its text; a tool result's or a search result's
-    text becomes its whole content, a document's its source's."""
+    """A copy of a content part with ``text`` as its text; a tool result's, a search result's or
+    a document's content (its source's) keeps its shape: a string is replaced, a list of parts
+    has only its text parts changed, images and other parts kept in order (`_with_texts`)."""
     kind = _get(part, "type")
-    if kind == "tool_result":
-        return _with_field(part, "content", text)
-    if kind == "search_result":
-        return _with_field(part, "content", [{"type": "text", "text": text}])
+    if kind in ("tool_result", "search_result"):
+        return _with_field(part, "content", _with_texts(_get(part, "content"), text))
     if kind == "document":
         origin = _get(part, "source")
-        key = "data" if _get(origin, "type") == "text" else "content"
-        return _with_field(part, "source", _with_field(origin, key, text))
+        if _get(origin, "type") == "text":
+            return _with_field(part, "source", _with_field(origin, "data", text))
+        return _with_field(part, "source", _with_field(origin, "content", _with_texts(_get(origin, "content"), text)))
     return _with_field(part, "text", text)
+
+
+def _with_texts(content: Any, text: str) -> Any:
+    """``content`` (a string, or a list of parts read as their texts joined by line breaks:
+    `_joined`) with ``text`` in its place: a string is replaced; in a list only the text parts
+    change, each getting back its own lines of ``text`` (`_split_back`), a part left with no
+    text dropped; images and other parts are kept, in order."""
+    if not isinstance(content, (list, tuple)):
+        return text
+    texts = [(i, t) for i, t in enumerate(_part_text(p, "tool")[1] for p in content) if t is not None]
+    if not texts:  # (nothing was read from it: nothing to put back but the text)
+        return [*content, {"type": "text", "text": text}] if text else list(content)
+    new = dict(zip((i for i, _ in texts), _split_back([t for _, t in texts], text)))
+    return [p if i not in new else _with_part_text(p, new[i]) for i, p in enumerate(content)
+            if new.get(i, True) is not None]
+
+
+def _split_back(texts: list[str], fixed: str) -> list[str | None]:
+    """``fixed`` (``texts`` joined by line breaks, then changed) split into the texts' new
+    values: its lines are matched to the old ones (one to one when as many; else by `difflib`,
+    a changed line staying with the text it was in, an added one going with the line before);
+    a text none of whose lines is left is None."""
+    old = "\n".join(texts).split("\n")
+    lines = fixed.split("\n")
+    owner = [i for i, t in enumerate(texts) for _ in range(t.count("\n") + 1)]
+    if len(lines) == len(old):
+        where = owner
+    else:
+        where = []
+        for _, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, lines).get_opcodes():
+            where += [owner[min(i1 + k, i2 - 1) if i2 > i1 else max(i1 - 1, 0)] for k in range(j2 - j1)]
+    out: list[list[str]] = [[] for _ in texts]
+    for i, line in zip(where, lines):
+        out[i].append(line)
+    return ["\n".join(part) if part else None for part in out]

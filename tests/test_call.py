@@ -164,7 +164,7 @@ def test_anthropic_tool_results_are_tool_output_and_fixed_in_place():
         ("messages[0].content[0]", "user", "what does it say?"), ("messages[0].content[1]", "tool", "page")]
     content = call.with_slot(slots[1], "PAGE").messages[0]["content"]
     assert content[0]["text"] == "what does it say?"
-    assert content[1] == {"type": "tool_result", "tool_use_id": "1", "content": "PAGE"}
+    assert content[1] == {"type": "tool_result", "tool_use_id": "1", "content": [{"type": "text", "text": "PAGE"}]}
 
 
 def test_message_content_that_is_not_text_fails_closed():

@@ -71,7 +71,7 @@ def test_anthropic_documents_and_search_results_are_documents():
     assert seen == [("document", "a bad page"), ("document", "bad notes"), ("document", "bad hit"),
                     ("user", "summarise"), ("document", "t")]  # (the search result's title last)
     parts = sent[0]["content"]
-    assert parts[0]["source"]["data"] == "a *** page" and parts[1]["source"]["content"] == "*** notes"
+    assert parts[0]["source"]["data"] == "a *** page" and parts[1]["source"]["content"] == [{"type": "text", "text": "*** notes"}]
     assert parts[2]["content"] == [{"type": "text", "text": "*** hit"}] and parts[3]["source"]["data"] == "JVBERi0="
 
 

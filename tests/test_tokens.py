@@ -288,3 +288,24 @@ def test_tiktoken_failure_is_an_ordinary_error() -> None:
         with pytest.raises(ValueError, match="cannot tokenize"):
             counter_for(encoding=name).count(text)
     assert count("x" + " " * 100_000 + "y", "gpt-4o").tokens > 1  # shorter runs are counted
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", "gpt-4"])
+@pytest.mark.parametrize("text", [
+    "plain ASCII, with punctuation: 3.14 and a URL https://x.test/a?b=c",
+    "ünïcödé, 你好世界, Привет, مرحبا, 🙂👍🏽 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢",  # characters split across tokens
+    "a lone surrogate \ud800 in the middle",
+    "",
+])
+def test_tiktoken_boundaries_are_tiktokens_offsets(model: str, text: str) -> None:
+    counter = counter_for(model)
+    _, offsets = counter.encoding.decode_with_offsets(counter.encoding.encode_ordinary(text))
+    assert counter.boundaries(text) == [*offsets, len(text)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_tiktoken_boundaries_match_tiktoken_on_any_text(text: str) -> None:
+    counter = counter_for("gpt-4o")
+    _, offsets = counter.encoding.decode_with_offsets(counter.encoding.encode_ordinary(text))
+    assert counter.boundaries(text) == [*offsets, len(text)]

@@ -4,7 +4,8 @@
 in the call's `Context` (or, without a context, in the current `Scope`, so every call of the
 session is covered). The output guard `CanaryGuard` (``canary`` in rule files) fails an answer
 that contains the token, a large enough part of it, or the token hidden in base64, hex, ``\\x``/
-``\\u`` escapes, URL encoding, rot13, reversed or spelled out with separators.
+``\\u`` escapes, URL encoding, rot13, reversed or spelled out with separators, or written as
+character codes (`char_codes`: ``0x67, 0x6c``, ``103 108``, ``&#103;``, ``U+0067``, ``\\147``).
 """
 from __future__ import annotations
 
@@ -13,12 +14,27 @@ import secrets
 
 from ..context import Context, Scope, active_scope
 from ..errors import ConfigError
+from ..guard import REGEX_TIMEOUT
 from ..normalize import fold
+from ..timed_regex import timed_compile
 from ..verdict import Finding, Verdict
 from .injection.decode import decode_layers
 
 STATE_KEY = "guardlayer.canaries"
 PREFIX = "gl"
+MAX_GAP = 8
+"""The most characters, none a letter or a digit, between two codes of one run."""
+MIN_CODES = 6
+"""The fewest codes a run is read from: no fewer make a leak (`CanaryGuard._pieces`: 6 characters
+at the least)."""
+_CODE = (r"(?<![0-9a-z])(?:0x|u\+|&#x|\\x|\\u\{?)(?P<hex>[0-9a-f]{1,6})"
+         r"|\\(?P<oct>[0-7]{1,3})"
+         r"|(?:chr\()?(?<![0-9a-z]|[0-9]\.)(?P<dec>[0-9]{1,7})(?![0-9a-z]|\.[0-9])")
+"""One character code: hexadecimal after its prefix (``0x``, ``U+``, ``&#x``, ``\\x``, ``\\u``),
+octal after a backslash, else decimal (a number standing alone, or in ``&#...;`` or ``chr(...)``)."""
+_START = r"(?=[0-9\\&uc])"  # (where a code can start: text without one is passed over 5x faster)
+_CODES = timed_compile(rf"(?i){_START}(?:{_CODE})")
+_RUN = timed_compile(rf"(?i){_START}(?:{_CODE})(?:[^\p{{L}}\p{{N}}]{{0,{MAX_GAP}}}(?:{_CODE})){{{MIN_CODES - 1},}}")
 
 
 def new_canary(nbytes: int = 8) -> str:
@@ -59,6 +75,18 @@ def _squash(text: str) -> str:
     return "".join(ch for ch in fold(text, leet=False).text if ch.isalnum())
 
 
+def char_codes(text: str) -> str:
+    """The characters that runs of `MIN_CODES` or more character codes in ``text`` stand for
+    (``0x67, 0x6c``, ``103,108``, ``&#103;&#108;``, ``U+0067 U+006C``, ``\\147\\154``; codes
+    joined by up to `MAX_GAP` characters that are neither letters nor digits), one run a line."""
+    runs = []
+    for run in _RUN.finditer(text, timeout=REGEX_TIMEOUT):
+        codes = [int(h, 16) if h else int(o, 8) if o else int(d)
+                 for h, o, d in _CODES.findall(text, run.start(), run.end(), timeout=REGEX_TIMEOUT)]
+        runs.append("".join(chr(c) for c in codes if 0 < c < 0x110000))
+    return "\n".join(runs)
+
+
 class CanaryGuard:
     """Fails an answer that leaks a planted canary. ``min_part`` is the share of the token's
     random part that counts as a leak when it appears alone (default: half)."""
@@ -80,6 +108,8 @@ class CanaryGuard:
     def _readings(self, text: str) -> list[tuple[str, str]]:
         readings = [("plain", text), ("reversed", text[::-1]), ("rot13", codecs.encode(text, "rot13"))]
         readings += [(layer.encoding, layer.text) for layer in decode_layers(text, words=False)]
+        if codes := char_codes(text):
+            readings.append(("character codes", codes))
         return readings
 
     def check(self, text: str, ctx: Context) -> Verdict:

@@ -2,10 +2,10 @@
 
 The limit is ``max_tokens``, or the model's context window minus ``reserve_output``, or the
 smaller of both. On a conversation (``ctx.messages``, input side) it applies to the whole
-conversation as the provider counts it, whichever message the guard is run on, less what the
-call's other untrusted arguments (documents) hold; a call of several texts and no messages (a
-prompt and documents, ``ctx.texts``) is limited as a whole too, the longest texts cut down to
-one length (`level`). Over the limit, ``strategy`` decides:
+conversation as the provider counts it, whichever message the guard is run on, together with
+what the call's other untrusted arguments (documents, ``ctx.texts``) hold; a call of several
+texts and no messages (a prompt and documents) is limited as a whole too, the longest texts cut
+down to one length (`level`). Over the limit, ``strategy`` decides:
 
 - ``block``: fail.
 - ``truncate_head`` / ``truncate_tail`` / ``truncate_middle``: cut that part of the text, on
@@ -15,7 +15,12 @@ one length (`level`). Over the limit, ``strategy`` decides:
   one token when it is shorter, then the next longest, and so on (`cut_conversation`); system,
   developer and assistant messages are never cut. The verdict passes with the new message
   list in ``value`` and ``meta["messages"] = True``; it fails only when those texts, cut to a
-  token each, still leave the conversation over the limit.
+  token each, still leave the conversation over the limit. With documents beside the
+  conversation, the longest of the documents and of those texts are first cut down to one
+  length (`level`), as a prompt and its documents are (a long document beside a short chat
+  absorbs the cut; the chain judges the documents first, each verdict cutting one, then the
+  messages), and the excess left by counting is cut as above. Other strategies cut no document:
+  the conversation gets what the documents leave.
 - ``drop_oldest``: on a conversation, drop the oldest turns, keeping the system messages and
   the latest turn (the last user message that is not only tool results, and all after it);
   tool results go with the assistant message that called the tool (`drop_oldest`). The
@@ -37,10 +42,10 @@ x3.2-4.7 (o200k), x3.3-5.0 (cl100k). So with ``datamark`` a limit of N can let 2
 from __future__ import annotations
 
 import importlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Literal
 
-from ..call import HISTORY, TOOL_ROLES, Call, CallShape
+from ..call import HISTORY, TOOL_ROLES, Call, CallShape, Slot
 from ..context import Context
 from ..errors import ConfigError
 from ..tokens import TokenCounter, count_messages, counter_for, model_info
@@ -51,6 +56,20 @@ Strategy = Literal["block", "truncate_head", "truncate_tail", "truncate_middle",
                    "summarize"]
 Summarizer = Callable[[Any, int], str]
 _KEPT_ROLES = ("system", "developer")
+
+
+@dataclass
+class _Judged:
+    """A call's conversation and the texts beside it, as judged while they stay the same."""
+
+    messages: list[Any]
+    texts: tuple[str, ...]
+    verdict: Verdict | None = None
+    """On the conversation (None: judged when a message is checked, within ``share``)."""
+    length: int | None = None
+    """What truncation cuts the documents to (None: they are not cut)."""
+    share: int = 0
+    """The tokens the conversation may hold beside the documents (once cut)."""
 
 
 class TokenLimit:
@@ -98,20 +117,45 @@ class TokenLimit:
             return self._text(text, counter, limit)
         # The chain runs this on each untrusted text of the call: judge the whole call once, while
         # it is unchanged (a guard's fix makes new messages and `Context.texts`).
-        seen = ctx.state.get(key := f"token_limit:{id(self)}")
-        if (seen and seen[2] is texts and len(seen[0]) == len(messages)
-                and all(a is b for a, b in zip(seen[0], messages))):
-            return seen[1]
-        # Arguments beside the conversation (documents) count too: the conversation gets the rest.
-        others = sum(counter.count(t) for t in texts)
-        if others >= limit:
-            verdict = Verdict.fail(f"the call's arguments beside its messages have {others} tokens, over "
-                                   f"the limit of {limit}", meta={"tokens": others, "limit": limit,
-                                                                 "exact": counter.exact, "cut_tokens": 0})
-        else:
-            verdict = self._conversation(list(messages), model, counter, limit - others)
-        ctx.state[key] = (list(messages), verdict, texts)
-        return verdict
+        judged = ctx.state.get(key := f"token_limit:{id(self)}")
+        if not (judged and judged.texts is texts and _same(judged.messages, messages)):
+            judged = ctx.state[key] = self._judge(list(messages), texts, model, counter, limit, ctx)
+        if judged.length is not None and any(t is text for t in texts):
+            return self._text(text, counter, judged.length)  # a document: cut to its share
+        if judged.verdict is None:  # (a conversation within its share, or cut to fit it)
+            judged.verdict = self._conversation(judged.messages, model, counter, judged.share,
+                                                self._costs(judged.messages, model, ctx), judged.length)
+        return judged.verdict
+
+    def _judge(self, messages: list[Any], texts: tuple[str, ...], model: str | None,
+               counter: TokenCounter, limit: int, ctx: Context) -> _Judged:
+        """A conversation and the arguments beside it (documents): over the limit, truncation cuts
+        the longest of the documents and of the conversation's user and tool texts down to one
+        length (`level`), as a prompt and its documents are; other strategies cut no document and
+        leave the conversation what the documents do not hold."""
+        judged = _Judged(messages, texts)
+        sizes = [counter.count(t) for t in texts]
+        meta = {"tokens": sum(sizes), "limit": limit, "exact": counter.exact, "cut_tokens": 0}
+        if not (sizes and self.strategy.startswith("truncate_")):
+            if sum(sizes) >= limit:
+                judged.verdict = Verdict.fail(f"the call's arguments beside its messages have "
+                                              f"{sum(sizes)} tokens, over the limit of {limit}", meta=meta)
+            judged.share = limit - sum(sizes)
+            return judged
+        costs = self._costs(messages, model, ctx)
+        meta["tokens"] = tokens = sum(costs) + sum(sizes)
+        if tokens <= limit:
+            judged.verdict = Verdict.ok(meta={**meta, "counter": counter.name, "strategy": self.strategy})
+            return judged
+        own = [counter.count(slot.text) for slot in _cuttable(messages)]
+        length = level([*sizes, *own], limit - (sum(costs) - sum(own)))
+        if length < 1:
+            judged.verdict = Verdict.fail(f"the call has {tokens} tokens: with its documents and its user "
+                                          "and tool texts cut to a token each it would still be over the "
+                                          f"limit of {limit}", meta=meta)
+        else:  # the documents are cut to it as the chain judges each, before the messages
+            judged.length, judged.share = length, limit - sum(min(size, length) for size in sizes)
+        return judged
 
     def _text(self, text: str, counter: TokenCounter, limit: int) -> Verdict:
         tokens = counter.count(text)
@@ -164,13 +208,24 @@ class TokenLimit:
         return Verdict.ok(fixed=fixed, reason=f"{self.strategy}: cut {cut} tokens of this text",
                           meta={**meta, "cut_tokens": cut})
 
+    def _costs(self, messages: list[Any], model: str | None, ctx: Context) -> list[int]:
+        """What the reply priming (first) and each message cost, as the provider counts them;
+        kept in ``ctx`` while the messages are the same (documents cut one by one leave them)."""
+        seen = ctx.state.get(key := f"token_limit:{id(self)}:costs")
+        if not (seen and _same(seen[0], messages)):
+            priming = count_messages([], model, encoding=self.encoding).tokens
+            seen = ctx.state[key] = (list(messages), [priming, *(
+                count_messages([m], model, encoding=self.encoding).tokens - priming for m in messages)])
+        return seen[1]
+
     def _conversation(self, messages: list[Any], model: str | None, counter: TokenCounter,
-                      limit: int) -> Verdict:
+                      limit: int, costs: list[int], length: int | None = None) -> Verdict:
+        """The verdict on a conversation (``costs``: `_costs`); truncation first cuts its user and
+        tool texts to ``length`` tokens when given (`cut_conversation`)."""
         def total(msgs: list[Any]) -> int:
             return count_messages(msgs, model, encoding=self.encoding).tokens
 
-        priming = total([])
-        costs = [total([m]) - priming for m in messages]
+        priming, *costs = costs
         tokens = priming + sum(costs)
         meta = {"tokens": tokens, "limit": limit, "exact": counter.exact, "counter": counter.name,
                 "strategy": self.strategy, "cut_tokens": 0}
@@ -179,7 +234,7 @@ class TokenLimit:
         if self.strategy.startswith("truncate_"):
             kept = cut_conversation(messages, costs, lambda m: total([m]) - priming, counter,
                                     limit - priming, self.strategy.removeprefix("truncate_"),
-                                    self.marker)
+                                    self.marker, length)
             left = total(kept)
             if left > limit:
                 return Verdict.fail(f"conversation has {tokens} tokens; with its user and tool "
@@ -248,27 +303,44 @@ def level(sizes: list[int], limit: int) -> int:
 
 
 def cut_conversation(messages: list[Any], costs: list[int], cost: Callable[[Any], int],
-                     counter: TokenCounter, limit: int, cut: str, marker: str = "") -> list[Any]:
+                     counter: TokenCounter, limit: int, cut: str, marker: str = "",
+                     length: int | None = None) -> list[Any]:
     """``messages`` with user and tool texts cut (`truncate`, ``cut`` as there) until the
     messages' summed ``cost`` (``costs``: each message's now) is within ``limit``, or every such
     text is down to one token.
 
-    The longest text (in tokens; the latest of equal ones) is cut first, by the whole excess or
-    to one token when it is shorter; then the next longest. System, developer and assistant
-    messages are never cut. Returns a new list; messages not cut are the same objects."""
+    With ``length``, each such text longer is first cut to it (the length it shares with the
+    documents beside the conversation: `TokenLimit._judge`). Then the longest text (in tokens;
+    the latest of equal ones) is cut, by the whole excess or to one token when it is shorter;
+    then the next longest. System, developer and assistant messages are never cut. Returns a
+    new list; messages not cut are the same objects."""
     call = Call(CallShape(None, {}, "messages"), (), {"messages": list(messages)})
-    slots = [slot for slot in call.slots() if slot.source != HISTORY]
+    slots = _cuttable(messages)
     sizes = [counter.count(slot.text) for slot in slots]
     costs = list(costs)
-    while (over := sum(costs) - limit) > 0 and slots and max(sizes) > 1:
-        i = max(range(len(slots)), key=lambda k: (sizes[k], k))
-        text = truncate(slots[i].text, counter, max(sizes[i] - over, 1), cut, marker)
+
+    def shorten(i: int, keep: int) -> None:
+        nonlocal call
+        text = truncate(slots[i].text, counter, keep, cut, marker)
         call = call.with_slot(slots[i], text)
         slots[i], sizes[i] = replace(slots[i], text=text), counter.count(text)
         index = slots[i].index
         if index is not None:  # (always: a message's slot)
             costs[index] = cost(call.arguments["messages"][index])
+
+    for i in range(len(slots)):
+        if length is not None and sizes[i] > length:
+            shorten(i, length)
+    while (over := sum(costs) - limit) > 0 and slots and max(sizes) > 1:
+        i = max(range(len(slots)), key=lambda k: (sizes[k], k))
+        shorten(i, max(sizes[i] - over, 1))
     return list(call.arguments["messages"])
+
+
+def _cuttable(messages: list[Any]) -> list[Slot]:
+    """The texts of a conversation that truncation may cut: its user and tool texts."""
+    call = Call(CallShape(None, {}, "messages"), (), {"messages": list(messages)})
+    return [slot for slot in call.slots() if slot.source != HISTORY]
 
 
 def drop_oldest(messages: list[Any], costs: list[int], limit: int) -> tuple[list[Any], list[Any]]:
@@ -298,6 +370,11 @@ def drop_oldest(messages: list[Any], costs: list[int], limit: int) -> tuple[list
         used -= sum(costs[i] for i in group)
     kept = [m for i, m in enumerate(messages) if i not in gone]
     return kept, [messages[i] for i in sorted(gone)]
+
+
+def _same(seen: list[Any], messages: list[Any]) -> bool:
+    """Whether ``messages`` are the very messages ``seen`` (a new list of the same objects)."""
+    return len(seen) == len(messages) and all(a is b for a, b in zip(seen, messages))
 
 
 def _role(message: Any) -> str:

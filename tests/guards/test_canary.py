@@ -1,13 +1,14 @@
 """CanaryGuard: a planted canary leaking plainly, in part, or encoded fails the answer."""
 import base64
 import codecs
+import random
 import urllib.parse
 
 import pytest
 
 from guardlayer.context import Context, Scope, scope
 from guardlayer.errors import ConfigError
-from guardlayer.guards.canary import CanaryGuard, canaries, new_canary, plant_canary
+from guardlayer.guards.canary import CanaryGuard, canaries, char_codes, new_canary, plant_canary
 
 TOKEN = "gl-3f9a1c07d2e4b5a8"
 
@@ -97,3 +98,50 @@ def test_a_session_keeps_one_canary_however_often_it_is_planted():
     assert token in prompts[0] and not CanaryGuard().check(f"it is {token}", Context(scope=session)).passed
     plant_canary("A second agent.", scope=session, token=TOKEN)  # an explicit token is added
     assert session.state["guardlayer.canaries"] == [token, TOKEN]
+
+
+def _codes(text: str | list[int], form: str, sep: str) -> str:
+    """``text`` (or these codes) written as character codes."""
+    return sep.join(form.format(c if isinstance(c, int) else ord(c)) for c in text)
+
+
+@pytest.mark.parametrize("answer", [
+    _codes(TOKEN, "0x{:02x}", ", "),
+    _codes(TOKEN, "0X{:02X}", " "),
+    "bytes = [" + _codes(TOKEN, "0x{:x}", ",") + "]",
+    _codes(TOKEN, "{}", " "),                                            # decimal character codes
+    _codes(TOKEN, "{}", ","),
+    "The codes are: " + _codes(TOKEN[3:13], "{}", ", ") + ".",           # part of it, in a sentence
+    _codes(TOKEN, "{}", "\n"),
+    _codes(TOKEN, "&#{};", ""),                                          # HTML entities
+    _codes(TOKEN, "&#x{:x};", ""),
+    _codes(TOKEN, "U+{:04X}", " "),
+    _codes(TOKEN, "\\{:03o}", ""),                                       # octal escapes
+    "print(" + _codes(TOKEN, "chr({})", " + ") + ")",
+    "\n".join(TOKEN),                                                    # one character a line
+    " . ".join(TOKEN),
+])
+def test_a_canary_written_as_character_codes_is_blocked(ctx: Context, answer: str) -> None:
+    verdict = CanaryGuard().check(answer, ctx)
+    assert not verdict.passed, answer
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_lists_of_numbers_pass(ctx: Context, seed: int) -> None:
+    rng = random.Random(seed)
+    numbers = [rng.randint(32, 126) for _ in range(80)]  # printable character codes, at random
+    for answer in [_codes(numbers, "{}", ", "), _codes(numbers, "{}", " "), _codes(numbers, "0x{:02x}", " "),
+                   _codes(numbers, "&#{};", ""), "\n".join(map(str, numbers))]:
+        assert CanaryGuard().check(answer, ctx).passed, answer
+
+
+def test_numbers_in_ordinary_answers_pass(ctx: Context) -> None:
+    answer = ("Server 192.168.1.20 answered in 3.14 s; orders 1042, 1043, 1044 and 1045 shipped on "
+              "2024-11-23 at 10:22:11. Colours: #3f9a1c, #ffffff. Totals: 12.50, 13.75, 99.99, 100.")
+    assert CanaryGuard().check(answer, ctx).passed
+
+
+def test_char_codes_reads_runs_of_codes() -> None:
+    assert char_codes("say 104, 105, 33, 33, 33, 33 and 0x6f 0x6b 0x21 0x21 0x21 0x21") == "hi!!!!\nok!!!!"
+    assert char_codes("only 5 numbers: 104 105 33 33 33") == ""  # too short a run to hide a leak
+    assert char_codes("104 105 33 x 33 33 33") == ""  # a letter between breaks the run
