@@ -102,7 +102,11 @@ def _bench(args: argparse.Namespace, rest: list[str]) -> int:
         print(f"error: no benchmark {args.name!r}; available: {', '.join(available)}", file=sys.stderr)
         return 2
     module = importlib.import_module(f"guardlayer.bench.{args.name}")
-    return int(module.main(rest) or 0)
+    try:
+        return int(module.main(rest) or 0)
+    except (OSError, ValueError) as exc:  # a file, store or value named on the command line
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -137,11 +141,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["bench"] and len(argv) > 1 and not argv[1].startswith("-"):
-        return _bench(argparse.Namespace(name=argv[1]), argv[2:])
-    args = parser().parse_args(argv)
-    run: Callable[[argparse.Namespace], int] = args.run
     try:
+        if argv[:1] == ["bench"] and len(argv) > 1 and not argv[1].startswith("-"):
+            return _bench(argparse.Namespace(name=argv[1]), argv[2:])
+        args = parser().parse_args(argv)
+        run: Callable[[argparse.Namespace], int] = args.run
         return run(args)
     except (GuardlayerError, MissingExtra) as exc:  # configuration, not a verdict: exit 2
         print(f"error: {exc}", file=sys.stderr)

@@ -1,12 +1,14 @@
 """What every benchmark needs: the machine it ran on, percentiles, and saving the result."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
 import sys
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 
@@ -35,3 +37,16 @@ def save_json(path: str | Path | None, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({**data, "machine": machine()}, indent=2, default=str) + "\n")
     print(f"saved {path}")
+
+
+def positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    """An argparse ``type`` for counts and durations: ``kind`` above zero, else a usage error."""
+    def parse(raw: str) -> int | float:
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {'an integer' if kind is int else 'a number'}: {raw!r}") from None
+        if not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be above 0: {raw!r}")
+        return value
+    return parse

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ._common import percentiles, save_json
+from ._common import percentiles, positive, save_json
 from .pii import load_corpus
 
 
@@ -54,9 +54,9 @@ async def _stalls(text: str, mode: str, offload: bool, calls: int) -> dict[str, 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="guardlayer bench event_loop", description=__doc__)
     ap.add_argument("--corpus", type=Path, required=True, help="PII corpus (presidio-research JSON)")
-    ap.add_argument("--kb", type=int, default=20, help="size of the checked text, in KB")
+    ap.add_argument("--kb", type=positive(int), default=20, help="size of the checked text, in KB")
     ap.add_argument("--mode", choices=("ner", "regex"), default="ner")
-    ap.add_argument("--calls", type=int, default=3)
+    ap.add_argument("--calls", type=positive(int), default=3)
     ap.add_argument("--json", dest="out")
     args = ap.parse_args(argv)
     text = "\n".join(d["full_text"] for d in load_corpus(args.corpus))[:args.kb * 1024]

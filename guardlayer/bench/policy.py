@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ._common import percentiles, save_json
+from ._common import percentiles, positive, save_json
 
 _WORDS = ("order shipping parcel refund account invoice delivery address warehouse tracking "
           "customer support team days business return policy item package courier update "
@@ -67,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="guardlayer bench policy", description=__doc__.split("\n")[0])
     ap.add_argument("--json", type=Path, required=True, help="where to write the report")
     ap.add_argument("--plots", type=Path, help="folder for a PNG latency plot")
-    ap.add_argument("--iterations", type=int, default=2000)
-    ap.add_argument("--size", type=int, default=2048, help="answer size in characters")
+    ap.add_argument("--iterations", type=positive(int), default=2000)
+    ap.add_argument("--size", type=positive(int), default=2048, help="answer size in characters")
     args = ap.parse_args(argv)
     if args.iterations < 10:
         ap.error("--iterations must be at least 10")

@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ._common import machine
+from ._common import machine, positive
 
 _SAMPLE = [
     "The quarterly report shows revenue up 12% while costs fell; the board approved the plan.\n",
@@ -202,14 +202,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="guardlayer bench tokens", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpora", type=Path, help="the shared corpora folder (mixed text, estimator error)")
-    parser.add_argument("--text-kb", type=int, default=100)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--calls", type=int, default=2000, help="reserve+settle calls per store")
+    parser.add_argument("--text-kb", type=positive(int), default=100)
+    parser.add_argument("--repeats", type=positive(int), default=5)
+    parser.add_argument("--calls", type=positive(int), default=2000, help="reserve+settle calls per store")
     parser.add_argument("--redis", default=os.environ.get("GUARDLAYER_TEST_REDIS_URL"),
                         help="Redis URL (default $GUARDLAYER_TEST_REDIS_URL; none: Redis skipped)")
     parser.add_argument("--sqlite", type=Path, help="SQLite file (default: a temporary one)")
     parser.add_argument("--procs", default="1,2,4", help="process counts for the shared-budget run")
-    parser.add_argument("--seconds", type=float, default=3.0, help="duration of each process run")
+    parser.add_argument("--seconds", type=positive(float), default=3.0, help="duration of each process run")
     parser.add_argument("--out", type=Path, default=Path("bench-tokens.json"))
     parser.add_argument("--plot", type=Path, help="write a PNG plot here")
     args = parser.parse_args(argv)
