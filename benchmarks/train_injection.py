@@ -60,6 +60,23 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def detector_files() -> list[Path]:
+    """What the features the model is fitted on are computed by: the injection guard's code, the
+    text folding and the shipped signatures (a change to any of them calls for retraining)."""
+    package = ROOT / "guardlayer"
+    return sorted([*(package / "guards" / "injection").glob("*.py"), package / "normalize.py",
+                   *(ROOT / "rules" / "injection").glob("*.yaml")])
+
+
+def detector_sha256() -> str:
+    """One sha256 over `detector_files` (their paths and contents, in order)."""
+    digest = hashlib.sha256()
+    for path in detector_files():
+        digest.update(f"{path.relative_to(ROOT).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def load(files: list[Path], heldout_frac: float, seed: int) -> tuple[list[dict], list[dict]]:
     """Rows for training and rows held out (templates of the project's own files)."""
     train, held = [], []
@@ -335,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     prepare(held_rows, sig_guard)
     report: dict[str, Any] = {
         "data": [{"file": f.name, "sha256": sha256(f)} for f in files],
+        "detector_sha256": detector_sha256(),
         "settings": {"seed": args.seed, "C": args.C, "min_df": args.min_df, "max_features": args.max_features,
                      "min_files": args.min_files, "support": args.support, "kinds": args.kinds,
                      "heldout_frac": args.heldout_frac, "char_range": CHAR_RANGE, "word_range": WORD_RANGE,

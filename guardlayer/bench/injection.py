@@ -217,21 +217,18 @@ def adversarial_inputs(size: int = 100_000, seed: int = 0) -> dict[str, str]:
 
 
 def time_adversarial(guard: Any, source: str, repeats: int = 3) -> dict[str, float]:
-    """Best-of-``repeats`` milliseconds per adversarial input, each try on a text the guard has
-    not seen (the input with one more line break): an attacker sends new text, which no cache
-    of the guard's serves."""
+    """Per adversarial input, the slowest of ``repeats`` tries in milliseconds, each try on the
+    input made again from another seed: new random content, whose words and decoded runs no
+    cache of the guard has seen (an attacker's text is new). Inputs with no random part repeat."""
     from ..context import Context
 
-    out = {}
-    for name, text in adversarial_inputs().items():
-        best = float("inf")
-        for n in range(repeats):
-            fresh = text + "\n" * n
+    worst: dict[str, float] = {}
+    for n in range(repeats):
+        for name, text in adversarial_inputs(seed=1000 + n).items():
             t0 = time.perf_counter()
-            guard.check(fresh, Context(source=source))
-            best = min(best, (time.perf_counter() - t0) * 1000)
-        out[name] = round(best, 2)
-    return out
+            guard.check(text + "\n" * n, Context(source=source))
+            worst[name] = max(worst.get(name, 0.0), round((time.perf_counter() - t0) * 1000, 2))
+    return worst
 
 
 def summarise(results: dict[str, Any], threshold: float) -> dict[str, Any]:
