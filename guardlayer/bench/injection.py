@@ -131,8 +131,11 @@ def run(files: list[Path], guard: Any, source: str, progress: bool = True) -> di
     results: dict[str, Any] = {}
     for path in files:
         rows = load_jsonl(path)
-        scores, labels, latencies, lengths = [], [], [], []
+        scores, labels, latencies, lengths, first = [], [], [], [], []
+        seen: set[str] = set()
         for text, label in _progress(rows, path.name, progress and len(rows) > 200):
+            first.append(text not in seen)
+            seen.add(text)
             ctx = Context(source=source)
             t0 = time.perf_counter()
             verdict = guard.check(text, ctx)
@@ -140,7 +143,8 @@ def run(files: list[Path], guard: Any, source: str, progress: bool = True) -> di
             scores.append(verdict.score)
             labels.append(label)
             lengths.append(len(text))
-        results[path.name] = {"scores": scores, "labels": labels, "latencies": latencies, "lengths": lengths}
+        results[path.name] = {"scores": scores, "labels": labels, "latencies": latencies, "lengths": lengths,
+                              "first": first}
     return results
 
 
@@ -233,9 +237,15 @@ def time_adversarial(guard: Any, source: str, repeats: int = 3) -> dict[str, flo
 
 def summarise(results: dict[str, Any], threshold: float) -> dict[str, Any]:
     per_file = {name: metrics(r["scores"], r["labels"], threshold, r["latencies"]) for name, r in results.items()}
+    distinct = {name: metrics(*([x for x, f in zip(r[k], r["first"]) if f] for k in ("scores", "labels")),
+                              threshold)
+                for name, r in results.items()}
+    for name, m in distinct.items():  # a text repeated in a file counted once (files repeat some)
+        per_file[name]["distinct_texts"] = {k: m[k] for k in ("n", "tpr", "fpr", "balanced_accuracy")}
     every = [(s, y, t) for r in results.values() for s, y, t in zip(r["scores"], r["labels"], r["latencies"])]
     overall = metrics([e[0] for e in every], [e[1] for e in every], threshold, [e[2] for e in every])
     overall["macro_balanced_accuracy"] = macro_balanced_accuracy(per_file)
+    overall["macro_balanced_accuracy_distinct_texts"] = macro_balanced_accuracy(distinct)
     return {"files": per_file, "overall": overall, "latency_by_length_ms": latency_by_length(results)}
 
 
@@ -300,7 +310,8 @@ def print_table(summary: dict[str, Any]) -> None:
         lat = m.get("latency_ms", {})
         print(f"{name[:46]:46s} {m['n']:6d} {_fmt(m['tpr'])} {_fmt(m['fpr'])} {_fmt(m['auc'])} "
               f"{_fmt(m['balanced_accuracy'])} {lat.get('p50', 0):7.3f} {lat.get('p99', 0):7.3f}")
-    print(f"macro balanced accuracy: {summary['overall']['macro_balanced_accuracy']}")
+    print(f"macro balanced accuracy: {summary['overall']['macro_balanced_accuracy']} "
+          f"(each distinct text once: {summary['overall']['macro_balanced_accuracy_distinct_texts']})")
     for name, lat in summary["latency_by_length_ms"].items():
         print(f"latency {name:6s} n={lat['n']:5d} " + " ".join(f"{k}={v}ms" for k, v in lat.items() if k != "n"))
 
