@@ -7,7 +7,7 @@ made and receives their answers (the sans-I/O shape of httpx's auth flows). `run
 (`run_async` may also run the flow's guard work, and a blocking budget store's I/O, in a worker
 thread: `Chain.offloads`). Sync model calls under a timeout run in threads of their own
 (`_Worker`), so the timeout measures the provider's time alone and a provider that hangs
-cannot starve other calls.
+cannot starve other calls; so do the checks of guards with a time limit (`check_in_time`).
 """
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ import asyncio
 import collections
 import contextlib
 import contextvars
+import dataclasses
 import functools
 import inspect
 import logging
+import os
 import queue
 import threading
 import time
@@ -37,7 +39,7 @@ from .fallback import Fallbacks
 from .providers import chunk_text, is_stream, model_of, text_of, unreadable, usage_of, with_text
 from .providers.tools import ToolCall, tool_calls, with_tool_arguments, written
 from .report import Attempt, Report
-from .steps import Step, as_step
+from .steps import Step, as_step, check_side
 from .stores.base import StoreUnavailable
 from .stores.memory import MemoryStore
 from .stream import (AsyncPeeked, GuardedAsyncStream, GuardedStream, Peeked, StreamGuards, aclose_source,
@@ -102,6 +104,9 @@ class Chain:
     offload: bool | None = None
 
     def __post_init__(self) -> None:
+        for side, steps in (("input", self.input), ("output", self.output)):
+            for s in steps:
+                check_side(s, side)
         marking = next((i for i, s in enumerate(self.input) if getattr(s.guard, "marks_text", False)), None)
         if marking is not None and marking < len(self.input) - 1:
             raise ConfigError(f"input guard {self.input[marking].name!r} marks the text for the model, so it "
@@ -120,13 +125,20 @@ class Chain:
     @classmethod
     def build(cls, input: Any = (), output: Any = (), *, fallback: Any = None, **options: Any) -> Chain:
         """A chain from guards, registry names, `Step`s or ``(guard, on_fail)`` pairs; its options
-        are checked as a rule file's are (`rules.chain_options`)."""
+        are checked as a rule file's are (`rules.chain_options`). ``guard_timeout`` is the time
+        limit of every step that has none of its own."""
         if options or fallback is not None:
             from .rules import chain_options  # pydantic loads on first use
 
             options = chain_options({**options, "fallback": fallback})
         fallback = options.pop("fallback", None)
-        return cls(tuple(as_step(g) for g in input), tuple(as_step(g) for g in output),
+        limit = options.pop("guard_timeout", None)
+
+        def placed(item: Any) -> Step:
+            s = as_step(item)
+            return s if limit is None or s.timeout is not None else dataclasses.replace(s, timeout=limit)
+
+        return cls(tuple(map(placed, input)), tuple(map(placed, output)),
                    fallback=fallback if isinstance(fallback, Fallbacks) else Fallbacks.of(fallback),
                    **options)
 
@@ -296,17 +308,24 @@ class Chain:
 
     async def run_async(self, fn: Callable[..., Any], shape: CallShape, args: tuple[Any, ...],
                         kwargs: dict[str, Any]) -> Any:
-        """Run an async callable under this chain (a returned async stream is guarded too)."""
+        """Run an async callable under this chain (a returned async stream is guarded too). A
+        call stopped while the model works (cancelled) closes its flow, which settles the
+        budget, as its guards' work runs (`_guarding`): off the loop when the store blocks."""
         with _Run(self, shape.bind(args, kwargs)) as run, contextlib.closing(self._flow(fn, run)) as flow:
             answer, error = None, None
-            while True:
-                done, request = await self._guarding(_advance, flow, answer, error, io=True)
-                if done:
-                    return self._stream_async(request, run) if run.streaming else request
-                try:
-                    answer, error = await self._invoke_async(request, run), None
-                except ProviderError as exc:
-                    answer, error = None, exc
+            try:
+                while True:
+                    done, request = await self._guarding(_advance, flow, answer, error, io=True)
+                    if done:
+                        return self._stream_async(request, run) if run.streaming else request
+                    try:
+                        answer, error = await self._invoke_async(request, run), None
+                    except ProviderError as exc:
+                        answer, error = None, exc
+            except BaseException:
+                if flow.gi_suspended:
+                    await self._guarding(flow.close, io=True)
+                raise
 
     async def _guarding(self, fn: Callable[..., Any], *args: Any, io: bool = False) -> Any:
         """``fn(*args)``, the guards' share of an async call: in a worker thread when the chain
@@ -331,10 +350,21 @@ class Chain:
     @functools.cached_property
     def offloads(self) -> bool:
         """Whether async calls run the guards in a worker thread: the ``offload`` option, else
-        whether a guard asks for it (its ``offload`` attribute: PII, whose NER takes ms per KB)."""
+        whether a guard asks for it (its ``offload`` attribute: PII, whose NER takes ms per KB)
+        or has a time limit (waited for in the thread, not on the event loop)."""
         if self.offload is not None:
             return self.offload
-        return any(getattr(s.guard, "offload", False) for s in (*self.input, *self.output))
+        return any(getattr(s.guard, "offload", False) or s.timeout is not None
+                   for s in (*self.input, *self.output))
+
+    @functools.cached_property
+    def _budget_reads_arguments(self) -> bool:
+        """Whether the budget's ``reserve`` takes the call's ``arguments`` (a budget of one's
+        own written before it did, with ``reserve(ctx, prompt)``, still works)."""
+        try:
+            return "arguments" in inspect.signature(self.budget.reserve).parameters
+        except (TypeError, ValueError):
+            return False
 
     @functools.cached_property
     def _store_blocks(self) -> bool:
@@ -354,8 +384,9 @@ class Chain:
     def _reserve(self, ctx: Context, call: Call) -> Any:
         if self.budget is None:
             return None
+        mine = {"arguments": call.arguments} if self._budget_reads_arguments else {}
         try:
-            return self.budget.reserve(ctx, prompt=call.messages or call.text())
+            return self.budget.reserve(ctx, prompt=call.messages or call.text(), **mine)
         except BudgetExceeded as exc:
             if getattr(self.budget, "on_exceeded", "raise") == "fallback":
                 raise _Substitute(str(exc), exc) from None
@@ -525,8 +556,14 @@ class Chain:
             run.release(chunks)
 
     def _stream_async(self, chunks: Any, run: _Run) -> GuardedAsyncStream:
-        return GuardedAsyncStream(self._pieces_async(chunks, run), chunks, lambda: run.abandon(chunks),
-                                  run.ctx.report)
+        return GuardedAsyncStream(self._pieces_async(chunks, run), chunks, run.ctx.report,
+                                  abandon=lambda: run.abandon(chunks), dropped=run.dropped,
+                                  settle=functools.partial(self._settle, run))
+
+    async def _settle(self, run: _Run) -> None:
+        """Settle the budget of an async stream's call, if not yet done, as guard work is run."""
+        if run.ticket is not None:
+            await self._guarding(run.settle, io=True)
 
     async def _pieces_async(self, chunks: Any, run: _Run) -> AsyncIterator[str]:
         try:
@@ -551,7 +588,7 @@ class Chain:
                     yield out
         finally:
             await aclose_source(chunks)
-            await self._guarding(run.settle, io=True)
+            await self._settle(run)
             run.release(chunks)
 
 
@@ -606,6 +643,16 @@ class _Run:
             self.ctx.report.outcome = "abandoned"
             self.release(chunks)
 
+    def dropped(self) -> bool:
+        """A guarded async stream was dropped on a running loop: its Report is the last one and
+        says so now; its budget is settled and the Report emitted by a task (`abandon`). False:
+        the stream has been released already, nothing is left to do."""
+        if self.released:
+            return False
+        self.ctx.report.outcome = "abandoned"
+        _LAST.set(self.ctx.report)
+        return True
+
     def release(self, chunks: Any) -> None:
         """Once: close the provider's stream, settle the budget, emit the Report."""
         if self.released:
@@ -617,6 +664,11 @@ class _Run:
         self.finish()
 
     def finish(self) -> None:
+        if (guards := self.ctx.state.pop(_GUARDS, None)) is not None:
+            if len(_idle) < IDLE_GUARD_WORKERS:
+                _idle.append(guards)  # its thread is free: a check past its time took another one's
+            else:
+                guards.close()
         report = self.ctx.report
         report.total_ms = (time.perf_counter() - self.start) * 1000
         if report.outcome == "ok":
@@ -673,10 +725,16 @@ class _timed:
         self.attempt.ms = (time.perf_counter() - self.start) * 1000
         if exc is not None:
             self.attempt.error = f"{type(exc).__name__}: {exc}"
+            status = status_of(exc)
+            self.attempt.refused = status is not None and 400 <= status < 500
 
 
 def _read(answer: Any, attempt: Attempt) -> None:
-    if not is_stream(answer):
+    """What the attempt received: the answer, or the text of a stream's chunks read ahead (what
+    the budget charges if the stream is dropped unread; `StreamGuards.take` follows its reading)."""
+    if isinstance(answer, (Peeked, AsyncPeeked)):
+        attempt.output = "".join(chunk_text(chunk) or "" for chunk in reversed(answer.ahead))
+    elif not is_stream(answer):
         attempt.usage, attempt.model = usage_of(answer), model_of(answer)
         attempt.output = written(text_of(answer), tool_calls(answer))
 
@@ -762,23 +820,23 @@ class _Worker:
         """``fn(*args)``; CallTimeout ("<late> within <timeout> s") when it takes too long."""
         if self.timeout is None:
             return fn(*args)
-        future = self._submit(fn, *args)
+        future = self.submit(self.key, self.name, fn, *args)
         try:
             return future.result(self.timeout)
         except FutureTimeout:
-            self._give_up(future)
+            self.give_up(future, self.key)
             raise CallTimeout(f"{late} within {self.timeout} s") from None
 
     async def run_async(self, late: str, fn: Callable[..., Any], *args: Any) -> Any:
         """`run` for an async caller: always in the thread, so the event loop goes on."""
-        future = self._submit(fn, *args)
+        future = self.submit(self.key, self.name, fn, *args)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
         except TimeoutError:
-            self._give_up(future)
+            self.give_up(future, self.key)
             raise CallTimeout(f"{late} within {self.timeout} s") from None
         except asyncio.CancelledError:
-            self._give_up(future)
+            self.give_up(future, self.key)
             raise
 
     def after(self, fn: Callable[[], None]) -> None:
@@ -795,10 +853,12 @@ class _Worker:
             self.thread = None
             self.jobs.put(None)
 
-    def _submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    def submit(self, key: Any, name: str, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """``fn(*args)`` started in the thread; CallTimeout at once when `STUCK_LIMIT` threads
+        of ``key`` (`key`: what is called) are still running past their time limit."""
         with _stuck_lock:
-            if _stuck[self.key] >= STUCK_LIMIT:
-                raise CallTimeout(f"{self.name}: {STUCK_LIMIT} earlier calls are still running past "
+            if _stuck[key] >= STUCK_LIMIT:
+                raise CallTimeout(f"{name}: {STUCK_LIMIT} earlier calls are still running past "
                                   "their timeout")
         if self.thread is None or self.jobs is None:
             self.jobs = queue.SimpleQueue()
@@ -814,13 +874,51 @@ class _Worker:
         """What stuck threads are counted by (`_identity`; a worker for no callable: itself)."""
         return _identity(self.fn) if self.fn is not None else id(self)
 
-    def _give_up(self, future: Future[Any]) -> None:
+    def give_up(self, future: Future[Any], key: Any) -> None:
+        """Stop waiting for ``future``: it counts as stuck (for ``key``) until it ends, and the
+        thread running it is left to it (further work starts a new one)."""
         if future.done():
             return
         self.pending = future
         with _stuck_lock:
-            _stuck[self.key] += 1
-        future.add_done_callback(lambda _: _unstuck(self.key))
+            _stuck[key] += 1
+        future.add_done_callback(lambda _: _unstuck(key))
+        self.close()
+
+
+_GUARDS = "guardlayer:guard-worker"
+"""Where a call's `Context.state` keeps the thread its time-limited guards run in."""
+IDLE_GUARD_WORKERS = 16
+"""Guard threads kept, idle, for later calls (`_Run.finish`): starting one costs more than a check."""
+_idle: collections.deque[_Worker] = collections.deque()
+os.register_at_fork(after_in_child=_idle.clear)  # a forked process has none of their threads
+
+
+def check_in_time(step: Step, text: str, ctx: Context) -> Any:
+    """``step``'s guard's check of ``text`` within the step's ``timeout``, in a thread the call
+    has to itself while it runs (a `_Worker`, kept for another call by `_Run.finish`): what the
+    check returned, or a failed verdict (an error: fail closed) when the time passed, or at once
+    when `STUCK_LIMIT` earlier checks of this guard are still running past theirs. A check past
+    its time keeps its thread (Python cannot stop one); the call's next checks get a new one."""
+    worker = ctx.state.get(_GUARDS)
+    if worker is None:
+        try:
+            worker = _idle.pop()
+        except IndexError:
+            worker = _Worker("guards", None)
+        ctx.state[_GUARDS] = worker
+    key = _identity(step.guard.check)
+    try:
+        future = worker.submit(key, "guard not run", step.guard.check, text, ctx)
+    except CallTimeout as exc:
+        return Verdict.fail(str(exc), meta={"error": True})
+    try:
+        return future.result(step.timeout)
+    except FutureTimeout:
+        if future.done():  # the guard's own TimeoutError
+            raise
+        worker.give_up(future, key)
+        return Verdict.fail(f"guard timed out after {step.timeout:g}s", meta={"error": True})
 
 
 def _serve(jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None]) -> None:

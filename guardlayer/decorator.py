@@ -22,9 +22,10 @@ def guarded(fn: F | None = None, *, rules: str | Path | None = None, chain: Chai
 
     Guards come from a rule file (``rules=``), a built `Chain` (``chain=``), or code
     (``input=[...]``, ``output=[...]`` plus chain options: ``retries``, ``timeout``,
-    ``fallback``, ``backoff``, ``budget``, ``name``, ``offload``: async calls run the guards in a
-    worker thread, by default when a guard asks for it, as PII does). The guarded text is the
-    ``messages`` argument, else ``prompt_arg`` (default: ``prompt`` or the first ``str``
+    ``guard_timeout`` (each guard's time limit, unless its step has its own), ``fallback``,
+    ``backoff``, ``budget``, ``name``, ``offload``: async calls run the guards in a worker
+    thread, by default when a guard asks for it, as PII does, or has a time limit). The guarded
+    text is the ``messages`` argument, else ``prompt_arg`` (default: ``prompt`` or the first ``str``
     argument); ``untrusted`` names other arguments and their source, e.g. ``{"docs": "document"}``.
     The Report of the last call is `guardlayer.last_report()`.
     """

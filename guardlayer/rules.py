@@ -13,12 +13,13 @@
       - guard: json
         on_fail: reask
 
-Each guard entry names a registered guard, its ``on_fail`` and optional ``name``; every other
-key is a parameter of the guard, checked against its constructor. String parameters that
-start with ``./`` or ``../`` are paths relative to the rule file, and so is a budget's SQLite
-store written so (``store: sqlite:///./budget.db``; ``sqlite:///budget.db`` is relative to the
-working directory, as in any SQLite URL). Errors name the file, the line and the field, and
-nothing is half-loaded: the chain is built only when all of it is right.
+Each guard entry names a registered guard, its ``on_fail``, optional ``name`` and ``timeout``
+(the guard's time limit in seconds; the top-level ``guard_timeout`` is that of every guard
+without one); every other key is a parameter of the guard, checked against its constructor.
+String parameters that start with ``./`` or ``../`` are paths relative to the rule file, and so
+is a budget's SQLite store written so (``store: sqlite:///./budget.db``; ``sqlite:///budget.db``
+is relative to the working directory, as in any SQLite URL). Errors name the file, the line
+and the field, and nothing is half-loaded: the chain is built only when all of it is right.
 
 Options given in code are checked by the same models (`ChainOptions`, `params_model`), through
 `checked`: their errors are `ConfigError`s that name the guard or the chain and the option.
@@ -39,11 +40,11 @@ from . import yaml_lines
 from .chain import Chain
 from .errors import ConfigError, GuardlayerError, MissingExtra, RuleFileError
 from .fallback import Fallbacks, Template
-from .steps import Step, step
+from .steps import Step, check_side, step
 from .timed_regex import timed_compile
 from .transient import Backoff
 
-_STEP_KEYS = {"guard", "on_fail", "name"}
+_STEP_KEYS = {"guard", "on_fail", "name", "timeout"}
 _SQLITE = "sqlite:///"  # + a path: relative to the rule file, or absolute (sqlite:////abs.db)
 _FIELD_PARTS = timed_compile(r"\[\d+\]|[^.\[\]]+")  # "output[0].file" -> output, [0], file
 M = TypeVar("M", bound=BaseModel)
@@ -79,7 +80,7 @@ class BackoffSpec(_Strict):
 class BudgetLike(Protocol):
     """What the chain calls on a budget (a `guardlayer.budget.Budget` or your own)."""
 
-    def reserve(self, ctx: Any, prompt: Any = None) -> Any: ...
+    def reserve(self, ctx: Any, prompt: Any = None, *, arguments: Any = None) -> Any: ...  # arguments: optional
 
     def settle(self, ticket: Any, ctx: Any) -> None: ...
 
@@ -90,6 +91,7 @@ class ChainOptions(_Strict):
     name: str | None = None
     retries: int = Field(2, ge=0, le=10)
     timeout: float | None = Field(None, gt=0, allow_inf_nan=False)
+    guard_timeout: float | None = Field(None, gt=0, allow_inf_nan=False)
     fallback: Any = None
     backoff: BackoffSpec | None = None
     budget: BudgetLike | None = None
@@ -166,7 +168,8 @@ class _Loader:
         options: dict[str, Any] = {
             "input": tuple(self.step(e, ("input", i)) for i, e in enumerate(spec.input)),
             "output": tuple(self.step(e, ("output", i)) for i, e in enumerate(spec.output)),
-            "retries": spec.retries, "timeout": spec.timeout, "offload": spec.offload,
+            "retries": spec.retries, "timeout": spec.timeout, "guard_timeout": spec.guard_timeout,
+            "offload": spec.offload,
             "name": spec.name or Path(self.file).stem,
             "fallback": self.fallback(spec.fallback),
         }
@@ -189,7 +192,10 @@ class _Loader:
             raise self.error("missing 'guard': the name of a registered guard", path)
         params = {k: self.resolve_path(v) for k, v in entry.items() if k not in _STEP_KEYS}
         try:
-            return step(name, entry.get("on_fail"), name=entry.get("name"), **params)
+            placed = step(name, entry.get("on_fail"), name=entry.get("name"), timeout=entry.get("timeout"),
+                          **params)
+            check_side(placed, path[0])
+            return placed
         except RuleFileError as exc:
             named, inside = _param_naming(str(exc.file), params), _field_path(exc.field or "")
             if not named and inside[:1] and inside[0] in params:  # about a value in this entry

@@ -206,6 +206,7 @@ class Spotlight:
 
     name = "spotlight"
     marks_text = True
+    sides = ("input",)  # on an answer it would hand the user marked text
 
     def __init__(self, mode: Mode = "datamark") -> None:
         if mode not in MODES:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +18,27 @@ from .verdict import Action, Verdict
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """A guard placed in a chain, with its ``on_fail`` action."""
+    """A guard placed in a chain, with its ``on_fail`` action and its time limit (``timeout``,
+    seconds; None: none). A guard may list the ``on_fail`` values it can carry out in an
+    ``on_fail_actions`` attribute (a guard whose verdicts name their own action cannot re-ask);
+    a step with another is refused when it is built."""
 
     guard: Any
     on_fail: Action
     name: str
+    timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        where = f"guard {self.name!r}"
+        limit = self.timeout
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float))
+                                  or not 0 < limit < math.inf):
+            raise ConfigError(f"timeout is the guard's time limit in seconds, a number above 0, "
+                              f"not {limit!r}", where=where, field="timeout")
+        honoured = getattr(self.guard, "on_fail_actions", None)
+        if honoured is not None and self.on_fail.value not in honoured:
+            raise ConfigError(f"on_fail {self.on_fail.value!r} is not one this guard carries out: use "
+                              f"one of {', '.join(honoured)}", where=where, field="on_fail")
 
     @property
     def holdback(self) -> int | None:
@@ -38,11 +55,19 @@ class Step:
         return verdict, action
 
     def judge(self, text: str, ctx: Context) -> Verdict:
-        """The guard's verdict; a guard that raises or returns no Verdict has failed."""
+        """The guard's verdict; a guard that raises, returns no Verdict or (with a ``timeout``)
+        does not answer in time has failed (`chain.check_in_time`)."""
         try:
-            verdict = self.guard.check(text, ctx)
+            if self.timeout is None:
+                verdict = self.guard.check(text, ctx)
+            else:
+                from .chain import check_in_time  # (chain imports this module)
+
+                verdict = check_in_time(self, text, ctx)
             if not isinstance(verdict, Verdict):
                 verdict = Verdict.fail(f"guard returned {type(verdict).__name__}, not a Verdict")
+        except MissingExtra:  # not the text's fault: the install's, said as such
+            raise
         except Exception as exc:  # noqa: BLE001 - a crashing guard fails closed
             verdict = Verdict.fail(f"guard raised {type(exc).__name__}: {exc}", meta={"error": True})
         return verdict.named(self.name)
@@ -75,6 +100,14 @@ class Step:
         return action
 
 
+def check_side(step: Step, side: str) -> None:
+    """`ConfigError` when ``step``'s guard cannot work on ``side`` (its ``sides`` attribute)."""
+    sides = getattr(step.guard, "sides", None)
+    if sides is not None and side not in sides:
+        raise ConfigError(f"{step.name!r} is an {' and '.join(sides)} guard, not an {side} one",
+                          where=f"guard {step.name!r}", field="guard")
+
+
 def _can_fix(verdict: Verdict, side: str) -> bool:
     """A fix needs fixed text, or (output) a parsed value, or (input) a new conversation."""
     if verdict.fixed is not None:
@@ -85,11 +118,13 @@ def _can_fix(verdict: Verdict, side: str) -> bool:
 
 
 def step(guard: Any, on_fail: Action | str | None = None, *, name: str | None = None,
-         **params: Any) -> Step:
+         timeout: float | None = None, **params: Any) -> Step:
     """Place a guard in a chain: ``step(PIIGuard(), "fix")`` or ``step("pii", "fix", operator=...)``.
 
-    ``on_fail`` defaults to the guard's own ``on_fail`` attribute, else ``block``. A guard
-    named by the registry is built from ``params`` checked as a rule file's are (`build`).
+    ``on_fail`` defaults to the guard's own ``on_fail`` attribute, else ``block``. ``timeout``
+    limits each check to that many seconds: past it the verdict fails (``guard timed out``)
+    and ``on_fail`` decides, as for a guard that raises. A guard named by the registry is
+    built from ``params`` checked as a rule file's are (`build`).
     """
     where = f"guard {guard if isinstance(guard, str) else guard_name(guard)!r}"
     action = None if on_fail is None else _action(on_fail, where)
@@ -104,7 +139,8 @@ def step(guard: Any, on_fail: Action | str | None = None, *, name: str | None = 
         label = name or guard_name(guard)
     if not callable(getattr(guard, "check", None)):
         raise ConfigError(f"{guard!r} is not a guard: it has no check(text, ctx) method")
-    return Step(guard, action or _action(getattr(guard, "on_fail", None) or Action.BLOCK, where), label)
+    return Step(guard, action or _action(getattr(guard, "on_fail", None) or Action.BLOCK, where), label,
+                timeout)
 
 
 def build(name: str, params: dict[str, Any], label: str | None = None) -> Any:

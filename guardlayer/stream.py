@@ -31,7 +31,14 @@ import asyncio
 import inspect
 import time
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+)
 from typing import TYPE_CHECKING, Any
 
 from .context import Context
@@ -231,15 +238,18 @@ def _close(pieces: Generator[str, None, None], abandon: Callable[[], None]) -> N
 
 class GuardedAsyncStream(_Calls):
     """A guarded async stream of text. ``aclose()``, leaving an ``async with`` block or
-    dropping it (even unread) closes the provider's stream, settles the budget and emits the
-    Report (when it is dropped unread, the provider's ``aclose`` is scheduled on the loop).
-    Once it is exhausted, ``tool_calls`` holds the answer's tool calls, as checked."""
+    dropping it (even unread) closes the provider's stream, settles the budget (``settle``:
+    off the loop when the store blocks) and emits the Report (``abandon``; when it is dropped
+    on a running loop, all of it is scheduled there). Once it is exhausted, ``tool_calls``
+    holds the answer's tool calls, as checked."""
 
-    def __init__(self, pieces: AsyncGenerator[str, None], source: Any,
-                 abandon: Callable[[], None], report: Report) -> None:
+    def __init__(self, pieces: AsyncGenerator[str, None], source: Any, report: Report, *,
+                 abandon: Callable[[], None], settle: Callable[[], Awaitable[None]],
+                 dropped: Callable[[], bool]) -> None:
         self._pieces, self._source, self._report = pieces, source, report
+        self._abandon, self._settle = abandon, settle
         self._unread = [True]  # shared with the finalizer, which must not hold the stream
-        self._closer = weakref.finalize(self, _drop_async, self._unread, source, abandon)
+        self._closer = weakref.finalize(self, _drop_async, self._unread, source, abandon, settle, dropped)
 
     def __aiter__(self) -> GuardedAsyncStream:
         return self
@@ -249,11 +259,15 @@ class GuardedAsyncStream(_Calls):
         return await self._pieces.__anext__()
 
     async def aclose(self) -> None:
-        if self._unread[0]:
-            self._unread[0] = False
-            await aclose_source(self._source)
-        await self._pieces.aclose()  # a started stream cleans up as it stops
-        self._closer()
+        if self._closer.detach() is None:
+            return  # closed already
+        try:
+            if self._unread[0]:
+                await aclose_source(self._source)
+            await self._pieces.aclose()  # a started stream cleans up as it stops
+            await self._settle()
+        finally:
+            self._abandon()
 
     async def __aenter__(self) -> GuardedAsyncStream:
         return self
@@ -313,17 +327,33 @@ class AsyncPeeked:
 _CLOSING: set[asyncio.Task[Any]] = set()  # provider streams being closed after a drop
 
 
-def _drop_async(unread: list[bool], source: Any, abandon: Callable[[], None]) -> None:
-    if unread[0] and _closer(source, "aclose", "close") is not None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None  # no loop is left to close it on
-        if loop is not None:
-            task = loop.create_task(aclose_source(source))
-            _CLOSING.add(task)
-            task.add_done_callback(_CLOSING.discard)
-    abandon()
+def _drop_async(unread: list[bool], source: Any, abandon: Callable[[], None],
+                settle: Callable[[], Awaitable[None]], dropped: Callable[[], bool]) -> None:
+    """A guarded async stream was dropped: on a running loop, its Report is marked now
+    (``dropped``: False when it is done already) and a task closes the provider's stream if it
+    was never read, settles the budget and emits the Report (``abandon``); with no loop left,
+    all of that is done now."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        abandon()
+        return
+    if not dropped():
+        return
+    task = loop.create_task(_dropped(source if unread[0] else None, settle, abandon))
+    _CLOSING.add(task)
+    task.add_done_callback(_CLOSING.discard)
+
+
+async def _dropped(source: Any, settle: Callable[[], Awaitable[None]], abandon: Callable[[], None]) -> None:
+    """``source``: the provider's stream, if the guarded one was never read (one that was
+    read closes it as it stops)."""
+    try:
+        if source is not None:
+            await aclose_source(source)
+        await settle()
+    finally:
+        abandon()
 
 
 def close_source(chunks: Any) -> None:

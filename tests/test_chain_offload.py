@@ -91,7 +91,7 @@ def test_the_option_is_checked_in_code_and_in_rule_files(tmp_path):
     with pytest.raises(ConfigError, match="offload"):
         Chain.build(input=[Deny()], offload="sometimes")
     good = tmp_path / "good.yaml"
-    good.write_text("offload: true\ninput:\n  - guard: canary\n")
+    good.write_text("offload: true\noutput:\n  - guard: canary\n")
     assert load_rules(good).offloads
     bad = tmp_path / "bad.yaml"
     bad.write_text("input: []\noffload: sometimes\n")

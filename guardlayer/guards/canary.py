@@ -92,6 +92,7 @@ class CanaryGuard:
     random part that counts as a leak when it appears alone (default: half)."""
 
     name = "canary"
+    sides = ("output",)  # a canary leaks in answers
     holdback = 64
     tool_arguments = True  # a canary in a tool call's arguments is exfiltration too
 

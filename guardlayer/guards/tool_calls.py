@@ -72,6 +72,9 @@ class ToolCallGuard:
     the list of calls that may run (``{"id", "name", "arguments"}``) when it can be fixed.
     """
 
+    on_fail_actions = ("block", "fix", "fallback", "log")  # its verdicts name their own action
+    sides = ("output",)  # tool calls are in answers
+
     def __init__(self, tools: dict[str, dict[str, Any]] | list[dict[str, Any]] | None = None,
                  file: str | Path | None = None, *, action: Literal["block", "fix", "fallback", "log"] = "block",
                  name: str = "tool_calls") -> None:

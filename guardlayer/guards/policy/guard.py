@@ -37,6 +37,8 @@ class PolicyGuard:
     default the model puts back, a computed field: no fix).
     """
 
+    on_fail_actions = ("block", "fix", "fallback", "log")  # its verdicts name their own action
+
     def __init__(self, file: str | Path | list[str | Path] | None = None,
                  rules: list[dict[str, Any]] | None = None, *, name: str = "policy") -> None:
         files = [file] if isinstance(file, (str, Path)) else list(file or [])
