@@ -5,7 +5,11 @@ The chain calls ``ticket = budget.reserve(ctx)`` before the model (an estimate i
 atomically against every limit, or `BudgetExceeded` is raised) and ``budget.settle(ticket, ctx)``
 after it (the actual usage of every attempt, retries, re-asks and fallbacks included, replaces
 the estimate). Because reservations are atomic, concurrent calls cannot together pass a limit
-on their estimates; a call whose actual use exceeds its estimate is still charged in full.
+on their estimates; a call whose actual use exceeds its estimate is still charged in full. The
+estimate is the prompt and the output the call allows (its ``max_tokens``, or
+``reserve_output_tokens`` when that is larger or the call sets none), for one attempt: calls in
+flight can overspend a limit by what they use beyond it (a longer answer than
+``reserve_output_tokens`` without a maximum; retries, re-asks, fallbacks).
 
 Windows: calendar ``day`` / ``week`` / ``month`` (UTC) or a duration (``30s``, ``5m``, ``1h``,
 ``7d``; ``minute`` / ``hour`` too), counted as a ``fixed`` window, a ``sliding`` window (summed
@@ -14,6 +18,7 @@ window); ``total`` never resets. Cost is kept in micro-dollars, so counts are ex
 """
 from __future__ import annotations
 
+import difflib
 import logging
 import math
 import reprlib
@@ -34,6 +39,7 @@ from .errors import BudgetExceeded, ConfigError
 from .report import Attempt, Usage
 from .stores import Bucket, Store, Window, open_store
 from .tokens import count, count_messages, model_info
+from .tokens.models import ModelInfo
 
 _log = logging.getLogger("guardlayer")
 
@@ -44,17 +50,23 @@ _CALENDAR = ("day", "week", "month")
 _NAMED = {"minute": 60, "hour": 3600}
 _DURATION = regex.compile(r"(\d+)\s*([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_LONGEST = 36_500 * 86400  # a window of 100 years; longer is what ``total`` is for
+SCOPE_KEYS = ("user", "session", "api_key", "global")
+"""What ``per`` may name besides the tags a budget declares."""
+OUTPUT_CAPS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+"""A call's arguments that cap its output (OpenAI chat, Anthropic, OpenAI Responses)."""
 
 
 class Limit(BaseModel):
     """One limit: ``Limit(metric="tokens", limit=100_000, per="user", window="day")``, or in a
     rule file the short form ``{per: user, tokens: 100000, window: day}``. ``per`` is a scope
-    key (user, session, api_key or any tag) or ``global``; cost limits are in USD."""
+    key (user, session, api_key, or a tag the budget declares in ``tags``) or ``global``; cost
+    limits are in USD."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     metric: Metric
-    limit: float = Field(gt=0)
+    limit: float = Field(gt=0, allow_inf_nan=False)
     per: str = "user"
     window: str = "day"
     algorithm: Literal["fixed", "sliding", "token_bucket"] = "fixed"
@@ -69,6 +81,8 @@ class Limit(BaseModel):
                 raise ValueError(f"give exactly one of {', '.join(METRICS)} (or metric + limit)")
             data = {**{k: v for k, v in data.items() if k != named[0]},
                     "metric": named[0], "limit": data[named[0]]}
+        if isinstance(data, Mapping) and any(isinstance(data.get(k), bool) for k in ("limit", "buckets")):
+            raise ValueError("a limit is a number, not true or false")
         return data
 
     @model_validator(mode="after")
@@ -83,6 +97,9 @@ class Limit(BaseModel):
         if self.window not in ("total", "month") and window_seconds(self.window) is None:
             raise ValueError(f"unknown window {self.window!r}: use minute, hour, day, week, month, "
                              "total or a duration such as 30s, 5m, 1h, 7d")
+        if (window_seconds(self.window) or 0) > _LONGEST:
+            raise ValueError(f"window {self.window!r} is longer than 36500d (100 years): use total "
+                             "for a limit that never resets")
         if self.window in ("total", "month") and self.algorithm != "fixed":
             raise ValueError(f"a {self.window} window only works with algorithm fixed "
                              "(use a duration such as 30d for a rolling month)")
@@ -150,22 +167,30 @@ class Ticket:
     held: list[_Held]
     skipped: list[str] = field(default_factory=list)
     settled: bool = False
+    output: int = 0  # the output reserved per attempt: charged for one that failed unreported
 
 
 class Budget:
     """Limits over a store. ``reserve_output_tokens`` is the output a call is assumed to use
-    until it is settled; ``on_exceeded`` tells the chain to raise or serve its fallback."""
+    until it is settled (more when the call's ``max_tokens`` asks for more); ``on_exceeded``
+    tells the chain to raise or serve its fallback. ``per`` names user, session, api_key,
+    global or one of ``tags`` (scope tags). A call whose scope lacks a limit's key is refused
+    (`ConfigError`) unless ``missing_scope="skip"``, which lets it pass that limit unchecked."""
 
     def __init__(self, limits: Sequence[Limit | Mapping[str, Any]], store: Store | str = "memory://",
                  *, model: str | None = None, reserve_output_tokens: int = 512,
                  namespace: str = "gl", on_exceeded: Literal["raise", "fallback"] = "raise",
+                 tags: Sequence[str] = (), missing_scope: Literal["raise", "skip"] = "raise",
                  clock: Callable[[], float] = time.time) -> None:
         given = {"limits": list(limits), "model": model, "reserve_output_tokens": reserve_output_tokens,
-                 "namespace": namespace, "on_exceeded": on_exceeded}
+                 "namespace": namespace, "on_exceeded": on_exceeded, "tags": list(tags),
+                 "missing_scope": missing_scope}
         try:
-            self.limits = _Settings.model_validate(given).limits
+            settings = _Settings.model_validate(given)
         except ValidationError as exc:
             raise _config_error(exc, given) from exc
+        self.limits, self.missing_scope = settings.limits, settings.missing_scope
+        _check_per(self.limits, settings.tags)
         try:
             self.store = open_store(store) if isinstance(store, str) else store
         except ConfigError as exc:
@@ -182,6 +207,8 @@ class Budget:
               store: sqlite:///budget.db          # memory:// | sqlite:///path | redis://host:port/db
               reserve_output_tokens: 512
               on_exceeded: raise                  # or fallback
+              tags: [team]                        # scope tags a limit may be kept per
+              missing_scope: raise                # or skip: a call without the limit's key passes it
               prices: {my-model: {input: 1.0, output: 2.0}}   # USD per million tokens
               limits:
                 - {per: user, tokens: 100000, window: day}
@@ -198,25 +225,33 @@ class Budget:
                            **({} if model_info(name) else {"context_window": price.context_window}))
         return cls(spec.limits, spec.store, model=spec.model,
                    reserve_output_tokens=spec.reserve_output_tokens, namespace=spec.namespace,
-                   on_exceeded=spec.on_exceeded)
+                   on_exceeded=spec.on_exceeded, tags=spec.tags, missing_scope=spec.missing_scope)
 
     # -- the chain's interface -------------------------------------------------------------
 
-    def reserve(self, ctx: Context, prompt: str | Sequence[Mapping[str, Any]] | None = None) -> Ticket:
+    def reserve(self, ctx: Context, prompt: str | Sequence[Mapping[str, Any]] | None = None, *,
+                arguments: Mapping[str, Any] | None = None) -> Ticket:
         """Reserve this call's estimated use against every limit that applies, atomically.
-        ``prompt`` defaults to ``ctx.messages`` or ``ctx.prompt`` when the chain sets them."""
+        ``prompt`` defaults to ``ctx.messages`` or ``ctx.prompt`` when the chain sets them; the
+        output reserved is ``reserve_output_tokens`` or the cap in the call's ``arguments``
+        (`OUTPUT_CAPS`), whichever is larger."""
         model = ctx.model or ctx.scope.model or self.model
         if prompt is None:
             prompt = getattr(ctx, "messages", None) or getattr(ctx, "prompt", None)
-        usage = Usage(_tokens(prompt, model)[0], self.reserve_output_tokens)
-        amounts = self._amounts(usage, 1, self._cost(model, usage, required=True))
+        output = max(self.reserve_output_tokens, output_cap(arguments or {}))
+        usage = Usage(_tokens(prompt, model)[0], output)
+        amounts = self._amounts(usage, 1, self._cost(model, usage))
         now = self.clock()
         held, skipped = self._hold(ctx.scope.keys(), amounts, now)
+        if skipped and self.missing_scope == "raise":
+            raise ConfigError(f"{skipped[0]}: run the call inside guardlayer.scope(...) with that "
+                              "value, or give the budget missing_scope='skip' to let such calls "
+                              "pass the limit unchecked", where="budget")
         for reason in set(skipped) - self._warned:  # once per limit: a per-user limit without a user
             self._warned.add(reason)                # in scope is easy to miss and enforces nothing
             _log.warning("budget: %s, so that limit is not enforced (set it with guardlayer.scope)",
                          reason)
-        ticket = Ticket(uuid.uuid4().hex, model, amounts, held, skipped)
+        ticket = Ticket(uuid.uuid4().hex, model, amounts, held, skipped, output=output)
         if held:
             outcome = self.store.reserve([h.item for h in held], now, ticket.op_id)
             if not outcome.granted:
@@ -234,7 +269,7 @@ class Budget:
         ``ctx.report.extra["budget"]`` (and return it). Settling twice changes nothing."""
         if ticket.settled:
             return ctx.report.extra.get("budget", {})
-        usage, cost, exact, unpriced = self._actual(ctx.report.attempts, ticket.model)
+        usage, cost, exact, unpriced = self._actual(ctx.report.attempts, ticket)
         actual = self._amounts(usage, len(ctx.report.attempts), cost)
         now = self.clock()
         deltas = [replace(h.item, amount=actual[h.limit.metric] - ticket.reserved[h.limit.metric],
@@ -243,7 +278,8 @@ class Budget:
         ticket.settled = True
         summary = {
             "call": {**usage.to_dict(), "cost": cost / _MICRO, "requests": len(ctx.report.attempts),
-                     "exact": exact, **({"unpriced": unpriced} if unpriced else {})},
+                     "exact": exact, **({"unpriced": unpriced} if unpriced else {}),
+                     **({"priced_as": ticket.model} if unpriced and self._costed else {})},
             "limits": [_status(h, u) for h, u in zip(ticket.held, used)],
             **({"skipped": ticket.skipped} if ticket.skipped else {}),
         }
@@ -301,35 +337,86 @@ class Budget:
         return {"tokens": usage.total_tokens, "input_tokens": usage.input_tokens,
                 "output_tokens": usage.output_tokens, "cost": cost_micro, "requests": requests}
 
-    def _cost(self, model: str | None, usage: Usage, *, required: bool) -> int:
-        info = model_info(model) if model else None
-        cost = info.cost(usage.input_tokens, usage.output_tokens) if info else None
-        if cost is None:
-            if required and any(lim.metric == "cost" for lim in self.limits):
-                raise ConfigError(f"a cost budget applies but model {model!r} has no price: add it "
-                                  "with guardlayer.tokens.register_model(name, input_price=..., "
-                                  "output_price=...) or a budget 'prices:' entry")
-            return 0
-        return round(cost * _MICRO)
+    @property
+    def _costed(self) -> bool:
+        return any(lim.metric == "cost" for lim in self.limits)
 
-    def _actual(self, attempts: Sequence[Attempt],
-                model: str | None) -> tuple[Usage, int, bool, list[str]]:
+    def _cost(self, model: str | None, usage: Usage) -> int:
+        """The reservation's cost; `ConfigError` when a cost limit applies and ``model`` has no price."""
+        info = priced(model)
+        if info is None and self._costed:
+            raise ConfigError(f"a cost budget applies but model {model!r} has no price: add it "
+                              "with guardlayer.tokens.register_model(name, input_price=..., "
+                              "output_price=...) or a budget 'prices:' entry")
+        return _micro(info, usage)
+
+    def _actual(self, attempts: Sequence[Attempt], ticket: Ticket) -> tuple[Usage, int, bool, list[str]]:
         """Summed usage and cost of every attempt: the provider's figures when it reported
-        them, else counted from the attempt's prompt and output (a failed attempt is charged
-        its prompt, to err on the safe side)."""
+        them, else counted from the attempt's prompt and output. An attempt that failed without
+        a report (timed out, cancelled, an error after the request went out) is charged its
+        prompt and at least the output reserved for it: the provider may have generated, and
+        billed, it. An attempt by a model without a price is priced as the reserved model
+        while a cost limit applies (never at 0)."""
         total, cost, exact, unpriced = Usage(), 0, True, []
         for attempt in attempts:
-            name = attempt.model or model
+            name = attempt.model or ticket.model
             usage = attempt.usage
             if usage is None:
                 (inp, in_exact), (out, out_exact) = (_tokens(attempt.prompt, name),
                                                      _tokens(attempt.output, name))
+                if attempt.error is not None and not attempt.refused:
+                    out = max(out, ticket.output)
                 usage, exact = Usage(inp, out), exact and in_exact and out_exact
-            info = model_info(name) if name else None
-            if usage.total_tokens and (info is None or info.input_price is None):
+            info = priced(name)
+            if usage.total_tokens and info is None:
                 unpriced.append(str(name))
-            total, cost = total + usage, cost + self._cost(name, usage, required=False)
+                info = priced(ticket.model) if self._costed else None
+            total, cost = total + usage, cost + _micro(info, usage)
         return total, cost, exact, unpriced
+
+
+def _micro(info: ModelInfo | None, usage: Usage) -> int:
+    """What ``usage`` costs at ``info``'s prices, in micro-dollars (0 without a price)."""
+    cost = info.cost(usage.input_tokens, usage.output_tokens) if info else None
+    return 0 if cost is None else round(cost * _MICRO)
+
+
+def output_cap(arguments: Mapping[str, Any]) -> int:
+    """The largest output a call's arguments allow (`OUTPUT_CAPS`), or 0 when they set none."""
+    caps = [arguments.get(name) for name in OUTPUT_CAPS]
+    return max((c for c in caps if isinstance(c, int) and not isinstance(c, bool)), default=0)
+
+
+_DATED = regex.compile(r"(.+?)-(?:\d{8}|\d{4}-\d{2}-\d{2})")
+
+
+def priced(model: str | None) -> ModelInfo | None:
+    """The price table's entry for ``model`` when it has a price. A dated name without one
+    (``claude-sonnet-4-20250514``) takes the price of its alias (``claude-sonnet-4``,
+    ``claude-sonnet-4-0`` or ``claude-sonnet-4-latest``) when exactly one of them has one."""
+    if not model:
+        return None
+    info = model_info(model)
+    if info is not None and info.input_price is not None and info.output_price is not None:
+        return info
+    dated = _DATED.fullmatch(model, timeout=1.0)
+    if dated is None:
+        return None
+    found = {id(i): i for i in (model_info(dated.group(1) + suffix) for suffix in ("", "-0", "-latest"))
+             if i is not None and i.input_price is not None and i.output_price is not None}
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _check_per(limits: Sequence[Limit], tags: Sequence[str]) -> None:
+    """Every limit's ``per`` names a scope key or a declared tag (`ConfigError` naming it)."""
+    known = (*SCOPE_KEYS, *tags)
+    for i, lim in enumerate(limits):
+        if lim.per not in known:
+            close = difflib.get_close_matches(lim.per, known, n=1)
+            raise ConfigError(f"unknown per {lim.per!r}"
+                              + (f" (did you mean {close[0]!r}?)" if close else "")
+                              + f": use {', '.join(SCOPE_KEYS)} or a tag declared in the budget's "
+                              "tags", where="budget", field=f"limits[{i}].per")
 
 
 def _tokens(content: Any, model: str | None) -> tuple[int, bool]:
@@ -371,6 +458,8 @@ class _Settings(BaseModel):
     reserve_output_tokens: int = Field(default=512, ge=0)
     namespace: str = "gl"
     on_exceeded: Literal["raise", "fallback"] = "raise"
+    tags: list[str] = Field(default_factory=list)
+    missing_scope: Literal["raise", "skip"] = "raise"
 
 
 class _BudgetConfig(_Settings):

@@ -67,10 +67,11 @@ def test_counts_when_the_provider_reports_nothing_and_sums_every_attempt() -> No
     out = call(budget, c, *attempts, prompt=messages)
     m = count_messages(messages, "gpt-4o").tokens
     inp = 3 * m + 120
-    outp = count("not json", "gpt-4o").tokens + 30 + count(answer, "gpt-4o-mini").tokens
+    timed_out = budget.reserve_output_tokens  # what the provider may have generated and billed
+    outp = timed_out + count("not json", "gpt-4o").tokens + 30 + count(answer, "gpt-4o-mini").tokens
     assert out["call"]["input_tokens"] == inp and out["call"]["output_tokens"] == outp
     assert out["call"]["requests"] == 4 and out["call"]["exact"] is True
-    expected_cost = ((2 * m + 120) * 2.5 + (count("not json", "gpt-4o").tokens + 30) * 10
+    expected_cost = ((2 * m + 120) * 2.5 + (timed_out + count("not json", "gpt-4o").tokens + 30) * 10
                      + m * 0.15 + count(answer, "gpt-4o-mini").tokens * 0.6) / 1e6
     assert out["call"]["cost"] == pytest.approx(expected_cost, abs=2e-6)
     used = {row["metric"]: row["used"] for row in out["limits"]}
@@ -100,9 +101,10 @@ def test_no_attempt_refunds_and_settling_twice_changes_nothing() -> None:
     assert budget.remaining(c)[0]["used"] == 0
 
 
-def test_limits_per_any_scope_key_and_missing_keys_are_skipped(caplog) -> None:
+def test_limits_per_a_declared_tag_and_missing_keys_skipped_when_asked(caplog) -> None:
     budget = Budget([{"per": "team", "requests": 2, "window": "day"},
-                     {"per": "session", "requests": 1, "window": "day"}])
+                     {"per": "session", "requests": 1, "window": "day"}],
+                    tags=["team"], missing_scope="skip")
     c = Context(scope=Scope(user="a", tags={"team": "red"}))
     with caplog.at_level("WARNING", logger="guardlayer"):
         out = call(budget, c, Attempt("m", "call", usage=Usage(1, 1)))

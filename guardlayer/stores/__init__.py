@@ -1,6 +1,7 @@
 """Where budgets keep their counts: memory, a SQLite file, or Redis, behind one interface."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ StoreKind = Literal["memory", "sqlite", "redis"]
 _KINDS: dict[str, StoreKind] = {"memory": "memory", "sqlite": "sqlite", "redis": "redis", "rediss": "redis",
                                 "unix": "redis"}
 _SQLITE = "sqlite:///"
+_REDIS_DB = re.compile(r"/?|/[0-9]+")
 
 
 def check_url(url: str) -> StoreKind:
@@ -33,6 +35,9 @@ def check_url(url: str) -> StoreKind:
         raise ConfigError(f"SQLite store URL {url!r} names no file: use sqlite:///path.db")
     if parts.scheme == "unix" and not parts.path:
         raise ConfigError(f"Redis socket URL {url!r} names no socket: use unix:///path/to/redis.sock")
+    if kind == "redis" and parts.scheme != "unix" and not _REDIS_DB.fullmatch(parts.path):
+        raise ConfigError(f"Redis store URL {url!r}: the path after the port is the database "
+                          f"number, not {parts.path!r}: use redis://host:port/0")
     return kind
 
 

@@ -1,20 +1,35 @@
-"""In-process store: one dict behind a lock. For tests and single-process apps."""
+"""In-process store: one dict behind a lock. For tests and single-process apps. Expired keys
+are dropped when read, and all of them at most every ``purge_every`` seconds (of the budget's
+clock, at the first operation after that time), so ids seen once (sessions, users) do not
+pile up in a long-running process, and a purge over many keys is rare."""
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from .base import LocalStore
 
 
 class MemoryStore(LocalStore):
-    def __init__(self) -> None:
+    def __init__(self, *, purge_every: float = 60.0) -> None:
+        self.purge_every = purge_every
         self._lock = threading.Lock()
+        self._next_purge = float("-inf")
         self._counters: dict[str, tuple[int, float | None]] = {}
         self._buckets: dict[str, tuple[float, float, float]] = {}
 
-    def _transaction(self, now: float) -> threading.Lock:
-        return self._lock
+    @contextlib.contextmanager
+    def _transaction(self, now: float) -> Iterator[None]:
+        with self._lock:
+            if now >= self._next_purge:
+                self._purge(now)
+                self._next_purge = now + self.purge_every
+            yield
+
+    def _purge(self, now: float) -> None:
+        self._counters = {k: v for k, v in self._counters.items() if v[1] is None or v[1] > now}
+        self._buckets = {k: v for k, v in self._buckets.items() if v[2] > now}
 
     def _sum(self, keys: Sequence[str], now: float) -> int:
         total = 0

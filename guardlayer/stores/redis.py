@@ -5,9 +5,13 @@ Restarts: the client reconnects, and a retried script is applied once (each oper
 an id whose result the server remembers for an hour). Data loss is detected, never papered
 over: the store writes an epoch key when it first connects, and if that key is gone (Redis
 restarted without persistence, was flushed, or evicted it) every operation raises
-`StoreUnavailable` instead of counting from zero. Run Redis with persistence (``appendonly
-yes``) and ``maxmemory-policy noeviction`` for budgets to survive restarts. Single-node or
-one shard only (keys of one operation must be on one node).
+`StoreUnavailable` instead of counting from zero, until the application accepts the loss with
+`RedisStore.reopen` (or opens a new store). Run Redis with persistence (``appendonly yes``) for
+budgets to survive restarts. A server that may evict keys (``maxmemory-policy`` other than
+``noeviction``) is refused when the store opens: it would drop counters, which expire, and keep
+the epoch, which does not, so a budget would silently start again from zero. Every Redis error
+(unreachable, out of memory, read-only replica, ...) is `StoreUnavailable`. Single-node or one
+shard only (keys of one operation must be on one node).
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from ..errors import ConfigError
 from ..extras import need
 from .base import Item, Outcome, StoreUnavailable, Window
 
@@ -103,6 +108,7 @@ class RedisStore:
         from redis.retry import Retry
 
         self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+        self._redis_error = redis.exceptions.RedisError
         self._response_error = redis.exceptions.ResponseError
         self.url = url
         self.client = redis.Redis.from_url(
@@ -112,24 +118,52 @@ class RedisStore:
         self._script = self.client.register_script(_SCRIPT)
         self._epoch_key = f"{{{namespace}}}:epoch"
         self._op_prefix = f"{{{namespace}}}:op:"
-        self.epoch = self._call(self._open_epoch)
+        try:
+            self.epoch = self._open()
+        except BaseException:
+            self.client.close()
+            raise
+
+    def _open(self) -> str:
+        """Check the server keeps every key, then take its epoch (writing one if it has none)."""
+        policy = self._call(self._eviction_policy)
+        if policy != "noeviction":
+            raise ConfigError(f"Redis server {self.url} has maxmemory-policy {policy!r}: it may "
+                              "evict budget counters (they expire) and keep the store's epoch, so budgets "
+                              "would silently start again from zero; set maxmemory-policy "
+                              "noeviction (budgets need a server of their own if other data needs "
+                              "eviction)")
+        return self._call(self._open_epoch)  # type: ignore[no-any-return]
+
+    def _eviction_policy(self) -> str:
+        """The server's ``maxmemory-policy``: from CONFIG GET, or INFO where CONFIG is disabled
+        (renamed or denied, as on many managed services)."""
+        try:
+            return str(self.client.config_get("maxmemory-policy")["maxmemory-policy"])
+        except (self._response_error, KeyError):
+            return str(self.client.info("memory").get("maxmemory_policy", "unknown"))
 
     def _open_epoch(self) -> str:
         self.client.set(self._epoch_key, uuid.uuid4().hex, nx=True)
         return self.client.get(self._epoch_key).decode()
+
+    def reopen(self) -> None:
+        """Accept what the server holds now after it lost its data (`StoreUnavailable`: "lost
+        its data"): spending counts again from the server's counts, as in a newly opened store."""
+        self.epoch = self._open()
 
     def _call(self, fn: Any, *args: Any) -> Any:
         try:
             return fn(*args)
         except self._errors as exc:
             raise StoreUnavailable(f"Redis budget store {self.url} is unreachable: {exc}") from exc
-        except self._response_error as exc:
+        except self._redis_error as exc:
             if "GUARDLAYER_EPOCH" in str(exc):
                 raise StoreUnavailable(
                     f"Redis budget store {self.url} lost its data (restarted without persistence, "
                     "flushed or evicted); budgets cannot be trusted until the application "
-                    "reopens the store") from exc
-            raise
+                    "accepts the loss with budget.store.reopen() or opens the store again") from exc
+            raise StoreUnavailable(f"Redis budget store {self.url} refused the operation: {exc}") from exc
 
     def _run(self, mode: str, items: Sequence[Item], now: float, op_id: str) -> Outcome:
         keys = [self._epoch_key, self._op_prefix + (op_id or uuid.uuid4().hex)]

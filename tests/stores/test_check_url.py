@@ -11,6 +11,7 @@ from guardlayer.stores import check_url, open_store
 @pytest.mark.parametrize("url, kind", [
     ("memory://", "memory"), ("sqlite:///budget.db", "sqlite"), ("sqlite:////srv/budget.db", "sqlite"),
     ("redis://localhost:6379/0", "redis"), ("rediss://cache.example.com/1", "redis"),
+    ("redis://localhost:6379", "redis"), ("redis://localhost:6379/15", "redis"),
     ("unix:///run/redis.sock", "redis"),
 ])
 def test_the_kind_of_store_a_url_opens(url, kind, tmp_path, monkeypatch) -> None:
@@ -24,6 +25,8 @@ def test_the_kind_of_store_a_url_opens(url, kind, tmp_path, monkeypatch) -> None
     ("sqlite://", "names no file"), ("sqlite:///", "names no file"), ("sqlite://budget.db", "names no file"),
     ("redis://localhost:63a9/0", "Port could not be cast"), ("redis://localhost:70000/0", "out of range"),
     ("unix://", "names no socket"), ("redis://[::1/0", "Invalid IPv6"),
+    ("redis://h:6379/budgets", "database number"), ("redis://h:6379/1/2", "database number"),
+    ("rediss://h/0/", "database number"), ("redis://h:6379/-1", "database number"),
 ])
 def test_a_url_open_store_refuses_is_refused_without_opening(url, match, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
