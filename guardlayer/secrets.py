@@ -1,6 +1,7 @@
 """Secrets in text: cloud and API keys, tokens, private keys, JWTs, passwords in URLs and
 connection strings, values under keys in .env, shell and config lines (``PGPASSWORD='...'``,
-``api_key = "3f9a..."``; not ``api_key = os.environ["API_KEY"]``), HTTP Authorization headers,
+``api_key = "3f9a..."``; not ``api_key = os.environ["API_KEY"]`` nor a value that reads as a
+name or a switch: ``secret: prod-db-2024``, ``ALLOW_EMPTY_PASSWORD=yes``), HTTP Authorization headers,
 and passwords, passcodes and PINs given in prose or after a label ("my password is
 Summer2024!", "pw: hunter2"; not "password is required" nor "Password: ****").
 
@@ -16,6 +17,7 @@ group (the password of ``postgres://user:PASSWORD@host``), otherwise the whole m
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -37,7 +39,8 @@ class SecretPattern:
     case-folded text when ``fold_hints``); the regex only runs when one is in the text.
     Empty: always run. ``chunk``: every match has no white space and is at least this long,
     so only the text's white-space-free chunks that long are searched for the hints (0: no
-    such bound)."""
+    such bound). ``accept``: a check of each value found (the ``secret`` group or the match);
+    a value it refuses is not reported."""
 
     id: str
     description: str
@@ -47,6 +50,7 @@ class SecretPattern:
     hints: tuple[str, ...] = ()
     fold_hints: bool = False
     chunk: int = 0
+    accept: Callable[[str], bool] | None = None
 
     @cached_property
     def compiled(self) -> TimedPattern:
@@ -80,6 +84,36 @@ def _quoted_or_bare(bare: str, quoted: str = "") -> str:
     the closing quote on its line), or ``bare``."""
     return "(?:" + "|".join(q + _NOT_A_VALUE + (quoted or "(?P<secret>[^" + q + r"\n]{1,200})") + q
                             for q in "\"'") + "|" + _NOT_A_VALUE + bare + ")"
+
+
+_SEGMENTS = timed_compile(r"[^\-_./:@\s]+")  # the parts of a name such as "prod-db-2024" or "v1.2.3-beta"
+_WORDISH = timed_compile(r"\d+|\d+\p{Ll}{1,3}\d{0,2}|(?:\p{L}\p{Ll}*|\p{Lu}+)\d{0,4}|(?:\p{Lu}\p{Ll}+){2,}\d{0,4}")
+
+
+def _looks_random(value: str) -> bool:
+    """Is ``value`` (given after a name such as ``secret`` or ``token``) more than a name made
+    of words and numbers ("prod-db-2024", "v1.2.3-beta", "k8s-prod-west2", "MyApp2")? Its parts
+    (between ``- _ . / : @``) are words, numbers, a word then a number of up to 4 digits, or a
+    number then a short suffix ("2024q3"); a symbol ($, !, #, +, =...) makes a part none. A
+    part that is none is random when longer than 4 characters, and two such short parts are
+    ("G7hT-2kLq"); one ("k8s", "h264") is a name's. Random keys mix letters and digits
+    throughout ("a8Xk29slQp77", hex, a UUID's "550e8400")."""
+    short = 0
+    for part in _SEGMENTS.findall(value, timeout=REGEX_TIMEOUT):
+        if not _WORDISH.fullmatch(part, timeout=REGEX_TIMEOUT):
+            if len(part) > 4:
+                return True
+            short += len(part) > 2
+    return short > 1
+
+
+_SWITCHES = frozenset("true false yes no on off enabled disabled enable disable required optional".split())
+
+
+def _not_a_switch(value: str) -> bool:
+    """Is ``value`` (after a password's name) other than a setting's switch (``true``, ``off``,
+    ``enabled``: ``ALLOW_EMPTY_PASSWORD=yes``, ``first_pass=true``)?"""
+    return value.lower() not in _SWITCHES
 
 
 _NOT_A_YEAR_BEFORE_A_NOUN = (  # "PIN 2024 edition": a year naming something, not a PIN given
@@ -145,7 +179,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern("kv_password", "password in a key=value connection string or .env line",
                   r"(?i:(?<![^\W_])(?:[a-z0-9]*(?:password|passwd|pwd)|(?:[a-z0-9]+_)?pass)[ \t]*=[ \t]*)"
                   + _quoted_or_bare(r"(?P<secret>[^\s;'\"`]{3,200})"), 0.85,
-                  hints=("pass", "pwd"), fold_hints=True),
+                  hints=("pass", "pwd"), fold_hints=True, accept=_not_a_switch),
     SecretPattern("authorization_header", "credentials in an HTTP Authorization header",
                   r"(?i:\b(?:proxy-)?authorization)[\"']?[ \t]*[:=][ \t]*[\"']?"
                   r"(?:(?i:basic)[ \t]+" + _NOT_A_VALUE
@@ -156,7 +190,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
                   r"(?<=(?i:(?<![^\W_])(?:api[_\-]?key|(?:access|auth|secret|private|client|app|signing|master)"
                   r"[_\-]?key|secret|token))[\"']?[ \t]*)[:=][ \t]*"  # (tried from the ":" or "=": 6x faster)
                   + _quoted_or_bare(_BARE_TOKEN, _TOKEN), 0.85,
-                  hints=("key", "secret", "token"), fold_hints=True),
+                  hints=("key", "secret", "token"), fold_hints=True, accept=_looks_random),
     SecretPattern("said_password", "password, passcode or PIN given in prose or after a label",
                   r"(?i:\b(?:pass(?:word|wd|code|phrase)|pwd|pw|pin)(?:[ \t]+(?:code|number))?)"
                   r"[\"'”’]?(?:[ \t]+(?i:is|was)(?:[ \t]*:)?[ \t]+|[ \t]*[:=][ \t]*)"
@@ -212,6 +246,8 @@ def find_secrets(text: str, patterns: tuple[SecretPattern, ...] | list[SecretPat
         for m in pat.compiled.finditer(text, timeout=timeout):
             group = "secret" if "secret" in pat.compiled.groupindex and m.group("secret") else 0
             start, end = m.span(group)
+            if pat.accept is not None and not pat.accept(text[start:end]):
+                continue
             found.append(Finding(SECRET, start, end, text[start:end], pat.score, pat.id))
     found.sort(key=lambda f: (f.start, -(f.end - f.start)))
     kept: list[Finding] = []

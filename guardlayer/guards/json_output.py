@@ -9,10 +9,11 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from ..context import Context
+from ..providers.tools import tool_calls
 from ..structured.conform import Options, Outcome, parse
 from ..structured.extract import dumps, loads
 from ..structured.partial import partial_parse
-from ..structured.repair import Unreadable
+from ..structured.repair import Unreadable, Written
 from ..structured.schema import Schema
 from ..verdict import Finding, Verdict
 
@@ -23,10 +24,13 @@ class JsonGuard:
 
     With ``schema`` (a pydantic model class, a JSON Schema dict, a path to a ``.json`` file or
     ``"module:Model"``) it also coerces and validates in the same step; the verdict's ``value``
-    is then the model instance when a model was given. ``strict`` refuses coercions;
-    ``extra`` drops, keeps or refuses keys the schema does not declare; ``repair=False``
+    is then the model instance when a model was given, validated by pydantic (which accepts
+    what ``Model.model_validate_json`` accepts). ``strict`` refuses coercions; ``extra`` drops,
+    keeps or refuses keys the schema does not declare (with a model, ``drop`` leaves them to the
+    model: another name of an ``AliasChoices``, its own ``extra`` setting); ``repair=False``
     accepts only JSON that parses as written. Judges the whole answer (no ``holdback``);
-    `partial` gives a streamed prefix's best parse for progress UIs.
+    `partial` gives a streamed prefix's best parse for progress UIs. An answer that is only
+    tool calls passes: it has no text to parse (its calls are the ``tool_calls`` guard's).
     """
 
     name = "json"
@@ -41,6 +45,8 @@ class JsonGuard:
         self.name = name
 
     def check(self, text: str, ctx: Context) -> Verdict:
+        if calls_only(text, ctx):
+            return Verdict.ok(meta={"tool_calls_only": True})
         try:
             if self.schema is None and text[:1] in "{[":
                 try:  # fast path: an answer that is plain JSON needs nothing else
@@ -54,16 +60,24 @@ class JsonGuard:
                                 f"{sys.getrecursionlimit()} levels)")
 
 
+def calls_only(text: str, ctx: Context) -> bool:
+    """Whether the answer checked is only tool calls: no text, and calls in ``ctx.response``."""
+    return not text.strip() and ctx.side == "output" and bool(tool_calls(ctx.response))
+
+
 def verdict_of(outcome: Outcome) -> Verdict:
     """The verdict for an outcome. A passing verdict carries the value, and as ``fixed`` the
-    clean JSON text when the value is not the answer as written (so later guards see it)."""
+    clean JSON text when the value is not the answer as written (so later guards see it): a
+    model instance's JSON always (the model fills its defaults and computes its computed
+    fields)."""
     findings = [Finding("coercion", detail=c.describe()) for c in outcome.coercions]
     if outcome.source is not None and outcome.source.repaired:
         findings.append(Finding("repaired", outcome.source.start, outcome.source.end,
                                 detail="truncated" if outcome.source.truncated else "syntax"))
     if not outcome.ok:
         return Verdict.fail(outcome.reason, findings=findings, meta=outcome.meta)
-    changed = outcome.coercions or (outcome.source is not None and outcome.source.form != "plain")
+    changed = (outcome.coercions or isinstance(outcome.value, BaseModel)
+               or (outcome.source is not None and outcome.source.form != "plain"))
     fixed = dump(outcome.value) if changed else None
     score = 0.5 if outcome.coercions or findings else 0.0
     return Verdict.ok(value=outcome.value, fixed=fixed, score=score, findings=findings,
@@ -90,12 +104,15 @@ def json_data(value: Any) -> Any:
 def _numbers(data: Any, python: Any) -> Any:
     """``data`` with each `Decimal` of ``python`` (the same dump in Python mode) as a number:
     JSON mode writes decimals as strings, which no rule compares with a number. An int or a
-    float when one holds it exactly, else the `Decimal` itself (0.12345678901234567)."""
+    float when one holds it exactly (a `Written` float when its text ends in zeros the float
+    drops: ``0.10``), else the `Decimal` itself (0.12345678901234567)."""
     if isinstance(python, Decimal) and python.is_finite() and isinstance(data, str):
         if python == python.to_integral_value():
             return int(python)
-        number = float(python)
-        return number if Decimal(repr(number)) == python else python
+        number, text = float(python), str(python)
+        if Decimal(repr(number)) != python:
+            return python
+        return Written(text) if text != repr(number) and "E" not in text else number
     if isinstance(data, dict) and isinstance(python, dict):
         return {k: _numbers(v, python.get(k)) for k, v in data.items()}
     if isinstance(data, list) and isinstance(python, (list, tuple)) and len(data) == len(python):

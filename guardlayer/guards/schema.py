@@ -10,7 +10,7 @@ from ..context import Context
 from ..structured.conform import Options, conform, parse
 from ..structured.schema import Schema
 from ..verdict import MISSING, Verdict
-from .json_output import json_data, verdict_of
+from .json_output import calls_only, json_data, verdict_of
 
 
 class SchemaGuard:
@@ -18,7 +18,8 @@ class SchemaGuard:
     ``schema``: a pydantic model class, a JSON Schema dict (draft 2020-12 unless it says
     otherwise), a path to a ``.json`` file or ``"module:Model"``. When ``ctx.value`` is
     missing it extracts the JSON from the text first. Coerces like `JsonGuard` (``strict``
-    refuses that); the verdict's ``value`` is the model instance when a model was given."""
+    refuses that); the verdict's ``value`` is the model instance when a model was given. An
+    answer that is only tool calls passes, as with `JsonGuard`."""
 
     name = "schema"
     on_fail = "reask"  # a model can usually fix its JSON when told what was wrong
@@ -32,6 +33,8 @@ class SchemaGuard:
 
     def check(self, text: str, ctx: Context) -> Verdict:
         if ctx.value is MISSING:
+            if calls_only(text, ctx):
+                return Verdict.ok(meta={"tool_calls_only": True})
             return verdict_of(parse(text, self.schema, self.options))
         model = self.schema.model
         if model is not None and type(ctx.value) is model:  # validated by this model already: its

@@ -14,8 +14,10 @@ Kinds of change (the ``kind`` of a `Coercion`):
 
 A number read exactly (a `Decimal`: more digits than a float holds) becomes its text where the
 schema takes a number or a string (pydantic's ``Decimal``), so no digit is lost; elsewhere the
-nearest float (an int when whole), as JSON's own reading gives. This is no change of meaning
-and is not recorded.
+nearest float (an int when whole), as JSON's own reading gives. A number written with zeros
+ending its fraction (a `Written` float: ``0.10``) becomes its text where the schema takes a
+number or a string marked ``"format": "decimal"`` (as `schema.model_schema` marks pydantic's
+``Decimal``), else its float. This is no change of meaning and is not recorded.
 
 Text that names two enum values, or two numbers where one is wanted, raises `Ambiguous`
 rather than guessing; so does text whose plain reading would change its meaning: an enum
@@ -37,6 +39,8 @@ import regex
 
 from ..guard import REGEX_TIMEOUT
 from ..timed_regex import timed_compile
+from .quoting import elide, quote
+from .repair import Written
 
 Extra = Literal["drop", "keep", "forbid"]
 # Changes a strict guard accepts: both are what the schema and the guard's config ask for.
@@ -77,11 +81,12 @@ class Coercion:
     after: Any
 
     def describe(self) -> str:
-        return f"{self.path or 'the value'}: {self.kind} {self.before!r} -> {self.after!r}"
+        return f"{self.path or 'the value'}: {self.kind} {elide(repr(self.before))} -> {elide(repr(self.after))}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "kind": self.kind, "before": repr(self.before),
-                "after": repr(self.after)}
+        """Before and after as `repr` writes them, elided (`quoting`): reports are logged."""
+        return {"path": self.path, "kind": self.kind, "before": elide(repr(self.before)),
+                "after": elide(repr(self.after))}
 
 
 class Ambiguous(ValueError):
@@ -112,19 +117,21 @@ def json_type(value: Any) -> str:
 
 class Coercer:
     """Coerces values toward ``root`` (a JSON Schema). ``fits(value, subschema)`` validates
-    against a part of the root schema (used to pick union branches). One per value: the
-    changes made land in ``changes`` and the undeclared keys seen in ``extras``."""
+    against a part of the root schema (used to pick union branches). ``defaults=False`` leaves
+    missing fields missing (a pydantic model fills its own defaults, and a field it reads by
+    another name, an ``AliasChoices``, must not be filled under its first one). One per value:
+    the changes made land in ``changes`` and the undeclared keys seen in ``extras``."""
 
     def __init__(self, root: dict[str, Any] | bool, fits: Callable[[Any, Any], bool],
-                 extra: Extra = "drop") -> None:
-        self.root, self.fits, self.extra = root, fits, extra
+                 extra: Extra = "drop", *, defaults: bool = True) -> None:
+        self.root, self.fits, self.extra, self.defaults = root, fits, extra, defaults
         self.changes: list[Coercion] = []
         self.extras: list[str] = []
 
     def coerce(self, value: Any, schema: Any = None, path: str = "") -> Any:
         schema = self._resolve(self.root if schema is None else schema)
-        if isinstance(value, Decimal):
-            value = self._decimal(value, schema)
+        if isinstance(value, (Decimal, Written)):
+            value = self._exact(value, schema)
         if not isinstance(schema, dict):
             return _floats(value)
         branches = _branches(schema)
@@ -144,12 +151,24 @@ class Coercer:
             return self._scalar(value, kind, path)
         return _floats(value)
 
-    def _decimal(self, value: Decimal, schema: Any) -> Any:
-        """A number read exactly: its text where ``schema`` takes a number or a string, else
-        the nearest float (an int when whole)."""
-        kinds = {b.get("type") for b in map(self._resolve, _branches(schema) if isinstance(schema, dict) else [])
-                 if isinstance(b, dict)}
-        return str(value) if {"number", "string"} <= kinds else _nearest(value)
+    def _exact(self, value: Decimal | Written, schema: Any) -> Any:
+        """A number read exactly (a `Decimal`) or written with zeros ending its fraction
+        (`Written`): its text where ``schema`` takes a number or a string, for a `Written` only
+        where it is also marked ``"format": "decimal"`` (pydantic's ``Decimal``, as `Schema`
+        writes it: ``0.10`` stays ``Decimal('0.10')``); left to the branches of a union that
+        takes no number itself (``Optional[Decimal]``); else the nearest float (for a `Decimal`
+        an int when whole; a `Written` where a string is wanted keeps its text, `_number_text`)."""
+        branches = [b for b in map(self._resolve, _branches(schema) if isinstance(schema, dict) else [])
+                    if isinstance(b, dict)]
+        kinds = {b.get("type") for b in branches}
+        if {"number", "string"} <= kinds and (
+                isinstance(value, Decimal) or any(b.get("format") == "decimal" for b in branches)):
+            return str(value) if isinstance(value, Decimal) else value.text
+        if branches and "number" not in kinds:
+            return value  # (`_union` tries each branch with it)
+        if isinstance(value, Written):
+            return value if isinstance(schema, dict) and schema.get("type") == "string" else float(value)
+        return _nearest(value)
 
     def _note(self, path: str, kind: str, before: Any, after: Any) -> Any:
         self.changes.append(Coercion(path, kind, before, after))
@@ -183,7 +202,7 @@ class Coercer:
     def _union(self, value: Any, branches: list[Any], path: str) -> Any:
         best: tuple[int, Any, Coercer] | None = None
         for branch in branches:
-            trial = Coercer(self.root, self.fits, self.extra)
+            trial = Coercer(self.root, self.fits, self.extra, defaults=self.defaults)
             try:
                 candidate = trial.coerce(value, branch, path)
             except Ambiguous:
@@ -196,7 +215,7 @@ class Coercer:
             if cost == 0:
                 break
         if best is None:
-            return value
+            return _floats(value)
         self.changes.extend(best[2].changes)
         self.extras.extend(best[2].extras)
         return best[1]
@@ -225,11 +244,11 @@ class Coercer:
         if len(exact) == 1:
             return self._note(path, "enum_case", value, exact[0])
         if len(exact) > 1:
-            raise Ambiguous(path, f"{value!r} matches several allowed values: {_list(exact)}")
+            raise Ambiguous(path, f"{quote(value)} matches several allowed values: {_list(exact)}")
         named = _named_in(value, texts)
         if len(named) == 1:
             if _negated(value, named[0]):
-                raise Ambiguous(path, f"{value!r} negates {named[0]!r}; answer with exactly one "
+                raise Ambiguous(path, f"{quote(value)} negates {named[0]!r}; answer with exactly one "
                                       "allowed value")
             return self._note(path, "enum_in_text", value, named[0])
         if len(named) > 1:
@@ -275,7 +294,7 @@ class Coercer:
             else:
                 self.extras.append(_join(path, key))
                 out[key] = item
-        for key, sub in props.items():
+        for key, sub in props.items() if self.defaults else ():
             if key in out or key in required:
                 continue
             sub = self._resolve(sub)
@@ -326,19 +345,19 @@ class Coercer:
             return text
         found = list(_NUMBER_IN_TEXT.finditer(text, timeout=REGEX_TIMEOUT))
         if len(found) > 1:
-            raise Ambiguous(path, f"expected one {kind}, the text names several: "
-                                  f"{_list([m.group() for m in found])}")
+            raise Ambiguous(path, f"expected one {kind}, the text names {len(found)} numbers: "
+                                  f"{quote(text)}")
         if not found:
             return text
         match = found[0]
         _refuse_one_group(match.group(), text, path)
         before, after = text[:match.start()], text[match.end():]
         if _NEGATION.search(before, timeout=REGEX_TIMEOUT):
-            raise Ambiguous(path, f"{text!r} negates the number; answer with one {kind}")
+            raise Ambiguous(path, f"{quote(text)} negates the number; answer with one {kind}")
         for ahead, behind, why in _NUMBER_REFUSALS:
             if (ahead and timed_compile(ahead, regex.IGNORECASE).search(before)) or (
                     behind and timed_compile(behind, regex.IGNORECASE).match(after)):
-                raise Ambiguous(path, f"the number in {text!r} {why}; answer with the {kind} itself")
+                raise Ambiguous(path, f"the number in {quote(text)} {why}; answer with the {kind} itself")
         number, _ = _to_number(match.group(), kind)
         return text if number is None else self._note(path, "number_in_text", text, number)
 
@@ -348,9 +367,12 @@ def _nearest(value: Decimal) -> int | float:
 
 
 def _floats(value: Any) -> Any:
-    """``value`` with each `Decimal` in it as `_nearest` (where the schema says nothing of it)."""
+    """``value`` with each `Decimal` in it as `_nearest`, each `Written` as its float (where the
+    schema says nothing of it)."""
     if isinstance(value, Decimal):
         return _nearest(value)
+    if isinstance(value, Written):
+        return float(value)
     if isinstance(value, dict):
         return {k: _floats(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -361,7 +383,7 @@ def _floats(value: Any) -> Any:
 def _refuse_one_group(token: str, text: str, path: str) -> None:
     """"1,500" may be 1500 (thousands separator) or 1.5 (decimal comma): refuse to guess."""
     if _ONE_GROUP.fullmatch(token, timeout=REGEX_TIMEOUT):
-        raise Ambiguous(path, f"{text!r} may use a thousands separator or a decimal comma; "
+        raise Ambiguous(path, f"{quote(text)} may use a thousands separator or a decimal comma; "
                               "write the number without separators")
 
 
@@ -428,6 +450,8 @@ def _to_number(token: str, kind: str) -> tuple[int | float | None, bool]:
 
 
 def _number_text(value: int | float) -> str:
+    if isinstance(value, Written):
+        return value.text
     return str(int(value)) if isinstance(value, float) and value.is_integer() and abs(value) < 1e16 else str(value)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from ..verdict import MISSING
 from .coerce import SCHEMA_DIRECTED, Ambiguous, Coercer, Coercion, Extra, where
 from .extract import Candidate, candidates
+from .quoting import elide
 from .repair import Unreadable
 from .schema import Schema, show
 
@@ -22,8 +23,9 @@ FIX_HINT = "Reply with only the corrected JSON."
 class Options:
     """``strict``: refuse any coercion (schema defaults and dropped extras aside) and an answer
     cut off before its JSON closes (by default such an answer is closed by repair and marked
-    truncated). ``extra``: undeclared keys are dropped, kept, or refused. ``repair``: allow
-    syntax repair."""
+    truncated). ``extra``: undeclared keys are dropped, kept, or refused (with a model, ``drop``
+    leaves them to the model, which ignores them unless its config says otherwise, or reads
+    them as another name of a field). ``repair``: allow syntax repair."""
 
     strict: bool = False
     extra: Extra = "drop"
@@ -78,7 +80,11 @@ def _too_deep(source: Candidate | None) -> Outcome:
 def _conform(value: Any, schema: Schema | None, options: Options, source: Candidate | None) -> Outcome:
     if schema is None:
         return Outcome(True, value, source=source)
-    coercer = Coercer(schema.json, schema.fits, options.extra)
+    # With a model, keys its JSON Schema does not name are pydantic's to judge (another name of
+    # an AliasChoices; the model's own ``extra``), unless the guard forbids them.
+    model = schema.model is not None
+    coercer = Coercer(schema.json, schema.fits, "keep" if model and options.extra == "drop" else options.extra,
+                      defaults=not model)
     try:
         value = coercer.coerce(value)
     except Ambiguous as exc:
@@ -190,6 +196,5 @@ def _key(value: Any) -> Any:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return elide(repr(value), 40)
 

@@ -7,7 +7,8 @@ read by the JSON decoder when valid, by `lenient` when broken in the common ways
 json-repair otherwise (within `repair`'s limits). NaN and Infinity, which Python's reader takes,
 are refused on every path (`repair.Unreadable`), and so is a number too large for a float; a
 number a float does not hold exactly is read as a `Decimal` (`repair.read_float`, and `dumps`
-writes it back as it was).
+writes it back as it was), and one written with zeros ending its fraction as a `repair.Written`
+float, which keeps its text.
 """
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from ..extras import need
 from ..guard import REGEX_TIMEOUT
 from ..timed_regex import timed_compile
 from ..verdict import MISSING
+from .quoting import elide
 
 MAX_DEPTH = 200
 """The deepest nesting of brackets handed to json-repair (valid JSON nested deeper is still read)."""
@@ -72,21 +73,49 @@ def not_json(constant: str) -> NoReturn:
     raise Unreadable(f"{constant} is not a JSON value: write a number, or null")
 
 
+class Written(float):
+    """A float read from a number written with zeros ending its fraction (``0.10``, ``12.50``):
+    the float, which it is everywhere (comparisons, arithmetic, ``json.dumps``), and ``text``,
+    the number as written, for a field where those digits carry meaning (a `Decimal`)."""
+
+    text: str
+
+    def __new__(cls, text: str) -> Self:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.text,)
+
+
 def read_float(text: str, _float: type = float, _low: float = sys.float_info.min,
                _high: float = sys.float_info.max) -> float | Decimal:
     """A JSON number with a fraction or an exponent: a float when the float is the number
-    written (it reads back as the same number), else a `Decimal` holding it exactly
+    written (it reads back as the same number), a `Written` float when that number is written
+    with zeros ending its fraction, else a `Decimal` holding it exactly
     (``12345678901234567890.125``, ``1e-400``). Raises `Unreadable` for a number beyond the
     largest float (``1e999``), which Python's readers make infinity. (The defaults are locals
     for speed: the JSON reader calls this for every float.)"""
     value = _float(text)
     if len(text) < 16 and (_low <= value <= _high or -_high <= value <= -_low):
-        return value  # (15 digits or fewer, a normal float: always the number written)
+        # (15 digits or fewer, a normal float: always the number written; "7.0" as repr writes it)
+        if text[-1] != "0" or text[-2] == "." or _as_written(value, text):
+            return value
+        return Written(text)
     if math.isinf(value):
-        raise Unreadable(f"{text[:40]} is too large for a JSON number (the largest is about "
+        raise Unreadable(f"{elide(text, 40)} is too large for a JSON number (the largest is about "
                          "1.8e308): write a smaller number, or the number as a string")
     exact = Decimal(text)
-    return value if Decimal(repr(value)) == exact else exact
+    if Decimal(repr(value)) != exact:
+        return exact
+    return value if text[-1] != "0" or _as_written(value, text) else Written(text)
+
+
+def _as_written(value: float, text: str) -> bool:
+    """Whether the float ``value`` writes the number as ``text`` does (``1.0``), or ``text`` has
+    an exponent (``1e10``: its zeros end no fraction)."""
+    return repr(value) == text or "e" in text or "E" in text
 
 
 DECODER = json.JSONDecoder(parse_constant=not_json, parse_float=read_float)

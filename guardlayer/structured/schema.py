@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Union
 
 from pydantic import BaseModel, ValidationError
+from pydantic.json_schema import GenerateJsonSchema
 
 from ..errors import ConfigError
 from ..extras import need
 from .coerce import json_type, where
+from .quoting import elide
 
 if TYPE_CHECKING:
     from referencing import Registry
@@ -41,7 +43,7 @@ class Schema:
         self.model: type[BaseModel] | None = None
         if isinstance(spec, type) and issubclass(spec, BaseModel):
             self.model = spec
-            self.json: dict[str, Any] | bool = spec.model_json_schema()
+            self.json: dict[str, Any] | bool = model_schema(spec)
         elif isinstance(spec, (dict, bool)):
             self.json = spec
         elif isinstance(spec, (str, Path)):
@@ -57,7 +59,9 @@ class Schema:
             raise ConfigError(f"invalid JSON Schema: {exc.message} (at "
                               f"{'/'.join(map(str, exc.path)) or 'the root'})") from exc
         registry = checked_registry(self.json, formats=self.model is None)
-        self._validator = cls(self.json, format_checker=cls.FORMAT_CHECKER, registry=registry)
+        # a model's formats are pydantic's to check (a naive date-time is no RFC 3339 "date-time")
+        self._validator = cls(self.json, format_checker=cls.FORMAT_CHECKER if self.model is None else None,
+                              registry=registry)
 
     @property
     def top_type(self) -> str | None:
@@ -78,11 +82,12 @@ class Schema:
         return bool(self._validator.evolve(schema=subschema).is_valid(value))
 
     def validate(self, value: Any, *, strict: bool = False) -> tuple[Any, list[str]]:
-        """(validated value, problems). With a model the value is an instance of it."""
-        problems = [_describe(e) for e in sorted(self._validator.iter_errors(value),
-                                                 key=lambda e: (list(map(str, e.absolute_path)), e.validator))]
-        if problems or self.model is None:
-            return value, problems
+        """(validated value, problems). With a model the value is an instance of it, validated
+        by pydantic alone (its JSON Schema says less than the model accepts: a second name of
+        an ``AliasChoices``, a naive datetime), its problems at pydantic's own locations."""
+        if self.model is None:
+            return value, [_describe(e) for e in sorted(self._validator.iter_errors(value),
+                                                        key=lambda e: (list(map(str, e.absolute_path)), e.validator))]
         try:
             return self.model.model_validate_json(json.dumps(value), strict=strict), []
         except ValidationError as exc:
@@ -154,18 +159,28 @@ def _load(spec: str | Path) -> tuple[dict[str, Any] | bool, type[BaseModel] | No
         raise ConfigError(f"cannot import the schema model {text!r}: {exc}") from exc
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         raise ConfigError(f"{text!r} is not a pydantic model class")
-    return model.model_json_schema(), model
+    return model_schema(model), model
+
+
+def model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON Schema of a pydantic model, each ``Decimal`` marked ``"format": "decimal"``:
+    coercion then gives such a field a number as it was written (``0.10``, not ``0.1``)."""
+    return model.model_json_schema(schema_generator=_MarkedDecimals)
+
+
+class _MarkedDecimals(GenerateJsonSchema):
+    def decimal_schema(self, schema: Any) -> dict[str, Any]:
+        return {**super().decimal_schema(schema), "format": "decimal"}
 
 
 def show(value: Any) -> str:
-    """A value as a model should see it in an error: JSON, shortened, with its JSON type."""
+    """A value as a model should see it in an error: JSON, shortened, with its JSON type; its
+    digit runs and email addresses elided (`quoting`: reasons are logged)."""
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
         text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{text} ({json_type(value)})"
+    return f"{elide(text)} ({json_type(value)})"
 
 
 def _path(parts: Any) -> str:
@@ -197,16 +212,16 @@ def _describe(error: Any) -> str:
                ", ".join(f"`{k}`" for k in extra) + " (not allowed by the schema)"
     if kind in ("anyOf", "oneOf"):
         inner = sorted({_describe(e).split(": ", 1)[1] for e in error.context if not e.relative_path})
-        detail = "; or ".join(inner) if inner else error.message
+        detail = "; or ".join(inner) if inner else elide(error.message, 200)
         return f"{at}: matches none of the allowed shapes ({detail})"
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength",
                 "maxLength", "minItems", "maxItems", "pattern", "format", "multipleOf"):
         return f"{at}: expected {kind} {json.dumps(rule)}, got {show(value)}"
-    return f"{at}: {error.message}"
+    return f"{at}: {elide(error.message, 200)}"  # (jsonschema's messages quote the value)
 
 
 def _describe_pydantic(error: dict[str, Any]) -> str:
     at = where(_path(error.get("loc", ())))
     if error.get("type") == "missing":
         return f"{at}: missing required field"
-    return f"{at}: {error.get('msg', 'invalid')}, got {show(error.get('input'))}"
+    return f"{at}: {elide(str(error.get('msg', 'invalid')), 200)}, got {show(error.get('input'))}"

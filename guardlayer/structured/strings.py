@@ -9,12 +9,23 @@ from json import JSONDecodeError
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
+from .quoting import elide
+
+
+class Unfit(ValueError):
+    """A value whose strings were changed no longer holds together: a pydantic model refuses
+    what a field now holds (a redacted card number in an ``int`` field), or two keys of one
+    object became the same key. The message names the field, never its contents."""
+
 
 def map_strings(value: Any, fn: Callable[[str], str], *, numbers: bool = False) -> Any:
     """``value`` with ``fn`` applied to every string in it (dict keys too), as a copy: dicts,
     lists, tuples, pydantic models and dataclasses are rebuilt, anything else is kept. With
     ``numbers``, a number whose digits ``fn`` changes becomes the string it returns (a card
-    number the model wrote as a JSON number, redacted)."""
+    number the model wrote as a JSON number, redacted). A pydantic model with a field changed
+    is validated again (its extra fields mapped too): raises `Unfit` when it refuses what the
+    field now holds, or when two keys of a dict become one, rather than hand on a model whose
+    fields lie about their types or lose an item."""
     def again(item: Any) -> Any:
         return map_strings(item, fn, numbers=numbers)
 
@@ -24,18 +35,58 @@ def map_strings(value: Any, fn: Callable[[str], str], *, numbers: bool = False) 
         digits = str(value)
         return changed if (changed := fn(digits)) != digits else value
     if isinstance(value, dict):
-        return {again(k): again(v) for k, v in value.items()}
+        out = {}
+        for key, item in value.items():
+            new = again(key)
+            if new in out:
+                raise Unfit("two keys of an object would become one")
+            out[new] = again(item)
+        return out
     if isinstance(value, list):
         return [again(v) for v in value]
     if isinstance(value, tuple):
         items = [again(v) for v in value]
         return type(value)(*items) if hasattr(value, "_fields") else tuple(items)  # (a namedtuple)
-    if hasattr(type(value), "model_fields") and hasattr(value, "model_copy"):
-        return value.model_copy(update={name: again(getattr(value, name)) for name in type(value).model_fields})
+    if hasattr(type(value), "model_fields") and hasattr(value, "model_validate"):
+        return _model(value, again)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.replace(value, **{f.name: again(getattr(value, f.name))
                                              for f in dataclasses.fields(value) if f.init})
     return value
+
+
+def _model(model: Any, again: Callable[[Any], Any]) -> Any:
+    """A pydantic ``model`` with ``again`` applied to its fields and extra fields: itself when
+    nothing changed, else validated again by its class (which fields were set, and its private
+    attributes, kept)."""
+    cls = type(model)
+    fields = {name: getattr(model, name) for name in cls.model_fields}
+    extra = dict(model.model_extra or {})
+    mapped, mapped_extra = {name: again(item) for name, item in fields.items()}, again(extra)
+    if _same(mapped, fields) and _same(mapped_extra, extra):
+        return model
+    try:
+        if getattr(cls, "__pydantic_root_model__", False):
+            return cls.model_validate(mapped["root"])
+        new = cls.model_validate({**mapped, **mapped_extra}, by_alias=False, by_name=True)
+    except ValueError as exc:  # (pydantic's ValidationError)
+        errors = exc.errors(include_input=False) if hasattr(exc, "errors") else []
+        where = "; ".join(f"field `{'.'.join(map(str, e['loc']))}`: {elide(e['msg'], 200)}" for e in errors)
+        raise Unfit(f"the {cls.__name__} refuses the value changed ({where or 'invalid'})") from exc
+    object.__setattr__(new, "__pydantic_fields_set__", set(model.model_fields_set))
+    if model.__pydantic_private__ is not None:
+        object.__setattr__(new, "__pydantic_private__", dict(model.__pydantic_private__))
+    return new
+
+
+def _same(new: dict[str, Any], old: dict[str, Any]) -> bool:
+    """Whether ``new`` has the keys of ``old`` and each item is the one of ``old``, or an equal
+    one of the same type (a value whose ``==`` gives no truth, an array's, counts as changed)."""
+    try:
+        return list(new) == list(old) and all(n is o or (type(n) is type(o) and bool(n == o))
+                                              for n, o in zip(new.values(), old.values()))
+    except (TypeError, ValueError):
+        return False
 
 
 def leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], str]]:

@@ -30,7 +30,8 @@ def test_a_float_that_does_not_hold_the_number_keeps_it_exactly(text: str) -> No
 
 
 def test_a_long_number_a_float_holds_stays_a_float():
-    assert type(read_float("0.1000000000000000000")) is float  # (trailing zeros: the same number)
+    number = read_float("0.1000000000000000000")  # (trailing zeros: the same number, its text kept)
+    assert isinstance(number, float) and number == 0.1 and number.text == "0.1000000000000000000"
 
 
 @pytest.mark.parametrize("answer", [

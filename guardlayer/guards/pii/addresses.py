@@ -390,12 +390,14 @@ def _gated_lines(text: str, gate: Gate, digits: View | None, timeout: float, wor
 _HEAD_LINE = timed_compile(r"[ \t>?*•|\-]*(?P<line>[^\n]{2,50}?)[ \t]*")
 _NOT_HEAD = timed_compile(r"[:?!;]\Z|https?:|@|\d[\d \t().\-]{6,}\d|\b(?i:dear|hi|hello|please|thanks"
                           r"|regards|sincerely|subject|re|fwd)\b")
+_FENCE_OR_RULE = timed_compile(r"[ \t>]*(?:(?:```|~~~)[^\n]*|(?:[\-*_=][ \t]*){3,})")  # ``` or ---: a block ends
 
 
 def lines_above(text: str, start: int, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int]]:
     """The name and company lines of a letterhead or shipping label: up to three short lines
     right above a multi-line address that starts at ``start`` (a blank line between is fine).
-    Lines that read like a sentence, a greeting, a URL, an email or a phone number end it."""
+    Lines that read like a sentence, a greeting, a URL, an email or a phone number end it, and
+    so do a code fence, a rule (``---``) and a line without a letter."""
     spans: list[tuple[int, int]] = []
     end = text.rfind("\n", 0, start)
     blank = False
@@ -407,8 +409,9 @@ def lines_above(text: str, start: int, timeout: float = REGEX_TIMEOUT) -> list[t
             blank, end = True, begin - 1
             continue
         m = _HEAD_LINE.fullmatch(text, begin, end, timeout=timeout)
-        if not m or _NOT_HEAD.search(m.group("line"), timeout=timeout) or len(
-                m.group("line").split()) > 6:
+        if (not m or _NOT_HEAD.search(m.group("line"), timeout=timeout) or len(m.group("line").split()) > 6
+                or not any(c.isalpha() for c in m.group("line"))
+                or _FENCE_OR_RULE.fullmatch(text, begin, end, timeout=timeout)):
             break
         spans.append(m.span("line"))
         end = begin - 1

@@ -26,6 +26,7 @@ from ...errors import ConfigError
 from ...extras import need
 from ...guard import REGEX_TIMEOUT
 from ...structured.strings import (
+    Unfit,
     json_escape,
     json_escapes,
     json_literals,
@@ -37,7 +38,7 @@ from ...structured.strings import (
 from ...timed_regex import timed_compile
 from ...verdict import MISSING, Finding, Verdict
 from . import engine
-from .operators import NAME_CHAR, Operator, Vault, anonymize, replacement
+from .operators import NAME_CHAR, Operator, Vault, anonymize, replacement, same_value
 from .recent import Recent
 from .recognizers import load_yaml_recognizers
 from .results import merge_overlaps, tidy
@@ -203,8 +204,12 @@ class PIIGuard:
             new, leaked, results = self._new_in_answer(text, found, moves, value, vault)
         meta = {"restored": len(spans)}
         if not results:
-            return Verdict.ok(fixed=restored if spans else None, meta=meta,
-                              **_changed(value, lambda s: vault.restore(s, escaped=False)[0]))
+            try:
+                return Verdict.ok(fixed=restored if spans else None, meta=meta,
+                                  **_changed(value, lambda s: vault.restore(s, escaped=False)[0]))
+            except Unfit as exc:
+                return Verdict.fail(f"the originals cannot be put back in the parsed answer: {exc}",
+                                    meta={**meta, "unfit": True})
         operator: Operator = "redact" if self.operator == "pseudonymize" else self.operator
 
         def write(r: Any, original: str) -> str:
@@ -222,11 +227,18 @@ class PIIGuard:
         def redact(s: str) -> str:
             return leaks.sub(lambda m: replaced[m.group()], vault.restore(s, escaped=False)[0],
                              timeout=REGEX_TIMEOUT)
-        return Verdict.fail(_reason("personal data in the answer that was not in the input", results),
-                            score=max(r.score for r in results), fixed=fixed,
-                            **_changed(value, redact, numbers=True),
-                            findings=_findings([_moved(r, into.back(r.start), into.back(r.end, end=True)) for r in new]),
-                            meta={**meta, "operator": operator})
+        reason = _reason("personal data in the answer that was not in the input", results)
+        findings = _findings([_moved(r, into.back(r.start), into.back(r.end, end=True)) for r in new])
+        try:
+            changed = _changed(value, redact, numbers=True)
+            if value is MISSING and _keys_twice(fixed) > _keys_twice(restored):
+                raise Unfit("two keys of an object would become one")
+        except Unfit as exc:  # nothing to fix with: the chain blocks (or falls back)
+            return Verdict.fail(f"{reason}; it cannot be {operator}ed in the answer: {exc}",
+                                score=max(r.score for r in results), findings=findings,
+                                meta={**meta, "operator": operator, "unfit": True})
+        return Verdict.fail(reason, score=max(r.score for r in results), fixed=fixed, **changed,
+                            findings=findings, meta={**meta, "operator": operator})
 
     def _new(self, restored: str, spans: list[tuple[int, int]], vault: Vault,
              read: str | None = None) -> list[Any]:
@@ -234,7 +246,7 @@ class PIIGuard:
         ``read``: what to analyse in its place, of its length)."""
         read = restored if read is None else read
         return [r for r in (self.analyze(read) if read.strip() else ())
-                if restored[r.start:r.end] not in vault.seen
+                if same_value(restored[r.start:r.end]) not in vault.seen
                 and not any(r.start < e and s < r.end for s, e in spans)]
 
     def _new_in_answer(self, text: str, found: list[tuple[int, int, str]],
@@ -338,6 +350,23 @@ def _json_of(text: str, value: Any
     if value is not MISSING and regions == [(0, len(text))]:
         return regions, found, [(a, b) for a, b, _ in found]
     return regions, found, [(a + start, b + start) for start, end in regions for a, b in json_literals(text[start:end])]
+
+
+def _keys_twice(text: str) -> int:
+    """How many objects of the JSON in ``text`` (see `_json_of`; JSON that does not parse counts
+    none) hold a key twice: a reader keeps one of them."""
+    twice = 0
+
+    def count(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal twice
+        twice += len({key for key, _ in pairs}) < len(pairs)
+        return {}
+    for start, end in _json_of(text, MISSING)[0]:
+        try:
+            json.loads(text[start:end], object_pairs_hook=count)
+        except (ValueError, RecursionError):
+            pass
+    return twice
 
 
 def _blanked(text: str, literals: list[tuple[int, int]]) -> str:

@@ -34,32 +34,47 @@ of its characters perhaps a JSON escape (some encoders write ``<`` and ``>`` as 
 
 @dataclass
 class Vault:
-    """Placeholder <-> original value, and every value seen, for one call or one session.
+    """Placeholder <-> original value, and every value seen (`same_value`), for one call or one session.
+
+    One person, one placeholder: values are told apart case-folded and with blanks made one
+    space (`same_value`), so "John Smith" and "JOHN SMITH" are both ``<PERSON_1>``. Each is put
+    back as written: in a text restored, the n-th ``<PERSON_1>`` gets the spelling of the n-th
+    in the text last scrubbed (an echo comes back exact), any further one the first spelling.
 
     Lives in ``ctx.slot`` (one call) or ``Scope.state`` (one session); never on a guard.
     """
 
     _by_value: dict[tuple[str, str], str] = field(default_factory=dict)
     _by_placeholder: dict[str, str] = field(default_factory=dict)
+    _spelled: dict[str, list[str]] = field(default_factory=dict)
     _counts: dict[str, int] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def placeholder(self, entity: str, value: str) -> str:
-        """The pseudonym for ``value``; the same value always gets the same one."""
+        """The pseudonym for ``value``; the same value, in any case, always gets the same one."""
         with self._lock:
-            key = (entity, value)
+            key = (entity, same_value(value))
             if key not in self._by_value:
                 self._counts[entity] = self._counts.get(entity, 0) + 1
                 name = f"<{entity}_{self._counts[entity]}>"
                 self._by_value[key] = name
                 self._by_placeholder[name] = value
-            self.seen.add(value)
+            self.seen.add(same_value(value))
             return self._by_value[key]
+
+    def scrubbed(self, found: Iterable[tuple[str, str]]) -> None:
+        """Note the ``(entity, value)`` pairs replaced in one text, in its order: how each
+        placeholder was spelled there, for `rewrite`."""
+        spelled: dict[str, list[str]] = {}
+        for entity, value in found:
+            spelled.setdefault(self.placeholder(entity, value), []).append(value)
+        with self._lock:
+            self._spelled.update(spelled)
 
     def remember(self, values: Iterable[str]) -> None:
         with self._lock:
-            self.seen.update(values)
+            self.seen.update(map(same_value, values))
 
     def restore(self, text: str, *, escaped: bool = True) -> tuple[str, list[tuple[int, int]]]:
         """``text`` with known placeholders put back, and the spans of restored values (see
@@ -78,17 +93,26 @@ class Vault:
             return text, []
         starts = [start for start, _ in literals]
         edits = []
+        nth: dict[str, int] = {}
         for m in PLACEHOLDER.finditer(text, timeout=REGEX_TIMEOUT):
             written = m.group()
             if "\\" in written and (not escaped or _escaped(text, m.start())):
                 continue  # (in JSON, "\\\\u003c" is the text "\\u003c", not "<")
-            original = self._by_placeholder.get(json_unescape(written) if "\\" in written else written)
+            name = json_unescape(written) if "\\" in written else written
+            original = self._by_placeholder.get(name)
             if original is None:
                 continue
+            spelled, nth[name] = self._spelled.get(name, ()), nth.get(name, -1) + 1
+            original = spelled[nth[name]] if nth[name] < len(spelled) else original
             i = bisect_right(starts, m.start()) - 1
             in_literal = "\\" in written or (i >= 0 and m.end() <= literals[i][1])
             edits.append((m.start(), m.end(), json_escape(original) if in_literal else original))
         return rewrite(text, edits)
+
+
+def same_value(value: str) -> str:
+    """``value`` as values are told apart: case-folded, each run of blanks one space."""
+    return " ".join(value.casefold().split())
 
 
 def _escaped(text: str, at: int) -> bool:
@@ -145,8 +169,8 @@ def anonymize(text: str, results: list[Any], operator: Operator, *, vault: Vault
         ops = {e: OperatorConfig("custom", {"lambda": _bind(keyed_hash, e, key=hash_key)})
                for e in entities}
     else:
-        for r in sorted(results, key=lambda r: r.start):  # number placeholders in text order
-            vault.placeholder(r.entity_type, text[r.start:r.end])
+        # number placeholders in text order, and note how each is spelled where
+        vault.scrubbed((r.entity_type, text[r.start:r.end]) for r in sorted(results, key=lambda r: r.start))
         ops = {e: OperatorConfig("custom", {"lambda": _bind(vault.placeholder, e)})
                for e in entities}
     return str(_anonymizer().anonymize(text, results, ops, merge_entities_with_spaces=False).text)

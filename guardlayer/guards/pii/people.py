@@ -3,8 +3,10 @@
 - a title before a name: ``Dr. Kent Jaworski``, ``Mrs Grimes``, ``mr. freeman`` (the title
   is part of the span, so the scrubbed text does not keep it next to a placeholder);
 - a name after a cue: ``My name is Tempeste``, ``Name: Allen Akhtakhanov``, ``cc: Anh Pham``,
-  ``Dear Anna``, ``Jane's daughter``, ``Regards,\\nJohn Smith``, or before a degree:
-  ``Margaret Ćosić PhD``;
+  ``Prepared by: Anna Field``, ``Dear Anna``, ``Jane's daughter``, ``Regards,\\nJohn Smith``,
+  or before a degree: ``Margaret Ćosić PhD``;
+- two or three capitalised words that are no English words before a verb of what people do:
+  ``Mehmet Yılmaz reported the outage`` (not ``Project Apollo reported``);
 - the speakers of a transcript: ``Kalman: "Who are you?"`` / ``Jordan: "I'm Mary's
   daughter"`` (two or more lines that start with a capitalised name and a colon; field labels
   such as ``Date:`` or ``User:`` are not names);
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import regex
@@ -91,6 +94,10 @@ class Words:
 
     def starts(self, first: FirstWords) -> list[int]:
         """Where the words that ``first`` lists start, in order."""
+        return [self._starts[i] for i in self.indexes(first)]
+
+    def indexes(self, first: FirstWords) -> list[int]:
+        """The indexes of the words that ``first`` lists, in order."""
         found: list[int] = []
         for key in first.keys.intersection(self._index):
             at = self._index[key]
@@ -99,7 +106,18 @@ class Words:
             if key in first.then:
                 at = [i for i in at if self._folded[i + 1] in first.then[key]]
             found += at
-        return [self._starts[i] for i in sorted(found)]
+        return sorted(found)
+
+    def starts_at(self, i: int) -> int:
+        """Where word ``i`` starts."""
+        return self._starts[i]
+
+    def capitalised_before(self, i: int, text: str, joins: str = " \t") -> bool:
+        """Is word ``i - 1`` of ``text`` capitalised, with only ``joins`` between it and word ``i``?"""
+        if i == 0 or not self.words[i - 1][:1].isupper():
+            return False
+        between = text[self._starts[i - 1] + len(self.words[i - 1]):self._starts[i]]
+        return bool(between) and not between.strip(joins)
 
 
 def words_of(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any] | None = None) -> Words:
@@ -139,23 +157,29 @@ _NOT_NAMES = frozenset(
 _RELATIONS = ("daughter son mother father mom mum dad wife husband brother sister partner girlfriend "
               "boyfriend fiancé cousin aunt uncle grandmother grandfather boss colleague friend "
               "neighbour neighbor").split()
+_BY = ("prepared approved reviewed submitted requested reported written authorised authorized "
+       "witnessed escalated").split()
+"""What people do to a document, before "by:" ("Prepared by: Anna Field"; "signed", a cue
+of its own, too)."""
 _CUE_WAYS = (  # the ways a name is cued, tried in this order
     (r"\b(?i:my[ \t]+name[ \t]+is|my[ \t]+name's|i[ \t]+am[ \t]+called)[ \t]+"
      r"(?P<name>\p{L}[\p{L}'’\-]+(?:[ \t]+\p{Lu}[\p{L}'’\-]+)?)"),
     rf"\b(?i:call[ \t]+me)[ \t]+(?P<name>{_NAME})",
     (rf"\b(?i:(?:his|her|their|your|maiden|first|last|full|sur)[ \t]*name[ \t]+is|named)[ \t]+"
      rf"(?P<name>{_NAME})"),
-    (rf"\b(?i:(?:full[ \t]+|first[ \t]+|last[ \t]+|sur)?name|patient|customer|employee|contact"
-     rf"|attn|signed|from|to|cc|bcc)[ \t]*[:?][ \t]*(?P<name>{_NAME})"),
+    (rf"\b(?i:(?:full[ \t]+|first[ \t]+|last[ \t]+|sur)?name|patient|customer|employee|contact(?:[ \t]+person)?"
+     rf"|attn|signed|from|to|cc|bcc|owner|author|assignee|reporter|requester|approver|reviewer|assigned[ \t]+to"
+     rf"|(?:{'|'.join(_BY)}|signed)[ \t]+by)[ \t]*[:?][ \t]*(?P<name>{_NAME})"),
     rf"\b(?:Dear|Hi|Hello|Hey)[ \t]+(?P<name>{_NAME})",
     rf"\b(?i:regards|sincerely|cheers|thanks|best|yours)[ \t]*,[ \t]*\n[ \t]*(?P<name>{_NAME})",
 )
 _CUE_FIRST = FirstWords(frozenset(
     "my i call his her their your maiden first last full sur named name patient customer employee "
-    "contact attn signed from to cc bcc regards sincerely cheers thanks best yours".split()) | frozenset(
+    "contact attn signed from to cc bcc regards sincerely cheers thanks best yours owner author assignee "
+    "reporter requester approver reviewer assigned".split() + _BY) | frozenset(
     f"{w}name" for w in "his her their your maiden first last full sur".split()),  # "surname"
     ("Dear", "Hi", "Hello", "Hey"),
-    {"my": ["name"], "i": ["am"], "call": ["me"],
+    {"my": ["name"], "i": ["am"], "call": ["me"], "assigned": ["to"], **dict.fromkeys(_BY, ("by",)),
      **dict.fromkeys("his her their your maiden first last full sur".split(), ("name",))})
 """The first word of every match of a cue in `_CUE_WAYS`, folded (or as written: the greetings
 are matched with case): each way starts at a word with one of these, which a space, a colon,
@@ -165,7 +189,7 @@ _RELATION = rf"['’]s[ \t]+(?:{'|'.join(_RELATIONS).replace('é', 'ée?')})\b" 
 _RELATION_WAY = rf"\b(?P<name>{_NAME})(?={_RELATION})"
 _RELATION_WORDS = FirstWords((), ["s"], {"s": [*_RELATIONS, "fiancée"]})
 """Two whole words in every "'s <relation>": an "s" after an apostrophe, then the relation."""
-_CUE_END = r"(?=[ \t]*(?:[,.!?;:)\n'’]|$|[ \t]\p{Ll}))"
+_CUE_END = r"(?=[ \t]*(?:[,.!?;:)<(\[\n'’]|$|[ \t]\p{Ll}))"  # (an address or a role may follow: "<a@b.c>")
 _CUED = timed_compile("(?:" + "|".join((*_CUE_WAYS, _RELATION_WAY)) + ")" + _CUE_END, regex.VERSION0)
 _CUED_NO_RELATION = timed_compile("(?:" + "|".join(_CUE_WAYS) + ")" + _CUE_END, regex.VERSION0)
 """The cues without "Jane's daughter", the slowest way (a third of the time): used when the
@@ -228,11 +252,88 @@ def find_names(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any] 
     cued = _CUED.finditer(text, timeout=timeout) if _may_name_a_relation(words) else tried_at(
         _CUED_NO_RELATION, text, words.starts(_CUE_FIRST), timeout)
     spans += [(m.start("name"), m.end("name"), 0.6) for m in cued if is_cued_name(m.group("name"))]
+    return spans + _actors(text, words, timeout)
+
+
+_ACTS = frozenset((
+    "said says told tells asked asks reported reports wrote writes called calls emailed phoned "
+    "texted replied responded complained confirmed requested explained mentioned noted signed "
+    "agreed approved joined visited arrived paid ordered booked bought sent received submitted met "
+    "lives lived works worked filed will was is has had").split())
+"""Verbs of people after their name ("Mehmet Yılmaz reported the outage")."""
+_ACTS_FIRST = FirstWords(_ACTS)
+_PLAIN_CAPWORD = r"\p{Lu}\p{Ll}+(?:-\p{Lu}\p{Ll}+)?"  # not "GitHub", "OpenAI"
+_BEFORE_ACT = timed_compile(rf"(?<![\p{{L}}\d'’\-.@/_]){_PLAIN_CAPWORD}(?:[ \t]+{_PLAIN_CAPWORD}){{1,2}}[ \t]+\Z")
+
+
+def _actors(text: str, words: Words, timeout: float) -> list[tuple[int, int, float]]:
+    """``(start, end, 0.5)`` of two or three capitalised words before a verb of what people do
+    (`_ACTS`), none of them an English word (`english_words`: "Project Apollo reported" is
+    not a name), a country or a word that says what a name is not: names NER may not know
+    ("Mehmet Yılmaz reported", anywhere in a sentence). A leading English word is left out
+    ("When Lucian Smith said")."""
+    acts = [words.starts_at(i) for i in words.indexes(_ACTS_FIRST)  # (two capitalised words before)
+            if words.capitalised_before(i, text) and words.capitalised_before(i - 1, text, " \t-")]
+    if not acts:
+        return []
+    known = english_words()
+    spans = []
+    for at in acts:
+        m = _BEFORE_ACT.search(text, max(0, at - 80), at, timeout=timeout)
+        if not m:
+            continue
+        start, names = m.start(), m.group().split()
+        while len(names) > 2 and _english(names[0], known):
+            start = text.index(names[1], start + len(names[0]))
+            names = names[1:]
+        if " ".join(names) not in countries() and not any(
+                _english(w, known) or w.lower() in _NOT_GIVEN_NAMES or w in countries() for w in names):
+            spans.append((start, m.start() + len(m.group().rstrip()), 0.5))
     return spans
 
 
+_SUFFIXES = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"))
+
+
+def _english(word: str, known: frozenset[str]) -> bool:
+    """Is ``word`` (or it without a plural's, a past's or a gerund's ending) in ``known``?"""
+    folded = word.lower()
+    return folded in known or any(folded.endswith(end) and folded[:-len(end)] + put in known
+                                  for end, put in _SUFFIXES)
+
+
+@functools.cache
+def english_words() -> frozenset[str]:
+    """English words: the lemmas and irregular forms that spaCy's English lemmatizer knows
+    (from WordNet, in the lookups of the pinned pipeline package: 89,000) and spaCy's stop
+    words. Empty when that package is not installed (then no name is found by this test)."""
+    import importlib.util
+
+    import srsly
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    from .engine import DEFAULT_MODEL
+
+    spec = importlib.util.find_spec(DEFAULT_MODEL)
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    package = Path(next(iter(spec.submodule_search_locations)))
+    found = next(package.glob("*/lemmatizer/lookups/lookups.bin"), None)
+    if found is None:
+        return frozenset()
+    tables = srsly.msgpack_loads(found.read_bytes())
+    words = set(STOP_WORDS)
+    for lemmas in tables["lemma_index"].values():
+        words.update(lemmas)
+    for forms in tables["lemma_exc"].values():
+        for form, lemmas in forms.items():
+            words.add(form)
+            words.update(lemmas)
+    return frozenset(words)
+
+
 _GROUPS = frozenset("team group department staff desk office support squad crew committee board "
-                    "admin admins administrator bot".split())
+                    "admin admins administrator bot ops operations payable receivable".split())
 """Words that end the name of a group or a role, not a person's ("To: Dev Team")."""
 
 
@@ -367,6 +468,7 @@ def _covered(length: int, spans: list[tuple[int, int]]) -> bytearray:
 
 _ANY_CASE_WORD = timed_compile(rf"{_NAME_WORD.pattern}|(?<![\p{{L}}'’\-])\p{{Ll}}[\p{{Ll}}'’\-]{{2,}}")
 _JOINED = timed_compile(r"[ \t]+|[ \t]*[/,][ \t]*")  # "JOHN SMITH", "GARCIA/MARIA", "smith, john"
+_JOINED_BY_BLANKS = timed_compile(r"[ \t]+")
 
 
 def repeated_names(text: str, found: list[Span], timeout: float = REGEX_TIMEOUT) -> list[Span]:
@@ -405,7 +507,7 @@ def repeated_names(text: str, found: list[Span], timeout: float = REGEX_TIMEOUT)
                     start = people_ends[start - 1]
                 else:
                     continue
-        if out and text[out[-1][1]:start] == " ":  # "Kent Jaworski" again: one name
+        if out and _JOINED_BY_BLANKS.fullmatch(text, out[-1][1], start, timeout=timeout):  # "Kent Jaworski": one
             out[-1] = (out[-1][0], end, "PERSON")
         else:
             out.append((start, end, "PERSON"))

@@ -25,6 +25,7 @@ from .gates import call_views, digit_view, gated
 from .labelled import ENTITIES as LABELLED_ENTITIES
 from .labelled import find_labelled
 from .people import (
+    english_words,
     find_countries,
     find_names,
     find_organizations,
@@ -131,8 +132,11 @@ _ENABLED = ("UkPostcodeRecognizer", "UkNinoRecognizer")
 
 def builtin_recognizers(nlp_engine: Any, *, ner: bool) -> list[Any]:
     """Presidio's default English recognisers with email and phone replaced, two UK ones
-    switched on, plus ours."""
+    switched on, plus ours (the English words that `find_names` reads loaded now, not in
+    the first call)."""
     from presidio_analyzer import RecognizerRegistry, predefined_recognizers
+
+    english_words()
 
     registry = RecognizerRegistry(supported_languages=["en"])
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)

@@ -453,7 +453,8 @@ def test_repeated_names_looked_for_on_lines_with_a_name_are_what_a_whole_text_pa
     out: list[tuple[int, int, str]] = []
     for m in people._NAME_WORD.finditer(text):
         if m.group() in names and taken.find(1, m.start(), m.end()) < 0:
-            if out and text[out[-1][1]:m.start()] == " ":
+            between = text[out[-1][1]:m.start()] if out else ""
+            if between and not between.strip(" \t"):  # blanks between: one name
                 out[-1] = (out[-1][0], m.end(), "PERSON")
             else:
                 out.append((m.start(), m.end(), "PERSON"))

@@ -48,3 +48,36 @@ def test_vault_restore_reports_spans() -> None:
     restored, spans = vault.restore(f"Hi {p}, and <PERSON_9>.")
     assert restored == "Hi Ann Lee, and <PERSON_9>."
     assert [restored[s:e] for s, e in spans] == ["Ann Lee"]
+
+
+def test_one_person_in_any_case_is_one_placeholder_and_comes_back_as_written() -> None:
+    guard = PIIGuard(mode="regex")
+    text = "Name: John Smith\nEmail: js@example.com\nPlease call JOHN SMITH or john  smith today."
+    ctx = Context()
+    v = guard.check(text, ctx)
+    assert v.fixed is not None and v.fixed.count("<PERSON_1>") == 3 and "<PERSON_2>" not in v.fixed
+    ctx.side = "output"
+    assert guard.check(v.fixed, ctx).fixed == text  # an echo: each spelling back where it was
+    answer = guard.check("Sure, I will call <PERSON_1>.", ctx)
+    assert answer.fixed == "Sure, I will call John Smith."  # one occurrence: the first spelling
+
+
+def test_vault_tells_values_apart_case_folded() -> None:
+    vault = Vault()
+    assert vault.placeholder("PERSON", "Ann Lee") == vault.placeholder("PERSON", "ANN  LEE") == "<PERSON_1>"
+    assert vault.placeholder("PERSON", "Ann Leeds") == "<PERSON_2>"
+    assert vault.placeholder("LOCATION", "ann lee") == "<LOCATION_1>"  # per entity
+    vault.scrubbed([("PERSON", "ANN  LEE"), ("PERSON", "Ann Lee")])
+    assert vault.restore("<PERSON_1> / <PERSON_1> / <PERSON_1>")[0] == "ANN  LEE / Ann Lee / Ann Lee"
+
+
+def test_a_known_name_written_in_another_case_in_the_answer_is_not_a_new_leak() -> None:
+    guard = PIIGuard(operator="pseudonymize")
+    ctx = Context()
+    guard.check("Name: John Smith\nPlease call him.", ctx)
+    ctx.side = "output"
+    answer = "Name: JOHN SMITH\nEmail: js@example.org"
+    assert [(f.kind, answer[f.start:f.end]) for f in guard.check(answer, Context()).findings][0] == (
+        "PERSON", "JOHN SMITH")  # found as a person in an answer on its own
+    verdict = guard.check(answer, ctx)
+    assert "JOHN SMITH" in verdict.fixed and "<PERSON" not in verdict.fixed  # the user's own name

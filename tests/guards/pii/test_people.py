@@ -26,6 +26,7 @@ def _values(text: str, spans: list[tuple[int, int, str]]) -> list[str]:
     ("Emily Johnson wrote in. emily johnson is a premium member.", "Emily Johnson", ["emily johnson"]),
     ("Kent Jaworski, see JAWORSKI, KENT below.", "Kent Jaworski", ["JAWORSKI", "KENT"]),
     ("Kent Jaworski wrote. Jaworski again.", "Kent Jaworski", ["Jaworski"]),  # as before
+    ("John Smith called. Call JOHN  SMITH or john\tsmith.", "John Smith", ["JOHN  SMITH", "john\tsmith"]),
 ])
 def test_a_name_is_found_again_in_capitals_and_lower_case(text: str, name: str, again: list[str]) -> None:
     assert _values(text, repeated_names(text, [_person(text, name)])) == again
@@ -84,3 +85,51 @@ def test_no_form_of_a_scrubbed_name_reaches_the_model(ner_guard: PIIGuard, text:
     assert verdict.fixed is not None
     for value in values:
         assert value not in verdict.fixed
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Mehmet Yılmaz reported the outage.", "Mehmet Yılmaz"),
+    ("Priya Natarajan called about the invoice.", "Priya Natarajan"),
+    ("Yesterday Oluwaseun Adeyemi emailed the team.", "Oluwaseun Adeyemi"),
+    ("When Siobhan Ní Bhriain said no, we stopped.", "Siobhan Ní Bhriain"),
+    ("The refund was late, so Thandiwe Mokoena complained twice.", "Thandiwe Mokoena"),
+])
+def test_a_name_before_what_people_do_is_found_without_ner(text: str, name: str) -> None:
+    found = [text[s:e] for s, e, _ in find_names(text)]
+    assert found == [name]
+
+
+@pytest.mark.parametrize("text", [
+    "Project Apollo reported the outage.", "Customer Service called back.", "Release Notes said nothing.",
+    "Burkina Faso was hot.", "Because Khajiit had programmed itself to lie.", "GitHub Copilot wrote it.",
+    "Monday Morning was slow.", "Data Science has grown.", "The Rolling Stones played.",
+])
+def test_english_words_countries_and_product_names_before_a_verb_are_no_name(text: str) -> None:
+    assert find_names(text) == []
+
+
+@pytest.mark.parametrize("mode", ["regex", "ner"])
+def test_the_guard_scrubs_a_name_before_a_verb_in_both_modes(regex_guard: PIIGuard, ner_guard: PIIGuard,
+                                                             mode: str) -> None:
+    guard = regex_guard if mode == "regex" else ner_guard
+    v = guard.check("Mehmet Yılmaz reported the outage.", Context())
+    assert v.fixed == "<PERSON_1> reported the outage."
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Prepared by: Anna Field", "Anna Field"), ("Approved by: Tom Stone", "Tom Stone"),
+    ("Reviewed by: Laura Hill\nDate: 3 May", "Laura Hill"), ("Owner: Sarah Brook", "Sarah Brook"),
+    ("Author: Mark Rivers", "Mark Rivers"), ("Contact person: Anna Field", "Anna Field"),
+    ("Assigned to: James Moore", "James Moore"), ("From: Anna Field <anna@example.com>", "Anna Field"),
+    ("cc: Rose Park (Legal)", "Rose Park"), ("Signed by: Laura Hill", "Laura Hill"),
+])
+def test_a_name_after_a_documents_label_is_found(text: str, name: str) -> None:
+    assert [text[s:e] for s, e, _ in find_names(text)] == [name]
+
+
+@pytest.mark.parametrize("text", [
+    "Prepared by: Sales Ops", "Attn: Accounts Payable", "Owner: Platform Team", "Author: Unknown",
+    "Approved by: Finance Department", "Assigned to: Build Bot", "Signed by: the customer",
+])
+def test_a_group_or_a_placeholder_after_a_label_is_no_name(text: str) -> None:
+    assert find_names(text) == []

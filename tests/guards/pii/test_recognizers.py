@@ -226,6 +226,24 @@ def test_letterhead_lines_above_an_address(regex_guard: PIIGuard) -> None:
     assert not any("Thanks" in value for _, value in found)  # a sentence ends the letterhead
 
 
+@pytest.mark.parametrize("text", [
+    "```\nprint('x')\n```\n12 Baker Street\nLondon NW1 6XE\nUnited Kingdom",
+    "Ship to:\n```\n12 Baker Street\nLondon NW1 6XE\n```",
+    "~~~\n~~~\n12 Baker Street\nLondon NW1 6XE",
+    "Notes\n---\n12 Baker Street\nLondon NW1 6XE",
+    "#42 ...\n12 Baker Street\nLondon NW1 6XE",
+])
+def test_a_fence_a_rule_or_a_line_without_letters_is_no_letterhead(regex_guard: PIIGuard, text: str) -> None:
+    found = {(f.kind, text[f.start:f.end]) for f in regex_guard.check(text, Context()).findings}
+    assert found == {("STREET_ADDRESS", text[text.index("12 Baker"):].removesuffix("\n```"))}
+
+
+def test_a_letterhead_inside_a_fence_starts_after_it(regex_guard: PIIGuard) -> None:
+    text = "```text\nJohn Smith\n12 Baker Street\nLondon NW1 6XE\n```\n"
+    found = {(f.kind, text[f.start:f.end]) for f in regex_guard.check(text, Context()).findings}
+    assert ("PERSON", "John Smith") in found and not any("`" in value for _, value in found)
+
+
 def test_a_name_found_once_is_found_again(ner_guard: PIIGuard) -> None:
     text = "Kent Jaworski called. Later Jaworski called again and Kent hung up."
     people = _found(ner_guard, text, "PERSON")

@@ -141,3 +141,43 @@ def test_hints_are_literals_of_every_match() -> None:
     for text, pattern_id, _ in CASES:
         pat = next(p for p in PATTERNS if p.id == pattern_id)
         assert [f.detail for f in find_secrets(text, [pat])] == [pattern_id]
+
+
+# config values under a secret's, a token's or a password's name that are names, switches or
+# placeholders, not secrets: a token or key must look random (`looks_random`), a password not be a switch
+NOT_SECRETS_UNDER_A_NAME = [
+    "secret: prod-db-2024", "token: none", "secret_name: my-secret", "api_key_header: X-API-Key",
+    "token_type: bearer", "secret: ${VAULT_SECRET}", "password_policy: strong", "db_token: v2-east-1",
+    "secret: release-2024-q3", "token: user-123", "access_key: v1.2.3-beta", "secret: k8s-prod-west2",
+    'secretName: "app-tls-2024"', "client_secret: MyService2", "signing_key=model-h264-v2",
+    "password_policy=strong", "ALLOW_EMPTY_PASSWORD=yes", "first_pass=true", "SMTP_PASS=disabled",
+    "password = False", "secret: eu-west-1/prod", "token: 2024q3-report",
+]
+
+# secrets under those names, each of them found
+SECRETS_UNDER_A_NAME = [
+    ("secret: p4ssw0rd-x9", "p4ssw0rd-x9"),
+    ("token: 550e8400-e29b-41d4-a716-446655440000", "550e8400-e29b-41d4-a716-446655440000"),
+    ("SECRET=Zx9!kQ2@pL", "Zx9!kQ2@pL"),
+    ("token: a1b2c3d4e5f6", "a1b2c3d4e5f6"),
+    ("api_key=AbC123xYz789", "AbC123xYz789"),
+    ("client_secret: 'G7hT-2kLq-99Zp'", "G7hT-2kLq-99Zp"),
+    ("auth_token: 8f14e45fceea167a5a36dedd4bea2543", "8f14e45fceea167a5a36dedd4bea2543"),
+    ("token: dGhpc2lzYXNlY3JldDEyMw", "dGhpc2lzYXNlY3JldDEyMw"),
+    ("master_key: 1f2e3d4c5b6a", "1f2e3d4c5b6a"),
+    ("secret: prod-db-9fK2xQ7m", "prod-db-9fK2xQ7m"),
+    ("DB_PASSWORD=prod-db-2024", "prod-db-2024"),  # under a password's own name a name-like value is one
+    ("password=changeme", "changeme"),
+]
+
+
+@pytest.mark.parametrize("text", NOT_SECRETS_UNDER_A_NAME)
+def test_names_switches_and_placeholders_under_a_secrets_name_are_no_secret(text: str) -> None:
+    assert find_secrets(text) == []
+    assert find_secrets(f"config:\n  {text}\n  region: eu") == []
+
+
+@pytest.mark.parametrize("text,secret", SECRETS_UNDER_A_NAME)
+def test_random_values_under_a_secrets_name_are_found(text: str, secret: str) -> None:
+    found = find_secrets(f"config:\n  {text}\n  region: eu")
+    assert [f.text for f in found] == [secret]
