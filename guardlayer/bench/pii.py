@@ -12,7 +12,9 @@ verdict: exactly the spans its ``fixed`` text replaces.
   (``overall``, the "mapped F2"). A token with the right span but the wrong type is a false
   negative for the gold type and a false positive for the predicted one. Predicted types the
   corpus never labels (NRP, US_BANK_NUMBER, ...) are false positives. Tokens of gold types
-  mapped to ``None`` (job titles, name prefixes) are left out of every count.
+  mapped to ``None`` (job titles, name prefixes) are left out of every count. The same typed
+  scores with addresses and places as one entity, presidio-research's convention (`MERGED`),
+  are ``merged_locations``.
 - Entity-agnostic, character level (is the text gone after scrubbing?): over letters and
   digits only (so spaces and punctuation between parts of an address neither help nor hurt),
   ``removal_recall`` = share of gold-span characters inside some finding, ``removal_precision``
@@ -44,23 +46,25 @@ import regex
 from ._common import machine, positive
 
 MAPPING: dict[str, str | None] = {
-    # gold or predicted name -> scored name (None: not scored)
+    # gold or predicted name -> scored name (None: not scored); the issue's pairs:
+    # ADDRESS/STREET_ADDRESS (a street, a unit, a postcode) apart from LOCATION/GPE (a place)
     "PERSON": "PERSON", "PER": "PERSON",
-    "ADDRESS": "LOCATION", "STREET_ADDRESS": "LOCATION", "LOCATION": "LOCATION",
-    "GPE": "LOCATION", "LOC": "LOCATION",
-    "FAC": "LOCATION", "UK_POSTCODE": "LOCATION",
+    "ADDRESS": "ADDRESS", "STREET_ADDRESS": "ADDRESS", "UK_POSTCODE": "ADDRESS",
+    "LOCATION": "LOCATION", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "LOCATION",
     "ORGANIZATION": "ORGANIZATION", "ORG": "ORGANIZATION",
     "DATE_TIME": "DATE_TIME", "DATE": "DATE_TIME", "TIME": "DATE_TIME",
     "NRP": "NRP", "NORP": "NRP",
     "DOMAIN_NAME": "URL", "URL": "URL",
     "TITLE": None, "PREFIX": None,
 }
+MERGED = {**MAPPING, **{name: "LOCATION" for name, to in MAPPING.items() if to == "ADDRESS"}}
+"""presidio-research's convention: addresses and places are one entity (``merged_locations``)."""
 TARGET_RECALL = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS")
 _TOKEN = regex.compile(r"\w+")
 
 
-def _mapped(entity: str) -> str | None:
-    return MAPPING.get(entity, entity)
+def _mapped(entity: str, mapping: dict[str, str | None] = MAPPING) -> str | None:
+    return mapping.get(entity, entity)
 
 
 def load_corpus(path: Path) -> list[dict[str, Any]]:
@@ -90,6 +94,15 @@ def _label(tokens: list[tuple[int, int]], spans: list[tuple[int, int, str]]) -> 
 
 
 def score(docs: list[dict[str, Any]], predictions: list[list[tuple[int, int, str]]]) -> dict[str, Any]:
+    """The scores under `MAPPING`, with the typed ones under `MERGED` as ``merged_locations``."""
+    result = _score(docs, predictions, MAPPING)
+    merged = _score(docs, predictions, MERGED)
+    result["merged_locations"] = {"overall": merged["overall"], "per_entity": merged["per_entity"]}
+    return result
+
+
+def _score(docs: list[dict[str, Any]], predictions: list[list[tuple[int, int, str]]],
+           mapping: dict[str, str | None]) -> dict[str, Any]:
     tp: Counter[str] = Counter()
     fp: Counter[str] = Counter()
     fn: Counter[str] = Counter()
@@ -103,10 +116,10 @@ def score(docs: list[dict[str, Any]], predictions: list[list[tuple[int, int, str
         gold = _label(tokens, gold_spans)
         guess = _label(tokens, pred)
         for g_raw, p_raw in zip(gold, guess):
-            if g_raw != "O" and _mapped(g_raw) is None:
+            if g_raw != "O" and _mapped(g_raw, mapping) is None:
                 continue  # a type we do not score: neither hit nor miss
-            g = "O" if g_raw == "O" else _mapped(g_raw)
-            p = "O" if p_raw == "O" else _mapped(p_raw) or "O"
+            g = "O" if g_raw == "O" else _mapped(g_raw, mapping)
+            p = "O" if p_raw == "O" else _mapped(p_raw, mapping) or "O"
             if g != "O":
                 pii_tokens += 1
                 covered += p != "O"
@@ -120,8 +133,8 @@ def score(docs: list[dict[str, Any]], predictions: list[list[tuple[int, int, str
                     fp[p] += 1
                 if g != "O":
                     fn[g] += 1
-        skipped = _mask(len(text), [(s, e) for s, e, ent in gold_spans if _mapped(ent) is None])
-        in_gold = _mask(len(text), [(s, e) for s, e, ent in gold_spans if _mapped(ent) is not None])
+        skipped = _mask(len(text), [(s, e) for s, e, ent in gold_spans if _mapped(ent, mapping) is None])
+        in_gold = _mask(len(text), [(s, e) for s, e, ent in gold_spans if _mapped(ent, mapping) is not None])
         removed = _mask(len(text), [(s, e) for s, e, _ in pred])
         for i, c in enumerate(text):
             if not c.isalnum() or (skipped[i] and not in_gold[i]):
@@ -131,7 +144,7 @@ def score(docs: list[dict[str, Any]], predictions: list[list[tuple[int, int, str
             both_chars += in_gold[i] and removed[i]
         for s, e, ent in gold_spans:
             chars = [i for i in range(s, min(e, len(text))) if text[i].isalnum()]
-            if _mapped(ent) is None or not chars:
+            if _mapped(ent, mapping) is None or not chars:
                 continue
             spans_total += 1
             spans_removed += all(removed[i] for i in chars)
@@ -295,14 +308,15 @@ def main(argv: list[str] | None = None) -> int:
     modes = ["ner", "regex"] if args.mode == "both" else [args.mode]
     modes += [f"presidio_{mode}" for mode in modes] if args.baseline else []
     report: dict[str, Any] = {"corpus": str(args.corpus), "documents": len(docs),
-                              "model": args.model, "mapping": MAPPING, "machine": machine(),
+                              "model": args.model, "mapping": MAPPING, "merged_mapping": MERGED, "machine": machine(),
                               "modes": {}}
     for mode in modes:
         res = report["modes"][mode] = run_mode(docs, mode, args.model, args.kb_samples)
         o = res["overall"]
         print(f"[{mode}] F2 {o['f2']} (P {o['precision']} R {o['recall']})  "
               f"removal recall {res['removal_recall']} precision {res['removal_precision']}  "
-              f"spans fully removed {res['spans_fully_removed']}")
+              f"spans fully removed {res['spans_fully_removed']}  "
+              f"(addresses and places as one entity: F2 {res['merged_locations']['overall']['f2']})")
         for ent, m in res["per_entity"].items():
             flag = " *" if ent in TARGET_RECALL else ""
             print(f"    {ent:16s} P {m['precision']:.3f} R {m['recall']:.3f} F2 {m['f2']:.3f} "

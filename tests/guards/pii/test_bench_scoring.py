@@ -12,10 +12,17 @@ DOC = {"full_text": "Mr. John Smith lives at 12 Baker Street, London.",
 
 
 def test_perfect_prediction_under_the_mapping() -> None:
-    # STREET_ADDRESS and GPE are scored as LOCATION; the TITLE token counts for nothing
+    # STREET_ADDRESS is scored as ADDRESS, GPE as LOCATION; the TITLE token counts for nothing
     pred = [[(0, 14, "PERSON"), (24, 39, "STREET_ADDRESS"), (41, 47, "GPE")]]
     r = score([DOC], pred)
-    assert r["overall"]["f2"] == 1.0
+    assert r["overall"]["f2"] == 1.0 and r["merged_locations"]["overall"]["f2"] == 1.0
+
+
+def test_an_address_that_takes_in_its_city_is_a_location_miss_unless_merged() -> None:
+    r = score([DOC], [[(0, 14, "PERSON"), (24, 47, "STREET_ADDRESS")]])
+    assert r["per_entity"]["LOCATION"]["fn"] == 1 and r["per_entity"]["ADDRESS"]["fp"] == 1
+    assert r["overall"]["f2"] < 1.0 and r["merged_locations"]["overall"]["f2"] == 1.0
+    assert r["removal_recall"] == 1.0
     assert r["removal_recall"] == 1.0 and r["removal_precision"] == 1.0
 
 
@@ -52,5 +59,7 @@ def test_main_writes_a_report(tmp_path: Path) -> None:
     report = json.loads(out.read_text(encoding="utf-8"))
     res = report["modes"]["regex"]
     assert report["machine"]["cpu_count"] >= 1 and res["startup_s"] > 0
-    assert res["per_entity"]["LOCATION"]["recall"] == 1.0  # the street and the city
+    assert res["per_entity"]["ADDRESS"]["recall"] == 1.0  # the street
+    assert res["per_entity"]["LOCATION"]["recall"] == 0.0  # the city, found in the address
+    assert res["merged_locations"]["per_entity"]["LOCATION"]["recall"] == 1.0  # both, one entity
     assert res["latency_ms_per_kb"]["p50"] > 0
