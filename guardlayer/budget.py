@@ -355,8 +355,10 @@ class Budget:
         them, else counted from the attempt's prompt and output. An attempt that failed without
         a report (timed out, cancelled, an error after the request went out) is charged its
         prompt and at least the output reserved for it: the provider may have generated, and
-        billed, it. An attempt by a model without a price is priced as the reserved model
-        while a cost limit applies (never at 0)."""
+        billed, it. A report whose output is far shorter than the text received (a stream cut
+        before its last event: Anthropic's first one says 1 output token) is charged the text
+        counted. An attempt by a model without a price is priced as the reserved model while a
+        cost limit applies (never at 0)."""
         total, cost, exact, unpriced = Usage(), 0, True, []
         for attempt in attempts:
             name = attempt.model or ticket.model
@@ -367,6 +369,8 @@ class Budget:
                 if attempt.error is not None and not attempt.refused:
                     out = max(out, ticket.output)
                 usage, exact = Usage(inp, out), exact and in_exact and out_exact
+            elif _under_reported(usage, attempt.output):
+                usage = Usage(usage.input_tokens, max(usage.output_tokens, _tokens(attempt.output, name)[0]))
             info = priced(name)
             if usage.total_tokens and info is None:
                 unpriced.append(str(name))
@@ -417,6 +421,12 @@ def _check_per(limits: Sequence[Limit], tags: Sequence[str]) -> None:
                               + (f" (did you mean {close[0]!r}?)" if close else "")
                               + f": use {', '.join(SCOPE_KEYS)} or a tag declared in the budget's "
                               "tags", where="budget", field=f"limits[{i}].per")
+
+
+def _under_reported(usage: Usage, output: str | None) -> bool:
+    """Whether ``output`` has more characters than ``usage``'s output tokens could carry (a
+    token is seldom more than 16 characters): the report came before the text was done."""
+    return bool(output) and len(output) > 16 * usage.output_tokens + 64
 
 
 def _tokens(content: Any, model: str | None) -> tuple[int, bool]:

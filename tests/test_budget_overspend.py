@@ -199,3 +199,23 @@ def test_an_attempt_the_provider_refused_is_charged_no_output() -> None:
     with scope(user="erin"), pytest.raises(ProviderError):
         ask("hello")
     assert budget.remaining(Context(scope=Scope(user="erin")))[0]["used"] == count("hello", "gpt-4o").tokens
+
+
+def test_a_stream_cut_before_its_last_usage_event_is_charged_the_text_received() -> None:
+    budget = Budget([{"per": "user", "tokens": 100_000, "window": "day"}], model="claude-sonnet-4-0",
+                    reserve_output_tokens=5)
+    c = Context(scope=Scope(user="u"))
+    ticket = budget.reserve(c)
+    text = "An answer that went on for a while before the stream was cut. " * 40
+    # Anthropic's message_start says output_tokens 1; the message_delta with the total never came
+    c.report.attempts.append(Attempt("m", "call", usage=Usage(20, 1), output=text, model="claude-sonnet-4-0"))
+    charged = budget.settle(ticket, c)["call"]["output_tokens"]
+    assert charged == count(text, "claude-sonnet-4-0").tokens > 100
+
+
+def test_a_complete_report_is_taken_as_it_is() -> None:
+    budget = Budget([{"per": "user", "tokens": 100_000, "window": "day"}], model="gpt-4o")
+    c = Context(scope=Scope(user="u"))
+    ticket = budget.reserve(c)
+    c.report.attempts.append(Attempt("m", "call", usage=Usage(20, 30), output="x" * 100, model="gpt-4o"))
+    assert budget.settle(ticket, c)["call"]["output_tokens"] == 30
