@@ -524,9 +524,12 @@ class Chain:
             raise
 
     async def _awaited(self, pending: Awaitable[Any], late: str) -> Any:
+        task = asyncio.ensure_future(pending)
         try:
-            return await asyncio.wait_for(pending, self.timeout)
+            return await asyncio.wait_for(task, self.timeout)
         except TimeoutError:
+            if task.done() and not task.cancelled():  # the awaited call's own TimeoutError
+                raise
             raise CallTimeout(f"{late} within {self.timeout} s") from None
 
     # ---- streams ---------------------------------------------------------------------------
@@ -824,6 +827,8 @@ class _Worker:
         try:
             return future.result(self.timeout)
         except FutureTimeout:
+            if future.done():  # the callable's own TimeoutError (socket.timeout): its error
+                raise
             self.give_up(future, self.key)
             raise CallTimeout(f"{late} within {self.timeout} s") from None
 
@@ -833,6 +838,8 @@ class _Worker:
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
         except TimeoutError:
+            if future.done() and not future.cancelled():  # the callable's own TimeoutError
+                raise
             self.give_up(future, self.key)
             raise CallTimeout(f"{late} within {self.timeout} s") from None
         except asyncio.CancelledError:

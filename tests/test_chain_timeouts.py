@@ -101,3 +101,32 @@ async def test_a_hung_sync_fallback_does_not_stall_offloaded_guard_work() -> Non
         assert await asyncio.wait_for(other("q"), 10) == "other"
     finally:
         hang.set()
+
+
+def test_the_callables_own_timeout_error_is_its_error_not_the_chains_timeout() -> None:
+    @guarded(timeout=5, retries=0)
+    def ask(prompt: str) -> str:
+        raise TimeoutError("read timed out (socket)")
+
+    with pytest.raises(Exception) as info:
+        ask("hi")
+    assert "read timed out (socket)" in str(info.value) and "within 5" not in str(info.value)
+
+
+async def test_an_async_callables_own_timeout_error_is_its_error_too() -> None:
+    @guarded(timeout=5, retries=0)
+    async def ask(prompt: str) -> str:
+        raise TimeoutError("read timed out (socket)")
+
+    def second(prompt: str) -> str:  # a sync fallback of an async call runs in a worker thread
+        raise TimeoutError("second read timed out (socket)")
+
+    @guarded(timeout=5, retries=0, fallback=[second])
+    async def ask_then_second(prompt: str) -> str:
+        raise ProviderFailure(503)
+
+    for call, says in ((ask, "read timed out (socket)"), (ask_then_second, "second read timed out")):
+        with pytest.raises(Exception):
+            await call("hi")
+        error = last_report().attempts[-1].error  # the last attempt's: the fallback's in the second
+        assert says in error and "within 5" not in error and "CallTimeout" not in error, error
