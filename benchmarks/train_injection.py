@@ -69,11 +69,11 @@ def detector_files() -> list[Path]:
 
 
 def detector_sha256() -> str:
-    """One sha256 over `detector_files` (their paths and contents, in order)."""
+    """One sha256 over `detector_files` (their paths and contents with LF line ends, in order)."""
     digest = hashlib.sha256()
     for path in detector_files():
         digest.update(f"{path.relative_to(ROOT).as_posix()}\0".encode())
-        digest.update(path.read_bytes())
+        digest.update(path.read_bytes().replace(b"\r\n", b"\n"))  # a CRLF checkout reads alike
     return digest.hexdigest()
 
 

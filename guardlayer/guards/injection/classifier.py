@@ -120,6 +120,8 @@ class LinearModel:
         self._words = {f[2:]: i * c for f, (i, c) in weights.items() if f.startswith("w:")}
         self._words_sq = {f[2:]: i * i for f, (i, c) in weights.items() if f.startswith("w:")}
         self._chars = {f[2:]: (i * c, i * i) for f, (i, c) in weights.items() if f.startswith("c:")}
+        # how the known character n-grams begin: a place in a word where none begins starts none
+        self._heads = frozenset(gram[:char_range[0]] for gram in self._chars)
         self._cache: dict[str, tuple[float, float]] = {}
 
     @classmethod
@@ -148,11 +150,19 @@ class LinearModel:
         """``(sum idf * coef, sum idf ** 2)`` over the known character n-grams of ``word`` (cached)."""
         sums = self._cache.get(word)
         if sums is None:
-            known = [k for k in map(self._chars.get, set(char_ngrams(word, self.char_range))) if k is not None]
+            known = [k for k in map(self._chars.get, self._grams(word)) if k is not None]
             sums = (sum(k[0] for k in known), sum(k[1] for k in known))
             if len(self._cache) < CACHE_MAX:
                 self._cache[word] = sums
         return sums
+
+    def _grams(self, word: str) -> set[str]:
+        """The character n-grams of ``word`` (`char_ngrams`) that can be known: those that begin
+        where a known one does (on text the model has not seen, such as random runs, a few)."""
+        padded, (lo, hi), heads = f" {word[:MAX_WORD_CHARS]} ", self.char_range, self._heads
+        size = len(padded)
+        return {padded[i:i + n] for i in range(size - lo + 1) if padded[i:i + lo] in heads
+                for n in range(lo, min(hi, size - i) + 1)}
 
     def _text_sums(self, words: list[str]) -> dict[str, tuple[float, float]]:
         """`_word_sums` of each distinct word, within the `CHAR_GRAMS_MAX` budget."""
