@@ -353,9 +353,9 @@ class Budget:
     def _actual(self, attempts: Sequence[Attempt], ticket: Ticket) -> tuple[Usage, int, bool, list[str]]:
         """Summed usage and cost of every attempt: the provider's figures when it reported
         them, else counted from the attempt's prompt and output. An attempt that failed without
-        a report (timed out, cancelled, an error after the request went out) is charged its
-        prompt and at least the output reserved for it: the provider may have generated, and
-        billed, it. A report whose output is far shorter than the text received (a stream cut
+        a report while the provider may have been generating (timed out, cancelled, a stream
+        cut) is charged its prompt and at least the output reserved for it, a guess (not exact);
+        one answered with an HTTP error or never sent (`Attempt.refused`) its prompt only. A report whose output is far shorter than the text received (a stream cut
         before its last event: Anthropic's first one says 1 output token) is charged the text
         counted. An attempt by a model without a price is priced as the reserved model while a
         cost limit applies (never at 0)."""
@@ -366,8 +366,8 @@ class Budget:
             if usage is None:
                 (inp, in_exact), (out, out_exact) = (_tokens(attempt.prompt, name),
                                                      _tokens(attempt.output, name))
-                if attempt.error is not None and not attempt.refused:
-                    out = max(out, ticket.output)
+                if attempt.error is not None and not attempt.refused and out < ticket.output:
+                    out, out_exact = ticket.output, False  # what it may have generated: a guess
                 usage, exact = Usage(inp, out), exact and in_exact and out_exact
             elif _under_reported(usage, attempt.output):
                 usage = Usage(usage.input_tokens, max(usage.output_tokens, _tokens(attempt.output, name)[0]))

@@ -44,6 +44,7 @@ from .stores.base import StoreUnavailable
 from .stores.memory import MemoryStore
 from .stream import (AsyncPeeked, GuardedAsyncStream, GuardedStream, Peeked, StreamGuards, aclose_source,
                      close_source)
+from .structured.repair import plain
 from .transient import Backoff, is_transient, retry_after, status_of
 from .verdict import GOES_ON, MISSING, Action, Verdict
 
@@ -690,7 +691,7 @@ def _passed(out: _Outcome, ctx: Context) -> Any:
     """The result of an answer that passed its output guards; its tool calls, as checked, go to
     `Report.tool_calls` (still there when a guard returned a parsed value instead)."""
     ctx.report.tool_calls = tool_calls(ctx.response)
-    return out.result
+    return plain(out.result)
 
 
 def _advance(flow: Generator[_Invoke, Any, Any], answer: Any, error: Exception | None) -> tuple[bool, Any]:
@@ -728,8 +729,15 @@ class _timed:
         self.attempt.ms = (time.perf_counter() - self.start) * 1000
         if exc is not None:
             self.attempt.error = f"{type(exc).__name__}: {exc}"
-            status = status_of(exc)
-            self.attempt.refused = status is not None and 400 <= status < 500
+            self.attempt.refused = status_of(exc) is not None or _not_sent(exc)
+
+
+def _not_sent(exc: BaseException) -> bool:
+    """Whether the request never reached the provider: no connection could be made (refused,
+    unreachable, or the connection itself timed out). A read timing out is not one of these."""
+    if isinstance(exc, ConnectionError) and not isinstance(exc, TimeoutError):
+        return True
+    return type(exc).__name__ in ("ConnectError", "ConnectTimeout", "APIConnectionError")
 
 
 def _read(answer: Any, attempt: Attempt) -> None:

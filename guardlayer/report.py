@@ -60,7 +60,7 @@ class Attempt:
     # counting; never serialised into logs.
     prompt: Any = field(default=None, repr=False)
     output: str | None = field(default=None, repr=False)
-    refused: bool = False  # the provider refused it before generating (a 4xx answer)
+    refused: bool = False  # answered with an HTTP error, or never sent: nothing was generated
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "ms": round(self.ms, 3), "error": self.error,

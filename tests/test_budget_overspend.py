@@ -15,6 +15,7 @@ from guardlayer.budget import Budget, output_cap, priced
 from guardlayer.context import Context, Scope
 from guardlayer.errors import BudgetExceeded
 from guardlayer.report import Attempt, Usage
+from guardlayer.testing import ProviderFailure
 from guardlayer.tokens import count, register_model
 
 
@@ -219,3 +220,29 @@ def test_a_complete_report_is_taken_as_it_is() -> None:
     ticket = budget.reserve(c)
     c.report.attempts.append(Attempt("m", "call", usage=Usage(20, 30), output="x" * 100, model="gpt-4o"))
     assert budget.settle(ticket, c)["call"]["output_tokens"] == 30
+
+
+@pytest.mark.parametrize("error", [ProviderFailure(503), ProviderFailure(429),
+                                   ConnectionRefusedError("connection refused")])
+def test_a_provider_outage_charges_the_prompt_only(error) -> None:
+    budget = Budget([{"per": "user", "tokens": 20_000, "window": "day"}], model="gpt-4o-mini")
+
+    @guarded(budget=budget, retries=2, backoff={"initial": 0, "max": 0})
+    def ask(prompt: str, max_tokens: int = 4096) -> dict:
+        raise error
+
+    with scope(user="fay"):
+        for _ in range(5):  # an outage: nothing generated, nothing to hold against the user
+            with pytest.raises(Exception):
+                ask("hello")
+    assert budget.remaining(Context(scope=Scope(user="fay")))[0]["used"] == 15 * count("hello", "gpt-4o-mini").tokens
+
+
+def test_a_guessed_output_is_not_exact() -> None:
+    budget = Budget([{"per": "user", "tokens": 100_000, "window": "day"}], model="gpt-4o",
+                    reserve_output_tokens=700)
+    c = Context(scope=Scope(user="u"))
+    ticket = budget.reserve(c, prompt="hi")
+    c.report.attempts.append(Attempt("m", "call", error="CallTimeout: no answer", prompt="hi", model="gpt-4o"))
+    call = budget.settle(ticket, c)["call"]
+    assert call["output_tokens"] == 700 and call["exact"] is False

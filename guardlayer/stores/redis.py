@@ -111,6 +111,7 @@ class RedisStore:
         self._redis_error = redis.exceptions.RedisError
         self._response_error = redis.exceptions.ResponseError
         self.url = url
+        self.shown = _without_password(url)  # what messages and logs show
         self.client = redis.Redis.from_url(
             url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout,
             retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries),
@@ -128,7 +129,7 @@ class RedisStore:
         """Check the server keeps every key, then take its epoch (writing one if it has none)."""
         policy = self._call(self._eviction_policy)
         if policy != "noeviction":
-            raise ConfigError(f"Redis server {self.url} has maxmemory-policy {policy!r}: it may "
+            raise ConfigError(f"Redis server {self.shown} has maxmemory-policy {policy!r}: it may "
                               "evict budget counters (they expire) and keep the store's epoch, so budgets "
                               "would silently start again from zero; set maxmemory-policy "
                               "noeviction (budgets need a server of their own if other data needs "
@@ -141,7 +142,14 @@ class RedisStore:
         try:
             return str(self.client.config_get("maxmemory-policy")["maxmemory-policy"])
         except (self._response_error, KeyError):
+            pass
+        try:
             return str(self.client.info("memory").get("maxmemory_policy", "unknown"))
+        except self._response_error as exc:  # an ACL user without +info and +config|get
+            raise ConfigError(f"Redis budget store {self.shown}: cannot read the server's "
+                              f"maxmemory-policy ({exc}); let this user run INFO (ACL +info) or "
+                              "CONFIG GET, so the store can check that budget counters are never "
+                              "evicted") from exc
 
     def _open_epoch(self) -> str:
         self.client.set(self._epoch_key, uuid.uuid4().hex, nx=True)
@@ -156,14 +164,14 @@ class RedisStore:
         try:
             return fn(*args)
         except self._errors as exc:
-            raise StoreUnavailable(f"Redis budget store {self.url} is unreachable: {exc}") from exc
+            raise StoreUnavailable(f"Redis budget store {self.shown} is unreachable: {exc}") from exc
         except self._redis_error as exc:
             if "GUARDLAYER_EPOCH" in str(exc):
                 raise StoreUnavailable(
-                    f"Redis budget store {self.url} lost its data (restarted without persistence, "
+                    f"Redis budget store {self.shown} lost its data (restarted without persistence, "
                     "flushed or evicted); budgets cannot be trusted until the application "
                     "accepts the loss with budget.store.reopen() or opens the store again") from exc
-            raise StoreUnavailable(f"Redis budget store {self.url} refused the operation: {exc}") from exc
+            raise StoreUnavailable(f"Redis budget store {self.shown} refused the operation: {exc}") from exc
 
     def _run(self, mode: str, items: Sequence[Item], now: float, op_id: str) -> Outcome:
         keys = [self._epoch_key, self._op_prefix + (op_id or uuid.uuid4().hex)]
@@ -192,3 +200,14 @@ class RedisStore:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _without_password(url: str) -> str:
+    """``url`` with its password, if any, written as ``***``."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))

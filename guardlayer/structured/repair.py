@@ -89,6 +89,21 @@ class Written(float):
         return type(self), (self.text,)
 
 
+def plain(value: Any) -> Any:
+    """``value`` with every `Written` float in its lists and mappings a plain ``float`` (what a
+    caller gets: serialisers such as orjson and PyYAML refuse float subclasses); the same object
+    when it holds none."""
+    if type(value) is Written:
+        return float(value)
+    if isinstance(value, dict):
+        items = {k: plain(v) for k, v in value.items()}
+        return value if all(items[k] is value[k] for k in value) else items
+    if isinstance(value, list):
+        items = [plain(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value)) else items
+    return value
+
+
 def read_float(text: str, _float: type = float, _low: float = sys.float_info.min,
                _high: float = sys.float_info.max) -> float | Decimal:
     """A JSON number with a fraction or an exponent: a float when the float is the number

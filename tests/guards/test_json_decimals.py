@@ -94,3 +94,16 @@ def test_a_model_dumped_for_a_later_guard_keeps_the_decimal_as_written() -> None
 def test_loads_gives_floats_equal_to_json_loads() -> None:
     text = '[0.10, 1.0, 2.50e3, 0.0, -0.0, 100.00, 3.14]'
     assert loads(text) == json.loads(text)
+
+
+def test_what_the_caller_gets_holds_plain_floats() -> None:
+    """`Written` keeps "12.50" for a Decimal field inside the chain; the caller gets floats
+    (orjson and PyYAML refuse float subclasses)."""
+    import yaml
+
+    from guardlayer import guarded
+
+    value = guarded(output=["json"])(lambda prompt: '{"price": 12.50, "items": [{"w": 0.10}]}')("q")
+    assert value == {"price": 12.5, "items": [{"w": 0.1}]}
+    assert type(value["price"]) is float and type(value["items"][0]["w"]) is float
+    assert yaml.safe_dump(value)

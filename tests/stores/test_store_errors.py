@@ -100,3 +100,19 @@ def test_memory_store_purges_expired_keys_of_ids_not_seen_again() -> None:
     # what is left is the late sessions' (a counter per fixed and sliding window, a bucket)
     assert (len(store._counters), len(store._buckets)) == (2000, 1000)
     assert all("session=late-" in key for key in [*store._counters, *store._buckets])
+
+
+def test_a_user_that_may_not_read_the_policy_is_told_what_to_grant(redis_server) -> None:
+    server = redis_server(persistent=False)
+    redis.Redis.from_url(server.url).acl_setuser("limited", enabled=True, passwords=["+s3cretpw"],
+                                                 keys=["*"], commands=["+@all", "-info", "-config"])
+    url = f"redis://limited:s3cretpw@127.0.0.1:{server.port}/0"
+    with pytest.raises(ConfigError, match=r"ACL \+info") as info:
+        RedisStore(url)
+    assert "s3cretpw" not in str(info.value) and "limited:***@" in str(info.value)
+
+
+def test_messages_never_show_the_password() -> None:
+    with pytest.raises(StoreUnavailable) as info:
+        RedisStore("redis://app:hunter22@127.0.0.1:1/0", socket_timeout=0.2, retries=0)
+    assert "hunter22" not in str(info.value) and "app:***@127.0.0.1:1" in str(info.value)
