@@ -91,20 +91,29 @@ _WORDISH = timed_compile(r"\d+|\d+\p{Ll}{1,3}\d{0,2}|(?:\p{L}\p{Ll}*|\p{Lu}+)\d{
 
 
 def _looks_random(value: str) -> bool:
-    """Is ``value`` (given after a name such as ``secret`` or ``token``) more than a name made
-    of words and numbers ("prod-db-2024", "v1.2.3-beta", "k8s-prod-west2", "MyApp2")? Its parts
-    (between ``- _ . / : @``) are words, numbers, a word then a number of up to 4 digits, or a
-    number then a short suffix ("2024q3"); a symbol ($, !, #, +, =...) makes a part none. A
-    part that is none is random when longer than 4 characters, and two such short parts are
-    ("G7hT-2kLq"); one ("k8s", "h264") is a name's. Random keys mix letters and digits
-    throughout ("a8Xk29slQp77", hex, a UUID's "550e8400")."""
+    """Is ``value`` (given after a name such as ``secret`` or ``token``) a secret rather than
+    a name made of words and numbers ("prod-db-2024", "v1.2.3-beta", "k8s-prod-west2",
+    "MyService2")? Its parts (between ``- _ . / : @``) are words, numbers, a word then a number
+    of up to 4 digits, or a number then a short suffix ("2024q3"); a symbol ($, !, #, +, =...)
+    makes a part none. A part that is none is random when longer than 4 characters, and two
+    such short parts are ("G7hT-2kLq"); one ("k8s", "h264") is a name's. A value of one part, a
+    word then digits, six characters or more, is a weak secret ("Welcome1", "letmein123",
+    "Summer2024"), but for two capitalised words ("MyService2"): a name's. Random keys mix
+    letters and digits throughout ("a8Xk29slQp77", hex, a UUID's "550e8400")."""
+    parts = _SEGMENTS.findall(value, timeout=REGEX_TIMEOUT)
     short = 0
-    for part in _SEGMENTS.findall(value, timeout=REGEX_TIMEOUT):
+    for part in parts:
         if not _WORDISH.fullmatch(part, timeout=REGEX_TIMEOUT):
             if len(part) > 4:
                 return True
             short += len(part) > 2
-    return short > 1
+    if short > 1:
+        return True
+    return (len(parts) == 1 and len(value) >= 6 and value[:1].isalpha() and value[-1:].isdigit()
+            and not _TWO_WORDS.match(value, timeout=REGEX_TIMEOUT))
+
+
+_TWO_WORDS = timed_compile(r"(?:\p{Lu}\p{Ll}+){2,}\d")  # "MyService2": a name's, not a password
 
 
 _SWITCHES = frozenset("true false yes no on off enabled disabled enable disable required optional".split())

@@ -32,6 +32,8 @@ _CODE = (r"(?<![0-9a-z])(?:0x|u\+|&#x|\\x|\\u\{?)(?P<hex>[0-9a-f]{1,6})"
          r"|(?:chr\()?(?<![0-9a-z]|[0-9]\.)(?P<dec>[0-9]{1,7})(?![0-9a-z]|\.[0-9])")
 """One character code: hexadecimal after its prefix (``0x``, ``U+``, ``&#x``, ``\\x``, ``\\u``),
 octal after a backslash, else decimal (a number standing alone, or in ``&#...;`` or ``chr(...)``)."""
+CODES_PIECE, CODES_OVERLAP = 32_768, 2_048
+"""`char_codes` reads an answer in pieces this long, overlapping by this much."""
 _START = r"(?=[0-9\\&uc])"  # (where a code can start: text without one is passed over 5x faster)
 _CODES = timed_compile(rf"(?i){_START}(?:{_CODE})")
 _RUN = timed_compile(rf"(?i){_START}(?:{_CODE})(?:[^\p{{L}}\p{{N}}]{{0,{MAX_GAP}}}(?:{_CODE})){{{MIN_CODES - 1},}}")
@@ -78,9 +80,13 @@ def _squash(text: str) -> str:
 def char_codes(text: str) -> str:
     """The characters that runs of `MIN_CODES` or more character codes in ``text`` stand for
     (``0x67, 0x6c``, ``103,108``, ``&#103;&#108;``, ``U+0067 U+006C``, ``\\147\\154``; codes
-    joined by up to `MAX_GAP` characters that are neither letters nor digits), one run a line."""
+    joined by up to `MAX_GAP` characters that are neither letters nor digits), one run a line.
+    Read in pieces of `CODES_PIECE` characters, overlapping by `CODES_OVERLAP` (longer than any
+    token's run), each with its own time limit: a long answer full of numbers is not refused."""
     runs = []
-    for run in _RUN.finditer(text, timeout=REGEX_TIMEOUT):
+    found = (run for lo in range(0, len(text), CODES_PIECE)
+             for run in _RUN.finditer(text, lo, lo + CODES_PIECE + CODES_OVERLAP, timeout=REGEX_TIMEOUT))
+    for run in found:
         codes = [int(h, 16) if h else int(o, 8) if o else int(d)
                  for h, o, d in _CODES.findall(text, run.start(), run.end(), timeout=REGEX_TIMEOUT)]
         runs.append("".join(chr(c) for c in codes if 0 < c < 0x110000))

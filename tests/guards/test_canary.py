@@ -8,7 +8,7 @@ import pytest
 
 from guardlayer.context import Context, Scope, scope
 from guardlayer.errors import ConfigError
-from guardlayer.guards.canary import CanaryGuard, canaries, char_codes, new_canary, plant_canary
+from guardlayer.guards.canary import CODES_PIECE, CanaryGuard, canaries, char_codes, new_canary, plant_canary
 
 TOKEN = "gl-3f9a1c07d2e4b5a8"
 
@@ -145,3 +145,19 @@ def test_char_codes_reads_runs_of_codes() -> None:
     assert char_codes("say 104, 105, 33, 33, 33, 33 and 0x6f 0x6b 0x21 0x21 0x21 0x21") == "hi!!!!\nok!!!!"
     assert char_codes("only 5 numbers: 104 105 33 33 33") == ""  # too short a run to hide a leak
     assert char_codes("104 105 33 x 33 33 33") == ""  # a letter between breaks the run
+
+
+def test_a_long_answer_full_of_numbers_is_read_in_pieces_not_refused() -> None:
+    """One scan of 500 KB of CSV ran out of its time limit and failed the answer closed."""
+    rng = random.Random(1)
+    csv = "id,age,score,ip,version\n" + "\n".join(
+        f"{i},{rng.randint(18, 99)},{rng.randint(0, 120)},10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.1,"
+        f"v{rng.randint(1, 9)}.{rng.randint(0, 20)}" for i in range(20_000))
+    assert len(csv) > 400_000
+    ctx = Context(side="output")
+    token = new_canary()
+    plant_canary("You are a helpful assistant.", ctx=ctx, token=token)
+    assert CanaryGuard().check(csv, ctx).passed
+    leak = ", ".join(f"0x{ord(c):02x}" for c in token)
+    at = 5 * CODES_PIECE - 10  # the leak across a piece's end
+    assert not CanaryGuard().check(csv[:at] + "\n" + leak + "\n" + csv[at:], ctx).passed

@@ -38,7 +38,7 @@ from ...structured.strings import (
 from ...timed_regex import timed_compile
 from ...verdict import MISSING, Finding, Verdict
 from . import engine
-from .operators import NAME_CHAR, Operator, Vault, anonymize, replacement, same_value
+from .operators import NAME_CHAR, Operator, Vault, anonymize, replacement
 from .recent import Recent
 from .recognizers import load_yaml_recognizers
 from .results import merge_overlaps, tidy
@@ -246,7 +246,7 @@ class PIIGuard:
         ``read``: what to analyse in its place, of its length)."""
         read = restored if read is None else read
         return [r for r in (self.analyze(read) if read.strip() else ())
-                if same_value(restored[r.start:r.end]) not in vault.seen
+                if not vault.known(r.entity_type, restored[r.start:r.end])
                 and not any(r.start < e and s < r.end for s, e in spans)]
 
     def _new_in_answer(self, text: str, found: list[tuple[int, int, str]],

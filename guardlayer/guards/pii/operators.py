@@ -34,10 +34,11 @@ of its characters perhaps a JSON escape (some encoders write ``<`` and ``>`` as 
 
 @dataclass
 class Vault:
-    """Placeholder <-> original value, and every value seen (`same_value`), for one call or one session.
+    """Placeholder <-> original value, and every value seen (`known`), for one call or one session.
 
-    One person, one placeholder: values are told apart case-folded and with blanks made one
-    space (`same_value`), so "John Smith" and "JOHN SMITH" are both ``<PERSON_1>``. Each is put
+    One person, one placeholder: values of `CASELESS` entities are told apart case-folded and
+    with blanks made one space (`same_value`), so "John Smith" and "JOHN SMITH" are both
+    ``<PERSON_1>``; others (keys, tokens, IDs, URLs) as written. Each is put
     back as written: in a text restored, the n-th ``<PERSON_1>`` gets the spelling of the n-th
     in the text last scrubbed (an echo comes back exact), any further one the first spelling.
 
@@ -49,18 +50,19 @@ class Vault:
     _spelled: dict[str, list[str]] = field(default_factory=dict)
     _counts: dict[str, int] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
+    _seen_folded: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def placeholder(self, entity: str, value: str) -> str:
-        """The pseudonym for ``value``; the same value, in any case, always gets the same one."""
+        """The pseudonym for ``value``; the same value (`_key`) always gets the same one."""
         with self._lock:
-            key = (entity, same_value(value))
+            key = _key(entity, value)
             if key not in self._by_value:
                 self._counts[entity] = self._counts.get(entity, 0) + 1
                 name = f"<{entity}_{self._counts[entity]}>"
                 self._by_value[key] = name
                 self._by_placeholder[name] = value
-            self.seen.add(same_value(value))
+            self._see(entity, value)
             return self._by_value[key]
 
     def scrubbed(self, found: Iterable[tuple[str, str]]) -> None:
@@ -72,9 +74,20 @@ class Vault:
         with self._lock:
             self._spelled.update(spelled)
 
-    def remember(self, values: Iterable[str]) -> None:
+    def remember(self, found: Iterable[tuple[str, str]]) -> None:
+        """Note ``(entity, value)`` pairs as seen (found and left as they are: a hash, a mask)."""
         with self._lock:
-            self.seen.update(map(same_value, values))
+            for entity, value in found:
+                self._see(entity, value)
+
+    def _see(self, entity: str, value: str) -> None:
+        self.seen.add(value)
+        if entity in CASELESS:
+            self._seen_folded.add(same_value(value))
+
+    def known(self, entity: str, value: str) -> bool:
+        """Whether ``value`` was seen as written, or (a `CASELESS` entity) in another case."""
+        return value in self.seen or (entity in CASELESS and same_value(value) in self._seen_folded)
 
     def restore(self, text: str, *, escaped: bool = True) -> tuple[str, list[tuple[int, int]]]:
         """``text`` with known placeholders put back, and the spans of restored values (see
@@ -110,9 +123,19 @@ class Vault:
         return rewrite(text, edits)
 
 
+CASELESS = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP", "EMAIL_ADDRESS", "STREET_ADDRESS"})
+"""Entities whose values name the same thing in any case or spacing (a key, a token, an ID, a
+URL's path do not)."""
+
+
 def same_value(value: str) -> str:
-    """``value`` as values are told apart: case-folded, each run of blanks one space."""
+    """``value`` as values of `CASELESS` entities are told apart: case-folded, each run of
+    blanks one space."""
     return " ".join(value.casefold().split())
+
+
+def _key(entity: str, value: str) -> tuple[str, str]:
+    return entity, same_value(value) if entity in CASELESS else value
 
 
 def _escaped(text: str, at: int) -> bool:
@@ -159,7 +182,7 @@ def anonymize(text: str, results: list[Any], operator: Operator, *, vault: Vault
     from presidio_anonymizer.entities import OperatorConfig
 
     entities = {r.entity_type for r in results}
-    vault.remember(text[r.start:r.end] for r in results)
+    vault.remember((r.entity_type, text[r.start:r.end]) for r in results)
     if operator == "redact":
         ops = {e: OperatorConfig("replace", {"new_value": f"<{e}>"}) for e in entities}
     elif operator == "mask":

@@ -81,3 +81,16 @@ def test_a_known_name_written_in_another_case_in_the_answer_is_not_a_new_leak() 
         "PERSON", "JOHN SMITH")  # found as a person in an answer on its own
     verdict = guard.check(answer, ctx)
     assert "JOHN SMITH" in verdict.fixed and "<PERSON" not in verdict.fixed  # the user's own name
+
+
+def test_values_whose_case_matters_keep_their_own_placeholders() -> None:
+    """Two API keys that differ only in case are two secrets: folding them into one placeholder
+    put the production key back where the model wrote about the staging one."""
+    vault = Vault()
+    prod, staging = "Xk29sLqP7vB3nM8t", "xK29SlQp7Vb3Nm8T"
+    assert vault.placeholder("SECRET", prod) != vault.placeholder("SECRET", staging)
+    assert vault.restore(vault.placeholder("SECRET", staging))[0] == staging
+    assert vault.placeholder("EMAIL_ADDRESS", "Ann@Example.org") == vault.placeholder("EMAIL_ADDRESS", "ann@example.org")
+    assert vault.known("PERSON", "ANN LEE") is False
+    vault.placeholder("PERSON", "Ann Lee")
+    assert vault.known("PERSON", "ANN  LEE") and not vault.known("SECRET", prod.upper())

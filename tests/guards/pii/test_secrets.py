@@ -168,6 +168,10 @@ SECRETS_UNDER_A_NAME = [
     ("secret: prod-db-9fK2xQ7m", "prod-db-9fK2xQ7m"),
     ("DB_PASSWORD=prod-db-2024", "prod-db-2024"),  # under a password's own name a name-like value is one
     ("password=changeme", "changeme"),
+    ("signing_key: Welcome1", "Welcome1"), ("master_key=Password1", "Password1"),
+    ("app_key: Qwerty123", "Qwerty123"), ("private_key = 'dragon2023'", "dragon2023"),
+    ("token=abcdef1234", "abcdef1234"), ("secret: letmein123", "letmein123"),
+    ("api_key=Summer2024", "Summer2024"),  # weak secrets are secrets all the same
 ]
 
 
