@@ -122,6 +122,8 @@ class LinearModel:
         self._chars = {f[2:]: (i * c, i * i) for f, (i, c) in weights.items() if f.startswith("c:")}
         # how the known character n-grams begin: a place in a word where none begins starts none
         self._heads = frozenset(gram[:char_range[0]] for gram in self._chars)
+        # the first words of the known word n-grams of two words or more: only they start one
+        self._firsts = frozenset(gram.split(" ", 1)[0] for gram in self._words if " " in gram)
         self._cache: dict[str, tuple[float, float]] = {}
 
     @classmethod
@@ -181,15 +183,16 @@ class LinearModel:
         """Log-odds of one window of words, and the word features of it that the model knows.
         ``sums`` are the words' character n-gram sums when already worked out (`_text_sums`)."""
         lo, hi = self.word_range
-        grams: set[str] = set(words) if lo <= 1 <= hi else set()
-        for n in range(max(lo, 2), hi + 1):
-            grams.update(map(" ".join, zip(*(words[i:] for i in range(n)))))
-        known_words = set(filter(self._words.__contains__, grams))
-        sums = list(map(sums.__getitem__ if sums is not None else self._word_sums, set(words)))
-        norm = sum(map(self._words_sq.__getitem__, known_words)) + sum(s for _, s in sums)
+        table, firsts, distinct = self._words, self._firsts, set(words)
+        known_words = {w for w in distinct if w in table} if lo <= 1 <= hi else set()
+        for n in range(max(lo, 2), hi + 1):  # (an n-gram is joined only where a known one can start)
+            known_words.update(gram for gram in (" ".join(words[i:i + n]) for i in range(len(words) - n + 1)
+                                                 if words[i] in firsts) if gram in table)
+        pairs = list(map(sums.__getitem__ if sums is not None else self._word_sums, distinct))
+        norm = sum(map(self._words_sq.__getitem__, known_words)) + sum(s for _, s in pairs)
         if not norm:
             return self.bias, known_words
-        dot = sum(map(self._words.__getitem__, known_words)) + sum(d for d, _ in sums)
+        dot = sum(map(table.__getitem__, known_words)) + sum(d for d, _ in pairs)
         return self.bias + dot / math.sqrt(norm), known_words
 
     def read(self, folded: str, top: int = 5) -> Reading:
