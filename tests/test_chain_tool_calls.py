@@ -113,9 +113,10 @@ def test_the_report_keeps_the_checked_calls_when_a_guard_returns_a_parsed_value(
 
 
 def test_a_blocked_answer_or_a_fallback_value_reports_no_calls() -> None:
-    calling = lambda prompt: answer({"q": "x"}, "not json")  # noqa: E731
+    calling = lambda prompt: answer({"q": "x"}, '{"y": 1}')  # noqa: E731  (JSON that breaks the schema)
+    needs_x = {"type": "object", "required": ["x"]}
     with pytest.raises(Blocked):
-        guarded(output=[(JsonGuard(), "block")])(calling)("q")
+        guarded(output=[(JsonGuard(needs_x), "block")])(calling)("q")
     assert last_report().tool_calls is None
-    assert guarded(output=[(JsonGuard(), "fallback")], fallback="{}")(calling)("q") == {}
+    assert guarded(output=[(JsonGuard(needs_x), "fallback")], fallback='{"x": 1}')(calling)("q") == {"x": 1}
     assert last_report().tool_calls == []

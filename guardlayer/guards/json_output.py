@@ -29,8 +29,9 @@ class JsonGuard:
     keeps or refuses keys the schema does not declare (with a model, ``drop`` leaves them to the
     model: another name of an ``AliasChoices``, its own ``extra`` setting); ``repair=False``
     accepts only JSON that parses as written. Judges the whole answer (no ``holdback``);
-    `partial` gives a streamed prefix's best parse for progress UIs. An answer that is only
-    tool calls passes: it has no text to parse (its calls are the ``tool_calls`` guard's).
+    `partial` gives a streamed prefix's best parse for progress UIs. An answer with tool calls
+    and no JSON in its text ("Let me look that up.") passes: it is a turn that calls tools, not
+    the answer (its calls are the ``tool_calls`` guard's).
     """
 
     name = "json"
@@ -45,8 +46,6 @@ class JsonGuard:
         self.name = name
 
     def check(self, text: str, ctx: Context) -> Verdict:
-        if calls_only(text, ctx):
-            return Verdict.ok(meta={"tool_calls_only": True})
         try:
             if self.schema is None and text[:1] in "{[":
                 try:  # fast path: an answer that is plain JSON needs nothing else
@@ -54,15 +53,18 @@ class JsonGuard:
                     return Verdict(True, 0.0, "", None, loads(text), (), "", {"form": "plain"})
                 except (ValueError, Unreadable):  # (NaN: not JSON; parse gives the reason)
                     pass
-            return verdict_of(parse(text, self.schema, self.options))
+            return judged(parse(text, self.schema, self.options), ctx)
         except RecursionError:  # json and json-repair both recurse once per level
             return Verdict.fail(f"the JSON is nested too deeply to read (more than about "
                                 f"{sys.getrecursionlimit()} levels)")
 
 
-def calls_only(text: str, ctx: Context) -> bool:
-    """Whether the answer checked is only tool calls: no text, and calls in ``ctx.response``."""
-    return not text.strip() and ctx.side == "output" and bool(tool_calls(ctx.response))
+def judged(outcome: Outcome, ctx: Context) -> Verdict:
+    """`verdict_of` the outcome, but an answer that calls tools and holds no JSON value in its
+    text (none, or words such as "Let me look that up.") passes: a turn that calls tools."""
+    if not outcome.ok and outcome.source is None and ctx.side == "output" and tool_calls(ctx.response):
+        return Verdict.ok(meta={"tool_calls": True})
+    return verdict_of(outcome)
 
 
 def verdict_of(outcome: Outcome) -> Verdict:

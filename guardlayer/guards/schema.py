@@ -10,7 +10,7 @@ from ..context import Context
 from ..structured.conform import Options, conform, parse
 from ..structured.schema import Schema
 from ..verdict import MISSING, Verdict
-from .json_output import calls_only, json_data, verdict_of
+from .json_output import json_data, judged, verdict_of
 
 
 class SchemaGuard:
@@ -33,9 +33,7 @@ class SchemaGuard:
 
     def check(self, text: str, ctx: Context) -> Verdict:
         if ctx.value is MISSING:
-            if calls_only(text, ctx):
-                return Verdict.ok(meta={"tool_calls_only": True})
-            return verdict_of(parse(text, self.schema, self.options))
+            return judged(parse(text, self.schema, self.options), ctx)
         model = self.schema.model
         if model is not None and type(ctx.value) is model:  # validated by this model already: its
             # dump would use the names its JSON is written with (serialization aliases, computed

@@ -54,7 +54,19 @@ def test_an_empty_answer_without_tool_calls_still_fails(answer: str | None) -> N
         ask("Weather in Oslo?")
 
 
-def test_text_beside_tool_calls_is_still_judged() -> None:
-    ask = guarded(output=[step("json", "block")])(lambda prompt: openai("Let me look that up."))
-    with pytest.raises(Blocked, match="No JSON found"):
+@pytest.mark.parametrize("answer", [openai("Let me look that up."), anthropic("Checking the forecast now.")])
+def test_words_beside_tool_calls_pass_and_the_calls_are_kept(answer: dict[str, Any]) -> None:
+    calls = []
+
+    def model(prompt: str) -> dict[str, Any]:
+        calls.append(prompt)
+        return answer
+
+    assert guarded(output=[step("json")], retries=2)(model)("Weather in Oslo?") == answer
+    assert len(calls) == 1 and last_report().tool_calls  # not re-asked: the calls stand
+
+
+def test_broken_json_beside_tool_calls_is_still_judged() -> None:
+    ask = guarded(output=[step("json", "block", schema=Weather)])(lambda prompt: openai('{"town": "Oslo"}'))
+    with pytest.raises(Blocked, match="does not match the schema"):
         ask("Weather in Oslo?")
