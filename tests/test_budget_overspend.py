@@ -103,14 +103,20 @@ async def test_a_cancelled_or_timed_out_call_is_charged_its_reserved_output() ->
     assert used("carol") == 2 * (prompt + 700)
 
 
-def test_a_failed_attempt_keeps_what_it_read_when_that_is_more() -> None:
-    budget = Budget([{"per": "user", "tokens": 100_000, "window": "day"}], model="gpt-4o",
-                    reserve_output_tokens=5)
+def _settled(attempt: Attempt, *, reserve_output_tokens: int = 5, prompt: str | None = None) -> dict:
+    """The ``call`` summary of one call settled with ``attempt`` as its only attempt."""
+    budget = Budget([{"per": "user", "tokens": 100_000, "window": "day"}], model=attempt.model,
+                    reserve_output_tokens=reserve_output_tokens)
     c = Context(scope=Scope(user="u"))
-    ticket = budget.reserve(c)
+    ticket = budget.reserve(c, prompt=prompt)
+    c.report.attempts.append(attempt)
+    return budget.settle(ticket, c)["call"]
+
+
+def test_a_failed_attempt_keeps_what_it_read_when_that_is_more() -> None:
     text = "a stream cut off after a while " * 20
-    c.report.attempts.append(Attempt("m", "call", error="ReadError: cut", output=text, model="gpt-4o"))
-    assert budget.settle(ticket, c)["call"]["output_tokens"] == count(text, "gpt-4o").tokens
+    call = _settled(Attempt("m", "call", error="ReadError: cut", output=text, model="gpt-4o"))
+    assert call["output_tokens"] == count(text, "gpt-4o").tokens
 
 
 @pytest.mark.parametrize("arguments, cap", [
@@ -203,23 +209,17 @@ def test_an_attempt_the_provider_refused_is_charged_no_output() -> None:
 
 
 def test_a_stream_cut_before_its_last_usage_event_is_charged_the_text_received() -> None:
-    budget = Budget([{"per": "user", "tokens": 100_000, "window": "day"}], model="claude-sonnet-4-0",
-                    reserve_output_tokens=5)
-    c = Context(scope=Scope(user="u"))
-    ticket = budget.reserve(c)
     text = "An answer that went on for a while before the stream was cut. " * 40
     # Anthropic's message_start says output_tokens 1; the message_delta with the total never came
-    c.report.attempts.append(Attempt("m", "call", usage=Usage(20, 1), output=text, model="claude-sonnet-4-0"))
-    charged = budget.settle(ticket, c)["call"]["output_tokens"]
+    charged = _settled(Attempt("m", "call", usage=Usage(20, 1), output=text,
+                               model="claude-sonnet-4-0"))["output_tokens"]
     assert charged == count(text, "claude-sonnet-4-0").tokens > 100
 
 
 def test_a_complete_report_is_taken_as_it_is() -> None:
-    budget = Budget([{"per": "user", "tokens": 100_000, "window": "day"}], model="gpt-4o")
-    c = Context(scope=Scope(user="u"))
-    ticket = budget.reserve(c)
-    c.report.attempts.append(Attempt("m", "call", usage=Usage(20, 30), output="x" * 100, model="gpt-4o"))
-    assert budget.settle(ticket, c)["call"]["output_tokens"] == 30
+    call = _settled(Attempt("m", "call", usage=Usage(20, 30), output="x" * 100, model="gpt-4o"),
+                    reserve_output_tokens=512)
+    assert call["output_tokens"] == 30
 
 
 @pytest.mark.parametrize("error", [ProviderFailure(503), ProviderFailure(429),
@@ -239,10 +239,6 @@ def test_a_provider_outage_charges_the_prompt_only(error) -> None:
 
 
 def test_a_guessed_output_is_not_exact() -> None:
-    budget = Budget([{"per": "user", "tokens": 100_000, "window": "day"}], model="gpt-4o",
-                    reserve_output_tokens=700)
-    c = Context(scope=Scope(user="u"))
-    ticket = budget.reserve(c, prompt="hi")
-    c.report.attempts.append(Attempt("m", "call", error="CallTimeout: no answer", prompt="hi", model="gpt-4o"))
-    call = budget.settle(ticket, c)["call"]
+    call = _settled(Attempt("m", "call", error="CallTimeout: no answer", prompt="hi", model="gpt-4o"),
+                    reserve_output_tokens=700, prompt="hi")
     assert call["output_tokens"] == 700 and call["exact"] is False
