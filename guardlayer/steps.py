@@ -66,6 +66,10 @@ class Step:
                 verdict = check_in_time(self, text, ctx)
             if not isinstance(verdict, Verdict):
                 verdict = Verdict.fail(f"guard returned {type(verdict).__name__}, not a Verdict")
+            elif not isinstance(verdict.passed, bool) or not isinstance(verdict.fixed, str | None):
+                verdict = Verdict.fail(f"guard returned a malformed Verdict: passed must be True or "
+                                       f"False (not {verdict.passed!r}) and fixed a str or None "
+                                       f"(not {type(verdict.fixed).__name__})")
         except MissingExtra:  # not the text's fault: the install's, said as such
             raise
         except Exception as exc:  # noqa: BLE001 - a crashing guard fails closed

@@ -41,8 +41,11 @@ from collections.abc import (
 )
 from typing import TYPE_CHECKING, Any
 
+import regex
+
 from .context import Context
 from .errors import Blocked, ConfigError, GuardlayerError, ProviderError
+from .guard import REGEX_TIMEOUT
 from .providers import choice_index, chunk_text, field, usage_of
 from .providers.stream_tools import StreamedCalls
 from .providers.tools import ToolCall, tool_calls, written
@@ -113,14 +116,27 @@ class StreamGuards:
                                        max(old.output_tokens, usage.output_tokens))
 
     def _boundary(self, end: int, spans: list[tuple[int, int]]) -> int:
-        """Move a cut at ``end`` back until no guard objects and no finding straddles it."""
+        """Move a cut at ``end`` back until it is between words (a token, key or name is never
+        released in part, nor judged cut in two), no guard objects and no finding straddles it."""
         while end > self.cut:
-            safe = min([cut(self.raw[:end]) for cut in self.cuts]
-                       + [start for start, stop in spans if start < end < stop], default=end)
+            safe = min([self._safe(cut, end) for cut in self.cuts]
+                       + [start for start, stop in spans if start < end < stop]
+                       + [_word_start(self.raw, end)], default=end)
             if safe >= end:
                 return end
             end = safe
         return end
+
+    def _safe(self, cut: Callable[[str], int], end: int) -> int:
+        """A guard's ``safe_boundary`` of the prefix; one that raises cuts the stream (fail closed)."""
+        try:
+            return cut(self.raw[:end])
+        except Exception as exc:  # noqa: BLE001
+            guard = getattr(cut, "__self__", cut)
+            verdict = Verdict.fail(f"safe_boundary raised {type(exc).__name__}: {exc}",
+                                   meta={"error": True}).named(getattr(guard, "name", type(guard).__name__))
+            raise self._cut(verdict, f"stream cut by {verdict.guard}: {verdict.reason}",
+                            time.perf_counter()) from exc
 
     def _fixed(self, text: str) -> str:
         """``text`` with the prefix guards' fixes applied, in order."""
@@ -188,6 +204,22 @@ class StreamGuards:
         raise self._cut(Verdict.fail("the guarded answer no longer matches what was streamed",
                                      meta={"sent": len(self.sent)}).named("stream"),
                         "stream cut: the guarded text diverged from what was sent", start)
+
+
+_SCRIPTS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+_WORD_END = regex.compile(rf"(?r)[^\s{_SCRIPTS}]+")
+_JOINS = regex.compile(rf"[^\s{_SCRIPTS}]{{2}}")
+"""A word is a run of characters that are neither spaces nor letters of scripts written without
+spaces (a cut next to one of those is a cut between words, else a Chinese answer would be held
+back whole)."""
+
+
+def _word_start(text: str, end: int) -> int:
+    """``end``, or the start of the word a cut at ``end`` splits."""
+    if not 0 < end < len(text) or not _JOINS.match(text, end - 1, end + 1):
+        return end
+    word = _WORD_END.search(text, 0, end, timeout=REGEX_TIMEOUT)
+    return word.start() if word else end
 
 
 class _Calls:

@@ -9,7 +9,7 @@ import pytest
 from support import Crash, Deny, ParseInt, Upper
 
 from guardlayer import (Action, Backoff, Blocked, ConfigError, ProviderError, Template, guarded,
-                        last_report, scope)
+                        Verdict, last_report, scope)
 from guardlayer.testing import ProviderFailure, ScriptedModel
 
 FAST = Backoff(initial=0.001, max=0.01)
@@ -112,6 +112,28 @@ def test_crashing_guard_fails_closed():
         ask("hello")
     assert "RuntimeError: boom" in info.value.verdicts[0].reason
     assert model.calls == []
+
+
+class Returns:
+    name = "odd"
+
+    def __init__(self, verdict: Verdict) -> None:
+        self.verdict = verdict
+
+    def check(self, text, ctx) -> Verdict:
+        return self.verdict
+
+
+@pytest.mark.parametrize("side, verdict, says", [
+    ("input", Verdict("False", 0.0, "fine"), "passed must be True or False (not 'False')"),
+    ("output", Verdict.ok(fixed=12345), "fixed a str or None (not int)"),
+])
+def test_a_malformed_verdict_fails_closed(side, verdict, says):
+    model = ScriptedModel(["x"])
+    ask = guarded(model, **{side: [(Returns(verdict), "fix")]})
+    with pytest.raises(Blocked) as info:
+        ask("hello")
+    assert says in info.value.verdicts[0].reason
 
 
 def test_crashing_guard_with_fix_and_no_fix_blocks():

@@ -15,6 +15,8 @@ from guardlayer.spotlight import Spotlight
     ([], [Spotlight()], "'spotlight' is an input guard, not an output one"),
     ([CanaryGuard()], [], "'canary' is an output guard, not an input one"),
     ([step("tool_calls", tools={"run": {}})], [], "'tool_calls' is an output guard, not an input one"),
+    (["json"], [], "'json' is an output guard, not an input one"),
+    ([step("schema", schema={"type": "object"})], [], "'schema' is an output guard, not an input one"),
 ])
 def test_a_guard_on_the_wrong_side_is_refused(input, output, says) -> None:
     with pytest.raises(ConfigError, match=says):

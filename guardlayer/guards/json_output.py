@@ -36,6 +36,7 @@ class JsonGuard:
 
     name = "json"
     on_fail = "reask"  # a model can usually fix its JSON when told what was wrong
+    sides = ("output",)  # it judges answers (on input it would refuse every prose prompt)
     partial = staticmethod(partial_parse)
 
     def __init__(self, schema: dict[str, Any] | str | type[BaseModel] | None = None, *,

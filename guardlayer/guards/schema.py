@@ -23,6 +23,7 @@ class SchemaGuard:
 
     name = "schema"
     on_fail = "reask"  # a model can usually fix its JSON when told what was wrong
+    sides = ("output",)  # it judges answers, as `JsonGuard` does
 
     def __init__(self, schema: dict[str, Any] | str | type[BaseModel], *, strict: bool = False,
                  extra: Literal["drop", "keep", "forbid"] = "drop", repair: bool = True,
