@@ -129,6 +129,24 @@ _NOT_A_YEAR_BEFORE_A_NOUN = (  # "PIN 2024 edition": a year naming something, no
     r"(?!(?<=(?<!\d)(?:19|20)\d\d)[ \t]+"
     r"(?!(?i:and|or|to|for|is|was|at|on|in|if|but|then|please|from|with|as|so)\b)\p{L})")
 
+_KEY_BLOCK = r"-----(?:BEGIN|END) (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+_KEY_MARKERS = timed_compile(rf"(?r){_KEY_BLOCK}")
+KEY_BLOCK_CHARS = 10_000
+"""The longest private-key body `PATTERNS` reads between its BEGIN and END lines."""
+
+
+def open_key_block(text: str) -> int:
+    """Where a streamed prefix may be cut so that no private-key block is released before its
+    END line has arrived (and the whole block can be found): the start of a block still open at
+    the end of ``text``, else ``len(text)``."""
+    if "PRIVATE KEY" not in text[-(KEY_BLOCK_CHARS + 200):]:
+        return len(text)
+    last = _KEY_MARKERS.search(text, max(0, len(text) - KEY_BLOCK_CHARS - 200))
+    if last is None or not last.group().startswith("-----BEGIN") or len(text) - last.end() > KEY_BLOCK_CHARS:
+        return len(text)
+    return last.start()
+
+
 PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern("private_key", "PEM private key block",
                   r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]{0,10000}?"

@@ -11,12 +11,13 @@ from pydantic import BaseModel, RootModel, ValidationError
 
 from ...context import Context
 from ...errors import ConfigError
+from ...secrets import open_key_block
 from ...structured.extract import dumps
 from ...verdict import MISSING, Verdict
 from ..json_output import dump, json_data
 from .engine import Outcome, Policy
 from .loader import load_file, parse_rules
-from .models import RuleBase
+from .models import RuleBase, SecretsRule
 
 
 class PolicyGuard:
@@ -63,6 +64,13 @@ class PolicyGuard:
     holdback = 128
     """Characters a streamed answer is held back, so a phrase split across chunks is judged
     whole (required content and field rules wait for the end of the answer)."""
+
+    def safe_boundary(self, text: str) -> int:
+        """Where a streamed prefix may be cut: with a ``secrets`` rule, never inside a private-key
+        block whose END line has not arrived yet."""
+        if any(isinstance(rule, SecretsRule) for rule in self.rules):
+            return open_key_block(text)
+        return len(text)
 
     def check(self, text: str, ctx: Context) -> Verdict:
         value = json_data(ctx.value)

@@ -1,0 +1,40 @@
+"""A streamed private key is held back until its END line arrives, so the policy's ``secrets``
+rule judges the whole block before any of it leaves (the block is longer than the holdback)."""
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from guardlayer import Blocked, guarded
+from guardlayer.guards.policy import PolicyGuard
+from guardlayer.secrets import open_key_block
+
+BODY = base64.b64encode(bytes(range(256)) * 3).decode()
+KEY = ("-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(BODY[i:i + 64] for i in range(0, len(BODY), 64))
+       + "\n-----END RSA PRIVATE KEY-----")
+
+
+@pytest.mark.parametrize("size", [4, 33, 200])
+def test_no_line_of_a_streamed_key_leaves(size: int) -> None:
+    answer = f"Here is the key you asked for:\n{KEY}\nKeep it safe."
+    sent: list[str] = []
+
+    @guarded(output=[PolicyGuard(rules=[{"id": "keys", "kind": "secrets"}])])
+    def ask(prompt: str):
+        return iter([answer[i:i + size] for i in range(0, len(answer), size)])
+
+    with pytest.raises(Blocked, match="keys"):
+        for piece in ask("the key?"):
+            sent.append(piece)
+    assert not any(line in "".join(sent) for line in KEY.splitlines()[1:-1])
+
+
+def test_an_open_block_is_where_a_prefix_may_be_cut() -> None:
+    text = "Here:\n" + KEY + "\nbye"
+    end = len("Here:\n") + len(KEY)
+    assert open_key_block(text[:40]) == 6
+    assert open_key_block(text[:end - 5]) == 6  # the END line not whole yet
+    assert open_key_block(text[:end]) == end
+    assert open_key_block("no key here " * 100) == 1200
+    assert open_key_block(text[:6 + 40] + "x" * 20_000) == 6 + 40 + 20_000  # too long to be a key
