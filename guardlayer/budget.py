@@ -168,6 +168,7 @@ class Ticket:
     skipped: list[str] = field(default_factory=list)
     settled: bool = False
     output: int = 0  # the output reserved per attempt: charged for one that failed unreported
+    extended: int = 0  # requests reserved after the first (`Budget.extend`)
 
 
 class Budget:
@@ -238,11 +239,8 @@ class Budget:
         model = ctx.model or ctx.scope.model or self.model
         if prompt is None:
             prompt = getattr(ctx, "messages", None) or getattr(ctx, "prompt", None)
-        output = max(self.reserve_output_tokens, output_cap(arguments or {}))
-        usage = Usage(_tokens(prompt, model)[0], output)
-        amounts = self._amounts(usage, 1, self._cost(model, usage))
-        now = self.clock()
-        held, skipped = self._hold(ctx.scope.keys(), amounts, now)
+        output, amounts = self._estimate(model, prompt, arguments)
+        held, skipped = self._hold(ctx.scope.keys(), amounts, self.clock())
         if skipped and self.missing_scope == "raise":
             raise ConfigError(f"{skipped[0]}: run the call inside guardlayer.scope(...) with that "
                               "value, or give the budget missing_scope='skip' to let such calls "
@@ -252,17 +250,41 @@ class Budget:
             _log.warning("budget: %s, so that limit is not enforced (set it with guardlayer.scope)",
                          reason)
         ticket = Ticket(uuid.uuid4().hex, model, amounts, held, skipped, output=output)
-        if held:
-            outcome = self.store.reserve([h.item for h in held], now, ticket.op_id)
-            if not outcome.granted:
-                h = held[outcome.denied or 0]
-                used = outcome.used[outcome.denied or 0]
-                raise BudgetExceeded(
-                    f"{h.who}: {h.limit.describe()} would be exceeded: {_show(h.limit, used)} used "
-                    f"of {_show(h.limit, h.limit.scaled)}, this call needs "
-                    f"~{_show(h.limit, h.item.amount)}", key=h.who, limit=h.limit.limit,
-                    spent=_unit(h.limit, used), report=ctx.report)
+        self._take(ticket, ctx, [h.item for h in held], ticket.op_id)
         return ticket
+
+    def extend(self, ticket: Ticket, ctx: Context, prompt: str | Sequence[Mapping[str, Any]], *,
+               arguments: Mapping[str, Any] | None = None) -> None:
+        """Reserve one more request of the same call (a re-ask with its longer conversation)
+        on the ticket's limits, atomically: `BudgetExceeded` when it would pass one."""
+        _, amounts = self._estimate(ticket.model, prompt, arguments)
+        ticket.extended += 1
+        self._take(ticket, ctx, [replace(h.item, amount=amounts[h.limit.metric]) for h in ticket.held],
+                   f"{ticket.op_id}:{ticket.extended}")
+        for metric, amount in amounts.items():
+            ticket.reserved[metric] = ticket.reserved.get(metric, 0) + amount
+
+    def _estimate(self, model: str | None, prompt: str | Sequence[Mapping[str, Any]] | None,
+                  arguments: Mapping[str, Any] | None) -> tuple[int, dict[str, int]]:
+        """The output reserved for one request, and the amounts it needs per metric."""
+        output = max(self.reserve_output_tokens, output_cap(arguments or {}))
+        usage = Usage(_tokens(prompt, model)[0], output)
+        return output, self._amounts(usage, 1, self._cost(model, usage))
+
+    def _take(self, ticket: Ticket, ctx: Context, items: list[Window | Bucket], op_id: str) -> None:
+        """Reserve ``items`` (one per held limit) or raise `BudgetExceeded` naming the limit."""
+        if not items:
+            return
+        outcome = self.store.reserve(items, self.clock(), op_id)
+        if not outcome.granted:
+            h = ticket.held[outcome.denied or 0]
+            used = outcome.used[outcome.denied or 0]
+            need = items[outcome.denied or 0].amount
+            raise BudgetExceeded(
+                f"{h.who}: {h.limit.describe()} would be exceeded: {_show(h.limit, used)} used "
+                f"of {_show(h.limit, h.limit.scaled)}, this call needs "
+                f"~{_show(h.limit, need)}", key=h.who, limit=h.limit.limit,
+                spent=_unit(h.limit, used), report=ctx.report)
 
     def settle(self, ticket: Ticket, ctx: Context) -> dict[str, Any]:
         """Replace the reservation with the call's actual use; put spend and what is left in

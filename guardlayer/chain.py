@@ -237,6 +237,10 @@ class Chain:
                     # the model's own words: guards may have restored originals in out.text
                     call = call.with_reask(text_of(response) or "",
                                            f"{out.verdict.guard}: {out.verdict.reason}")
+                    try:
+                        self._reserve_more(run, call)
+                    except _Substitute as sub:
+                        return self.substitute(ctx, sub.reason, sub.error)
                     continue
                 blocked = Blocked([out.verdict])
                 if out.action is Action.BLOCK:
@@ -386,8 +390,21 @@ class Chain:
         if self.budget is None:
             return None
         mine = {"arguments": call.arguments} if self._budget_reads_arguments else {}
-        try:
+        with self._exceeded():
             return self.budget.reserve(ctx, prompt=call.messages or call.text(), **mine)
+
+    def _reserve_more(self, run: _Run, call: Call) -> None:
+        """Reserve a re-ask before it is sent (a budget of one's own without ``extend``: not)."""
+        extend = getattr(self.budget, "extend", None)
+        if run.ticket is not None and extend is not None:
+            with self._exceeded():
+                extend(run.ticket, run.ctx, call.messages or call.text(), arguments=call.arguments)
+
+    @contextlib.contextmanager
+    def _exceeded(self) -> Iterator[None]:
+        """A `BudgetExceeded` becomes the fallback value when the budget says ``on_exceeded: fallback``."""
+        try:
+            yield
         except BudgetExceeded as exc:
             if getattr(self.budget, "on_exceeded", "raise") == "fallback":
                 raise _Substitute(str(exc), exc) from None
