@@ -7,8 +7,9 @@ spaCy's ORG label no longer ignored. The spaCy pipeline is loaded here, not by P
 that nothing is ever downloaded, and only NER and what feeds it are loaded (parser, tagger,
 lemmatizer are excluded). `FastNlpEngine` hands Presidio tokens as plain strings and lemmas as
 the lower-cased words (enough for context words), which avoids a Python object per spaCy
-token; ``model=None`` builds the regex-only engine, which tokenises with one regex and runs no
-spaCy at all. Context words count two words after a value as well as five before, and are
+token, and gives spaCy a text written all in lower case or in capitals truecased (`casing`);
+``model=None`` builds the regex-only engine, which tokenises with one regex and runs no spaCy
+at all. Context words count two words after a value as well as five before, and are
 looked up in time linear in the text (Presidio's own lookup is quadratic).
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ...errors import ConfigError
 from ...extras import need
 from ...guard import REGEX_TIMEOUT
 from ...timed_regex import TimedPattern, timed_compile
+from .casing import for_ner
 from .gates import call_views
 from .people import Words, share_words
 
@@ -287,7 +289,7 @@ def _fast_engine_class() -> type:
         def process_text(self, text: str, language: str) -> Any:
             nlp = self.nlp[language]
             if nlp.pipe_names:
-                doc = nlp(text)
+                doc = nlp(for_ner(text))  # (a caseless text truecased: the same offsets)
                 offsets = [(i, i + n) for i, n in doc.to_array([IDX, LENGTH]).tolist()]
                 entities, scores = self._get_updated_entities(
                     self._get_entities(doc), self._get_scores_for_entities(doc))

@@ -4,7 +4,9 @@
   is part of the span, so the scrubbed text does not keep it next to a placeholder);
 - a name after a cue: ``My name is Tempeste``, ``Name: Allen Akhtakhanov``, ``cc: Anh Pham``,
   ``Prepared by: Anna Field``, ``Dear Anna``, ``Jane's daughter``, ``Regards,\\nJohn Smith``,
-  or before a degree: ``Margaret Ćosić PhD``;
+  ``everyone calls me Sandro``, ``follow up with Madison Boyes``, ``"Not yet," said Keiko``,
+  or before a degree: ``Margaret Ćosić PhD``; with particles (``Donald van der Voet``);
+- two capitalised words joined by a name's particle: ``Sophie van den Broek``, ``Karim bin Talal``;
 - two or three capitalised words that are no English words before a verb of what people do:
   ``Mehmet Yılmaz reported the outage`` (not ``Project Apollo reported``);
 - the speakers of a transcript: ``Kalman: "Who are you?"`` / ``Jordan: "I'm Mary's
@@ -17,8 +19,9 @@
 
 They run in the regex-only mode too, which otherwise finds no names at all. Given what was
 found, `repeated_names` and `listed_names` add the people a text names again ("Jaworski" after
-"Kent Jaworski", "JOHN SMITH" after "John Smith") or lists beside other people, and
-`given_names_before` the first name NER left before a surname ("Customer Priya Raghunathan").
+"Kent Jaworski", "JOHN SMITH" after "John Smith") or lists beside other people,
+`given_names_before` the first name NER left before a surname ("Customer Priya Raghunathan")
+and `with_particles` the rest of a name NER cut at a particle ("Donald van der Voet").
 """
 from __future__ import annotations
 
@@ -108,6 +111,11 @@ class Words:
             found += at
         return sorted(found)
 
+    def capitalised(self) -> list[int]:
+        """Where the words start whose first character may be a capital letter (is no lower-case
+        letter, digit or underscore)."""
+        return [s for w, s in zip(self.words, self._starts) if not (w[0].islower() or w[0].isdigit() or w[0] == "_")]
+
     def starts_at(self, i: int) -> int:
         """Where word ``i`` starts."""
         return self._starts[i]
@@ -137,8 +145,15 @@ def share_words(views: dict[Any, Any], words: Words) -> None:
     views[_WORDS] = words
 
 
-_CAPWORD = r"(?:\p{Lu}\p{Ll}+(?:['’\-]\p{L}\p{Ll}+)*|\p{Lu}['’]\p{Lu}\p{Ll}+)"  # Anne-Marie, O'Connor
-_NAME = rf"{_CAPWORD}(?:[ \t]+{_CAPWORD}){{0,2}}"  # 1 to 3 capitalised words (not "Jane's")
+_CAPWORD = (r"(?:(?:Mc|Mac|Fitz|De|Di|La|Le)\p{Lu}\p{Ll}+"  # McCathie, DeRose
+            r"|\p{Lu}\p{Ll}+(?:['’\-]\p{L}\p{Ll}+)*|\p{Lu}['’]\p{Lu}\p{Ll}+)")  # Anne-Marie, O'Connor
+_PARTICLES = "van von der den de del della di da du dos das le la bin ibn al el ter ten".split()
+_PARTICLE = f"(?:{'|'.join(_PARTICLES)})"
+"""Lower-case words inside a name: "Donald van der Voet", "Maria de la Cruz", "Osama bin Laden"."""
+_NAME = rf"{_CAPWORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAPWORD}){{0,2}}"  # 1 to 3 capitalised words (not "Jane's")
+_LOOSE = r"\p{Ll}[\p{L}'’\-]+(?:[ \t]+\p{Ll}[\p{L}'’\-]+)?"
+"""A name written in lower case ("call me philipp", "name: heather pustivšek"): kept up to
+its last word that is no English word, and only when it has one."""
 _TITLES = frozenset("Mr Mrs Ms Miss Mx Dr Prof Sir Dame Lady Lord Rev Fr Capt Col Gen Sgt Lt Hon Judge "
                     "Herr Frau Mme Mlle Sr Sra Srta Dott Ing".split())
 _TITLE = f"(?:{trie(_TITLES)})"
@@ -164,27 +179,43 @@ of its own, too)."""
 _CUE_WAYS = (  # the ways a name is cued, tried in this order
     (r"\b(?i:my[ \t]+name[ \t]+is|my[ \t]+name's|i[ \t]+am[ \t]+called)[ \t]+"
      r"(?P<name>\p{L}[\p{L}'’\-]+(?:[ \t]+\p{Lu}[\p{L}'’\-]+)?)"),
-    rf"\b(?i:call[ \t]+me)[ \t]+(?P<name>{_NAME})",
+    rf"\b(?i:call(?:s|ed)?[ \t]+me)[ \t]+(?:(?P<name>{_NAME})|(?P<loose>{_LOOSE}))",
+    (rf"\b(?i:follow(?:ing|ed)?[ \t]+up[ \t]+with|(?:speak(?:ing)?|spoke|talk(?:ing|ed)?)[ \t]+(?:to|with)"
+     rf"|(?:meet(?:ing)?|met)[ \t]+with|reach(?:ing|ed)?[ \t]+out[ \t]+to|in[ \t]+touch[ \t]+with)[ \t]+"
+     rf"(?:(?P<unsure>{_NAME})|(?P<loose>{_LOOSE}))"),
+    (rf"\b(?i:said|says|asked|replied|wrote|added)(?<=(?:[,!?][\"”'’]?|[\"”'’])[ \t]+\w+)[ \t]+"
+     rf"(?:(?P<name>{_NAME})|(?P<loose>{_LOOSE}))"),
     (rf"\b(?i:(?:his|her|their|your|maiden|first|last|full|sur)[ \t]*name[ \t]+is|named)[ \t]+"
      rf"(?P<name>{_NAME})"),
     (rf"\b(?i:(?:full[ \t]+|first[ \t]+|last[ \t]+|sur)?name|patient|customer|employee|contact(?:[ \t]+person)?"
      rf"|attn|signed|from|to|cc|bcc|owner|author|assignee|reporter|requester|approver|reviewer|assigned[ \t]+to"
      rf"|(?:{'|'.join(_BY)}|signed)[ \t]+by)[ \t]*[:?][ \t]*(?P<name>{_NAME})"),
+    rf"\b(?i:(?:full[ \t]+|first[ \t]+|last[ \t]+|sur)?name)[ \t]*[:?][ \t]*(?P<loose>{_LOOSE})",
     rf"\b(?:Dear|Hi|Hello|Hey)[ \t]+(?P<name>{_NAME})",
     rf"\b(?i:regards|sincerely|cheers|thanks|best|yours)[ \t]*,[ \t]*\n[ \t]*(?P<name>{_NAME})",
 )
+_TALKED = {**dict.fromkeys("follow following followed".split(), ("up",)),
+           **dict.fromkeys("speak speaking spoke talk talking talked".split(), ("to", "with")),
+           **dict.fromkeys("meet meeting met".split(), ("with",)),
+           **dict.fromkeys("reach reaching reached".split(), ("out",)), "in": ("touch",)}
+"""The first words of "follow up with", "speak to", "reach out to", "in touch with"..., each with
+the word after it (a name after them is kept when one of its words is no English word: "talk
+to Customer Service" is no one)."""
+_SAID = "said says asked replied wrote added".split()
+"""Verbs of a quote's attribution: '"Not yet," said Keiko.'"""
 _CUE_FIRST = FirstWords(frozenset(
-    "my i call his her their your maiden first last full sur named name patient customer employee "
-    "contact attn signed from to cc bcc regards sincerely cheers thanks best yours owner author assignee "
-    "reporter requester approver reviewer assigned".split() + _BY) | frozenset(
+    "my i call calls called his her their your maiden first last full sur named name patient customer "
+    "employee contact attn signed from to cc bcc regards sincerely cheers thanks best yours owner author "
+    "assignee reporter requester approver reviewer assigned".split() + _BY + [*_TALKED] + _SAID) | frozenset(
     f"{w}name" for w in "his her their your maiden first last full sur".split()),  # "surname"
     ("Dear", "Hi", "Hello", "Hey"),
-    {"my": ["name"], "i": ["am"], "call": ["me"], "assigned": ["to"], **dict.fromkeys(_BY, ("by",)),
+    {"my": ["name"], "i": ["am"], "call": ["me"], "calls": ["me"], "called": ["me"], "assigned": ["to"],
+     **dict.fromkeys(_BY, ("by",)), **_TALKED,
      **dict.fromkeys("his her their your maiden first last full sur".split(), ("name",))})
 """The first word of every match of a cue in `_CUE_WAYS`, folded (or as written: the greetings
 are matched with case): each way starts at a word with one of these, which a space, a colon,
 a question mark, a comma or "name" ends; where blanks end it, the next word is fixed ("my
-name", "i am", "call me", "first name")."""
+name", "i am", "call me", "first name", "speak to"; a quote's "said" stands alone)."""
 _RELATION = rf"['’]s[ \t]+(?:{'|'.join(_RELATIONS).replace('é', 'ée?')})\b"  # "'s daughter"
 _RELATION_WAY = rf"\b(?P<name>{_NAME})(?={_RELATION})"
 _RELATION_WORDS = FirstWords((), ["s"], {"s": [*_RELATIONS, "fiancée"]})
@@ -243,16 +274,62 @@ def find_names(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any] 
                ) -> list[tuple[int, int, float]]:
     """``(start, end, score)`` of names after a title (0.7), a cue or before a degree (0.6).
     Titles and cues are tried only where a word that can start them does (`tried_at`: a
-    search tries all their words at every character)."""
+    search tries all their words at every character); "Jane's daughter" at capitalised words."""
     words = words_of(text, timeout, views)
     titled = tried_at(_TITLED, text, words.starts(_TITLED_FIRST), timeout)
     spans = [(m.start(), m.end(), 0.7) for m in titled]
     if words.starts(_DEGREE_WORDS):
         spans += [(m.start(), m.end(), 0.6) for m in _DEGREE.finditer(text, timeout=timeout)]
-    cued = _CUED.finditer(text, timeout=timeout) if _may_name_a_relation(words) else tried_at(
-        _CUED_NO_RELATION, text, words.starts(_CUE_FIRST), timeout)
-    spans += [(m.start("name"), m.end("name"), 0.6) for m in cued if is_cued_name(m.group("name"))]
-    return spans + _actors(text, words, timeout)
+    cued = tried_at(_CUED, text, sorted({*words.starts(_CUE_FIRST), *words.capitalised()}), timeout) if (
+        _may_name_a_relation(words)) else tried_at(_CUED_NO_RELATION, text, words.starts(_CUE_FIRST), timeout)
+    return spans + cued_names(cued) + _actors(text, words, timeout) + _named_with_particles(text, words, timeout)
+
+
+def cued_names(matches: Iterable[regex.Match[str]]) -> list[tuple[int, int, float]]:
+    """``(start, end, 0.6)`` of the names that matches of `_CUED` find and keep (`_kept`)."""
+    spans = []
+    for m in matches:
+        group = next(g for g in ("name", "unsure", "loose") if m.group(g))
+        end = m.start(group) + _kept(group, m.group(group))
+        if end > m.start(group):
+            spans.append((m.start(group), end, 0.6))
+    return spans
+
+
+_NAME_PARTICLES = FirstWords((), "van von bin ibn ter ten".split())
+"""Particles that stand inside people's names, not places' ("de", "del", "la" do: "Rio de
+Janeiro", "Costa del Sol")."""
+_WITH_PARTICLES = timed_compile(
+    rf"{_CAPWORD}[ \t]+(?:van|von|bin|ibn|ter|ten)(?:[ \t]+(?:der|den|de|het))?[ \t]+{_CAPWORD}(?!\w)")
+
+
+def _named_with_particles(text: str, words: Words, timeout: float) -> list[tuple[int, int, float]]:
+    """``(start, end, 0.6)`` of a capitalised word, a name's particle and another capitalised word:
+    "Sophie van den Broek", "Karim bin Talal" (looked for at each such particle)."""
+    spans = []
+    for i in words.indexes(_NAME_PARTICLES):
+        m = _WITH_PARTICLES.match(text, words.starts_at(i - 1), timeout=timeout) if words.capitalised_before(
+            i, text) else None
+        if m:
+            spans.append((m.start(), m.end(), 0.6))
+    return spans
+
+
+def _kept(group: str, name: str) -> int:
+    """How much of a name found after a cue (in its ``group``: see `_CUE_WAYS`) is a person's
+    (0: none). One in lower case up to its last word that is no English word, nor any of its
+    forms ("call me back", "asked questions", "call me when you're here": none); one after a cue that names groups and
+    firms too ("talk to Customer Service", "met with Microsoft") only when it has two words or
+    more, one of them not an English word as written (so "Boyes" counts, though "boy" is one)."""
+    known = english_words()
+    words = name.split()
+    if group == "loose":
+        while words and (is_english(words[-1].replace("’", "'").split("'")[0], known) or words[-1] in _NOT_NAMES):
+            words.pop()
+        return name.index(words[-1]) + len(words[-1]) if words else 0
+    kept = is_cued_name(name) and (group == "name" or len(words) > 1 and not all(
+        w.lower() in known for w in words))
+    return len(name) if kept else 0
 
 
 _ACTS = frozenset((
@@ -283,11 +360,11 @@ def _actors(text: str, words: Words, timeout: float) -> list[tuple[int, int, flo
         if not m:
             continue
         start, names = m.start(), m.group().split()
-        while len(names) > 2 and _english(names[0], known):
+        while len(names) > 2 and is_english(names[0], known):
             start = text.index(names[1], start + len(names[0]))
             names = names[1:]
         if " ".join(names) not in countries() and not any(
-                _english(w, known) or w.lower() in _NOT_GIVEN_NAMES or w in countries() for w in names):
+                is_english(w, known) or w.lower() in _NOT_GIVEN_NAMES or w in countries() for w in names):
             spans.append((start, m.start() + len(m.group().rstrip()), 0.5))
     return spans
 
@@ -295,7 +372,7 @@ def _actors(text: str, words: Words, timeout: float) -> list[tuple[int, int, flo
 _SUFFIXES = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"))
 
 
-def _english(word: str, known: frozenset[str]) -> bool:
+def is_english(word: str, known: frozenset[str]) -> bool:
     """Is ``word`` (or it without a plural's, a past's or a gerund's ending) in ``known``?"""
     folded = word.lower()
     return folded in known or any(folded.endswith(end) and folded[:-len(end)] + put in known
@@ -514,6 +591,22 @@ def repeated_names(text: str, found: list[Span], timeout: float = REGEX_TIMEOUT)
     return out
 
 
+_PARTICLE_TAIL = timed_compile(rf"(?:[ \t]+{_PARTICLE}){{0,3}}[ \t]+{_CAPWORD}(?!\w)")
+_LAST_WORD = timed_compile(r"\w+\Z")
+
+
+def with_particles(text: str, found: list[Span], timeout: float = REGEX_TIMEOUT) -> list[Span]:
+    """The people in ``found`` that a particle and a capitalised word follow, with them ("Donald
+    van" of "Donald van der Voet", where a small NER model takes "Voet" for a firm)."""
+    out: list[Span] = []
+    for start, end, entity in found:
+        m = _PARTICLE_TAIL.match(text, end, timeout=timeout) if entity == "PERSON" else None
+        last = _LAST_WORD.search(text, start, end, timeout=timeout) if m else None
+        if m and (len(m.group().split()) > 1 or last and last.group() in _PARTICLES):
+            out.append((start, m.end(), "PERSON"))
+    return out
+
+
 _GIVEN_BEFORE = timed_compile(  # not after a possessive: "Mitchell's Cautionary Tales"
     r"(?<![\p{L}\d'’\-])(?<!['’]s |s['’] )\p{Lu}\p{Ll}+(?:-\p{Lu}\p{Ll}+)? \Z")
 _NOT_GIVEN_NAMES = frozenset(
@@ -554,15 +647,20 @@ def starts_a_sentence(text: str, start: int) -> bool:
 
 def listed_names(text: str, found: list[Span], timeout: float = REGEX_TIMEOUT) -> list[Span]:
     """In a list of capitalised words ("Saidali, Elizabeth, Michael and Anthony") where at
-    least half are people, the others are people too. Lists are looked for on the lines that
-    hold a comma (a list lies in one line and holds one)."""
+    least half are people, or that names two people and where at least half are people or no
+    English words nor countries (a small NER model takes some names for firms or places), the
+    others are people too ("Anna compared Asana, Trello and Basecamp" names one).
+    Lists are looked for on the lines that hold a comma (a list lies in one line and holds one)."""
     people = _covered(len(text), [(s, e) for s, e, entity in found if entity == "PERSON"])
     view = View(text, lines_holding(text, ","), "\n")
     out: list[Span] = []
+    known = english_words()
     for m in _LIST.finditer(view.text, timeout=timeout) if view.text else ():
         start, end = view.to_text(*m.span())
         items = [w.span() for w in _LIST_ITEM.finditer(text, start, end, timeout=timeout)]
         named = [people.find(1, i, ie) >= 0 for i, ie in items]
-        if 2 * sum(named) >= len(items):
+        likely = [hit or (text[i:ie].lower() not in known and text[i:ie] not in countries())
+                  for (i, ie), hit in zip(items, named)]
+        if 2 * sum(named) >= len(items) or sum(named) > 1 and 2 * sum(likely) >= len(items):
             out += [(i, ie, "PERSON") for (i, ie), hit in zip(items, named) if not hit]
     return out

@@ -11,9 +11,9 @@
   are a key's whole value naming a task, a placeholder or a group ("- name: Build Wheel",
   "To: Dev Team"), URL guesses that are names in code (``name = user.name``, ``logger.info(``,
   ``/app/main.py``) and the loopback and unspecified IP addresses (``127.0.0.1``, ``0.0.0.0``);
-- names the text gives again (in any case) or lists beside other people are added, and the
-  first name just before a surname found (`people`), and the lines of a letterhead above a
-  multi-line address (`addresses.lines_above`);
+- names the text gives again (in any case) or lists beside other people are added, the
+  first name just before a surname found and the rest of a name cut at a particle
+  (`people`), and the lines of a letterhead above a multi-line address (`addresses.lines_above`);
 - overlapping results become one: the union span, labelled by the best member.
 """
 from __future__ import annotations
@@ -36,6 +36,7 @@ from .people import (
     listed_names,
     repeated_names,
     starts_a_sentence,
+    with_particles,
 )
 
 _NAME_NO_ONE = frozenset(
@@ -106,12 +107,12 @@ def merge_overlaps(results: list[Any]) -> list[Any]:
 
 
 def _more_names(text: str, results: list[Any]) -> list[Any]:
-    """People the text names again, or lists beside other people, and the first names before
-    the surnames found (see `people`)."""
+    """People the text names again, or lists beside other people, the first names before the
+    surnames found and the rest of names cut at a particle (see `people`)."""
     found = [(r.start, r.end, r.entity_type) for r in results]
     listed = listed_names(text, found)
-    return _results(listed + repeated_names(text, found + listed) + given_names_before(text, found),
-                    _SPREAD, 0.5)
+    return _results(listed + repeated_names(text, found + listed) + given_names_before(text, found)
+                    + with_particles(text, found), _SPREAD, 0.5)
 
 
 def _letterheads(text: str, results: list[Any]) -> list[Any]:
