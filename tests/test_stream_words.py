@@ -114,3 +114,17 @@ def test_a_safe_boundary_that_raises_cuts_the_stream() -> None:
     with pytest.raises(Blocked, match="broken: safe_boundary raised ValueError: bug"):
         list(ask("hi"))
     assert closed
+
+
+@pytest.mark.parametrize("size", [4, 50])
+def test_no_line_of_a_streamed_private_key_leaves_the_pii_guard(size) -> None:
+    body = base64.b64encode(bytes(range(256)) * 3).decode()
+    key = ("-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(body[i:i + 64] for i in range(0, len(body), 64))
+           + "\n-----END RSA PRIVATE KEY-----")
+    answer = f"Here is the key you asked for:\n{key}\nKeep it safe."
+
+    @guarded(output=[(PIIGuard(mode="regex"), "fix")])
+    def ask(prompt: str):
+        return iter(_pieces(answer, size))
+
+    assert "".join(ask("the key?")) == "Here is the key you asked for:\n<SECRET>\nKeep it safe."

@@ -25,6 +25,7 @@ from ...context import Context
 from ...errors import ConfigError
 from ...extras import need
 from ...guard import REGEX_TIMEOUT
+from ...secrets import open_key_block
 from ...structured.strings import (
     Unfit,
     json_escape,
@@ -295,10 +296,11 @@ class PIIGuard:
         return merge_overlaps(new), leaked, results
 
     def safe_boundary(self, text: str) -> int:
-        """Where a streamed prefix may be cut: never inside a placeholder such as ``<PER``."""
+        """Where a streamed prefix may be cut: never inside a placeholder such as ``<PER``, nor
+        inside a private-key block whose END line has not arrived yet."""
         tail_start = max(0, len(text) - self.holdback)
         m = _PARTIAL_PLACEHOLDER.search(text, tail_start, timeout=REGEX_TIMEOUT)
-        return m.start() if m else len(text)
+        return min(m.start() if m else len(text), open_key_block(text))
 
 
 _log = logging.getLogger("guardlayer")
