@@ -31,10 +31,10 @@ import importlib
 import inspect
 import typing
 from pathlib import Path
-from typing import Any, Callable, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Annotated, Any, Callable, Literal, Protocol, TypeVar, runtime_checkable
 
 import regex
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
 from . import yaml_lines
 from .chain import Chain
@@ -305,9 +305,25 @@ def params_model(factory: Any) -> type[BaseModel]:
             extra = "allow"
         elif p.kind is not p.VAR_POSITIONAL:
             default = ... if p.default is p.empty else p.default
-            fields[f"p_{p.name}"] = (hints.get(p.name, Any), Field(default, alias=p.name))
+            hint = hints.get(p.name, Any)
+            if _numeric(hint):
+                hint = Annotated[hint, BeforeValidator(_not_a_bool)]
+            fields[f"p_{p.name}"] = (hint, Field(default, alias=p.name))
     config = ConfigDict(extra=extra, arbitrary_types_allowed=True)
     return create_model(f"{getattr(factory, '__name__', 'guard')}Params", __config__=config, **fields)
+
+
+def _numeric(hint: Any) -> bool:
+    """Whether a parameter takes numbers and not booleans (pydantic would read true as 1)."""
+    kinds = typing.get_args(hint) or (hint,)
+    return any(k in (int, float) for k in kinds) and bool not in kinds
+
+
+def _not_a_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"a number, not {str(value).lower()} (YAML reads yes, no, on and off as "
+                         "true and false)")
+    return value
 
 
 def named_param(message: str, params: dict[str, Any]) -> str | None:
@@ -351,4 +367,6 @@ def _message(problem: dict[str, Any]) -> str:
         return "unknown key"
     if problem["type"] == "missing":
         return "required key is missing"
+    if problem["type"] == "value_error":  # our own validators' words, without pydantic's prefix
+        return str(problem["ctx"]["error"])
     return str(problem["msg"])
