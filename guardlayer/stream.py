@@ -41,8 +41,6 @@ from collections.abc import (
 )
 from typing import TYPE_CHECKING, Any
 
-import regex
-
 from .context import Context
 from .errors import Blocked, ConfigError, GuardlayerError, ProviderError
 from .guard import REGEX_TIMEOUT
@@ -51,6 +49,7 @@ from .providers.stream_tools import StreamedCalls
 from .providers.tools import ToolCall, tool_calls, written
 from .report import Report, Usage
 from .steps import Step
+from .timed_regex import timed_compile
 from .transient import is_transient, status_of
 from .verdict import GOES_ON, MISSING, Action, Verdict
 
@@ -207,8 +206,8 @@ class StreamGuards:
 
 
 _SCRIPTS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
-_WORD_END = regex.compile(rf"(?r)[^\s{_SCRIPTS}]+")
-_JOINS = regex.compile(rf"[^\s{_SCRIPTS}]{{2}}")
+_WORD_END = timed_compile(rf"(?r)[^\s{_SCRIPTS}]+")
+_JOINS = timed_compile(rf"[^\s{_SCRIPTS}]{{2}}")
 """A word is a run of characters that are neither spaces nor letters of scripts written without
 spaces (a cut next to one of those is a cut between words, else a Chinese answer would be held
 back whole)."""
@@ -216,7 +215,7 @@ back whole)."""
 
 def _word_start(text: str, end: int) -> int:
     """``end``, or the start of the word a cut at ``end`` splits."""
-    if not 0 < end < len(text) or not _JOINS.match(text, end - 1, end + 1):
+    if not 0 < end < len(text) or not _JOINS.match(text, end - 1, end + 1, timeout=REGEX_TIMEOUT):
         return end
     word = _WORD_END.search(text, 0, end, timeout=REGEX_TIMEOUT)
     return word.start() if word else end
