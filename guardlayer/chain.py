@@ -376,15 +376,26 @@ class Chain:
         """Whether the budget's store does blocking I/O (SQLite, Redis, a user's store)."""
         return self.budget is not None and not isinstance(getattr(self.budget, "store", None), MemoryStore)
 
-    def check_text(self, text: str) -> tuple[str, Report]:
-        """Run the input guards on one text, as a user prompt: the guarded text and the Report.
-        Raises `Blocked`, carrying the Report, when a guard blocks or asks for the fallback."""
-        with _Run(self, CallShape(None, {"prompt": "user"}, None).bind((), {"prompt": text})) as run:
+    def check_text(self, text: str, *, source: str = "user") -> tuple[str, Report]:
+        """Run the input guards on one text, as a user prompt (or, with ``source="document"``
+        or ``"tool"``, as a retrieved document or a tool's output): the guarded text and the
+        Report. Raises `Blocked`, carrying the Report, when a guard blocks or asks for the fallback."""
+        with _Run(self, CallShape(None, {"prompt": source}, None).bind((), {"prompt": text})) as run:
             try:
                 call = self._guard_input(run.call, run.ctx)
             except _Substitute as sub:
                 raise sub.error from None
             return call.arguments["prompt"], run.ctx.report
+
+    def check_answer(self, text: str) -> tuple[str, Report]:
+        """Run the output guards on one text, as the model's answer: the guarded text and the
+        Report. Raises `Blocked`, carrying the Report, when a guard would not let it through
+        (one that would re-ask or fall back counts as blocking it)."""
+        with _Run(self, CallShape(None, {}, None).bind((), {})) as run:
+            out = self.check_output(text, run.ctx, 0)
+            if out.verdict is not None:  # (a verdict comes back only when the chain would not go on)
+                raise Blocked([out.verdict])
+            return out.text, run.ctx.report
 
     def _reserve(self, ctx: Context, call: Call) -> Any:
         if self.budget is None:

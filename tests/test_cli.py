@@ -1,4 +1,5 @@
-"""The guardlayer command: rules check, check, bench dispatch."""
+"""The guardlayer command: rules check, check, serve's start-up errors, bench dispatch (scan:
+test_cli_scan.py; serve running: test_server_serve.py)."""
 from __future__ import annotations
 
 import io
@@ -84,6 +85,34 @@ def test_unknown_benchmark_lists_the_available_ones(capsys):
 def test_entry_point_runs():
     out = subprocess.run([sys.executable, "-m", "guardlayer", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "rules" in out.stdout and "bench" in out.stdout
+    assert "scan" in out.stdout and "serve" in out.stdout
+
+
+def test_check_judges_a_text_as_an_answer_with_side_output(tmp_path, rules, capsys):
+    path = tmp_path / "output.yaml"
+    path.write_text("output:\n  - guard: deny\n    word: refund\n")
+    assert main(["check", "--rules", str(path), "--side", "output", "we refund you"]) == 1
+    assert "BLOCKED" in capsys.readouterr().out
+    assert main(["check", "--rules", str(path), "we refund you"]) == 0  # no input guards
+
+
+@pytest.mark.parametrize("given, words", [
+    (["--upstream", "api.openai.com/v1"], "the upstream must be an http:// or https:// URL"),
+    (["--upstream", "http://127.0.0.1:9/v1", "--api-key-env", "GUARDLAYER_TEST_UNSET_KEY"],
+     "--api-key-env GUARDLAYER_TEST_UNSET_KEY: that environment variable is not set"),
+])
+def test_serve_refuses_to_start_with_one_line_saying_why(rules, monkeypatch, capsys, given, words):
+    monkeypatch.delenv("GUARDLAYER_TEST_UNSET_KEY", raising=False)
+    assert main(["serve", "--rules", str(rules), *given]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err
+
+
+def test_serve_with_a_broken_rule_file_exits_2(tmp_path, capsys):
+    path = tmp_path / "broken.yaml"
+    path.write_text("input:\n  - guard: nosuch\n")
+    assert main(["serve", "--rules", str(path), "--upstream", "http://127.0.0.1:9/v1"]) == 2
+    assert "unknown guard 'nosuch'" in capsys.readouterr().err
 
 
 def test_a_guard_that_cannot_run_exits_2(tmp_path, capsys):

@@ -14,6 +14,9 @@ CASES = {
     "pii": (["presidio_analyzer"], "from guardlayer.guards.pii import PIIGuard\nPIIGuard(mode='regex')"),
     "json": (["jsonschema"], "from guardlayer.guards.schema import SchemaGuard\nSchemaGuard({'type': 'object'})"),
     "redis": (["redis"], "from guardlayer.stores import open_store\nopen_store('redis://localhost:1/0')"),
+    "server": (["starlette"], "from guardlayer.server import create_app\n"
+                              "create_app(Chain(), 'http://127.0.0.1:9/v1')"),
+    "server (uvicorn)": (["uvicorn"], "from guardlayer.server import create_app"),
 }
 
 
@@ -22,7 +25,7 @@ def test_a_missing_extra_fails_at_build_with_the_pip_install(case: str) -> None:
     modules, build = CASES[case]
     extra = case.split()[0]
     code = BLOCK.format(modules=modules) + (
-        "from guardlayer.errors import MissingExtra\n"
+        "from guardlayer.errors import MissingExtra\nfrom guardlayer import Chain\n"
         f"try:\n    {build.replace(chr(10), chr(10) + '    ')}\n"
         "except MissingExtra as exc:\n    print('MISSING', exc)\nelse:\n    print('BUILT')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -37,3 +40,14 @@ def test_a_model_without_an_exact_tokenizer_needs_no_extra_at_build() -> None:
         "TokenLimit(100, model='claude-sonnet-4-0'); TokenLimit(100); print('BUILT')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "BUILT", out.stderr
+
+
+def test_serve_without_the_server_extra_exits_2_with_the_pip_install(tmp_path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("input: []\n")
+    code = BLOCK.format(modules=["httpx"]) + (
+        "from guardlayer.cli import main\n"
+        f"sys.exit(main(['serve', '--rules', {str(rules)!r}, '--upstream', 'http://127.0.0.1:9/v1']))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert "pip install 'guardlayer[server]'" in out.stderr and out.stderr.count("\n") == 1

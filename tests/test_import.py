@@ -6,11 +6,19 @@ import subprocess
 import sys
 
 HEAVY = ["presidio_analyzer", "presidio_anonymizer", "spacy", "tiktoken", "numpy", "httpx",
-         "redis", "onnxruntime", "tokenizers", "jsonschema", "json_repair", "sklearn", "torch"]
+         "starlette", "uvicorn", "anyio", "redis", "onnxruntime", "tokenizers", "jsonschema",
+         "json_repair", "sklearn", "torch"]
 
 
 def test_import_loads_no_heavy_module():
     code = ("import sys, json, guardlayer; "
+            f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
+
+
+def test_the_command_loads_no_server_until_serve_runs():
+    code = ("import sys, json, guardlayer.cli; guardlayer.cli.parser(); "
             f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []

@@ -1,0 +1,28 @@
+"""The guard proxy (``guardlayer serve``): an OpenAI-compatible HTTP server that runs a chain
+around every chat completion it forwards to an upstream OpenAI-compatible API.
+
+    POST /v1/chat/completions   guarded; ``"stream": true`` answers with Server-Sent Events
+    GET  /healthz               {"status": "ok", "chain": NAME}
+
+The upstream call is the callable the chain guards (`relay.Relay`), so the chain works
+unchanged: input guards judge the messages before the upstream sees them, output guards the
+answer (streamed answers as they grow), with its retries, re-asks, fallbacks and budgets; a
+budget's ``user`` is the ``X-Guardlayer-User`` header, else the body's ``user`` (``session``:
+``X-Guardlayer-Session``; ``api_key``: a digest of the client's bearer token, never the token).
+A block is HTTP 400 ``{"error": {"message", "type": "guardlayer_blocked", "code": GUARD}}``,
+a budget 429, an upstream that keeps failing 502 (504 when it timed out), a request the
+upstream refuses (a 4xx not worth a retry) its own status and error (`answers.problem`). Every
+response carries ``X-Guardlayer-Outcome``: the Report's outcome, ``streaming`` for a stream
+(its final outcome is an SSE comment before ``[DONE]``), ``invalid`` for a body refused before
+any guard ran, ``none`` for what is not a guarded call. Parts: `relay` (the upstream),
+`answers` (what goes back), `app` (the routes, and `serve`).
+"""
+from ..extras import need
+
+for _module in ("starlette", "uvicorn", "httpx"):
+    need(_module, "server", "the guard proxy (guardlayer serve)")
+
+from .app import OUTCOME, create_app, serve  # noqa: E402  (after the check that names the extra)
+from .relay import UpstreamError  # noqa: E402
+
+__all__ = ["OUTCOME", "UpstreamError", "create_app", "serve"]

@@ -1,0 +1,128 @@
+"""What the proxy sends back: the guarded answer as a chat completion or as chunks of one
+(Server-Sent Events), and a failed call as an OpenAI-style error."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from ..chain import last_report
+from ..errors import Blocked, BudgetExceeded, CallTimeout, ConfigError, ProviderError
+from ..providers import is_stream
+from ..providers.tools import ToolCall
+from ..report import Report
+from ..transient import is_transient
+from .relay import Completion, Relay, UpstreamError
+
+log = logging.getLogger("guardlayer")
+
+
+def problem(exc: Exception) -> tuple[int, dict[str, Any]]:
+    """The HTTP status and OpenAI-style error object of a failed call."""
+    if isinstance(exc, Blocked):
+        return 400, {"message": str(exc), "type": "guardlayer_blocked",
+                     "code": exc.verdicts[0].guard if exc.verdicts else None,
+                     "verdicts": [{"guard": v.guard, "reason": v.reason, "score": round(v.score, 4)}
+                                  for v in exc.verdicts]}
+    if isinstance(exc, BudgetExceeded):
+        return 429, {"message": str(exc), "type": "guardlayer_budget_exceeded", "code": exc.key}
+    if isinstance(exc, ProviderError):
+        causes = _causes(exc)
+        upstream = next((c for c in causes if isinstance(c, UpstreamError)), None)
+        if upstream is not None and upstream.error is not None and not is_transient(upstream):
+            return upstream.status_code, upstream.error["error"]  # the client's request refused
+        timed_out = any(isinstance(c, (CallTimeout, httpx.TimeoutException)) for c in causes)
+        tries, root = len(exc.report.attempts) if exc.report else 1, causes[-1]
+        why = str(root) if isinstance(root, UpstreamError) else f"{type(root).__name__}: {root}"
+        return 504 if timed_out else 502, {
+            "message": f"the upstream failed ({tries} attempt{'s' * (tries != 1)}): {why}",
+            "type": "upstream_error", "code": upstream.status_code if upstream else None}
+    if isinstance(exc, ConfigError):  # what the chain cannot guard in this request
+        return 400, {"message": str(exc), "type": "invalid_request_error"}
+    log.exception("guard proxy: the call failed")
+    return 500, {"message": f"the guard proxy failed: {type(exc).__name__}", "type": "server_error"}
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain = [exc]
+    while chain[-1].__cause__ is not None and len(chain) < 10:
+        chain.append(chain[-1].__cause__)
+    return chain
+
+
+def error_body(error: dict[str, Any]) -> dict[str, Any]:
+    return {"error": {"param": None, "code": None, **error}}
+
+
+async def completion(result: Any, relay: Relay, report: Report, model: Any) -> dict[str, Any]:
+    """The chat completion to send: the upstream's own as guarded, else one built around the
+    guarded text (a value the output guards parsed, as JSON; a fallback) and tool calls."""
+    if isinstance(result, Completion):
+        return dict(result)
+    calls = report.tool_calls or []
+    message: dict[str, Any] = {"role": "assistant", "content": await _text(result)}
+    if calls:
+        message["tool_calls"] = [_tool_call(c) for c in calls]
+    return {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion",
+            "created": int(time.time()), "model": model, **({} if report.fallback else relay.seen),
+            "choices": [{"index": 0, "message": message,
+                         "finish_reason": "tool_calls" if calls else "stop"}]}
+
+
+async def _text(result: Any) -> str:
+    """The guarded answer as text: a parsed value as JSON, a stream read whole."""
+    if isinstance(result, str):
+        return result
+    if is_stream(result):
+        async with result:
+            return "".join([piece async for piece in result])
+    from ..guards.json_output import dump
+
+    return dump(result)
+
+
+def _tool_call(call: ToolCall) -> dict[str, Any]:
+    return {"id": call.id, "type": "function",
+            "function": {"name": call.name, "arguments": call.arguments}}
+
+
+async def sse(result: Any, relay: Relay, model: Any) -> AsyncIterator[bytes]:
+    """The guarded answer as OpenAI chat completion chunks, ending ``data: [DONE]``; a stream
+    a guard cut (or the upstream broke) ends with an error event instead."""
+    base = {"id": relay.seen.get("id") or f"chatcmpl-{uuid.uuid4().hex}",
+            "object": "chat.completion.chunk", "created": relay.seen.get("created") or int(time.time()),
+            "model": relay.seen.get("model") or model}
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        return _event({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+
+    yield chunk({"role": "assistant", "content": ""})
+    calls: list[ToolCall] = []
+    try:
+        if is_stream(result):
+            async with result:
+                async for piece in result:
+                    yield chunk({"content": piece})
+                calls = result.tool_calls
+        else:
+            yield chunk({"content": await _text(result)})
+    except Exception as exc:  # noqa: BLE001 - the client learns why the stream stopped
+        yield _event(error_body(problem(exc)[1]))
+        return
+    if calls:
+        yield chunk({"tool_calls": [{"index": i, **_tool_call(c)} for i, c in enumerate(calls)]})
+    report = last_report()
+    finish = "tool_calls" if calls else relay.seen.get("finish_reason") or "stop"
+    yield chunk({}, "stop" if report is not None and report.fallback else finish)
+    if relay.seen.get("usage"):
+        yield _event({**base, "choices": [], "usage": relay.seen["usage"]})
+    yield f": guardlayer outcome {report.outcome if report else 'ok'}\n\ndata: [DONE]\n\n".encode()
+
+
+def _event(data: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(data, ensure_ascii=False).encode() + b"\n\n"

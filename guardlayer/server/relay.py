@@ -1,0 +1,116 @@
+"""The upstream: forwarding a chat completion, reading its answer or its stream of chunks,
+and its failures as errors the chain knows how to retry."""
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from ..providers import field
+
+TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+"""The HTTP client's own limits; the rule file's ``timeout`` bounds each call (and each chunk)."""
+KEPT = ("id", "created", "model", "system_fingerprint", "usage")
+"""Fields of the upstream's answer (or chunks) that a response the proxy builds keeps."""
+
+
+class UpstreamError(Exception):
+    """The upstream answered with an error status, or with what is not a chat completion
+    (``status_code`` 502). ``headers`` carry its Retry-After; ``error`` is its error object."""
+
+    def __init__(self, message: str, status_code: int = 502, headers: Any = None,
+                 error: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status_code, self.headers, self.error = status_code, headers or {}, error
+
+
+class Completion(dict):  # type: ignore[type-arg]
+    """The upstream's chat completion (kept as such through the chain's copies), as opposed
+    to a value the output guards parsed from its text."""
+
+
+class Relay:
+    """Forwards one request's chat completion to the upstream: the callable the chain guards.
+    ``seen`` keeps what the upstream said besides the text (id, model, usage, finish reason)."""
+
+    def __init__(self, client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> None:
+        self.client, self.url, self.headers = client, url, headers
+        self.seen: dict[str, Any] = {}
+        self.__name__ = "upstream"  # the attempts' name in the Report
+
+    async def __call__(self, messages: list[Any], **body: Any) -> Any:
+        payload = {**body, "messages": messages}
+        if body.get("stream"):
+            return self._stream(payload)
+        response = await self.client.post(self.url, json=payload, headers=self.headers)
+        if response.status_code >= 400:
+            raise _failure(response)
+        answer = _json(response.content, "answer")
+        if not isinstance(answer, dict) or not isinstance(answer.get("choices"), list):
+            raise UpstreamError("the upstream's answer is not a chat completion (no choices)")
+        self.seen = {k: answer[k] for k in KEPT if k in answer}
+        return Completion(answer)
+
+    async def _stream(self, payload: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """The upstream's chunks; nothing is sent before the first is asked for (the chain
+        reads it inside its retries), and the response is closed however the stream ends."""
+        async with self.client.stream("POST", self.url, json=payload, headers=self.headers) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                raise _failure(response)
+            if "text/event-stream" not in response.headers.get("content-type", ""):
+                raise UpstreamError("the upstream did not stream: its answer is "
+                                    f"{response.headers.get('content-type') or 'untyped'}")
+            async for data in _events(response.aiter_lines()):
+                if data == "[DONE]":
+                    return
+                chunk = _json(data.encode(), "stream")
+                if not isinstance(chunk, dict):
+                    raise UpstreamError("the upstream streamed a chunk that is not a JSON object")
+                if chunk.get("error"):
+                    raise UpstreamError(f"the upstream's stream failed: {_message(chunk)}",
+                                        error=chunk)
+                self.seen.update({k: chunk[k] for k in KEPT if chunk.get(k) is not None})
+                for choice in chunk.get("choices") or ():
+                    if isinstance(choice, dict) and choice.get("finish_reason"):
+                        self.seen["finish_reason"] = choice["finish_reason"]
+                yield chunk
+
+
+async def _events(lines: AsyncIterator[str]) -> AsyncIterator[str]:
+    """The data of each Server-Sent Event (its ``data:`` lines joined; comments skipped)."""
+    data: list[str] = []
+    async for line in lines:
+        if line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
+        elif not line and data:
+            yield "\n".join(data)
+            data = []
+    if data:
+        yield "\n".join(data)
+
+
+def _json(content: bytes, what: str) -> Any:
+    try:
+        return json.loads(content)
+    except ValueError:
+        raise UpstreamError(f"the upstream's {what} is not JSON: {content[:200]!r}") from None
+
+
+def _message(body: Any) -> str:
+    """The message of an OpenAI-style error body, else the body itself (shortened)."""
+    error = field(body, "error") if isinstance(body, dict) else None
+    message = field(error, "message") if isinstance(error, dict) else error
+    return str(message if message else body)[:500]
+
+
+def _failure(response: httpx.Response) -> UpstreamError:
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text
+    error = body if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+    return UpstreamError(f"the upstream answered HTTP {response.status_code}: {_message(body)}",
+                         response.status_code, response.headers, error)
