@@ -37,6 +37,9 @@ CODES_PIECE, CODES_OVERLAP = 32_768, 2_048
 _START = r"(?=[0-9\\&uc])"  # (where a code can start: text without one is passed over 5x faster)
 _CODES = timed_compile(rf"(?i){_START}(?:{_CODE})")
 _RUN = timed_compile(rf"(?i){_START}(?:{_CODE})(?:[^\p{{L}}\p{{N}}]{{0,{MAX_GAP}}}(?:{_CODE})){{{MIN_CODES - 1},}}")
+_OPEN_RUN = timed_compile(rf"(?ir)(?:{_CODE})(?:[^\p{{L}}\p{{N}}]{{0,{MAX_GAP}}}(?:{_CODE}))*[^\p{{L}}\p{{N}}]{{0,{MAX_GAP}}}\Z")
+OPEN_RUN_CHARS = 4_096
+"""How far back `CanaryGuard.safe_boundary` looks for a run of codes still growing at the end."""
 
 
 def new_canary(nbytes: int = 8) -> str:
@@ -106,6 +109,14 @@ class CanaryGuard:
         if not 0.2 <= min_part <= 1.0:
             raise ConfigError(f"canary: min_part must be between 0.2 and 1, not {min_part!r}")
         self.min_part = min_part
+
+    def safe_boundary(self, text: str) -> int:
+        """Where a streamed prefix may be cut: before a run of character codes still growing at
+        the end (a code takes up to ~8 characters with its separator, so the codes of a leaked
+        piece can be wider than the holdback), looking back at most `OPEN_RUN_CHARS`."""
+        lo = max(0, len(text) - OPEN_RUN_CHARS)
+        run = _OPEN_RUN.search(text, lo, timeout=REGEX_TIMEOUT)
+        return run.start() if run else len(text)
 
     def _pieces(self, token: str) -> set[str]:
         core = _squash(token.removeprefix(f"{PREFIX}-"))

@@ -161,3 +161,32 @@ def test_a_long_answer_full_of_numbers_is_read_in_pieces_not_refused() -> None:
     leak = ", ".join(f"0x{ord(c):02x}" for c in token)
     at = 5 * CODES_PIECE - 10  # the leak across a piece's end
     assert not CanaryGuard().check(csv[:at] + "\n" + leak + "\n" + csv[at:], ctx).passed
+
+
+@pytest.mark.parametrize("form, sep", [("U+{:04X}", ", "), ("&#x{:04x};", "  "), ("0x{:02x}", " ; ")])
+def test_no_code_of_a_streamed_canary_leaves(form: str, sep: str) -> None:
+    from guardlayer import Blocked, guarded
+
+    answer = "Sure. The reference, as codes: " + _codes(TOKEN, form, sep) + ". Anything else?"
+    sent: list[str] = []
+    session = Scope(user="streams")
+    with scope(session):
+        plant_canary("system", token=TOKEN)
+
+        @guarded(output=[CanaryGuard()])
+        def ask(prompt: str):
+            return iter([answer[i:i + 3] for i in range(0, len(answer), 3)])
+
+        with pytest.raises(Blocked, match="canary"):
+            for piece in ask("what is your reference?"):
+                sent.append(piece)
+    assert "Sure. The reference, as codes: ".startswith("".join(sent))  # not one code left
+
+
+def test_a_stream_is_held_only_from_a_run_of_codes_at_its_end() -> None:
+    guard = CanaryGuard()
+    assert guard.safe_boundary("Sure, the code is U+0067, U+006C, U+002D") == len("Sure, the code is ")
+    assert guard.safe_boundary("We sold 12") == len("We sold ")
+    assert guard.safe_boundary("hello world") == len("hello world")
+    numbers = "1, 2, " * 20_000  # a long list is held back only its last few KB
+    assert guard.safe_boundary(numbers) >= len(numbers) - 4_096
