@@ -136,7 +136,7 @@ def step(guard: Any, on_fail: Action | str | None = None, *, name: str | None = 
         raise ConfigError("name must be a string", where=where, field="name")
     if isinstance(guard, str):
         label = name or guard
-        guard = build(guard, params, name)
+        guard = build(guard, params, name, timed=timeout is not None)
     elif params:
         raise ConfigError("parameters go to the guard's constructor; pass them only with a guard name")
     else:
@@ -147,7 +147,7 @@ def step(guard: Any, on_fail: Action | str | None = None, *, name: str | None = 
                 timeout)
 
 
-def build(name: str, params: dict[str, Any], label: str | None = None) -> Any:
+def build(name: str, params: dict[str, Any], label: str | None = None, *, timed: bool = False) -> Any:
     """The guard registered as ``name``, built from ``params`` checked against its
     constructor's signature and types (the model rule files use). ``label``, the step's name,
     is the guard's own name too when it takes one (it keys the guard's per-call state).
@@ -161,9 +161,15 @@ def build(name: str, params: dict[str, Any], label: str | None = None) -> Any:
         raise
     except ConfigError as exc:
         raise ConfigError(str(exc), field="guard") from exc
-    if label is not None and "name" in inspect.signature(factory).parameters:
-        params = {**params, "name": label}
     where = f"guard {name!r}"
+    takes = inspect.signature(factory).parameters
+    if timed and "timeout" in takes:
+        raise ConfigError("timeout is the step's time limit for each check, and this guard takes a "
+                          "parameter of that name too, which it would hide: rename the guard's "
+                          "parameter, or build the guard and place it with step(guard, timeout=...)",
+                          where=where, field="timeout")
+    if label is not None and "name" in takes:
+        params = {**params, "name": label}
     values = checked(params_model(factory), params, where)
     try:
         return factory(**{k: getattr(values, f"p_{k}", params[k]) for k in params})

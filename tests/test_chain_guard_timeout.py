@@ -287,3 +287,37 @@ def test_a_bad_chain_wide_limit_in_a_rule_file_names_its_line(tmp_path: Path) ->
     with pytest.raises(RuleFileError) as info:
         load_rules(path)
     assert (info.value.line, info.value.field) == (3, "guard_timeout")
+
+
+class CallsAService:
+    """A guard whose own constructor takes ``timeout`` (its HTTP client's)."""
+
+    def __init__(self, timeout: float = 10.0) -> None:
+        self.timeout = timeout
+
+    def check(self, text: str, ctx: Any) -> Verdict:
+        return Verdict.ok()
+
+
+@pytest.fixture
+def service_guard() -> Iterator[None]:
+    register("service")(CallsAService)
+    yield
+    unregister("service")
+
+
+@pytest.mark.usefixtures("service_guard")
+def test_a_step_timeout_that_would_hide_the_guards_own_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="would hide") as info:
+        step("service", timeout=2)
+    assert info.value.field == "timeout"
+    path = write(tmp_path, """
+        input:
+          - guard: service
+            timeout: 2
+    """)
+    with pytest.raises(RuleFileError) as ruled:
+        load_rules(path)
+    assert (ruled.value.line, ruled.value.field) == (4, "input[0].timeout")
+    assert step("service").guard.timeout == 10.0  # untimed, the guard keeps its own
+    assert step(CallsAService(timeout=3), timeout=2).timeout == 2  # built by the caller: both
