@@ -14,6 +14,7 @@ redacted. Dependency-free; every regex runs with `REGEX_TIMEOUT`.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 from itertools import chain, compress, repeat
 
@@ -62,6 +63,9 @@ _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "
 _LEET_TABLE = str.maketrans(_LEET)
 _NOT_LEET = str.maketrans(dict.fromkeys(_LEET))
 _WORD_PUNCT = "\"'()[]{}<>.,;:?!*_`~"
+# `_leet_words`: leetspeak characters -> "l", letters and punctuation dropped, other characters -> "0"
+_LEET_SHAPE = bytes(b if b == 32 else ord("l") if chr(b) in _LEET else ord("0") for b in range(256))
+_PLAIN = "".join(sorted(set(_LATIN + _WORD_PUNCT) - set(_LEET))).encode("ascii")
 
 # Four or more single letters, each followed by one separator ("i g n o r e", "s.y.s.t.e.m");
 # two or three spaces separate spelled-out words ("i g n o r e  a l l").
@@ -71,6 +75,13 @@ _SPACED_RE = timed_compile(r"(?<![a-z0-9])[a-z013457@$](?:(?:[ ._*\-/]| {2,3})[a
 _SPACED_GATE = bytes(
     ord("a") if chr(b) in "abcdefghijklmnopqrstuvwxyz013457@$" else ord(".") if chr(b) in " ._*-/" else ord("x")
     for b in range(256))
+# `_spaced_starts`: one byte per character, 1 for spaced letters, separators, spaces, not [a-z0-9]
+_SPACED_LETTER, _SPACED_SEP, _SPACED_SPACE, _NOT_ALNUM = (
+    bytes(int((chr(b) in chars) != negate) for b in range(256))
+    for chars, negate in (("abcdefghijklmnopqrstuvwxyz013457@$", False), (" ._*-/", False), (" ", False),
+                          ("abcdefghijklmnopqrstuvwxyz0123456789", True)))
+SPACED_TRIES = 256
+"""Past this many places where spaced letters start, `_spaced` searches the text at once."""
 # Joined words (`_joined`): `_JOINED_WORDS` or more words joined by one and the same joiner
 # ("ignore_all_previous_instructions_now", "ignore.all.previous.instructions.now"); fewer are
 # identifiers as often as not ("DEBUG_MODE_ENABLED", "show_system_prompt_flag" read as attacks
@@ -84,13 +95,13 @@ _WORD = rf"[\w--[_\p{{Lm}}2689]]{{1,24}}+(?!{_ALNUM})"
 _NOT_JOINING = frozenset("@$!|")
 _JOINED_WORDS = 5
 _CONTEXT = 64  # characters of context around joined words in the ``joined`` copy
-# A cheap necessary condition for joined words on ASCII text: word characters -> "a", other digits
-# -> "x", whitespace and leetspeak letters -> " ", joiners kept; a match needs "aJaJaJaJa" for
-# some joiner J once runs of "a" are merged.
+# A cheap necessary condition for joined words on ASCII text: word characters -> " ", other digits,
+# whitespace and leetspeak letters -> "x", joiners kept; a match needs " J J J J " for some joiner J
+# once runs of " " are merged (by bytes.split: no other byte is whitespace).
 _JOINED_GATE = bytes(
-    ord("a") if chr(b).isalnum() and chr(b) not in "2689" else ord("x") if chr(b) in "2689"
-    else ord(" ") if chr(b).isspace() or chr(b) in _LEET else b for b in range(256))
-_NOT_JOINERS = frozenset(b"ax ")
+    ord(" ") if chr(b).isalnum() and chr(b) not in "2689" else ord("x") if chr(b) in "2689"
+    or chr(b).isspace() or chr(b) in _LEET else b for b in range(256))
+_NOT_JOINERS = frozenset(b"x ")
 _ASCII_CONTROLS = tuple(chr(c) for c in [*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
 _WS_FLAGS = bytes(1 if chr(b) in " \t\n\r\x0b\x0c" else 0 for b in range(256))
 _KEEP = bytes([1] + [0] * 255)
@@ -246,7 +257,7 @@ def _unleet(text: str) -> str:
     words = text.split(" ")
     converted: dict[str, str] = {}  # words with a real letter, converted wherever they occur
     short: dict[str, str] = {}  # short all-leet words, converted only next to a converted word
-    for word in set(words):  # each distinct word once: long input repeats words
+    for word in _leet_words(text, words):  # each distinct word once: long input repeats words
         turned = word.translate(_LEET_TABLE)
         if turned == word:
             continue
@@ -270,15 +281,59 @@ def _unleet(text: str) -> str:
     return " ".join(out)
 
 
+def _leet_words(text: str, words: list[str]) -> set[str]:
+    """The distinct ``words`` of ``text`` that `_unleet` may change: of ASCII text, only those with
+    a leetspeak character and nothing but those, letters and punctuation (picked out all at once
+    by byte operations: word by word, 100 KB of noise took 4 ms)."""
+    if not text.isascii():
+        return set(words)
+    shapes = text.encode("ascii").translate(_LEET_SHAPE, _PLAIN).split(b" ")  # "l"s: leetspeak only
+    return set(compress(words, map(bytes.isalpha, shapes)))
+
+
 def _spaced(folded: str) -> list[tuple[int, int]]:
-    """Spans of the spaced-out letters (`_SPACED_RE`) in ``folded`` (lower case)."""
-    if not _may_be_spaced(folded):
+    """Spans of the spaced-out letters (`_SPACED_RE`) in ``folded`` (lower case), found as
+    ``_SPACED_RE.finditer`` finds them, but tried only where one can start (`_spaced_starts`):
+    100 KB of noise took 5 ms searched whole, 0.5 ms so."""
+    raw = folded.encode("ascii", "replace")  # _SPACED_RE matches ASCII only: "?" stands for the rest
+    if not _may_be_spaced(raw.translate(_SPACED_GATE)):
         return []
-    return [m.span() for m in _SPACED_RE.finditer(folded, timeout=REGEX_TIMEOUT)]
+    starts = _spaced_starts(raw)
+    first = starts.find(1)
+    if starts.count(1, first) > SPACED_TRIES:  # (dense: one search costs less than a try at each)
+        return [m.span() for m in _SPACED_RE.finditer(folded, first, timeout=REGEX_TIMEOUT)]
+    spans: list[tuple[int, int]] = []
+    while first >= 0:
+        m = _SPACED_RE.match(folded, first, timeout=REGEX_TIMEOUT)
+        if m:
+            spans.append(m.span())
+        first = starts.find(1, m.end() if m else first + 1)
+    return spans
+
+
+def _spaced_starts(raw: bytes) -> bytes:
+    """Byte ``i`` is 1 where `_SPACED_RE` matches at ``raw[i]`` (ASCII): a letter after no letter or
+    digit, then three times a separator (or two or three spaces) and a letter before none. Worked out
+    for every place at once, each character class a big integer with one byte per character."""
+    def mask(table: bytes, pad: bytes = b"") -> int:
+        return int.from_bytes(raw.translate(table) + pad, "little")
+
+    letter, sep, space = mask(_SPACED_LETTER), mask(_SPACED_SEP), mask(_SPACED_SPACE)
+    apart = mask(_NOT_ALNUM, b"\x01")  # (past the end: nothing)
+    ended = letter & (apart >> 8)  # a letter before no letter or digit
+
+    def group_before(at: int) -> int:  # where a separator and a letter of ``at`` follow
+        spaces = (space >> 8) & (space >> 16) & ((at >> 24) | ((space >> 24) & (at >> 32)))
+        return ((sep >> 8) & (at >> 16)) | spaces
+
+    after = ended
+    for _ in range(2):
+        after = ended & group_before(after)
+    return (letter & ((apart << 8) | 1) & group_before(after)).to_bytes(len(raw), "little")
 
 
 def _collapse(text: str, spans: list[tuple[int, int]],
-              offsets: list[int] | None = None) -> tuple[str, list[int] | None]:
+              offsets: Sequence[int] | None = None) -> tuple[str, Sequence[int] | None]:
     """Rewrite the spaced letters at ``spans`` (from `_spaced`), keeping their letters (and one
     space where words were two or three spaces apart); ``offsets``, if given, follow along."""
     if not spans:
@@ -302,16 +357,17 @@ def _collapse(text: str, spans: list[tuple[int, int]],
     parts.append(text[pos:])
     if offsets is None:
         return "".join(parts), None
-    return "".join(parts), offs + offsets[pos:]
+    offs += offsets[pos:]
+    return "".join(parts), offs
 
 
-def _squeeze(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+def _squeeze(text: str, offsets: Sequence[int]) -> tuple[str, list[int]]:
     """Whitespace runs -> one space (at the offset of the run's first character), ends stripped.
     ``text`` has only ASCII whitespace (as `_map_chars` leaves it), so the text is str.split /
     join and the kept offsets are picked by a byte mask: no per-character Python."""
     squeezed = " ".join(text.split())
     if len(squeezed) == len(text):
-        return squeezed, offsets
+        return squeezed, list(offsets)
     flags = int.from_bytes(text.encode("ascii", "replace").translate(_WS_FLAGS), "big")
     # a whitespace character right after another one is dropped
     keep = (flags & (flags >> 8)).to_bytes(len(text), "big").translate(_KEEP)
@@ -328,11 +384,10 @@ def _plain_ascii(text: str) -> bool:
     return text.isprintable() or not any(c in text for c in _ASCII_CONTROLS)
 
 
-def _may_be_spaced(folded: str) -> bool:
-    """False when ``folded`` (lower case) certainly has no spaced-out letters for _SPACED_RE."""
-    # _SPACED_RE matches ASCII only: any other character may stand in as "x" ("?" here)
-    shape = folded.encode("ascii", "replace").translate(_SPACED_GATE).replace(b"...", b".").replace(b"..", b".")
-    return b"a.a.a.a" in shape
+def _may_be_spaced(shape: bytes) -> bool:
+    """False when a lower-case text whose shape (`_SPACED_GATE`) is ``shape`` certainly has no
+    spaced-out letters for _SPACED_RE."""
+    return b"a.a.a.a" in shape.replace(b"...", b".").replace(b"..", b".")
 
 
 def fold(text: str, *, leet: bool = True, spacing: bool = True, joiners: bool = False) -> Folded:
@@ -408,9 +463,11 @@ def _joiners(mapped: str) -> list[str]:
         return [ch for ch in set(mapped) if ch not in _NOT_JOINING and not ch.isspace()
                 and (not ch.isalnum() or unicodedata.category(ch) == "Lm")]
     shape = mapped.encode("ascii").translate(_JOINED_GATE)
-    while b"aa" in shape:
-        shape = shape.replace(b"aaaa", b"a").replace(b"aa", b"a")
-    return [chr(j) for j in set(shape).difference(_NOT_JOINERS) if bytes([97, j] * (_JOINED_WORDS - 1) + [97]) in shape]
+    merged = b" ".join(shape.split())
+    merged = b" " * shape.startswith(b" ") + merged + b" " * shape.endswith(b" ")
+    # (" J J J J " is looked for only where "J J J J" is: a search for a rare first byte is quick)
+    return [chr(j) for j in set(merged).difference(_NOT_JOINERS)
+            if bytes([j, 32] * (_JOINED_WORDS - 2) + [j]) in merged and bytes([32, j] * (_JOINED_WORDS - 1) + [32]) in merged]
 
 
 def _joined_runs(mapped: str) -> list[tuple[int, int, str]]:
@@ -429,8 +486,7 @@ def _map_text(text: str, distinct: set[str], table: dict[str, str]) -> tuple[str
 def _offsets(text: str, mapped: str, spans: list[tuple[int, int]]) -> list[int]:
     """The offsets of ``fold(text)``, given what it kept: the text after `_map_text` and the
     spaced-letter ``spans`` found in it (leetspeak changes characters, never their offsets)."""
-    offsets = list(range(len(text))) if _plain_ascii(text) else \
-        _char_offsets(text, *_table(text), len(mapped))
+    offsets = range(len(text)) if _plain_ascii(text) else _char_offsets(text, *_table(text), len(mapped))
     return _squeeze(*_collapse(mapped, spans, offsets))[1]  # type: ignore[arg-type]
 
 

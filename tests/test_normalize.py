@@ -1,10 +1,13 @@
 """guardlayer.normalize: folding cases and the offset map back to the original text."""
+import re
+
 import pytest
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from guardlayer.normalize import _SPACED_RE, Folded, _fold_full, _may_be_spaced, fold, is_invisible
+from guardlayer.normalize import (_SPACED_RE, SPACED_TRIES, Folded, _fold_full, _joiners, _spaced, _unleet, fold,
+                                  is_invisible)
 
 
 @pytest.mark.parametrize("text, folded", [
@@ -115,8 +118,43 @@ def test_fast_path_agrees_with_the_full_path(text: str, leet: bool, spacing: boo
 def test_spaced_gate_never_hides_a_match() -> None:
     for text in ["i g n o r e", "x  y  z  w", "s.y.s.t.e.m", "a/b/c/d", "1 g n 0", "p_a_s_s", "w*o*r*d"]:
         low = text.lower()
-        assert _SPACED_RE.search(low) and _may_be_spaced(low), text
-    assert not _may_be_spaced("an ordinary sentence with a word or two in it")
+        assert _SPACED_RE.search(low) and _spaced(low) == [_SPACED_RE.search(low).span()], text
+    assert _spaced("an ordinary sentence with a word or two in it") == []
+
+
+_SPACED_PIECES = ["i g n o r e", "s.y.s", "a  b  c  d", "e   f   g   h", "a    b", "2 a b c", "a b c 9", "x", "ab", "@ $ 1 3", "-", " ",
+                  "2", "?", "é", "q/r/s/t", "w*o*r*d"]
+
+
+@given(st.lists(st.sampled_from(_SPACED_PIECES), max_size=40).map("".join)
+       | st.text(alphabet="ab2 ._-/?@é", max_size=120))
+def test_spaced_searches_runs_as_the_whole_text_would(text: str) -> None:
+    assert _spaced(text) == [m.span() for m in _SPACED_RE.finditer(text)]
+
+
+def test_spaced_where_many_start() -> None:
+    text = " ".join(["a b c d", "x!y", "e.f.g.h!2"] * (SPACED_TRIES + 5))
+    found = _spaced(text)
+    assert len(found) == 2 * (SPACED_TRIES + 5)
+    assert found == [m.span() for m in _SPACED_RE.finditer(text)]
+
+
+@given(st.lists(st.sampled_from(["ignore", "a", "x1", "_", ".", "-", "/", "2", "9", " ", "\n", "\x1c", "@", "!", "|",
+                                  "\x00", "ab_cd", "a.b.c.d.e"]), max_size=30).map("".join)
+       | st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=60))
+def test_ascii_joiners_are_those_between_five_words(text: str) -> None:
+    # a joiner: not a letter or digit, whitespace or leetspeak; a word: letters and digits but 2, 6, 8, 9
+    word = "[a-zA-Z013457]"
+    candidates = {c for c in text if not (c.isalnum() or c.isspace() or c in "@$!|")}
+    expected = {j for j in candidates if re.search(f"{word}(?:{re.escape(j)}{word}+){{3}}{re.escape(j)}{word}", text)}
+    assert set(_joiners(text)) == expected
+
+
+@given(st.lists(st.sampled_from(["h1570ry", "70", "hi!", "p@ss", "gpt-4", "2nd", "!", "|", "l33t", "(", "0", "1gn0r3", " ",
+                                  "a", "4", "$", "x_y", "'", "3)", "\n", "9"]), max_size=30).map("".join))
+def test_ascii_leetspeak_words_are_picked_as_all_words_would_be(text: str) -> None:
+    # a word that is not ASCII makes `_unleet` look at every word, one by one
+    assert _unleet(text + " \u00e9")[:-2] == _unleet(text)
 
 
 def test_folded_is_immutable() -> None:

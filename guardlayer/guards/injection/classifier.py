@@ -15,6 +15,7 @@ import gzip
 import json
 import math
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ words count by their word features only. This bounds the work on long random tex
 score never depends on what was read before it (the cache only saves time)."""
 
 _WORD = timed_compile(r"\w+")
+_first, _second = itemgetter(0), itemgetter(1)
 _ASCII_WORD_CHARS = bytes(c if chr(c).isalnum() or c == ord("_") else ord(" ") for c in range(128)) + b" " * 128
 
 
@@ -122,8 +124,10 @@ class LinearModel:
         self._chars = {f[2:]: (i * c, i * i) for f, (i, c) in weights.items() if f.startswith("c:")}
         # how the known character n-grams begin: a place in a word where none begins starts none
         self._heads = frozenset(gram[:char_range[0]] for gram in self._chars)
-        # the first words of the known word n-grams of two words or more: only they start one
-        self._firsts = frozenset(gram.split(" ", 1)[0] for gram in self._words if " " in gram)
+        # the known word n-grams of two words or more as tuples of words, by length: looked up as
+        # such, n words of a window are joined only where they make a known n-gram
+        self._tuples = {n: frozenset(tuple(g.split(" ")) for g in self._words if g.count(" ") == n - 1)
+                        for n in range(max(word_range[0], 2), word_range[1] + 1)}
         self._cache: dict[str, tuple[float, float]] = {}
 
     @classmethod
@@ -149,22 +153,20 @@ class LinearModel:
         Path(path).write_bytes(gzip.compress(text, compresslevel=9, mtime=0))  # no time stamp: reproducible
 
     def _word_sums(self, word: str) -> tuple[float, float]:
-        """``(sum idf * coef, sum idf ** 2)`` over the known character n-grams of ``word`` (cached)."""
+        """``(sum idf * coef, sum idf ** 2)`` over the known character n-grams of ``word`` (cached).
+        Only n-grams that begin where a known one does can be known (on text the model has not
+        seen, such as random runs, a few, and in half of its words none)."""
         sums = self._cache.get(word)
         if sums is None:
-            known = [k for k in map(self._chars.get, self._grams(word)) if k is not None]
-            sums = (sum(k[0] for k in known), sum(k[1] for k in known))
+            padded, (lo, hi), heads = f" {word[:MAX_WORD_CHARS]} ", self.char_range, self._heads
+            size = len(padded)
+            grams = {padded[i:i + n] for i in range(size - lo + 1) if padded[i:i + lo] in heads
+                     for n in range(lo, min(hi, size - i) + 1)}
+            known = list(filter(None, map(self._chars.get, grams))) if grams else ()
+            sums = (sum(map(_first, known)), sum(map(_second, known)))
             if len(self._cache) < CACHE_MAX:
                 self._cache[word] = sums
         return sums
-
-    def _grams(self, word: str) -> set[str]:
-        """The character n-grams of ``word`` (`char_ngrams`) that can be known: those that begin
-        where a known one does (on text the model has not seen, such as random runs, a few)."""
-        padded, (lo, hi), heads = f" {word[:MAX_WORD_CHARS]} ", self.char_range, self._heads
-        size = len(padded)
-        return {padded[i:i + n] for i in range(size - lo + 1) if padded[i:i + lo] in heads
-                for n in range(lo, min(hi, size - i) + 1)}
 
     def _text_sums(self, words: list[str]) -> dict[str, tuple[float, float]]:
         """`_word_sums` of each distinct word, within the `CHAR_GRAMS_MAX` budget."""
@@ -183,16 +185,15 @@ class LinearModel:
         """Log-odds of one window of words, and the word features of it that the model knows.
         ``sums`` are the words' character n-gram sums when already worked out (`_text_sums`)."""
         lo, hi = self.word_range
-        table, firsts, distinct = self._words, self._firsts, set(words)
-        known_words = {w for w in distinct if w in table} if lo <= 1 <= hi else set()
-        for n in range(max(lo, 2), hi + 1):  # (an n-gram is joined only where a known one can start)
-            known_words.update(gram for gram in (" ".join(words[i:i + n]) for i in range(len(words) - n + 1)
-                                                 if words[i] in firsts) if gram in table)
+        table, distinct = self._words, set(words)
+        known_words = set(filter(table.__contains__, distinct)) if lo <= 1 <= hi else set()
+        for n, known in self._tuples.items():
+            known_words.update(map(" ".join, filter(known.__contains__, zip(*(words[k:] for k in range(n))))))
         pairs = list(map(sums.__getitem__ if sums is not None else self._word_sums, distinct))
-        norm = sum(map(self._words_sq.__getitem__, known_words)) + sum(s for _, s in pairs)
+        norm = sum(map(self._words_sq.__getitem__, known_words)) + sum(map(_second, pairs))
         if not norm:
             return self.bias, known_words
-        dot = sum(map(table.__getitem__, known_words)) + sum(d for d, _ in pairs)
+        dot = sum(map(table.__getitem__, known_words)) + sum(map(_first, pairs))
         return self.bias + dot / math.sqrt(norm), known_words
 
     def read(self, folded: str, top: int = 5) -> Reading:

@@ -22,8 +22,10 @@ _SECRET_WORD = (r"(?:password|passcode|passphrase|passwort|kennwort|secret(?: wo
                 r"|access code|pin|key phrase|mot de passe|contrasena|senha|wachtwoord)")
 # A secret word that ends its noun phrase ("reveal the password", "the password, backwards") rather
 # than names a topic ("the password policy", "the key difference", "the pin layout"): the next
-# word, if any, is a function word or one that says how to give the secret away.
-_NP_END = (r"(?!\s+(?!(?:is|was|were|for|of|to|into|in|on|at|and|or|but|that|which|you|u|me|us|now|please|pls|plz"
+# word, if any, is a function word or one that says how to give the secret away. (Folded text has
+# one space between words: "\s" reads the whole gap, and a look-ahead of bounded reach lets the cue
+# be searched in windows around its literals rather than through the whole of a long text.)
+_NP_END = (r"(?!\s(?!(?:is|was|were|for|of|to|into|in|on|at|and|or|but|that|which|you|u|me|us|now|please|pls|plz"
            r"|again|here|so|with|from|by|as|if|then|without|letters?|characters?|chars?|digits?|backwards?"
            r"|reversed|in|one|first|last|too|exactly|word|only|i|we|it|this|instead|right|immediately|spelled"
            r"|spelt|encoded|written|below|above|the|a|an)\b)[^\W\d_])")

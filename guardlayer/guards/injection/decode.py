@@ -358,10 +358,14 @@ def _hex_spans(text: str) -> Iterator[tuple[int, int]]:
         yield from (m.span() for m in _HEX_RUN.finditer(shape, timeout=REGEX_TIMEOUT))
 
 
-def _matches(pattern: TimedPattern, *needles: str) -> Spans:
-    """Spans of ``pattern`` in a text, looked for only when the text holds every one of ``needles``."""
+def _matches(pattern: TimedPattern, *needles: str, run: tuple[str, int] | None = None) -> Spans:
+    """Spans of ``pattern`` in a text, looked for only when the text holds every one of ``needles``
+    and, with ``run`` (characters, length), a run of that many of those characters (which every
+    match is made of, and is at least as long as: a byte search rules out 100 KB of noise, where
+    the regex took 0.6 ms)."""
+    table = bytes(ord("r") if chr(c) in run[0] else ord("x") for c in range(256)) if run else b""
     def spans(text: str) -> Iterable[tuple[int, int]]:
-        if not all(needle in text for needle in needles):
+        if not all(needle in text for needle in needles) or run and b"r" * run[1] not in _shape(text, table):
             return ()
         return (m.span() for m in pattern.finditer(text, timeout=REGEX_TIMEOUT))
     return spans
@@ -458,10 +462,10 @@ _RUNS: tuple[tuple[str, Spans, Decoder, bool, Leads | None], ...] = (
     ("base64", _b64_spans, _b64, True, _text_leads(4, lambda data: base64.b64encode(data).decode())),
     ("base32", _b32_spans, _b32, True, _text_leads(8, lambda data: base64.b32encode(data).decode())),
     ("hex", _hex_spans, _hex, True, _text_leads(2, bytes.hex)),
-    ("binary", _matches(_BINARY, "01"), _binary, True, _text_leads(8, lambda data: f"{data[0]:08b}")),
+    ("binary", _matches(_BINARY, "01", run=("01", 8)), _binary, True, _text_leads(8, lambda data: f"{data[0]:08b}")),
     ("ascii85", _matches(_A85, "<~"), _base85, True, None),
     ("base85", _b85_spans, _base85, True, _text_leads(5, lambda data: base64.b85encode(data).decode())),
-    ("morse", _matches(_MORSE, "-", "."), _morse, True, None),
+    ("morse", _matches(_MORSE, "-", ".", run=(".- /", 15)), _morse, True, None),
     ("escapes", _matches(_ESCAPES, "\\"), _escapes, False, None),
     ("unicode-tags", _tag_spans, _tags, False, None),
 )

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from guardlayer.guards.injection.cues import COMPILED
-from guardlayer.guards.injection.signatures import INDEXED, Prefilter, TextView, load_signatures, scan
+from guardlayer.guards.injection.signatures import INDEXED, QUAD_AFTER, Prefilter, TextView, load_signatures, scan
 
 SIGNATURES = load_signatures()
 PATTERNS = [s.pattern for s in SIGNATURES] + [c.pattern for c in COMPILED] + [regex.compile(p) for p in (
@@ -93,3 +93,18 @@ def test_scan_finds_a_match_longer_than_any_chunk_of_a_long_text(tmp_path) -> No
     text = "word " * 4000 + "alpha " + "word " * 350 + "omega " + "word " * 1000
     hits = scan(sig, text)
     assert [(h.start, h.end) for h in hits] == [sig[0].pattern.search(text).span()]
+
+
+_LATIN1 = "abcdefghijklmnopqrstuvwxyz .,;:!?0123456789éü"
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.sampled_from(_LATIN1), min_size=1000, max_size=3000) | st.text(alphabet=st.sampled_from("abc \u0100"), max_size=300),
+       st.lists(st.text(alphabet=st.sampled_from(_LATIN1), min_size=5, max_size=12), min_size=QUAD_AFTER + 20,
+                max_size=QUAD_AFTER + 60))
+def test_a_text_view_has_exactly_the_literals_the_text_holds(text: str, literals: list[str]) -> None:
+    # past QUAD_AFTER searches a Latin-1 text's quads rule literals out: never one that is there
+    view = TextView(text)
+    pieces = [text[i:i + 5 + i % 8] for i in range(0, len(text), 13)]  # at even and odd offsets
+    for literal in [*literals, *pieces]:
+        assert view.has(literal) == (literal in text), literal
