@@ -9,8 +9,9 @@ lemmatizer are excluded). `FastNlpEngine` hands Presidio tokens as plain strings
 the lower-cased words (enough for context words), which avoids a Python object per spaCy
 token, and gives spaCy a text written all in lower case or in capitals truecased (`casing`);
 ``model=None`` builds the regex-only engine, which tokenises with one regex and runs no spaCy
-at all. Context words count two words after a value as well as five before, and are
-looked up in time linear in the text (Presidio's own lookup is quadratic).
+at all. Context words count two words after a value as well as five before, must start a
+word (Presidio's may stand anywhere in one: "lic" in "duplicates" made a licence number), and
+are looked up in time linear in the text (Presidio's own lookup is quadratic).
 """
 from __future__ import annotations
 
@@ -247,17 +248,19 @@ def _enhancer_class() -> type:
                                              recognizer_context_list: list[str] | None,
                                              matching_mode: str = "substring") -> str:
             # Presidio's, with the surrounding words lower-cased once, not once per context word,
-            # and joined by a character no context word holds: one substring test per word.
+            # and joined by a character no context word holds: one substring test per word. A
+            # context word must start a word ("lic" in "license", not in "duplicates"; "card"
+            # in "cards", not in "discarded").
             if context_list is None or recognizer_context_list is None:
                 return ""
             words = [w.lower() for w in context_list]
-            joined = "\x00".join(words) if words else None
+            joined = "\x00" + "\x00".join(words) if words else None
             for predefined in recognizer_context_list:
                 wanted = predefined.lower()
                 if matching_mode == "substring" and joined is not None and "\x00" not in wanted:
-                    found = wanted in joined
+                    found = "\x00" + wanted in joined
                 elif matching_mode == "substring":
-                    found = any(wanted in w for w in words)
+                    found = any(w.startswith(wanted) for w in words)
                 else:
                     found = matching_mode == "whole_word" and wanted in words
                 if found:

@@ -3,7 +3,9 @@
 Input side: finds personal data and fails with ``fixed`` = the scrubbed text (so ``on_fail:
 fix`` scrubs, ``block`` blocks, ``log`` records). Output side: puts known placeholders back
 (passes with ``fixed`` = restored text) and fails when the answer holds personal data that was
-not in the input (``fixed`` = restored text with the new values redacted). The chain runs it on
+not in the input, of the kinds ``output_entities`` names (``fixed`` = restored text with the new
+values redacted; by default names, contact details, numbers, addresses and secrets, not dates,
+places, organisations or NRPs). The chain runs it on
 each tool call's arguments too, with ``ctx.value`` the parsed arguments, which it rewrites.
 """
 from __future__ import annotations
@@ -69,6 +71,14 @@ class PIIGuard:
     flags what spaCy calls a date without naming a day or time ("today", "a year", "the 60s").
     The analyses of the last ``recent`` distinct texts are kept (0: none), so that a chat's
     history, sent again with every turn, is analysed once.
+
+    On the output side, ``output_entities`` says which kinds of new personal data (found in the
+    answer, not in the input) are flagged: by default every kind looked for but the general
+    ones in `GENERAL_ENTITIES` (dates and times, places, organisations, NRP), which ordinary
+    answers are full of ("open Monday to Friday", "Paris is the capital of France"); so names,
+    contact details, addresses, card, account and government numbers and secrets are. When
+    ``entities`` is given, all of them are flagged; ``"all"`` flags every kind; a list, those.
+    Placeholders are put back whatever it says.
     """
 
     on_fail = "fix"  # scrub the prompt, redact a leak; "block" or "log" when placed so
@@ -85,7 +95,8 @@ class PIIGuard:
                  context: list[str] | None = None, recognizers: list[str | Path] | None = None,
                  memory: Literal["call", "session"] = "call", hash_key: str | None = None,
                  mask_keep: int = 4, mask_char: str = "*", holdback: int = 64,
-                 vague_dates: bool = False, recent: int = 512, name: str = "pii") -> None:
+                 vague_dates: bool = False, recent: int = 512,
+                 output_entities: list[str] | Literal["all"] | None = None, name: str = "pii") -> None:
         need("presidio_analyzer", "pii", "the pii guard")
         need("presidio_anonymizer", "pii", "the pii guard")
         if operator not in ("redact", "mask", "hash", "pseudonymize"):
@@ -97,6 +108,12 @@ class PIIGuard:
         for value in [threshold, *(thresholds or {}).values()]:
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"PII score thresholds must be in [0, 1], got {value}")
+        if isinstance(output_entities, str) and output_entities != "all":
+            raise ConfigError(f"output_entities must be 'all' or a list of entities, not {output_entities!r}")
+        listed = None if output_entities in (None, "all") else frozenset(output_entities or ())
+        if listed is not None and entities and (never := listed - set(entities)):
+            raise ConfigError(f"output_entities {sorted(never)} are not in entities {list(entities)}: "
+                              "they would never be found")
         if len(mask_char) != 1 or mask_keep < 0 or holdback < 0 or recent < 0:
             raise ConfigError("mask_char must be one character; mask_keep, holdback, recent >= 0")
         self.name = name
@@ -112,6 +129,8 @@ class PIIGuard:
         self.mask_keep, self.mask_char = mask_keep, mask_char
         self.holdback = holdback
         self.vague_dates = vague_dates
+        self.output_entities: frozenset[str] | Literal["all"] | None = (
+            listed if listed is not None else "all" if output_entities == "all" or entities else None)
         key = hash_key or os.environ.get(HASH_KEY_ENV)
         self._hash_key = key.encode() if key else _PROCESS_KEY
         self._ad_hoc = engine.fail_closed(load_yaml_recognizers(recognizers or ()) + self._deny_recognizers(deny))
@@ -157,6 +176,12 @@ class PIIGuard:
     def _wanted(self, entity: str) -> bool:
         return entity not in self.exclude and (self.entities is None or entity in self.entities)
 
+    def _flagged_in_answers(self, entity: str) -> bool:
+        """Is new personal data of ``entity`` in an answer flagged (``output_entities``)?"""
+        if self.output_entities is None:
+            return entity not in GENERAL_ENTITIES
+        return self.output_entities == "all" or entity in self.output_entities
+
     def _vault(self, ctx: Context) -> Vault:
         key = f"guardlayer.pii.{self.name}"
         if self.memory == "session":
@@ -175,6 +200,7 @@ class PIIGuard:
         vault = self._vault(ctx)
         if ctx.side == "output":
             return self._check_output(text, vault, ctx.value)
+        vault.reserve(text)  # a placeholder the text already holds is not handed out again
         results = self.analyze(text)
         if not results:
             return Verdict.ok()
@@ -247,7 +273,8 @@ class PIIGuard:
         ``read``: what to analyse in its place, of its length)."""
         read = restored if read is None else read
         return [r for r in (self.analyze(read) if read.strip() else ())
-                if not vault.known(r.entity_type, restored[r.start:r.end])
+                if self._flagged_in_answers(r.entity_type)
+                and not vault.known(r.entity_type, restored[r.start:r.end])
                 and not any(r.start < e and s < r.end for s, e in spans)]
 
     def _new_in_answer(self, text: str, found: list[tuple[int, int, str]],
@@ -303,6 +330,9 @@ class PIIGuard:
         return min(m.start() if m else len(text), open_key_block(text))
 
 
+GENERAL_ENTITIES = frozenset({"DATE_TIME", "LOCATION", "ORGANIZATION", "NRP"})
+"""Kinds that name no one by themselves: not flagged as new in an answer unless asked
+(`PIIGuard`'s ``output_entities``)."""
 _log = logging.getLogger("guardlayer")
 _APART = "\n\n\n"  # between the strings of a parsed value analysed as one text
 PIECE_CHARS = 20_000

@@ -41,6 +41,8 @@ class Vault:
     ``<PERSON_1>``; others (keys, tokens, IDs, URLs) as written. Each is put
     back as written: in a text restored, the n-th ``<PERSON_1>`` gets the spelling of the n-th
     in the text last scrubbed (an echo comes back exact), any further one the first spelling.
+    A placeholder already written in a text scrubbed (a template's ``<PERSON_1>``, a page about
+    this guard: see `reserve`) is never handed out, so it stays as written in the answer.
 
     Lives in ``ctx.slot`` (one call) or ``Scope.state`` (one session); never on a guard.
     """
@@ -49,21 +51,36 @@ class Vault:
     _by_placeholder: dict[str, str] = field(default_factory=dict)
     _spelled: dict[str, list[str]] = field(default_factory=dict)
     _counts: dict[str, int] = field(default_factory=dict)
+    _taken: set[str] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)
     _seen_folded: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def placeholder(self, entity: str, value: str) -> str:
-        """The pseudonym for ``value``; the same value (`_key`) always gets the same one."""
+        """The pseudonym for ``value``; the same value (`_key`) always gets the same one, and no
+        value one that `reserve` noted."""
         with self._lock:
             key = _key(entity, value)
             if key not in self._by_value:
-                self._counts[entity] = self._counts.get(entity, 0) + 1
-                name = f"<{entity}_{self._counts[entity]}>"
+                name = ""
+                while not name or name in self._taken:
+                    self._counts[entity] = self._counts.get(entity, 0) + 1
+                    name = f"<{entity}_{self._counts[entity]}>"
                 self._by_value[key] = name
                 self._by_placeholder[name] = value
             self._see(entity, value)
             return self._by_value[key]
+
+    def reserve(self, text: str) -> None:
+        """Note the placeholders written in ``text`` (as `PLACEHOLDER` reads them) that stand for
+        no value: `placeholder` skips them, in this text and in any scrubbed later with this
+        vault (a session's later turns)."""
+        if "<" not in text and "\\u003" not in text:
+            return
+        written = {json_unescape(m.group()) if "\\" in m.group() else m.group()
+                   for m in PLACEHOLDER.finditer(text, timeout=REGEX_TIMEOUT)}
+        with self._lock:
+            self._taken.update(name for name in written if name not in self._by_placeholder)
 
     def scrubbed(self, found: Iterable[tuple[str, str]]) -> None:
         """Note the ``(entity, value)`` pairs replaced in one text, in its order: how each

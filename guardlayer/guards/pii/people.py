@@ -379,26 +379,33 @@ def is_english(word: str, known: frozenset[str]) -> bool:
                                   for end, put in _SUFFIXES)
 
 
-@functools.cache
-def english_words() -> frozenset[str]:
-    """English words: the lemmas and irregular forms that spaCy's English lemmatizer knows
-    (from WordNet, in the lookups of the pinned pipeline package: 89,000) and spaCy's stop
-    words. Empty when that package is not installed (then no name is found by this test)."""
+def _lemma_tables() -> dict[str, Any]:
+    """The lookups of spaCy's English lemmatizer (from WordNet) in the pinned pipeline package;
+    empty when that package is not installed. Read for the two cached sets made from them."""
     import importlib.util
 
     import srsly
-    from spacy.lang.en.stop_words import STOP_WORDS
 
     from .engine import DEFAULT_MODEL
 
     spec = importlib.util.find_spec(DEFAULT_MODEL)
     if spec is None or not spec.submodule_search_locations:
-        return frozenset()
+        return {}
     package = Path(next(iter(spec.submodule_search_locations)))
     found = next(package.glob("*/lemmatizer/lookups/lookups.bin"), None)
-    if found is None:
+    return srsly.msgpack_loads(found.read_bytes()) if found is not None else {}
+
+
+@functools.cache
+def english_words() -> frozenset[str]:
+    """English words: the lemmas and irregular forms that spaCy's English lemmatizer knows
+    (from WordNet, in the lookups of the pinned pipeline package: 89,000) and spaCy's stop
+    words. Empty when that package is not installed (then no name is found by this test)."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    tables = _lemma_tables()
+    if not tables:
         return frozenset()
-    tables = srsly.msgpack_loads(found.read_bytes())
     words = set(STOP_WORDS)
     for lemmas in tables["lemma_index"].values():
         words.update(lemmas)
@@ -407,6 +414,23 @@ def english_words() -> frozenset[str]:
             words.add(form)
             words.update(lemmas)
     return frozenset(words)
+
+
+@functools.cache
+def _nouns() -> frozenset[str]:
+    """The nouns among `english_words`' lemmas: WordNet lists places, companies and people as
+    nouns ("paris", "amazon", "reading")."""
+    from spacy.strings import hash_string
+
+    return frozenset(_lemma_tables().get("lemma_index", {}).get(hash_string("noun"), ()))
+
+
+def is_common_word(word: str) -> bool:
+    """Is ``word`` an English word that names nothing: one `english_words` knows (or a plural,
+    a past or a gerund of one), but not as a noun ("Decode", "Refunds", "EXPLAIN"; not
+    "Paris", "Amazon", "Reading")? False for all when the pipeline package is missing."""
+    folded = word.lower()
+    return folded not in _nouns() and is_english(folded, english_words())
 
 
 _GROUPS = frozenset("team group department staff desk office support squad crew committee board "
@@ -460,12 +484,23 @@ def find_places(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any]
 @functools.cache
 def countries() -> frozenset[str]:
     """Country and territory names, from ``rules/pii/data/countries.yaml``."""
+    return _shipped_list("countries")
+
+
+@functools.cache
+def currency_codes() -> frozenset[str]:
+    """ISO 4217 currency codes ("EUR", "USD"), from ``rules/pii/data/currencies.yaml``."""
+    return _shipped_list("currencies")
+
+
+def _shipped_list(name: str) -> frozenset[str]:
+    """The list ``name`` of ``rules/pii/data/<name>.yaml``."""
     import yaml
 
     from ...paths import shipped_rules
 
-    path = shipped_rules("pii", "data", "countries.yaml")
-    return frozenset(yaml.safe_load(path.read_text(encoding="utf-8"))["countries"])
+    path = shipped_rules("pii", "data", f"{name}.yaml")
+    return frozenset(yaml.safe_load(path.read_text(encoding="utf-8"))[name])
 
 
 AMBIGUOUS_COUNTRIES = frozenset("turkey china chad jordan guinea jersey georgia niger japan india wales "

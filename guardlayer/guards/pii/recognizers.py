@@ -8,6 +8,7 @@ Our patterns use the ``regex`` module with guardlayer's timeout (fail closed on 
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,10 @@ _NOT_A_PHONE = timed_compile(r"\d{3}-\d{2}-\d{4}"                # an SSN
                              r"|\d{1,3}(?:\.\d{1,3}){3}"              # an IP address
                              r"|\d{4}-\d{2}-\d{2}|\d{1,2}[.\-]\d{1,2}[.\-]\d{2,4}"  # a date
                              r"|\d+\.\d{1,2}")                      # an amount: 250000.00, 100000.0
+_DIGITS_ONLY = timed_compile(r"\d+(?:[ \t]\d+)*")  # "20 31 32 33", "00000010": perhaps a hex dump's
+_BYTES = timed_compile(  # "4f 6b 20 31 0a", perhaps after an offset ("00000010  4f 6b", "0010: 4f")
+    r"(?<!\S)(?:[0-9A-Fa-f]{4,16}:?[ \t]+)?[0-9A-Fa-f]{2}(?:[ \t]+[0-9A-Fa-f]{2})+(?!\S)")
+_HEX_LETTER_BYTE = timed_compile(r"(?<!\S)(?:\d[A-Fa-f]|[A-Fa-f]\d)(?!\S)")  # "0a", "f0"
 
 
 def find_phone_numbers(text: str, timeout: float = REGEX_TIMEOUT, views: dict[Any, Any] | None = None
@@ -55,10 +60,16 @@ def find_phone_numbers(text: str, timeout: float = REGEX_TIMEOUT, views: dict[An
     match holds one and lies in one line, and looks no further than its line's edges."""
     lines = digit_view({"text": text} if views is None else views, "lines")
     spans: list[tuple[int, int, float]] = []
+    dumps: list[tuple[int, int]] | None = None
     for m in _PHONE.finditer(lines.text, timeout=timeout) if lines.text else ():
         number = m.group("number")
         digits = sum(c.isdigit() for c in number)
         start, end = lines.to_text(*m.span())
+        if _DIGITS_ONLY.fullmatch(number, timeout=timeout):
+            dumps = hex_dumps(lines.text, timeout) if dumps is None else dumps
+            at = bisect_right(dumps, (m.start(), len(lines.text))) - 1
+            if at >= 0 and m.end() <= dumps[at][1]:
+                continue
         if digits == 6 and _PAIRS.fullmatch(number, timeout=REGEX_TIMEOUT):
             spans.append((start, end, 0.3))
             continue
@@ -71,6 +82,16 @@ def find_phone_numbers(text: str, timeout: float = REGEX_TIMEOUT, views: dict[An
     return [(s, e, max(score, 0.5) if _PHONE_WORD.search(
                 text, max(0, s - 40), min(len(text), e + 20), timeout=timeout) else score)
             for s, e, score in spans]
+
+
+def hex_dumps(text: str, timeout: float = REGEX_TIMEOUT) -> list[tuple[int, int]]:
+    """Where ``text`` holds bytes written in hex, two digits each, blank apart, perhaps after an
+    offset: a run of them too long for a phone number written in pairs (8 or more: no phone has
+    16 digits), or one with a byte that mixes a digit and a letter ("0a", "f0"). Digits in such
+    a run are bytes or an offset, not a phone number, and NER's guesses there ("ec", "b5 f2")
+    no names; a number in pairs ("06 12 34 56 78") stands alone."""
+    return [m.span() for m in _BYTES.finditer(text, timeout=timeout)
+            if len(m.group().split()) >= 8 or _HEX_LETTER_BYTE.search(m.group(), timeout=timeout)]
 
 
 # --- Presidio adapters --------------------------------------------------------------------
@@ -127,12 +148,29 @@ def _email_recognizer() -> Any:
     return OfflineEmailRecognizer()
 
 
+def _nhs_recognizer() -> Any:
+    """Presidio's NHS number recogniser, its checksum trusted on its own only for the number's
+    3-3-4 format ("943 476 5919"): one number in 11 passes it, so ten bare digits (an amount, an
+    ID, a timestamp) count only with a context word ("NHS", "patient": 0.1 raised to 0.45)."""
+    from presidio_analyzer import Pattern
+    from presidio_analyzer.predefined_recognizers import NhsRecognizer
+
+    class NhsNumberRecognizer(NhsRecognizer):
+        def validate_result(self, pattern_text: str) -> bool | None:
+            valid = super().validate_result(pattern_text)
+            return None if valid and pattern_text.isdigit() else valid
+
+    patterns = [Pattern(p.name, p.regex, 0.1) for p in NhsRecognizer.PATTERNS]
+    return NhsNumberRecognizer(patterns=patterns, name="NhsRecognizer", context=[
+        *NhsRecognizer.CONTEXT, "health", "patient", "hospital", "medical", "clinic"])
+
+
 _ENABLED = ("UkPostcodeRecognizer", "UkNinoRecognizer")
 """Presidio recognisers that its default configuration leaves off, switched on here."""
 
 def builtin_recognizers(nlp_engine: Any, *, ner: bool) -> list[Any]:
-    """Presidio's default English recognisers with email and phone replaced, two UK ones
-    switched on, plus ours (the English words that `find_names` reads loaded now, not in
+    """Presidio's default English recognisers with email, phone and NHS numbers replaced, two
+    UK ones switched on, plus ours (the English words that `find_names` reads loaded now, not in
     the first call)."""
     from presidio_analyzer import RecognizerRegistry, predefined_recognizers
 
@@ -140,11 +178,12 @@ def builtin_recognizers(nlp_engine: Any, *, ner: bool) -> list[Any]:
 
     registry = RecognizerRegistry(supported_languages=["en"])
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
-    replaced = {"EmailRecognizer", "PhoneRecognizer"} | ({"SpacyRecognizer"} if not ner else set())
+    replaced = {"EmailRecognizer", "PhoneRecognizer", "NhsRecognizer"} | (
+        {"SpacyRecognizer"} if not ner else set())
     span = _presidio_recognizer_class()
     return [gated(r) for r in registry.recognizers if r.name not in replaced] + [
         gated(getattr(predefined_recognizers, name)()) for name in _ENABLED] + [
-        gated(_email_recognizer()),
+        gated(_email_recognizer()), gated(_nhs_recognizer()),
         span("PHONE_NUMBER", find_phone_numbers, ["phone", "telephone", "tel", "cell",
              "mobile", "call", "fax", "contact", "whatsapp", "office", "reach", "dial", "ring"],
              "GuardlayerPhoneRecognizer", shares=True),

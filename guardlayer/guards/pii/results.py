@@ -3,14 +3,17 @@
 - spaCy guesses that name a country are locations ("Cameroon was fun" is not an organisation);
 - spaCy guesses are cut at line breaks ("Crystal Grant\\nPhone" is the name on the first line),
   vague DATE hits ("this morning", "50 year old") are dropped unless asked for, and so are
-  acronyms, software and error names taken for a name, a place or an organisation ("SSN",
-  "AI", "Android", "TypeError", "CVE-2024-3094"), an imperative verb that starts a sentence
+  acronyms, software, error names and currency codes taken for a name, a place or an
+  organisation ("SSN", "AI", "Android", "TypeError", "CVE-2024-3094", "EUR"), places,
+  organisations and NRPs made of common words capitalised only as a sentence's first word or
+  in capitals ("Refunds are final", "EXPLAIN ANALYZE"), an imperative verb that starts a sentence
   is cut from the guess it starts ("Compare Python"), numbered list items taken for domains
   ("1.Click"), domains cut out of a longer word ("psycopg2.co" of "psycopg2.connect") and
-  guesses that hold links or code ("user=jsmith ip=..."), are a key ("PGPASSWORD=...") or
-  are a key's whole value naming a task, a placeholder or a group ("- name: Build Wheel",
-  "To: Dev Team"), URL guesses that are names in code (``name = user.name``, ``logger.info(``,
-  ``/app/main.py``) and the loopback and unspecified IP addresses (``127.0.0.1``, ``0.0.0.0``);
+  guesses that hold links or code ("user=jsmith ip=..."), are a key ("PGPASSWORD=..."), are
+  bytes of a hex dump ("ec", "b5 f2") or are a key's whole value naming a task, a placeholder
+  or a group ("- name: Build Wheel", "To: Dev Team"), URL guesses that are names in code
+  (``name = user.name``, ``logger.info(``, ``/app/main.py``), the loopback and unspecified IP addresses (``127.0.0.1``, ``0.0.0.0``) and
+  numbers cut out of a longer number ("71.49927361529875" holds no card number);
 - names the text gives again (in any case) or lists beside other people are added, the
   first name just before a surname found and the rest of a name cut at a particle
   (`people`), and the lines of a letterhead above a multi-line address (`addresses.lines_above`);
@@ -19,6 +22,7 @@
 from __future__ import annotations
 
 import ipaddress
+from bisect import bisect_right
 from typing import Any
 
 import regex
@@ -31,13 +35,16 @@ from .labelled import names_no_one
 from .people import (
     AMBIGUOUS_COUNTRIES,
     countries,
+    currency_codes,
     given_names_before,
+    is_common_word,
     is_cued_name,
     listed_names,
     repeated_names,
     starts_a_sentence,
     with_particles,
 )
+from .recognizers import hex_dumps
 
 _NAME_NO_ONE = frozenset(
     "SSN IBAN ATM ASAP PIN ID FAQ CEO CFO CTO COO PDF URL API SMS OTP VAT DOB ZIP USB IP OK FYI "
@@ -65,6 +72,7 @@ _SPREAD = "NameSpreadRecognizer"
 _LETTERHEAD = "LetterheadRecognizer"
 _GUESSES = frozenset({"SpacyRecognizer", _LETTERHEAD, "CountryRecognizer"})
 _NOT_PLACES = frozenset({"ORGANIZATION", "PERSON", "NRP"})
+_NOT_PEOPLE = frozenset({"LOCATION", "ORGANIZATION", "NRP"})
 
 
 # A spaCy guess that spans a link or an address-like token is not a name or a place, nor one
@@ -77,16 +85,34 @@ _CALL = timed_compile(r"\w\(")  # not "Acme GmbH  (" before a phone number
 
 def tidy(text: str, results: list[Any], *, vague_dates: bool = False) -> list[Any]:
     """``results`` filtered as above, plus names and letterheads they imply."""
-    kept = [r for r in (_country(text, _trim_ner(text, r)) for r in results)
-            if (vague_dates or r.entity_type != "DATE_TIME" or not _is_guess(r)
+    trimmed = [_country(text, _trim_ner(text, r)) for r in results]
+    bytes_read = {id(r) for r in _bytes_read(text, trimmed)}
+    kept = [r for r in trimmed if id(r) not in bytes_read
+            and (vague_dates or r.entity_type != "DATE_TIME" or not _is_guess(r)
                 or is_specific(text[r.start:r.end]))
-            and not (_is_guess(r) and _names_a_thing(text[r.start:r.end]))
+            and not (_is_guess(r) and (_names_a_thing(text[r.start:r.end]) or _common_words(text, r)))
             and not (r.entity_type == "URL" and (_NUMBERED.fullmatch(text, r.start, r.end, timeout=REGEX_TIMEOUT)
                                                  or _cut_from_a_word(text, r.end) or _in_code(text, r)))
             and not (_is_guess(r) and (_is_link_or_code(text[r.start:r.end]) or text[r.end:r.end + 1] == "="
                                        or _a_task_under_a_key(text, r)))
-            and not (r.entity_type == "IP_ADDRESS" and _no_ones_address(text[r.start:r.end]))]
+            and not (r.entity_type == "IP_ADDRESS" and _no_ones_address(text[r.start:r.end]))
+            and not (r.entity_type != "DATE_TIME" and _in_a_longer_number(text, r.start, r.end))]
     return kept + _more_names(text, kept) + _letterheads(text, kept)
+
+
+_BYTE_RUN = timed_compile(r"[0-9A-Fa-f]{2,16}:?(?:[ \t]+[0-9A-Fa-f]{2})*")  # bytes, perhaps an offset first
+
+
+def _bytes_read(text: str, results: list[Any]) -> list[Any]:
+    """The guesses that are bytes (or the offset) of a hex dump read as words ("ec", "b5 f2",
+    "000004f0": `hex_dumps`)."""
+    suspects = [r for r in results if _is_guess(r) and _BYTE_RUN.fullmatch(text, r.start, r.end, timeout=REGEX_TIMEOUT)]
+    if not suspects:
+        return []
+    dumps = hex_dumps(text)
+    starts = [a for a, _ in dumps]
+    return [r for r in suspects
+            if (at := bisect_right(starts, r.start) - 1) >= 0 and r.end <= dumps[at][1]]
 
 
 def merge_overlaps(results: list[Any]) -> list[Any]:
@@ -136,9 +162,26 @@ def _results(spans: list[tuple[int, int, str]], name: str, score: float) -> list
 
 
 def _names_a_thing(value: str) -> bool:
-    """Is ``value`` an acronym, a piece of software or an error's name (`_NAME_NO_ONE`,
-    `_NAMED_THING`)?"""
-    return value in _NAME_NO_ONE or _NAMED_THING.fullmatch(value, timeout=REGEX_TIMEOUT) is not None
+    """Is ``value`` an acronym, a piece of software, an error's name (`_NAME_NO_ONE`,
+    `_NAMED_THING`) or a currency code ("EUR", `people.currency_codes`)?"""
+    return (value in _NAME_NO_ONE or value in currency_codes()
+            or _NAMED_THING.fullmatch(value, timeout=REGEX_TIMEOUT) is not None)
+
+
+_WORDS_ONLY = timed_compile(r"\p{L}+(?:[ \t]+\p{L}+)*")
+_LETTERS = timed_compile(r"\p{L}+")
+
+
+def _common_words(text: str, r: Any) -> bool:
+    """Is ``r`` a place, an organisation or an NRP made of common words (`people.is_common_word`)
+    whose capitals say nothing: the first word starts a sentence, the others are written in
+    capitals ("Decode this hex", "Refunds are final", "check it with EXPLAIN ANALYZE")?"""
+    if r.entity_type not in _NOT_PEOPLE or not _WORDS_ONLY.fullmatch(text, r.start, r.end, timeout=REGEX_TIMEOUT):
+        return False
+    words = _LETTERS.finditer(text, r.start, r.end, timeout=REGEX_TIMEOUT)
+    return all(is_common_word(w.group()) and ((len(w.group()) > 1 and w.group().isupper())
+                                              or (i == 0 and starts_a_sentence(text, w.start())))
+               for i, w in enumerate(words))
 
 
 def _is_link_or_code(value: str) -> bool:
@@ -211,6 +254,18 @@ def _a_task_under_a_key(text: str, r: Any) -> bool:
     return (text[text.rfind("\n", 0, r.start) + 1:r.start].rstrip(" \t").endswith(":")
             and not text[r.end:len(text) if line_end < 0 else line_end].strip()
             and (not is_cued_name(value) if r.entity_type == "PERSON" else names_no_one(value)))
+
+
+def _in_a_longer_number(text: str, start: int, end: int) -> bool:
+    """Is ``text[start:end]`` cut out of a longer number: does it begin with a digit after a
+    digit or after a digit and a dot, or end with one before a digit? The fraction of a decimal
+    ("71.49927361529875") holds no card number, nor does the end of a dotted run of digits; a
+    number written as a float ("4111111111111111.0") is still that number. (Dates, written
+    with dots, are left to their finders.)"""
+    head, tail = text[start:start + 1], text[end - 1:end]
+    before = text[max(0, start - 2):start]
+    return ((head.isdecimal() and (before[-1:].isdecimal() or (before[-1:] == "." and before[:1].isdecimal())))
+            or (tail.isdecimal() and text[end:end + 1].isdecimal()))
 
 
 def _no_ones_address(value: str) -> bool:

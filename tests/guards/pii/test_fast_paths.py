@@ -183,9 +183,11 @@ def test_context_words_are_presidios(lemmas, index, n, context) -> None:
 
     for prefix, suffix in ((n, 5 - n), (5, 2)):
         assert around(ours, prefix, suffix) == around(Presidio, prefix, suffix)
-    for mode in ("substring", "whole_word"):
-        assert ours._find_supportive_word_in_context(lemmas, context, mode) == \
-            Presidio._find_supportive_word_in_context(lemmas, context, mode)
+    assert ours._find_supportive_word_in_context(lemmas, context, "whole_word") == \
+        Presidio._find_supportive_word_in_context(lemmas, context, "whole_word")
+    # Presidio's substring mode, with the context word at a word's start ("x" is not in "fax")
+    starting = next((c for c in context if any(w.lower().startswith(c.lower()) for w in lemmas)), "")
+    assert ours._find_supportive_word_in_context(lemmas, context, "substring") == starting
 
 
 _COUNTRY_BITS = ["France", "FRANCE", "france", "Chad", "chad", "Jordan", "Guinea-Bissau", "Guinea",

@@ -1,4 +1,4 @@
-from guardlayer.context import Context
+from guardlayer.context import Context, Scope
 from guardlayer.guards.pii import PIIGuard
 from guardlayer.guards.pii.operators import Vault, keyed_hash, mask
 
@@ -94,3 +94,36 @@ def test_values_whose_case_matters_keep_their_own_placeholders() -> None:
     assert vault.known("PERSON", "ANN LEE") is False
     vault.placeholder("PERSON", "Ann Lee")
     assert vault.known("PERSON", "ANN  LEE") and not vault.known("SECRET", prod.upper())
+
+
+def test_a_placeholder_the_prompt_already_holds_is_not_handed_out_again() -> None:
+    """A template's ``<PERSON_1>`` beside a real name: the name gets another placeholder, and
+    an echo of the prompt comes back exact (the template's placeholder stays as written)."""
+    guard = PIIGuard(mode="regex")
+    prompt = ("Dear <PERSON_1>, write to <EMAIL_ADDRESS_1> or <EMAIL_ADDRESS_3>.\n"
+              "Name: Carla Mendes\nEmail: carla.mendes@example.pt, c.m@example.pt")
+    ctx = Context()
+    fixed = guard.check(prompt, ctx).fixed
+    assert fixed == ("Dear <PERSON_1>, write to <EMAIL_ADDRESS_1> or <EMAIL_ADDRESS_3>.\n"
+                     "Name: <PERSON_2>\nEmail: <EMAIL_ADDRESS_2>, <EMAIL_ADDRESS_4>")
+    ctx.side = "output"
+    assert guard.check(f"Echo: {fixed}", ctx).fixed == f"Echo: {prompt}"
+
+
+def test_a_placeholder_in_a_sessions_earlier_turn_is_skipped_in_later_ones() -> None:
+    """A session's vault (as one call's, which its messages share): a placeholder written in an
+    earlier one (with no personal data in it, or in JSON escapes) is not given to a value."""
+    guard = PIIGuard(mode="regex", memory="session")
+    session = Scope(session="templates")
+    assert guard.check('{"greeting": "Hi \\u003cPERSON_1\\u003e", "to": "<PERSON_2>"}', Context(scope=session)).passed
+    fixed = guard.check("Name: Ivo Petrov", Context(scope=session)).fixed
+    assert fixed == "Name: <PERSON_3>"
+
+
+def test_a_placeholder_given_out_is_kept_when_written_again() -> None:
+    vault = Vault()
+    assert vault.placeholder("PERSON", "Ann Lee") == "<PERSON_1>"
+    vault.reserve("as before, <PERSON_1> and <PERSON_2>")
+    assert vault.placeholder("PERSON", "Ann Lee") == "<PERSON_1>"
+    assert vault.placeholder("PERSON", "Bo Chen") == "<PERSON_3>"
+    assert vault.restore("<PERSON_1>, <PERSON_2>, <PERSON_3>")[0] == "Ann Lee, <PERSON_2>, Bo Chen"

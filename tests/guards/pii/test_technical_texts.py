@@ -1,6 +1,8 @@
 """Code, CI files, configuration and logs: what is not personal data there stays (a CI step's
 name, a memory or listen address, a placeholder, an attribute in code, a year after "PIN"),
 and the personal data written beside it in the same kinds of text is still found."""
+import random
+
 import pytest
 
 from guardlayer.guards.pii import PIIGuard
@@ -38,6 +40,20 @@ NOT_PERSONAL = [  # (text, entity, value): value is not found as entity
     ("- name: Install Dependencies\n  run: npm ci\n", "ORGANIZATION", "Install Dependencies"),
     ("version: '3.8'\nservices:\n  db:\n    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}\n",
      "ORGANIZATION", "POSTGRES_PASSWORD"),
+    # numbers: the fraction of a decimal is no card (its 16 digits pass Luhn), bytes in hex are
+    # no phone number, ten digits that pass the NHS checksum are no NHS number without context
+    ("mean = 3.4111111111111111, sd = 0.2", "CREDIT_CARD", "4111111111111111"),
+    ('{"lat": 48.5500000000000004, "lon": 2.35}', "CREDIT_CARD", "5500000000000004"),
+    ("build 1.2.4111111111111111", "CREDIT_CARD", "4111111111111111"),
+    ("00000010  48 65 6c 6c 6f 20 31 32 33 34 35 36 37 38 39 30  |Hello 1234567890|",
+     "PHONE_NUMBER", "20 31 32 33 34 35"),
+    ("payload: 01 02 03 04 05 06 07 08 09 10 11 12", "PHONE_NUMBER", "01 02 03 04 05 06"),
+    ("frame: 7e 12 34 56 78 90 0d", "PHONE_NUMBER", "12 34 56 78 90"),
+    ("Totals per store: 4010232137 and 7458349211.", "UK_NHS", "4010232137"),
+    ("invoice_id,amount\n1234567881,19.99\n", "UK_NHS", "1234567881"),
+    # a context word inside another word ("lic" in "duplicates", "replicated") is none
+    ("Which order numbers are duplicates? 4716324592714536", "US_DRIVER_LICENSE", "4716324592714536"),
+    ("Replicated rows: 4716324592714536", "US_DRIVER_LICENSE", "4716324592714536"),
 ]
 
 NAMES_A_SECRET = [  # code and docs that name a secret without giving one
@@ -78,6 +94,16 @@ PERSONAL = [  # (text, entity, value): a finding of entity holds value, in both 
     ("client = Client(api_key = '3f9a1c07d2e4b5a83f9a1c07d2e4b5a8')", "SECRET", "3f9a1c07d2e4b5a83f9a1c07d2e4b5a8"),
     ("    at 10:30 the job restarted", "DATE_TIME", "10:30"),
     ("Time:14:30", "DATE_TIME", "14:30"),
+    # and their lookalikes that are personal data
+    ("card 4111111111111111 expires 08/27", "CREDIT_CARD", "4111111111111111"),
+    ('{"card": 4111111111111111.0}', "CREDIT_CARD", "4111111111111111"),
+    ("Appelez-moi au 06 12 34 56 78, merci.", "PHONE_NUMBER", "06 12 34 56 78"),
+    ("Phone: 12 34 56 78 90\n", "PHONE_NUMBER", "12 34 56 78 90"),
+    ("Her NHS number is 4010232137.", "UK_NHS", "4010232137"),
+    ("patient ref 401 023 2137", "UK_NHS", "401 023 2137"),
+    ("Number: 943 476 5919", "UK_NHS", "943 476 5919"),
+    ("driver's license: 4716324592714536", "US_DRIVER_LICENSE", "4716324592714536"),
+    ("Lic# 4716324592714536", "US_DRIVER_LICENSE", "4716324592714536"),
 ]
 
 
@@ -107,3 +133,13 @@ def test_personal_data_in_technical_text_is_found(
 def test_code_that_names_a_secret_has_none(request: pytest.FixtureRequest, mode: str, text: str) -> None:
     guard = request.getfixturevalue(f"{mode}_guard")
     assert [v for e, v in _found(guard, text) if e == "SECRET"] == []
+
+
+@pytest.mark.parametrize("mode", ["regex", "ner"])
+def test_a_hex_dump_holds_no_personal_data(request: pytest.FixtureRequest, mode: str) -> None:
+    """Bytes in hex, 16 to a line: pairs of decimal digits are no phone number, and NER's
+    guesses on bytes ("ec", "b5 f2", some cut at a line's end) no names."""
+    rnd = random.Random(7)
+    dump = "\n".join(f"{16 * i:08x}  " + " ".join(f"{rnd.randrange(256):02x}" for _ in range(16))
+                     for i in range(120))
+    assert request.getfixturevalue(f"{mode}_guard").analyze(dump) == []
