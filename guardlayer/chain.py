@@ -58,6 +58,13 @@ _stuck: collections.Counter[Any] = collections.Counter()
 _stuck_lock = threading.Lock()
 
 
+async def _finished(work: asyncio.Future[Any]) -> None:
+    """Wait until ``work`` is done, whatever cancels the waiting meanwhile."""
+    while not work.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait([work])
+
+
 @functools.cache
 def _guard_pool() -> ThreadPoolExecutor:
     """Threads for async chains' offloaded guard work and budget store I/O, apart from the
@@ -345,9 +352,7 @@ class Chain:
         try:
             return await asyncio.shield(work)
         except asyncio.CancelledError:
-            while not work.done():
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait([work])
+            await _finished(work)
             if not work.cancelled():
                 work.exception()  # (retrieved: its outcome is dropped with the call)
             raise
@@ -553,13 +558,22 @@ class Chain:
             raise
 
     async def _awaited(self, pending: Awaitable[Any], late: str) -> Any:
+        """``pending``'s result within the chain's ``timeout``, else `CallTimeout`. Cancelled
+        (a client gone) or out of time, it is cancelled once and waited for, further
+        cancellations aside, so that its own clean-up (closing the provider's connection) runs
+        to the end instead of being cancelled again midway (an ASGI server cancels repeatedly)."""
         task = asyncio.ensure_future(pending)
         try:
-            return await asyncio.wait_for(task, self.timeout)
-        except TimeoutError:
-            if task.done() and not task.cancelled():  # the awaited call's own TimeoutError
-                raise
-            raise CallTimeout(f"{late} within {self.timeout} s") from None
+            await asyncio.wait([task], timeout=self.timeout)
+        except asyncio.CancelledError:
+            task.cancel()
+            await _finished(task)
+            raise
+        if not task.done():
+            task.cancel()
+            await _finished(task)
+            raise CallTimeout(f"{late} within {self.timeout} s")
+        return task.result()  # (or its own error, its own TimeoutError included)
 
     # ---- streams ---------------------------------------------------------------------------
 
