@@ -129,29 +129,40 @@ _NOT_A_YEAR_BEFORE_A_NOUN = (  # "PIN 2024 edition": a year naming something, no
     r"(?!(?<=(?<!\d)(?:19|20)\d\d)[ \t]+"
     r"(?!(?i:and|or|to|for|is|was|at|on|in|if|but|then|please|from|with|as|so)\b)\p{L})")
 
-_KEY_BLOCK = r"-----(?:BEGIN|END) (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-_KEY_MARKERS = timed_compile(rf"(?r){_KEY_BLOCK}")
+_KEY_BEGIN = r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+_KEY_MARKERS = timed_compile(r"(?r)-----(?:BEGIN|END) (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_KEY_LINE = timed_compile(r"[A-Za-z0-9+/=]*|[A-Za-z][A-Za-z\-]*:[^\r\n]*")
+"""A line of a key's body: base64, or a header (``Proc-Type: 4,ENCRYPTED``)."""
+_KEY_LINE_START = timed_compile(r"[A-Za-z0-9+/=]*|[A-Za-z][A-Za-z\-]*(?::[^\r\n]*)?|-[\-A-Z0-9 ]*")
+"""The start of such a line or of the END line (the last line, still arriving): ``Proc-Ty``,
+``-----END RSA PRI``."""
 KEY_BLOCK_CHARS = 10_000
 """The longest private-key body `PATTERNS` reads between its BEGIN and END lines."""
 
 
 def open_key_block(text: str) -> int:
-    """Where a streamed prefix may be cut so that no private-key block is released before its
-    END line has arrived (and the whole block can be found): the start of a block still open at
-    the end of ``text``, else ``len(text)``."""
+    """Where a streamed prefix may be cut so that no private-key block is released before it
+    ends (and the whole block can be found): the start of a block whose lines after its BEGIN
+    line are all a key's so far (no END line, no prose yet), else ``len(text)``."""
     if "PRIVATE KEY" not in text[-(KEY_BLOCK_CHARS + 200):]:
         return len(text)
-    last = _KEY_MARKERS.search(text, max(0, len(text) - KEY_BLOCK_CHARS - 200))
+    last = _KEY_MARKERS.search(text, max(0, len(text) - KEY_BLOCK_CHARS - 200), timeout=REGEX_TIMEOUT)
     if last is None or not last.group().startswith("-----BEGIN") or len(text) - last.end() > KEY_BLOCK_CHARS:
         return len(text)
-    return last.start()
+    *lines, arriving = text[last.end():].split("\n")
+    if (all(_KEY_LINE.fullmatch(line.strip(), timeout=REGEX_TIMEOUT) for line in lines)
+            and _KEY_LINE_START.fullmatch(arriving.strip(), timeout=REGEX_TIMEOUT)):
+        return last.start()
+    return len(text)  # prose after a BEGIN line: a text about keys, not a key still coming
 
 
 PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern("private_key", "PEM private key block",
-                  r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]{0,10000}?"
-                  r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----", 1.0,
+                  _KEY_BEGIN + r"[\s\S]{0,10000}?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----", 1.0,
                   hints=("PRIVATE KEY",)),
+    SecretPattern("private_key_cut", "PEM private key block without its END line (an answer cut short)",
+                  _KEY_BEGIN + r"(?:\s*[A-Za-z][A-Za-z\-]*:[^\r\n]*)*\s*[A-Za-z0-9+/=]{16,}"
+                  r"(?:\s+[A-Za-z0-9+/=]{16,})*", 1.0, hints=("PRIVATE KEY",)),
     SecretPattern("aws_access_key_id", "AWS access key id",
                   _B + r"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}" + _E, 0.95,
                   hints=("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "A3T"), chunk=10),
