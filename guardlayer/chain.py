@@ -264,6 +264,11 @@ class Chain:
         ctx.report.fallback_reason = reason
         for fn in self.fallback.callables:
             try:
+                self._reserve_more(run, call)
+            except (BudgetExceeded, _Substitute) as exc:
+                refusal = exc.error if isinstance(exc, _Substitute) else exc
+                return self.substitute(ctx, f"{reason}; fallback models not called: {refusal}", refusal)
+            try:
                 response = yield _Invoke(fn, call, "fallback")
             except ProviderError:
                 continue
@@ -458,6 +463,8 @@ class Chain:
             first = self._retryable(exc)
         try:
             for trying in Retrying(**self._retry_options()):
+                if trying.retry_state.attempt_number > 1:
+                    self._reserve_retry(run, request, first)
                 with trying:
                     number = trying.retry_state.attempt_number
                     if number == 1:
@@ -474,6 +481,8 @@ class Chain:
             first = self._retryable(exc)
         try:
             async for trying in AsyncRetrying(**self._retry_options()):
+                if trying.retry_state.attempt_number > 1:
+                    await self._guarding(self._reserve_retry, run, request, first, io=True)
                 with trying:
                     number = trying.retry_state.attempt_number
                     if number == 1:
@@ -482,6 +491,15 @@ class Chain:
         except Exception as exc:  # noqa: BLE001 - sorted by _raise_provider_error
             _raise_provider_error(exc)
         return answer
+
+    def _reserve_retry(self, run: _Run, request: _Invoke, first: Exception) -> None:
+        """Reserve a retry before it is sent; one the budget refuses is not sent, and the call
+        fails as the provider did (so the fallbacks are tried)."""
+        try:
+            self._reserve_more(run, request.call)
+        except (BudgetExceeded, _Substitute) as exc:
+            refusal = exc.error if isinstance(exc, _Substitute) else exc
+            raise ProviderError(f"{type(first).__name__}: {first}; not retried: {refusal}") from first
 
     def _retryable(self, exc: Exception) -> Exception:
         if self.retries and is_transient(exc):

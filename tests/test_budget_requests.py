@@ -1,6 +1,8 @@
-"""A re-ask is reserved before it is sent, like the call's first request: one that would pass a
-limit is not sent (`BudgetExceeded`, or the fallback value with ``on_exceeded: fallback``), so
-calls that re-ask cannot together overspend what they reserve."""
+"""Every request of a call is reserved before it is sent, like its first: a re-ask that would
+pass a limit is not sent (`BudgetExceeded`, or the fallback value with ``on_exceeded:
+fallback``), a retry of a provider error is not sent (the call fails as the provider did), a
+fallback model is not called (the fixed fallback value serves, if any), so calls cannot
+together overspend what they reserve."""
 from __future__ import annotations
 
 import threading
@@ -8,10 +10,13 @@ import threading
 import pytest
 from support import ParseInt
 
-from guardlayer import guarded, last_report, scope
+from guardlayer import Backoff, ProviderError, guarded, last_report, scope
 from guardlayer.budget import Budget
 from guardlayer.context import Context, Scope
 from guardlayer.errors import BudgetExceeded
+from guardlayer.testing import ProviderFailure
+
+FAST = Backoff(initial=0.001, max=0.01)
 
 
 def _chat(text: str, out: int) -> dict:
@@ -96,3 +101,46 @@ def test_calls_that_reask_never_overspend_together(tmp_path) -> None:
         t.join()
     assert 0 < sum(spent) <= limit
     assert _used(_budget(url, limit), "dee") == sum(spent)
+
+
+def _failing(sent: list[int]):
+    def ask(prompt: str, max_tokens: int) -> dict:
+        sent.append(1)
+        raise ProviderFailure(503)
+
+    async def ask_async(prompt: str, max_tokens: int) -> dict:
+        return ask(prompt, max_tokens)
+
+    return ask, ask_async
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+async def test_a_retry_that_would_pass_the_limit_is_not_sent(tmp_path, is_async) -> None:
+    budget = _budget(f"sqlite:///{tmp_path / 'b.db'}", 5000)
+    sent: list[int] = []
+    fn = _failing(sent)[is_async]
+    ask = guarded(retries=4, backoff=FAST, budget=budget)(fn)
+    with scope(user="eve"), pytest.raises(ProviderError, match="not retried: .*would be exceeded"):
+        result = ask("hello", max_tokens=2000)
+        if is_async:
+            await result
+    assert len(sent) == 2  # 2 x (2000 + the prompt) fit in 5000, a third would not
+    assert 0 < _used(budget, "eve") < 100  # refused requests are charged their prompts only
+
+
+def test_a_fallback_model_the_budget_cannot_cover_is_not_called(tmp_path) -> None:
+    budget = _budget(f"sqlite:///{tmp_path / 'b.db'}", 3000)
+    called: list[str] = []
+
+    def second(prompt: str, max_tokens: int) -> dict:
+        called.append(prompt)
+        return _chat("from the second model", 10)
+
+    ask = guarded(retries=0, budget=budget, fallback=[second, "Sorry, try later."])(_failing([])[0])
+    with scope(user="fay"):
+        assert ask("hello", max_tokens=2000) == "Sorry, try later."
+    assert called == [] and "fallback models not called" in last_report().fallback_reason
+    bare = guarded(retries=0, budget=budget, fallback=[second])(_failing([])[0])
+    with scope(user="gus"), pytest.raises(BudgetExceeded):
+        bare("hello", max_tokens=2000)
+    assert called == []
