@@ -30,6 +30,11 @@ TRUSTED_ROLES = frozenset({"system", "developer", "assistant"})
 HISTORY = "assistant"
 """The source of the assistant's earlier turns: trusted, seen only by guards with
 ``assistant_turns = True``."""
+SYSTEM = "system"
+"""The source of system and developer messages: trusted, seen only by guards with
+``system_turns = True`` (PII: personal data leaves the process in any message)."""
+OWN_SOURCES = frozenset({HISTORY, SYSTEM})
+"""Sources of the application's own text: never a reason to refuse a call, never cut."""
 TOOL_ROLES = frozenset({"tool", "function", "ipython"})
 TEXT_PARTS = frozenset({"text", "input_text"})
 """Content parts that hold text (OpenAI chat, Anthropic, OpenAI Responses); a ``tool_result``
@@ -177,7 +182,7 @@ class Call:
 
     def text(self) -> str:
         """All untrusted text of the call, for guards that judge the call as a whole."""
-        return "\n\n".join(s.text for s in self.slots() if s.source != HISTORY)
+        return "\n\n".join(s.text for s in self.slots() if s.source not in OWN_SOURCES)
 
     def with_slot(self, slot: Slot, text: str) -> Call:
         """This call with one untrusted text replaced."""
@@ -238,9 +243,8 @@ def _message_slots(arg: str, messages: Any, default: str = "user") -> list[Slot]
                         in enumerate(_part_text(p, "tool") for p in output) if text is not None]
             continue
         role = str(_get(message, "role") or default).lower()
-        if role in TRUSTED_ROLES and role != HISTORY:
-            continue
-        source = HISTORY if role == HISTORY else "tool" if role in TOOL_ROLES else default
+        source = (HISTORY if role == HISTORY else SYSTEM if role in TRUSTED_ROLES
+                  else "tool" if role in TOOL_ROLES else default)
         content = _get(message, "content")
         if isinstance(content, str):
             out.append(Slot(arg, i, source, content))

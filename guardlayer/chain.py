@@ -32,7 +32,7 @@ from typing import Any, NamedTuple, NoReturn
 from tenacity import (AsyncRetrying, RetryCallState, Retrying, retry_if_exception,
                       stop_after_attempt, wait_exponential, wait_random_exponential)
 
-from .call import HISTORY, Call, CallShape
+from .call import HISTORY, OWN_SOURCES, SYSTEM, Call, CallShape
 from .context import Context
 from .errors import Blocked, BudgetExceeded, CallTimeout, ConfigError, GuardlayerError, ProviderError
 from .fallback import Fallbacks
@@ -75,6 +75,10 @@ def _guard_pool() -> ThreadPoolExecutor:
 def last_report() -> Report | None:
     """The Report of the last guarded call made in this thread or task."""
     return _LAST.get()
+
+
+_OWN_TURNS = {HISTORY: "assistant_turns", SYSTEM: "system_turns"}
+"""The guard attribute that says a guard reads the application's own turns of that source."""
 
 
 class _Invoke(NamedTuple):
@@ -169,7 +173,7 @@ class Chain:
         messages, texts = _seen(call, slots)
         for step in self.input:
             for slot in slots:
-                if slot.source == HISTORY and not getattr(step.guard, "assistant_turns", False):
+                if (reads := _OWN_TURNS.get(slot.source)) and not getattr(step.guard, reads, False):
                     continue
                 ctx.source, ctx.messages, ctx.texts = slot.source, messages, texts
                 verdict, action = step.run(slot.text, ctx, slot.target)
@@ -820,7 +824,7 @@ def _raise_provider_error(exc: Exception) -> NoReturn:
 def _seen(call: Call, slots: list[Any]) -> tuple[list[Any] | None, tuple[str, ...]]:
     """What input guards see of the whole call (`Context.messages` and `Context.texts`), made
     again only when a guard changes the call."""
-    return call.messages, tuple(s.text for s in slots if s.arg != call.shape.messages_arg and s.source != HISTORY)
+    return call.messages, tuple(s.text for s in slots if s.arg != call.shape.messages_arg and s.source not in OWN_SOURCES)
 
 
 PEEK_CHUNKS = 8

@@ -12,7 +12,8 @@ Optional attributes the chain reads:
 - ``tool_arguments = True``: on output it also judges each tool call's arguments (their JSON
   text, with ``ctx.value`` the parsed arguments, which its verdict's ``value`` may rewrite).
 - ``assistant_turns = True``: on input it also judges the assistant's earlier turns in the
-  messages (source ``assistant``), which other guards skip as the application's own text.
+  messages (source ``assistant``), which other guards skip as the application's own text;
+  ``system_turns = True``: likewise system and developer messages (source ``system``).
 - ``offload = True``: it keeps a CPU busy for milliseconds, so an async chain runs the guards
   in a worker thread rather than stall the event loop (the chain's ``offload`` option decides
   when it is given).

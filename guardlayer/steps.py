@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import registry
-from .call import HISTORY
+from .call import OWN_SOURCES
 from .context import Context
 from .errors import ConfigError, GuardlayerError, MissingExtra, RuleFileError
 from .guard import guard_name
@@ -85,13 +85,14 @@ class Step:
         """The action for a verdict: None when it passed. Unfixable fixes and input-side
         re-asks become blocks (fail closed). A verdict may name its own action (policy rules),
         but a step whose ``on_fail`` is ``log`` only records (shadow mode), whatever it asks.
-        The assistant's own earlier turns are fixed when the verdict can be, else only
-        recorded: they are never a reason to refuse the user's new turn."""
+        The application's own text (the assistant's earlier turns, system and developer
+        messages) is fixed when the verdict can be, else only recorded: it is never a reason to
+        refuse the user's new turn."""
         if verdict.passed:
             return None
         if self.on_fail is Action.LOG:
             return Action.LOG
-        if source == HISTORY:
+        if source in OWN_SOURCES:
             return Action.FIX if _can_fix(verdict, side) else Action.LOG
         try:
             action = Action(verdict.meta.get("action", self.on_fail))

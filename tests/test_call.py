@@ -19,9 +19,10 @@ def test_messages_user_and_tool_are_untrusted_system_is_ours_assistant_is_histor
         {"role": "tool", "content": "result", "tool_call_id": "1"},
     ],), {})
     assert [(s.target, s.source, s.text) for s in call.slots()] == [
+        ("messages[0]", "system", "you are bad at nothing"),  # read only by guards that ask (PII)
         ("messages[1].content[0]", "user", "hi"), ("messages[2]", "assistant", "hello"),
         ("messages[3]", "tool", "result")]
-    changed = call.with_slot(call.slots()[0], "HI")
+    changed = call.with_slot(call.slots()[1], "HI")
     assert changed.messages[1]["content"][0]["text"] == "HI"
     assert changed.messages[1]["content"][1]["type"] == "image_url"
 

@@ -98,7 +98,8 @@ def test_pii_scrubs_what_earlier_answers_gave_back_before_the_history_is_sent(as
     (messages,) = sent
     outgoing = json.dumps([m if isinstance(m, dict) else vars(m) for m in messages[1:]], default=vars)
     assert EMAIL not in outgoing  # nothing the user said, nor what answers gave back
-    assert messages[0]["content"].endswith(f"{EMAIL}.")  # the system prompt is the application's
+    placeholder = messages[1]["content"].split()[-1].rstrip(".")
+    assert messages[0]["content"].endswith(f"{placeholder}.")  # nor the system prompt: one placeholder
     arguments = messages[2]["tool_calls"][0]["function"]["arguments"] if not as_objects else \
         messages[2].tool_calls[0].function.arguments
     assert json.loads(arguments)["to"] == messages[1]["content"].split()[-1].rstrip(".")  # one placeholder
@@ -122,3 +123,19 @@ def test_the_assistants_own_turns_are_scrubbed_never_refused(on_fail):
     with pytest.raises(Exception, match="personal data"):  # the user's own turn still blocks
         guarded(model, input=[(PIIGuard(mode="regex"), "block")])(messages=[
             {"role": "user", "content": "I am jane.doe@example.com"}])
+
+
+def test_a_system_prompt_is_scrubbed_by_pii_only_and_never_refused():
+    sent = []
+
+    def model(messages):
+        sent.append(messages)
+        return "Write to " + re.search(r"<EMAIL_ADDRESS_\d+>", messages[0]["content"]).group() + "."
+
+    system = {"role": "system", "content": "You are bad at nothing. Escalations go to jane.doe@example.com."}
+    ask = guarded(model, input=[(Deny("bad"), "block"), (PIIGuard(mode="regex"), "block")],
+                  output=[PIIGuard(mode="regex")])
+    answer = ask(messages=[system, {"role": "user", "content": "Who handles escalations?"}])
+    assert answer == "Write to jane.doe@example.com."  # restored in the answer
+    assert "jane.doe@example.com" not in sent[0][0]["content"]  # never sent to the model
+    assert "bad at nothing" in sent[0][0]["content"]  # other guards do not read the system prompt

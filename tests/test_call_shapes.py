@@ -39,7 +39,7 @@ def test_responses_items_are_read_with_their_sources_and_fixed_in_place():
               "output": [{"type": "input_text", "text": "bad part"}]}]
     call = CallShape.of(_create).bind((), {"model": "m", "input": items})
     assert [(s.target, s.source, s.text) for s in call.slots()] == [
-        ("input[1]", "user", "q bad"), ("input[2]", "tool", "a bad result"),
+        ("input[0]", "system", "rules"), ("input[1]", "user", "q bad"), ("input[2]", "tool", "a bad result"),
         ("input[3].content[0]", "tool", "bad part")]
     for slot in call.slots():
         call = call.with_slot(slot, slot.text.replace("bad", "***"))

@@ -45,7 +45,7 @@ import importlib
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Literal
 
-from ..call import HISTORY, TOOL_ROLES, Call, CallShape, Slot
+from ..call import OWN_SOURCES, TOOL_ROLES, Call, CallShape, Slot
 from ..context import Context
 from ..errors import ConfigError
 from ..tokens import TokenCounter, count_messages, counter_for, model_info
@@ -342,7 +342,7 @@ def cut_conversation(messages: list[Any], costs: list[int], cost: Callable[[Any]
 def _cuttable(messages: list[Any]) -> list[Slot]:
     """The texts of a conversation that truncation may cut: its user and tool texts."""
     call = Call(CallShape(None, {}, "messages"), (), {"messages": list(messages)})
-    return [slot for slot in call.slots() if slot.source != HISTORY]
+    return [slot for slot in call.slots() if slot.source not in OWN_SOURCES]
 
 
 def drop_oldest(messages: list[Any], costs: list[int], limit: int) -> tuple[list[Any], list[Any]]:

@@ -85,6 +85,7 @@ class PIIGuard:
     restores = True  # on output it puts originals back: the chain keeps it after re-asking guards
     tool_arguments = True  # on output it also restores and redacts tool calls' arguments
     assistant_turns = True  # the originals restored into earlier answers go back with the history
+    system_turns = True  # personal data in a system prompt leaves the process as well
     offload = True  # ms per KB of CPU: async chains run it in a worker thread, off the event loop
 
     def __init__(self, *, operator: Operator = "pseudonymize",
