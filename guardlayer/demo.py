@@ -31,7 +31,7 @@ def _show(title: str, model: ScriptedModel, run: Callable[[], Any]) -> None:
         result: Any = run()
         if hasattr(result, "__next__"):
             chunks = list(result)
-            print(f"   streamed {len(chunks)} chunks: {chunks[:6]}...")
+            print(f"   streamed {len(chunks)} pieces as the model's chunks arrived: {chunks[:4]}...")
             result = "".join(chunks)
         shown = f"returned: {result!r}"
     except (Blocked, GuardlayerError) as exc:
@@ -64,7 +64,10 @@ def main() -> int:
               "Hi, I'm Maria Lopez, call me on +1 415 555 0134 about order 1182."))
 
     model = ScriptedModel(["Dear <PERSON_1>, your parcel left our warehouse in Leeds today and "
-                           "should reach you on Thursday; the courier will ring before noon. "
+                           "should reach you on Thursday; the courier will ring before noon. If "
+                           "nobody is home, <PERSON_1>, the parcel goes to the post office on "
+                           "Station Road, where it waits for two weeks. You can also pick a "
+                           "neighbour or a safe place in the courier's app before Thursday. "
                            "Refunds are subject to review by our team."], chunk=5)
     _show("3. the same, streamed in 5-character chunks: placeholders split across chunks are "
           "restored whole", model, lambda: guarded(lambda prompt: _stream(model, prompt),
