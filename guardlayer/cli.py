@@ -7,7 +7,8 @@
     guardlayer bench NAME [ARGS...]                run a benchmark (guardlayer.bench.NAME)
     guardlayer demo                                guards blocking, fixing and falling back
 
-Exit codes: 0 fine, 1 blocked, 2 bad usage, a broken rule file or a guard that cannot run.
+Exit codes: 0 fine, 1 blocked, 2 bad usage, a broken rule file or a guard that cannot run,
+141 the reader of the output left (``guardlayer scan ... | head``: it stops quietly).
 """
 from __future__ import annotations
 
@@ -90,13 +91,25 @@ def _guard(chain: Chain, args: argparse.Namespace, text: str) -> tuple[str | Non
     try:
         if args.side == "output":
             return chain.check_answer(text)
-        return chain.check_text(text, source=args.source)
+        return chain.check_text(text, source=args.source or "user")
     except Blocked as exc:
         assert exc.report is not None
         return None, exc.report
 
 
+def _source_fits(args: argparse.Namespace) -> bool:
+    """Is ``--source`` (where a prompt came from) given only with the input side? Else one
+    line on stderr."""
+    if args.side == "output" and args.source is not None:
+        print("error: --source says where a prompt came from: it applies to --side input, "
+              "not to an answer (--side output)", file=sys.stderr)
+        return False
+    return True
+
+
 def _check(args: argparse.Namespace) -> int:
+    if not _source_fits(args):
+        return 2
     text = _text(args.text)
     if text is None:
         return 2
@@ -152,6 +165,8 @@ def _items(path: str, jsonl: bool) -> list[tuple[int, str]] | None:
 
 
 def _scan(args: argparse.Namespace) -> int:
+    if not _source_fits(args):
+        return 2
     items = _items(args.path, args.jsonl or args.path.endswith(JSONL))
     if items is None:
         return 2
@@ -190,7 +205,8 @@ def _serve(args: argparse.Namespace) -> int:
     chain = _load(args.rules, open_stores=True)
     if chain is None:
         return 2
-    serve(chain, args.upstream, host=args.host, port=args.port, api_key=api_key)
+    serve(chain, args.upstream, host=args.host, port=args.port, api_key=api_key,
+          max_body=args.max_body, grace=args.grace)
     return 0
 
 
@@ -218,8 +234,8 @@ def _demo(args: argparse.Namespace) -> int:
 def _sides(command: argparse.ArgumentParser) -> None:
     command.add_argument("--side", choices=("input", "output"), default="input",
                          help="judge the text as a prompt (default) or as a model's answer")
-    command.add_argument("--source", choices=("user", "document", "tool"), default="user",
-                         help="input side: judge the text as a user's message (default), a retrieved "
+    command.add_argument("--source", choices=("user", "document", "tool"),
+                         help="input side only: judge the text as a user's message (default), a retrieved "
                               "document or a tool's output (injection's document_threshold applies)")
 
 
@@ -258,6 +274,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--api-key-env", metavar="NAME",
                        help="send the key in this environment variable upstream, instead of the "
                             "client's Authorization header")
+    serve.add_argument("--max-body", type=int, default=4 * 1024 * 1024, metavar="BYTES",
+                       help="refuse request bodies larger than this with HTTP 413 (default 4 MiB)")
+    serve.add_argument("--grace", type=float, default=10.0, metavar="SECONDS",
+                       help="on Ctrl-C or SIGTERM, wait this long for open calls (streams) "
+                            "before cutting them (default 10)")
     serve.set_defaults(run=_serve)
 
     bench = sub.add_parser("bench", help="run a benchmark: guardlayer bench NAME --help")
@@ -276,10 +297,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _bench(argparse.Namespace(name=argv[1]), argv[2:])
         args = parser().parse_args(argv)
         run: Callable[[argparse.Namespace], int] = args.run
-        return run(args)
+        status = run(args)
+        sys.stdout.flush()  # (inside: a reader that left is found here, not at exit)
+        return status
     except (GuardlayerError, MissingExtra) as exc:  # configuration, not a verdict: exit 2
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader left (`| head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (nothing left to flush)
+        return 141
 
 
 if __name__ == "__main__":

@@ -21,13 +21,21 @@ class FakeOpenAI:
     """``failures``: HTTP statuses to answer with first, one per request; ``reply``: a fixed
     answer instead of the echo; ``piece``: characters per streamed chunk; ``delay``: seconds
     to wait before answering; ``tool_call``: (name, arguments) the answer calls; ``break_at``:
-    characters after which a stream stops with an error event."""
+    characters after which a stream stops with an error event; ``ending``: how a stream ends after
+its text: ``done`` (finish reason and ``[DONE]``), ``cut`` (nothing more: the connection
+closes), ``garbled`` (a chunk that is not JSON, carrying the text again; an answer that is
+not JSON when not streamed); ``message``: more
+fields of the answer's message (``logprobs`` too, when asked for, with the answer's tokens).
+``cancelled`` counts requests whose handling was cancelled (the proxy closed them)."""
 
     def __init__(self, *, failures: list[int] | None = None, reply: str | None = None,
                  piece: int = 5, delay: float = 0.0, tool_call: tuple[str, str] | None = None,
-                 break_at: int | None = None) -> None:
+                 break_at: int | None = None, ending: str = "done",
+                 message: dict[str, Any] | None = None) -> None:
         self.failures, self.fixed_reply, self.piece = list(failures or []), reply, piece
         self.delay, self.tool_call, self.break_at = delay, tool_call, break_at
+        self.ending, self.message = ending, message or {}
+        self.cancelled = 0
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.app = Starlette(routes=[Route("/v1/chat/completions", self.handle, methods=["POST"])])
@@ -43,7 +51,11 @@ class FakeOpenAI:
         self.requests.append(body)
         self.headers.append(dict(request.headers))
         if self.delay:
-            await asyncio.sleep(self.delay)
+            try:
+                await asyncio.sleep(self.delay)
+            except asyncio.CancelledError:
+                self.cancelled += 1
+                raise
         if self.failures:
             status = self.failures.pop(0)
             return JSONResponse({"error": {"message": f"fake failure {status}", "type": "server_error"
@@ -52,13 +64,17 @@ class FakeOpenAI:
         text = self.reply(body)
         if body.get("stream"):
             return StreamingResponse(self.chunks(body, text), media_type="text/event-stream")
-        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if self.ending == "garbled":
+            return Response(f"Here: {text}", media_type="application/json")
+        message: dict[str, Any] = {"role": "assistant", "content": text, **self.message}
         if self.tool_call:
             message["tool_calls"] = [{"id": "call_1", "type": "function", "function": {
                 "name": self.tool_call[0], "arguments": self.tool_call[1]}}]
+        logprobs = {"content": [{"token": text[i:i + 4], "logprob": -0.1, "top_logprobs": []}
+                                for i in range(0, len(text), 4)]} if body.get("logprobs") else None
         return JSONResponse({"id": COMPLETION_ID, "object": "chat.completion", "created": 1700000000,
                              "model": body.get("model"), "usage": USAGE, "service_tier": "default",
-                             "choices": [{"index": 0, "message": message, "logprobs": None,
+                             "choices": [{"index": 0, "message": message, "logprobs": logprobs,
                                           "finish_reason": "stop"}]})
 
     async def chunks(self, body: dict[str, Any], text: str):  # type: ignore[no-untyped-def]
@@ -74,6 +90,11 @@ class FakeOpenAI:
                 yield 'data: {"error": {"message": "the model broke", "type": "server_error"}}\n\n'
                 return
             yield event({"content": text[start:start + self.piece]})
+        if self.ending == "cut":
+            return
+        if self.ending == "garbled":
+            yield f'data: {{"choices": [{{"delta": {{"content": "{text}\n\n'
+            return
         if self.tool_call:
             name, arguments = self.tool_call
             yield event({"tool_calls": [{"index": 0, "id": "call_1", "type": "function",

@@ -100,6 +100,8 @@ def test_check_judges_a_text_as_an_answer_with_side_output(tmp_path, rules, caps
     (["--upstream", "api.openai.com/v1"], "the upstream must be an http:// or https:// URL"),
     (["--upstream", "http://127.0.0.1:9/v1", "--api-key-env", "GUARDLAYER_TEST_UNSET_KEY"],
      "--api-key-env GUARDLAYER_TEST_UNSET_KEY: that environment variable is not set"),
+    (["--upstream", "http://127.0.0.1:9/v1", "--max-body", "0"], "max_body must be a positive number"),
+    (["--upstream", "http://127.0.0.1:9/v1", "--grace", "-1"], "grace must be 0 or more seconds"),
 ])
 def test_serve_refuses_to_start_with_one_line_saying_why(rules, monkeypatch, capsys, given, words):
     monkeypatch.delenv("GUARDLAYER_TEST_UNSET_KEY", raising=False)

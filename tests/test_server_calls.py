@@ -42,17 +42,20 @@ def test_a_stream_an_output_guard_cuts_ends_with_an_error_event_not_done(tmp_pat
     assert sent and words.startswith(sent) and "forbidden" not in sent
 
 
-def test_a_stream_the_upstream_breaks_mid_way_ends_with_an_error_event(chain):
-    words = "Here is a long answer that goes on for quite a while before it breaks. " * 3
-    upstream = FakeOpenAI(reply=words, break_at=150)
+@pytest.mark.parametrize("how, words", [({"break_at": 150}, "the model broke"),
+                                        ({"ending": "cut"}, "ended before its [DONE]")])
+def test_a_stream_the_upstream_breaks_or_leaves_unfinished_ends_with_an_error_event(chain, how, words):
+    answer = "Here is a long answer that goes on for quite a while before it breaks. " * 3
+    upstream = FakeOpenAI(reply=answer, **how)
     with proxy(chain, upstream) as client:
         response = client.post("/v1/chat/completions", json={**ASK, "stream": True})
     data = events(response)
     assert "[DONE]" not in data
     error = json.loads(data[-1])["error"]
-    assert error["type"] == "upstream_error" and "the model broke" in error["message"]
+    assert error["type"] == "upstream_error" and words in error["message"]
     sent = streamed_text(data[:-1])
-    assert sent and words.startswith(sent)  # what had left before the break, then the error
+    assert sent and answer.startswith(sent)  # what had left before the break, then the error
+    assert not any(json.loads(d)["choices"][0]["finish_reason"] for d in data[:-1])  # never "complete"
 
 
 def test_tool_call_arguments_come_back_restored(chain):

@@ -9,13 +9,18 @@ unchanged: input guards judge the messages before the upstream sees them, output
 answer (streamed answers as they grow), with its retries, re-asks, fallbacks and budgets; a
 budget's ``user`` is the ``X-Guardlayer-User`` header, else the body's ``user`` (``session``:
 ``X-Guardlayer-Session``; ``api_key``: a digest of the client's bearer token, never the token).
+An answer carries only what the chain judged: its text and tool calls (fields such as logprobs,
+``reasoning_content``, ``refusal`` and ``audio`` are dropped); an upstream stream that ends
+without ``[DONE]`` is an upstream failure, and no error quotes the upstream's answer text.
 A block is HTTP 400 ``{"error": {"message", "type": "guardlayer_blocked", "code": GUARD}}``,
-a budget 429, an upstream that keeps failing 502 (504 when it timed out), a request the
-upstream refuses (a 4xx not worth a retry) its own status and error (`answers.problem`). Every
-response carries ``X-Guardlayer-Outcome``: the Report's outcome, ``streaming`` for a stream
-(its final outcome is an SSE comment before ``[DONE]``), ``invalid`` for a body refused before
-any guard ran, ``none`` for what is not a guarded call. Parts: `relay` (the upstream),
-`answers` (what goes back), `app` (the routes, and `serve`).
+a budget 429, an upstream that keeps failing 502 (504 when it timed out, 429 with its
+Retry-After while it rate limits), a request the upstream refuses (a 4xx not worth a retry) its
+own status and error (`answers.problem`), a body over the size limit 413. A client that leaves
+before its answer cancels the call (and the upstream request). Every response carries
+``X-Guardlayer-Outcome``: the Report's outcome, ``streaming`` for a stream (its final outcome
+is an SSE comment before ``[DONE]``), ``invalid`` for a body refused before any guard ran,
+``cancelled`` for a client that left, ``none`` for what is not a guarded call. Parts: `relay`
+(the upstream), `answers` (what goes back), `app` (the routes, and `serve`).
 """
 from ..extras import need
 

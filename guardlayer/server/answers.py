@@ -13,11 +13,11 @@ import httpx
 
 from ..chain import last_report
 from ..errors import Blocked, BudgetExceeded, CallTimeout, ConfigError, ProviderError
-from ..providers import is_stream
-from ..providers.tools import ToolCall
+from ..providers import is_stream, text_of
+from ..providers.tools import ToolCall, tool_calls
 from ..report import Report
 from ..transient import is_transient
-from .relay import Completion, Relay, UpstreamError
+from .relay import KEPT, Completion, Relay, UpstreamError
 
 log = logging.getLogger("guardlayer")
 
@@ -39,13 +39,21 @@ def problem(exc: Exception) -> tuple[int, dict[str, Any]]:
         timed_out = any(isinstance(c, (CallTimeout, httpx.TimeoutException)) for c in causes)
         tries, root = len(exc.report.attempts) if exc.report else 1, causes[-1]
         why = str(root) if isinstance(root, UpstreamError) else f"{type(root).__name__}: {root}"
-        return 504 if timed_out else 502, {
+        limited = upstream is not None and upstream.status_code == 429  # still, after the retries
+        return 504 if timed_out else 429 if limited else 502, {
             "message": f"the upstream failed ({tries} attempt{'s' * (tries != 1)}): {why}",
             "type": "upstream_error", "code": upstream.status_code if upstream else None}
     if isinstance(exc, ConfigError):  # what the chain cannot guard in this request
         return 400, {"message": str(exc), "type": "invalid_request_error"}
     log.exception("guard proxy: the call failed")
     return 500, {"message": f"the guard proxy failed: {type(exc).__name__}", "type": "server_error"}
+
+
+def retry_after(exc: Exception) -> dict[str, str]:
+    """The ``Retry-After`` header of an upstream that was still rate limiting the call."""
+    upstream = next((c for c in _causes(exc) if isinstance(c, UpstreamError)), None)
+    wait = upstream.headers.get("retry-after") if upstream is not None and upstream.status_code == 429 else None
+    return {"Retry-After": wait} if wait else {}
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -63,7 +71,7 @@ async def completion(result: Any, relay: Relay, report: Report, model: Any) -> d
     """The chat completion to send: the upstream's own as guarded, else one built around the
     guarded text (a value the output guards parsed, as JSON; a fallback) and tool calls."""
     if isinstance(result, Completion):
-        return dict(result)
+        return _judged(result)
     calls = report.tool_calls or []
     message: dict[str, Any] = {"role": "assistant", "content": await _text(result)}
     if calls:
@@ -72,6 +80,25 @@ async def completion(result: Any, relay: Relay, report: Report, model: Any) -> d
             "created": int(time.time()), "model": model, **({} if report.fallback else relay.seen),
             "choices": [{"index": 0, "message": message,
                          "finish_reason": "tool_calls" if calls else "stop"}]}
+
+
+def _judged(answer: Completion) -> dict[str, Any]:
+    """The upstream's completion cut down to what the chain judged: its ids and usage, and a
+    message of content and tool calls (rebuilt from their names and arguments). Fields that
+    carry text no guard read (logprobs, ``reasoning_content``, ``refusal``, ``audio``,
+    ``annotations``, any other) are dropped."""
+    first = answer["choices"][0] if answer["choices"] else None
+    choice = first if isinstance(first, dict) else {}
+    said = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+    message: dict[str, Any] = {"role": "assistant", "content": text_of(answer)}
+    calls = tool_calls(answer)
+    if said.get("function_call") is not None:  # the legacy call: read last (`providers.tools`)
+        message["function_call"] = _tool_call(calls.pop())["function"]
+    if calls:
+        message["tool_calls"] = [_tool_call(c) for c in calls]
+    return {**{k: answer[k] for k in (*KEPT, "object", "service_tier") if k in answer},
+            "choices": [{"index": 0, "message": message, "logprobs": None,
+                         "finish_reason": choice.get("finish_reason")}]}
 
 
 async def _text(result: Any) -> str:

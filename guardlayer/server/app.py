@@ -1,18 +1,19 @@
 """The proxy's routes as a Starlette app (`create_app`), and `serve`, which runs it."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import inspect
 import json
 import logging
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, TypeVar
 
 import httpx
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
@@ -20,50 +21,70 @@ from ..call import CallShape
 from ..chain import Chain, last_report
 from ..context import scope
 from ..errors import Blocked, BudgetExceeded, ConfigError
-from .answers import completion, error_body, problem, sse
+from ..report import Report
+from .answers import completion, error_body, problem, retry_after, sse
 from .relay import TIMEOUT, Relay
 
 log = logging.getLogger("guardlayer")
 
 OUTCOME = "X-Guardlayer-Outcome"
+MAX_BODY = 4 * 1024 * 1024
+"""The largest request body the proxy takes by default, in bytes (larger: HTTP 413)."""
+GRACE = 10.0
+"""Seconds a stopping proxy waits for open calls (streams) before it cuts them."""
+T = TypeVar("T")
 
 
 class Invalid(ValueError):
     """The request body is not a chat completion request the proxy can guard."""
 
 
-def create_app(chain: Chain, upstream: str, *, api_key: str | None = None,
+def create_app(chain: Chain, upstream: str, *, api_key: str | None = None, max_body: int = MAX_BODY,
                transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
     """The proxy as an ASGI app: ``chain`` guards every call forwarded to ``upstream`` (the
     base URL of an OpenAI-compatible API, e.g. ``https://api.openai.com/v1``). ``api_key`` is
-    sent upstream instead of the client's ``Authorization``; ``transport`` replaces the network
-    (tests serve a fake upstream through it)."""
+    sent upstream instead of the client's ``Authorization``; a body over ``max_body`` bytes is
+    refused (413); ``transport`` replaces the network (tests serve a fake upstream through it)."""
     if not upstream.startswith(("http://", "https://")):
         raise ConfigError(f"the upstream must be an http:// or https:// URL, not {upstream!r}")
+    if max_body < 1:
+        raise ConfigError(f"max_body must be a positive number of bytes, not {max_body!r}")
     client = httpx.AsyncClient(transport=transport, timeout=TIMEOUT)
     url = upstream.rstrip("/") + "/chat/completions"
 
     async def chat(request: Request) -> Response:
         try:
-            body = _body(await request.body())
+            body = _body(await _read(request, max_body))
+        except ClientLeft:
+            return _left()
+        except TooLarge as exc:
+            return _error(413, {"message": str(exc), "type": "invalid_request_error"}, "invalid")
         except Invalid as exc:
             return _error(400, {"message": str(exc), "type": "invalid_request_error"}, "invalid")
         auth = request.headers.get("authorization")
+        who = _who(request, body, auth)
+        missing = _unidentified(chain, who)
+        if missing:
+            return _error(400, {"message": missing, "type": "invalid_request_error"}, "invalid")
         relay = Relay(client, url, {"authorization": f"Bearer {api_key}"} if api_key
                       else {"authorization": auth} if auth else {})
         streamed = bool(body.get("stream"))
+        shape = CallShape(inspect.signature(relay), {}, "messages")
         try:
-            with scope(**_who(request, body, auth)):
-                result = await chain.run_async(relay, CallShape(inspect.signature(relay), {}, "messages"),
-                                               (), body)
+            with scope(**who):
+                if streamed:
+                    result = await chain.run_async(relay, shape, (), body)
+                else:  # (a stream's call is cancelled by the chain, when its reader goes)
+                    result, report = await _unless_left(request, _answered(chain, relay, shape, body))
+        except ClientLeft:
+            return _left()
         except Exception as exc:  # noqa: BLE001 - every failure is an OpenAI-style error
             status, error = problem(exc)
-            return _error(status, error, "blocked" if isinstance(exc, (Blocked, BudgetExceeded)) else "error")
+            return _error(status, error, "blocked" if isinstance(exc, (Blocked, BudgetExceeded)) else "error",
+                          retry_after(exc))
         if streamed:
             return StreamingResponse(sse(result, relay, body.get("model")), media_type="text/event-stream",
                                      headers={OUTCOME: "streaming", "Cache-Control": "no-cache"})
-        report = last_report()
-        assert report is not None
         answer = await completion(result, relay, report, body.get("model"))
         return JSONResponse(answer, headers={OUTCOME: report.outcome})
 
@@ -80,6 +101,65 @@ def create_app(chain: Chain, upstream: str, *, api_key: str | None = None,
                     lifespan=lifespan)
     app.add_middleware(_OutcomeHeader)
     return app
+
+
+class TooLarge(ValueError):
+    """The request body is larger than the proxy takes."""
+
+
+class ClientLeft(Exception):
+    """The client disconnected before its answer was ready."""
+
+
+async def _read(request: Request, limit: int) -> bytes:
+    """The request body, refused (`TooLarge`) as soon as it passes ``limit`` bytes;
+    `ClientLeft` when the client disconnects while sending it."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"the body is {int(declared)} bytes, over the proxy's limit of {limit}")
+    parts, size = [], 0
+    try:
+        async for part in request.stream():
+            size += len(part)
+            if size > limit:
+                raise TooLarge(f"the body is over the proxy's limit of {limit} bytes")
+            parts.append(part)
+    except ClientDisconnect:
+        raise ClientLeft from None
+    return b"".join(parts)
+
+
+async def _answered(chain: Chain, relay: Relay, shape: CallShape,
+                    body: dict[str, Any]) -> tuple[Any, Report]:
+    """The guarded call's result and its Report (read in the task that ran it)."""
+    result = await chain.run_async(relay, shape, (), body)
+    report = last_report()
+    assert report is not None
+    return result, report
+
+
+async def _unless_left(request: Request, work: Coroutine[Any, Any, T]) -> T:
+    """``work``'s result; `ClientLeft` once the client disconnects first, after cancelling it
+    (which closes the upstream request and settles the budget)."""
+    task = asyncio.ensure_future(work)
+    left = asyncio.ensure_future(_disconnect(request))
+    try:
+        await asyncio.wait({task, left}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        left.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+    if left.done() and not left.cancelled():
+        left.result()  # (a failure to read the client's side is raised)
+        raise ClientLeft
+    return task.result()
+
+
+async def _disconnect(request: Request) -> None:
+    """Return when the client disconnects (the body has been read: nothing else can come)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def _body(raw: bytes) -> dict[str, Any]:
@@ -113,8 +193,33 @@ def _who(request: Request, body: dict[str, Any], auth: str | None) -> dict[str, 
             "session": request.headers.get("x-guardlayer-session"), "api_key": key}
 
 
-def _error(status: int, error: dict[str, Any], outcome: str) -> JSONResponse:
-    return JSONResponse(error_body(error), status_code=status, headers={OUTCOME: outcome})
+SENT_AS = {"user": "the X-Guardlayer-User header (or the body's 'user')",
+           "session": "the X-Guardlayer-Session header", "api_key": "an Authorization header"}
+"""How a client of the proxy gives each identity a budget can be kept per."""
+
+
+def _unidentified(chain: Chain, who: dict[str, Any]) -> str | None:
+    """Why the chain's budget cannot count this request (an identity it keeps a limit per is
+    missing and it does not skip such calls), told in the proxy's terms; else None."""
+    budget = chain.budget
+    if budget is None or getattr(budget, "missing_scope", "raise") != "raise":
+        return None
+    for limit in getattr(budget, "limits", ()):
+        if limit.per != "global" and who.get(limit.per) is None:
+            how = SENT_AS.get(limit.per)
+            return (f"the budget keeps a limit per {limit.per}: send {how}" if how else
+                    f"the budget keeps a limit per {limit.per}, which the proxy cannot set")
+    return None
+
+
+def _left() -> Response:
+    """The answer to a client that disconnected (nobody reads it; the log and tests do)."""
+    return Response(status_code=499, headers={OUTCOME: "cancelled"})
+
+
+def _error(status: int, error: dict[str, Any], outcome: str,
+           headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(error), status_code=status, headers={OUTCOME: outcome, **(headers or {})})
 
 
 class _OutcomeHeader:
@@ -144,13 +249,16 @@ class _ReportFormatter(logging.Formatter):
 
 
 def serve(chain: Chain, upstream: str, *, host: str = "127.0.0.1", port: int = 8000,
-          api_key: str | None = None) -> None:
-    """Run the proxy with uvicorn until it is stopped; each call's Report is logged to stderr."""
+          api_key: str | None = None, max_body: int = MAX_BODY, grace: float = GRACE) -> None:
+    """Run the proxy with uvicorn until it is stopped (calls still open ``grace`` seconds
+    after Ctrl-C or SIGTERM are cut); each call's Report is logged to stderr."""
     import uvicorn
 
-    app = create_app(chain, upstream, api_key=api_key)
+    if grace < 0:
+        raise ConfigError(f"grace must be 0 or more seconds, not {grace!r}")
+    app = create_app(chain, upstream, api_key=api_key, max_body=max_body)
     handler = logging.StreamHandler()
     handler.setFormatter(_ReportFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-    uvicorn.run(app, host=host, port=port)
+    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=grace)

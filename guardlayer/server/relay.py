@@ -77,6 +77,7 @@ class Relay:
                     if isinstance(choice, dict) and choice.get("finish_reason"):
                         self.seen["finish_reason"] = choice["finish_reason"]
                 yield chunk
+        raise UpstreamError("the upstream's stream ended before its [DONE]: the answer may be cut short")
 
 
 async def _events(lines: AsyncIterator[str]) -> AsyncIterator[str]:
@@ -93,17 +94,21 @@ async def _events(lines: AsyncIterator[str]) -> AsyncIterator[str]:
 
 
 def _json(content: bytes, what: str) -> Any:
+    """``content`` parsed; an error that never quotes it (it is unguarded upstream text)."""
     try:
         return json.loads(content)
     except ValueError:
-        raise UpstreamError(f"the upstream's {what} is not JSON: {content[:200]!r}") from None
+        raise UpstreamError(f"the upstream's {what} is not JSON ({len(content)} bytes)") from None
 
 
 def _message(body: Any) -> str:
-    """The message of an OpenAI-style error body, else the body itself (shortened)."""
+    """The message of an OpenAI-style error body (shortened); of any other body only its
+    type and size, never its text (an answer the output guards have not judged)."""
     error = field(body, "error") if isinstance(body, dict) else None
     message = field(error, "message") if isinstance(error, dict) else error
-    return str(message if message else body)[:500]
+    if isinstance(message, str) and message:
+        return message[:500]
+    return f"a {type(body).__name__} body of {len(str(body))} characters, not an error object"
 
 
 def _failure(response: httpx.Response) -> UpstreamError:
