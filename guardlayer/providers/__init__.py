@@ -68,7 +68,9 @@ def _join_parts(content: Any) -> str | None:
 
 def with_text(resp: Any, text: str) -> Any:
     """A copy of ``resp`` whose answer text is ``text`` (the original is left untouched); an
-    OpenAI message that held only tool calls keeps them, with ``text`` as its content."""
+    OpenAI message that held only tool calls keeps them, with ``text`` as its content. The
+    choice's ``logprobs``, token by token of the old text (what a guard redacted included), are
+    dropped (None)."""
     if isinstance(resp, str) or (_first_choice(resp) is None and field(resp, "content") is None
                                  and not _carries_calls(resp)):
         return text
@@ -78,6 +80,8 @@ def with_text(resp: Any, text: str) -> Any:
         message = field(choice, "message")
         target, key = (message, "content") if message is not None else (choice, "text")
         _set(target, key, text)
+        if field(choice, "logprobs") is not None:
+            _set(choice, "logprobs", None)
         return new
     content = field(new, "content")
     if content is None or isinstance(content, str):  # (None: a bare message of tool calls)

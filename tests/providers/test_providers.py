@@ -19,6 +19,16 @@ def test_openai_object_read_and_replaced_in_a_copy():
     assert text_of(new) == "bye" and text_of(resp) == "hello"
 
 
+def test_the_logprobs_of_a_replaced_text_are_dropped():
+    tokens = {"content": [{"token": "jane"}, {"token": "@example.com"}]}
+    resp = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "jane@example.com"},
+                         "logprobs": tokens}]}
+    new = with_text(resp, "<EMAIL_ADDRESS>")
+    assert new["choices"][0]["logprobs"] is None and resp["choices"][0]["logprobs"] is tokens
+    obj = NS(choices=[NS(message=NS(role="assistant", content="jane@example.com"), logprobs=tokens)])
+    assert with_text(obj, "<EMAIL_ADDRESS>").choices[0].logprobs is None
+
+
 def test_tool_call_only_answer_has_no_text_and_keeps_its_calls_when_given_one():
     resp = {"choices": [{"message": {"content": None, "tool_calls": [{"id": "1"}]}}]}
     assert text_of(resp) is None
