@@ -58,11 +58,27 @@ _stuck: collections.Counter[Any] = collections.Counter()
 _stuck_lock = threading.Lock()
 
 
-async def _finished(work: asyncio.Future[Any]) -> None:
-    """Wait until ``work`` is done, whatever cancels the waiting meanwhile."""
-    while not work.done():
+async def _finished(work: asyncio.Future[Any], seconds: float | None = None) -> None:
+    """Wait until ``work`` is done (or ``seconds`` have passed), whatever cancels the waiting
+    meanwhile."""
+    end = None if seconds is None else time.monotonic() + seconds
+    while not work.done() and (end is None or (left := end - time.monotonic()) > 0):
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait([work])
+            await asyncio.wait([work], timeout=None if end is None else left)
+
+
+CLEANUP_SECONDS = 5.0
+"""How long a provider call given up on may take to clean up (close its connection) before
+guardlayer stops waiting for it."""
+
+
+async def _given_up(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` once and let it clean up; what it returned anyway (a stream) is closed."""
+    task.cancel()
+    await _finished(task, CLEANUP_SECONDS)
+    if task.done() and not task.cancelled() and task.exception() is None:
+        with contextlib.suppress(Exception):
+            await aclose_source(task.result())
 
 
 @functools.cache
@@ -270,8 +286,9 @@ class Chain:
             try:
                 self._reserve_more(run, call)
             except (BudgetExceeded, _Substitute) as exc:
-                refusal = exc.error if isinstance(exc, _Substitute) else exc
-                return self.substitute(ctx, f"{reason}; fallback models not called: {refusal}", refusal)
+                error = exc.error if isinstance(exc, _Substitute) else exc
+                reason = f"{reason}; fallback models not called: {error}"
+                break
             try:
                 response = yield _Invoke(fn, call, "fallback")
             except ProviderError:
@@ -581,19 +598,20 @@ class Chain:
 
     async def _awaited(self, pending: Awaitable[Any], late: str) -> Any:
         """``pending``'s result within the chain's ``timeout``, else `CallTimeout`. Cancelled
-        (a client gone) or out of time, it is cancelled once and waited for, further
-        cancellations aside, so that its own clean-up (closing the provider's connection) runs
-        to the end instead of being cancelled again midway (an ASGI server cancels repeatedly)."""
+        (a client gone) or out of time, it is cancelled once and given `CLEANUP_SECONDS` to
+        finish, further cancellations aside, so that its own clean-up (closing the provider's
+        connection) runs to the end instead of being cancelled again midway (an ASGI server
+        cancels repeatedly); what it returned meanwhile (a stream) is closed."""
         task = asyncio.ensure_future(pending)
         try:
+            if self.timeout is None:
+                return await asyncio.shield(task)
             await asyncio.wait([task], timeout=self.timeout)
         except asyncio.CancelledError:
-            task.cancel()
-            await _finished(task)
+            await _given_up(task)
             raise
         if not task.done():
-            task.cancel()
-            await _finished(task)
+            await _given_up(task)
             raise CallTimeout(f"{late} within {self.timeout} s")
         return task.result()  # (or its own error, its own TimeoutError included)
 

@@ -133,9 +133,11 @@ _KEY_BEGIN = r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
 _KEY_MARKERS = timed_compile(r"(?r)-----(?:BEGIN|END) (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 _KEY_LINE = timed_compile(r"[A-Za-z0-9+/=]*|[A-Za-z][A-Za-z\-]*:[^\r\n]*")
 """A line of a key's body: base64, or a header (``Proc-Type: 4,ENCRYPTED``)."""
-_KEY_LINE_START = timed_compile(r"[A-Za-z0-9+/=]*|[A-Za-z][A-Za-z\-]*(?::[^\r\n]*)?|-[\-A-Z0-9 ]*")
+_KEY_LINE_START = timed_compile(r"[A-Za-z0-9+/=]*\\?|[A-Za-z][A-Za-z\-]*(?::[^\r\n]*)?|-[\-A-Z0-9 ]*")
 """The start of such a line or of the END line (the last line, still arriving): ``Proc-Ty``,
 ``-----END RSA PRI``."""
+_KEY_GAP = r"(?:\s|\\[rn])"
+"""Between a key's lines: white space, or ``\\n`` as a key is written inside a JSON string."""
 KEY_BLOCK_CHARS = 10_000
 """The longest private-key body `PATTERNS` reads between its BEGIN and END lines."""
 
@@ -149,7 +151,7 @@ def open_key_block(text: str) -> int:
     last = _KEY_MARKERS.search(text, max(0, len(text) - KEY_BLOCK_CHARS - 200), timeout=REGEX_TIMEOUT)
     if last is None or not last.group().startswith("-----BEGIN") or len(text) - last.end() > KEY_BLOCK_CHARS:
         return len(text)
-    *lines, arriving = text[last.end():].split("\n")
+    *lines, arriving = text[last.end():].replace("\\r", "").replace("\\n", "\n").split("\n")
     if (all(_KEY_LINE.fullmatch(line.strip(), timeout=REGEX_TIMEOUT) for line in lines)
             and _KEY_LINE_START.fullmatch(arriving.strip(), timeout=REGEX_TIMEOUT)):
         return last.start()
@@ -161,8 +163,8 @@ PATTERNS: tuple[SecretPattern, ...] = (
                   _KEY_BEGIN + r"[\s\S]{0,10000}?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----", 1.0,
                   hints=("PRIVATE KEY",)),
     SecretPattern("private_key_cut", "PEM private key block without its END line (an answer cut short)",
-                  _KEY_BEGIN + r"(?:\s*[A-Za-z][A-Za-z\-]*:[^\r\n]*)*\s*[A-Za-z0-9+/=]{16,}"
-                  r"(?:\s+[A-Za-z0-9+/=]{16,})*", 1.0, hints=("PRIVATE KEY",)),
+                  _KEY_BEGIN + rf"(?:{_KEY_GAP}*[A-Za-z][A-Za-z\-]*:[^\r\n\\]*)*{_KEY_GAP}*[A-Za-z0-9+/=]{{16,}}"
+                  rf"(?:{_KEY_GAP}+[A-Za-z0-9+/=]{{16,}})*", 1.0, hints=("PRIVATE KEY",)),
     SecretPattern("aws_access_key_id", "AWS access key id",
                   _B + r"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}" + _E, 0.95,
                   hints=("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "A3T"), chunk=10),

@@ -66,10 +66,10 @@ class Step:
                 verdict = check_in_time(self, text, ctx)
             if not isinstance(verdict, Verdict):
                 verdict = Verdict.fail(f"guard returned {type(verdict).__name__}, not a Verdict")
-            elif not isinstance(verdict.passed, bool) or not isinstance(verdict.fixed, str | None):
-                verdict = Verdict.fail(f"guard returned a malformed Verdict: passed must be True or "
-                                       f"False (not {verdict.passed!r}) and fixed a str or None "
-                                       f"(not {type(verdict.fixed).__name__})")
+            elif (problem := _malformed(verdict)) is not None:
+                verdict = Verdict.fail(f"guard returned a malformed Verdict: {problem}")
+            elif type(verdict.passed) is not bool:  # a numpy bool
+                verdict = verdict._replace(passed=bool(verdict.passed))
         except MissingExtra:  # not the text's fault: the install's, said as such
             raise
         except Exception as exc:  # noqa: BLE001 - a crashing guard fails closed
@@ -111,6 +111,17 @@ def check_side(step: Step, side: str) -> None:
     if sides is not None and side not in sides:
         raise ConfigError(f"{step.name!r} is an {' and '.join(sides)} guard, not an {side} one",
                           where=f"guard {step.name!r}", field="guard")
+
+
+def _malformed(verdict: Verdict) -> str | None:
+    """What is wrong with a verdict's fields a chain acts on (a string "False" is truthy)."""
+    passed = verdict.passed
+    if not (isinstance(passed, bool) or type(passed).__module__ == "numpy"
+            and type(passed).__name__ in ("bool", "bool_")):  # (numpy's, as a model's score gives)
+        return f"passed must be True or False, not {passed!r}"
+    if not isinstance(verdict.fixed, str | None):
+        return f"fixed must be a str or None, not {type(verdict.fixed).__name__}"
+    return None
 
 
 def _can_fix(verdict: Verdict, side: str) -> bool:

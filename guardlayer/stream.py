@@ -115,11 +115,14 @@ class StreamGuards:
                                        max(old.output_tokens, usage.output_tokens))
 
     def _boundary(self, end: int, spans: list[tuple[int, int]]) -> int:
-        """Move a cut at ``end`` back until it is between words (a token, key or name is never
-        released in part, nor judged cut in two), no guard objects and no finding straddles it."""
+        """Move a cut at ``end`` back to where the guards' safe boundaries allow (asked once:
+        a guard judges the text as it stands), then until it is between words (a token, key
+        or name is never released in part, nor judged cut in two) and no finding straddles it."""
+        if end <= self.cut:
+            return end
+        end = min([end] + [self._safe(cut, end) for cut in self.cuts])
         while end > self.cut:
-            safe = min([self._safe(cut, end) for cut in self.cuts]
-                       + [start for start, stop in spans if start < end < stop]
+            safe = min([start for start, stop in spans if start < end < stop]
                        + [_word_start(self.raw, end)], default=end)
             if safe >= end:
                 return end
@@ -213,12 +216,18 @@ spaces (a cut next to one of those is a cut between words, else a Chinese answer
 back whole)."""
 
 
+WORD_CHARS = 8_192
+"""The longest word a stream holds back whole (longer than any key or token); a longer run
+without spaces (minified JSON, a data URL) is cut inside."""
+
+
 def _word_start(text: str, end: int) -> int:
-    """``end``, or the start of the word a cut at ``end`` splits."""
+    """``end``, or the start of the word a cut at ``end`` splits (if it began at most
+    `WORD_CHARS` before)."""
     if not 0 < end < len(text) or not _JOINS.match(text, end - 1, end + 1, timeout=REGEX_TIMEOUT):
         return end
-    word = _WORD_END.search(text, 0, end, timeout=REGEX_TIMEOUT)
-    return word.start() if word else end
+    word = _WORD_END.search(text, max(0, end - WORD_CHARS), end, timeout=REGEX_TIMEOUT)
+    return word.start() if word and word.start() > end - WORD_CHARS else end
 
 
 class _Calls:

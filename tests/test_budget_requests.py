@@ -144,3 +144,20 @@ def test_a_fallback_model_the_budget_cannot_cover_is_not_called(tmp_path) -> Non
     with scope(user="gus"), pytest.raises(BudgetExceeded):
         bare("hello", max_tokens=2000)
     assert called == []
+
+
+def test_a_streamed_call_gets_its_fixed_fallback_as_a_stream_when_the_budget_refuses_the_model(tmp_path) -> None:
+    budget = _budget(f"sqlite:///{tmp_path / 'b.db'}", 3000)
+
+    def chunks():
+        raise ProviderFailure(503)
+        yield "never"
+
+    def backup(prompt: str, max_tokens: int):
+        return iter(["from the backup"])
+
+    ask = guarded(retries=0, budget=budget, fallback=[backup, "Sorry, try later."])(
+        lambda prompt, max_tokens: chunks())
+    with scope(user="hal"):
+        stream = ask("hello", max_tokens=2000)
+        assert not isinstance(stream, str) and list(stream) == ["Sorry, try later."]

@@ -139,3 +139,14 @@ def test_a_system_prompt_is_scrubbed_by_pii_only_and_never_refused():
     assert answer == "Write to jane.doe@example.com."  # restored in the answer
     assert "jane.doe@example.com" not in sent[0][0]["content"]  # never sent to the model
     assert "bad at nothing" in sent[0][0]["content"]  # other guards do not read the system prompt
+
+
+def test_a_system_prompt_keeps_its_company_places_and_dates():
+    sent = []
+    prompt = ("You are the assistant for Northwind Traders, with a warehouse in Leeds, England. "
+              "Prices changed in March 2024. Escalate to Jane Doe at jane.doe@example.com.")
+    guarded(lambda messages: sent.append(messages) or "ok", input=[PIIGuard()])(
+        messages=[{"role": "system", "content": prompt}, {"role": "user", "content": "hello"}])
+    system = sent[0][0]["content"]
+    assert "Northwind Traders" in system and "Leeds, England" in system and "March 2024" in system
+    assert "Jane Doe" not in system and "jane.doe@example.com" not in system

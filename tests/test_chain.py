@@ -125,8 +125,8 @@ class Returns:
 
 
 @pytest.mark.parametrize("side, verdict, says", [
-    ("input", Verdict("False", 0.0, "fine"), "passed must be True or False (not 'False')"),
-    ("output", Verdict.ok(fixed=12345), "fixed a str or None (not int)"),
+    ("input", Verdict("False", 0.0, "fine"), "passed must be True or False, not 'False'"),
+    ("output", Verdict.ok(fixed=12345), "fixed must be a str or None, not int"),
 ])
 def test_a_malformed_verdict_fails_closed(side, verdict, says):
     model = ScriptedModel(["x"])
@@ -134,6 +134,14 @@ def test_a_malformed_verdict_fails_closed(side, verdict, says):
     with pytest.raises(Blocked) as info:
         ask("hello")
     assert says in info.value.verdicts[0].reason
+
+
+def test_a_numpy_bool_verdict_is_read_as_a_bool():
+    import numpy as np
+
+    ask = guarded(ScriptedModel(["x"]), input=[Returns(Verdict(passed=np.float64(0.1) < 0.5))])
+    assert ask("hello") == "x"
+    assert last_report().checks[0].verdict.passed is True
 
 
 def test_crashing_guard_with_fix_and_no_fix_blocks():

@@ -33,12 +33,16 @@ def _provider(closed: list[str]):
     return chunks, answer
 
 
-async def _cancel_again_and_again(task: asyncio.Task) -> None:
-    await asyncio.sleep(0.05)
+async def _cancel_again_and_again(task: asyncio.Task, closed: list[str], started: asyncio.Event) -> None:
+    await asyncio.wait_for(started.wait(), 5)
     for _ in range(30):
         task.cancel()
         await asyncio.sleep(0.001)
     await asyncio.wait([task])
+    for _ in range(100):  # its clean-up ran to the end (not cut by the next cancellation)
+        if closed:
+            return
+        await asyncio.sleep(0.01)
 
 
 @pytest.mark.parametrize("timeout", [None, 30])
@@ -50,12 +54,13 @@ async def test_a_stream_given_up_on_is_closed_to_the_end(timeout) -> None:
     async def ask(prompt: str):
         return chunks()
 
+    started = asyncio.Event()
+
     async def reader() -> None:
         async for _ in await ask("q"):
-            pass
+            started.set()
 
-    await _cancel_again_and_again(asyncio.create_task(reader()))
-    await asyncio.sleep(0.05)
+    await _cancel_again_and_again(asyncio.create_task(reader()), closed, started)
     assert closed == ["stream"]
 
 
@@ -63,7 +68,33 @@ async def test_a_stream_given_up_on_is_closed_to_the_end(timeout) -> None:
 async def test_a_call_given_up_on_is_closed_to_the_end(timeout) -> None:
     closed: list[str] = []
     _, answer = _provider(closed)
-    ask = guarded(timeout=timeout)(answer)
-    await _cancel_again_and_again(asyncio.create_task(ask("q")))
-    await asyncio.sleep(0.05)
+    started = asyncio.Event()
+
+    async def calling(prompt: str) -> str:
+        started.set()
+        return await answer(prompt)
+
+    await _cancel_again_and_again(asyncio.create_task(guarded(timeout=timeout)(calling)("q")), closed, started)
     assert closed == ["call"]
+
+
+@pytest.mark.parametrize("timeout", [None, 30])
+async def test_a_provider_that_ignores_cancellation_is_left_after_its_clean_up_time(monkeypatch, timeout) -> None:
+    import guardlayer.chain
+
+    monkeypatch.setattr(guardlayer.chain, "CLEANUP_SECONDS", 0.2)
+
+    async def stubborn(prompt: str) -> str:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            await asyncio.sleep(10)  # a connection that never closes
+        return "late"
+
+    task = asyncio.create_task(guarded(timeout=timeout)(stubborn)("q"))
+    await asyncio.sleep(0.05)
+    started = asyncio.get_running_loop().time()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 5)
+    assert asyncio.get_running_loop().time() - started < 2

@@ -128,3 +128,50 @@ def test_no_line_of_a_streamed_private_key_leaves_the_pii_guard(size) -> None:
         return iter(_pieces(answer, size))
 
     assert "".join(ask("the key?")) == "Here is the key you asked for:\n<SECRET>\nKeep it safe."
+
+
+def test_a_run_without_spaces_longer_than_any_key_still_streams() -> None:
+    answer = '{"rows": [' + ",".join(f'{{"id":{i},"name":"item{i}"}}' for i in range(3000)) + "]}"
+    pulled: list[int] = []
+
+    def chunks():
+        for i, piece in enumerate(_pieces(answer, 100)):
+            pulled.append(i)
+            yield piece
+
+    @guarded(output=[(PIIGuard(mode="regex"), "fix")])
+    def ask(prompt: str):
+        return chunks()
+
+    released, out = 0, []
+    for piece in ask("rows?"):
+        out.append(piece)
+        if len(pulled) * 100 < len(answer) // 2:  # while the first half was arriving
+            released += len(piece)
+    assert released > len(answer) // 4 and "".join(out) == answer
+
+
+def test_a_canary_holds_back_only_the_numbers_at_the_end() -> None:
+    from guardlayer import scope
+    from guardlayer.context import Scope
+    from guardlayer.guards.canary import CanaryGuard, plant_canary
+
+    numbers = ", ".join(str(i * 7919 % 100_003) for i in range(12_000))
+    pulled: list[int] = []
+
+    def chunks():
+        for i, piece in enumerate(_pieces(numbers, 500)):
+            pulled.append(i)
+            yield piece
+
+    with scope(Scope(user="numbers")):
+        plant_canary("system")
+
+        @guarded(output=[CanaryGuard()])
+        def ask(prompt: str):
+            return chunks()
+
+        stream = ask("numbers?")
+        first = next(iter(stream))
+        assert len(pulled) < len(numbers) // 500 // 2
+        assert first + "".join(stream) == numbers

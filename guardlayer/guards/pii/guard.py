@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 import regex
 
+from ...call import SYSTEM
 from ...context import Context
 from ...errors import ConfigError
 from ...extras import need
@@ -85,7 +86,8 @@ class PIIGuard:
     restores = True  # on output it puts originals back: the chain keeps it after re-asking guards
     tool_arguments = True  # on output it also restores and redacts tool calls' arguments
     assistant_turns = True  # the originals restored into earlier answers go back with the history
-    system_turns = True  # personal data in a system prompt leaves the process as well
+    system_turns = True  # personal data in a system prompt leaves the process as well (its
+    # identifying kinds only, as in answers: a prompt's company, places and dates stay)
     offload = True  # ms per KB of CPU: async chains run it in a worker thread, off the event loop
 
     def __init__(self, *, operator: Operator = "pseudonymize",
@@ -177,8 +179,9 @@ class PIIGuard:
     def _wanted(self, entity: str) -> bool:
         return entity not in self.exclude and (self.entities is None or entity in self.entities)
 
-    def _flagged_in_answers(self, entity: str) -> bool:
-        """Is new personal data of ``entity`` in an answer flagged (``output_entities``)?"""
+    def _identifying(self, entity: str) -> bool:
+        """Is personal data of ``entity`` replaced in the application's own text, new data in an
+        answer or a system prompt's (``output_entities``)?"""
         if self.output_entities is None:
             return entity not in GENERAL_ENTITIES
         return self.output_entities == "all" or entity in self.output_entities
@@ -203,6 +206,8 @@ class PIIGuard:
             return self._check_output(text, vault, ctx.value)
         vault.reserve(text)  # a placeholder the text already holds is not handed out again
         results = self.analyze(text)
+        if ctx.source == SYSTEM:  # the application's own prompt: only what identifies someone
+            results = [r for r in results if self._identifying(r.entity_type)]
         if not results:
             return Verdict.ok()
         scrubbed = self._replace(text, results, vault, self.operator)
@@ -274,7 +279,7 @@ class PIIGuard:
         ``read``: what to analyse in its place, of its length)."""
         read = restored if read is None else read
         return [r for r in (self.analyze(read) if read.strip() else ())
-                if self._flagged_in_answers(r.entity_type)
+                if self._identifying(r.entity_type)
                 and not vault.known(r.entity_type, restored[r.start:r.end])
                 and not any(r.start < e and s < r.end for s, e in spans)]
 

@@ -61,3 +61,14 @@ def test_a_key_cut_short_is_a_secret(after: str) -> None:
 
 def test_a_whole_key_is_found_whole() -> None:
     assert [(f.detail, f.end - f.start) for f in find_secrets(KEY + "\nok")] == [("private_key", len(KEY))]
+
+
+def test_a_key_written_in_a_json_string_and_cut_short_is_a_secret() -> None:
+    import json
+
+    document = json.dumps({"type": "service_account", "pk": KEY + "\n"})
+    cut = document[:document.index("-----END") - 100]
+    found = find_secrets(cut)
+    assert [(f.detail, f.start) for f in found] == [("private_key_cut", cut.index("-----BEGIN"))]
+    assert found[0].end == len(cut)
+    assert open_key_block(cut) == cut.index("-----BEGIN") and open_key_block(cut + "\\") == cut.index("-----BEGIN")
