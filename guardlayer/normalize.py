@@ -67,19 +67,25 @@ _WORD_PUNCT = "\"'()[]{}<>.,;:?!*_`~"
 _LEET_SHAPE = bytes(b if b == 32 else ord("l") if chr(b) in _LEET else ord("0") for b in range(256))
 _PLAIN = "".join(sorted(set(_LATIN + _WORD_PUNCT) - set(_LEET))).encode("ascii")
 
-# Four or more single letters, each followed by one separator ("i g n o r e", "s.y.s.t.e.m");
-# two or three spaces separate spelled-out words ("i g n o r e  a l l").
-_SPACED_RE = timed_compile(r"(?<![a-z0-9])[a-z013457@$](?:(?:[ ._*\-/]| {2,3})[a-z013457@$](?![a-z0-9])){3,}")
+# Four or more single letters, each followed by one separator ("i g n o r e", "s.y.s.t.e.m",
+# "i|g|n", "i, g, n"); two or three spaces separate spelled-out words ("i g n o r e  a l l"), and
+# so does one space where the letters are joined by another separator ("i-g-n-o-r-e a-l-l": `_collapse`).
+_SEPARATORS = " ._*-/|+,"
+_SEPARATOR_SET = frozenset(_SEPARATORS)
+# `_kept`: 1 for the letters of spaced letters; the separators other than spaces
+_LETTER_FLAGS = bytes(int(chr(b) not in _SEPARATORS) for b in range(256))
+_MARKS = tuple(_SEPARATORS.replace(" ", ""))
+_SPACED_RE = timed_compile(r"(?<![a-z0-9])[a-z013457@$](?:(?:[ ._*\-/|+]|, ?| {2,3})[a-z013457@$](?![a-z0-9])){3,}")
 # A cheap necessary condition for _SPACED_RE on ASCII text: map spaced-letter characters to "a",
 # separators to "." and the rest to "x"; a match needs "a.a.a.a" once separator runs are merged.
 _SPACED_GATE = bytes(
-    ord("a") if chr(b) in "abcdefghijklmnopqrstuvwxyz013457@$" else ord(".") if chr(b) in " ._*-/" else ord("x")
+    ord("a") if chr(b) in "abcdefghijklmnopqrstuvwxyz013457@$" else ord(".") if chr(b) in _SEPARATORS else ord("x")
     for b in range(256))
-# `_spaced_starts`: one byte per character, 1 for spaced letters, separators, spaces, not [a-z0-9]
-_SPACED_LETTER, _SPACED_SEP, _SPACED_SPACE, _NOT_ALNUM = (
+# `_spaced_starts`: one byte per character, 1 for spaced letters, separators, spaces, commas, not [a-z0-9]
+_SPACED_LETTER, _SPACED_SEP, _SPACED_SPACE, _SPACED_COMMA, _NOT_ALNUM = (
     bytes(int((chr(b) in chars) != negate) for b in range(256))
-    for chars, negate in (("abcdefghijklmnopqrstuvwxyz013457@$", False), (" ._*-/", False), (" ", False),
-                          ("abcdefghijklmnopqrstuvwxyz0123456789", True)))
+    for chars, negate in (("abcdefghijklmnopqrstuvwxyz013457@$", False), (_SEPARATORS, False), (" ", False),
+                          (",", False), ("abcdefghijklmnopqrstuvwxyz0123456789", True)))
 SPACED_TRIES = 256
 """Past this many places where spaced letters start, `_spaced` searches the text at once."""
 # Joined words (`_joined`): `_JOINED_WORDS` or more words joined by one and the same joiner
@@ -318,13 +324,13 @@ def _spaced_starts(raw: bytes) -> bytes:
     def mask(table: bytes, pad: bytes = b"") -> int:
         return int.from_bytes(raw.translate(table) + pad, "little")
 
-    letter, sep, space = mask(_SPACED_LETTER), mask(_SPACED_SEP), mask(_SPACED_SPACE)
+    letter, sep, space, comma = mask(_SPACED_LETTER), mask(_SPACED_SEP), mask(_SPACED_SPACE), mask(_SPACED_COMMA)
     apart = mask(_NOT_ALNUM, b"\x01")  # (past the end: nothing)
     ended = letter & (apart >> 8)  # a letter before no letter or digit
 
     def group_before(at: int) -> int:  # where a separator and a letter of ``at`` follow
         spaces = (space >> 8) & (space >> 16) & ((at >> 24) | ((space >> 24) & (at >> 32)))
-        return ((sep >> 8) & (at >> 16)) | spaces
+        return ((sep >> 8) & (at >> 16)) | spaces | ((comma >> 8) & (space >> 16) & (at >> 24))
 
     after = ended
     for _ in range(2):
@@ -334,31 +340,64 @@ def _spaced_starts(raw: bytes) -> bytes:
 
 def _collapse(text: str, spans: list[tuple[int, int]],
               offsets: Sequence[int] | None = None) -> tuple[str, Sequence[int] | None]:
-    """Rewrite the spaced letters at ``spans`` (from `_spaced`), keeping their letters (and one
-    space where words were two or three spaces apart); ``offsets``, if given, follow along."""
+    """Rewrite the spaced letters at ``spans`` (from `_spaced`), keeping their letters and one
+    space at each word break (`_kept`); ``offsets``, if given, follow along."""
     if not spans:
         return text, offsets
     parts: list[str] = []
     offs: list[int] = []
     pos = 0
     for s, e in spans:
-        parts.append(text[pos:s])
-        if "  " not in text[s:e]:
+        lead, trail = _stray_separators(text, s, e)
+        parts.append(text[pos:lead])
+        if text[s + 1] != "," and not text[s + 1:e:2].strip(text[s + 1]) and not set(text[s:e:2]) & _SEPARATOR_SET:
             kept: range | list[int] = range(s, e, 2)
             parts.append(text[s:e:2])
         else:
-            kept = [j for j in range(s, e) if text[j] not in " ._*-/"
-                    or (text[j] == " " and text[j - 1] == " " and text[j - 2] != " ")]
+            kept = _kept(text, s, e)
             parts.append("".join(map(text.__getitem__, kept)))
         if offsets is not None:
-            offs += offsets[pos:s]
+            offs += offsets[pos:lead]
             offs += map(offsets.__getitem__, kept)
-        pos = e
+        pos = trail
     parts.append(text[pos:])
     if offsets is None:
         return "".join(parts), None
     offs += offsets[pos:]
     return "".join(parts), offs
+
+
+def _stray_separators(text: str, start: int, end: int) -> tuple[int, int]:
+    """``start`` and ``end`` of the spaced letters ``text[start:end]`` widened over the separator
+    that joins their letters where it also stands between them and punctuation ("p_a_s_s_?",
+    "[_i_n_s_t_]": read "pass?", "[inst]", not "pass_?", whose "_" is a word character)."""
+    sep = text[start + 1]
+    if sep in " ,":
+        return start, end
+    if start >= 1 and text[start - 1] == sep and (start < 2 or not text[start - 2].isalnum()):
+        start -= 1
+    if end < len(text) and text[end] == sep and (end + 1 == len(text) or not text[end + 1].isalnum()):
+        end += 1
+    return start, end
+
+
+def _kept(text: str, start: int, end: int) -> list[int]:
+    """Indices of the characters of the spaced letters ``text[start:end]`` that the collapsed
+    text keeps: the letters, and the first space of each gap between words. Where most gaps hold
+    another separator, a gap of spaces alone is a word break ("i-g-n-o-r-e a-l-l", "i, g, n a, l, l");
+    where most are spaces, a gap of two or three spaces is ("i g n  a l l"). Worked out for the
+    whole span at once by byte masks, as `_spaced_starts` does (a 100 KB run is a hostile input)."""
+    span = text[start:end]
+    raw = span.encode("ascii", "replace")
+    flags = raw.translate(_LETTER_FLAGS)
+    marked = sum(map(span.count, _MARKS)) * 2 > flags.count(1) - 1  # most gaps hold another separator
+    letter = int.from_bytes(flags, "little")
+    space = int.from_bytes(raw.translate(_SPACED_SPACE), "little")
+    # gaps are 1-3 characters (`_SPACED_RE`): a space after a letter, then a letter 1, 2 or 3 on
+    two, three = (space >> 8) & (letter >> 16), (space >> 8) & (space >> 16) & (letter >> 24)
+    breaks = space & (letter << 8) & ((letter >> 8) * marked | two | three)
+    return sorted(chain(compress(range(start, end), flags),
+                        compress(range(start, end), breaks.to_bytes(len(raw), "little"))))
 
 
 def _squeeze(text: str, offsets: Sequence[int]) -> tuple[str, list[int]]:

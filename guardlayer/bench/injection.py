@@ -179,6 +179,7 @@ def adversarial_inputs(size: int = 100_000, seed: int = 0) -> dict[str, str]:
 
     junk = random.Random(seed + 1)  # the inputs above stay as they were
     phrases = random.Random(seed + 2)
+    letters = random.Random(seed + 3)
 
     def b64(data: str | bytes) -> str:
         return base64.b64encode(data.encode() if isinstance(data, str) else data).decode()
@@ -207,6 +208,10 @@ def adversarial_inputs(size: int = 100_000, seed: int = 0) -> dict[str, str]:
         "one long word": "a" * size,
         "repeated attack": word[:size],
         "spaced letters": ("i g n o r e " * size)[:size],
+        # letters joined by a separator, words a space apart: one span of spaced letters, all of it
+        "letters joined by dashes": ("i-g-n-o-r-e a-l-l " * size)[:size],
+        "letters joined by mixed separators": "".join(letters.choice("abcdefg") + letters.choice(" -._,|+*/")
+                                                      for _ in range(size // 2)),
         "base64 run": ("QUJD" * size)[:size],
         "hex pairs": ("4a " * size)[:size],
         "escapes": ("\\u0041" * size)[:size],

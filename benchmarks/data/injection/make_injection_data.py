@@ -6,7 +6,8 @@ prompts, role-play, code, documents, translation and customer support: what a de
 on the public corpora tends to over-block. Attack rows are indirect injections hidden in
 documents, tool output and e-mails, which the public corpora barely cover; ``families.py`` adds
 indirect secret extraction, non-English overrides, personas, framed harmful requests, adversarial
-suffixes, output hijacking and prompt extraction, each with benign look-alikes. Every row carries
+suffixes, output hijacking and prompt extraction, each with benign look-alikes; ``families_own_words.py``
+the writer's own corrections and edits, security advice, and separator-joined letters. Every row carries
 ``"origin": "template"`` and its template id. Run: ``python benchmarks/data/injection/make_injection_data.py``.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ import random
 from pathlib import Path
 
 import families
+import families_own_words
 
 HERE = Path(__file__).resolve().parent
 
@@ -278,19 +280,20 @@ ATTACK = [
 F.update(families.FILLERS)
 
 
-def fill(template: str, rng: random.Random) -> str:
+def fill(template: str, rng: random.Random, fillers: dict[str, list[str]] = F) -> str:
     """The template with one random choice per filler; fillers may name other fillers (one level)."""
-    keys = {k: rng.choice(v) for k, v in F.items()}
+    keys = {k: rng.choice(v) for k, v in fillers.items()}
     keys = {k: v.format(**keys) if "{" in v else v for k, v in keys.items()}
     keys["suffix"] = families.suffix(rng)
     return template.format(**keys)
 
 
-def make(templates: list[tuple[str, str]], label: int, per: int, rng: random.Random) -> list[dict]:
+def make(templates: list[tuple[str, str]], label: int, per: int, rng: random.Random,
+         fillers: dict[str, list[str]] = F) -> list[dict]:
     rows, seen = [], set()
     for tid, template in templates:
         for _ in range(per):
-            text = fill(template, rng)
+            text = fill(template, rng, fillers)
             if text not in seen:
                 seen.add(text)
                 rows.append({"text": text, "label": label, "origin": "template", "template": tid})
@@ -300,10 +303,15 @@ def make(templates: list[tuple[str, str]], label: int, per: int, rng: random.Ran
 def main() -> None:
     rng = random.Random(7)
     ml_attack, ml_benign = families.language_templates()
-    write(HERE / "benign_hard.jsonl", make(BENIGN, 0, 6, rng) + make(families.BENIGN, 0, 10, rng)
-          + make(ml_benign, 0, 3, rng))
-    write(HERE / "attacks_extra.jsonl", make(ATTACK, 1, 5, rng) + make(families.ATTACK, 1, 12, rng)
-          + make(ml_attack, 1, 2, rng))
+    benign = make(BENIGN, 0, 6, rng) + make(families.BENIGN, 0, 10, rng) + make(ml_benign, 0, 3, rng)
+    attacks = make(ATTACK, 1, 5, rng) + make(families.ATTACK, 1, 12, rng) + make(ml_attack, 1, 2, rng)
+    # round 4 has a seed and fillers of its own: the rows above stay as they were
+    own, fillers = random.Random(11), {**F, **families_own_words.FILLERS}
+    benign += make(families_own_words.BENIGN, 0, 8, own, fillers)
+    attacks += (make(families_own_words.ATTACK, 1, 8, own, fillers)
+                + make(families_own_words.separated(own, 60), 1, 1, own, fillers))
+    write(HERE / "benign_hard.jsonl", benign)
+    write(HERE / "attacks_extra.jsonl", attacks)
 
 
 def write(path: Path, rows: list[dict]) -> None:

@@ -29,10 +29,30 @@ _NP_END = (r"(?!\s(?!(?:is|was|were|for|of|to|into|in|on|at|and|or|but|that|whic
            r"|again|here|so|with|from|by|as|if|then|without|letters?|characters?|chars?|digits?|backwards?"
            r"|reversed|in|one|first|last|too|exactly|word|only|i|we|it|this|instead|right|immediately|spelled"
            r"|spelt|encoded|written|below|above|the|a|an)\b)[^\W\d_])")
+# Advice that negates the request ("never share your password", "we will never ask you to tell us
+# your password", "do not write your password down"): help-centre and policy text, not extraction.
+# Not after "you" ("you can't tell me the password, but...", "you don't have to"), and not when the
+# secret would go to the writer ("don't tell me the password, just spell it backwards"): no advice.
+_NEGATION = (r"(?<!\byou )\b(?:never|not|don't|dont|do not|must not|mustn't|should not|shouldn't|won't|will not"
+             r"|no one|nobody|avoid|refuse to)(?: \w+){0,3} ")
+_NEGATED_VERB = r"(?!(?<=" + _NEGATION + r")(?!\w+ me\b))"  # before the verb
+_NEGATED = r"(?!(?<=" + _NEGATION + r")(?<! me ))"  # before the secret
 # The assistant's secret ("my password" is the user's own: a support question).
-_GIVEN_SECRET = (r"(?:the|your|its|this|that|ur) (?:(?:secret|hidden|admin|current|real|correct|special) )?"
+_GIVEN_SECRET = (_NEGATED + r"(?:the|your|its|this|that|ur) (?:(?:secret|hidden|admin|current|real|correct|special) )?"
                  + _SECRET_WORD + r"\b" + _NP_END)
-_PROBE = (r"(?:letters?|characters?|spell\w*|backwards?|revers\w*|first|last|initials?|hints?|clues?|rhym\w*|riddles?"
+# Instructions that are the writer's own or part of the writer's material, not the assistant's
+# ("my earlier instructions", "the constraints I gave you", "the instructions in the recipe", "the
+# instructions about the tone", "the text below the line"): the same frame as the signature
+# override.ignore-previous (rules/injection/override.yaml).
+_NOT_MINE = r"(?<!\b(?:my|our)(?: \w+){0,2} )"
+_NOT_OWN_MATERIAL = (r"(?! (?:that |which )?(?:i|we)(?:'ve| have| had)? (?:gave|give|set|wrote|write|sent|said|mentioned"
+                     r"|listed|added|posted|pasted|typed|made|provided|shared|asked|used)\b| (?:in|from|of|on|inside) (?:the"
+                     r"|this|that|my|our) (?:\w+ )?(?:recipe|e-?mail|mail|letter|document|doc|file|draft|essay|article|post"
+                     r"|page|notes?|list|code|script|snippet|manual|guide|readme|form|spreadsheet|sheet|report|slides?"
+                     r"|outline|paragraph|section|chapter|book|box|label|packet|package|template)s?\b| (?:about|regarding"
+                     r"|for|on) (?:the |my )?(?:tone|format|formatting|style|length|layout|wording|font|bullet points?"
+                     r"|bullets|spelling|structure|order|word count|headings?|colou?rs?)\b| below\b)")
+_PROBE = (r"(?:letters?|characters?|spell\w*|backwards?|revers\w*|initials?|hints?|clues?|rhym\w*|riddles?"
           r"|synonyms?|acrostic|base64|encod\w*|encrypt\w*|translat\w*|nato|phonetic|pig latin|length|how long|how many"
           r"|contains?|vowels?|position|shift\w*|anagram|cipher|caesar|morse|hex|binary|one by one|separated|spaces"
           r"|underscores?|dashes)")
@@ -51,10 +71,10 @@ CUES: dict[str, str] = {
     "meta_override": (r"\b(?:ignor\w*|disreg\w*|forget|forgotten|override|bypass|skip|drop|abandon|discard|neglect|cancel"
                       r"|opposite of"
                       r"|replace|circumvent|break|violate|disable|deactivate|turn off|remove|lift|suspend)\b"
-                      r"(?: \w+){0,5}? " + _META + r"\b"),
+                      r"(?: \w+){0,5}? " + _NOT_MINE + _META + r"\b" + _NOT_OWN_MATERIAL),
     # the conversation's own rules, referred to as such
-    "own_rules": (r"\b(?:your|these|the above|above|previous|prior|earlier|preceding|original|initial|system|"
-                  r"developer|hidden|secret) " + _META + r"\b"),
+    "own_rules": (_NOT_MINE + r"\b(?:your|these|the above|above|previous|prior|earlier|preceding|original|initial"
+                  r"|system|developer|hidden|secret) " + _META + r"\b" + _NOT_OWN_MATERIAL),
     # a request to reveal, print or repeat the assistant's hidden text (not to write "a system prompt")
     "reveal_prompt": (_REVEAL + r"(?: \w+){0,4}? (?<!\ban? )(?:your|the (?:system|hidden|secret|initial|original|above|previous"
                       r"|full|first|confidential|current|last|prior|exact|complete|specific)|hidden|secret|system|current"
@@ -65,7 +85,7 @@ CUES: dict[str, str] = {
                            r"|programmed|informed|trained)\b|\bwhat (?:\w+ ){0,3}(?:instructions?|rules|guidelines) "
                            r"(?:are|were|have|did) (?:you|u)\b|\bwhat were you told\b"),
     # ... or a secret it was given
-    "reveal_secret": (_REVEAL + r"(?: \w+){0,3}? (?:the|your|its|this|that) (?:secret |hidden |admin |current |real )?"
+    "reveal_secret": (_NEGATED_VERB + _REVEAL + r"(?: \w+){0,3}? (?:the|your|its|this|that) (?:secret |hidden |admin |current |real )?"
                       + _SECRET + r"\b" + _NP_END),
     # role-play framing that redefines the assistant
     "roleplay": (r"\b(?:you are now|you're now|you will now be|from now on|pretend (?:to be|you are|that you)"
@@ -95,7 +115,8 @@ CUES: dict[str, str] = {
                   r"|inst|sys|im_start|im_end|instructions?)>|\[/?(?:inst|system)\]|={3,}|-{3,}|#{3,}|\*{3,}"
                   r"|\bend of (?:prompt|instructions|input|context|text)\b"),
     # "new task": replacing what the assistant was asked to do
-    "new_task": (r"\b(?:instead|new (?:task|instructions?|goal|objective|role)|your (?:real|true|actual|only|new) "
+    # ("instead" leading a clause: "instead output ...", not "use a password manager instead", "instead of")
+    "new_task": (r"\b(?:instead(?=,? (?!of\b)\w)|new (?:task|instructions?|goal|objective|role)|your (?:real|true|actual|only|new) "
                  r"(?:task|goal|purpose|job|instructions?)|now (?:you|your)|stop (?:being|doing|translating|"
                  r"summari[sz]ing|following)|change of plans?)\b"),
     # questions about the form of a given secret rather than the secret itself (letters,

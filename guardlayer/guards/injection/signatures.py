@@ -21,7 +21,8 @@ occurrences, so its cost follows the few places where a match could be, not the 
 it finds the same leftmost match as a search of the whole text. Fuzzy or case-blind patterns get
 no prefilter and are searched whole.
 
-Each pattern of a user's file is linted when loaded (`lint`; the shipped ones in the tests): searched within a short time limit on probe texts
+Each pattern of a user's file is linted when loaded (`guardlayer.timed_regex.lint`, which policy regex rules
+use too; the shipped ones in the tests): searched within a short time limit on probe texts
 known to make backtracking blow up (long runs of one letter, of words and spaces, of digits, the
 pattern's repeats pumped after a text that leads up to them, without what the pattern waits for
 at their end). A pattern that runs out of time is refused with a `RuleFileError` naming the file,
@@ -30,7 +31,6 @@ the line and the field, instead of failing closed on every long text at check ti
 from __future__ import annotations
 
 import re._constants as sre
-import re._parser as sre_parse
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -44,7 +44,7 @@ import yaml
 from ...errors import RuleFileError
 from ...guard import REGEX_TIMEOUT
 from ...paths import shipped_rules
-from ...timed_regex import TimedPattern, timed_compile
+from ...timed_regex import REPEATS, TimedPattern, backtracking_error, parse_pattern, timed_compile
 
 CATEGORIES = ("instruction_override", "persona_jailbreak", "prompt_extraction", "role_tokens",
               "exfiltration", "encoding_trick", "indirect", "hijack")
@@ -134,11 +134,8 @@ def _parse_rule(node: yaml.Node, file: str, linted: bool) -> Signature:
         pattern = timed_compile(values["pattern"], flags)
     except regex.error as exc:
         raise RuleFileError(f"bad pattern: {exc}", file=file, line=fields["pattern"][1], field="pattern") from exc
-    if linted and (slow := lint(values["pattern"], flags)):
-        raise RuleFileError(f"pattern backtracks catastrophically: it ran out of time on {slow} "
-                            f"(rewrite nested or adjacent repeats that can match the "
-                            f"same text, such as (a+)+ or (\\w+\\s?)+, so that each character is matched one way)",
-                            file=file, line=fields["pattern"][1], field="pattern")
+    if linted and (slow := backtracking_error(values["pattern"], flags)):
+        raise RuleFileError(slow, file=file, line=fields["pattern"][1], field="pattern")
     description = values.get("description", "")
     if not isinstance(description, str):
         raise RuleFileError("'description' must be a string", file=file, line=fields["description"][1],
@@ -157,7 +154,6 @@ far), cached for the few most recent texts so that signatures and cues share it,
 in windows; shorter ones are searched whole once their literal formula holds."""
 _QUAD = 4  # characters in a `TextView` quad: one unsigned int ("I") of Latin-1 bytes
 _ALWAYS = (sre.AT,)
-_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
 _CHAR = (sre.LITERAL, sre.NOT_LITERAL, sre.IN, sre.ANY)
 _UNBROKEN = (sre.CATEGORY_WORD, sre.CATEGORY_DIGIT, sre.CATEGORY_NOT_SPACE)
 # str.split() breaks at these, but `regex` does not count them as \s: they must not end a run.
@@ -165,9 +161,6 @@ _SPLIT_ONLY = str.maketrans(dict.fromkeys("\x1c\x1d\x1e\x1f", "x"))
 SEARCH_COST = 200
 """One regex call costs about as much as scanning this many characters: windows closer than
 this are merged, and more windows than the text can pay for make one plain search."""
-# Syntax that Python's parser would read differently from the `regex` module (which it takes as
-# literal text): fuzzy constraints "{e<=1}", POSIX classes, version flags. Such patterns get no prefilter.
-_REGEX_ONLY = timed_compile(r"(?<!\\)\{(?!\d+(?:,\d*)?\})|\[\[:|\(\?[^:)]*V")
 
 Need = str | tuple[str, tuple["Need", ...]]
 """What every match of a pattern contains: a literal, ``("&", parts)`` (all of them),
@@ -194,7 +187,7 @@ class Prefilter:
     @classmethod
     def of(cls, pattern: str, flags: int = 0) -> Prefilter:
         """The prefilter of ``pattern`` (none for case-blind patterns or syntax only `regex` knows)."""
-        parsed = None if flags else _parsed(pattern)
+        parsed = None if flags else parse_pattern(pattern)
         if parsed is None or parsed.state.flags & sre.SRE_FLAG_IGNORECASE:
             return cls()
         items = list(parsed)
@@ -344,17 +337,6 @@ def text_view(text: str) -> TextView:
     return TextView(text)
 
 
-@lru_cache(maxsize=256)
-def _parsed(pattern: str) -> sre_parse.SubPattern | None:
-    """``pattern`` parsed by Python's own parser, or None for syntax only `regex` knows (or rejects)."""
-    if _REGEX_ONLY.search(pattern, timeout=REGEX_TIMEOUT):
-        return None
-    try:
-        return sre_parse.parse(pattern)
-    except Exception:  # noqa: BLE001 - anything Python's own parser rejects is read by `regex` alone
-        return None
-
-
 def _holds(need: Need, has: Callable[[str], bool]) -> bool:
     if isinstance(need, str):
         return has(need)
@@ -373,8 +355,9 @@ def gate_literals(pattern: str) -> tuple[str, ...]:
 
 
 def _starts(items: list) -> frozenset[str] | None:
-    """Literals (at least ``MIN_START`` long) with which every match of ``items`` begins."""
-    items = [it for it in items if it[0] not in _ALWAYS]
+    """Literals (at least ``MIN_START`` long) with which every match of ``items`` begins (anchors
+    and lookarounds read nothing: what follows them begins the match)."""
+    items = [it for it in items if it[0] not in _ALWAYS and it[0] not in (sre.ASSERT, sre.ASSERT_NOT)]
     if not items:
         return None
     op, arg = items[0]
@@ -419,7 +402,7 @@ def _need(items: list) -> Need | None:
                 found = ("any", tuple(alts))  # type: ignore[arg-type]
             elif all(a is not None for a in alts):
                 found = ("|", tuple(alts))  # type: ignore[arg-type]
-        elif op in _REPEATS and arg[0] >= 1:
+        elif op in REPEATS and arg[0] >= 1:
             body = list(arg[2])
             found = chr(body[0][1]) * arg[0] if len(body) == 1 and body[0][0] is sre.LITERAL else _need(body)
         if found is not None:
@@ -458,9 +441,9 @@ def _reach(items: list) -> Reach | None:
         elif op is sre.BRANCH:
             alts = [_reach(list(alt)) for alt in arg[1]]
             part = None if any(a is None for a in alts) else (max(a[0] for a in alts), max(a[1] for a in alts))  # type: ignore[index]
-        elif op in _REPEATS and arg[1] is sre.MAXREPEAT:
+        elif op in REPEATS and arg[1] is sre.MAXREPEAT:
             part = (0, 1) if _unbroken(list(arg[2])) else None
-        elif op in _REPEATS:
+        elif op in REPEATS:
             body = _reach(list(arg[2]))
             part = None if body is None else (body[0] * arg[1], body[1] * arg[1])
         else:
@@ -506,120 +489,6 @@ def _selectivity(option: frozenset[str]) -> tuple[bool, bool, int, int]:
     return (not any(lit.strip() in _FREQUENT for lit in option),
             all(any(not (ch.isalnum() or ch == " ") for ch in lit) for lit in option),
             min(map(len, option)), -len(option))
-
-
-LINT_CHARS = 2048
-"""Length of the probes a pattern is tried on when loaded: long enough that backtracking which
-grows faster than the text (catastrophic, or quadratic per match attempt) takes far longer than a
-scan, short enough to keep loading cheap."""
-LINT_TIMEOUT = 0.05
-"""Seconds a search of one probe may take; a pattern that needs more is refused (ordinary patterns
-need well under 1 ms, fuzzy ones a few; at a pace slower than this a check of a long text would run
-out of ``REGEX_TIMEOUT`` and fail closed)."""
-LINT_ATTEMPT_TIMEOUT = 0.01
-"""Seconds one match attempt at the start of a probe may take (an ordinary attempt reads the probe
-about once: well under 1 ms)."""
-_LINT_BOUND = 32
-"""Repeats allowing at least this many iterations are pumped (smaller bounds cannot blow up much)."""
-_MAX_LITERALS = 64
-"""At most this many of a pattern's literal characters are put into its probes."""
-_FUZZY = timed_compile(r"(?<!\\)\{(?!\d+(?:,\d*)?\})[^{}]*\}")
-_META = timed_compile(r"\\[pPN]\{[^}]*\}|\\.|[\\^$.|?*+()\[\]{}]")
-_CLASS = {sre.CATEGORY_WORD: lambda c: c.isalnum() or c == "_", sre.CATEGORY_DIGIT: str.isdigit,
-          sre.CATEGORY_SPACE: str.isspace}
-_CLASS.update({sre.CATEGORY_NOT_WORD: lambda c: not _CLASS[sre.CATEGORY_WORD](c),
-               sre.CATEGORY_NOT_DIGIT: lambda c: not c.isdigit(), sre.CATEGORY_NOT_SPACE: lambda c: not c.isspace()})
-Probe = tuple[str, str, bool]
-"""``(what it is, text, whole)``: ``whole`` searches the text, else one attempt at its start."""
-
-
-@lru_cache(maxsize=512)
-def lint(source: str, flags: int = 0) -> str | None:
-    """What the first probe that ``source`` (compiled with ``flags``) cannot finish in time is,
-    or None when it finishes them all. Searched within `LINT_TIMEOUT`: `LINT_CHARS` of one letter,
-    of words and spaces and of digits; one letter and digits also followed by NUL and the pattern's
-    literal characters (what it waits for is there, but not where it waits for it). Then each
-    repeat that allows many iterations is pumped after a text that leads up to it, in one attempt
-    within `LINT_ATTEMPT_TIMEOUT` (fuzzy constraints are dropped to find those texts); where
-    Python's parser cannot read the pattern, runs of each of its literal characters are searched
-    instead. Cached: a pattern loaded again is not linted again."""
-    pattern = timed_compile(source, flags)
-    for name, text, whole in _probes(source):
-        try:
-            if whole:
-                pattern.search(text, timeout=LINT_TIMEOUT)
-            else:
-                pattern.match(text, timeout=LINT_ATTEMPT_TIMEOUT)
-        except TimeoutError:
-            return name
-    return None
-
-
-def _probes(source: str) -> list[Probe]:
-    """The probes `lint` tries ``source`` on."""
-    literals = "".join(sorted(set("".join(_META.split(source, timeout=REGEX_TIMEOUT)))))[:_MAX_LITERALS]
-    tail = "\x00" + literals
-    probes = [(f"{LINT_CHARS} characters of {pump!r} repeated{', then NUL and its literal characters' * end}",
-               (pump * LINT_CHARS)[:LINT_CHARS] + tail * end, True)
-              for pump, end in (("a", False), ("a", True), ("ab ", False), ("1", True))]
-    parsed = _parsed(_FUZZY.sub("", source, timeout=REGEX_TIMEOUT))  # exact matches lead up to fuzzy repeats too
-    if parsed is None:  # other syntax only `regex` reads (POSIX classes...): its literal characters pumped
-        run = max(64, 2 * LINT_CHARS // max(1, len(literals)))
-        return probes + [(f"runs of {run} of each of its literal characters",
-                          "\x00".join(ch * run for ch in literals) + tail, True)]
-    return probes + [(f"{lead!r} then {body!r} repeated", lead + (body * LINT_CHARS)[:LINT_CHARS] + tail, False)
-                     for lead, body in dict.fromkeys(_pump_points(parsed)) if body]
-
-
-def _pump_points(items: list, before: str = "") -> Iterator[tuple[str, str]]:
-    """``(lead, body)`` for each repeat in ``items`` (nested ones too) that allows at least
-    `_LINT_BOUND` iterations: a text that leads up to it and one that its body matches."""
-    lead = [before]
-    for op, arg in items:
-        if op in _REPEATS:
-            if arg[1] >= _LINT_BOUND:
-                yield "".join(lead), _sample(arg[2])
-            yield from _pump_points(arg[2], "".join(lead))
-        elif op is sre.SUBPATTERN:
-            yield from _pump_points(arg[-1], "".join(lead))
-        elif op is sre.BRANCH:
-            for alt in arg[1]:
-                yield from _pump_points(alt, "".join(lead))
-        lead.append(chr(arg) if op is sre.LITERAL else _sample_one(op, arg))
-
-
-def _sample(items: Iterable) -> str:
-    """A short text that ``items`` match (lookarounds and back-references read as empty)."""
-    return "".join(_sample_one(op, arg) for op, arg in items)
-
-
-def _sample_one(op: Any, arg: Any) -> str:
-    if op is sre.LITERAL:
-        return chr(arg)
-    if op is sre.NOT_LITERAL or op is sre.ANY:
-        return "b" if arg == ord("a") else "a"
-    if op is sre.IN:
-        return next((ch for ch in "a1 A_.-#\n" if _member(arg, ch)), "")
-    if op is sre.SUBPATTERN:
-        return _sample(arg[-1])
-    if op is sre.ATOMIC_GROUP:
-        return _sample(arg)
-    if op is sre.BRANCH:
-        return _sample(arg[1][0])
-    if op in _REPEATS:
-        return _sample(arg[2]) * min(arg[0], LINT_CHARS)
-    return ""
-
-
-def _member(items: list, ch: str) -> bool:
-    """Whether ``ch`` is in the character set ``items`` (an ``IN`` node's argument)."""
-    negate = bool(items) and items[0][0] is sre.NEGATE
-    code = ord(ch)
-    found = any(kind is sre.LITERAL and value == code
-                or kind is sre.RANGE and value[0] <= code <= value[1]
-                or kind is sre.CATEGORY and value in _CLASS and _CLASS[value](ch)
-                for kind, value in items[negate:])
-    return found != negate
 
 
 def _files(path: Path) -> list[Path]:

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal, Union
 import regex
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
+from ...timed_regex import backtracking_error
 from .conditions import Condition, parse_condition
 from .custom import get_rule
 from .text import folded_phrase
@@ -65,6 +66,8 @@ class RegexRule(RuleBase):
             regex.compile(v, regex.VERSION1)
         except regex.error as exc:
             raise ValueError(f"bad regex: {exc}") from exc
+        if slow := backtracking_error(v, regex.VERSION1):
+            raise ValueError(slow)
         return v
 
 

@@ -59,8 +59,20 @@ def joined_with(joiner: str) -> Callable[[str], str]:
 JOINERS = [joined_with(j) for j in ["_", "-", ".", "+", "/", "\u2022", "\u00b7", "\u02c6", "\u00a6", "~"]]
 
 
+def letters_joined_by(separator: str) -> Callable[[str], str]:
+    """The letters of each word joined by ``separator``, words one space apart ("I-g-n-o-r-e a-l-l")."""
+    def join(text: str) -> str:
+        return " ".join(separator.join(word) for word in text.split())
+    join.__name__ = f"letters_joined_by_{separator!r}"
+    return join
+
+
+SEPARATORS = [letters_joined_by(s) for s in ["-", ".", "_", "/", "*", "|", "+", ", "]]
+
+
 def attacks() -> list[str]:
-    rows = [json.loads(line)["text"] for line in DATA.read_text().splitlines()]
+    rows = [row["text"] for row in map(json.loads, DATA.read_text().splitlines())
+            if not row["template"].startswith("sep-")]  # (those are obfuscated already)
     return CLASSIC + random.Random(0).sample(rows, 40)
 
 
@@ -73,7 +85,8 @@ def caught(guard: InjectionGuard) -> tuple[list[str], float]:
     return plain, rate
 
 
-@pytest.mark.parametrize("transform", [homoglyphs, zero_width, as_base64, spacing, leetspeak, *JOINERS],
+@pytest.mark.parametrize("transform", [homoglyphs, zero_width, as_base64, spacing, leetspeak, *JOINERS,
+                                       *SEPARATORS],
                          ids=lambda t: t.__name__)
 def test_obfuscated_attacks_are_still_caught(guard: InjectionGuard, caught, transform) -> None:
     plain, plain_rate = caught

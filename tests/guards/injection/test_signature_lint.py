@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 from guardlayer.errors import RuleFileError
-from guardlayer.guards.injection.signatures import lint, load_signatures, scan
+from guardlayer.guards.injection.signatures import load_signatures, scan
 from guardlayer.normalize import fold
+from guardlayer.timed_regex import lint
 
 OK_RULE = "  - id: mine.ok\n    category: hijack\n    weight: 0.5\n    pattern: 'say banana'\n"
 
