@@ -32,7 +32,7 @@ import yaml
 from ...guard import REGEX_TIMEOUT
 from ...normalize import fold
 from ...structured.extract import dumps
-from ...timed_regex import timed_compile
+from ...timed_regex import backtracking_error, timed_compile
 from .paths import JsonPath
 
 OPS = {"==": "eq", "=": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge",
@@ -227,6 +227,8 @@ def compare(path: str, op: str, value: Any = None, ref: str | None = None) -> Co
             pattern = timed_compile(value, regex.VERSION1)
         except regex.error as exc:
             raise ValueError(f"{path} {SYMBOL[op]}: bad regex {value!r}: {exc}") from exc
+        if slow := backtracking_error(value, regex.VERSION1):
+            raise ValueError(f"{path} {SYMBOL[op]} {value!r}: {slow}")
     if op in ("lt", "le", "gt", "ge") and rp is None and not (_number(value) or isinstance(value, str)):
         raise ValueError(f"{path} {SYMBOL[op]}: needs a number, a string or a path, got {value!r}")
     return Compare(jp, op, value, rp, pattern)

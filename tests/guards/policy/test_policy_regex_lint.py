@@ -44,3 +44,17 @@ def test_ordinary_regex_rules_load_and_match(tmp_path: Path, pattern: str, text:
     guard = PolicyGuard(str(policy(tmp_path, pattern)))
     assert [r.id for r in guard.rules] == ["fine", "mine"]
     assert not guard.check(text, Context()).passed and guard.check("nothing to see", Context()).passed
+
+
+def test_a_catastrophic_regex_in_a_field_condition_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "fields.yaml"
+    path.write_text(textwrap.dedent("""\
+        rules:
+          - id: names
+            kind: field
+            require: "name not matches '(a|aa)+$'"
+            message: forbidden
+        """), encoding="utf-8")
+    with pytest.raises(RuleFileError) as err:
+        PolicyGuard(str(path))
+    assert err.value.line == 4 and "backtracks catastrophically" in str(err.value)
