@@ -283,11 +283,8 @@ class Chain:
         ctx = run.ctx
         ctx.report.fallback_reason = reason
         for fn in self.fallback.callables:
-            try:
-                self._reserve_more(run, call)
-            except (BudgetExceeded, _Substitute) as exc:
-                error = exc.error if isinstance(exc, _Substitute) else exc
-                reason = f"{reason}; fallback models not called: {error}"
+            if (refusal := self._refused(run, call)) is not None:
+                error, reason = refusal, f"{reason}; fallback models not called: {refusal}"
                 break
             try:
                 response = yield _Invoke(fn, call, "fallback")
@@ -442,6 +439,16 @@ class Chain:
             with self._exceeded():
                 extend(run.ticket, run.ctx, call.messages or call.text(), arguments=call.arguments)
 
+    def _refused(self, run: _Run, call: Call) -> GuardlayerError | None:
+        """Reserve the call's next request (a retry, a fallback model): None, or the budget's refusal."""
+        try:
+            self._reserve_more(run, call)
+        except _Substitute as sub:
+            return sub.error
+        except BudgetExceeded as exc:
+            return exc
+        return None
+
     @contextlib.contextmanager
     def _exceeded(self) -> Iterator[None]:
         """A `BudgetExceeded` becomes the fallback value when the budget says ``on_exceeded: fallback``."""
@@ -516,10 +523,7 @@ class Chain:
     def _reserve_retry(self, run: _Run, request: _Invoke, first: Exception) -> None:
         """Reserve a retry before it is sent; one the budget refuses is not sent, and the call
         fails as the provider did (so the fallbacks are tried)."""
-        try:
-            self._reserve_more(run, request.call)
-        except (BudgetExceeded, _Substitute) as exc:
-            refusal = exc.error if isinstance(exc, _Substitute) else exc
+        if (refusal := self._refused(run, request.call)) is not None:
             raise ProviderError(f"{type(first).__name__}: {first}; not retried: {refusal}") from first
 
     def _retryable(self, exc: Exception) -> Exception:
