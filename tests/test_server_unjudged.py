@@ -10,6 +10,7 @@ from fake_openai import COMPLETION_ID, USAGE, FakeOpenAI
 from test_server import ASK, events, proxy
 
 from guardlayer.server import OUTCOME
+from guardlayer.server.answers import REFUSED
 
 chain = test_server.chain  # the fixture: injection blocked, pii pseudonymised and restored
 LEAK = "carl.meyer@example.com"
@@ -31,7 +32,7 @@ def test_fields_no_guard_read_are_dropped_from_an_answer(chain):
     assert answer == {"id": COMPLETION_ID, "object": "chat.completion", "created": 1700000000,
                       "model": "gpt-4o-mini", "usage": USAGE, "service_tier": "default",
                       "choices": [{"index": 0, "logprobs": None, "finish_reason": "stop",
-                                   "message": {"role": "assistant",
+                                   "message": {"role": "assistant", "refusal": REFUSED,
                                                "content": answer["choices"][0]["message"]["content"]}}]}
     assert answer["choices"][0]["message"]["content"].startswith("Write to <")
 
@@ -42,7 +43,7 @@ def test_tool_calls_are_rebuilt_from_their_guarded_name_and_arguments(chain):
     with proxy(chain, upstream) as client:
         message = client.post("/v1/chat/completions", json=ASK).json()["choices"][0]["message"]
     assert LEAK not in json.dumps(message)
-    assert set(message) == {"role", "content", "tool_calls", "function_call"}
+    assert set(message) == {"role", "content", "tool_calls", "function_call", "refusal"}
     assert message["tool_calls"][0]["id"] == "call_1" and message["tool_calls"][0]["function"]["name"] == "send_email"
     assert message["function_call"] == {"name": "log", "arguments": "{}"}
 

@@ -67,6 +67,10 @@ def error_body(error: dict[str, Any]) -> dict[str, Any]:
     return {"error": {"param": None, "code": None, **error}}
 
 
+REFUSED = "The model refused this request."
+"""What a model's ``refusal`` becomes in the proxy's answer (no guard reads the refusal's words)."""
+
+
 async def completion(result: Any, relay: Relay, report: Report, model: Any) -> dict[str, Any]:
     """The chat completion to send: the upstream's own as guarded, else one built around the
     guarded text (a value the output guards parsed, as JSON; a fallback) and tool calls."""
@@ -85,8 +89,9 @@ async def completion(result: Any, relay: Relay, report: Report, model: Any) -> d
 def _judged(answer: Completion) -> dict[str, Any]:
     """The upstream's completion cut down to what the chain judged: its ids and usage, and a
     message of content and tool calls (rebuilt from their names and arguments). Fields that
-    carry text no guard read (logprobs, ``reasoning_content``, ``refusal``, ``audio``,
-    ``annotations``, any other) are dropped."""
+    carry text no guard read (logprobs, ``reasoning_content``, ``audio``, ``annotations``, any
+    other) are dropped; a ``refusal`` becomes `REFUSED` (a client reading structured output
+    must still see that the model refused, but not unjudged words)."""
     first = answer["choices"][0] if answer["choices"] else None
     choice = first if isinstance(first, dict) else {}
     said = choice.get("message") if isinstance(choice.get("message"), dict) else {}
@@ -96,6 +101,8 @@ def _judged(answer: Completion) -> dict[str, Any]:
         message["function_call"] = _tool_call(calls.pop())["function"]
     if calls:
         message["tool_calls"] = [_tool_call(c) for c in calls]
+    if said.get("refusal"):
+        message["refusal"] = REFUSED
     return {**{k: answer[k] for k in (*KEPT, "object", "service_tier") if k in answer},
             "choices": [{"index": 0, "message": message, "logprobs": None,
                          "finish_reason": choice.get("finish_reason")}]}
