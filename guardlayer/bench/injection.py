@@ -207,6 +207,9 @@ def adversarial_inputs(size: int = 100_000, seed: int = 0) -> dict[str, str]:
                                                         for _ in range(size // 8000 + 1))[:size],
         "one long word": "a" * size,
         "repeated attack": word[:size],
+        # near-matches of an override everywhere, each excused as the writer's own: every one
+        # reads the rest of its sentence for an attack's order
+        "repeated self-correction": ("ignore the rules i gave you " * size)[:size],
         "spaced letters": ("i g n o r e " * size)[:size],
         # letters joined by a separator, words a space apart: one span of spaced letters, all of it
         "letters joined by dashes": ("i-g-n-o-r-e a-l-l " * size)[:size],
