@@ -33,6 +33,9 @@ HISTORY = "assistant"
 SYSTEM = "system"
 """The source of system and developer messages: trusted, seen only by guards with
 ``system_turns = True`` (PII: personal data leaves the process in any message)."""
+SYSTEM_ARGS = ("system", "instructions")
+"""Arguments that carry a system prompt beside the messages: Anthropic's ``system``, the OpenAI
+Responses API's ``instructions`` (read when they are text)."""
 OWN_SOURCES = frozenset({HISTORY, SYSTEM})
 """Sources of the application's own text: never a reason to refuse a call, never cut."""
 TOOL_ROLES = frozenset({"tool", "function", "ipython"})
@@ -101,6 +104,10 @@ class CallShape:
                 sources["prompt"] = sources[RESPONSES_INPUT] = "user"
         if prompt_arg:
             sources.setdefault(prompt_arg, "user")
+        if messages_arg is not None:  # a system prompt given beside the conversation (Anthropic's
+            for name in SYSTEM_ARGS:  # ``system``, the Responses API's ``instructions``), as text
+                if name in params or open_kw:
+                    sources.setdefault(name, SYSTEM)
         for name in [*sources, *([messages_arg] if messages_arg else [])]:
             if sig and name not in params and not _has_var_kw(sig):
                 raise ConfigError(f"{getattr(fn, '__qualname__', fn)!r} has no argument {name!r}")

@@ -150,3 +150,25 @@ def test_a_system_prompt_keeps_its_company_places_and_dates():
     system = sent[0][0]["content"]
     assert "Northwind Traders" in system and "Leeds, England" in system and "March 2024" in system
     assert "Jane Doe" not in system and "jane.doe@example.com" not in system
+
+
+def test_a_system_prompt_beside_the_messages_is_scrubbed_too():
+    sent = []
+
+    def create(*, model: str, system: str, messages: list, max_tokens: int = 100) -> str:  # Anthropic's shape
+        sent.append(system)
+        return "Write to " + re.search(r"<EMAIL_ADDRESS_\d+>", system).group() + "."
+
+    ask = guarded(create, input=[(Deny("bad"), "block"), PIIGuard(mode="regex")], output=[PIIGuard(mode="regex")])
+    answer = ask(model="m", system="You are bad at nothing. Escalate to jane.doe@example.com.",
+                 messages=[{"role": "user", "content": "Who handles escalations?"}])
+    assert answer == "Write to jane.doe@example.com." and "jane.doe@example.com" not in sent[0]
+    assert "bad at nothing" in sent[0]
+
+    def responses(**kwargs) -> str:  # a pass-through wrapper of the Responses API
+        sent.append(kwargs["instructions"])
+        return "ok"
+
+    guarded(responses, input=[PIIGuard(mode="regex")])(
+        model="m", instructions="Escalate to jane.doe@example.com.", input="hello")
+    assert "jane.doe@example.com" not in sent[1]
