@@ -34,8 +34,8 @@ SYSTEM = "system"
 """The source of system and developer messages: trusted, seen only by guards with
 ``system_turns = True`` (PII: personal data leaves the process in any message)."""
 SYSTEM_ARGS = ("system", "instructions")
-"""Arguments that carry a system prompt beside the messages: Anthropic's ``system``, the OpenAI
-Responses API's ``instructions`` (read when they are text)."""
+"""Arguments that carry a system prompt beside the messages: Anthropic's ``system`` (text, or a
+list of text blocks), the OpenAI Responses API's ``instructions``."""
 OWN_SOURCES = frozenset({HISTORY, SYSTEM})
 """Sources of the application's own text: never a reason to refuse a call, never cut."""
 TOOL_ROLES = frozenset({"tool", "function", "ipython"})
@@ -241,6 +241,10 @@ def _message_slots(arg: str, messages: Any, default: str = "user") -> list[Slot]
     message without a role is of ``default`` source; a tool's output is of source ``tool``."""
     out: list[Slot] = []
     for i, message in enumerate(messages):
+        if _get(message, "type") in TEXT_PARTS and _get(message, "role") is None:  # a bare text block
+            text = _get(message, "text")  # (Anthropic's ``system=[{"type": "text", ...}]``)
+            out += [Slot(arg, i, default, text)] if isinstance(text, str) else []
+            continue
         if _get(message, "type") in TOOL_OUTPUT_ITEMS:
             output = _get(message, "output")
             if isinstance(output, str):
@@ -337,6 +341,8 @@ def _with_field(obj: Any, key: str, value: Any) -> Any:
 def _with_content(message: Any, text: str, part: int | None, side: str | None = None) -> Any:
     """A copy of ``message`` with ``text`` as its content (a Responses tool output item: its
     output), or as the text of content ``part`` (`_with_part_text`), or of its ``side`` field."""
+    if part is None and _get(message, "type") in TEXT_PARTS and _get(message, "role") is None:
+        return _with_field(message, "text", text)  # a bare text block
     key = "output" if _get(message, "type") in TOOL_OUTPUT_ITEMS else "content"
     if part is None:
         return _with_field(message, key, text)

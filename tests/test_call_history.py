@@ -172,3 +172,13 @@ def test_a_system_prompt_beside_the_messages_is_scrubbed_too():
     guarded(responses, input=[PIIGuard(mode="regex")])(
         model="m", instructions="Escalate to jane.doe@example.com.", input="hello")
     assert "jane.doe@example.com" not in sent[1]
+
+    def with_blocks(*, model: str, system: list, messages: list) -> str:
+        sent.append(system)
+        return "ok"
+
+    blocks = [{"type": "text", "text": "Escalate to jane.doe@example.com.", "cache_control": {"type": "ephemeral"}}]
+    guarded(with_blocks, input=[PIIGuard(mode="regex")])(
+        model="m", system=blocks, messages=[{"role": "user", "content": "hi"}])
+    assert sent[2][0]["text"].startswith("Escalate to <EMAIL_ADDRESS")
+    assert sent[2][0]["cache_control"] == {"type": "ephemeral"} and blocks[0]["text"].endswith("example.com.")
