@@ -115,6 +115,10 @@ class Limit(BaseModel):
                                                      else f" ({self.algorithm})")
 
 
+def _unkeyed(limit: Limit) -> str:
+    return f"{limit.describe()} per {limit.per}: no {limit.per} in scope"
+
+
 def window_seconds(window: str) -> int | None:
     """Length of a window in seconds (None for ``month`` and ``total``)."""
     if window in _NAMED:
@@ -239,12 +243,13 @@ class Budget:
         model = ctx.model or ctx.scope.model or self.model
         if prompt is None:
             prompt = getattr(ctx, "messages", None) or getattr(ctx, "prompt", None)
+        refused = self.refused_for(ctx.scope.keys())
+        if refused:
+            raise ConfigError(f"{_unkeyed(refused[0])}: run the call inside guardlayer.scope(...) with "
+                              "that value, or give the budget missing_scope='skip' to let such calls "
+                              "pass the limit unchecked", where="budget")
         output, amounts = self._estimate(model, prompt, arguments)
         held, skipped = self._hold(ctx.scope.keys(), amounts, self.clock())
-        if skipped and self.missing_scope == "raise":
-            raise ConfigError(f"{skipped[0]}: run the call inside guardlayer.scope(...) with that "
-                              "value, or give the budget missing_scope='skip' to let such calls "
-                              "pass the limit unchecked", where="budget")
         for reason in set(skipped) - self._warned:  # once per limit: a per-user limit without a user
             self._warned.add(reason)                # in scope is easy to miss and enforces nothing
             _log.warning("budget: %s, so that limit is not enforced (set it with guardlayer.scope)",
@@ -252,6 +257,13 @@ class Budget:
         ticket = Ticket(uuid.uuid4().hex, model, amounts, held, skipped, output=output)
         self._take(ticket, ctx, [h.item for h in held], ticket.op_id)
         return ticket
+
+    def refused_for(self, keys: Mapping[str, str]) -> list[Limit]:
+        """The limits a call whose scope has these ``keys`` (`Scope.keys`) is refused for: kept
+        per an identity it lacks, unless the budget skips such limits (``missing_scope``)."""
+        if self.missing_scope != "raise":
+            return []
+        return [lim for lim in self.limits if lim.per != "global" and keys.get(lim.per) is None]
 
     def extend(self, ticket: Ticket, ctx: Context, prompt: str | Sequence[Mapping[str, Any]], *,
                arguments: Mapping[str, Any] | None = None) -> None:
@@ -323,7 +335,7 @@ class Budget:
         for lim in self.limits:
             value = "*" if lim.per == "global" else keys.get(lim.per)
             if value is None:
-                skipped.append(f"{lim.describe()} per {lim.per}: no {lim.per} in scope")
+                skipped.append(_unkeyed(lim))
                 continue
             who = f"{lim.per}={value}"
             base = f"{{{self.namespace}}}:{who}:{lim.metric}:{lim.window}:{lim.algorithm}"

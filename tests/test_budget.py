@@ -117,6 +117,18 @@ def test_limits_per_a_declared_tag_and_missing_keys_skipped_when_asked(caplog) -
     budget.reserve(Context(scope=Scope(user="c", tags={"team": "blue"})))
 
 
+def test_refused_for_names_the_limits_a_scope_lacks_the_key_of() -> None:
+    limits = [{"per": "global", "requests": 9, "window": "day"}, {"per": "team", "requests": 2, "window": "day"},
+              {"per": "session", "requests": 1, "window": "day"}]
+    budget = Budget(limits, tags=["team"])
+    refused = budget.refused_for(Scope(user="a", tags={"team": "red"}).keys())
+    assert [lim.per for lim in refused] == ["session"]
+    assert budget.refused_for(Scope(session="s", tags={"team": "red"}).keys()) == []
+    assert Budget(limits, tags=["team"], missing_scope="skip").refused_for({}) == []
+    with pytest.raises(ConfigError, match="per session: no session in scope"):  # what reserve refuses
+        budget.reserve(Context(scope=Scope(user="a", tags={"team": "red"})))
+
+
 def test_daily_and_monthly_windows_roll_over() -> None:
     clock = Clock()
     budget = Budget([{"per": "user", "tokens": 100, "window": "day"},

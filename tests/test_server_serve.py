@@ -10,6 +10,7 @@ import threading
 import time
 
 import httpx
+import pytest
 
 
 def free_port() -> int:
@@ -88,6 +89,9 @@ def test_ctrl_c_stops_serve_while_a_stream_is_open(tmp_path):
             lines = response.iter_lines()
             first = next(line for line in lines if line.startswith("data: "))
             server.send_signal(signal.SIGINT)
+            rest: list[str] = []
+            with pytest.raises(httpx.RemoteProtocolError, match="incomplete chunked read"):
+                rest.extend(lines)  # the client learns the answer was cut: not a complete stream
             try:
                 stopped: int | None = server.wait(timeout=60)  # (with no grace period: never)
             except subprocess.TimeoutExpired:
@@ -100,3 +104,4 @@ def test_ctrl_c_stops_serve_while_a_stream_is_open(tmp_path):
         server.communicate(timeout=30)
     assert response.status_code == 200 and "assistant" in first
     assert stopped is not None  # it stopped by itself, cutting the stream after its grace
+    assert not any("[DONE]" in line for line in rest)

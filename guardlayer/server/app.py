@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from ..call import CallShape
 from ..chain import Chain, last_report
-from ..context import scope
+from ..context import Scope, scope
 from ..errors import Blocked, BudgetExceeded, ConfigError
 from ..report import Report
 from .answers import completion, error_body, problem, retry_after, sse
@@ -201,14 +201,11 @@ SENT_AS = {"user": "the X-Guardlayer-User header (or the body's 'user')",
 def _unidentified(chain: Chain, who: dict[str, Any]) -> str | None:
     """Why the chain's budget cannot count this request (an identity it keeps a limit per is
     missing and it does not skip such calls), told in the proxy's terms; else None."""
-    budget = chain.budget
-    if budget is None or getattr(budget, "missing_scope", "raise") != "raise":
-        return None
-    for limit in getattr(budget, "limits", ()):
-        if limit.per != "global" and who.get(limit.per) is None:
-            how = SENT_AS.get(limit.per)
-            return (f"the budget keeps a limit per {limit.per}: send {how}" if how else
-                    f"the budget keeps a limit per {limit.per}, which the proxy cannot set")
+    refused_for = getattr(chain.budget, "refused_for", None)  # (a budget of one's own may lack it)
+    for limit in refused_for(Scope(**who).keys()) if refused_for else ():
+        how = SENT_AS.get(limit.per)
+        return (f"the budget keeps a limit per {limit.per}: send {how}" if how else
+                f"the budget keeps a limit per {limit.per}, which the proxy cannot set")
     return None
 
 
