@@ -38,7 +38,15 @@ fields of the answer's message (``logprobs`` too, when asked for, with the answe
         self.cancelled = 0
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
-        self.app = Starlette(routes=[Route("/v1/chat/completions", self.handle, methods=["POST"])])
+        self.app = Starlette(routes=[Route("/v1/chat/completions", self.handle, methods=["POST"]),
+                                     Route("/v1/models", self.models, methods=["GET"])])
+
+    async def models(self, request: Request) -> Response:
+        self.headers.append(dict(request.headers))
+        if self.failures:
+            return JSONResponse({"error": {"message": "fake failure", "type": "server_error"}},
+                                status_code=self.failures.pop(0))
+        return JSONResponse({"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model"}]})
 
     def reply(self, body: dict[str, Any]) -> str:
         if self.fixed_reply is not None:

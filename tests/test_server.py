@@ -191,6 +191,27 @@ def test_healthz_and_every_response_says_an_outcome(chain):
     assert missing.status_code == 404 and missing.headers[OUTCOME] == "none"
 
 
+def test_the_model_list_is_the_upstreams_with_the_proxys_key(chain):
+    upstream = FakeOpenAI()
+    with proxy(chain, upstream, api_key="sk-server") as client:
+        listed = client.get("/v1/models", headers={"Authorization": "Bearer sk-client"})
+        one = client.get("/v1/models/gpt-4o-mini")  # only the list: no path reaches other endpoints
+    assert listed.status_code == 200 and listed.json()["data"][0]["id"] == "gpt-4o-mini"
+    assert upstream.headers == [{**upstream.headers[0], "authorization": "Bearer sk-server"}]
+    assert one.status_code == 404
+
+
+def test_the_model_list_relays_the_upstreams_failure_or_a_502(chain):
+    with proxy(chain, FakeOpenAI(failures=[503])) as client:
+        failed = client.get("/v1/models")
+    down = create_app(chain, "http://127.0.0.1:9/v1")  # (port 9: nothing listens)
+    with TestClient(down) as client:
+        unreachable = client.get("/v1/models")
+    assert failed.status_code == 503 and failed.json()["error"]["message"] == "fake failure"
+    assert unreachable.status_code == 502 and unreachable.json()["error"]["message"] == (
+        "the upstream's model list failed: ConnectError")
+
+
 def test_an_api_key_from_the_environment_replaces_the_clients(chain):
     upstream = FakeOpenAI()
     with proxy(chain, upstream, api_key="sk-server") as client:

@@ -50,7 +50,8 @@ def create_app(chain: Chain, upstream: str, *, api_key: str | None = None, max_b
     if max_body < 1:
         raise ConfigError(f"max_body must be a positive number of bytes, not {max_body!r}")
     client = httpx.AsyncClient(transport=transport, timeout=TIMEOUT)
-    url = upstream.rstrip("/") + "/chat/completions"
+    base = upstream.rstrip("/")
+    url = base + "/chat/completions"
 
     async def chat(request: Request) -> Response:
         try:
@@ -66,8 +67,7 @@ def create_app(chain: Chain, upstream: str, *, api_key: str | None = None, max_b
         missing = _unidentified(chain, who)
         if missing:
             return _error(400, {"message": missing, "type": "invalid_request_error"}, "invalid")
-        relay = Relay(client, url, {"authorization": f"Bearer {api_key}"} if api_key
-                      else {"authorization": auth} if auth else {})
+        relay = Relay(client, url, _upstream_auth(api_key, request))
         streamed = bool(body.get("stream"))
         shape = CallShape(inspect.signature(relay), {}, "messages")
         try:
@@ -88,6 +88,18 @@ def create_app(chain: Chain, upstream: str, *, api_key: str | None = None, max_b
         answer = await completion(result, relay, report, body.get("model"))
         return JSONResponse(answer, headers={OUTCOME: report.outcome})
 
+    async def models(request: Request) -> Response:
+        """The upstream's model list, for clients that read it first: no user text passes, so
+        nothing is guarded; its failures are OpenAI-style errors. (Only the list: a model id
+        in the path could walk to other upstream endpoints with the proxy's key.)"""
+        try:
+            response = await client.get(base + "/models", headers=_upstream_auth(api_key, request))
+            listed = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            return _error(502, {"message": f"the upstream's model list failed: {type(exc).__name__}",
+                                "type": "upstream_error"}, "error")
+        return JSONResponse(listed, status_code=response.status_code)
+
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "chain": chain.name})
 
@@ -97,6 +109,7 @@ def create_app(chain: Chain, upstream: str, *, api_key: str | None = None, max_b
         await client.aclose()
 
     app = Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"]),
+                            Route("/v1/models", models, methods=["GET"]),
                             Route("/healthz", healthz, methods=["GET"])],
                     lifespan=lifespan)
     app.add_middleware(_OutcomeHeader)
@@ -183,6 +196,12 @@ def _body(raw: bytes) -> dict[str, Any]:
     if not isinstance(body.get("user") or "", str):
         raise Invalid("'user' must be a string")
     return body
+
+
+def _upstream_auth(api_key: str | None, request: Request) -> dict[str, str]:
+    """The proxy's own key for the upstream, else the client's ``Authorization``."""
+    auth = api_key and f"Bearer {api_key}" or request.headers.get("authorization")
+    return {"authorization": auth} if auth else {}
 
 
 def _who(request: Request, body: dict[str, Any], auth: str | None) -> dict[str, Any]:
