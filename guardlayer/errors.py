@@ -11,6 +11,8 @@
 """
 from __future__ import annotations
 
+import re
+
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -59,8 +61,24 @@ class MissingExtra(GuardlayerError, ImportError):
     def __init__(self, what: str, extra: str, module: str | None = None) -> None:
         self.extra = extra
         super().__init__(f"{what} needs the '{extra}' extra"
-                         f"{f' ({module} is not installed)' if module else ''}: "
-                         f"pip install 'guardlayer[{extra}]'")
+                         f"{f' ({module} is not installed)' if module else ''}: {install_line(extra)}")
+
+
+def install_line(extra: str) -> str:
+    """The ``pip install`` of ``extra``'s requirements, as the installed guardlayer lists them
+    (``pip install 'guardlayer[pii]'`` would fetch another project: the name is taken on PyPI);
+    without installed metadata, the extra from a checkout of this project."""
+    from importlib import metadata
+
+    try:
+        listed = metadata.requires("guardlayer") or []
+    except metadata.PackageNotFoundError:
+        listed = []
+    marker = re.compile(r"""\bextra\s*==\s*["']""" + re.escape(extra) + r"""["']""")
+    specs = [req.split(";")[0].strip() for req in listed if ";" in req and marker.search(req.split(";", 1)[1])]
+    if not specs:
+        return f"pip install -e '.[{extra}]' in a checkout of guardlayer"
+    return "pip install " + " ".join(f"'{spec}'" for spec in specs)
 
 
 class Blocked(GuardlayerError):
