@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -85,6 +86,14 @@ def _free_marker(document: str) -> str | None:
     return next((m for m in candidates if m not in present), None)
 
 
+def _usable(marker: str | None) -> bool:
+    """One of `MARKERS`, or a symbol, punctuation or private-use character: a letter or digit
+    would change words when a document is read back (a forged block ``marker=o`` read "ignore"
+    as "ign re")."""
+    return isinstance(marker, str) and len(marker) == 1 and (
+        marker in MARKERS or unicodedata.category(marker)[0] in "SP" or unicodedata.category(marker) == "Co")
+
+
 def _datamark(document: str, marker: str) -> str:
     body = document.replace(" ", marker)
     for ch in _spacing(document):
@@ -110,8 +119,9 @@ def spotlight(document: str, mode: Mode = "datamark", *, marker: str | None = No
         marker = _free_marker(document)
         mode = "datamark" if marker else "encode"
     if mode == "datamark":
-        if len(marker) != 1 or marker in document or marker.isspace():  # type: ignore[arg-type]
-            raise ConfigError("spotlight: pick a one-character marker that does not occur in the document")
+        if not _usable(marker) or marker in document:  # type: ignore[arg-type]
+            raise ConfigError("spotlight: pick a one-character marker that does not occur in the document "
+                              "and is a symbol or punctuation (not a letter, digit or space)")
         body = _datamark(document, marker)  # type: ignore[arg-type]
     elif mode == "encode":
         marker = ""
@@ -142,19 +152,30 @@ def _block(text: str, start: int, closings: dict[str, list[int]]) -> Block:
     head = text[start:line_end] if text.startswith(_OPEN_START, start) and line_end >= 0 else ""
     words = head[2:-2].split(" ")
     fields = dict(part.split("=", 1) for part in words[2:] if "=" in part)
-    if (not head.endswith(">>") or len(words) != 4 or fields.get("mode") not in MODES
-            or len(fields.get("marker", "")) != 1):
+    if not head.endswith(">>") or len(words) != 4 or fields.get("mode") not in MODES or "marker" not in fields:
         raise ValueError("not a spotlighted document")
     ends = closings.get(words[1], [])
     i = bisect_left(ends, line_end + 1)
     if i == len(ends):
         raise ValueError("spotlighted document has no matching closing boundary")
     body, end = text[line_end + 1:ends[i]], ends[i] + 1 + len(_CLOSE.format(id=words[1]))
-    if fields["mode"] == "datamark":
-        return Block(start, end, "datamark", _undatamark(body, fields["marker"]))
-    if fields["mode"] == "encode":
-        return Block(start, end, "encode", base64.b64decode(body).decode("utf-8"))
-    return Block(start, end, "delimit", body)
+    return Block(start, end, fields["mode"], _document(body, fields["mode"], fields["marker"]))
+
+
+def _document(body: str, mode: str, marker: str) -> str:
+    """The document a block's ``body`` holds; ValueError unless `spotlight` would have written
+    exactly that body for it (a forged block must not be read otherwise than the model reads it)."""
+    if mode == "delimit":
+        return body
+    if mode == "encode":
+        document = base64.b64decode(body, validate=True).decode("utf-8")
+        if base64.b64encode(document.encode("utf-8")).decode("ascii") != body:
+            raise ValueError("not base64 as spotlight writes it")
+        return document
+    document = _undatamark(body, marker)
+    if not _usable(marker) or marker in document or _datamark(document, marker) != body:
+        raise ValueError("not datamarked as spotlight writes it")
+    return document
 
 
 def unspotlight(text: str) -> str:
