@@ -87,12 +87,13 @@ class Step:
         but a step whose ``on_fail`` is ``log`` only records (shadow mode), whatever it asks.
         The application's own text (the assistant's earlier turns, system and developer
         messages) is fixed when the verdict can be, else only recorded: it is never a reason to
-        refuse the user's new turn."""
+        refuse the user's new turn, unless the guard crashed or timed out on it (that text, with
+        the originals put back in earlier answers, would go out unread: fail closed)."""
         if verdict.passed:
             return None
         if self.on_fail is Action.LOG:
             return Action.LOG
-        if source in OWN_SOURCES:
+        if source in OWN_SOURCES and not verdict.meta.get("error"):
             return Action.FIX if _can_fix(verdict, side) else Action.LOG
         try:
             action = Action(verdict.meta.get("action", self.on_fail))
