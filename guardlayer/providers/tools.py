@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -111,7 +112,29 @@ def _read(index: int, raw: Any) -> ToolCall:
 
 
 def _parsed(text: str) -> Any:
+    """The arguments' JSON value; MISSING (unreadable arguments) when a tool might read them
+    otherwise than the guards: NaN, Infinity or 1e999 (not finite numbers; every comparison with
+    NaN is false, so a schema's ``maximum`` let it through), a key given twice (the guards saw one value, a tool's
+    parser may keep the other), nesting too deep to read."""
     try:
-        return json.loads(text)
-    except ValueError:
+        return json.loads(text, parse_constant=_not_json, parse_float=_finite, object_pairs_hook=_unique_keys)
+    except (ValueError, RecursionError):
         return MISSING
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _finite(number: str) -> float:
+    value = float(number)
+    if not math.isfinite(value):  # 1e999
+        raise ValueError(f"{number} is too large for a number")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError("a key is given twice")
+    return found

@@ -35,6 +35,19 @@ def test_openai_calls_are_read_with_text_and_parsed_arguments(as_object):
     assert (second.index, second.name, second.arguments, second.parsed) == (1, "noop", "not json", MISSING)
 
 
+@pytest.mark.parametrize("arguments", ['{"amount": NaN}', '{"amount": -Infinity}', '{"amount": 1e999}',
+                                       '{"path": "/etc/passwd", "path": "/srv/data/a"}',
+                                       '{"a": {"b": 1, "b": 2}}', "[" * 100_000 + "]" * 100_000])
+def test_arguments_a_tool_might_read_otherwise_are_unreadable(arguments):
+    (call,) = tool_calls(openai(("refund", arguments)))
+    assert call.parsed is MISSING and call.arguments == arguments
+
+
+def test_numbers_and_keys_that_read_the_same_everywhere_are_parsed():
+    (call,) = tool_calls(openai(("refund", '{"amount": 1e300, "n": -0.5, "to": {"a": 1}, "tags": ["a", "a"]}')))
+    assert call.parsed == {"amount": 1e300, "n": -0.5, "to": {"a": 1}, "tags": ["a", "a"]}
+
+
 @pytest.mark.parametrize("as_object", [False, True])
 def test_anthropic_tool_use_blocks_are_read(as_object):
     (call,) = tool_calls(anthropic(("send", {"to": "é@b.c"}), as_object=as_object))
