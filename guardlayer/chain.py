@@ -23,7 +23,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -172,9 +172,11 @@ class Chain:
 
     # ---- the logic, shared by both drivers ---------------------------------------------
 
-    def _guard_input(self, call: Call, ctx: Context) -> Call:
+    def _guard_input(self, call: Call, ctx: Context, steps: Sequence[Step] | None = None) -> Call:
+        """``call`` after the input steps (all, or ``steps``); `Blocked` or `_Substitute` when one stops it."""
         ctx.side = "input"
-        if not self.input:
+        steps = self.input if steps is None else steps
+        if not steps:
             ctx.messages = call.messages
             return call
         slots = call.slots()
@@ -187,7 +189,7 @@ class Chain:
                               "prompt_arg=, the conversation's with messages_arg=, or others with "
                               "untrusted=")
         messages, texts = _seen(call, slots)
-        for step in self.input:
+        for step in steps:
             for slot in slots:
                 if (reads := _OWN_TURNS.get(slot.source)) and not getattr(step.guard, reads, False):
                     continue
@@ -207,6 +209,18 @@ class Chain:
                     messages, texts = _seen(call, slots)
         ctx.messages = call.messages
         return call
+
+    def _reask(self, call: Call, ctx: Context, answer: str, reason: str) -> Call | None:
+        """The re-ask of ``call`` (``answer``, the model's own words, then ``reason``) after the
+        input guards judged per request (``per_request``: a token limit on the longer
+        conversation); None when one of them refuses it (the call goes on as when re-asks run out)."""
+        reask = call.with_reask(answer, reason)
+        try:
+            return self._guard_input(reask, ctx, [s for s in self.input if getattr(s.guard, "per_request", False)])
+        except (Blocked, _Substitute):
+            return None
+        finally:
+            ctx.side = "output"
 
     @staticmethod
     def _stop_on(action: Action | None, verdict: Verdict) -> None:
@@ -260,14 +274,13 @@ class Chain:
                 if out.action is None:
                     return _passed(out, ctx)
                 assert out.verdict is not None
-                if out.action is Action.REASK and n < self.retries:
-                    # the model's own words: guards may have restored originals in out.text
-                    call = call.with_reask(text_of(response) or "",
-                                           f"{out.verdict.guard}: {out.verdict.reason}")
+                if out.action is Action.REASK and n < self.retries and (reask := self._reask(
+                        call, ctx, text_of(response) or "", f"{out.verdict.guard}: {out.verdict.reason}")):
                     try:
-                        self._reserve_more(run, call)
+                        self._reserve_more(run, reask)
                     except _Substitute as sub:
                         return self.substitute(ctx, sub.reason, sub.error)
+                    call = reask
                     continue
                 blocked = Blocked([out.verdict])
                 if out.action is Action.BLOCK:

@@ -14,6 +14,9 @@ Optional attributes the chain reads:
 - ``assistant_turns = True``: on input it also judges the assistant's earlier turns in the
   messages (source ``assistant``), which other guards skip as the application's own text;
   ``system_turns = True``: likewise system and developer messages (source ``system``).
+- ``per_request = True``: on input it also judges each re-ask, whose conversation is longer
+  (the answer and the reason added), before it is sent (a token limit); one it refuses is not
+  sent, and the call goes on as when the re-asks run out.
 - ``offload = True``: it keeps a CPU busy for milliseconds, so an async chain runs the guards
   in a worker thread rather than stall the event loop (the chain's ``offload`` option decides
   when it is given).
