@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+# (a venv whose creation failed half-way, e.g. without Debian's python3-venv, is made again)
+.venv/bin/python -m pip --version >/dev/null 2>&1 || "$PYTHON" -m venv --clear .venv
 pip() { .venv/bin/python -m pip --disable-pip-version-check -q "$@"; }
 pip install --upgrade pip
 pip install --require-hashes --no-deps -r scripts/spacy-model.txt

@@ -33,3 +33,13 @@ def test_a_count_below_one_is_a_usage_error(capsys, args: list[str]) -> None:
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "must be above 0" in err or "not an integer: 'many'" in err
+
+
+def test_every_benchmark_the_cli_lists_can_run(capsys) -> None:
+    import importlib
+
+    assert main(["bench", "nope"]) == 2
+    listed = capsys.readouterr().err.split("available: ")[1].strip().split(", ")
+    assert "pii" in listed and "injection" in listed
+    for name in listed:  # (pii_presidio was listed and had no main: a traceback)
+        assert callable(getattr(importlib.import_module(f"guardlayer.bench.{name}"), "main", None)), name

@@ -25,7 +25,7 @@ verdict: exactly the spans its ``fixed`` text replaces.
 - Latency of ``check`` (analyze + anonymize), in ms per KB: on ~1 KB texts made by joining
   documents (the headline figure), and per document (inflated by fixed per-call costs: the
   documents average ~80 characters); engine start-up measured in a fresh interpreter.
-- ``--baseline``: Presidio as it comes (`pii_presidio`), scored and timed the same way, so
+- ``--baseline``: Presidio as it comes (`_presidio`), scored and timed the same way, so
   the guard's figures can be read against it on the same machine and data.
 """
 from __future__ import annotations
@@ -199,16 +199,16 @@ def startup_seconds(build: str) -> float:
 
 def run_mode(docs: list[dict[str, Any]], mode: str, model: str, kb_samples: int) -> dict[str, Any]:
     """The pii guard in ``mode`` (``ner``, ``regex``), or with ``presidio_`` before the mode,
-    Presidio as it comes (`pii_presidio`), scored and timed alike."""
+    Presidio as it comes (`_presidio`), scored and timed alike."""
     from guardlayer.context import Context
     from guardlayer.guards.pii import PIIGuard
 
     ner = mode.endswith("ner")
     if mode.startswith("presidio_"):
-        from .pii_presidio import stock_presidio
+        from ._presidio import stock_presidio
 
         find = stock_presidio(model if ner else None)
-        build = ("from guardlayer.bench.pii_presidio import stock_presidio\n"
+        build = ("from guardlayer.bench._presidio import stock_presidio\n"
                  f"stock_presidio({model if ner else None!r})")
     else:
         # recent=0: every text is analysed and timed (the corpus repeats some texts)

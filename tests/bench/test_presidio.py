@@ -2,7 +2,7 @@
 import json
 
 from guardlayer.bench.pii import main
-from guardlayer.bench.pii_presidio import stock_presidio
+from guardlayer.bench._presidio import stock_presidio
 
 ADDRESS = "Ship it to 221 Baker Street, London NW1 6XE please, or mail ann.lee@example.org."
 
