@@ -63,7 +63,8 @@ HASH_KEY_ENV = "GUARDLAYER_PII_HASH_KEY"
 class PIIGuard:
     """Find personal data with Presidio (spaCy NER + patterns); scrub it, restore it, catch leaks.
 
-    ``mode="regex"`` skips NER (fast; no PERSON/LOCATION). ``entities`` limits what is looked
+    ``mode="regex"`` skips NER (fast; people only after a cue or by a listed given name and
+    surname, `names`; places only after a cue or as countries). ``entities`` limits what is looked
     for, ``exclude_entities`` drops types; ``threshold``/``thresholds`` set the minimum score
     (per entity); ``allow`` lists values never flagged, ``deny`` maps an entity to words always
     flagged; ``context`` adds words that raise scores; ``recognizers`` are YAML files in

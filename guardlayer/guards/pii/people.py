@@ -379,7 +379,7 @@ def is_english(word: str, known: frozenset[str]) -> bool:
                                   for end, put in _SUFFIXES)
 
 
-def _lemma_tables() -> dict[str, Any]:
+def lemma_tables() -> dict[str, Any]:
     """The lookups of spaCy's English lemmatizer (from WordNet) in the pinned pipeline package;
     empty when that package is not installed. Read for the two cached sets made from them."""
     import importlib.util
@@ -403,7 +403,7 @@ def english_words() -> frozenset[str]:
     words. Empty when that package is not installed (then no name is found by this test)."""
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    tables = _lemma_tables()
+    tables = lemma_tables()
     if not tables:
         return frozenset()
     words = set(STOP_WORDS)
@@ -422,7 +422,7 @@ def _nouns() -> frozenset[str]:
     nouns ("paris", "amazon", "reading")."""
     from spacy.strings import hash_string
 
-    return frozenset(_lemma_tables().get("lemma_index", {}).get(hash_string("noun"), ()))
+    return frozenset(lemma_tables().get("lemma_index", {}).get(hash_string("noun"), ()))
 
 
 def is_common_word(word: str) -> bool:
@@ -440,9 +440,14 @@ _GROUPS = frozenset("team group department staff desk office support squad crew 
 
 def is_cued_name(name: str) -> bool:
     """Can ``name``, found after a cue, be a person's: not "Name: Unknown", "Hi there", a
-    task's name ("- name: Run Tests" in a CI file) nor a group's ("To: Dev Team")?"""
+    task's name ("- name: Run Tests" in a CI file) nor a group's ("To: Dev Team"; but a given
+    name and a surname that is such a word are a person's: "Contact: Anna Board")?"""
+    from .names import names  # (names reads this module's word lists)
+
     words = name.lower().split()
-    return words[0] not in _NOT_NAMES and words[-1] not in _GROUPS and not names_no_one(name)
+    group = words[-1] in _GROUPS and not (len(words) == 2 and words[0] in names().given
+                                          and words[0] not in names().given_words)  # "Anna Board"
+    return words[0] not in _NOT_NAMES and not group and not names_no_one(name)
 
 
 _SPEAKER = timed_compile(r"(?m)^[ \t>]*(?P<name>\p{Lu}\p{Ll}+(?:[ \t]\p{Lu}\p{Ll}+)?)[ \t]*:(?=[ \t]*\S)")

@@ -25,6 +25,7 @@ from .dates import find_dates
 from .gates import call_views, digit_view, gated
 from .labelled import ENTITIES as LABELLED_ENTITIES
 from .labelled import find_labelled
+from .names import find_given_names, names
 from .people import (
     english_words,
     find_countries,
@@ -170,11 +171,12 @@ _ENABLED = ("UkPostcodeRecognizer", "UkNinoRecognizer")
 
 def builtin_recognizers(nlp_engine: Any, *, ner: bool) -> list[Any]:
     """Presidio's default English recognisers with email, phone and NHS numbers replaced, two
-    UK ones switched on, plus ours (the English words that `find_names` reads loaded now, not in
-    the first call)."""
+    UK ones switched on, plus ours (the English words that `find_names` reads and the names
+    lists loaded now, not in the first call: a missing or corrupted list fails here)."""
     from presidio_analyzer import RecognizerRegistry, predefined_recognizers
 
     english_words()
+    names()
 
     registry = RecognizerRegistry(supported_languages=["en"])
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
@@ -194,6 +196,7 @@ def builtin_recognizers(nlp_engine: Any, *, ner: bool) -> list[Any]:
              shares=True),
         span("PERSON", find_names, [], "NameCueRecognizer", shares=True),
         span("PERSON", find_speakers, [], "SpeakerRecognizer"),
+        span("PERSON", find_given_names, [], "GivenNameRecognizer", shares=True),
         span("ORGANIZATION", find_organizations, [], "OrganizationSuffixRecognizer", shares=True),
         span("LOCATION", find_places, [], "PlaceCueRecognizer", shares=True),
         span("LOCATION", find_countries, [], "CountryRecognizer", shares=True),

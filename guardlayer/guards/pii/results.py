@@ -1,6 +1,8 @@
 """What the analyzer found, tidied before anything is replaced.
 
-- spaCy guesses that name a country are locations ("Cameroon was fun" is not an organisation);
+- spaCy guesses that name a country are locations ("Cameroon was fun" is not an organisation),
+  and one-word guesses of a firm or a place that are a given name people ("Why is Alena so
+  impulsive?", `names.is_given_name`);
 - spaCy guesses are cut at line breaks ("Crystal Grant\\nPhone" is the name on the first line),
   vague DATE hits ("this morning", "50 year old") are dropped unless asked for, and so are
   acronyms, software, error names and currency codes taken for a name, a place or an
@@ -32,6 +34,7 @@ from ...timed_regex import timed_compile
 from .addresses import STREET_ADDRESS, lines_above
 from .dates import is_specific
 from .labelled import names_no_one
+from .names import is_given_name
 from .people import (
     AMBIGUOUS_COUNTRIES,
     countries,
@@ -85,7 +88,7 @@ _CALL = timed_compile(r"\w\(")  # not "Acme GmbH  (" before a phone number
 
 def tidy(text: str, results: list[Any], *, vague_dates: bool = False) -> list[Any]:
     """``results`` filtered as above, plus names and letterheads they imply."""
-    trimmed = [_country(text, _trim_ner(text, r)) for r in results]
+    trimmed = [_person(text, _country(text, _trim_ner(text, r))) for r in results]
     bytes_read = {id(r) for r in _bytes_read(text, trimmed)}
     kept = [r for r in trimmed if id(r) not in bytes_read
             and (vague_dates or r.entity_type != "DATE_TIME" or not _is_guess(r)
@@ -321,6 +324,15 @@ def _country(text: str, r: Any) -> Any:
     if r.entity_type in _NOT_PLACES and _is_guess(r) and value in countries() and not (
             r.entity_type == "PERSON" and value.lower() in AMBIGUOUS_COUNTRIES):
         r.entity_type = "LOCATION"
+    return r
+
+
+def _person(text: str, r: Any) -> Any:
+    """A one-word spaCy guess of an organisation, a place or a group that is a given name
+    (`names.is_given_name`) is a PERSON: "Why is Alena so impulsive?"."""
+    if (r.entity_type in _NOT_PEOPLE and (r.recognition_metadata or {}).get("recognizer_name") == "SpacyRecognizer"
+            and is_given_name(text[r.start:r.end])):
+        r.entity_type = "PERSON"
     return r
 
 
