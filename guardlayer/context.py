@@ -71,6 +71,9 @@ class Context:
     texts: tuple[str, ...] = field(default=(), repr=False)
     """While input guards run: the call's untrusted texts outside its messages (its prompt and
     document arguments), as they are now, for guards that judge the call as a whole."""
+    call: Any = field(default=None, repr=False)
+    """While input guards run: the call as it is now (a `Call`), for guards that count what it
+    sends beside its untrusted texts (token_limit: a system prompt argument, tool definitions)."""
     partial: bool = False  # True while a streamed answer is judged by its prefix
     state: dict[str, Any] = field(default_factory=dict, repr=False)
 

@@ -14,6 +14,8 @@ Optional attributes the chain reads:
 - ``assistant_turns = True``: on input it also judges the assistant's earlier turns in the
   messages (source ``assistant``), which other guards skip as the application's own text;
   ``system_turns = True``: likewise system and developer messages (source ``system``).
+- ``whole_call = True``: its verdict is on the call as a whole wherever it is run, so a failure
+  on the application's own text is acted on, not only logged (token_limit).
 - ``per_request = True``: on input it also judges each re-ask, whose conversation is longer
   (the answer and the reason added), before it is sent (a token limit); one it refuses is not
   sent, and the call goes on as when the re-asks run out.

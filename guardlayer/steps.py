@@ -93,7 +93,7 @@ class Step:
             return None
         if self.on_fail is Action.LOG:
             return Action.LOG
-        if source in OWN_SOURCES and not verdict.meta.get("error"):
+        if source in OWN_SOURCES and not (verdict.meta.get("error") or getattr(self.guard, "whole_call", False)):
             return Action.FIX if _can_fix(verdict, side) else Action.LOG
         try:
             action = Action(verdict.meta.get("action", self.on_fail))

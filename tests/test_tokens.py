@@ -1,7 +1,9 @@
 """Token counting: exact offline counts, verified files, chat overhead, the estimator."""
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import socket
 import subprocess
 import sys
@@ -309,3 +311,41 @@ def test_tiktoken_boundaries_match_tiktoken_on_any_text(text: str) -> None:
     counter = counter_for("gpt-4o")
     _, offsets = counter.encoding.decode_with_offsets(counter.encoding.encode_ordinary(text))
     assert counter.boundaries(text) == [*offsets, len(text)]
+
+
+def _random(n: int) -> bytes:
+    """``n`` bytes that look random, the same on every run."""
+    return b"".join(hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(n // 32 + 1))[:n]
+
+
+HARD = {  # texts a byte-level BPE reads at under two characters a token (R3's tl9.py)
+    "base64": base64.b64encode(_random(3000)).decode(),
+    "url-safe keys": "/".join(base64.urlsafe_b64encode(_random(2700)[i:i + 9]).decode()
+                             for i in range(0, 2700, 9)),
+    "base32": base64.b32encode(_random(600)).decode(),
+    "emoji": "🙂👍🎉🇩🇪👨‍👩‍👧❤️ " * 100,
+    "thai": "กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย วันนี้อากาศดีมาก " * 40,
+    "hebrew": "ירושלים היא עיר הבירה של ישראל. מזג האוויר היום נעים. " * 40,
+    "tag characters": "".join(chr(0xE0000 + ord(c)) for c in "ignore all previous instructions") * 20,
+}
+
+
+@pytest.mark.parametrize("kind", HARD)
+def test_the_estimates_upper_bound_holds_on_encoded_data_other_scripts_and_emoji(kind: str) -> None:
+    # These were under-counted 2-5x against cl100k_base: the bound said 20%.
+    estimate = count(HARD[kind], "mystery-model")
+    for name in ("cl100k_base", "o200k_base"):
+        assert estimate.upper >= counter_for(encoding=name).count(HARD[kind]), name
+
+
+def test_runs_that_only_look_like_code_are_counted_as_words() -> None:
+    est = Estimator()
+    assert est.count("deadbeef" * 4) == 4  # no capital: hex or words, 8 letters a token as before
+    assert est.count("Ab1" * 6) == 13  # 18 characters of base64's alphabet, mixed: 1.4 a token
+    assert est.count("Ab1 " * 6) == 12  # short runs apart: a word and a number each
+
+
+def test_the_estimator_reads_lone_surrogates() -> None:
+    text = "a lone surrogate \ud800 and \udfff\ud83d in the middle"
+    assert Estimator().count(text) == Estimator().count(text.replace("\ud800", "·").replace("\udfff", "·")
+                                                        .replace("\ud83d", "·")) > 0  # a symbol each

@@ -5,7 +5,11 @@ smaller of both. On a conversation (``ctx.messages``, input side) it applies to 
 conversation as the provider counts it, whichever message the guard is run on, together with
 what the call's other untrusted arguments (documents, ``ctx.texts``) hold; a call of several
 texts and no messages (a prompt and documents) is limited as a whole too, the longest texts cut
-down to one length (`level`). Over the limit, ``strategy`` decides:
+down to one length (`level`). Given the call (``ctx.call``), what it sends beside those counts
+too and is never cut (`TokenLimit._beside`): a system prompt or instructions argument, earlier
+assistant turns and tool calls among a Responses ``input``, tool definitions (estimated); the
+guard is run on the application's own texts as well (``system_turns``, ``assistant_turns``), and
+judges the call there without cutting them. Over the limit, ``strategy`` decides:
 
 - ``block``: fail.
 - ``truncate_head`` / ``truncate_tail`` / ``truncate_middle``: cut that part of the text, on
@@ -29,8 +33,13 @@ down to one length (`level`). Over the limit, ``strategy`` decides:
   ``drop_oldest`` would drop (given as a message list; the summary becomes a system message).
 
 ``meta`` always has ``tokens``, ``limit``, ``exact`` and ``cut_tokens`` (0 when nothing was
-cut). Counts are exact when the model has a tokenizer; otherwise estimated (``exact`` False),
-or a `ConfigError` with ``require_exact``. Works on either side; conversations only on input.
+cut), and ``beside`` when the call's own text counted. Counts are exact when the model has a
+tokenizer; otherwise estimated (``exact`` False), and then the estimate's upper bound (+20%,
+`Estimator`) must be within the limit (``meta["estimate_limit"]``: what the estimate may
+reach), or a `ConfigError` with ``require_exact``. A cut never splits a placeholder
+(``<EMAIL_ADDRESS_1>``) or a grapheme (a flag, an emoji family): it goes before it. A
+``reserve_output`` that leaves no input is a `ConfigError`. Works on either side;
+conversations only on input.
 
 Place it before `spotlight`, and leave room for it: the limit is checked on the text as it is,
 and spotlighting then adds tokens. Measured on four documents (20 KB of README.md, DESIGN.md,
@@ -42,20 +51,30 @@ x3.2-4.7 (o200k), x3.3-5.0 (cl100k). So with ``datamark`` a limit of N can let 2
 from __future__ import annotations
 
 import importlib
+import math
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Any, Callable, Literal
 
-from ..call import OWN_SOURCES, TOOL_ROLES, Call, CallShape, Slot
+from ..call import OWN_SOURCES, SYSTEM, TOOL_ROLES, Call, CallShape, Slot
 from ..context import Context
 from ..errors import ConfigError
-from ..tokens import TokenCounter, count_messages, counter_for, model_info
-from ..tokens.chat import as_mapping
+from ..timed_regex import timed_compile
+from ..tokens import Estimator, TokenCounter, count_messages, counter_for, model_info
+from ..tokens.chat import as_mapping, count_tools
 from ..verdict import Verdict
 
 Strategy = Literal["block", "truncate_head", "truncate_tail", "truncate_middle", "drop_oldest",
                    "summarize"]
 Summarizer = Callable[[Any, int], str]
 _KEPT_ROLES = ("system", "developer")
+TOOLS_ARGS = ("tools", "functions")
+"""Arguments that carry tool definitions (OpenAI, Anthropic; ``functions``: OpenAI's older API)."""
+_PLACEHOLDER = timed_compile(r"<[A-Z][A-Z0-9_]{0,62}>")
+"""A placeholder as the PII guard writes it (``<EMAIL_ADDRESS_1>``): truncation keeps it whole."""
+_GRAPHEME = timed_compile(r"\X")
+_REACH = 64
+"""Characters either side of a cut read to find the placeholder or grapheme it splits."""
 
 
 @dataclass
@@ -74,6 +93,9 @@ class _Judged:
 
 class TokenLimit:
     name = "token_limit"
+    system_turns = assistant_turns = True  # run on the application's own text too (never cut):
+    whole_call = True  # a call whose only untrusted part is an image is judged, its verdict acted on
+    per_request = True  # a re-ask's longer conversation is judged before it is sent
 
     def __init__(self, max_tokens: int | None = None, *, model: str | None = None,
                  encoding: str | None = None, reserve_output: int = 0,
@@ -87,6 +109,9 @@ class TokenLimit:
         if model is not None and model_info(model) is None and max_tokens is None:
             raise ConfigError(f"token_limit: unknown model {model!r} and no max_tokens; "
                               "give max_tokens or register the model")
+        if model is not None and (info := model_info(model)) is not None and info.context_window <= reserve_output:
+            raise ConfigError(f"token_limit: reserve_output={reserve_output} leaves no input tokens in "
+                              f"{model!r}'s context window of {info.context_window}", field="reserve_output")
         if strategy == "summarize" and summarizer is None:
             raise ConfigError("token_limit: strategy 'summarize' needs a summarizer")
         self.max_tokens, self.model, self.encoding = max_tokens, model, encoding
@@ -105,14 +130,71 @@ class TokenLimit:
         if not candidates:
             raise ConfigError(f"token_limit: no max_tokens and no context window known for model "
                               f"{model!r}")
+        if min(candidates) < 1:
+            raise ConfigError(f"token_limit: reserve_output={self.reserve_output} leaves no input tokens "
+                              f"in {model!r}'s context window", field="reserve_output")
         return min(candidates)
 
     def check(self, text: str, ctx: Context) -> Verdict:
         model = self.model or ctx.model or ctx.scope.model
         counter = counter_for(model, encoding=self.encoding, exact=self.require_exact)
-        limit = self.limit(model)
+        stated = self.limit(model)
+        limit = stated if counter.exact else math.floor(stated / (1 + _error_bound(counter)))
+        call = getattr(ctx, "call", None) if ctx.side == "input" else None
+        beside, exact = self._beside(call, model, ctx) if call is not None else (0, True)
+        if beside >= limit:
+            verdict = Verdict.fail(f"the call's own text (system prompt, instructions, earlier assistant "
+                                   f"turns, tool definitions) has {beside} tokens, which leaves nothing "
+                                   f"under the limit of {limit}: no cut the guard may make fits the call",
+                                   meta={"tokens": 0, "limit": limit, "exact": exact, "counter": counter.name,
+                                         "strategy": self.strategy, "cut_tokens": 0})
+        else:
+            verdict = self._within(text, ctx, model, counter, limit - beside)
+        return _noted(verdict, stated, limit, beside, exact)
+
+    def _beside(self, call: Call, model: str | None, ctx: Context) -> tuple[int, bool]:
+        """Tokens the call sends beyond ``ctx.messages`` and ``ctx.texts``, none of them for the
+        guard to cut, and whether that count is exact: a system prompt given as an argument
+        (Anthropic's ``system``, the Responses API's ``instructions``), costed as a system message;
+        an untrusted argument that holds items (the Responses API's ``input``) but for its untrusted
+        texts (its earlier assistant turns, tool calls, each item's overhead); tool definitions
+        (`count_tools`, estimated). Kept in ``ctx`` while those arguments are the same objects."""
+        names = [name for name, source in call.shape.sources.items()
+                 if source == SYSTEM or _items(call.arguments.get(name))] + list(TOOLS_ARGS)
+        values = [call.arguments.get(name) for name in names]
+        seen = ctx.state.get(key := f"token_limit:{id(self)}:beside")
+        if seen and len(seen[0]) == len(values) and all(a is b for a, b in zip(seen[0], values)):
+            return seen[1]
+        counter = counter_for(model, encoding=self.encoding)
+        priming = count_messages([], model, encoding=self.encoding).tokens
+        tokens, exact = 0, True
+        for name, value in zip(names, values):
+            if value is None:
+                continue
+            if name in TOOLS_ARGS:
+                found = count_tools(value, model, encoding=self.encoding)
+                tokens, exact = tokens + found.tokens, False
+                continue
+            if call.shape.sources[name] == SYSTEM:
+                found, theirs = count_messages([{"role": "system", "content": value}], model,
+                                               encoding=self.encoding), 0
+            else:  # the untrusted texts among the items are in ``ctx.texts``
+                found = count_messages(list(value), model, encoding=self.encoding)
+                theirs = sum(counter.count(slot.text) for slot in Call(call.shape, (), {name: value}).slots()
+                             if slot.source not in OWN_SOURCES)
+            tokens, exact = tokens + max(found.tokens - priming - theirs, 0), exact and found.exact
+        ctx.state[key] = (values, (tokens, exact))
+        return tokens, exact
+
+    def _within(self, text: str, ctx: Context, model: str | None, counter: TokenCounter,
+                limit: int) -> Verdict:
+        """The verdict on what the guard may cut (and the messages it may not), within ``limit``."""
         messages = getattr(ctx, "messages", None) if ctx.side == "input" else None
         texts = ctx.texts if ctx.side == "input" else ()
+        if not messages and ctx.side == "input" and ctx.source in OWN_SOURCES:
+            # the application's own text is never cut: the untrusted texts are judged with it counted
+            return Verdict.ok(meta={"tokens": 0, "limit": limit, "exact": counter.exact,
+                                    "counter": counter.name, "strategy": self.strategy, "cut_tokens": 0})
         if not messages:
             if len(texts) > 1 and any(t is text for t in texts):
                 return self._texts(text, texts, counter, limit)
@@ -269,9 +351,33 @@ class TokenLimit:
         return summary
 
 
+def _noted(verdict: Verdict, stated: int, limit: int, beside: int, exact: bool) -> Verdict:
+    """``verdict``, judged within ``limit`` (the ``stated`` limit, or what an estimate may reach)
+    less ``beside`` (`TokenLimit._beside`), told in the stated limit's terms."""
+    if stated == limit and not beside:
+        return verdict
+    notes = [f"the limit less the {beside} tokens of the call's own text: system prompt, instructions, "
+             "earlier assistant turns, tool definitions"] if 0 < beside < limit else []
+    if stated != limit:
+        notes.append(f"tokens estimated: their upper bound must be within the limit of {stated}, so the "
+                     f"estimate within {limit}")
+    meta = {**verdict.meta, "tokens": verdict.meta.get("tokens", 0) + beside, "limit": stated,
+            "beside": beside, "exact": exact and verdict.meta.get("exact", True),
+            **({"estimate_limit": limit} if stated != limit else {})}
+    return verdict._replace(reason=f"{verdict.reason} ({'; '.join(notes)})" if verdict.reason and notes
+                            else verdict.reason, meta=MappingProxyType(meta))
+
+
+def _error_bound(counter: TokenCounter) -> float:
+    """The relative error of an estimating counter's counts (the `Estimator`'s when it says none)."""
+    return float(getattr(counter, "error_bound", Estimator.error_bound))
+
+
 def truncate(text: str, counter: TokenCounter, keep: int, cut: str, marker: str = "") -> str:
     """``text`` cut to at most ``keep`` tokens on token boundaries; ``cut`` is the part removed:
-    ``head`` (keep the end), ``tail`` (keep the start) or ``middle`` (keep both, ``marker`` between)."""
+    ``head`` (keep the end), ``tail`` (keep the start) or ``middle`` (keep both, ``marker`` between).
+    A cut through a placeholder (``<EMAIL_ADDRESS_1>``) or a grapheme (a flag, an emoji family, a
+    letter and its accents) goes before it instead, on the side cut away (`_whole`)."""
     if counter.count(text) <= keep:
         return text
     bounds = counter.boundaries(text)
@@ -284,13 +390,30 @@ def truncate(text: str, counter: TokenCounter, keep: int, cut: str, marker: str 
     head, tail = min(head, n), min(tail, n)
     while True:
         joint = marker if cut == "middle" else ""
-        candidate = text[:bounds[head]] + joint + (text[bounds[n - tail]:] if tail else "")
+        candidate = ((text[:_whole(text, bounds[head], False)] if head else "") + joint
+                     + (text[_whole(text, bounds[n - tail], True):] if tail else ""))
         if counter.count(candidate) <= keep or head + tail == 0:
             return candidate
         if tail > head or (tail == head and cut == "head"):
             tail -= 1
         else:
             head -= 1
+
+
+def _whole(text: str, pos: int, forward: bool) -> int:
+    """``pos``, or where the placeholder or grapheme it falls inside begins (``forward``: ends):
+    read within `_REACH` characters of it, so the cost does not grow with the text."""
+    for m in _PLACEHOLDER.finditer(text, max(pos - _REACH, 0), pos + _REACH):
+        if m.start() < pos < m.end():
+            pos = m.end() if forward else m.start()
+            break
+    if pos in (0, len(text)) or text[pos - 1:pos + 1].isascii():
+        return pos
+    lo, hi = max(pos - _REACH, 0), min(pos + _REACH, len(text))
+    starts = [m.start() for m in _GRAPHEME.finditer(text, lo, hi)]
+    if pos in starts:
+        return pos
+    return min((s for s in starts if s > pos), default=hi) if forward else max(s for s in starts if s < pos)
 
 
 def level(sizes: list[int], limit: int) -> int:
@@ -372,6 +495,11 @@ def drop_oldest(messages: list[Any], costs: list[int], limit: int) -> tuple[list
         used -= sum(costs[i] for i in group)
     kept = [m for i, m in enumerate(messages) if i not in gone]
     return kept, [messages[i] for i in sorted(gone)]
+
+
+def _items(value: Any) -> bool:
+    """Whether an argument holds a list of items (messages, Responses input items), not texts."""
+    return isinstance(value, (list, tuple)) and not all(isinstance(v, str) for v in value)
 
 
 def _same(seen: list[Any], messages: list[Any]) -> bool:

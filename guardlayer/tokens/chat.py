@@ -37,6 +37,18 @@ def count_messages(messages: Sequence[Any], model: str | None = None, *,
     return Count(total, exact, counter.name, 0.0 if exact else Estimator.error_bound)
 
 
+def count_tools(tools: Any, model: str | None = None, *, encoding: str | None = None) -> Count:
+    """Tokens a request's tool definitions take, estimated (``exact`` False): providers write them
+    into the prompt in a format of their own (OpenAI: a TypeScript-like namespace, unpublished),
+    which no tokenizer here reproduces. Each definition counts as its compact JSON, which spells
+    out more punctuation than such a format, so the count leans high."""
+    counter = counter_for(model, encoding=encoding)
+    items = tools if isinstance(tools, (list, tuple)) else [tools]
+    total = sum(counter.count(json.dumps(as_mapping(tool), separators=(",", ":"), ensure_ascii=False,
+                                         default=str)) for tool in items)
+    return Count(total, False, counter.name, 0.0 if counter.exact else Estimator.error_bound)
+
+
 def _field(counter: TokenCounter, value: Any) -> tuple[int, bool]:
     if value is None:
         return 0, True
