@@ -9,19 +9,24 @@ slots too, of source ``assistant``, for the guards that ask to see them (PII: or
 back into an answer go to the model again with the conversation). What a ``**kwargs`` takes
 is looked up by name too, so a pass-through wrapper ``def create(**kwargs)`` is guarded; there
 ``input`` is read as the OpenAI Responses API's (a prompt, or a list of items: messages and
-``function_call_output`` tool results). An untrusted argument may hold message items too.
-Anthropic ``document`` (plain text) and ``search_result`` parts count as documents.
+``function_call_output`` tool results, other items field by field: `ITEM_FIELDS`). An untrusted
+argument may hold message items too, and documents as objects (LangChain's ``page_content``,
+``{"text": ...}``); a generator or ``deque`` is read and sent as a list. Anthropic ``document`` (plain text) and ``search_result`` parts count as documents. Text the
+guards cannot read is never passed on unread: the call is refused with a `ConfigError` that
+says what to pass instead (an item of a kind not known here that holds text, text given
+positionally to a ``*args``, a message whose text is in a field no provider reads).
 """
 from __future__ import annotations
 
 import copy
 import difflib
 import inspect
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 from .errors import ConfigError
-from .providers.tools import tool_calls, with_tool_arguments
+from .providers.tools import ToolCall, tool_calls, with_tool_arguments
 from .structured.strings import leaves, with_leaf
 from .verdict import MISSING
 
@@ -33,22 +38,67 @@ HISTORY = "assistant"
 SYSTEM = "system"
 """The source of system and developer messages: trusted, seen only by guards with
 ``system_turns = True`` (PII: personal data leaves the process in any message)."""
-SYSTEM_ARGS = ("system", "instructions")
-"""Arguments that carry a system prompt beside the messages: Anthropic's ``system`` (text, or a
-list of text blocks), the OpenAI Responses API's ``instructions``."""
+SYSTEM_ARGS = ("system", "instructions", "prediction")
+"""Arguments that carry the application's own text beside the messages: Anthropic's ``system``
+(text, or a list of text blocks), the OpenAI Responses API's ``instructions``, OpenAI's
+Predicted Outputs (``prediction={"type": "content", "content": ...}``)."""
 OWN_SOURCES = frozenset({HISTORY, SYSTEM})
 """Sources of the application's own text: never a reason to refuse a call, never cut."""
 TOOL_ROLES = frozenset({"tool", "function", "ipython"})
-TEXT_PARTS = frozenset({"text", "input_text"})
-"""Content parts that hold text (OpenAI chat, Anthropic, OpenAI Responses); a ``tool_result``
-part (Anthropic) holds a tool's output, as a string or text parts."""
-TOOL_OUTPUT_ITEMS = frozenset({"function_call_output", "custom_tool_call_output"})
-"""OpenAI Responses input items that hold a tool's output (in ``output``), with no role."""
+HISTORY_ROLES = frozenset({"assistant", "model"})
+"""Roles of the assistant's earlier turns (``model``: Gemini's)."""
+KIND_ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool", "function": "function"}
+"""The role of a LangChain message, which names it by its ``type``."""
+TEXT_PARTS = frozenset({"text", "input_text", "output_text"})
+"""Content parts that hold text (OpenAI chat, Anthropic, OpenAI Responses: ``output_text`` in an
+assistant turn given back); a ``refusal`` part holds it in ``refusal``; a ``tool_result`` part
+(Anthropic) holds a tool's output, as a string or text parts."""
+TOOL_OUTPUT_ITEMS = frozenset({"function_call_output", "custom_tool_call_output", "local_shell_call_output",
+                               "computer_call_output", "mcp_call"})
+"""OpenAI Responses input items that hold a tool's output in ``output`` (text, or parts), with no role."""
+CALL_ITEMS = frozenset({"function_call", "mcp_call", "mcp_approval_request"})
+"""Responses items of a call the model made, its ``arguments`` JSON text: read as the tool
+calls of the assistant's turns are."""
+ITEM_FIELDS: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
+    "custom_tool_call": ((("input",), HISTORY),),
+    "mcp_call": ((("error",), "tool"),),
+    "mcp_list_tools": ((("tools", "*", "description"), "tool"), (("error",), "tool")),
+    "mcp_approval_response": ((("reason",), "user"),),
+    "file_search_call": ((("queries", "*"), HISTORY), (("results", "*", "text"), "document")),
+    "web_search_call": ((("action", "**"), HISTORY),),
+    "computer_call": ((("action", "**"), HISTORY), (("pending_safety_checks", "*", "message"), HISTORY)),
+    "computer_call_output": ((("acknowledged_safety_checks", "*", "message"), HISTORY),),
+    "local_shell_call": ((("action", "**"), HISTORY),),
+    "code_interpreter_call": ((("code",), HISTORY), (("outputs", "*", "logs"), "tool")),
+    "reasoning": ((("summary", "*", "text"), HISTORY), (("content", "*", "text"), HISTORY)),
+}
+"""Other texts of Responses items, as paths (``*``: each item of a list, ``**``: every string
+below) with their source: what the model wrote (its calls, reasoning) or read (logs, files)."""
+KNOWN_ITEMS = TOOL_OUTPUT_ITEMS | CALL_ITEMS | ITEM_FIELDS.keys() | {
+    "message", "content", "image_generation_call", "item_reference"}
+"""Kinds of items read here (``content``: a prediction); an item of another kind that holds
+text is refused."""
+PLAIN_FIELDS = frozenset({"role", "type", "id", "call_id", "tool_call_id", "name", "status", "content",
+                          "parts", "tool_calls", "function_call", "refusal", "cache_control", "audio"})
+"""Fields of a message that are read (or hold no text for the model); a message that yields no
+text but holds text elsewhere is refused."""
+GEMINI_PLAIN = frozenset({"inline_data", "file_data", "thought", "thought_signature", "video_metadata",
+                          "inlineData", "fileData", "thoughtSignature", "videoMetadata"})
+"""Fields of a Gemini part that hold no text (files, images, flags); a part with ``text`` is read,
+any other part that holds text is refused."""
+ID_FIELDS = frozenset({"type", "id", "call_id", "status"})
+"""Fields of a Responses item that name it, its kind or its state: no text for the guards."""
+NAME_FIELD = ("name",)
+"""A chat message's ``name``: an identifier (``^[a-zA-Z0-9_-]+$``) that may name a person, read
+as the application's own text with its ``_`` as spaces (``John_Smith`` is a person's name to
+PII); what a guard makes of it is made a valid name again (`_with_name`)."""
 SIDE_FIELDS = ("title", "context")
 """Fields of an Anthropic ``document`` or ``search_result`` part that the model reads besides its
 text (a page's title comes from the page): checked as their own texts, of source document."""
 RESPONSES_INPUT = "input"
 """The Responses API's argument for the prompt or its items, read in a ``**kwargs`` wrapper."""
+GEMINI_CONTENTS = "contents"
+"""Gemini's ``generate_content(contents=...)`` (a text, or turns of ``parts``), read likewise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +114,15 @@ class Slot:
     tool: tuple[int, tuple[Any, ...] | None] | None = None
     """In an assistant turn's tool call: the call's number and the path to the string among its
     parsed arguments (None: arguments that are not JSON, the text whole)."""
+    path: tuple[Any, ...] | None = None
+    """Where the text is inside the message (or argument), when it is not its content or a
+    part's text: a message's ``name``, a field of a Responses item, a title in a tool result."""
 
     @property
     def target(self) -> str:
         where = self.arg if self.index is None else f"{self.arg}[{self.index}]"
+        if self.path is not None:
+            return where + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in self.path)
         if self.tool is not None:
             number, path = self.tool
             return f"{where}.tool_calls[{number}].arguments" + "".join(f"[{p!r}]" for p in path or ())
@@ -77,11 +132,13 @@ class Slot:
 
 @dataclass(frozen=True, slots=True)
 class CallShape:
-    """Which arguments of a function hold untrusted text, and of what source."""
+    """Which arguments of a function hold untrusted text, and of what source; ``unnamed``: the
+    ``str`` arguments of which none was taken for the prompt (several, none named ``prompt``)."""
 
     signature: inspect.Signature | None
     sources: dict[str, str]
     messages_arg: str | None
+    unnamed: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, fn: Callable[..., Any], *, prompt_arg: str | None = None,
@@ -95,13 +152,15 @@ class CallShape:
         open_kw = sig is not None and _has_var_kw(sig)  # (a pass-through ``**kwargs`` wrapper)
         if messages_arg is None and ("messages" in params or open_kw):
             messages_arg = "messages"
-        if prompt_arg is None and not sources:
-            if "prompt" in params:
+        unnamed: tuple[str, ...] = ()
+        if prompt_arg is None and "user" not in sources.values():  # (``untrusted`` adds arguments:
+            if "prompt" in params:                                  # the prompt is still found)
                 prompt_arg = "prompt"
             elif messages_arg not in params and not open_kw:  # (a wrapper's text is in its **kwargs)
-                prompt_arg = _first_str_param(sig)
+                prompt_arg, unnamed = _first_str_param(sig, skip=frozenset(sources))
             if open_kw:
-                sources["prompt"] = sources[RESPONSES_INPUT] = "user"
+                for name in ("prompt", RESPONSES_INPUT, GEMINI_CONTENTS):
+                    sources.setdefault(name, "user")
         if prompt_arg:
             sources.setdefault(prompt_arg, "user")
         if messages_arg is not None:  # a system prompt given beside the conversation (Anthropic's
@@ -111,31 +170,43 @@ class CallShape:
         for name in [*sources, *([messages_arg] if messages_arg else [])]:
             if sig and name not in params and not _has_var_kw(sig):
                 raise ConfigError(f"{getattr(fn, '__qualname__', fn)!r} has no argument {name!r}")
-        return cls(sig, sources, messages_arg)
+        return cls(sig, sources, messages_arg, unnamed)
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call:
+        """The call's arguments by name; an iterator or a sequence other than a list or tuple (a
+        generator, ``map``, a ``deque``) in an argument the guards read is made a list, read and
+        sent as such (a one-shot iterator read by the guards would go out empty)."""
         if self.signature is None:
-            return Call(self, (), {**kwargs, **({"prompt": args[0]} if args else {})})
-        arguments = dict(self.signature.bind(*args, **kwargs).arguments)
-        var_kw = _var_kw(self.signature)
-        if var_kw is not None:  # what ``**kwargs`` took is guarded by name, like the rest
-            extra = arguments.pop(var_kw, {})
-            arguments = {**arguments, **extra}
+            arguments = {**kwargs, **({"prompt": args[0]} if args else {})}
+        else:
+            arguments = dict(self.signature.bind(*args, **kwargs).arguments)
+            var_kw = _var_kw(self.signature)
+            if var_kw is not None:  # what ``**kwargs`` took is guarded by name, like the rest
+                extra = arguments.pop(var_kw, {})
+                arguments = {**arguments, **extra}
+        for name in [*self.sources, *filter(None, [self.messages_arg])]:
+            value = arguments.get(name)
+            if isinstance(value, (Iterator, Sequence)) and not isinstance(value, (str, bytes, bytearray, list, tuple)):
+                arguments[name] = list(value)
         return Call(self, (), arguments)
 
 
-def _first_str_param(sig: inspect.Signature | None) -> str | None:
-    """The argument annotated ``str`` (else the first one); none when several are annotated
-    ``str``: guarding ``model`` in ``ask(model: str, question: str)`` would leave the question
-    unchecked (input guards then ask for ``prompt_arg=``)."""
+def _first_str_param(sig: inspect.Signature | None, skip: frozenset[str]) -> tuple[str | None, tuple[str, ...]]:
+    """The argument annotated ``str`` (else the first one), and the ``str`` arguments when there
+    are several (none is taken: guarding ``model`` in ``ask(model: str, question: str)`` would
+    leave the question unchecked; input guards then ask for ``prompt_arg=``). Arguments in
+    ``skip`` (named by ``untrusted``) are not candidates; beside them, the first argument is
+    taken only if it has no default (``rag(docs, k=4)`` has no prompt)."""
     if sig is None:
-        return None
-    params = [p for p in sig.parameters.values() if p.name not in ("self", "cls")
+        return None, ()
+    params = [p for p in sig.parameters.values() if p.name not in ("self", "cls", *skip)
               and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     typed = [p.name for p in params if p.annotation in (str, "str")]
     if len(typed) > 1:
-        return None
-    return typed[0] if typed else (params[0].name if params else None)
+        return None, tuple(typed)
+    if not typed and skip:
+        params = [p for p in params if p.default is p.empty]
+    return (typed[0] if typed else (params[0].name if params else None)), ()
 
 
 def _has_var_kw(sig: inspect.Signature) -> bool:
@@ -144,6 +215,10 @@ def _has_var_kw(sig: inspect.Signature) -> bool:
 
 def _var_kw(sig: inspect.Signature) -> str | None:
     return next((p.name for p in sig.parameters.values() if p.kind is p.VAR_KEYWORD), None)
+
+
+def _var_pos(sig: inspect.Signature | None) -> str | None:
+    return next((p.name for p in sig.parameters.values() if p.kind is p.VAR_POSITIONAL), None) if sig else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,20 +247,23 @@ class Call:
         return list(value) if isinstance(value, (list, tuple)) else None
 
     def slots(self) -> list[Slot]:
-        """The untrusted texts of this call, in order."""
+        """The untrusted texts of this call, in order. Raises `ConfigError` for text the guards
+        cannot read (fail closed)."""
         out: list[Slot] = []
         for name, source in self.shape.sources.items():
-            value = self.arguments.get(name)
-            if isinstance(value, str):
-                out.append(Slot(name, None, source, value))
-            elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-                out += [Slot(name, i, source, v) for i, v in enumerate(value)]
-            elif isinstance(value, (list, tuple)) and all(_is_item(v) for v in value):
-                out += _message_slots(name, value, source)
-            elif value is not None:  # unguardable text must not slip through unchecked
-                raise ConfigError(f"argument {name!r} is untrusted but holds "
-                                  f"{type(value).__name__}, not text, a list of texts or of messages")
-        return out + _message_slots(self.shape.messages_arg or "messages", self.messages or ())
+            out += _arg_slots(name, self.arguments.get(name), source)
+        var_pos = _var_pos(self.shape.signature)
+        given = self.arguments.get(var_pos, ()) if var_pos and var_pos not in self.shape.sources else ()
+        if any(not isinstance(v, (int, float, bool)) and v is not None for v in given):
+            read = ", ".join(f"{n}=" for n in [*self.shape.sources, *filter(None, [self.shape.messages_arg])])
+            raise ConfigError(f"{len(given)} argument(s) given by position to *{var_pos}, which the input "
+                              f"guards do not read: pass the text by keyword ({read or 'prompt_arg='})")
+        arg = self.shape.messages_arg or "messages"
+        messages = self.arguments.get(arg) if self.shape.messages_arg else None
+        if messages is not None and not isinstance(messages, (list, tuple)):
+            one = " (one message: pass [message])" if _is_item(messages) else ""
+            raise ConfigError(f"argument {arg!r} holds {type(messages).__name__}, not a list of messages{one}")
+        return out + _message_slots(arg, messages or ())
 
     def text(self) -> str:
         """All untrusted text of the call, for guards that judge the call as a whole."""
@@ -195,17 +273,11 @@ class Call:
         """This call with one untrusted text replaced."""
         value = self.arguments[slot.arg]
         if slot.index is None:
-            new: Any = text
-        elif slot.tool is not None:
-            new = list(value)
-            new[slot.index] = _with_tool_text(value[slot.index], slot.tool, text)
-        elif isinstance(value[slot.index], str):
-            new = list(value)
-            new[slot.index] = text
-            new = type(value)(new) if isinstance(value, tuple) else new
+            new: Any = _changed(value, slot, text)
         else:
             new = list(value)
-            new[slot.index] = _with_content(value[slot.index], text, slot.part, slot.field)
+            new[slot.index] = _changed(value[slot.index], slot, text)
+            new = type(value)(new) if isinstance(value, tuple) and isinstance(value[slot.index], str) else new
         return replace(self, arguments={**self.arguments, slot.arg: new})
 
     def with_messages(self, messages: list[dict[str, Any]]) -> Call:
@@ -236,41 +308,170 @@ def _is_item(value: Any) -> bool:
         isinstance(value, dict) or hasattr(value, "role") or hasattr(value, "type"))
 
 
+def _arg_slots(name: str, value: Any, source: str) -> list[Slot]:
+    """The texts of an argument read as ``source``: a text, a list of texts or items (messages,
+    Responses items, documents), or one item (a prediction, a document)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [Slot(name, None, source, value)]
+    if isinstance(value, (list, tuple)):
+        return _message_slots(name, value, source)
+    if _is_item(value) or hasattr(value, "page_content"):
+        return _item_slots(name, None, value, source)
+    raise ConfigError(f"argument {name!r} is untrusted but holds {type(value).__name__}, not text, "
+                      "a list of texts or of messages")
+
+
 def _message_slots(arg: str, messages: Any, default: str = "user") -> list[Slot]:
-    """The untrusted texts of a list of messages (or Responses input items), in order: a
-    message without a role is of ``default`` source; a tool's output is of source ``tool``."""
-    out: list[Slot] = []
-    for i, message in enumerate(messages):
-        if _get(message, "type") in TEXT_PARTS and _get(message, "role") is None:  # a bare text block
-            text = _get(message, "text")  # (Anthropic's ``system=[{"type": "text", ...}]``)
-            out += [Slot(arg, i, default, text)] if isinstance(text, str) else []
-            continue
-        if _get(message, "type") in TOOL_OUTPUT_ITEMS:
-            output = _get(message, "output")
-            if isinstance(output, str):
-                out.append(Slot(arg, i, "tool", output))
-            elif isinstance(output, (list, tuple)):
-                out += [Slot(arg, i, "tool", text, j) for j, (_, text)
-                        in enumerate(_part_text(p, "tool") for p in output) if text is not None]
-            continue
-        role = str(_get(message, "role") or default).lower()
-        source = (HISTORY if role == HISTORY else SYSTEM if role in TRUSTED_ROLES
-                  else "tool" if role in TOOL_ROLES else default)
-        content = _get(message, "content")
-        if isinstance(content, str):
-            out.append(Slot(arg, i, source, content))
-        elif isinstance(content, (list, tuple)):
-            out += [Slot(arg, i, part_source, text, j) for j, (part_source, text)
-                    in enumerate(_part_text(p, source) for p in content) if text is not None]
-            out += [Slot(arg, i, "document", text, j, key) for j, p in enumerate(content)
-                    if _get(p, "type") in ("document", "search_result") for key in SIDE_FIELDS
-                    if isinstance(text := _get(p, key), str) and text]
-        elif content is not None:
-            raise ConfigError(f"message {i} ({role}) holds {type(content).__name__} content, "
-                              "not text or a list of parts: it cannot be checked")
-        if source == HISTORY:
-            out += _tool_call_slots(arg, i, message)
+    """The untrusted texts of a list of messages (or Responses input items, texts, documents),
+    in order: a message without a role is of ``default`` source; a tool's output is of source
+    ``tool``."""
+    return [slot for i, message in enumerate(messages) for slot in _item_slots(arg, i, message, default)]
+
+
+def _item_slots(arg: str, i: int | None, item: Any, default: str) -> list[Slot]:
+    """The texts of one message, Responses item, text or document (`_message_slots`)."""
+    where = arg if i is None else f"{arg}[{i}]"
+    if isinstance(item, str):
+        return [Slot(arg, i, default, item)]
+    if not _is_item(item) and not hasattr(item, "page_content"):
+        raise ConfigError(f"{where} holds {type(item).__name__}, not text or a message: it cannot be checked")
+    kind, role = _get(item, "type"), _get(item, "role")
+    if isinstance(text := _get(item, "page_content"), str):  # a LangChain ``Document``
+        return [Slot(arg, i, default, text, path=("page_content",))]
+    if kind in TEXT_PARTS and role is None:  # a bare text block
+        text = _get(item, "text")  # (Anthropic's ``system=[{"type": "text", ...}]``)
+        return [Slot(arg, i, default, text)] if isinstance(text, str) else []
+    if role is None and kind is not None and kind not in ("message", "content", *KIND_ROLES):
+        if kind not in KNOWN_ITEMS:
+            if _holds_text(item, ID_FIELDS):
+                raise ConfigError(f"{where} is an item of type {kind!r}, which guardlayer does not read, "
+                                  "and it holds text: it cannot be checked")
+            return []
+        return _responses_slots(arg, i, item, kind)  # (read field by field: the rest holds no text)
+    out = _turn_slots(arg, i, item, default)
+    if not out and _holds_text(item, PLAIN_FIELDS):
+        held = [k for k in _fields(item) if k not in PLAIN_FIELDS and _holds_text(_get(item, k))]
+        raise ConfigError(f"{where} holds text in {', '.join(map(repr, held))}, which no provider reads "
+                          "as the message's text: give it as its content (text or parts)")
     return out
+
+
+def _responses_slots(arg: str, i: int | None, item: Any, kind: str) -> list[Slot]:
+    """The texts of a Responses item with no role: a tool's output (source ``tool``), a call's
+    arguments (the assistant's, as its tool calls), and the fields of `ITEM_FIELDS`."""
+    out = []
+    if kind in TOOL_OUTPUT_ITEMS:
+        output = _get(item, "output")
+        if isinstance(output, str):
+            out.append(Slot(arg, i, "tool", output))
+        elif isinstance(output, (list, tuple)):
+            out += [Slot(arg, i, "tool", text, j) for j, (_, text)
+                    in enumerate(_part_text(p, "tool") for p in output) if text is not None]
+    if kind in CALL_ITEMS:
+        out += _tool_call_slots(arg, i, item)
+    for spec, source in ITEM_FIELDS.get(kind, ()):
+        out += [Slot(arg, i, source, text, path=path) for path, text in _found(item, spec)]
+    return out
+
+
+def _turn_slots(arg: str, i: int | None, message: Any, default: str) -> list[Slot]:
+    """The texts of a message (chat, Anthropic, Responses or Gemini): its content, part by part,
+    or its Gemini ``parts``; its ``refusal`` and ``name``; an assistant turn's tool calls; an item
+    with neither role nor content: its ``text`` (a document)."""
+    out: list[Slot] = []
+    role = _get(message, "role") or KIND_ROLES.get(_get(message, "type"))
+    low = str(role or default).lower()
+    source = (HISTORY if low in HISTORY_ROLES else SYSTEM if low in TRUSTED_ROLES
+              else "tool" if low in TOOL_ROLES else default)
+    content, parts = _get(message, "content"), _get(message, "parts")
+    if isinstance(content, str):
+        out.append(Slot(arg, i, source, content))
+    elif isinstance(content, (list, tuple)):
+        out += [Slot(arg, i, part_source, text, j) for j, (part_source, text)
+                in enumerate(_part_text(p, source) for p in content) if text is not None]
+        out += _side_slots(arg, i, content, ())
+    elif content is not None:
+        raise ConfigError(f"message {i} ({low}) holds {type(content).__name__} content, "
+                          "not text or a list of parts: it cannot be checked")
+    elif isinstance(parts, (list, tuple)):
+        out += _gemini_slots(arg, i, parts, source)
+    elif role is None and isinstance(text := _get(message, "text"), str):  # a document {"text": ...}
+        out.append(Slot(arg, i, source, text, path=("text",)))
+    if isinstance(refusal := _get(message, "refusal"), str) and refusal:
+        out.append(Slot(arg, i, source, refusal, path=("refusal",)))
+    if role is not None and low not in TOOL_ROLES and isinstance(name := _get(message, "name"), str) and name:
+        out.append(Slot(arg, i, SYSTEM, name.replace("_", " "), path=NAME_FIELD))
+    if source == HISTORY:
+        out += _tool_call_slots(arg, i, message)
+    return out
+
+
+def _side_slots(arg: str, i: int | None, content: Any, path: tuple[Any, ...]) -> list[Slot]:
+    """The `SIDE_FIELDS` of the documents and search results among ``content``'s parts, and
+    among the parts of its tool results (Anthropic), as documents."""
+    out = []
+    for j, part in enumerate(content):
+        kind = _get(part, "type")
+        if kind in ("document", "search_result"):
+            out += [Slot(arg, i, "document", text, j, key) if not path else
+                    Slot(arg, i, "document", text, path=(*path, j, key))
+                    for key in SIDE_FIELDS if isinstance(text := _get(part, key), str) and text]
+        elif kind == "tool_result" and not path and isinstance(inner := _get(part, "content"), (list, tuple)):
+            out += _side_slots(arg, i, inner, ("content", j, "content"))
+    return out
+
+
+def _gemini_slots(arg: str, i: int | None, parts: Any, source: str) -> list[Slot]:
+    """The texts of Gemini ``parts`` (``{"text": ...}``); files and images hold none; any other
+    part that holds text (function calls and responses, code) is refused."""
+    out = []
+    for j, part in enumerate(parts):
+        if isinstance(text := _get(part, "text"), str):
+            out.append(Slot(arg, i, source, text, path=("parts", j, "text")))
+        elif _holds_text(part, GEMINI_PLAIN):
+            raise ConfigError(f"{arg}[{i}].parts[{j}] is a Gemini part guardlayer does not read and it "
+                              "holds text: give text, inline_data or file_data parts")
+    return out
+
+
+def _fields(item: Any) -> list[Any]:
+    """The names of an item's fields (a mapping's keys, an object's attributes)."""
+    if isinstance(item, dict):
+        return list(item)
+    return list(vars(item)) if hasattr(item, "__dict__") and not isinstance(item, type) else []
+
+
+def _holds_text(value: Any, skip: frozenset[str] = frozenset(), depth: int = 0) -> bool:
+    """Does ``value`` hold a string that is not blank (in a field not in ``skip``)? Too deep to
+    tell counts as yes (fail closed)."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    if depth > 32:
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_text(v, depth=depth + 1) for v in value)
+    return any(_holds_text(_get(value, k), depth=depth + 1) for k in _fields(value) if k not in skip)
+
+
+def _found(value: Any, spec: tuple[str, ...], path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], str]]:
+    """The strings (not empty) at ``spec`` in ``value`` (keys; ``*``: each item of a list; ``**``:
+    every string below but kinds and ids), each with its path."""
+    if not spec or spec[0] == "**":
+        if isinstance(value, str):
+            return [(path, value)] if value else []
+        if not spec or isinstance(value, (bytes, int, float)) or value is None:
+            return []
+        items = (enumerate(value) if isinstance(value, (list, tuple)) else
+                 ((k, _get(value, k)) for k in _fields(value) if k not in ID_FIELDS))
+        return [found for key, v in items for found in _found(v, spec, (*path, key))]
+    head, rest = spec[0], spec[1:]
+    if head == "*":
+        return ([found for k, v in enumerate(value) for found in _found(v, rest, (*path, k))]
+                if isinstance(value, (list, tuple)) else [])
+    plain = value is None or isinstance(value, (str, bytes, int, float, list, tuple))
+    return [] if plain else _found(_get(value, head), rest, (*path, head))
 
 
 def _tool_call_slots(arg: str, index: int, message: Any) -> list[Slot]:
@@ -278,7 +479,7 @@ def _tool_call_slots(arg: str, index: int, message: Any) -> list[Slot]:
     Anthropic ``tool_use``), one slot each: a slot changed is put back into the parsed
     arguments, which are written again as JSON (never patched as text)."""
     out = []
-    for call in tool_calls(message):
+    for call in _calls(message):
         if call.parsed is MISSING:
             out.append(Slot(arg, index, HISTORY, call.arguments, tool=(call.index, None)))
         else:
@@ -287,11 +488,55 @@ def _tool_call_slots(arg: str, index: int, message: Any) -> list[Slot]:
     return out
 
 
+def _calls(message: Any) -> list[ToolCall]:
+    """The tool calls of an assistant turn, or the one call a Responses call item is."""
+    return tool_calls([message] if _get(message, "type") in CALL_ITEMS else message)
+
+
 def _with_tool_text(message: Any, tool: tuple[int, tuple[Any, ...] | None], text: str) -> Any:
     number, path = tool
-    call = tool_calls(message)[number]
+    call = _calls(message)[number]
     call = call.with_text(text) if path is None else call.with_value(with_leaf(call.parsed, path, text))
+    if _get(message, "type") in CALL_ITEMS:
+        return with_tool_arguments([message], [call])[0]
     return with_tool_arguments(message, [call])
+
+
+def _changed(item: Any, slot: Slot, text: str) -> Any:
+    """``item`` (a text, message or item of the call) with ``slot``'s text replaced."""
+    if isinstance(item, str):
+        return text
+    if slot.tool is not None:
+        return _with_tool_text(item, slot.tool, text)
+    if slot.path == NAME_FIELD:
+        return _with_name(item, text)
+    if slot.path is not None:
+        return _with_path(item, slot.path, text)
+    return _with_content(item, text, slot.part, slot.field)
+
+
+def _with_path(obj: Any, path: tuple[Any, ...], text: str) -> Any:
+    """A copy of ``obj`` with ``text`` at ``path`` (keys and list indexes)."""
+    if not path:
+        return text
+    head, rest = path[0], path[1:]
+    if isinstance(head, int):
+        items = list(obj)
+        items[head] = _with_path(obj[head], rest, text)
+        return items
+    return _with_field(obj, head, _with_path(_get(obj, head), rest, text))
+
+
+def _with_name(message: Any, text: str) -> Any:
+    """A copy of ``message`` with ``text`` made a valid name (``^[a-zA-Z0-9_-]+$``: any other
+    character becomes ``_``, as spaces and a placeholder's brackets do) as its ``name``; without
+    a name when nothing of it is left."""
+    name = "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "_" for c in text).strip("_")
+    if name:
+        return _with_field(message, "name", name)
+    if isinstance(message, dict):
+        return {k: v for k, v in message.items() if k != "name"}
+    return _with_field(message, "name", None)
 
 
 def _get(message: Any, key: str) -> Any:
@@ -302,8 +547,8 @@ def _part_text(part: Any, source: str) -> tuple[str, str | None]:
     """The source and text of one content part (None: a part without text, such as an image
     or a PDF)."""
     kind = _get(part, "type")
-    if kind in TEXT_PARTS:
-        text = _get(part, "text")
+    if kind in TEXT_PARTS or kind == "refusal":
+        text = _get(part, "text" if kind != "refusal" else "refusal")
         return source, text if isinstance(text, str) else None
     if kind == "tool_result":
         return "tool", _joined(_get(part, "content"))
@@ -358,6 +603,8 @@ def _with_part_text(part: Any, text: str) -> Any:
     kind = _get(part, "type")
     if kind in ("tool_result", "search_result"):
         return _with_field(part, "content", _with_texts(_get(part, "content"), text))
+    if kind == "refusal":
+        return _with_field(part, "refusal", text)
     if kind == "document":
         origin = _get(part, "source")
         if _get(origin, "type") == "text":
@@ -383,9 +630,12 @@ def _with_texts(content: Any, text: str) -> Any:
 
 def _split_back(texts: list[str], fixed: str) -> list[str | None]:
     """``fixed`` (``texts`` joined by line breaks, then changed) split into the texts' new
-    values: its lines are matched to the old ones (one to one when as many; else by `difflib`,
-    a changed line staying with the text it was in, an added one going with the line before);
+    values, in their places: its lines are matched to the old ones (one to one when as many;
+    else by `difflib`, and inside a changed run by likeness, `_owners`); a line added goes with
+    the line before, or the one after when it comes first (a note put in front of the whole);
     a text none of whose lines is left is None."""
+    if len(texts) == 1:
+        return [fixed]
     old = "\n".join(texts).split("\n")
     lines = fixed.split("\n")
     owner = [i for i, t in enumerate(texts) for _ in range(t.count("\n") + 1)]
@@ -393,9 +643,37 @@ def _split_back(texts: list[str], fixed: str) -> list[str | None]:
         where = owner
     else:
         where = []
-        for _, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, lines).get_opcodes():
-            where += [owner[min(i1 + k, i2 - 1) if i2 > i1 else max(i1 - 1, 0)] for k in range(j2 - j1)]
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, lines).get_opcodes():
+            if tag == "equal":
+                where += owner[i1:i2]
+            else:
+                where += _owners(old[i1:i2], lines[j1:j2], owner[i1:i2], where[-1] if where else None,
+                                 owner[min(i1, len(owner) - 1)])
     out: list[list[str]] = [[] for _ in texts]
     for i, line in zip(where, lines):
         out[i].append(line)
     return ["\n".join(part) if part else None for part in out]
+
+
+LOOK_AHEAD = 4
+"""Old lines `_owners` looks at for the one a changed line was made from."""
+
+
+def _owners(old: list[str], new: list[str], owner: list[int], before: int | None, after: int) -> list[int]:
+    """Whose each of ``new`` (lines that replaced ``old``, of texts ``owner``) is: a line like an
+    old one (half its characters or more in common: a line datamarked, a name redacted) is that
+    line's text's, taken in order; any other goes with the line before it (``before``: the one
+    before the run), else with the next old line (``after``: the one after the run)."""
+    out: list[int] = []
+    k = 0
+    for line in new:
+        match = next((m for m in range(k, min(k + LOOK_AHEAD, len(old)))
+                      if difflib.SequenceMatcher(None, old[m], line).quick_ratio() >= 0.5), None)
+        if match is not None:
+            out.append(owner[match])
+            k = match + 1
+        elif out or before is not None:
+            out.append(out[-1] if out else before)  # type: ignore[arg-type]
+        else:
+            out.append(owner[k] if k < len(owner) else after)
+    return out

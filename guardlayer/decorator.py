@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from .call import CallShape
 from .chain import Chain
@@ -26,8 +26,9 @@ def guarded(fn: F | None = None, *, rules: str | Path | None = None, chain: Chai
     ``backoff``, ``budget``, ``name``, ``offload``: async calls run the guards in a worker
     thread, by default when a guard asks for it, as PII does, or has a time limit). The guarded
     text is the ``messages`` argument, else ``prompt_arg`` (default: ``prompt`` or the first ``str``
-    argument); ``untrusted`` names other arguments and their source, e.g. ``{"docs": "document"}``.
-    The Report of the last call is `guardlayer.last_report()`.
+    argument); ``untrusted`` adds other arguments and their source, e.g. ``{"docs": "document"}``
+    (the default prompt is then one it does not name, unannotated only without a default value;
+    none when it names a ``user`` argument). The Report of the last call is `guardlayer.last_report()`.
     """
     if sum(x is not None and x != () for x in (rules, chain, input or output or None)) > 1:
         raise ConfigError("give guards one way: rules=, chain= or input=/output=")
@@ -44,10 +45,11 @@ def guarded(fn: F | None = None, *, rules: str | Path | None = None, chain: Chai
 
     def wrap(fn: F) -> F:
         shape = CallShape.of(fn, prompt_arg=prompt_arg, messages_arg=messages_arg, untrusted=untrusted)
-        if the_chain.input and not shape.sources and not shape.messages_arg:
+        if the_chain.input and (shape.unnamed or not shape.sources and not shape.messages_arg):
+            several = f" (several str arguments: {', '.join(shape.unnamed)})" if shape.unnamed else ""
             raise ConfigError(f"{getattr(fn, '__qualname__', fn)!r} has input guards but no untrusted "
-                              "text to give them (or several str arguments, none named prompt): name "
-                              "it with prompt_arg=, messages_arg= or untrusted=")
+                              f"text to give them{several or ' (or several str arguments, none named prompt)'}: "
+                              "name it with prompt_arg=, messages_arg= or untrusted=")
         wrapper: Callable[..., Any]
         # An SDK's async method is a sync ``functools.wraps`` wrapper that returns a coroutine
         # (openai's ``AsyncCompletions.create``, anthropic's ``AsyncMessages.create``): its kind

@@ -86,7 +86,11 @@ def test_input_guards_with_nothing_to_guard_is_a_config_error():
 def test_an_untrusted_argument_that_is_not_text_fails_closed():
     ask = guarded(lambda prompt: "ok", input=[Deny("bad")])
     assert ask(None) == "ok"  # nothing to check
-    with pytest.raises(ConfigError, match="holds dict, not text"):
+    with pytest.raises(ConfigError, match="holds int, not text"):
+        ask(5)
+    with pytest.raises(ConfigError, match="holds text in 'data'"):
+        ask({"data": "bad"})
+    with pytest.raises(Blocked):  # a document's text is read
         ask({"text": "bad"})
 
 

@@ -95,6 +95,8 @@ def test_responses_input_images_and_tool_output_images_are_kept():
     (["one\ntwo\nthree", "four\nfive"], "one\n[...]\nfive", ["one\n[...]", "five"]),  # a middle cut
     (["head", "gone\nalso gone", "tail"], "head\ntail", ["head", None, "tail"]),  # a text cut away
     (["x", "y"], "x\nnew line\ny", ["x\nnew line", "y"]),             # an added line goes with the one before
+    (["a b c", "d e f"], "note\n<<doc>>\naˆbˆc\ndˆeˆf\n<</doc>>",      # every line changed, lines added
+     ["note\n<<doc>>\naˆbˆc", "dˆeˆf\n<</doc>>"]),                       # (spotlight): each stays in its part
 ])
 def test_a_fixed_text_is_split_back_into_its_parts(texts, fixed, expected):
     assert _split_back(texts, fixed) == expected

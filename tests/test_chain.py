@@ -391,8 +391,8 @@ def test_input_guards_refuse_a_call_whose_text_they_cannot_find():
     def generate(**kwargs):
         return model(kwargs)
 
-    with pytest.raises(ConfigError, match="the call gave .*contents.*prompt_arg=, .*messages_arg="):
-        generate(model="m", contents="a bad prompt")
+    with pytest.raises(ConfigError, match="the call gave .*text.*prompt_arg=, .*messages_arg="):
+        generate(model="m", text="a bad prompt")
     assert model.calls == []
     assert generate(model="m", prompt="a fine prompt") == "ok"  # a name it reads
-    assert guarded(model)(model="m", contents="no input guards, nothing to refuse") == "ok"
+    assert guarded(model)(model="m", text="no input guards, nothing to refuse") == "ok"

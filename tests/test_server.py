@@ -102,6 +102,17 @@ def test_an_email_never_reaches_the_upstream_and_comes_back_restored(chain):
     assert response.json()["service_tier"] == "default"  # the upstream's own answer, restored
 
 
+def test_a_name_in_a_messages_name_or_a_prediction_never_reaches_the_upstream(chain):
+    upstream = FakeOpenAI(reply="Done.")
+    ask = {"model": "gpt-4o-mini", "prediction": {"type": "content", "content": f"Reply to {EMAIL}"},
+           "messages": [{"role": "user", "name": "John_Smith", "content": f"Please email {EMAIL} today"}]}
+    with proxy(chain, upstream) as client:
+        response = client.post("/v1/chat/completions", json=ask)
+    assert response.status_code == 200 and EMAIL not in json.dumps(upstream.requests)
+    assert "Smith" not in json.dumps(upstream.requests) and upstream.requests[0]["messages"][0]["name"] == "PERSON_1"
+    assert upstream.requests[0]["prediction"]["content"].startswith("Reply to <EMAIL_ADDRESS")
+
+
 def test_a_stream_restores_a_placeholder_split_across_chunks_and_ends_with_done(chain):
     upstream = FakeOpenAI(piece=4)  # "<EMAIL_ADDRESS_1>" arrives in five pieces
     more = " We need the invoice for order 1234 and the delivery note for it as well." * 4

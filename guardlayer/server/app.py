@@ -17,7 +17,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ..call import CallShape
+from ..call import SYSTEM, CallShape
 from ..chain import Chain, last_report
 from ..context import Scope, scope
 from ..errors import Blocked, BudgetExceeded, ConfigError
@@ -69,7 +69,7 @@ def create_app(chain: Chain, upstream: str, *, api_key: str | None = None, max_b
             return _error(400, {"message": missing, "type": "invalid_request_error"}, "invalid")
         relay = Relay(client, url, _upstream_auth(api_key, request))
         streamed = bool(body.get("stream"))
-        shape = CallShape(inspect.signature(relay), {}, "messages")
+        shape = CallShape(inspect.signature(relay), {"prediction": SYSTEM}, "messages")  # (Predicted Outputs)
         try:
             with scope(**who):
                 if streamed:
