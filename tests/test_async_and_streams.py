@@ -561,8 +561,12 @@ async def test_an_sdk_async_stream_is_closed_by_awaiting_its_close(how):
     assert last_report().outcome == ("ok" if how == "read" else "abandoned")
 
 
-def test_a_stream_of_several_choices_is_refused_not_mixed():
+@pytest.mark.parametrize("together", [False, True])
+def test_a_stream_of_several_choices_is_refused_not_mixed(together: bool):
     chunks = [{"choices": [{"index": i, "delta": {"content": f"answer {i}. "}}]} for i in (0, 1, 0)]
+    if together:  # one chunk carrying both choices (choice 1's tool call was dropped silently)
+        chunks = [{"choices": [{"index": 0, "delta": {"content": "hi"}}, {"index": 1, "delta": {"tool_calls": [
+            {"index": 0, "id": "z", "type": "function", "function": {"name": "rm_rf", "arguments": "{}"}}]}}]}]
     ask = guarded(lambda prompt: iter(chunks), output=[LiveUpper()])
     with pytest.raises(ConfigError, match="choice 1.*n=1"):
         list(ask("q"))

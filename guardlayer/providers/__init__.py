@@ -136,10 +136,13 @@ def chunk_text(chunk: Any) -> str:
 
 
 def choice_index(chunk: Any) -> int:
-    """Which of several answers (OpenAI's ``n``) a stream chunk belongs to: its choice's
-    ``index`` (0 when it names none)."""
-    index = field(_first_choice(chunk), "index") if not isinstance(chunk, str) else None
-    return index if isinstance(index, int) else 0
+    """Which of several answers (OpenAI's ``n``) a stream chunk belongs to: the largest
+    ``index`` of its choices (a choice that names none is 0; a chunk may carry several)."""
+    choices = field(chunk, "choices") if not isinstance(chunk, str) else None
+    if not isinstance(choices, (list, tuple)):
+        return 0
+    indexes = [field(c, "index") for c in choices]
+    return max([i for i in indexes if isinstance(i, int)] + [len(choices) - 1])
 
 
 def is_stream(resp: Any) -> bool:
