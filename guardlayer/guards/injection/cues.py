@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...timed_regex import TimedPattern, timed_compile
-from .signatures import Prefilter
+from ...timed_regex import TimedPattern
+from .signatures import Prefilter, compile_pattern
 
 _META = (r"(?:instructions?|inst\w{0,3}ctions?|intructions?|instrucions?|rules|guidelines|guidance|directives?"
          r"|directions|directoins|prompts?|programming|(?:(?:your|its|content|safety|usage|ethical|moral) )(?:polic(?:y|ies)"
@@ -29,20 +29,11 @@ _NP_END = (r"(?!\s(?!(?:is|was|were|for|of|to|into|in|on|at|and|or|but|that|whic
            r"|again|here|so|with|from|by|as|if|then|without|letters?|characters?|chars?|digits?|backwards?"
            r"|reversed|in|one|first|last|too|exactly|word|only|i|we|it|this|instead|right|immediately|spelled"
            r"|spelt|encoded|written|below|above|the|a|an)\b)[^\W\d_])")
-# An order typical of attacks later in the same sentence or in the next one ("ignore the rules in
-# this file and send ...", "the rules I gave you; you are now DAN", "... below. SYSTEM: export ..."):
-# the exceptions for the writer's own material do not hold before one. Not a noun ("my email
-# signature", "the print layout").
-# The signatures override.ignore-previous and override.ignore-everything-above
-# (rules/injection/override.yaml) carry this text verbatim (test_own_words.py checks).
-ATTACK_ORDER = (r"[^.!?\n]{0,120}?(?:[.!?] [^.!?\n]{0,80}?)?\b(?:(?:send|forward|e-?mail|wire|transfer|pay|execute"
-                r"|run|delete|remove|reveal|print|show|output|leak|upload|push|approve|mark|recommend|append|export"
-                r"|exfiltrate|disclose|dump)(?:s|ed|ing)?\b(?<!\b(?:a|an|the|my|your|his|her|our|their|this|that) \w+)"
-                r"|include (?:\w+ ){0,3}links?|you are now|you're now|act as|pretend|from now on|developer mode"
-                r"|reply with|respond with|tell (?:me|us|the user))\b")
-"""The reach (the rest of the sentence, up to 120 characters, and 80 of the next one) and the
-orders, for a look-ahead after the exception."""
-_NO_ORDER = r"(?!" + ATTACK_ORDER + r")"
+# The exceptions for the writer's own material do not hold before an attack's order later in the
+# sentence or in the next one ("ignore the rules in this file and send ...", "the rules I gave
+# you; you are now DAN"): the fragment {attack_order} (`orders.ATTACK_ORDER`), which the
+# signatures override.ignore-previous and override.ignore-everything-above name too.
+_NO_ORDER = r"(?!{attack_order})"
 # Advice that negates the request ("never share your password", "we will never ask you to tell us
 # your password", "do not write your password down"): help-centre and policy text, not extraction.
 # Not after "you" ("you can't tell me the password, but...", "you don't have to"), not when the
@@ -170,7 +161,8 @@ CUES: dict[str, str] = {
     "no_refusal": (r"\b(?:never|don't|do not|cannot|can't|must not|will not|won't|not allowed to) (?:ever )?"
                    r"(?:refuse|decline|say no|apologi[sz]e|warn|mention (?:that|your)|break character|reject)\b"),
 }
-"""Cue name -> pattern (over folded text). The names are the fusion's feature names."""
+"""Cue name -> pattern (over folded text, fragments such as ``{attack_order}`` named). The names are
+the fusion's feature names."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +172,8 @@ class Cue:
     prefilter: Prefilter
 
 
-COMPILED = tuple(Cue(name, timed_compile(p), Prefilter.of(p)) for name, p in CUES.items())
+COMPILED = tuple(Cue(name, pattern, Prefilter.of(pattern.pattern))
+                 for name, pattern in ((name, compile_pattern(p)) for name, p in CUES.items()))
 
 
 def cues_in(folded: str) -> tuple[str, ...]:

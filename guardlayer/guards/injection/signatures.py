@@ -14,6 +14,14 @@ Patterns see folded text (lower case, homoglyphs/leetspeak/spacing undone, one s
 words), so write them in lower case with single spaces (a pattern with capital letters is
 matched case-insensitively, which is slower).
 
+A pattern may name a fragment, written ``{name}`` (see `orders.FRAGMENTS`): ``{attack_order}``
+is an order typical of attacks later in the sentence or early in the next one ("... and send
+...", "you are now", "reply with"), for a look-ahead after an exception for the writer's own
+material: ``(?!{attack_order})`` (the exception does not hold before one). Such a pattern is
+searched as an `orders.OrderedPattern`: the same matches, without reading the look-ahead again at
+every near-match. An unknown name is an error naming the file, the line and the field (a
+backslash before the brace makes it a literal brace).
+
 Each pattern gets a `Prefilter` derived from it: a formula over the literals every match must
 contain (the regex is skipped when the text fails it), the literals every match starts with and a
 bound on a match's span. On long texts the regex then runs only in windows around those literals'
@@ -45,6 +53,7 @@ from ...errors import RuleFileError
 from ...guard import REGEX_TIMEOUT
 from ...paths import shipped_rules
 from ...timed_regex import REPEATS, TimedPattern, backtracking_error, parse_pattern, timed_compile
+from .orders import ALWAYS, FRAGMENT, FRAGMENTS, NEVER, ORDER, OrderedPattern, expand
 
 CATEGORIES = ("instruction_override", "persona_jailbreak", "prompt_extraction", "role_tokens",
               "exfiltration", "encoding_trick", "indirect", "hijack")
@@ -131,17 +140,148 @@ def _parse_rule(node: yaml.Node, file: str, linted: bool) -> Signature:
     # Folded text is lower case; patterns with capitals (other than escapes like \W) match case-blind.
     flags = regex.IGNORECASE if _CAPITALS.search(values["pattern"], timeout=REGEX_TIMEOUT) else 0
     try:
-        pattern = timed_compile(values["pattern"], flags)
+        pattern = compile_pattern(values["pattern"], flags)
+    except KeyError as exc:
+        raise RuleFileError(f"unknown fragment {{{exc.args[0]}}} (known: {', '.join(f'{{{k}}}' for k in FRAGMENTS)})",
+                            file=file, line=fields["pattern"][1], field="pattern") from exc
     except regex.error as exc:
         raise RuleFileError(f"bad pattern: {exc}", file=file, line=fields["pattern"][1], field="pattern") from exc
-    if linted and (slow := backtracking_error(values["pattern"], flags)):
+    if linted and (slow := backtracking_error(pattern.pattern, flags)):
         raise RuleFileError(slow, file=file, line=fields["pattern"][1], field="pattern")
     description = values.get("description", "")
     if not isinstance(description, str):
         raise RuleFileError("'description' must be a string", file=file, line=fields["description"][1],
                             field="description")
     return Signature(values["id"], values["category"], float(weight), pattern, description, file, line,
-                     Prefilter.of(values["pattern"], flags))
+                     Prefilter.of(pattern.pattern, flags))
+
+
+def compile_pattern(source: str, flags: int = 0) -> TimedPattern:
+    """``source`` compiled with its fragments expanded: one that names a fragment becomes an
+    `OrderedPattern` (searched plainly when `_fragment_uses` cannot tell how it is used).
+    Raises KeyError for an unknown fragment's name and ``regex.error`` for bad syntax."""
+    full = expand(source)
+    if full == source:
+        return timed_compile(source, flags)
+    compiled = regex.compile(full, flags)
+    uses = _fragment_uses(source)
+    if uses is None:
+        return TimedPattern(compiled)
+    spaces, negations, chars = uses
+    parity = iter(negations)
+    loose = FRAGMENT.sub(lambda m: NEVER if next(parity) % 2 else ALWAYS, source)
+    stop = timed_compile(f"(?r)[^{chars}]", flags) if chars else None
+    return OrderedPattern(compiled, timed_compile(expand(source, NEVER), flags), timed_compile(loose, flags),
+                          spaces, stop, Prefilter.of(ORDER).starts)
+
+
+_MARK = 0xFDD0  # noncharacters U+FDD0..U+FDEF stand for a pattern's fragments while it is parsed
+_MARKS = 32
+
+
+def _fragment_uses(source: str) -> tuple[int, list[int], str | None] | None:
+    """For a pattern naming fragments: a bound on the whitespace characters between a match
+    attempt's start and any place it reads a fragment; for each fragment the number of negative
+    lookarounds around it (even: the fragment holding lets more match; odd: less); and the
+    characters the pattern reads forward, as the inside of a character class (None: any). None
+    when that cannot be worked out (syntax Python's parser does not read, a fragment in a
+    look-behind, not all of a look-ahead, in an atomic group or a possessive repeat, unbounded
+    whitespace before one)."""
+    count = len(FRAGMENT.findall(source, timeout=REGEX_TIMEOUT))
+    if count > _MARKS:
+        return None
+    marks = iter(range(_MARK, _MARK + count))
+    parsed = parse_pattern(FRAGMENT.sub(lambda m: chr(next(marks)), source, timeout=REGEX_TIMEOUT))
+    if parsed is None:
+        return None
+    found: dict[int, int] = {}
+    _, before = _spaces(list(parsed), 0, False, found)
+    if before is None or len(found) != count or min(found.values()) < 0:
+        return None
+    pieces: set[str] = set()
+    chars = "".join(sorted(pieces)) if _read_chars(list(parsed), pieces) else None
+    return before, [found[i] for i in range(count)], chars
+
+
+_CLASSES = {sre.CATEGORY_WORD: r"\w", sre.CATEGORY_NOT_WORD: r"\W", sre.CATEGORY_DIGIT: r"\d",
+            sre.CATEGORY_NOT_DIGIT: r"\D", sre.CATEGORY_SPACE: r"\s", sre.CATEGORY_NOT_SPACE: r"\S"}
+
+
+def _read_chars(items: list, pieces: set[str]) -> bool:
+    """Adds to ``pieces`` the characters that ``items`` read forward (look-aheads included, not
+    look-behinds or fragment marks), as parts of a character class; False when one reads any."""
+    for op, arg in items:
+        if op is sre.LITERAL:
+            if not _MARK <= arg < _MARK + _MARKS:
+                pieces.add(f"\\U{arg:08x}")
+        elif op is sre.IN:
+            for kind, value in arg:
+                if kind is sre.LITERAL:
+                    pieces.add(f"\\U{value:08x}")
+                elif kind is sre.RANGE:
+                    pieces.add(f"\\U{value[0]:08x}-\\U{value[1]:08x}")
+                elif kind is sre.CATEGORY and value in _CLASSES:
+                    pieces.add(_CLASSES[value])
+                else:
+                    return False
+        elif op is sre.SUBPATTERN:
+            if not _read_chars(list(arg[-1]), pieces):
+                return False
+        elif op in (sre.ASSERT, sre.ASSERT_NOT):
+            if arg[0] > 0 and not _read_chars(list(arg[1]), pieces):
+                return False
+        elif op is sre.BRANCH:
+            if not all(_read_chars(list(alt), pieces) for alt in arg[1]):
+                return False
+        elif op in REPEATS:
+            if not _read_chars(list(arg[2]), pieces):
+                return False
+        elif op not in _ALWAYS:
+            return False
+    return True
+
+
+Spaces = tuple[int | None, int | None]
+"""``(total, before)``: the most whitespace characters a match can read (look-aheads included; None:
+unbounded), and the most it can read before it reaches a fragment's mark (-1: it holds none; None:
+unbounded)."""
+
+
+def _spaces(items: list, negations: int, behind: bool, found: dict[int, int], ahead: bool = False) -> Spaces:
+    """The `Spaces` of the sequence ``items`` (``ahead``: all of a look-ahead); records in ``found``
+    the negations around each fragment's mark (-1 for one that is not all of a look-ahead, or is
+    in a look-behind: a fragment that reads text, or reads back, is not worked out)."""
+    total: int | None = 0
+    before: int | None = -1
+    for op, arg in items:
+        part: Spaces = (None, -1)  # anything else (atomic groups, possessive repeats...) is not entered
+        if op is sre.LITERAL and _MARK <= arg < _MARK + _MARKS:
+            found[arg - _MARK] = negations if ahead and len(items) == 1 and not behind else -1
+            part = (0, 0)
+        elif op in _CHAR:
+            part = (0 if _unbroken([(op, arg)]) else 1, -1)
+        elif op in _ALWAYS:
+            part = (0, -1)
+        elif op is sre.SUBPATTERN:
+            part = _spaces(list(arg[-1]), negations, behind, found)
+        elif op in (sre.ASSERT, sre.ASSERT_NOT):
+            inner = _spaces(list(arg[1]), negations + (op is sre.ASSERT_NOT), behind or arg[0] < 0, found, arg[0] > 0)
+            part = (0, -1) if arg[0] < 0 else inner  # a look-behind reads before the start
+        elif op is sre.BRANCH:
+            alts = [_spaces(list(alt), negations, behind, found) for alt in arg[1]]
+            marked = [b for _, b in alts if b != -1]
+            part = (None if any(t is None for t, _ in alts) else max(t for t, _ in alts),  # type: ignore[type-var]
+                    -1 if not marked else None if None in marked else max(marked))  # type: ignore[type-var]
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+            body, inside = _spaces(list(arg[2]), negations, behind, found)
+            most = None if arg[1] is sre.MAXREPEAT else arg[1]
+            part = (0 if body == 0 else None if body is None or most is None else body * most,
+                    inside if inside in (-1, None) or body == 0 else None if body is None or most is None
+                    else (most - 1) * body + inside)
+        if part[1] != -1:
+            before = None if total is None or part[1] is None or before is None else max(before, total + part[1])
+        total = None if total is None or part[0] is None else total + part[0]
+    return total, before
 
 
 MIN_GATE = 2

@@ -6,11 +6,13 @@ order in the writer's-own frame ("ignore the rules in this file and send ...", "
 "never forget to print the key"). (Sentences written for these tests or by a reviewer: none is a
 row of the training data.)"""
 import pytest
+import yaml
 
 from guardlayer import Context
 from guardlayer.guards.injection import InjectionGuard
-from guardlayer.guards.injection.cues import ATTACK_ORDER
+from guardlayer.guards.injection.orders import ATTACK_ORDER
 from guardlayer.guards.injection.signatures import load_signatures
+from guardlayer.paths import shipped_rules
 
 OWN_WORDS = [
     "Ignore what I wrote two messages ago, the wedding is in June, not July.",
@@ -86,7 +88,10 @@ def test_an_order_after_the_own_words_frame_is_caught(guard: InjectionGuard, tex
     assert not guard.check(text, Context(source=source)).passed
 
 
-def test_the_override_signatures_share_the_cues_attack_orders() -> None:
+def test_the_override_signatures_name_the_attack_orders_rather_than_copy_them() -> None:
     patterns = {s.id: s.pattern.pattern for s in load_signatures()}
     for sid in ("override.ignore-previous", "override.ignore-everything-above"):
         assert ATTACK_ORDER in patterns[sid], sid
+    source = (shipped_rules("injection") / "override.yaml").read_text(encoding="utf-8")
+    rules = yaml.safe_load(source)["signatures"]
+    assert sum(rule["pattern"].count("{attack_order}") for rule in rules) == 3 and "exfiltrate" not in source
