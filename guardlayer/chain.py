@@ -211,16 +211,18 @@ class Chain:
         return call
 
     def _reask(self, call: Call, ctx: Context, answer: str, reason: str) -> Call | None:
-        """The re-ask of ``call`` (``answer``, the model's own words, then ``reason``) after the
-        input guards judged per request (``per_request``: a token limit on the longer
-        conversation); None when one of them refuses it (the call goes on as when re-asks run out)."""
+        """The re-ask of ``call`` (``answer``, the model's own words, then ``reason``) if the input
+        guards that judge each request (``per_request``: a token limit) pass it as it is; None when
+        one refuses or would change it (a cut could drop the question itself): the call goes on as
+        when re-asks run out."""
         reask = call.with_reask(answer, reason)
         try:
-            return self._guard_input(reask, ctx, [s for s in self.input if getattr(s.guard, "per_request", False)])
+            judged = self._guard_input(reask, ctx, [s for s in self.input if getattr(s.guard, "per_request", False)])
         except (Blocked, _Substitute):
             return None
         finally:
             ctx.side = "output"
+        return reask if judged is reask else None
 
     @staticmethod
     def _stop_on(action: Action | None, verdict: Verdict) -> None:

@@ -17,8 +17,9 @@ Optional attributes the chain reads:
 - ``whole_call = True``: its verdict is on the call as a whole wherever it is run, so a failure
   on the application's own text is acted on, not only logged (token_limit).
 - ``per_request = True``: on input it also judges each re-ask, whose conversation is longer
-  (the answer and the reason added), before it is sent (a token limit); one it refuses is not
-  sent, and the call goes on as when the re-asks run out.
+  (the answer and the reason added), before it is sent (a token limit); one it refuses or would
+  change (a cut could drop the question) is not sent, and the call goes on as when the re-asks
+  run out.
 - ``offload = True``: it keeps a CPU busy for milliseconds, so an async chain runs the guards
   in a worker thread rather than stall the event loop (the chain's ``offload`` option decides
   when it is given).

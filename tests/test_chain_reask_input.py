@@ -60,11 +60,15 @@ def test_a_reask_the_per_request_guard_refuses_is_not_sent() -> None:
         ask(conversation())
 
 
-def test_a_per_request_guard_fixes_the_reask_and_others_judge_once() -> None:
+def test_a_reask_the_per_request_guard_would_cut_is_not_sent_and_others_judge_once() -> None:
     model = ScriptedModel(["nope", "3"])
     limit, once = AtMost(3, fix=True), Counts()
-    ask = guarded(lambda messages: model(messages=messages),
-                  input=[(once, "block"), (limit, "fix")], output=[(ParseInt(), "reask")], retries=2)
-    assert ask(conversation()) == 3
-    assert [m["role"] for m in model.calls[1]] == ["user", "assistant", "user"]  # cut to 3 turns
+    ask = guarded(lambda messages: model(messages=messages), input=[(once, "block"), (limit, "fix")],
+                  output=[(ParseInt(), "reask")], retries=2, fallback="-1")
+    assert ask(conversation()) == -1  # a cut could drop the question itself: not sent
+    assert len(model.calls) == 1
     assert once.seen == 1 and limit.seen > 1  # judged the user's text once; the limit, the re-ask too
+    roomy, model = AtMost(9, fix=True), ScriptedModel(["nope", "3"])
+    ask = guarded(lambda messages: model(messages=messages), input=[(roomy, "fix")],
+                  output=[(ParseInt(), "reask")], retries=2)
+    assert ask(conversation()) == 3 and len(model.calls[1]) == 4  # a re-ask that fits is sent as it is
