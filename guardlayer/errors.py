@@ -76,7 +76,7 @@ def install_line(extra: str) -> str:
         listed = []
     marker = re.compile(r"""\bextra\s*==\s*["']""" + re.escape(extra) + r"""["']""")
     specs = [req.split(";")[0].strip() for req in listed if ";" in req and marker.search(req.split(";", 1)[1])]
-    if not specs:
+    if not specs or any(spec.startswith("guardlayer") for spec in specs):  # (``all`` names the others)
         return f"pip install -e '.[{extra}]' in a checkout of guardlayer"
     return "pip install " + " ".join(f"'{spec}'" for spec in specs)
 

@@ -13,6 +13,8 @@ CASES = {
                           "from guardlayer.guards.limits import TokenLimit\nTokenLimit(100, encoding='cl100k_base')"),
     "pii": (["presidio_analyzer"], "from guardlayer.guards.pii import PIIGuard\nPIIGuard(mode='regex')"),
     "json (repair)": (["json_repair"], "from guardlayer.guards.json_output import JsonGuard\nJsonGuard()"),
+    "json (schema repair)": (["json_repair"], "from guardlayer.guards.schema import SchemaGuard\n"
+                                              "SchemaGuard({'type': 'object'})"),
     "json": (["jsonschema"], "from guardlayer.guards.schema import SchemaGuard\nSchemaGuard({'type': 'object'})"),
     "redis": (["redis"], "from guardlayer.stores import open_store\nopen_store('redis://localhost:1/0')"),
     "server": (["starlette"], "from guardlayer.server import create_app\n"

@@ -9,7 +9,6 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from ..context import Context
-from ..extras import need
 from ..providers.tools import tool_calls
 from ..structured.conform import Options, Outcome, parse
 from ..structured.extract import dumps, loads
@@ -43,8 +42,6 @@ class JsonGuard:
     def __init__(self, schema: dict[str, Any] | str | type[BaseModel] | None = None, *,
                  strict: bool = False, extra: Literal["drop", "keep", "forbid"] = "drop",
                  repair: bool = True, name: str = "json") -> None:
-        if repair:  # missing, it fails now, not on the first broken answer
-            need("json_repair", "json", "JSON repair")
         self.schema = Schema(schema) if schema is not None else None
         self.options = Options(strict=strict, extra=extra, repair=repair)
         self.name = name

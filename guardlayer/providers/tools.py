@@ -106,8 +106,14 @@ def _read(index: int, raw: Any) -> ToolCall:
     name, args = field(holder, "name"), field(holder, key)
     if args is None:
         args = "{}"
-    text, parsed = ((args, _parsed(args)) if isinstance(args, str)
-                    else (json.dumps(args, ensure_ascii=False, default=str), args))
+    if isinstance(args, str):
+        text, parsed = args, _parsed(args)
+    else:  # (Anthropic's ``input``: already parsed, and judged as its JSON would be: NaN is not)
+        try:
+            text = json.dumps(args, ensure_ascii=False, default=str)
+            parsed = args if _parsed(text) is not MISSING else MISSING
+        except (ValueError, RecursionError):  # a cycle, or nesting too deep to write
+            text, parsed = "", MISSING
     return ToolCall(index, field(raw, "id"), name if isinstance(name, str) else None, text, parsed)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ..extras import need
 from ..verdict import MISSING
 from .coerce import SCHEMA_DIRECTED, Ambiguous, Coercer, Coercion, Extra, where
 from .extract import Candidate, candidates
@@ -30,6 +31,10 @@ class Options:
     strict: bool = False
     extra: Extra = "drop"
     repair: bool = True
+
+    def __post_init__(self) -> None:
+        if self.repair:  # missing, it fails when a guard is built, not on the first broken answer
+            need("json_repair", "json", "JSON repair")
 
 
 @dataclass(slots=True)

@@ -43,6 +43,14 @@ def test_arguments_a_tool_might_read_otherwise_are_unreadable(arguments):
     assert call.parsed is MISSING and call.arguments == arguments
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_parsed_arguments_with_a_number_json_cannot_hold_are_unreadable(value):
+    (call,) = tool_calls(anthropic(("refund", {"amount": value})))
+    assert call.parsed is MISSING
+    (call,) = tool_calls(anthropic(("refund", {"amount": 12.5})))
+    assert call.parsed == {"amount": 12.5}
+
+
 def test_numbers_and_keys_that_read_the_same_everywhere_are_parsed():
     (call,) = tool_calls(openai(("refund", '{"amount": 1e300, "n": -0.5, "to": {"a": 1}, "tags": ["a", "a"]}')))
     assert call.parsed == {"amount": 1e300, "n": -0.5, "to": {"a": 1}, "tags": ["a", "a"]}
