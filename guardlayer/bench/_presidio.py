@@ -24,6 +24,10 @@ def stock_presidio(model: str | None) -> Finder:
     import yaml
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+
+    from ..extras import need
+
+    need("presidio_anonymizer", "bench", "the Presidio baseline")
     from presidio_anonymizer import AnonymizerEngine
 
     from ..guards.pii.recognizers import _email_recognizer

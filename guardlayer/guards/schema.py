@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import regex
+
 from pydantic import BaseModel
 
 from ..context import Context
+from ..guard import REGEX_TIMEOUT
 from ..structured.conform import Options, conform, parse
 from ..structured.schema import Schema
+from ..timed_regex import timed_compile
 from ..verdict import MISSING, Verdict
 from .json_output import json_data, judged, verdict_of
 
@@ -34,10 +38,32 @@ class SchemaGuard:
 
     def check(self, text: str, ctx: Context) -> Verdict:
         if ctx.value is MISSING:
-            return judged(parse(text, self.schema, self.options), ctx)
+            return _unquoted(judged(parse(text, self.schema, self.options), ctx))
         model = self.schema.model
         if model is not None and type(ctx.value) is model:  # validated by this model already: its
             # dump would use the names its JSON is written with (serialization aliases, computed
             # fields), which its own validation may refuse
             return Verdict.ok(value=ctx.value)
-        return verdict_of(conform(json_data(ctx.value), self.schema, self.options))
+        return _unquoted(verdict_of(conform(json_data(ctx.value), self.schema, self.options)))
+
+
+_GOT = timed_compile(r"\bgot .*")  # what a reason says the answer held, to the line's end
+_STRING = timed_compile(r'"(?:[^"\\\n]|\\.)*+(?:"|$)', regex.M)  # a JSON string, perhaps clipped
+
+
+def _unquoted(verdict: Verdict) -> Verdict:
+    """``verdict`` with the strings its reason and its problems (``meta``) quote from the answer
+    written as ``"…"``: placed after the pii guard, this guard sees the originals it put back (a
+    name, which `quoting` does not elide as it does digits and emails), and reasons are logged
+    and sent back to the model. What the schema says (its enums, its keys) is quoted as before."""
+    if verdict.passed or "got " not in verdict.reason:
+        return verdict
+    meta = dict(verdict.meta)
+    if isinstance(meta.get("problems"), list):
+        meta["problems"] = [_elided(p) if isinstance(p, str) else p for p in meta["problems"]]
+    return Verdict.fail(_elided(verdict.reason), score=verdict.score, fixed=verdict.fixed, value=verdict.value,
+                        findings=verdict.findings, meta=meta)
+
+
+def _elided(text: str) -> str:
+    return _GOT.sub(lambda m: _STRING.sub('"…"', m.group(), timeout=REGEX_TIMEOUT), text, timeout=REGEX_TIMEOUT)

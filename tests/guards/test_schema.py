@@ -71,7 +71,7 @@ def test_pydantic_errors_are_reported_by_field():
             return {"type": "object"}  # let pydantic itself find the problem
 
     verdict = SchemaGuard(Strictish).check("", ctx_with({"when": "soon"}))
-    assert not verdict.passed and "field `when`" in verdict.reason and '"soon"' in verdict.reason
+    assert not verdict.passed and "field `when`" in verdict.reason and 'got "…" (string)' in verdict.reason
 
 
 def test_strict_refuses_what_lenient_coerces():
@@ -83,3 +83,25 @@ def test_strict_refuses_what_lenient_coerces():
 def test_coerced_value_is_written_back_as_text():
     verdict = SchemaGuard(Point).check("", ctx_with({"x": "1", "y": 2}))
     assert verdict.fixed == '{"x":1,"y":2}'
+
+
+def test_a_reason_quotes_no_string_of_the_answer() -> None:
+    # after the pii guard, strings are the originals put back: a name must not reach the log
+    # or the re-ask; the schema's own words (its enum) are still quoted
+    schema = {"type": "object", "properties": {"age": {"type": "integer"},
+                                               "tier": {"enum": ["gold", "silver"]},
+                                               "tags": {"type": "array", "items": {"type": "integer"}}}}
+    ctx = Context()
+    ctx.value = {"age": "John Smith", "tier": "Jane \"JJ\" Doe", "tags": ["Ann Lee"]}
+    verdict = SchemaGuard(schema).check("{}", ctx)
+    assert not verdict.passed
+    logged = verdict.reason + str(verdict.to_dict())
+    assert not any(name in logged for name in ("John Smith", "Jane", "Doe", "Ann Lee"))
+    assert 'got "…" (string)' in verdict.reason and '"gold", "silver"' in verdict.reason
+    assert "field `age`" in verdict.reason and "tags[0]" in verdict.reason
+
+
+def test_a_reason_on_extracted_json_quotes_no_string_of_it() -> None:
+    verdict = SchemaGuard({"type": "object", "properties": {"age": {"type": "integer"}}}).check(
+        '{"age": "Maria Garcia"}', Context())
+    assert not verdict.passed and "Maria Garcia" not in verdict.reason + str(verdict.to_dict())

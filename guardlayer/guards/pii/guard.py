@@ -19,7 +19,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import regex
 
@@ -45,11 +45,14 @@ from . import engine
 from .operators import NAME_CHAR, Operator, Vault, anonymize, replacement
 from .recent import Recent
 from .recognizers import load_yaml_recognizers
-from .results import merge_overlaps, tidy
+from .results import GENERAL_ENTITIES, merge_overlaps, tidy, without
+from .spellings import Moves, normalised
 
-# the start of a placeholder that the end cuts, perhaps in JSON escapes (see `PLACEHOLDER`)
+# the start of a placeholder that the end cuts, in any of the forms `PLACEHOLDER` reads: perhaps
+# blanks inside, an HTML escape of a bracket cut short ("&l", "&lt;PERSON_1&g"), JSON escapes
 _PARTIAL_PLACEHOLDER = timed_compile(
-    rf"(?:(?:<|\\u003[cC]){NAME_CHAR}*)?(?:\\(?:u[0-9a-fA-F]{{0,3}})?)?\Z")
+    rf"(?:(?:<|\\u003[cC]|&(?:lt?;?)?)[ \t]{{0,2}}(?:{NAME_CHAR}+[ \t]{{0,2}}(?:&(?:gt?)?)?)?)?"
+    rf"(?:\\(?:u[0-9a-fA-F]{{0,3}})?)?\Z")
 # a text that begins as JSON does (an object or an array), perhaps still growing in a stream
 _JSON_START = timed_compile(r"\s*(?:\{\s*(?:[\"}]|\Z)|\[\s*(?:[\[{\"\]0-9-]|true|false|null|\Z))")
 # a fenced block with no language or json, to its closing fence or (still open in a stream) the end
@@ -102,7 +105,6 @@ class PIIGuard:
                  vague_dates: bool = False, recent: int = 512,
                  output_entities: list[str] | Literal["all"] | None = None, name: str = "pii") -> None:
         need("presidio_analyzer", "pii", "the pii guard")
-        need("presidio_anonymizer", "pii", "the pii guard")
         if operator not in ("redact", "mask", "hash", "pseudonymize"):
             raise ConfigError(f"unknown operator {operator!r}: redact | mask | hash | pseudonymize")
         if mode not in ("ner", "regex"):
@@ -151,24 +153,32 @@ class PIIGuard:
 
     # --- detection --------------------------------------------------------------------------
     def analyze(self, text: str) -> list[Any]:
-        """Presidio results above threshold, overlaps merged, ordered by position. Excluded
-        types are dropped after merging, so that (say) an excluded URL still outranks a
-        spaCy guess that part of it is a PERSON. A long text is analysed in `pieces`; the
-        results of the last ``recent`` texts are kept (`Recent`)."""
+        """Presidio results above threshold, overlaps merged, ordered by position, found in the
+        text as `spellings.normalised` reads it (full-width digits, no-break spaces, escaped
+        characters) and placed where the values stand as written. Excluded types are dropped
+        before overlaps are merged, with the guesses and general kinds inside them (`without`):
+        an email inside an excluded URL is still found. A long text is analysed in overlapping
+        `pieces`; the results of the last ``recent`` texts are kept (`Recent`)."""
         return self._recent.analysed(text, self._analyze)
 
     def _analyze(self, text: str) -> list[Any]:
+        spelling = normalised(text)
+        read = spelling.text
         results = []
-        for start, end in pieces(text, PIECE_CHARS):
-            found = self._analyze_piece(text[start:end])
-            for r in found:
-                r.start, r.end = r.start + start, r.end + start
-            results += found
+        for piece in pieces(read, PIECE_CHARS):
+            for r in self._analyze_piece(read[piece.start:piece.end]):
+                r.start, r.end = r.start + piece.start, r.end + piece.start
+                if piece.owns(r.start):
+                    results.append(r)
         kept = [r for r in results
                 if r.score >= self.thresholds.get(r.entity_type, self.threshold)]
-        found = tidy(text, kept, vague_dates=self.vague_dates)
-        return [r for r in merge_overlaps(found)
-                if self._wanted(r.entity_type) and text[r.start:r.end] not in self.allow]
+        found = merge_overlaps(without(tidy(read, kept, vague_dates=self.vague_dates), self._wanted))
+        found = [r for r in found if read[r.start:r.end] not in self.allow]
+        if spelling.moves is None:
+            return found
+        for r in found:
+            r.start, r.end = spelling.span_back(r.start, r.end)
+        return merge_overlaps([r for r in found if text[r.start:r.end] not in self.allow])
 
     def _analyze_piece(self, piece: str) -> list[Any]:
         """Presidio's results on one piece (a pattern's time-out is tried again there on this
@@ -229,7 +239,7 @@ class PIIGuard:
         regions, found, literals = _json_of(text, value)
         restored, moves = vault.rewrite(text, literals)
         spans = [(a, b) for _, _, a, b in moves]
-        into = _Moves(moves)
+        into = Moves(moves)
         regions, literals = into.spans_forth(regions), into.spans_forth(literals)  # in ``restored``
         if value is MISSING:
             new = results = self._new(restored, spans, vault, _blanked(restored, literals))
@@ -304,8 +314,8 @@ class PIIGuard:
         rest_restored, rest_moves = vault.rewrite(rest)
         doc, doc_spans, bounds = _joined([*parts, (rest_restored, rest_moves)])
         results = self._new(doc, doc_spans, vault)
-        into, rest_start = _Moves(moves), bounds[-1][0]
-        back = [_Moves(rest_moves), _Moves(cut)]
+        into, rest_start = Moves(moves), bounds[-1][0]
+        back = [Moves(rest_moves), Moves(cut)]
         new: list[Any] = []
         leaked: dict[str, Any] = {}
         for r in results:
@@ -337,9 +347,6 @@ class PIIGuard:
         return min(m.start() if m else len(text), open_key_block(text))
 
 
-GENERAL_ENTITIES = frozenset({"DATE_TIME", "LOCATION", "ORGANIZATION", "NRP"})
-"""Kinds that name no one by themselves: not flagged as new in an answer unless asked
-(`PIIGuard`'s ``output_entities``)."""
 _log = logging.getLogger("guardlayer")
 _APART = "\n\n\n"  # between the strings of a parsed value analysed as one text
 PIECE_CHARS = 20_000
@@ -347,13 +354,31 @@ PIECE_CHARS = 20_000
 scan of a piece stays far inside its regex time limit (a recogniser's slowest calls on 20 KB
 take ~25 ms, against 0.2 s; on 100 KB they took up to 0.15 s and timed out under load), and
 spaCy inside its length limit (a million characters)."""
+PIECE_OVERLAP = 1_000
+"""How far consecutive pieces overlap: a value up to half of it long (an IBAN, a card, an
+address over lines) that a cut goes through is found whole in one of them."""
 
 
-def pieces(text: str, size: int) -> list[tuple[int, int]]:
-    """``(start, end)`` of consecutive pieces that cover ``text``, each at most ``size`` long,
-    cut after the last paragraph break in a piece's second half, else the last line break,
-    else the last space (else at ``size``), so that little can straddle a cut."""
-    spans, start = [], 0
+class Piece(NamedTuple):
+    """A piece of a text to analyse, ``text[start:end]``, and the part it answers for: results
+    that start in ``[first, last)`` (the middle of each overlap divides it)."""
+
+    start: int
+    end: int
+    first: int
+    last: int
+
+    def owns(self, at: int) -> bool:
+        return self.first <= at < self.last
+
+
+def pieces(text: str, size: int, overlap: int = PIECE_OVERLAP) -> list[Piece]:
+    """Pieces that cover ``text``, each at most ``size`` long, cut after the last paragraph
+    break in a piece's second half, else the last line break, else the last space (else at
+    ``size``); each after the first starts ``overlap`` (at most a quarter of ``size``) before
+    the previous one's end, and each result is kept from one piece only (`Piece.owns`)."""
+    overlap = min(overlap, size // 4)
+    spans, start, first = [], 0, 0
     while len(text) - start > size:
         end = start + size
         for sep in ("\n\n", "\n", " "):
@@ -361,9 +386,10 @@ def pieces(text: str, size: int) -> list[tuple[int, int]]:
             if at >= 0:
                 end = at + len(sep)
                 break
-        spans.append((start, end))
-        start = end
-    spans.append((start, len(text)))
+        middle = end - overlap // 2
+        spans.append(Piece(start, end, first, middle))
+        start, first = end - overlap, middle
+    spans.append(Piece(start, len(text), first, len(text) + 1))
     return spans
 
 
@@ -484,7 +510,7 @@ def _rest(text: str, found: list[tuple[int, int, str]], strings: list[str]
           ) -> tuple[str, list[tuple[int, int, int, int]], dict[int, tuple[int, int]]]:
     """``text`` without the contents of its JSON strings (``found``) that spell one of ``strings`` (each of
     ``strings`` taken by one at most; keys are kept: their words give numbers their context); the
-    cuts made (see `_Moves`); and, by index in ``strings``, where the contents that spell it stand
+    cuts made (see `Moves`); and, by index in ``strings``, where the contents that spell it stand
     in ``text``."""
     waiting: dict[str, list[int]] = {}  # string -> its indexes, the first last
     for i in range(len(strings) - 1, -1, -1):
@@ -516,7 +542,7 @@ def _in_literal(start: int, end: int, restored: list[tuple[int, int, int, int]],
     for a, b in json_escapes(contents) if "\\" in contents else ():
         unescaped.append((a, b, a - shift, a - shift + 1))
         shift += b - a - 1
-    for moves in (_Moves(restored), _Moves(unescaped)):
+    for moves in (Moves(restored), Moves(unescaped)):
         start, end = moves.back(start), moves.back(end, end=True)
     return start, end
 
@@ -532,39 +558,6 @@ def _joined(parts: list[tuple[str, list[tuple[int, int, int, int]]]]
         bounds.append((start, start + len(text)))
         start += len(text) + len(_APART)
     return _APART.join(text for text, _ in parts), spans, bounds
-
-
-class _Moves:
-    """Positions between a text and a rewrite of it. ``edits``: ``(old_start, old_end,
-    new_start, new_end)`` of each piece rewritten, in order; the text between them is kept. A
-    span that starts or ends inside a rewritten piece grows to cover all of it."""
-
-    def __init__(self, edits: list[tuple[int, int, int, int]]) -> None:
-        self.edits = edits
-        self._old = [e[0] for e in edits]
-        self._new = [e[2] for e in edits]
-
-    def back(self, pos: int, end: bool = False) -> int:
-        """Where ``pos`` in the new text was in the old one."""
-        return self._move(self._new, pos, end, 2)
-
-    def forth(self, pos: int, end: bool = False) -> int:
-        """Where ``pos`` in the old text is in the new one."""
-        return self._move(self._old, pos, end, 0)
-
-    def spans_forth(self, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        """Where ``spans`` of the old text are in the new one."""
-        return [(self.forth(start), self.forth(end, end=True)) for start, end in spans]
-
-    def _move(self, starts: list[int], pos: int, end: bool, side: int) -> int:
-        """``pos`` from the text whose edits' starts are ``starts`` (``side`` 0: old, 2: new)."""
-        i = (bisect_left(starts, pos) if end else bisect_right(starts, pos)) - 1
-        if i < 0:
-            return pos
-        edit, other = self.edits[i], 2 - side
-        if pos < edit[side + 1] or (end and pos == edit[side + 1]):
-            return edit[other + 1] if end else edit[other]
-        return pos - edit[side + 1] + edit[other + 1]
 
 
 _DIGITS, _LETTERS = frozenset("0123456789"), frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")

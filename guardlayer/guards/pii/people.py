@@ -154,14 +154,15 @@ _NAME = rf"{_CAPWORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAPWORD}){{0,2}}"  #
 _LOOSE = r"\p{Ll}[\p{L}'’\-]+(?:[ \t]+\p{Ll}[\p{L}'’\-]+)?"
 """A name written in lower case ("call me philipp", "name: heather pustivšek"): kept up to
 its last word that is no English word, and only when it has one."""
-_TITLES = frozenset("Mr Mrs Ms Miss Mx Dr Prof Sir Dame Lady Lord Rev Fr Capt Col Gen Sgt Lt Hon Judge "
+TITLES = frozenset("Mr Mrs Ms Miss Mx Dr Prof Sir Dame Lady Lord Rev Fr Capt Col Gen Sgt Lt Hon Judge "
                     "Herr Frau Mme Mlle Sr Sra Srta Dott Ing".split())
-_TITLE = f"(?:{trie(_TITLES)})"
+"""Titles before a name ("Mr", "Dr", "Frau"), written without their dot."""
+_TITLE = f"(?:{trie(TITLES)})"
 _NOT_UNIT = r"(?!(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Room|Bldg|Building)\b)"
 _TITLED = timed_compile(  # "Dr. Megan Sato Apt. 5": the name stops before the unit
     rf"\b{_TITLE}\.?[ \t]+{_NOT_UNIT}{_CAPWORD}(?:[ \t]+{_NOT_UNIT}{_CAPWORD}){{0,2}}"  # Dr. Kent Jaworski
     rf"|\b(?i:mr|mrs|ms|dr|prof)\.[ \t]+\p{{L}}[\p{{L}}'’\-]+\b")      # mr. freeman
-_TITLED_FIRST = FirstWords(("mr", "mrs", "ms", "dr", "prof"), _TITLES)
+_TITLED_FIRST = FirstWords(("mr", "mrs", "ms", "dr", "prof"), TITLES)
 """The first word of every match of `_TITLED` is a title (as written) or folds to one of these:
 a match starts where a word does, and the title is that whole word (a dot or a space follows)."""
 _NOT_NAMES = frozenset(
@@ -595,17 +596,22 @@ def repeated_names(text: str, found: list[Span], timeout: float = REGEX_TIMEOUT)
     ("JOHN SMITH", "GARCIA/MARIA MS", "emily Johnson"; not "street" of "John Street street"). One
     pass over the words of the lines that hold a name (a match lies in one line)."""
     names = {w for s, e, entity in found if entity == "PERSON"
-             for w in _NAME_WORD.findall(text, s, e, timeout=timeout) if w not in _TITLES}  # (a name word holds no dot)
+             for w in _NAME_WORD.findall(text, s, e, timeout=timeout) if w not in TITLES}  # (a name word holds no dot)
     if not names:
         return []
     folded = {_fold(w) for w in names}
     taken = _covered(len(text), [(s, e) for s, e, _ in found])
     people = {s: e for s, e, entity in found if entity == "PERSON"}
     people_ends = {e: s for s, e in people.items()}
-    forms = {form for w in names for form in (w, w.upper(), w.lower())}
-    view = View(text, merged(sorted(line for form in forms for line in lines_holding(text, form))), "\n")
-    words = [view.to_text(*m.span()) for m in _ANY_CASE_WORD.finditer(view.text, timeout=timeout)]
-    words = [(s, e) for s, e in words if _fold(text[s:e]) in folded and taken.find(1, s, e) < 0]
+    lower = text.lower()
+    if len(lower) == len(text):  # (the lines that hold a name in any case: one search per name)
+        lines = [line for w in {w.lower() for w in names} for line in lines_holding(lower, w)]
+    else:
+        lines = [line for w in names for form in {w, w.upper(), w.lower()} for line in lines_holding(text, form)]
+    view = View(text, merged(sorted(lines)), "\n")
+    words = [view.to_text(*m.span()) for m in _ANY_CASE_WORD.finditer(view.text, timeout=timeout)
+             if _fold(m.group()) in folded]
+    words = [(s, e) for s, e in words if taken.find(1, s, e) < 0]
     out: list[Span] = []
     for i, (start, end) in enumerate(words):
         word = text[start:end]
@@ -669,7 +675,7 @@ def given_names_before(text: str, found: list[Span], timeout: float = REGEX_TIME
     for start, end, entity in found:
         m = _GIVEN_BEFORE.search(text, max(0, start - 40), start, timeout=timeout) if entity == "PERSON" else None
         word = m.group()[:-1] if m else ""
-        if (word and word.lower() not in _NOT_GIVEN_NAMES and word not in _TITLES and word not in countries()
+        if (word and word.lower() not in _NOT_GIVEN_NAMES and word not in TITLES and word not in countries()
                 and not starts_a_sentence(text, m.start())):
             out.append((m.start(), end, "PERSON"))
     return out

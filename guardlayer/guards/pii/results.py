@@ -24,7 +24,9 @@
 from __future__ import annotations
 
 import ipaddress
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from itertools import accumulate
 from typing import Any
 
 import regex
@@ -34,14 +36,16 @@ from ...timed_regex import timed_compile
 from .addresses import STREET_ADDRESS, lines_above
 from .dates import is_specific
 from .labelled import names_no_one
-from .names import is_given_name
+from .names import is_given_name, names
 from .people import (
     AMBIGUOUS_COUNTRIES,
     countries,
     currency_codes,
+    english_words,
     given_names_before,
     is_common_word,
     is_cued_name,
+    is_english,
     listed_names,
     repeated_names,
     starts_a_sentence,
@@ -88,12 +92,14 @@ _CALL = timed_compile(r"\w\(")  # not "Acme GmbH  (" before a phone number
 
 def tidy(text: str, results: list[Any], *, vague_dates: bool = False) -> list[Any]:
     """``results`` filtered as above, plus names and letterheads they imply."""
-    trimmed = [_person(text, _country(text, _trim_ner(text, r))) for r in results]
+    trimmed = _uncrossed(text, [_person(text, _country(text, _trim_ner(text, _email_in_link(text, r))))
+                                for r in results])
     bytes_read = {id(r) for r in _bytes_read(text, trimmed)}
     kept = [r for r in trimmed if id(r) not in bytes_read
             and (vague_dates or r.entity_type != "DATE_TIME" or not _is_guess(r)
                 or is_specific(text[r.start:r.end]))
-            and not (_is_guess(r) and (_names_a_thing(text[r.start:r.end]) or _common_words(text, r)))
+            and not (_is_guess(r) and (_names_a_thing(text[r.start:r.end]) or _common_words(text, r)
+                                       or _a_word_no_one_is_named(text[r.start:r.end], r)))
             and not (r.entity_type == "URL" and (_NUMBERED.fullmatch(text, r.start, r.end, timeout=REGEX_TIMEOUT)
                                                  or _cut_from_a_word(text, r.end) or _in_code(text, r)))
             and not (_is_guess(r) and (_is_link_or_code(text[r.start:r.end]) or text[r.end:r.end + 1] == "="
@@ -106,6 +112,58 @@ def tidy(text: str, results: list[Any], *, vague_dates: bool = False) -> list[An
 _BYTE_RUN = timed_compile(r"[0-9A-Fa-f]{2,16}:?(?:[ \t]+[0-9A-Fa-f]{2})*")  # bytes, perhaps an offset first
 
 
+_SAME_THING = frozenset({("LOCATION", STREET_ADDRESS), ("ORGANIZATION", STREET_ADDRESS)})
+"""(guess, match) kinds where the guess widens the match as before: a place across an address,
+or a place spaCy takes for a firm ("Törneby 2" of "Törneby 2 street")."""
+
+
+def _uncrossed(text: str, results: list[Any]) -> list[Any]:
+    """``results`` with no guess across the edge of a pattern match of another kind: merged,
+    the guess would carry the match's span over a label ("Card 4111" of "Card 4111 1111 1111
+    1111", "IBAN DE89 3704"), which its placeholder would swallow. A person's guess keeps its
+    words outside the match; any other is dropped, but a place's (or a firm's) across an address
+    (its city or country, "... Larnaka\n Democratic Republic of the Congo") widens it (`_SAME_THING`)."""
+    guesses = [r for r in results if _is_guess(r)]
+    if not guesses:
+        return results
+    matches = sorted((r.start, r.end, r.entity_type) for r in results if not _is_guess(r))
+    starts = [s for s, _, _ in matches]
+    crossing = {}
+    for r in guesses:
+        for s, e, kind in matches[max(0, bisect_right(starts, r.start) - 1):bisect_left(starts, r.end)]:
+            if kind != r.entity_type and (r.entity_type, kind) not in _SAME_THING and (
+                    s < r.start < e < r.end or r.start < s < r.end < e):
+                crossing[id(r)] = (s, e)
+                break
+    kept = []
+    for r in results:
+        if id(r) not in crossing:
+            kept.append(r)
+        elif r.entity_type == "PERSON":
+            s, e = crossing[id(r)]
+            a, b = (r.start, s) if r.start < s else (e, r.end)
+            while a < b and not text[a].isalnum():
+                a += 1
+            while b > a and not text[b - 1].isalnum():
+                b -= 1
+            if a < b:
+                r.start, r.end = a, b
+                kept.append(r)
+    return kept
+
+
+_A_WORD = timed_compile(r"\p{L}+")
+
+
+def _a_word_no_one_is_named(value: str, r: Any) -> bool:
+    """Is ``value``, a one-word guess of a person, an English word that is no listed given name
+    or surname (`names`): "Email", "Invoice"; not "Smith", "Rose", "Nguyen"?"""
+    folded = value.lower()
+    return (r.entity_type == "PERSON" and _A_WORD.fullmatch(value, timeout=REGEX_TIMEOUT) is not None
+            and folded not in names().given and folded not in names().surnames
+            and is_english(folded, english_words()))
+
+
 def _bytes_read(text: str, results: list[Any]) -> list[Any]:
     """The guesses that are bytes (or the offset) of a hex dump read as words ("ec", "b5 f2",
     "000004f0": `hex_dumps`)."""
@@ -116,6 +174,28 @@ def _bytes_read(text: str, results: list[Any]) -> list[Any]:
     starts = [a for a, _ in dumps]
     return [r for r in suspects
             if (at := bisect_right(starts, r.start) - 1) >= 0 and r.end <= dumps[at][1]]
+
+
+GENERAL_ENTITIES = frozenset({"DATE_TIME", "LOCATION", "ORGANIZATION", "NRP"})
+"""Kinds that name no one by themselves: not flagged as new in an answer unless asked
+(`PIIGuard`'s ``output_entities``)."""
+
+
+def without(results: list[Any], wanted: Callable[[str], bool]) -> list[Any]:
+    """``results`` of the kinds ``wanted`` accepts; inside one of another kind (an excluded
+    URL) only pattern matches of kinds that identify someone stay (an email in a link's query,
+    not a spaCy guess that a word of its path is a person, nor a date in it)."""
+    dropped = sorted((r.start, r.end) for r in results if not wanted(r.entity_type))
+    if not dropped:
+        return results
+    starts = [s for s, _ in dropped]
+    ends = list(accumulate((e for _, e in dropped), max))  # the furthest end of a drop so far
+
+    def inside(r: Any) -> bool:
+        i = bisect_right(starts, r.start) - 1
+        return i >= 0 and r.end <= ends[i]
+    return [r for r in results if wanted(r.entity_type) and not (
+        inside(r) and (_is_guess(r) or r.entity_type in GENERAL_ENTITIES))]
 
 
 def merge_overlaps(results: list[Any]) -> list[Any]:
@@ -310,6 +390,19 @@ def _trim_ner(text: str, r: Any) -> Any:
         possessive = quote == "'" and text[r.end - 2] in "sxzSXZ" and text[r.start - 1:r.start] != quote
         if not possessive:
             r.end -= 1
+    return r
+
+
+_LINK_MARKS = "/?=&#:"
+
+
+def _email_in_link(text: str, r: Any) -> Any:
+    """An email starts after the last mark of a link before its ``@`` ("crm.example.com/c?email=
+    alice@example.com" is "alice@example.com"): such marks are allowed in an address's local part,
+    but no one's has them."""
+    if r.entity_type == "EMAIL_ADDRESS" and (at := text.find("@", r.start, r.end)) > r.start:
+        cut = max(text.rfind(mark, r.start, at) for mark in _LINK_MARKS)
+        r.start = cut + 1 if 0 <= cut < at - 1 else r.start
     return r
 
 

@@ -109,7 +109,7 @@ def test_letter_trees_match_the_alternations_they_replace(words, seps) -> None:
     plain_hint = regex.compile(
         rf"\b(?:{people._ORG_SUFFIX}|(?i:inc|llc|ltd|gmbh|plc|corp|incorporated))(?:\.|\b|(?<=\.))")
     assert bool(people._ORG_HINT.search(text)) == bool(plain_hint.search(text))
-    titles = "|".join(sorted(people._TITLES))  # the order of an alternation of titles
+    titles = "|".join(sorted(people.TITLES))  # the order of an alternation of titles
     plain_titled = regex.compile(people._TITLED.pattern.replace(people._TITLE, f"(?:{titles})"))
     assert [m.span() for m in people._TITLED.finditer(text)] == [
         m.span() for m in plain_titled.finditer(text)]

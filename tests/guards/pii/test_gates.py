@@ -450,7 +450,7 @@ def test_words_that_start_a_cue_only_before_a_fixed_word_still_find(monkeypatch)
 def test_repeated_names_looked_for_on_lines_with_a_name_are_what_a_whole_text_pass_finds(words, seps) -> None:
     text = "".join(w + s for w, s in zip(words, seps))
     found = [(m.start(), m.end(), "PERSON") for m in regex.finditer(r"Kent Jaworski|Anna", text)][:1]
-    names = {w for s, e, _ in found for w in people._NAME_WORD.findall(text, s, e) if w not in people._TITLES}
+    names = {w for s, e, _ in found for w in people._NAME_WORD.findall(text, s, e) if w not in people.TITLES}
     taken = people._covered(len(text), [(s, e) for s, e, _ in found])
     out: list[tuple[int, int, str]] = []
     for m in people._NAME_WORD.finditer(text):

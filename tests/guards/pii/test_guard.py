@@ -316,17 +316,33 @@ def _paragraphs(n: int) -> str:
         for i in range(n))
 
 
-@pytest.mark.parametrize("size", [1, 7, 50, 200])
-def test_pieces_cover_the_text_and_cut_at_paragraphs(size: int) -> None:
+@pytest.mark.parametrize("size", [1, 7, 50, 200, 4_000])
+def test_pieces_cover_the_text_overlap_and_cut_at_paragraphs(size: int) -> None:
     from guardlayer.guards.pii.guard import pieces
 
-    text = _paragraphs(30) + " " + "x" * 400  # ends in a stretch with no break at all
+    text = _paragraphs(300) + " " + "x" * 400  # ends in a stretch with no break at all
     spans = pieces(text, size)
-    assert spans[0][0] == 0 and spans[-1][1] == len(text)
-    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
-    assert all(0 < end - start <= size for start, end in spans)
-    if size >= 200:  # every piece but the ones in the run of x's ends after a paragraph break
-        assert all(text[end - 2:end] == "\n\n" for _, end in spans if end < len(text) - 400)
+    assert spans[0].start == 0 and spans[-1].end == len(text)
+    assert all(0 < p.end - p.start <= size for p in spans)
+    overlap = min(1_000, size // 4)
+    assert all(b.start == a.end - overlap for a, b in zip(spans, spans[1:]))
+    # every position is owned by exactly one piece, which holds it with room on both sides
+    assert spans[0].first == 0 and all(a.last == b.first for a, b in zip(spans, spans[1:]))
+    assert all(p.start <= p.first and p.first < p.last and min(p.last, len(text)) <= p.end for p in spans)
+    if size >= 4_000:  # every piece but the ones in the run of x's ends after a paragraph break
+        assert all(text[p.end - 2:p.end] == "\n\n" for p in spans if p.end < len(text) - 400)
+
+
+@pytest.mark.parametrize("at", range(-40, 41, 3))
+def test_a_value_cut_by_a_piece_s_end_is_found_whole(regex_guard: PIIGuard, at: int) -> None:
+    from guardlayer.guards.pii.guard import PIECE_CHARS
+
+    fill = "the weather was fine and we walked home. " * 600  # no line break: cut at a space
+    iban, card = "DE89 3704 0044 0532 0130 00", "4111 1111 1111 1111"
+    text = fill[:PIECE_CHARS + at] + " " + iban + " and " + card + " are mine. " + fill[:800]
+    scrubbed = regex_guard.check(text, Context()).fixed
+    assert iban not in scrubbed and card not in scrubbed and "DE89" not in scrubbed
+    assert scrubbed.count("<IBAN_CODE_1>") == 1 and scrubbed.count("<CREDIT_CARD_1>") == 1
 
 
 @pytest.mark.parametrize("mode", ["regex", "ner"])

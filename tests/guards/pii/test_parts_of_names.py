@@ -1,0 +1,25 @@
+"""A part of a name the call already holds (a surname, a given name, with a title) is not new
+personal data in an answer: it is left as written, not redacted."""
+import pytest
+
+from guardlayer.context import Context
+from guardlayer.guards.pii import PIIGuard
+
+
+@pytest.mark.parametrize("answer", ["Thank you, Mr. Smith.", "Dear John, your order shipped.",
+                                    "Thanks, MR SMITH.", "Smith, J.: see below"])
+def test_a_part_of_a_pseudonymised_name_is_left(ner_guard: PIIGuard, answer: str) -> None:
+    ctx = Context()
+    assert ner_guard.check("I am John Smith.", ctx).fixed == "I am <PERSON_1>."
+    ctx.side = "output"
+    verdict = ner_guard.check(answer, ctx)
+    assert verdict.passed and verdict.fixed is None
+
+
+def test_another_person_with_a_shared_given_name_is_still_new(ner_guard: PIIGuard) -> None:
+    ctx = Context()
+    ner_guard.check("I am John Smith.", ctx)
+    ctx.side = "output"
+    verdict = ner_guard.check("Thank you, Mr. Smith. Your adviser is John Kowalczyk.", ctx)
+    assert not verdict.passed
+    assert verdict.fixed == "Thank you, Mr. Smith. Your adviser is <PERSON>."
