@@ -1,11 +1,13 @@
 """token_limit and budgets driven through the chain, as a user would wire them."""
 from __future__ import annotations
 
+import random
+import string
 import textwrap
 
 import pytest
 
-from guardlayer import BudgetExceeded, guarded, last_report, load_rules, scope
+from guardlayer import Blocked, BudgetExceeded, guarded, last_report, load_rules, scope
 from guardlayer.budget import Budget
 from guardlayer.guards.limits import TokenLimit
 from guardlayer.testing import ScriptedModel
@@ -72,3 +74,13 @@ def test_budget_from_a_rule_file_serves_the_fallback(tmp_path):
         assert ask("short") == "Daily limit reached."
     assert last_report().outcome == "fallback" and len(model.calls) == 1
     assert load_rules(path).budget is not None
+
+
+@pytest.mark.parametrize("prompt", ["x" + "\u2003" * 20_000, "Summarize:" + "\t" * 40_000,
+                                    "Summarize:" + "\u3000" * 20_000, "word\u00a0" * 600,
+                                    "".join(random.Random(2).choices(string.ascii_lowercase, k=6500))])
+def test_white_space_and_random_letters_over_the_limit_are_blocked_for_an_unknown_model(prompt):
+    # R4's p20: 1,254-40,001 true tokens were estimated at 1-813 and passed a 1,000 limit
+    ask = guarded(lambda prompt: "ok", input=[TokenLimit(1000, model="my-local-llama")])
+    with pytest.raises(Blocked, match="token_limit"):
+        ask(prompt)

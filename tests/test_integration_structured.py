@@ -60,4 +60,4 @@ def test_schema_guard_validates_the_value_json_parsed():
                                                     strict=True), "block")])
     with pytest.raises(Blocked) as info:
         ask("q")
-    assert 'field `[2]`: expected integer, got "three"' in info.value.verdicts[0].reason
+    assert 'field `[2]`: expected integer, got "…" (string)' in info.value.verdicts[0].reason  # (never the text: a restored name)

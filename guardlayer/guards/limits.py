@@ -7,7 +7,8 @@ what the call's other untrusted arguments (documents, ``ctx.texts``) hold; a cal
 texts and no messages (a prompt and documents) is limited as a whole too, the longest texts cut
 down to one length (`level`). Given the call (``ctx.call``), what it sends beside those counts
 too and is never cut (`TokenLimit._beside`): a system prompt or instructions argument, earlier
-assistant turns and tool calls among a Responses ``input``, tool definitions (estimated); the
+assistant turns and tool calls among a Responses ``input``, tool definitions (estimated); not a
+``prediction`` (Predicted Outputs: what the reply may be, no input to the context window); the
 guard is run on the application's own texts as well (``system_turns``, ``assistant_turns``), and
 judges the call there without cutting them. Over the limit, ``strategy`` decides:
 
@@ -70,6 +71,9 @@ Summarizer = Callable[[Any, int], str]
 _KEPT_ROLES = ("system", "developer")
 TOOLS_ARGS = ("tools", "functions")
 """Arguments that carry tool definitions (OpenAI, Anthropic; ``functions``: OpenAI's older API)."""
+NOT_INPUT = frozenset({"prediction"})
+"""Arguments the guard reads but does not count: OpenAI's Predicted Outputs (``prediction``) is
+what the reply may be, not input to the context window."""
 _PLACEHOLDER = timed_compile(r"<[A-Z][A-Z0-9_]{0,62}>")
 """A placeholder as the PII guard writes it (``<EMAIL_ADDRESS_1>``): truncation keeps it whole."""
 _GRAPHEME = timed_compile(r"\X")
@@ -158,9 +162,10 @@ class TokenLimit:
         (Anthropic's ``system``, the Responses API's ``instructions``), costed as a system message;
         an untrusted argument that holds items (the Responses API's ``input``) but for its untrusted
         texts (its earlier assistant turns, tool calls, each item's overhead); tool definitions
-        (`count_tools`, estimated). Kept in ``ctx`` while those arguments are the same objects."""
-        names = [name for name, source in call.shape.sources.items()
-                 if source == SYSTEM or _items(call.arguments.get(name))] + list(TOOLS_ARGS)
+        (`count_tools`, estimated); a prediction (`NOT_INPUT`) is not counted. Kept in ``ctx`` while
+        those arguments are the same objects."""
+        names = [name for name, source in call.shape.sources.items() if name not in NOT_INPUT
+                 and (source == SYSTEM or _items(call.arguments.get(name)))] + list(TOOLS_ARGS)
         values = [call.arguments.get(name) for name in names]
         seen = ctx.state.get(key := f"token_limit:{id(self)}:beside")
         if seen and len(seen[0]) == len(values) and all(a is b for a, b in zip(seen[0], values)):
@@ -197,7 +202,7 @@ class TokenLimit:
                                     "counter": counter.name, "strategy": self.strategy, "cut_tokens": 0})
         if not messages:
             if len(texts) > 1 and any(t is text for t in texts):
-                return self._texts(text, texts, counter, limit)
+                return self._texts(text, texts, self._sizes(texts, counter, ctx), counter, limit)
             return self._text(text, counter, limit)
         # The chain runs this on each untrusted text of the call: judge the whole call once, while
         # it is unchanged (a guard's fix makes new messages and `Context.texts`).
@@ -218,7 +223,7 @@ class TokenLimit:
         length (`level`), as a prompt and its documents are; other strategies cut no document and
         leave the conversation what the documents do not hold."""
         judged = _Judged(messages, texts)
-        sizes = [counter.count(t) for t in texts]
+        sizes = self._sizes(texts, counter, ctx)
         meta = {"tokens": sum(sizes), "limit": limit, "exact": counter.exact, "cut_tokens": 0}
         if not (sizes and self.strategy.startswith("truncate_")):
             if sum(sizes) >= limit:
@@ -261,12 +266,12 @@ class TokenLimit:
         return Verdict.ok(fixed=fixed, reason=f"{self.strategy}: cut {tokens - left} tokens",
                           meta={**meta, "cut_tokens": tokens - left})
 
-    def _texts(self, text: str, texts: tuple[str, ...], counter: TokenCounter, limit: int) -> Verdict:
-        """``text`` as one of the call's several ``texts`` (a prompt and documents): the limit is
-        their total, and truncation (or a summary) cuts the longest down to one length (`level`),
-        equal texts alike; the chain runs this on each text in turn, and each cut leaves the
-        length the next one is cut to unchanged."""
-        sizes = [counter.count(t) for t in texts]
+    def _texts(self, text: str, texts: tuple[str, ...], sizes: list[int], counter: TokenCounter,
+               limit: int) -> Verdict:
+        """``text`` as one of the call's several ``texts`` (a prompt and documents; ``sizes``: their
+        tokens): the limit is their total, and truncation (or a summary) cuts the longest down to
+        one length (`level`), equal texts alike; the chain runs this on each text in turn, and each
+        cut leaves the length the next one is cut to unchanged."""
         tokens = sum(sizes)
         meta = {"tokens": tokens, "limit": limit, "exact": counter.exact, "counter": counter.name,
                 "strategy": self.strategy, "cut_tokens": 0}
@@ -291,6 +296,19 @@ class TokenLimit:
         cut = own - left
         return Verdict.ok(fixed=fixed, reason=f"{self.strategy}: cut {cut} tokens of this text",
                           meta={**meta, "cut_tokens": cut})
+
+    def _sizes(self, texts: tuple[str, ...], counter: TokenCounter, ctx: Context) -> list[int]:
+        """Each of ``texts``' tokens, kept in ``ctx``: the chain checks every text of a call in turn,
+        and counting them all at each would cost the square of their number (a Responses ``input``
+        of 800 turn pairs: 2.9 s); a cut text is counted again, the others are not."""
+        key = f"token_limit:{id(self)}:sizes:{counter.name}"
+        seen_texts, seen = ctx.state.get(key, ((), []))
+        if seen_texts is texts:
+            return seen
+        known = {id(t): size for t, size in zip(seen_texts, seen)}  # (kept alive in ctx: ids stay theirs)
+        sizes = [known[id(t)] if id(t) in known else counter.count(t) for t in texts]
+        ctx.state[key] = (texts, sizes)
+        return sizes
 
     def _costs(self, messages: list[Any], model: str | None, ctx: Context) -> list[int]:
         """What the reply priming (first) and each message cost, as the provider counts them;
