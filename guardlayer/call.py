@@ -10,15 +10,20 @@ back into an answer go to the model again with the conversation). What a ``**kwa
 is looked up by name too, so a pass-through wrapper ``def create(**kwargs)`` is guarded; there
 ``input`` is read as the OpenAI Responses API's (a prompt, or a list of items: messages and
 ``function_call_output`` tool results, other items field by field: `ITEM_FIELDS`). An untrusted
-argument may hold message items too, and documents as objects (LangChain's ``page_content``,
-``{"text": ...}``); a generator or ``deque`` is read and sent as a list. Anthropic ``document`` (plain text) and ``search_result`` parts count as documents. Text the
-guards cannot read is never passed on unread: the call is refused with a `ConfigError` that
-says what to pass instead (an item of a kind not known here that holds text, text given
-positionally to a ``*args``, a message whose text is in a field no provider reads).
+argument may hold message items too, and documents (LangChain's ``Document``, ``{"text": ...}``:
+every string a document holds, its metadata too); a generator or ``deque`` is read and sent as
+a list. Anthropic ``document`` (plain text), ``search_result`` and fetched or searched pages
+count as documents, even in an assistant turn; LangChain ``(role, text)`` pairs, Gemini parts
+(function calls and responses too; images skip) and a Responses stored prompt's ``variables``
+are read. Text the guards cannot read is never passed on unread: the call is refused with a
+`ConfigError` that says what to pass instead (an item or content part of a kind not known here
+that holds text, text given positionally to a ``*args``, an untrusted message whose text is in
+a field no provider reads, tool arguments nested deeper than `MAX_NESTING`).
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import inspect
 from collections.abc import Callable, Iterator, Sequence
@@ -78,14 +83,59 @@ KNOWN_ITEMS = TOOL_OUTPUT_ITEMS | CALL_ITEMS | ITEM_FIELDS.keys() | {
     "message", "content", "image_generation_call", "item_reference"}
 """Kinds of items read here (``content``: a prediction); an item of another kind that holds
 text is refused."""
+LANGCHAIN_META = frozenset({"response_metadata", "additional_kwargs", "usage_metadata", "artifact", "example",
+                            "invalid_tool_calls", "tool_call_chunks"})
+"""Fields of a LangChain message that it keeps for the program, not the model: no text for the model."""
 PLAIN_FIELDS = frozenset({"role", "type", "id", "call_id", "tool_call_id", "name", "status", "content",
-                          "parts", "tool_calls", "function_call", "refusal", "cache_control", "audio"})
-"""Fields of a message that are read (or hold no text for the model); a message that yields no
-text but holds text elsewhere is refused."""
+                          "parts", "tool_calls", "function_call", "refusal", "cache_control", "audio"}) | LANGCHAIN_META
+"""Fields of a message that are read (or hold no text for the model); a message of an untrusted
+source (user, tool, a document) that yields no text but holds text elsewhere is refused; the
+application's own turns (assistant, system) never are (``reasoning_content``, metadata)."""
+DOCUMENT_READ = frozenset({"content", "parts", "text", "page_content", "refusal"})
+"""Fields of a document (an item with neither role nor kind) read as its text; every other
+string it holds (a ``title``, a ``url``, a ``snippet``, LangChain's ``metadata`` values) is read
+too, as a text of its own: what the application puts in the prompt of a document is not known."""
+PAIR_ROLES = frozenset({"human", "user", "ai", "assistant", "system", "developer", "tool", "function",
+                        "placeholder"})
+"""Roles of a LangChain ``(role, text)`` message."""
+STORED_PROMPT = frozenset({"id", "version", "variables"})
+"""The fields of a Responses stored prompt (``prompt={"id": "pmpt_...", "variables": {...}}``):
+its ``variables`` are read as the user's text (strings, ``input_text`` items), the rest names it."""
+MEDIA_PARTS = frozenset({"image", "image_url", "input_image", "input_audio", "audio", "file", "input_file",
+                         "video_url", "container_upload", "thinking", "redacted_thinking", "tool_use",
+                         "server_tool_use", "mcp_tool_use", "tool_reference"})
+"""Content parts read as no text: media, files, the model's thinking (signed, given back as is) and
+its calls (``tool_use``: read as its tool calls; server and MCP calls: the provider's)."""
+TOOL_RESULT_PARTS = frozenset({"tool_result", "mcp_tool_result"})
+"""Anthropic parts that hold a tool's output in ``content`` (text, or parts)."""
+PART_FIELDS: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
+    "web_search_tool_result": ((("content", "*", "title"), "document"),),
+    "code_execution_tool_result": ((("content", "**"), "tool"),),
+    "bash_code_execution_tool_result": ((("content", "**"), "tool"),),
+    "text_editor_code_execution_tool_result": ((("content", "**"), "tool"),),
+    "tool_search_tool_result": ((("content", "**"), "tool"),),
+}
+"""Texts of other Anthropic parts, as in `ITEM_FIELDS`: third-party text wherever it sits (a page
+found by the provider's web search is a document even inside an assistant turn); a
+``web_fetch_tool_result`` holds a fetched document (`_document_texts`)."""
+KNOWN_PARTS = TEXT_PARTS | MEDIA_PARTS | TOOL_RESULT_PARTS | PART_FIELDS.keys() | {
+    "refusal", "search_result", "document", "web_fetch_tool_result"}
+"""Kinds of content parts read here; a part of another kind that holds text is refused."""
+MAX_NESTING = 100
+"""Levels of nesting read in a tool call's arguments (and any structure read string by
+string); deeper ones are refused (read recursively, they would overflow the stack)."""
 GEMINI_PLAIN = frozenset({"inline_data", "file_data", "thought", "thought_signature", "video_metadata",
                           "inlineData", "fileData", "thoughtSignature", "videoMetadata"})
 """Fields of a Gemini part that hold no text (files, images, flags); a part with ``text`` is read,
-any other part that holds text is refused."""
+so are the fields of `GEMINI_FIELDS`; any other part that holds text is refused."""
+GEMINI_FIELDS = {"function_call": ("args", HISTORY), "functionCall": ("args", HISTORY),
+                 "executable_code": ("code", HISTORY), "executableCode": ("code", HISTORY),
+                 "function_response": ("response", "tool"), "functionResponse": ("response", "tool"),
+                 "code_execution_result": ("output", "tool"), "codeExecutionResult": ("output", "tool")}
+"""Gemini parts of a call the model made (its arguments, its code: the model's own) or of what
+came back (a function's response, the code's output: a tool's), and the field holding the text."""
+GEMINI_KEYS = GEMINI_PLAIN | frozenset(GEMINI_FIELDS)
+"""The fields of a Gemini part other than ``text``."""
 ID_FIELDS = frozenset({"type", "id", "call_id", "status"})
 """Fields of a Responses item that name it, its kind or its state: no text for the guards."""
 NAME_FIELD = ("name",)
@@ -158,9 +208,9 @@ class CallShape:
                 prompt_arg = "prompt"
             elif messages_arg not in params and not open_kw:  # (a wrapper's text is in its **kwargs)
                 prompt_arg, unnamed = _first_str_param(sig, skip=frozenset(sources))
-            if open_kw:
-                for name in ("prompt", RESPONSES_INPUT, GEMINI_CONTENTS):
-                    sources.setdefault(name, "user")
+        if open_kw:  # (whatever else is named: a wrapper passes these on)
+            for name in ("prompt", RESPONSES_INPUT, GEMINI_CONTENTS):
+                sources.setdefault(name, "user")
         if prompt_arg:
             sources.setdefault(prompt_arg, "user")
         if messages_arg is not None:  # a system prompt given beside the conversation (Anthropic's
@@ -254,7 +304,7 @@ class Call:
             out += _arg_slots(name, self.arguments.get(name), source)
         var_pos = _var_pos(self.shape.signature)
         given = self.arguments.get(var_pos, ()) if var_pos and var_pos not in self.shape.sources else ()
-        if any(not isinstance(v, (int, float, bool)) and v is not None for v in given):
+        if any(_is_text(v) for v in given):
             read = ", ".join(f"{n}=" for n in [*self.shape.sources, *filter(None, [self.shape.messages_arg])])
             raise ConfigError(f"{len(given)} argument(s) given by position to *{var_pos}, which the input "
                               f"guards do not read: pass the text by keyword ({read or 'prompt_arg='})")
@@ -285,18 +335,39 @@ class Call:
             raise ConfigError("this call has no messages argument to replace")
         return replace(self, arguments={**self.arguments, self.shape.messages_arg: list(messages)})
 
+    def _turns(self) -> tuple[str, list[Any]] | None:
+        """The Responses ``input`` items or the Gemini ``contents`` of this call, when read and
+        given as a list."""
+        for name in (RESPONSES_INPUT, GEMINI_CONTENTS):
+            if self.shape.sources.get(name) == "user" and isinstance(value := self.arguments.get(name), (list, tuple)):
+                return name, list(value)
+        return None
+
     def with_reask(self, answer: str, reason: str) -> Call:
         """This call with the rejected answer and the reason it was rejected added: as two more
-        messages (an empty answer written as such: Anthropic refuses empty content), else at
-        the end of the user's prompt (never of a document, which guards and spotlighting treat
-        as data)."""
+        messages (an empty answer written as such: Anthropic refuses empty content), Responses
+        ``input`` items or Gemini ``contents`` turns (a list of parts: one more part), else at
+        the end of the user's prompt given as text (never of a document, which guards and
+        spotlighting treat as data)."""
         note = (f"Your previous answer was not accepted.\n{reason}\n"
                 "Reply again with a corrected answer, and nothing else.")
+        answer = answer or "(no text)"
         messages = self.messages
         if messages is not None:
-            return self.with_messages([*messages, {"role": "assistant", "content": answer or "(no text)"},
+            return self.with_messages([*messages, {"role": "assistant", "content": answer},
                                        {"role": "user", "content": note}])
-        prompt = next((s for s in self.slots() if s.index is None and s.source == "user"), None)
+        turns = self._turns()
+        if turns is not None:
+            name, value = turns
+            if name == GEMINI_CONTENTS and all(_get(t, "parts") is not None for t in value):
+                added = [{"role": "model", "parts": [{"text": answer}]}, {"role": "user", "parts": [{"text": note}]}]
+            elif name == GEMINI_CONTENTS:  # (the parts of one user turn: the note is one more)
+                added = [f"Your previous answer:\n{answer}\n\n{note}"]
+            else:
+                added = [{"role": "assistant", "content": answer}, {"role": "user", "content": note}]
+            return replace(self, arguments={**self.arguments, name: [*value, *added]})
+        prompt = next((s for s in self.slots() if s.index is None and s.source == "user"
+                       and isinstance(self.arguments.get(s.arg), str)), None)
         if prompt is None:
             raise ConfigError("cannot re-ask: the call has neither messages nor a prompt argument")
         return self.with_slot(prompt, f"{prompt.text}\n\nYour previous answer:\n{answer}\n\n{note}")
@@ -335,11 +406,19 @@ def _item_slots(arg: str, i: int | None, item: Any, default: str) -> list[Slot]:
     where = arg if i is None else f"{arg}[{i}]"
     if isinstance(item, str):
         return [Slot(arg, i, default, item)]
+    if _is_media(item):
+        return []
+    if (pair := _role_pair(item, where)) is not None:  # LangChain's ``("human", "...")``
+        return [Slot(arg, i, _role_source(pair, default), item[1], path=(1,))]
+    if _is_gemini_part(item):
+        return _gemini_part_slots(arg, i, item, default, (), where)
     if not _is_item(item) and not hasattr(item, "page_content"):
         raise ConfigError(f"{where} holds {type(item).__name__}, not text or a message: it cannot be checked")
     kind, role = _get(item, "type"), _get(item, "role")
     if isinstance(text := _get(item, "page_content"), str):  # a LangChain ``Document``
-        return [Slot(arg, i, default, text, path=("page_content",))]
+        return [Slot(arg, i, default, text, path=("page_content",)), *_document_fields(arg, i, item, default)]
+    if role is None and kind is None and isinstance(_get(item, "id"), str) and set(_fields(item)) <= STORED_PROMPT:
+        return _stored_prompt_slots(arg, i, item, where)
     if kind in TEXT_PARTS and role is None:  # a bare text block
         text = _get(item, "text")  # (Anthropic's ``system=[{"type": "text", ...}]``)
         return [Slot(arg, i, default, text)] if isinstance(text, str) else []
@@ -350,11 +429,74 @@ def _item_slots(arg: str, i: int | None, item: Any, default: str) -> list[Slot]:
                                   "and it holds text: it cannot be checked")
             return []
         return _responses_slots(arg, i, item, kind)  # (read field by field: the rest holds no text)
-    out = _turn_slots(arg, i, item, default)
-    if not out and _holds_text(item, PLAIN_FIELDS):
+    out = _turn_slots(arg, i, item, default, where)
+    if role is None and kind is None:
+        out += _document_fields(arg, i, item, default)
+    if not out and _source(item, default) not in OWN_SOURCES and _holds_text(item, PLAIN_FIELDS):
         held = [k for k in _fields(item) if k not in PLAIN_FIELDS and _holds_text(_get(item, k))]
         raise ConfigError(f"{where} holds text in {', '.join(map(repr, held))}, which no provider reads "
                           "as the message's text: give it as its content (text or parts)")
+    return out
+
+
+def _is_text(value: Any, depth: int = 0) -> bool:
+    """Is ``value`` text, a container (list, tuple, set, dict) holding text, or a message or
+    document holding text? (Another object, bytes or a number is not; too deep to tell is.)"""
+    if isinstance(value, str) or (_is_item(value) or hasattr(value, "page_content")) and _holds_text(value):
+        return True
+    if depth > 32:
+        return True
+    if isinstance(value, dict):
+        value = list(value.values())
+    return isinstance(value, (list, tuple, set, frozenset)) and any(_is_text(v, depth + 1) for v in value)
+
+
+def _is_media(item: Any) -> bool:
+    """Bytes or an image (PIL's): a part of Gemini ``contents`` that holds no text."""
+    return not isinstance(item, dict) and (isinstance(item, (bytes, bytearray, memoryview))
+                                           or type(item).__module__.split(".")[0] == "PIL")
+
+
+def _role_pair(item: Any, where: str) -> str | None:
+    """The role of a LangChain ``(role, text)`` message (None: ``item`` is not one)."""
+    if (not isinstance(item, (tuple, list)) or hasattr(item, "_fields") or len(item) != 2
+            or not isinstance(item[0], str) or item[0].lower() not in PAIR_ROLES):
+        return None
+    if not isinstance(item[1], str):
+        raise ConfigError(f"{where} is a ({item[0]!r}, ...) message of {type(item[1]).__name__}, not text: "
+                          "it cannot be checked")
+    return item[0]
+
+
+def _is_gemini_part(item: Any) -> bool:
+    """A Gemini part given as an item (``contents=[part, "text"]``): a google-genai ``Part``, or a
+    mapping with a Gemini field other than ``text`` (a ``{"text": ...}`` alone reads as a document)."""
+    if isinstance(item, dict):
+        return "role" not in item and "content" not in item and not GEMINI_KEYS.isdisjoint(item)
+    return hasattr(item, "inline_data") and hasattr(item, "text")
+
+
+def _document_fields(arg: str, i: int | None, item: Any, source: str) -> list[Slot]:
+    """The strings of a document besides its text (`DOCUMENT_READ`), each a text of its own."""
+    return [Slot(arg, i, source, text, path=path) for key in _fields(item)
+            if key not in DOCUMENT_READ and key not in ID_FIELDS
+            for path, text in _found(_get(item, key), ("**",), (key,))]
+
+
+def _stored_prompt_slots(arg: str, i: int | None, item: Any, where: str) -> list[Slot]:
+    """The user's texts of a Responses stored prompt: its ``variables`` (`STORED_PROMPT`)."""
+    out = []
+    variables = _get(item, "variables") or {}
+    for key, value in (variables.items() if isinstance(variables, dict) else ()):
+        if isinstance(value, str):
+            out.append(Slot(arg, i, "user", value, path=("variables", key)))
+        elif _get(value, "type") == "input_text" and isinstance(text := _get(value, "text"), str):
+            out.append(Slot(arg, i, "user", text, path=("variables", key, "text")))
+        elif _get(value, "type") not in MEDIA_PARTS and _holds_text(value, ID_FIELDS):
+            raise ConfigError(f"{where}.variables[{key!r}] holds text that is neither a string nor an "
+                              "input_text item: it cannot be checked")
+    if not isinstance(variables, dict) and _holds_text(variables):
+        raise ConfigError(f"{where}.variables is not a mapping: it cannot be checked")
     return out
 
 
@@ -376,15 +518,14 @@ def _responses_slots(arg: str, i: int | None, item: Any, kind: str) -> list[Slot
     return out
 
 
-def _turn_slots(arg: str, i: int | None, message: Any, default: str) -> list[Slot]:
+def _turn_slots(arg: str, i: int | None, message: Any, default: str, where: str) -> list[Slot]:
     """The texts of a message (chat, Anthropic, Responses or Gemini): its content, part by part,
     or its Gemini ``parts``; its ``refusal`` and ``name``; an assistant turn's tool calls; an item
     with neither role nor content: its ``text`` (a document)."""
     out: list[Slot] = []
     role = _get(message, "role") or KIND_ROLES.get(_get(message, "type"))
     low = str(role or default).lower()
-    source = (HISTORY if low in HISTORY_ROLES else SYSTEM if low in TRUSTED_ROLES
-              else "tool" if low in TOOL_ROLES else default)
+    source = _source(message, default)
     content, parts = _get(message, "content"), _get(message, "parts")
     if isinstance(content, str):
         out.append(Slot(arg, i, source, content))
@@ -392,11 +533,13 @@ def _turn_slots(arg: str, i: int | None, message: Any, default: str) -> list[Slo
         out += [Slot(arg, i, part_source, text, j) for j, (part_source, text)
                 in enumerate(_part_text(p, source) for p in content) if text is not None]
         out += _side_slots(arg, i, content, ())
+        out += _part_field_slots(arg, i, content, f"{where}.content")
     elif content is not None:
         raise ConfigError(f"message {i} ({low}) holds {type(content).__name__} content, "
                           "not text or a list of parts: it cannot be checked")
     elif isinstance(parts, (list, tuple)):
-        out += _gemini_slots(arg, i, parts, source)
+        out += [slot for j, part in enumerate(parts)
+                for slot in _gemini_part_slots(arg, i, part, source, ("parts", j), f"{where}.parts[{j}]")]
     elif role is None and isinstance(text := _get(message, "text"), str):  # a document {"text": ...}
         out.append(Slot(arg, i, source, text, path=("text",)))
     if isinstance(refusal := _get(message, "refusal"), str) and refusal:
@@ -405,7 +548,75 @@ def _turn_slots(arg: str, i: int | None, message: Any, default: str) -> list[Slo
         out.append(Slot(arg, i, SYSTEM, name.replace("_", " "), path=NAME_FIELD))
     if source == HISTORY:
         out += _tool_call_slots(arg, i, message)
+        out += _langchain_call_slots(arg, i, message, where)
     return out
+
+
+def _source(message: Any, default: str) -> str:
+    """The source of a message's text, by its role (or LangChain kind): ``default`` without one."""
+    return _role_source(_get(message, "role") or KIND_ROLES.get(_get(message, "type")), default)
+
+
+def _role_source(role: Any, default: str) -> str:
+    low = str(KIND_ROLES.get(role, role) if role else default).lower()
+    return (HISTORY if low in HISTORY_ROLES else SYSTEM if low in TRUSTED_ROLES
+            else "tool" if low in TOOL_ROLES else default)
+
+
+def _langchain_call_slots(arg: str, i: int | None, message: Any, where: str) -> list[Slot]:
+    """The strings in the ``args`` of a LangChain ``AIMessage``'s ``tool_calls`` (dicts with
+    ``args``, no ``function``), as the assistant's tool calls."""
+    calls = _get(message, "tool_calls")
+    return [Slot(arg, i, HISTORY, text, path=("tool_calls", k, "args", *path))
+            for k, call in enumerate(calls if isinstance(calls, (list, tuple)) else ())
+            if isinstance(call, dict) and "args" in call and "function" not in call
+            for path, text in _leaves(call["args"], f"{where}.tool_calls[{k}].args")]
+
+
+def _leaves(value: Any, where: str, text: str | None = None) -> list[tuple[tuple[Any, ...], str]]:
+    """`leaves` of arguments given as JSON-like values; nested deeper than `MAX_NESTING` they
+    are refused (a `ConfigError`, not a `RecursionError`). Parsed from a JSON ``text`` of
+    `MAX_NESTING` characters or fewer, they cannot be that deep and are not measured."""
+    stack = [(value, 0)] if text is None or len(text) > MAX_NESTING else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise ConfigError(f"{where} is nested deeper than {MAX_NESTING} levels: it cannot be checked")
+        if isinstance(item, (dict, list)):
+            stack += [(v, depth + 1) for v in (item.values() if isinstance(item, dict) else item)]
+    return leaves(value)
+
+
+def _part_field_slots(arg: str, i: int | None, content: Any, where: str) -> list[Slot]:
+    """The texts of the parts of `PART_FIELDS` and of web fetch results in ``content`` (paths
+    from the message); a part of a kind not known here that holds text, among ``content`` or in
+    a tool result's content, is refused."""
+    out = []
+    for j, part in enumerate(content):
+        kind = _get(part, "type")
+        if kind == "web_fetch_tool_result":
+            out += [Slot(arg, i, "document", text, path=("content", j, "content", "content", *path))
+                    for path, text in _document_texts(_get(_get(part, "content"), "content"))]
+        out += [Slot(arg, i, source, text, path=("content", j, *path))
+                for spec, source in PART_FIELDS.get(kind, ()) for path, text in _found(part, spec)]
+        inner = _get(part, "content") if kind in TOOL_RESULT_PARTS else None
+        for at, one in [(f"{where}[{j}]", part), *((f"{where}[{j}].content[{k}]", p) for k, p
+                                                    in enumerate(inner if isinstance(inner, (list, tuple)) else ()))]:
+            if not isinstance(one, str) and _get(one, "type") not in KNOWN_PARTS and _holds_text(one, ID_FIELDS):
+                raise ConfigError(f"{at} is a part of type {_get(one, 'type')!r}, which guardlayer does not "
+                                  "read, and it holds text: it cannot be checked")
+    return out
+
+
+def _document_texts(document: Any) -> list[tuple[tuple[Any, ...], str]]:
+    """The texts of an Anthropic ``document`` block with their paths: a plain-text source's data,
+    a content source's text parts, its title and context."""
+    source = _get(document, "source")
+    if _get(source, "type") == "text":
+        found = _found(source, ("data",), ("source",))
+    else:
+        found = _found(source, ("content", "*", "text"), ("source",)) if _get(source, "type") == "content" else []
+    return found + [found for key in SIDE_FIELDS for found in _found(document, (key,))]
 
 
 def _side_slots(arg: str, i: int | None, content: Any, path: tuple[Any, ...]) -> list[Slot]:
@@ -418,21 +629,24 @@ def _side_slots(arg: str, i: int | None, content: Any, path: tuple[Any, ...]) ->
             out += [Slot(arg, i, "document", text, j, key) if not path else
                     Slot(arg, i, "document", text, path=(*path, j, key))
                     for key in SIDE_FIELDS if isinstance(text := _get(part, key), str) and text]
-        elif kind == "tool_result" and not path and isinstance(inner := _get(part, "content"), (list, tuple)):
+        elif kind in TOOL_RESULT_PARTS and not path and isinstance(inner := _get(part, "content"), (list, tuple)):
             out += _side_slots(arg, i, inner, ("content", j, "content"))
     return out
 
 
-def _gemini_slots(arg: str, i: int | None, parts: Any, source: str) -> list[Slot]:
-    """The texts of Gemini ``parts`` (``{"text": ...}``); files and images hold none; any other
-    part that holds text (function calls and responses, code) is refused."""
-    out = []
-    for j, part in enumerate(parts):
-        if isinstance(text := _get(part, "text"), str):
-            out.append(Slot(arg, i, source, text, path=("parts", j, "text")))
-        elif _holds_text(part, GEMINI_PLAIN):
-            raise ConfigError(f"{arg}[{i}].parts[{j}] is a Gemini part guardlayer does not read and it "
-                              "holds text: give text, inline_data or file_data parts")
+def _gemini_part_slots(arg: str, i: int | None, part: Any, source: str, at: tuple[Any, ...],
+                       where: str) -> list[Slot]:
+    """The texts of a Gemini part at path ``at``: its ``text``, or the strings of a call, code, a
+    function's response or the code's output (`GEMINI_FIELDS`); files and images hold none; any
+    other part that holds text is refused."""
+    if isinstance(text := _get(part, "text"), str):
+        return [Slot(arg, i, source, text, path=(*at, "text"))]
+    out = [Slot(arg, i, owner, text, path=(*at, key, field, *path))
+           for key, (field, owner) in GEMINI_FIELDS.items() if (value := _get(part, key)) is not None
+           for path, text in _leaves(_get(value, field), f"{where}.{key}.{field}")]
+    if _holds_text(part, GEMINI_KEYS):
+        raise ConfigError(f"{where} is a Gemini part guardlayer does not read and it holds text: give text, "
+                          "inline_data or file_data parts")
     return out
 
 
@@ -457,7 +671,11 @@ def _holds_text(value: Any, skip: frozenset[str] = frozenset(), depth: int = 0) 
 
 def _found(value: Any, spec: tuple[str, ...], path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], str]]:
     """The strings (not empty) at ``spec`` in ``value`` (keys; ``*``: each item of a list; ``**``:
-    every string below but kinds and ids), each with its path."""
+    every string below but kinds and ids), each with its path; nested deeper than `MAX_NESTING`:
+    refused."""
+    if len(path) > MAX_NESTING:
+        raise ConfigError(f"a field nested deeper than {MAX_NESTING} levels ({'.'.join(map(str, path[:3]))}...): "
+                          "it cannot be checked")
     if not spec or spec[0] == "**":
         if isinstance(value, str):
             return [(path, value)] if value else []
@@ -484,7 +702,8 @@ def _tool_call_slots(arg: str, index: int, message: Any) -> list[Slot]:
             out.append(Slot(arg, index, HISTORY, call.arguments, tool=(call.index, None)))
         else:
             out += [Slot(arg, index, HISTORY, text, tool=(call.index, path))
-                    for path, text in leaves(call.parsed)]
+                    for path, text in _leaves(call.parsed, f"{arg}[{index}] tool call {call.index}'s arguments",
+                                              call.arguments)]
     return out
 
 
@@ -523,7 +742,7 @@ def _with_path(obj: Any, path: tuple[Any, ...], text: str) -> Any:
     if isinstance(head, int):
         items = list(obj)
         items[head] = _with_path(obj[head], rest, text)
-        return items
+        return tuple(items) if type(obj) is tuple else items
     return _with_field(obj, head, _with_path(_get(obj, head), rest, text))
 
 
@@ -545,12 +764,14 @@ def _get(message: Any, key: str) -> Any:
 
 def _part_text(part: Any, source: str) -> tuple[str, str | None]:
     """The source and text of one content part (None: a part without text, such as an image
-    or a PDF)."""
+    or a PDF); a string among parts (LangChain's) is text."""
+    if isinstance(part, str):
+        return source, part
     kind = _get(part, "type")
     if kind in TEXT_PARTS or kind == "refusal":
         text = _get(part, "text" if kind != "refusal" else "refusal")
         return source, text if isinstance(text, str) else None
-    if kind == "tool_result":
+    if kind in TOOL_RESULT_PARTS:
         return "tool", _joined(_get(part, "content"))
     if kind == "search_result":
         return "document", _joined(_get(part, "content"))
@@ -578,8 +799,16 @@ def _with_field(obj: Any, key: str, value: Any) -> Any:
         return {**obj, key: value}
     if hasattr(obj, "model_copy"):
         return obj.model_copy(update={key: value})
-    new = copy.copy(obj)
-    setattr(new, key, value)
+    try:
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):  # (frozen ones too)
+            return dataclasses.replace(obj, **{key: value})
+        if isinstance(obj, tuple) and hasattr(obj, "_replace"):  # a NamedTuple
+            return obj._replace(**{key: value})
+        new = copy.copy(obj)
+        setattr(new, key, value)
+    except (AttributeError, TypeError, ValueError) as exc:  # (a frozen object, a read-only property)
+        raise ConfigError(f"cannot write the fixed text back into a frozen {type(obj).__name__} "
+                          f"(its {key!r}): give the texts as dicts or mutable objects") from exc
     return new
 
 
@@ -600,8 +829,10 @@ def _with_part_text(part: Any, text: str) -> Any:
     """A copy of a content part with ``text`` as its text; a tool result's, a search result's or
     a document's content (its source's) keeps its shape: a string is replaced, a list of parts
     has only its text parts changed, images and other parts kept in order (`_with_texts`)."""
+    if isinstance(part, str):
+        return text
     kind = _get(part, "type")
-    if kind in ("tool_result", "search_result"):
+    if kind in (*TOOL_RESULT_PARTS, "search_result"):
         return _with_field(part, "content", _with_texts(_get(part, "content"), text))
     if kind == "refusal":
         return _with_field(part, "refusal", text)

@@ -88,10 +88,12 @@ def test_an_untrusted_argument_that_is_not_text_fails_closed():
     assert ask(None) == "ok"  # nothing to check
     with pytest.raises(ConfigError, match="holds int, not text"):
         ask(5)
-    with pytest.raises(ConfigError, match="holds text in 'data'"):
-        ask({"data": "bad"})
+    with pytest.raises(ConfigError, match="holds text in 'data'"):  # a message's text out of its content
+        ask({"role": "user", "data": "bad"})
     with pytest.raises(Blocked):  # a document's text is read
         ask({"text": "bad"})
+    with pytest.raises(Blocked):  # and every other string of a document (one with no role)
+        ask({"data": "bad"})
 
 
 def test_fix_on_message_objects_keeps_them_objects():

@@ -92,7 +92,7 @@ def test_texts_as_messages_and_gemini_parts_are_read():
     assert sent[1]["parts"] == [{"text": "a *** answer"}]
     assert seen[-2:] == [("user", "bad"), ("assistant", "a bad answer")]  # Gemini's model turn is history
     with pytest.raises(ConfigError, match="Gemini part guardlayer does not read"):
-        chat([{"role": "user", "parts": [{"function_response": {"name": "f", "response": {"out": "bad"}}}]}])
+        chat([{"role": "user", "parts": [{"future_part": {"name": "f", "body": "bad"}}]}])
 
 
 @dataclass
