@@ -163,15 +163,15 @@ def compile_pattern(source: str, flags: int = 0) -> TimedPattern:
     full = expand(source)
     if full == source:
         return timed_compile(source, flags)
-    compiled = regex.compile(full, flags)
+    timed = timed_compile(full, flags)
     uses = _fragment_uses(source)
     if uses is None:
-        return TimedPattern(compiled)
+        return timed
     spaces, negations, chars = uses
     parity = iter(negations)
     loose = FRAGMENT.sub(lambda m: NEVER if next(parity) % 2 else ALWAYS, source)
     stop = timed_compile(f"(?r)[^{chars}]", flags) if chars else None
-    return OrderedPattern(compiled, timed_compile(expand(source, NEVER), flags), timed_compile(loose, flags),
+    return OrderedPattern(timed.compiled, timed_compile(expand(source, NEVER), flags), timed_compile(loose, flags),
                           spaces, stop, Prefilter.of(ORDER).starts)
 
 
