@@ -8,7 +8,8 @@ import copy
 import pytest
 
 from guardlayer import guarded
-from guardlayer.call import CallShape, _split_back
+from guardlayer.call import CallShape
+from guardlayer.call_write import split_back
 from guardlayer.guards.pii import PIIGuard
 
 EMAIL = "jane.doe@example.com"
@@ -99,7 +100,7 @@ def test_responses_input_images_and_tool_output_images_are_kept():
      ["note\n<<doc>>\naˆbˆc", "dˆeˆf\n<</doc>>"]),                       # (spotlight): each stays in its part
 ])
 def test_a_fixed_text_is_split_back_into_its_parts(texts, fixed, expected):
-    assert _split_back(texts, fixed) == expected
+    assert split_back(texts, fixed) == expected
 
 
 def test_a_part_cut_away_is_dropped_and_the_image_stays():
