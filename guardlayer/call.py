@@ -105,9 +105,14 @@ class CallShape:
                 arguments = {**arguments, **extra}
         for name in [*self.sources, *filter(None, [self.messages_arg])]:
             value = arguments.get(name)
-            if isinstance(value, (Iterator, Sequence)) and not isinstance(value, (str, bytes, bytearray, list, tuple)):
+            if type(value) not in _PLAIN and isinstance(value, (Iterator, Sequence)) and not isinstance(
+                    value, (str, bytes, bytearray, list, tuple)):
                 arguments[name] = list(value)
         return Call(self, (), arguments)
+
+
+_PLAIN = frozenset({str, list, tuple, dict, type(None)})
+"""Types `CallShape.bind` passes as they are without asking the slower abstract checks."""
 
 
 def _first_str_param(sig: inspect.Signature | None, skip: frozenset[str]) -> tuple[str | None, tuple[str, ...]]:
