@@ -4,8 +4,9 @@ inside them read as data (Hines et al., 2024). Works even when detection misses.
 - ``delimit``: the document between random, unforgeable boundary lines;
 - ``datamark`` (default): delimiters, and every space inside the document replaced by a marker
   character, so the model can tell document text from instructions at every word. Other spacing
-  (tabs, no-break, thin and ideographic spaces: any whitespace but line breaks) keeps its
-  character after a marker, so every word is marked and the original comes back exactly;
+  (line breaks, tabs, no-break, thin and ideographic spaces, and characters that look blank such
+  as the braille blank or a zero-width space) keeps its character after a marker, so every word
+  is marked and the original comes back exactly;
 - ``encode``: delimiters around the base64 of the document.
 
 ``spotlight(doc)`` returns a `Spotlighted` with the marked ``text`` and a ``note`` to put in the
@@ -38,7 +39,10 @@ character it does not hold is taken instead (`_free_marker`)."""
 _PRIVATE_USE = (range(0xE000, 0xF900), range(0xF0000, 0xFFFFE), range(0x100000, 0x10FFFE))
 _OPEN, _CLOSE = "<<document {id} mode={mode} marker={marker}>>", "<</document {id}>>"
 _OPEN_START, _CLOSE_START = _OPEN.split("{", 1)[0], _CLOSE.split("{", 1)[0]
-_LINE_BREAKS = "\n\r"
+_BLANKS = frozenset("\u2800\u3164\u115f\u1160\uffa0\u200b\u2060\u180e")
+"""Characters that are not white space to Python but look blank or join words unseen (braille
+blank, Hangul fillers, zero-width space, word joiner): marked like spacing, so that words they
+separate are marked too."""
 _ID_MAX = 64  # longest boundary id read back (spotlight writes 12 hex digits)
 _HEAD_MAX = len(_OPEN) + _ID_MAX + 16  # longest opening line read back
 
@@ -75,8 +79,9 @@ def _note(mode: str, boundary: str, marker: str) -> str:
 
 
 def _spacing(document: str) -> list[str]:
-    """The whitespace characters of ``document`` that datamarking marks: all but line breaks."""
-    return [ch for ch in set(document) if ch.isspace() and ch not in _LINE_BREAKS]
+    """The characters of ``document`` that datamarking marks by a marker before them: white
+    space other than the space (line breaks too) and `_BLANKS`."""
+    return [ch for ch in set(document) if ch != " " and (ch.isspace() or ch in _BLANKS)]
 
 
 def _free_marker(document: str) -> str | None:
@@ -97,8 +102,7 @@ def _usable(marker: str | None) -> bool:
 def _datamark(document: str, marker: str) -> str:
     body = document.replace(" ", marker)
     for ch in _spacing(document):
-        if ch != " ":
-            body = body.replace(ch, marker + ch)
+        body = body.replace(ch, marker + ch)
     return body
 
 
