@@ -17,7 +17,7 @@ import os
 import secrets as _random
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -28,7 +28,8 @@ from ...context import Context
 from ...errors import ConfigError
 from ...extras import need
 from ...guard import REGEX_TIMEOUT
-from ...secrets import open_key_block
+from ...secrets import PATTERNS as SECRET_PATTERNS
+from ...secrets import find_secrets, open_key_block
 from ...structured.strings import (
     Unfit,
     json_escape,
@@ -45,7 +46,7 @@ from . import engine
 from .operators import NAME_CHAR, Operator, Vault, anonymize, replacement
 from .recent import Recent
 from .recognizers import load_yaml_recognizers
-from .results import GENERAL_ENTITIES, merge_overlaps, tidy, without
+from .results import GENERAL_ENTITIES, agreed, merge_overlaps, tidy, without
 from .spellings import Moves, normalised
 
 # the start of a placeholder that the end cuts, in any of the forms `PLACEHOLDER` reads: perhaps
@@ -152,33 +153,45 @@ class PIIGuard:
                 for entity, words in (deny or {}).items() if words]
 
     # --- detection --------------------------------------------------------------------------
-    def analyze(self, text: str) -> list[Any]:
+    def analyze(self, text: str, side: Literal["input", "output"] = "input") -> list[Any]:
         """Presidio results above threshold, overlaps merged, ordered by position, found in the
         text as `spellings.normalised` reads it (full-width digits, no-break spaces, escaped
         characters) and placed where the values stand as written. Excluded types are dropped
         before overlaps are merged, with the guesses and general kinds inside them (`without`):
         an email inside an excluded URL is still found. A long text is analysed in overlapping
-        `pieces`; the results of the last ``recent`` texts are kept (`Recent`)."""
-        return self._recent.analysed(text, self._analyze)
+        `pieces`; the results of the last ``recent`` texts are kept (`Recent`: Presidio's, which
+        both sides share, and each side's). On the output side precision counts more (a false
+        find garbles an answer): names found by the names lists alone, not by spaCy, are left
+        (`results.agreed`: "Morgan Stanley", "Santa Barbara"), and so are one-word firms and
+        places that are given names."""
+        if side not in ("input", "output"):
+            raise ValueError(f"side must be 'input' or 'output', not {side!r}")
+        output = side == "output"
+        return self._recent.analysed(text, lambda t: self._analyze(t, output=output), side)
 
-    def _analyze(self, text: str) -> list[Any]:
+    def _analyze(self, text: str, *, output: bool = False) -> list[Any]:
         spelling = normalised(text)
         read = spelling.text
-        results = []
-        for piece in pieces(read, PIECE_CHARS):
-            for r in self._analyze_piece(read[piece.start:piece.end]):
-                r.start, r.end = r.start + piece.start, r.end + piece.start
-                if piece.owns(r.start):
-                    results.append(r)
-        kept = [r for r in results
-                if r.score >= self.thresholds.get(r.entity_type, self.threshold)]
-        found = merge_overlaps(without(tidy(read, kept, vague_dates=self.vague_dates), self._wanted))
+        kept = self._recent.analysed(read, self._found, "found")  # (once for both sides)
+        kept = agreed(kept) if output else kept
+        found = merge_overlaps(without(tidy(read, kept, vague_dates=self.vague_dates, relabel=not output),
+                                       self._wanted))
         found = [r for r in found if read[r.start:r.end] not in self.allow]
         if spelling.moves is None:
             return found
         for r in found:
             r.start, r.end = spelling.span_back(r.start, r.end)
         return merge_overlaps([r for r in found if text[r.start:r.end] not in self.allow])
+
+    def _found(self, read: str) -> list[Any]:
+        """Presidio's results above threshold on ``read``, a normalised text, analysed in pieces."""
+        results = []
+        for piece in pieces(read, PIECE_CHARS, whole=_key_blocks(read) if len(read) > PIECE_CHARS else ()):
+            for r in self._analyze_piece(read[piece.start:piece.end]):
+                r.start, r.end = r.start + piece.start, r.end + piece.start
+                if piece.owns(r.start):
+                    results.append(r)
+        return [r for r in results if r.score >= self.thresholds.get(r.entity_type, self.threshold)]
 
     def _analyze_piece(self, piece: str) -> list[Any]:
         """Presidio's results on one piece (a pattern's time-out is tried again there on this
@@ -289,7 +302,7 @@ class PIIGuard:
         """Personal data in ``restored`` that the input did not hold (``spans``: restored values;
         ``read``: what to analyse in its place, of its length)."""
         read = restored if read is None else read
-        return [r for r in (self.analyze(read) if read.strip() else ())
+        return [r for r in (self.analyze(read, "output") if read.strip() else ())
                 if self._identifying(r.entity_type)
                 and not vault.known(r.entity_type, restored[r.start:r.end])
                 and not any(r.start < e and s < r.end for s, e in spans)]
@@ -372,13 +385,18 @@ class Piece(NamedTuple):
         return self.first <= at < self.last
 
 
-def pieces(text: str, size: int, overlap: int = PIECE_OVERLAP) -> list[Piece]:
+def pieces(text: str, size: int, overlap: int = PIECE_OVERLAP,
+           whole: Sequence[tuple[int, int]] = ()) -> list[Piece]:
     """Pieces that cover ``text``, each at most ``size`` long, cut after the last paragraph
     break in a piece's second half, else the last line break, else the last space (else at
-    ``size``); each after the first starts ``overlap`` (at most a quarter of ``size``) before
-    the previous one's end, and each result is kept from one piece only (`Piece.owns`)."""
+    ``size``), but never inside one of the spans ``whole`` (a private key longer than the
+    overlap): before it instead, unless it starts in the piece's first ``overlap`` characters
+    (then it is longer than ``size`` less the overlap: cut as found); each after the first starts
+    ``overlap`` (at most a quarter of ``size``) before the previous one's end, and each result is
+    kept from one piece only (`Piece.owns`)."""
     overlap = min(overlap, size // 4)
     spans, start, first = [], 0, 0
+    starts = [a for a, _ in whole]
     while len(text) - start > size:
         end = start + size
         for sep in ("\n\n", "\n", " "):
@@ -386,11 +404,22 @@ def pieces(text: str, size: int, overlap: int = PIECE_OVERLAP) -> list[Piece]:
             if at >= 0:
                 end = at + len(sep)
                 break
+        i = bisect_left(starts, end) - 1
+        if i >= 0 and end < whole[i][1] and whole[i][0] > start + overlap:
+            end = whole[i][0]
         middle = end - overlap // 2
         spans.append(Piece(start, end, first, middle))
         start, first = end - overlap, middle
     spans.append(Piece(start, len(text), first, len(text) + 1))
     return spans
+
+
+_KEY_PATTERNS = tuple(p for p in SECRET_PATTERNS if p.id in ("private_key", "private_key_cut"))
+
+
+def _key_blocks(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` holds private-key blocks (PEM, perhaps without an END line), in order."""
+    return [(f.start, f.end) for f in find_secrets(text, _KEY_PATTERNS)]
 
 
 def _changed(value: Any, fn: Callable[[str], str], *, numbers: bool = False) -> dict[str, Any]:

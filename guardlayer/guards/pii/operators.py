@@ -22,6 +22,7 @@ from ...guard import REGEX_TIMEOUT
 from ...structured.strings import json_escape, json_unescape, rewrite
 from ...timed_regex import timed_compile
 from .people import TITLES
+from .spellings import normalised
 
 Operator = Literal["redact", "mask", "hash", "pseudonymize"]
 
@@ -67,7 +68,7 @@ class Vault:
     _taken: set[str] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)
     _seen_folded: set[str] = field(default_factory=set)
-    _name_words: set[str] = field(default_factory=set)
+    _names: set[frozenset[str]] = field(default_factory=set)  # each person's name, as its words
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def placeholder(self, entity: str, value: str) -> str:
@@ -114,19 +115,22 @@ class Vault:
                 self._see(entity, value)
 
     def _see(self, entity: str, value: str) -> None:
-        self.seen.add(value)
+        self.seen.update((value, as_read(value)))
         if entity in CASELESS:
-            self._seen_folded.add(same_value(value))
+            self._seen_folded.add(same_value(as_read(value)))
         if entity == "PERSON":
-            self._name_words.update(name_words(value))
+            if words := name_words(value):
+                self._names.add(frozenset(words))
 
     def known(self, entity: str, value: str) -> bool:
         """Whether ``value`` was seen as written, or (a `CASELESS` entity) in another case, or
-        is a part of a person's name seen ("Mr. Smith" after "John Smith": no new person)."""
-        if value in self.seen or (entity in CASELESS and same_value(value) in self._seen_folded):
+        is a part of ONE person's name seen ("Mr. Smith", "Smith John" after "John Smith": no new
+        person; "Mary Smith" after "John Smith" and "Mary Jones" is one)."""
+        read = as_read(value)
+        if value in self.seen or read in self.seen or (entity in CASELESS and same_value(read) in self._seen_folded):
             return True
         words = name_words(value) if entity == "PERSON" else set()
-        return bool(words) and words <= self._name_words
+        return bool(words) and any(words <= name for name in self._names)
 
     def restore(self, text: str, *, escaped: bool = True) -> tuple[str, list[tuple[int, int]]]:
         """``text`` with known placeholders put back, and the spans of restored values (see
@@ -188,8 +192,15 @@ def same_value(value: str) -> str:
     return " ".join(value.casefold().split())
 
 
+def as_read(value: str) -> str:
+    """``value`` as the finders read it (`spellings.normalised`): ``ｊｏｈｎ＠ｅｘａｍｐｌｅ．ｃｏｍ``
+    and ``j\\u006fhn@example.com`` are ``john@example.com``, one value."""
+    return normalised(value).text
+
+
 def _key(entity: str, value: str) -> tuple[str, str]:
-    return entity, same_value(value) if entity in CASELESS else value
+    read = as_read(value)
+    return entity, same_value(read) if entity in CASELESS else read
 
 
 def _escaped(text: str, at: int) -> bool:
@@ -215,7 +226,7 @@ def mask(value: str, keep: int = 4, char: str = "*") -> str:
 
 
 def keyed_hash(entity: str, value: str, key: bytes) -> str:
-    digest = hmac.new(key, f"{entity}\x00{value}".encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(key, f"{entity}\x00{as_read(value)}".encode(), hashlib.sha256).hexdigest()
     return f"<{entity}_{digest[:16]}>"
 
 

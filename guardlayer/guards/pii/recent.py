@@ -23,11 +23,13 @@ class Recent:
         self._results: OrderedDict[bytes, list[Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def analysed(self, text: str, analyze: Callable[[str], list[Any]]) -> list[Any]:
-        """``analyze(text)``, or its results kept from an earlier call on the same text."""
+    def analysed(self, text: str, analyze: Callable[[str], list[Any]], kind: str = "") -> list[Any]:
+        """``analyze(text)``, or its results kept from an earlier call on the same text and
+        ``kind`` of analysis."""
         if not self.size:
             return analyze(text)
-        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16, key=_KEY).digest()
+        key = hashlib.blake2b(kind.encode() + b"\x00" + text.encode("utf-8", "surrogatepass"),
+                              digest_size=16, key=_KEY).digest()
         with self._lock:
             kept = self._results.get(key)
             if kept is not None:

@@ -76,6 +76,7 @@ _VERBS = frozenset((
 verbs that are also first names (Bill, Mark, Will, Grant, Chase) are not listed."""
 _NUMBERED = timed_compile(r"\d{1,3}\.\p{L}+")  # "1.Click": a numbered list, not a domain
 _SPREAD = "NameSpreadRecognizer"
+_GIVEN_NAMES = "GivenNameRecognizer"
 _LETTERHEAD = "LetterheadRecognizer"
 _GUESSES = frozenset({"SpacyRecognizer", _LETTERHEAD, "CountryRecognizer"})
 _NOT_PLACES = frozenset({"ORGANIZATION", "PERSON", "NRP"})
@@ -90,18 +91,20 @@ _CODE_CHARS = frozenset("=<>{}[]|;_")  # (not a backslash: escaped quotes in nam
 _CALL = timed_compile(r"\w\(")  # not "Acme GmbH  (" before a phone number
 
 
-def tidy(text: str, results: list[Any], *, vague_dates: bool = False) -> list[Any]:
-    """``results`` filtered as above, plus names and letterheads they imply."""
-    trimmed = _uncrossed(text, [_person(text, _country(text, _trim_ner(text, _email_in_link(text, r))))
-                                for r in results])
+def tidy(text: str, results: list[Any], *, vague_dates: bool = False, relabel: bool = True) -> list[Any]:
+    """``results`` filtered as above, plus names and letterheads they imply (``relabel=False``:
+    no one-word guess of a firm or a place is taken for a person, `_person`)."""
+    tidied = [_country(text, _trim_ner(text, _email_in_link(text, r))) for r in results]
+    trimmed = _uncrossed(text, [_person(text, r) for r in tidied] if relabel else tidied)
     bytes_read = {id(r) for r in _bytes_read(text, trimmed)}
+    code = _Code(text)
     kept = [r for r in trimmed if id(r) not in bytes_read
             and (vague_dates or r.entity_type != "DATE_TIME" or not _is_guess(r)
                 or is_specific(text[r.start:r.end]))
             and not (_is_guess(r) and (_names_a_thing(text[r.start:r.end]) or _common_words(text, r)
-                                       or _a_word_no_one_is_named(text[r.start:r.end], r)))
+                                       or _a_word_no_one_is_named(text, r)))
             and not (r.entity_type == "URL" and (_NUMBERED.fullmatch(text, r.start, r.end, timeout=REGEX_TIMEOUT)
-                                                 or _cut_from_a_word(text, r.end) or _in_code(text, r)))
+                                                 or _cut_from_a_word(text, r.end) or _in_code(text, r, code)))
             and not (_is_guess(r) and (_is_link_or_code(text[r.start:r.end]) or text[r.end:r.end + 1] == "="
                                        or _a_task_under_a_key(text, r)))
             and not (r.entity_type == "IP_ADDRESS" and _no_ones_address(text[r.start:r.end]))
@@ -155,13 +158,57 @@ def _uncrossed(text: str, results: list[Any]) -> list[Any]:
 _A_WORD = timed_compile(r"\p{L}+")
 
 
-def _a_word_no_one_is_named(value: str, r: Any) -> bool:
-    """Is ``value``, a one-word guess of a person, an English word that is no listed given name
-    or surname (`names`): "Email", "Invoice"; not "Smith", "Rose", "Nguyen"?"""
+def _a_word_no_one_is_named(text: str, r: Any) -> bool:
+    """Is ``r``, a one-word guess of a person, a field's label or a heading: an English word that
+    is no listed given name or surname (`names`: "Email", "Invoice"; not "Smith", "Rose") before a
+    colon, alone on its line or in a line listing such words ("Name, Email, Phone")? In a
+    sentence or after a greeting it is a name ("Hi Colt, thanks", "ask Maverick")."""
+    if r.entity_type != "PERSON" or not _is_label_word(text[r.start:r.end]):
+        return False
+    if text[r.end:r.end + _LABEL_LINE].lstrip(" \t").startswith(":"):
+        return True
+    start = text.rfind("\n", max(0, r.start - _LABEL_LINE), r.start) + 1
+    end = text.find("\n", r.end, r.end + _LABEL_LINE)
+    if (start == 0 and r.start > _LABEL_LINE) or (end < 0 and len(text) - r.end > _LABEL_LINE):
+        return False  # a long line is no label's
+    line = text[start:len(text) if end < 0 else end]
+    for sep in _LIST_MARKS:
+        line = line.replace(sep, ",")
+    items = [item.strip(" \t-*#>.") for item in line.split(",")]
+    return all(_is_label_word(item) for item in items if item)
+
+
+_LABEL_LINE = 120  # the longest line read as a label's, or a list of labels
+_LIST_MARKS = ";|/\t"  # (and commas) between the labels of a line
+
+
+def _is_label_word(value: str) -> bool:
+    """Is ``value`` one English word that is no listed given name or surname?"""
     folded = value.lower()
-    return (r.entity_type == "PERSON" and _A_WORD.fullmatch(value, timeout=REGEX_TIMEOUT) is not None
+    return (_A_WORD.fullmatch(value, timeout=REGEX_TIMEOUT) is not None
             and folded not in names().given and folded not in names().surnames
             and is_english(folded, english_words()))
+
+
+def agreed(results: list[Any]) -> list[Any]:
+    """``results`` without the people the names lists found (`names.find_given_names`) where no
+    spaCy guess of a person overlaps them: where precision counts more than recall (an answer:
+    "Morgan Stanley", "Santa Barbara", "Jack Daniels" are no one to redact)."""
+    listed = [r for r in results if _recognizer(r) == _GIVEN_NAMES]
+    if not listed:
+        return results
+    spacy = sorted((r.start, r.end) for r in results
+                   if _recognizer(r) == "SpacyRecognizer" and r.entity_type == "PERSON")
+    starts, dropped = [s for s, _ in spacy], set()
+    for r in listed:
+        near = spacy[max(0, bisect_right(starts, r.start) - 1):bisect_left(starts, r.end)]
+        if not any(s < r.end and r.start < e for s, e in near):
+            dropped.add(id(r))
+    return [r for r in results if id(r) not in dropped]
+
+
+def _recognizer(r: Any) -> str | None:
+    return (r.recognition_metadata or {}).get("recognizer_name")
 
 
 def _bytes_read(text: str, results: list[Any]) -> list[Any]:
@@ -181,21 +228,37 @@ GENERAL_ENTITIES = frozenset({"DATE_TIME", "LOCATION", "ORGANIZATION", "NRP"})
 (`PIIGuard`'s ``output_entities``)."""
 
 
+_PARTS = {"EMAIL_ADDRESS": frozenset({"URL"})}
+"""Kinds whose values hold a match of another kind as a part of what they are: an email's
+domain is found as a URL (a URL's query may hold an email, which is no part of a link)."""
+
+
 def without(results: list[Any], wanted: Callable[[str], bool]) -> list[Any]:
     """``results`` of the kinds ``wanted`` accepts; inside one of another kind (an excluded
     URL) only pattern matches of kinds that identify someone stay (an email in a link's query,
-    not a spaCy guess that a word of its path is a person, nor a date in it)."""
-    dropped = sorted((r.start, r.end) for r in results if not wanted(r.entity_type))
+    not a spaCy guess that a word of its path is a person, nor a date in it), and not those
+    that are a part of what the excluded kind is (`_PARTS`: an excluded email's domain)."""
+    dropped = [r for r in results if not wanted(r.entity_type)]
     if not dropped:
         return results
-    starts = [s for s, _ in dropped]
-    ends = list(accumulate((e for _, e in dropped), max))  # the furthest end of a drop so far
+    inside = _covered(dropped)
+    own = [(parts, _covered([r for r in dropped if r.entity_type == kind]))
+           for kind, parts in _PARTS.items() if any(r.entity_type == kind for r in dropped)]
+    return [r for r in results if wanted(r.entity_type) and not (
+        inside(r) and (_is_guess(r) or r.entity_type in GENERAL_ENTITIES))
+        and not any(r.entity_type in parts and part_of(r) for parts, part_of in own)]
+
+
+def _covered(spans: list[Any]) -> Callable[[Any], bool]:
+    """Whether a result lies inside one of ``spans`` (results)."""
+    ordered = sorted((r.start, r.end) for r in spans)
+    starts = [s for s, _ in ordered]
+    ends = list(accumulate((e for _, e in ordered), max))  # the furthest end of a span so far
 
     def inside(r: Any) -> bool:
         i = bisect_right(starts, r.start) - 1
         return i >= 0 and r.end <= ends[i]
-    return [r for r in results if wanted(r.entity_type) and not (
-        inside(r) and (_is_guess(r) or r.entity_type in GENERAL_ENTITIES))]
+    return inside
 
 
 def merge_overlaps(results: list[Any]) -> list[Any]:
@@ -289,14 +352,65 @@ _RECEIVERS = frozenset(("self", "this", "cls"))
 _KEY_BEFORE = timed_compile(r"(?:\A|[^\w.])(?:\w*[_\-])?(?P<key>\w+)[\"']?[ \t]*[:=][ \t]*\Z")
 
 
-def _in_code(text: str, r: Any) -> bool:
+class _Code:
+    """Where a text's line breaks and backticks stand, and which single letters stand alone in
+    it, found once per text: `_in_code` asks about each of many results (a line of thousands of
+    emails), in time that does not grow with the line."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._marks: dict[str, list[int]] = {}
+        self._alone: dict[str, bool] = {}
+
+    def marks(self, mark: str) -> list[int]:
+        """Where ``mark`` (one character) stands in the text, in order."""
+        if mark not in self._marks:
+            found, at = [], self.text.find(mark)
+            while at >= 0:
+                found.append(at)
+                at = self.text.find(mark, at + 1)
+            self._marks[mark] = found
+        return self._marks[mark]
+
+    def line(self, start: int, end: int) -> tuple[int, int]:
+        """Where the line holding ``text[start:end]`` starts and ends."""
+        breaks = self.marks("\n")
+        i = bisect_left(breaks, start) - 1
+        j = bisect_left(breaks, end)
+        return (breaks[i] + 1 if i >= 0 else 0), (breaks[j] if j < len(breaks) else len(self.text))
+
+    def stands_alone(self, word: str) -> bool:
+        """Is ``word`` (one letter) somewhere in the text a word of its own, not before a dot?"""
+        if word not in self._alone:
+            self._alone[word] = timed_compile(rf"(?<![\w.]){regex.escape(word)}(?![\w.])").search(
+                self.text, timeout=REGEX_TIMEOUT) is not None
+        return self._alone[word]
+
+    def blank_before(self, start: int, stop: int) -> int:
+        """Where the white space before ``start`` (not before ``stop``) begins."""
+        while start > stop and self.text[start - 1].isspace():
+            start -= 1
+        return start
+
+    def blank_after(self, end: int, stop: int) -> int:
+        """Where the white space after ``end`` (not after ``stop``) ends."""
+        while end < stop and self.text[end].isspace():
+            end += 1
+        return end
+
+
+_KEY_REACH = 256  # how far before the colon or equals sign a key is looked for
+
+
+def _in_code(text: str, r: Any, code: _Code) -> bool:
     """Is a URL guess without a scheme, ``www`` or a path (a bare ``a.b``) a name in code rather
     than a host? It is when it is called or indexed (``logger.info(``), negated (``!user.name``),
     a file at the end of a path (``/app/main.py``), an attribute of ``self``/``this``/``cls``, a
     Go or C# member (``u.Name``, ``errors.New``), interpolated (``{args.name}``), part of a
     command or expression in a code span (`` `git config user.name` ``), a field copied from a
     field of the same name (``name = user.name``, ``email: req.body.email``), or a field of a
-    one-letter name that stands alone in the text (``c.name`` after ``FROM customers c``)."""
+    one-letter name that stands alone in the text (``c.name`` after ``FROM customers c``).
+    ``code``: the text's `_Code`."""
     start, end = r.start, r.end
     while end > start and text[start] in "\"'" and text[end - 1] in "\"'":
         start, end = start + 1, end - 1
@@ -305,27 +419,30 @@ def _in_code(text: str, r: Any) -> bool:
         return False
     labels = value.split(".")
     before, after = text[start - 1:start], text[end:end + 1]
-    line_end = text.find("\n", end)
-    line, rest = text[text.rfind("\n", 0, start) + 1:start], text[end:len(text) if line_end < 0 else line_end]
-    key = _KEY_BEFORE.search(line, timeout=REGEX_TIMEOUT)
+    line_start, line_end = code.line(start, end)
+    opening = code.blank_before(start, line_start)  # the line before the value, blanks cut off
+    key = None
+    if text[opening - 1:opening] in (":", "=") and opening > line_start:
+        key_blank = code.blank_before(opening - 1, line_start)  # (" \t" only, the key's pattern says)
+        key = _KEY_BEFORE.search(text[max(line_start, key_blank - _KEY_REACH):start], timeout=REGEX_TIMEOUT)
     return (after in ("(", "[") or before == "!" or (before in ("/", "\\") and text[start - 2:start] != "//")
             or labels[0] in _RECEIVERS or (labels[-1][:1].isupper() and labels[0][:1].islower())
-            or (line.rstrip().endswith("{") and rest.lstrip()[:1] == "}") or _in_a_code_span(line, rest)
+            or (text[opening - 1:opening] == "{" and opening > line_start
+                and (closing := code.blank_after(end, line_end)) < line_end and text[closing] == "}")
+            or _in_a_code_span(code, start, end, line_start, line_end)
             or (key is not None and key.group("key").lower() == labels[-1].lower())
-            or (len(labels[0]) == 1 and _stands_alone(text, labels[0])))
+            or (len(labels[0]) == 1 and code.stands_alone(labels[0])))
 
 
-def _in_a_code_span(before: str, after: str) -> bool:
-    """Is what stands between ``before`` and ``after`` (the rest of its line on either side) inside
-    an inline code span that holds more, a command or an expression (`` `git config user.name` ``)?"""
-    opened, closed = before.rfind("`"), after.find("`")
-    return (before.count("`") % 2 == 1 and closed >= 0
-            and bool(before[opened + 1:].strip() or after[:closed].strip()))
-
-
-def _stands_alone(text: str, word: str) -> bool:
-    """Is ``word`` (one letter) somewhere in ``text`` a word of its own, not before a dot?"""
-    return timed_compile(rf"(?<![\w.]){regex.escape(word)}(?![\w.])").search(text) is not None
+def _in_a_code_span(code: _Code, start: int, end: int, line_start: int, line_end: int) -> bool:
+    """Is ``text[start:end]`` inside an inline code span on its line that holds more, a command or
+    an expression (`` `git config user.name` ``)?"""
+    ticks = code.marks("`")
+    first, opened_at, closed_at = bisect_left(ticks, line_start), bisect_left(ticks, start), bisect_left(ticks, end)
+    if (opened_at - first) % 2 == 0 or closed_at == len(ticks) or ticks[closed_at] >= line_end:
+        return False
+    opened, closed = ticks[opened_at - 1], ticks[closed_at]
+    return code.blank_before(start, opened + 1) > opened + 1 or code.blank_after(end, closed) < closed
 
 
 def _a_task_under_a_key(text: str, r: Any) -> bool:

@@ -43,3 +43,11 @@ def test_shipped_support_bot_replaces_an_email_in_a_link() -> None:
         return "Sure."
     ask([{"role": "user", "content": LINKS[0][0]}])
     assert sent == ["my CRM page https://crm.example.com/c?email=<EMAIL_ADDRESS_1>"]
+
+
+@pytest.mark.parametrize("mode", ["ner", "regex"])
+def test_an_excluded_emails_domain_is_left_with_it(mode: str) -> None:
+    guard = PIIGuard(mode=mode, exclude_entities=["EMAIL_ADDRESS"])  # type: ignore[arg-type]
+    text = "Write to support@help.example.org today, or see https://help.example.org/contact now."
+    verdict = guard.check(text, Context())
+    assert verdict.fixed == "Write to support@help.example.org today, or see <URL_1> now."

@@ -392,3 +392,34 @@ def test_a_pipeline_can_be_named_by_its_folder(tmp_path) -> None:
 def test_a_name_spacy_runs_into_a_bracket_ends_before_it(ner_guard: PIIGuard, text: str, name: str) -> None:
     spans = [text[r.start:r.end] for r in ner_guard.analyze(text)]
     assert name in spans  # not 'Robert "Bobby" Tables (', which restore would give back with the bracket
+
+
+def _private_key(n_bytes: int) -> str:
+    import base64
+
+    rng = random.Random(n_bytes)
+    body = base64.encodebytes(bytes(rng.randrange(256) for _ in range(n_bytes))).decode()
+    return "-----BEGIN RSA PRIVATE KEY-----\n" + body + "-----END RSA PRIVATE KEY-----"
+
+
+@pytest.mark.parametrize(("n_bytes", "before"), [(1200, 1_000), (1200, 300), (2400, 2_500), (2400, 600)])
+def test_a_private_key_across_a_piece_s_end_goes_whole(regex_guard: PIIGuard, n_bytes: int, before: int) -> None:
+    from guardlayer.guards.pii.guard import PIECE_CHARS
+
+    key = _private_key(n_bytes)  # 1,683 and ~3,300 characters (a 4096-bit key's size)
+    fill = "The order was shipped on time and the team will review it next week.\n" * 400
+    text = fill[:PIECE_CHARS - before] + "\nHere is the key:\n" + key + "\n" + fill[:3_000]
+    scrubbed = regex_guard.check(text, Context()).fixed
+    assert scrubbed.count("<SECRET_1>") == 1 and "PRIVATE KEY" not in scrubbed
+    assert not any(line in scrubbed for line in key.splitlines()[1:-1])
+
+
+def test_pieces_are_not_cut_inside_a_span_kept_whole() -> None:
+    from guardlayer.guards.pii.guard import pieces
+
+    text = "word " * 2_000  # 10,000 characters
+    whole = [(1_500, 2_500), (5_300, 6_200)]
+    spans = pieces(text, 2_000, 200, whole)
+    assert not any(a < p.end < b for p in spans for a, b in whole)
+    assert all(any(p.start <= a and b <= p.end and p.owns(a) for p in spans) for a, b in whole)
+    assert spans[-1].end == len(text) and all(p.end - p.start <= 2_000 for p in spans)

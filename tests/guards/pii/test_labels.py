@@ -34,3 +34,15 @@ def test_a_word_alone_is_no_person(ner_guard: PIIGuard, text: str) -> None:
                                           ("I met Nguyen at the office.", "Nguyen")])
 def test_a_listed_or_foreign_name_alone_is_still_a_person(ner_guard: PIIGuard, text: str, name: str) -> None:
     assert ("PERSON", name) in [(r.entity_type, text[r.start:r.end]) for r in ner_guard.analyze(text)]
+
+
+@pytest.mark.parametrize("text", ["Invoice\nTotal: 12.50 EUR", "## Email\nWrite to us.", "Name, Email, Phone",
+                                  "Name | Email | Phone\n1 | 2 | 3"])
+def test_a_heading_or_a_list_of_labels_is_no_person(ner_guard: PIIGuard, text: str) -> None:
+    assert "PERSON" not in {r.entity_type for r in ner_guard.analyze(text)}
+
+
+@pytest.mark.parametrize("name", ["Colt", "Gunner", "Maverick", "Rebel", "Journey", "Sailor"])
+def test_a_name_that_is_an_english_word_after_a_greeting_is_a_person(ner_guard: PIIGuard, name: str) -> None:
+    verdict = ner_guard.check(f"Hi {name}, thanks for the call.", Context())
+    assert verdict.fixed == "Hi <PERSON_1>, thanks for the call."

@@ -54,3 +54,22 @@ def test_escapes_of_separators_are_left_as_written() -> None:
     # %20, %2F, %3F, %26 shape a link: decoding them would cut it up
     text = "https://example.com/a%20b%2Fc?q=%3Fx%26y"
     assert normalised(text).moves is None
+
+
+@pytest.mark.parametrize("operator", ["pseudonymize", "hash"])
+def test_a_value_written_full_width_and_in_ascii_is_one_value(operator: str) -> None:
+    guard = PIIGuard(mode="regex", operator=operator)  # type: ignore[arg-type]
+    text = "Mail ｊｏｈｎ＠ｅｘａｍｐｌｅ．ｃｏｍ or john@example.com today"
+    fixed = guard.check(text, Context()).fixed
+    assert fixed is not None and "john" not in fixed and "ｊｏｈｎ" not in fixed
+    first, second = fixed.removeprefix("Mail ").removesuffix(" today").split(" or ")
+    assert first == second and first.startswith("<EMAIL_ADDRESS_")
+
+
+def test_an_answer_writing_a_value_of_the_prompt_in_ascii_holds_nothing_new() -> None:
+    guard = PIIGuard(mode="regex", operator="mask")
+    ctx = Context()
+    guard.check("My mail is j\\u006fhn@example.com, card ４１１１ １１１１ １１１１ １１１１", ctx)
+    ctx.side = "output"
+    verdict = guard.check("Your mail john@example.com and card ４１１１ １１１１ １１１１ １１１１ are on file.", ctx)
+    assert verdict.passed and verdict.fixed is None
