@@ -56,6 +56,7 @@ its calls (``tool_use``: read as its tool calls; server and MCP calls: the provi
 TOOL_RESULT_PARTS = frozenset({"tool_result", "mcp_tool_result"})
 """Anthropic parts that hold a tool's output in ``content`` (text, or parts)."""
 PART_FIELDS: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
+    "file": ((("text",), "document"),),  # LangChain's plain-text file block (``source_type: "text"``)
     "web_search_tool_result": ((("content", "*", "title"), "document"),),
     "code_execution_tool_result": ((("content", "**"), "tool"),),
     "bash_code_execution_tool_result": ((("content", "**"), "tool"),),

@@ -7,7 +7,7 @@ from typing import Any
 from .call_fields import checked_leaves, holds_text, strings_at
 from .call_kinds import (GEMINI_FIELDS, GEMINI_KEYS, ID_FIELDS, KNOWN_PARTS, PART_FIELDS, SIDE_FIELDS, TEXT_PARTS,
                          TOOL_RESULT_PARTS)
-from .call_slot import Slot
+from .call_slot import OWN_SOURCES, Slot
 from .errors import ConfigError
 from .providers import field
 
@@ -20,6 +20,9 @@ def part_text(part: Any, source: str) -> tuple[str, str | None]:
     kind = field(part, "type")
     if kind in TEXT_PARTS or kind == "refusal":
         text = field(part, "text" if kind != "refusal" else "refusal")
+        if text is not None and not isinstance(text, str) and holds_text(text):  # ({"value": ...}: unread)
+            raise ConfigError(f"a {kind} part holds its text as {type(text).__name__}, not a string: "
+                              "it cannot be checked")
         return source, text if isinstance(text, str) else None
     if kind in TOOL_RESULT_PARTS:
         return "tool", _joined(field(part, "content"))
@@ -43,22 +46,27 @@ def _joined(content: Any) -> str | None:
     return content if isinstance(content, str) else None
 
 
-def part_field_slots(arg: str, i: int | None, content: Any, where: str) -> list[Slot]:
+def part_field_slots(arg: str, i: int | None, content: Any, where: str, source: str) -> list[Slot]:
     """The texts of the parts of `PART_FIELDS` and of web fetch results in ``content`` (paths
-    from the message); a part of a kind not known here that holds text, among ``content`` or in
-    a tool result's content, is refused."""
+    from the message, of ``source``); a part of a kind not known here that holds text, among
+    ``content`` or in a tool result's content, is refused, but in the application's own turns
+    read string by string as theirs (a LangChain ``reasoning`` or ``tool_call`` block)."""
     out = []
     for j, part in enumerate(content):
         kind = field(part, "type")
         if kind == "web_fetch_tool_result":
             out += [Slot(arg, i, "document", text, path=("content", j, "content", "content", *path))
                     for path, text in _document_texts(field(field(part, "content"), "content"))]
-        out += [Slot(arg, i, source, text, path=("content", j, *path))
-                for spec, source in PART_FIELDS.get(kind, ()) for path, text in strings_at(part, spec)]
+        out += [Slot(arg, i, theirs, text, path=("content", j, *path))
+                for spec, theirs in PART_FIELDS.get(kind, ()) for path, text in strings_at(part, spec)]
         inner = field(part, "content") if kind in TOOL_RESULT_PARTS else None
         for at, one in [(f"{where}[{j}]", part), *((f"{where}[{j}].content[{k}]", p) for k, p
                                                     in enumerate(inner if isinstance(inner, (list, tuple)) else ()))]:
-            if not isinstance(one, str) and field(one, "type") not in KNOWN_PARTS and holds_text(one, ID_FIELDS):
+            if isinstance(one, str) or field(one, "type") in KNOWN_PARTS or not holds_text(one, ID_FIELDS):
+                continue
+            if source in OWN_SOURCES and one is part:
+                out += [Slot(arg, i, source, text, path=("content", j, *path)) for path, text in strings_at(part, ("**",))]
+            else:
                 raise ConfigError(f"{at} is a part of type {field(one, 'type')!r}, which guardlayer does not "
                                   "read, and it holds text: it cannot be checked")
     return out
@@ -82,8 +90,8 @@ def side_slots(arg: str, i: int | None, content: Any, path: tuple[Any, ...]) -> 
     for j, part in enumerate(content):
         kind = field(part, "type")
         if kind in ("document", "search_result"):
-            out += [Slot(arg, i, "document", text, j, key) if not path else
-                    Slot(arg, i, "document", text, path=(*path, j, key))
+            out += [Slot(arg, i, "document", text, j, key, beside=True) if not path else
+                    Slot(arg, i, "document", text, path=(*path, j, key), beside=True)
                     for key in SIDE_FIELDS if isinstance(text := field(part, key), str) and text]
         elif kind in TOOL_RESULT_PARTS and not path and isinstance(inner := field(part, "content"), (list, tuple)):
             out += side_slots(arg, i, inner, ("content", j, "content"))

@@ -67,7 +67,9 @@ def _item_slots(arg: str, i: int | None, item: Any, default: str) -> list[Slot]:
         text = field(item, "text")  # (Anthropic's ``system=[{"type": "text", ...}]``)
         return [Slot(arg, i, default, text)] if isinstance(text, str) else []
     if role is None and kind is not None and kind not in ("message", "content", *KIND_ROLES):
-        if kind not in KNOWN_ITEMS:
+        if kind not in KNOWN_ITEMS and default == "document" and isinstance(text := field(item, "text"), str):
+            return [Slot(arg, i, default, text, path=("text",)), *_document_fields(arg, i, item, default)]
+        if kind not in KNOWN_ITEMS:  # (a document of the application's own kind: {"type": "faq", "text": ...})
             if holds_text(item, ID_FIELDS):
                 raise ConfigError(f"{where} is an item of type {kind!r}, which guardlayer does not read, "
                                   "and it holds text: it cannot be checked")
@@ -122,7 +124,7 @@ def _is_gemini_part(item: Any) -> bool:
 
 def _document_fields(arg: str, i: int | None, item: Any, source: str) -> list[Slot]:
     """The strings of a document besides its text (`DOCUMENT_READ`), each a text of its own."""
-    return [Slot(arg, i, source, text, path=path) for key in field_names(item)
+    return [Slot(arg, i, source, text, path=path, beside=True) for key in field_names(item)
             if key not in DOCUMENT_READ and key not in ID_FIELDS
             for path, text in strings_at(field(item, key), ("**",), (key,))]
 
@@ -177,7 +179,7 @@ def _turn_slots(arg: str, i: int | None, message: Any, default: str, where: str)
         out += [Slot(arg, i, part_source, text, j) for j, (part_source, text)
                 in enumerate(part_text(p, source) for p in content) if text is not None]
         out += side_slots(arg, i, content, ())
-        out += part_field_slots(arg, i, content, f"{where}.content")
+        out += part_field_slots(arg, i, content, f"{where}.content", source)
     elif content is not None:
         raise ConfigError(f"message {i} ({low}) holds {type(content).__name__} content, "
                           "not text or a list of parts: it cannot be checked")

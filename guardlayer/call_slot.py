@@ -41,6 +41,8 @@ class Slot:
     path: tuple[Any, ...] | None = None
     """Where the text is inside the message (or argument), when it is not its content or a
     part's text: a message's ``name``, a field of a Responses item, a title in a tool result."""
+    beside: bool = False
+    """The text stands beside a document's own (a title, a URL, metadata): `Context.beside`."""
 
     @property
     def target(self) -> str:

@@ -193,7 +193,7 @@ class Chain:
             for slot in slots:
                 if (reads := _OWN_TURNS.get(slot.source)) and not getattr(step.guard, reads, False):
                     continue
-                ctx.source, ctx.messages, ctx.texts, ctx.call = slot.source, messages, texts, call
+                ctx.source, ctx.beside, ctx.messages, ctx.texts, ctx.call = slot.source, slot.beside, messages, texts, call
                 verdict, action = step.run(slot.text, ctx, slot.target)
                 self._stop_on(action, verdict)
                 if action not in (None, Action.FIX):

@@ -64,6 +64,9 @@ class Context:
     report: Report = field(default_factory=Report)
     side: str = "input"
     source: str = "user"
+    beside: bool = False
+    """While input guards run: the text stands beside a document's own (its title, URL or
+    metadata): judged as the document, but not marked by `spotlight` (the application uses it)."""
     value: Any = MISSING
     model: str | None = None
     response: Any = field(default=None, repr=False)

@@ -4,9 +4,9 @@ inside them read as data (Hines et al., 2024). Works even when detection misses.
 - ``delimit``: the document between random, unforgeable boundary lines;
 - ``datamark`` (default): delimiters, and every space inside the document replaced by a marker
   character, so the model can tell document text from instructions at every word. Other spacing
-  (line breaks, tabs, no-break, thin and ideographic spaces, and characters that look blank such
-  as the braille blank or a zero-width space) keeps its character after a marker, so every word
-  is marked and the original comes back exactly;
+  (tabs, no-break, thin and ideographic spaces, and characters that look blank such as the braille
+  blank or a zero-width space; not line breaks) keeps its character after a marker, so every word
+  on a line is marked and the original comes back exactly;
 - ``encode``: delimiters around the base64 of the document.
 
 ``spotlight(doc)`` returns a `Spotlighted` with the marked ``text`` and a ``note`` to put in the
@@ -80,8 +80,9 @@ def _note(mode: str, boundary: str, marker: str) -> str:
 
 def _spacing(document: str) -> list[str]:
     """The characters of ``document`` that datamarking marks by a marker before them: white
-    space other than the space (line breaks too) and `_BLANKS`."""
-    return [ch for ch in set(document) if ch != " " and (ch.isspace() or ch in _BLANKS)]
+    space other than the space and line breaks (marked, a text's blank lines cost four times their
+    tokens), and `_BLANKS`."""
+    return [ch for ch in set(document) if ch != " " and (ch.isspace() and ch not in "\n\r" or ch in _BLANKS)]
 
 
 def _free_marker(document: str) -> str | None:
@@ -241,6 +242,8 @@ class Spotlight:
     def check(self, text: str, ctx: Context) -> Verdict:
         if ctx.source == "user":
             return Verdict.ok(reason="user text is not spotlighted")
+        if ctx.beside:  # a title, a URL, metadata: judged by the other guards, used by the application
+            return Verdict.ok(reason="a document's title, URL or metadata is not spotlighted")
         marked = spotlight(text, self.mode)
         return Verdict.ok(fixed=f"{marked.note}\n{marked.text}", reason=f"spotlighted ({marked.mode})",
                           meta={"note": marked.note, "boundary": marked.boundary})
