@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ...context import Context
 from ...errors import ConfigError
-from ...normalize import Folded, fold
+from ...normalize import Folded, fold, is_invisible
 from ...spotlight import Block, spotlighted_in, unspotlight_all
 from ...verdict import Finding, Verdict
 from .classifier import DEFAULT_MODEL, LinearModel, Reading
@@ -27,7 +27,8 @@ _INVISIBLE_WEIGHT = 0.3
 _INVISIBLE_MIN = 3
 _SUFFIX_WEIGHT = 0.8
 _JOINED = "joined"  # the layer name of matches in the copy with joined words read apart
-_WHERE = {"text": "", _JOINED: " with joined words read apart"}
+_APART = "apart"  # ... and in the copy with invisible characters read as spaces
+_WHERE = {"text": "", _JOINED: " with joined words read apart", _APART: " with invisible characters read as spaces"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,12 @@ def _blank(text: str, blocks: list[Block]) -> str:
     return "".join(pieces) + text[end:]
 
 
+def _as_spaces(text: str) -> dict[int, str]:
+    """A `str.translate` table turning the invisible characters of ``text`` into spaces (one for
+    one: offsets stay those of ``text``)."""
+    return {ord(ch): " " for ch in set(text) if is_invisible(ch)}
+
+
 class InjectionGuard:
     """Flags text that tries to override instructions, jailbreak the model, extract its prompt or
     secrets, fake role tokens, exfiltrate data or hide any of that in an encoding.
@@ -122,12 +129,18 @@ class InjectionGuard:
         matches = [Match(h, "text", *self._span(folded, h)) for h in scan(self.signatures, folded.text)]
         cues = dict.fromkeys(cues_in(folded.text))
         views = [folded.text]
-        if folded.joined is not None:
-            views.append(folded.joined.text)
+        # Second readings: words joined by one repeated character read apart; and, when invisible
+        # characters are many, those read as spaces (folding drops them, so that "ign\u200bore" reads
+        # "ignore", but words joined by them, "Ignore\u200ball\u200bprevious", then run together).
+        apart = fold(text.translate(_as_spaces(text))) if folded.invisible >= _INVISIBLE_MIN else None
+        for layer, copy in ((_JOINED, folded.joined), (_APART, apart)):
+            if copy is None:
+                continue
+            views.append(copy.text)
             seen = {m.hit.signature.id for m in matches}
-            matches += [Match(h, _JOINED, *self._span(folded.joined, h))
-                        for h in scan(self.signatures, folded.joined.text) if h.signature.id not in seen]
-            cues.update(dict.fromkeys(cues_in(folded.joined.text)))
+            matches += [Match(h, layer, *self._span(copy, h))
+                        for h in scan(self.signatures, copy.text) if h.signature.id not in seen]
+            cues.update(dict.fromkeys(cues_in(copy.text)))
         layers = decode_layers(text)
         # Each distinct decoded text is folded, scanned and read once, however many runs carry it.
         folds = {t: fold(t) for t in dict.fromkeys(layer.text for layer in layers)}

@@ -56,7 +56,9 @@ def joined_with(joiner: str) -> Callable[[str], str]:
     return join
 
 
-JOINERS = [joined_with(j) for j in ["_", "-", ".", "+", "/", "\u2022", "\u00b7", "\u02c6", "\u00a6", "~"]]
+JOINERS = [joined_with(j) for j in ["_", "-", ".", "+", "/", "\u2022", "\u00b7", "\u02c6", "\u00a6", "~",
+                                    # invisible (folding drops them: read as spaces in a second copy)
+                                    "\u200b", "\ufeff", "\u2060", "\u00ad", "\u2800", "\u3164"]]
 
 
 def letters_joined_by(separator: str) -> Callable[[str], str]:
