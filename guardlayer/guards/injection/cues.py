@@ -76,31 +76,6 @@ _HARM = (r"(?:make|build|assemble) (?:a |an )?(?:\w+ )?(?:bomb|explosive|weapon|
          r"|phish|spread (?:false|fake|misinformation|disinformation)|bypass (?:a |the )?(?:security|immobili[sz]er|alarm"
          r"|paywall|drm|filter)|cheat (?:on )?(?:an? )?(?:exam|test)|(?:buy|get) (?:an? )?(?:unregistered|illegal|untraceable)")
 
-# German overrides that do not start with the verb: the earlier material named by an adjective of
-# position and a noun for what was given ("die obigen Ausführungen", "alle bisherigen Angaben"),
-# then, later in the sentence, the verb or verdict that discards it ("... ignorieren", "... aus dem
-# Kopf streichen", "... hinter sich lassen", "... sind irrelevant"); or the verb first. Not the
-# writer's own ("meine vorherigen Angaben") and not a question or report about the writer's doing
-# ("kann ich die obigen Angaben ignorieren?", "ich habe die bisherigen Aufgaben vergessen").
-_DE_PREVIOUS = (r"(?<!\b(?:meine[nmrs]?|unsere[nmrs]?) )(?<!\b(?:kann|soll|darf|muss|sollte|konnte|durfte|habe|hab"
-                r"|hatte|will|mochte) (?:ich|wir)(?: [^\s.!?]+){0,3} )(?<!\b(?:ich|wir) (?:habe|hab|hatte|haben"
-                r"|hatten|kann|soll|darf|muss|sollte|will|mochte|werde)(?: [^\s.!?]+){0,3} )"
-                r"\b(?:obigen|vorherigen|vorigen|bisherigen|vorangegangenen|vorangehenden|vorstehenden|vorhergehenden"
-                r"|fruheren|ursprunglichen|alten) (?:\w+ )?(?:anweisungen|instruktionen|angaben|informationen"
-                r"|ausfuhrungen|aufgaben|auftrage|hinweise|vorgaben|befehle|regeln|richtlinien|eingaben|anordnungen)\b")
-_DE_DISCARD = (r"(?: [^\s.!?]+){0,8}? (?:ignorieren|ignoriert|vergessen|vergesst|missachten|missachtet|verwerfen"
-               r"|streichen|loschen|hinter (?:sich|dir|euch)|beiseite|ausser acht|uber bord|aus dem (?:kopf|gedachtnis)"
-               r"|sind (?:ab sofort |ab jetzt |jetzt |nun )?(?:\w+ )?(?:irrelevant|ungultig|hinfallig|nichtig|aufgehoben"
-               r"|egal|unwichtig|nicht (?:mehr )?(?:gultig|relevant|wichtig|zu beachten)))\b")
-# The verb-first frame in French, Spanish, Italian and Dutch (and Dutch verb-last), with their nouns for "what you were given".
-_FR_ES_IT_NL_PREVIOUS = (r"\b(?:ignore[zr]?|oublie[zr]?|ignora|olvida\w*|dimentica|negeer|vergeet)\b(?: \S+){0,3}? (?:"
-                     r"(?:informations|indications|taches|directives) (?:precedentes|ci-dessus|anterieures)"
-                     r"|(?:indicaciones|tareas|directrices|ordenes) (?:anteriores|previas)"
-                     r"|(?:indicazioni|compiti|direttive|informazioni) (?:precedenti|sopra)"
-                     r"|(?:vorige|eerdere|bovenstaande) (?:opdrachten|aanwijzingen|informatie|richtlijnen))\b"
-                     r"|\b(?:de |alle )?(?:vorige|eerdere|bovenstaande) (?:instructies|opdrachten|aanwijzingen|regels)"
-                     r"(?: [^\s.!?]+){0,5}? (?:negeren|vergeten)\b")
-
 CUES: dict[str, str] = {
     # an imperative aimed at the assistant's own rules: "ignore/forget/override ... instructions"
     "meta_override": (r"\b(?:ignor\w*|disreg\w*|forget|forgotten|override|bypass|skip|drop|abandon|discard|neglect|cancel"
@@ -162,14 +137,7 @@ CUES: dict[str, str] = {
     "foreign_override": (r"\b(?:ignorier\w*|vergiss|vergessen sie|missacht\w*|ignorez|oublie[sz]?|ignora|olvida\w*"
                          r"|dimentica|esqueca|negeer|vergeet)\b(?: \S+){0,5}? (?:anweisungen|instruktionen|regeln|vorgaben|eingaben|befehle|richtlinien|restriktionen"
                          r"|instructions|consignes|regles|instrucciones|reglas|istruzioni|regole|instrucoes|regras"
-                         r"|instructies|regels|alles|tout|todo|tutto|tudo)\b"
-                         r"|\b(?:ignorier\w*|vergiss|vergessen sie|missacht\w*|verwirf|verwerfen sie)\b(?: \S+){0,4}? "
-                         + _DE_PREVIOUS + r"|" + _DE_PREVIOUS + _DE_DISCARD + r"|" + _FR_ES_IT_NL_PREVIOUS
-                         # new instructions announced, or a new task named as the assistant's own
-                         + r"|\b(?:nun|jetzt|hier|ab jetzt) folgen (?:\w+ )?(?:neue|weitere|andere) (?:anweisungen|instruktionen"
-                         r"|befehle|vorgaben)\b|\b(?:nun|jetzt) folgen neue aufgaben\b"
-                         r"|\b(?:deine|ihre) (?:eigentliche|wahre|einzige) aufgabe (?:ist|lautet)\b"
-                         r"|\b(?:du bist (?:jetzt|nun|ab sofort)|tu es "
+                         r"|instructies|regels|alles|tout|todo|tutto|tudo)\b|\b(?:du bist (?:jetzt|nun|ab sofort)|tu es "
                          r"(?:maintenant|desormais)|ahora eres|(?:ora|adesso) sei|agora (?:voce e|es)|je bent nu)\b"
                          # Russian (folded: no breve on и) and Chinese
                          r"|\b(?:забудь\w*|(?:про)?игнорируи\w*|не обращаи\w* внимания на|отбрось\w*|пренебреги\w*)"
