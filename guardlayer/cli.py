@@ -277,8 +277,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-body", type=int, default=4 * 1024 * 1024, metavar="BYTES",
                        help="refuse request bodies larger than this with HTTP 413 (default 4 MiB)")
     serve.add_argument("--grace", type=float, default=10.0, metavar="SECONDS",
-                       help="on Ctrl-C or SIGTERM, wait this long for open calls (streams) "
-                            "before cutting them (default 10)")
+                       help="on Ctrl-C or SIGTERM, wait this long for open calls; calls still "
+                            "waiting for the model then end with an OpenAI-style error (503, or "
+                            "an SSE error event) (default 10)")
     serve.set_defaults(run=_serve)
 
     bench = sub.add_parser("bench", help="run a benchmark: guardlayer bench NAME --help")

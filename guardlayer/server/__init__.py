@@ -1,7 +1,9 @@
 """The guard proxy (``guardlayer serve``): an OpenAI-compatible HTTP server that runs a chain
-around every chat completion it forwards to an upstream OpenAI-compatible API.
+around every chat completion (and Responses call) it forwards to an upstream OpenAI-compatible
+API.
 
     POST /v1/chat/completions   guarded; ``"stream": true`` answers with Server-Sent Events
+    POST /v1/responses          guarded, not streamed (`responses`: what it refuses, and why)
     GET  /healthz               {"status": "ok", "chain": NAME}
 
 The upstream call is the callable the chain guards (`relay.Relay`), so the chain works
@@ -16,11 +18,15 @@ A block is HTTP 400 ``{"error": {"message", "type": "guardlayer_blocked", "code"
 a budget 429, an upstream that keeps failing 502 (504 when it timed out, 429 with its
 Retry-After while it rate limits), a request the upstream refuses (a 4xx not worth a retry) its
 own status and error (`answers.problem`), a body over the size limit 413. A client that leaves
-before its answer cancels the call (and the upstream request). Every response carries
-``X-Guardlayer-Outcome``: the Report's outcome, ``streaming`` for a stream (its final outcome
-is an SSE comment before ``[DONE]``), ``invalid`` for a body refused before any guard ran,
-``cancelled`` for a client that left, ``none`` for what is not a guarded call. Parts: `relay`
-(the upstream), `answers` (what goes back), `app` (the routes, and `serve`).
+before its answer cancels the call (and the upstream request). A call still waiting for the
+model when a stopping proxy's grace period ends is cut with an error of type ``server_error``,
+code ``guardlayer_stopped`` (HTTP 503, or in a stream an error event and no ``[DONE]``: the
+OpenAI SDK raises it as an APIError). Every response carries ``X-Guardlayer-Outcome``: the
+Report's outcome, ``streaming`` for a stream (its final outcome is an SSE comment before
+``[DONE]``), ``invalid`` for a body refused before any guard ran, ``cancelled`` for a client
+that left or a call the stop cut, ``none`` for what is not a guarded call. Parts: `relay`
+(the upstream), `answers` (what goes back), `responses` (the Responses API's own parts), `app`
+(the routes, and `serve`), `stopping` (the grace period).
 """
 from ..extras import need
 

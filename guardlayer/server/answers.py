@@ -18,6 +18,7 @@ from ..providers.tools import ToolCall, tool_calls
 from ..report import Report
 from ..transient import is_transient
 from .relay import KEPT, Completion, Relay, UpstreamError
+from .stopping import Stopped, Stopping
 
 log = logging.getLogger("guardlayer")
 
@@ -43,6 +44,8 @@ def problem(exc: Exception) -> tuple[int, dict[str, Any]]:
         return 504 if timed_out else 429 if limited else 502, {
             "message": f"the upstream failed ({tries} attempt{'s' * (tries != 1)}): {why}",
             "type": "upstream_error", "code": upstream.status_code if upstream else None}
+    if isinstance(exc, Stopped):
+        return 503, {"message": str(exc), "type": "server_error", "code": "guardlayer_stopped"}
     if isinstance(exc, ConfigError):  # what the chain cannot guard in this request
         return 400, {"message": str(exc), "type": "invalid_request_error"}
     log.exception("guard proxy: the call failed")
@@ -125,9 +128,10 @@ def _tool_call(call: ToolCall) -> dict[str, Any]:
             "function": {"name": call.name, "arguments": call.arguments}}
 
 
-async def sse(result: Any, relay: Relay, model: Any) -> AsyncIterator[bytes]:
+async def sse(result: Any, relay: Relay, model: Any, stopping: Stopping) -> AsyncIterator[bytes]:
     """The guarded answer as OpenAI chat completion chunks, ending ``data: [DONE]``; a stream
-    a guard cut (or the upstream broke) ends with an error event instead."""
+    a guard cut, the upstream broke or the proxy's stop cut (`Stopping`) ends with an error
+    event instead."""
     base = {"id": relay.seen.get("id") or f"chatcmpl-{uuid.uuid4().hex}",
             "object": "chat.completion.chunk", "created": relay.seen.get("created") or int(time.time()),
             "model": relay.seen.get("model") or model}
@@ -140,7 +144,7 @@ async def sse(result: Any, relay: Relay, model: Any) -> AsyncIterator[bytes]:
     try:
         if is_stream(result):
             async with result:
-                async for piece in result:
+                async for piece in stopping.each(result):
                     yield chunk({"content": piece})
                 calls = result.tool_calls
         else:

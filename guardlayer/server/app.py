@@ -7,7 +7,8 @@ import hashlib
 import inspect
 import json
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -18,12 +19,14 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ..call import SYSTEM, CallShape
-from ..chain import Chain, last_report
+from ..chain import CLEANUP_SECONDS, Chain, last_report
 from ..context import Scope, scope
 from ..errors import Blocked, BudgetExceeded, ConfigError
 from ..report import Report
+from . import responses
 from .answers import completion, error_body, problem, retry_after, sse
 from .relay import TIMEOUT, Relay
+from .stopping import Stopped, Stopping
 
 log = logging.getLogger("guardlayer")
 
@@ -32,11 +35,28 @@ MAX_BODY = 4 * 1024 * 1024
 """The largest request body the proxy takes by default, in bytes (larger: HTTP 413)."""
 GRACE = 10.0
 """Seconds a stopping proxy waits for open calls (streams) before it cuts them."""
+CUT_SECONDS = CLEANUP_SECONDS + 1.0
+"""Seconds past the grace period the server gives cut calls to close their upstream request
+and send their error, before it cancels what is left (breaking those connections)."""
 T = TypeVar("T")
 
 
 class Invalid(ValueError):
-    """The request body is not a chat completion request the proxy can guard."""
+    """The request body is not a request the proxy can guard."""
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A guarded route's own parts: the upstream's path (after its base URL), why a body
+    cannot be guarded (None: it can), the relay, which of its arguments the guards read
+    (`CallShape`), and what is sent back made of the guarded chat completion."""
+
+    path: str
+    unguardable: Callable[[dict[str, Any]], str | None]
+    relay: type[Relay]
+    sources: dict[str, str]
+    messages: str | None
+    answer: Callable[[dict[str, Any], Relay, Report, Any], dict[str, Any]]
 
 
 def create_app(chain: Chain, upstream: str, *, api_key: str | None = None, max_body: int = MAX_BODY,
@@ -44,18 +64,21 @@ def create_app(chain: Chain, upstream: str, *, api_key: str | None = None, max_b
     """The proxy as an ASGI app: ``chain`` guards every call forwarded to ``upstream`` (the
     base URL of an OpenAI-compatible API, e.g. ``https://api.openai.com/v1``). ``api_key`` is
     sent upstream instead of the client's ``Authorization``; a body over ``max_body`` bytes is
-    refused (413); ``transport`` replaces the network (tests serve a fake upstream through it)."""
+    refused (413); ``transport`` replaces the network (tests serve a fake upstream through it).
+    A server that stops calls ``app.state.stopping.begin(grace)`` (`stopping.Stopping`) when it
+    stops taking connections: calls still waiting for the model ``grace`` seconds later end
+    with an error (`serve` does)."""
     if not upstream.startswith(("http://", "https://")):
         raise ConfigError(f"the upstream must be an http:// or https:// URL, not {upstream!r}")
     if max_body < 1:
         raise ConfigError(f"max_body must be a positive number of bytes, not {max_body!r}")
     client = httpx.AsyncClient(transport=transport, timeout=TIMEOUT)
+    stopping = Stopping()
     base = upstream.rstrip("/")
-    url = base + "/chat/completions"
 
-    async def chat(request: Request) -> Response:
+    async def guarded(request: Request, endpoint: Endpoint) -> Response:
         try:
-            body = _body(await _read(request, max_body))
+            body = _body(await _read(request, max_body), endpoint)
         except ClientLeft:
             return _left()
         except TooLarge as exc:
@@ -67,26 +90,33 @@ def create_app(chain: Chain, upstream: str, *, api_key: str | None = None, max_b
         missing = _unidentified(chain, who)
         if missing:
             return _error(400, {"message": missing, "type": "invalid_request_error"}, "invalid")
-        relay = Relay(client, url, _upstream_auth(api_key, request))
-        streamed = bool(body.get("stream"))
-        shape = CallShape(inspect.signature(relay), {"prediction": SYSTEM}, "messages")  # (Predicted Outputs)
+        relay = endpoint.relay(client, base + endpoint.path, _upstream_auth(api_key, request))
+        streamed = bool(body.get("stream"))  # (chat completions only: `responses.unguardable`)
+        shape = CallShape(inspect.signature(relay), endpoint.sources, endpoint.messages)
         try:
-            with scope(**who):
-                if streamed:
-                    result = await chain.run_async(relay, shape, (), body)
-                else:  # (a stream's call is cancelled by the chain, when its reader goes)
-                    result, report = await _unless_left(request, _answered(chain, relay, shape, body))
+            async with stopping.bounded():
+                with scope(**who):
+                    if streamed:
+                        result = await chain.run_async(relay, shape, (), body)
+                    else:  # (a stream's call is cancelled by the chain, when its reader goes)
+                        result, report = await _unless_left(request, _answered(chain, relay, shape, body))
         except ClientLeft:
             return _left()
         except Exception as exc:  # noqa: BLE001 - every failure is an OpenAI-style error
             status, error = problem(exc)
-            return _error(status, error, "blocked" if isinstance(exc, (Blocked, BudgetExceeded)) else "error",
-                          retry_after(exc))
+            return _error(status, error, _outcome(exc), retry_after(exc))
         if streamed:
-            return StreamingResponse(sse(result, relay, body.get("model")), media_type="text/event-stream",
+            return StreamingResponse(sse(result, relay, body.get("model"), stopping), media_type="text/event-stream",
                                      headers={OUTCOME: "streaming", "Cache-Control": "no-cache"})
-        answer = await completion(result, relay, report, body.get("model"))
-        return JSONResponse(answer, headers={OUTCOME: report.outcome})
+        judged = await completion(result, relay, report, body.get("model"))
+        return JSONResponse(endpoint.answer(judged, relay, report, body.get("model")),
+                            headers={OUTCOME: report.outcome})
+
+    async def chat(request: Request) -> Response:
+        return await guarded(request, CHAT)
+
+    async def respond(request: Request) -> Response:
+        return await guarded(request, RESPONSES)
 
     async def models(request: Request) -> Response:
         """The upstream's model list, for clients that read it first: no user text passes, so
@@ -109,9 +139,11 @@ def create_app(chain: Chain, upstream: str, *, api_key: str | None = None, max_b
         await client.aclose()
 
     app = Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"]),
+                            Route("/v1/responses", respond, methods=["POST"]),
                             Route("/v1/models", models, methods=["GET"]),
                             Route("/healthz", healthz, methods=["GET"])],
                     lifespan=lifespan)
+    app.state.stopping = stopping
     app.add_middleware(_OutcomeHeader)
     return app
 
@@ -175,7 +207,7 @@ async def _disconnect(request: Request) -> None:
         pass
 
 
-def _body(raw: bytes) -> dict[str, Any]:
+def _body(raw: bytes, endpoint: Endpoint) -> dict[str, Any]:
     """The request, checked as far as the chain needs it (the upstream judges the rest)."""
     try:
         body = json.loads(raw)
@@ -183,19 +215,40 @@ def _body(raw: bytes) -> dict[str, Any]:
         raise Invalid(f"the body is not JSON: {exc}") from None
     if not isinstance(body, dict):
         raise Invalid(f"the body must be a JSON object, not {type(body).__name__}")
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise Invalid("'messages' must be a non-empty list of messages")
-    for i, message in enumerate(messages):
-        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
-            raise Invalid(f"messages[{i}] must be an object with a string 'role'")
-    if body.get("n") not in (None, 1):
-        raise Invalid("'n' must be 1: guardlayer guards one answer")
     if not isinstance(body.get("stream") or False, bool):
         raise Invalid("'stream' must be true or false")
     if not isinstance(body.get("user") or "", str):
         raise Invalid("'user' must be a string")
+    why = endpoint.unguardable(body)
+    if why:
+        raise Invalid(why)
     return body
+
+
+def _chat_unguardable(body: dict[str, Any]) -> str | None:
+    """Why the proxy cannot guard this chat completion request (None: it can)."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return "'messages' must be a non-empty list of messages"
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            return f"messages[{i}] must be an object with a string 'role'"
+    if body.get("n") not in (None, 1):
+        return "'n' must be 1: guardlayer guards one answer"
+    return None
+
+
+def _as_is(judged: dict[str, Any], relay: Relay, report: Report, model: Any) -> dict[str, Any]:
+    """A chat completion goes back as the chain judged it."""
+    return judged
+
+
+CHAT = Endpoint("/chat/completions", _chat_unguardable, Relay, {"prediction": SYSTEM}, "messages", _as_is)
+"""``POST /v1/chat/completions``: the messages and a Predicted Output are read."""
+RESPONSES = Endpoint("/responses", responses.unguardable, responses.ResponsesRelay,
+                     {"input": "user", "prompt": "user", "instructions": SYSTEM}, None, responses.response)
+"""``POST /v1/responses``: its ``input`` items, a stored prompt's variables, and (the
+application's own) ``instructions`` are read."""
 
 
 def _upstream_auth(api_key: str | None, request: Request) -> dict[str, str]:
@@ -226,6 +279,13 @@ def _unidentified(chain: Chain, who: dict[str, Any]) -> str | None:
         return (f"the budget keeps a limit per {limit.per}: send {how}" if how else
                 f"the budget keeps a limit per {limit.per}, which the proxy cannot set")
     return None
+
+
+def _outcome(exc: Exception) -> str:
+    """The outcome a failed call's response says (`OUTCOME`)."""
+    if isinstance(exc, (Blocked, BudgetExceeded)):
+        return "blocked"
+    return "cancelled" if isinstance(exc, Stopped) else "error"
 
 
 def _left() -> Response:
@@ -266,9 +326,11 @@ class _ReportFormatter(logging.Formatter):
 
 def serve(chain: Chain, upstream: str, *, host: str = "127.0.0.1", port: int = 8000,
           api_key: str | None = None, max_body: int = MAX_BODY, grace: float = GRACE) -> None:
-    """Run the proxy with uvicorn until it is stopped (calls still open ``grace`` seconds
-    after Ctrl-C or SIGTERM are cut); each call's Report is logged to stderr."""
+    """Run the proxy with uvicorn until it is stopped (calls still waiting for the model
+    ``grace`` seconds after Ctrl-C or SIGTERM end with an error: an SSE error event, or HTTP
+    503 before the answer began); each call's Report is logged to stderr."""
     import uvicorn
+    from uvicorn.main import STARTUP_FAILURE
 
     if grace < 0:
         raise ConfigError(f"grace must be 0 or more seconds, not {grace!r}")
@@ -277,4 +339,16 @@ def serve(chain: Chain, upstream: str, *, host: str = "127.0.0.1", port: int = 8
     handler.setFormatter(_ReportFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=grace)
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, starting the app's grace period (`Stopping.begin`) as it stops."""
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            app.state.stopping.begin(grace)  # (then uvicorn waits for the open calls)
+            await super().shutdown(sockets)
+
+    server = Server(uvicorn.Config(app, host=host, port=port, timeout_graceful_shutdown=grace + CUT_SECONDS))
+    with contextlib.suppress(KeyboardInterrupt):  # (Ctrl-C, raised again once the server stopped)
+        server.run()
+    if not server.started:  # (as uvicorn.run: the port was taken, the app failed to start)
+        raise SystemExit(STARTUP_FAILURE)

@@ -44,14 +44,18 @@ class Relay:
         payload = {**body, "messages": messages}
         if body.get("stream"):
             return self._stream(payload)
-        response = await self.client.post(self.url, json=payload, headers=self.headers)
-        if response.status_code >= 400:
-            raise _failure(response)
-        answer = _json(response.content, "answer")
+        answer = await self.answer(payload)
         if not isinstance(answer, dict) or not isinstance(answer.get("choices"), list):
             raise UpstreamError("the upstream's answer is not a chat completion (no choices)")
         self.seen = {k: answer[k] for k in KEPT if k in answer}
         return Completion(answer)
+
+    async def answer(self, payload: dict[str, Any]) -> Any:
+        """The upstream's whole answer to ``payload``, parsed (its failures: `UpstreamError`)."""
+        response = await self.client.post(self.url, json=payload, headers=self.headers)
+        if response.status_code >= 400:
+            raise _failure(response)
+        return _json(response.content, "answer")
 
     async def _stream(self, payload: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """The upstream's chunks; nothing is sent before the first is asked for (the chain
