@@ -1,20 +1,38 @@
 """The ``tool_calls`` guard: checks a model's tool calls before the program runs them.
 
 Tool calls are read from ``ctx.response`` (an OpenAI ChatCompletion or Anthropic message,
-object or dict, a bare message, or a list of calls; `providers.tools`, no SDK imported) or,
-when there is none, from the checked text when it is JSON carrying ``tool_calls``. Placed
-after a ``pii`` output guard it sees the arguments with the originals restored; placed before
-it, it sees the placeholders the model wrote (the chain keeps a guard that re-asks before pii).
+object or dict, a bare message, or a list of calls; `providers.tools`, no SDK imported). When
+it carries none (a provider answer of text, a streamed answer, a function returning a str),
+the answer text is read as calls only in the shapes that mean calls (``text_calls``):
+
+- ``"marked"`` (the default): the whole answer is a JSON object that holds calls by name:
+  ``{"tool_calls": [...]}`` (an OpenAI message, or this guard's own fix), a chat completion
+  (``choices[].message.tool_calls``) or ``function_call``, an Anthropic message (``content``
+  blocks of type ``tool_use``). Any other answer, a JSON list or an object with a ``name``
+  key included, is an answer, not calls. Such an object whose JSON does not parse is unreadable.
+- ``"protocol"``: for a prompt-only tool protocol, where the model calls a tool by writing it:
+  also every JSON value in the text (whole, fenced, between tags or prose, repaired as the
+  ``json`` guard repairs it) that is a call object, ``{"name", "arguments" | "parameters" |
+  "input"}`` or ``{"function": {...}}``, or a list of them. Use it only where such JSON is
+  always a call: ``{"name": "Bob", "arguments": [...]}`` is then a call to ``Bob``.
+- ``"never"``: the text is never read as calls.
+
+Placed after a ``pii`` output guard it sees the arguments with the originals restored; placed
+before it, it sees the placeholders the model wrote (the chain keeps a guard that re-asks before pii).
 
 Each call is checked for: a tool name on the allow-list, arguments that are a JSON object
 valid against the tool's JSON Schema (jsonschema), and the tool's policy rules on argument
-values (field rules over the parsed arguments, text rules over the raw arguments string), e.g.::
+values (field rules over the parsed arguments, text rules over the raw arguments string), e.g.
+(a pattern on SQL is a tripwire, not a permission: run such a tool under a read-only database
+role; a list of bad words alone misses ``UPDATE``, ``/*!50000DROP*/``, ``EXEC('DR'+'OP ...')``)::
 
     tools:
       run_sql:
         schema: {type: object, properties: {sql: {type: string}}, required: [sql]}
-        rules:
-          - {id: no-destructive-sql, kind: field, require: 'sql not matches "(?i)\\b(drop|delete|truncate)\\b"'}
+        rules:  # one SELECT statement, and none of the words that write
+          - {id: one-select, kind: field, require: 'sql matches "(?i)^\\s*select\\b[^;]*(;\\s*)?$"'}
+          - {id: no-writes, kind: field, require: 'sql not matches
+              "(?i)(?<![a-z])(drop|delete|truncate|update|insert|alter|grant|into|exec|execute|copy)(?![a-z])"'}
       read_file:
         schema: {type: object, properties: {path: {type: string}}, required: [path]}
         rules:
@@ -23,7 +41,7 @@ values (field rules over the parsed arguments, text rules over the raw arguments
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +50,8 @@ from ..context import Context
 from ..errors import ConfigError, RuleFileError
 from ..extras import need
 from ..providers.tools import ToolCall, tool_calls
+from ..structured.extract import candidates, dumps
+from ..structured.repair import Unreadable, plain
 from ..structured.schema import checked_registry
 from ..verdict import MISSING, Finding, Verdict
 from .policy.engine import Fired, Outcome, Policy
@@ -41,6 +61,9 @@ from .policy.models import RuleBase
 
 UNKNOWN_TOOL, BAD_ARGUMENTS, SCHEMA, UNREADABLE = ("tool_calls.unknown_tool", "tool_calls.bad_arguments",
                                                     "tool_calls.schema", "tool_calls.unreadable")
+TextCalls = Literal["marked", "protocol", "never"]
+_MARKS = ("tool_calls", "function_call", "tool_use")  # keys naming calls (quoted or not: a lenient reader)
+_ARGUMENT_KEYS = ("arguments", "parameters", "input")  # where a call written as text keeps them
 
 
 @dataclass(frozen=True)
@@ -70,6 +93,8 @@ class ToolCallGuard:
     section of a policy file. ``action`` is what the built-in checks (unknown tool, bad
     arguments, schema) ask for; ``fix`` drops the offending call. The verdict's ``value`` is
     the list of calls that may run (``{"id", "name", "arguments"}``) when it can be fixed.
+    ``text_calls`` says when an answer without provider calls is read as calls (see the module:
+    ``marked`` by default, ``protocol`` for calls the model writes as JSON, or ``never``).
     """
 
     on_fail_actions = ("block", "fix", "fallback", "log")  # its verdicts name their own action
@@ -77,9 +102,12 @@ class ToolCallGuard:
 
     def __init__(self, tools: dict[str, dict[str, Any]] | list[dict[str, Any]] | None = None,
                  file: str | Path | None = None, *, action: Literal["block", "fix", "fallback", "log"] = "block",
-                 name: str = "tool_calls") -> None:
+                 text_calls: TextCalls = "marked", name: str = "tool_calls") -> None:
+        if text_calls not in ("marked", "protocol", "never"):
+            raise ConfigError(f"text_calls is 'marked', 'protocol' or 'never', not {text_calls!r}")
         self.name = name
         self.action = action
+        self.text_calls = text_calls
         specs: dict[str, tuple[dict[str, Any], str | None, dict[Any, int], tuple[Any, ...]]] = {}
         if file is not None:
             data, lines, path = load_file(file)
@@ -95,9 +123,10 @@ class ToolCallGuard:
 
     def check(self, text: str, ctx: Context) -> Verdict:
         try:
-            calls = (_calls_from(ctx.response) if ctx.response is not None and not isinstance(ctx.response, str)
-                     else _calls_from_text(text))
-        except ValueError as exc:
+            calls = [] if ctx.response is None or isinstance(ctx.response, str) else _calls_from(ctx.response)
+            if not calls and self.text_calls != "never":
+                calls = _protocol_calls(text) if self.text_calls == "protocol" else _marked_calls(text)
+        except (ValueError, RecursionError, Unreadable) as exc:
             return verdict(Outcome([self._fired(UNREADABLE, str(exc), "tool calls", fixable=False)], []))
         fired: list[Fired] = []
         keep: list[dict[str, Any]] = []
@@ -193,21 +222,64 @@ def _calls_from(response: Any) -> list[ToolCall]:
     return calls
 
 
-def _calls_from_text(text: str) -> list[ToolCall]:
+def _marked_calls(text: str) -> list[ToolCall]:
+    """The calls of an answer that is a JSON object holding them by name ([] for any other
+    answer). Raises ValueError when such an object does not parse."""
     stripped = text.strip()
-    if not stripped.startswith(("{", "[")):
-        if "tool_calls" in text:
-            raise ValueError("the text mentions tool_calls but is not JSON")
+    if not stripped.startswith("{"):
         return []
     try:
         data = json.loads(stripped)
-    except ValueError as exc:
-        if "tool_calls" in text:
-            raise ValueError(f"tool_calls JSON does not parse: {exc}") from exc
+    except (ValueError, RecursionError) as exc:
+        if any(mark in stripped for mark in _MARKS):
+            raise ValueError(f"the answer names tool calls but its JSON does not parse: {exc}") from exc
         return []
-    if isinstance(data, dict) and not ("tool_calls" in data or "choices" in data):
-        return []
-    return _calls_from(data)
+    return _calls_from(data) if _marked(data) else []
+
+
+def _marked(data: Any) -> bool:
+    """Does ``data`` hold tool calls by name: an OpenAI message or chat completion, an
+    Anthropic message? Raises ValueError on ``tool_calls`` that is not a list."""
+    if not isinstance(data, dict):
+        return False
+    if data.get("tool_calls") is not None and not isinstance(data["tool_calls"], list):
+        raise ValueError("the answer's tool_calls is not a list")
+    content = data.get("content")
+    return (any(key in data for key in ("tool_calls", "function_call", "choices"))
+            or (isinstance(content, list) and any(isinstance(b, dict) and b.get("type") == "tool_use"
+                                                  for b in content)))
+
+
+def _protocol_calls(text: str) -> list[ToolCall]:
+    """The calls written as JSON anywhere in ``text``: objects holding calls by name, call
+    objects, lists of call objects. Raises ValueError on a list mixing calls and other values."""
+    calls: list[ToolCall] = []
+    for found in candidates(text):
+        value = plain(found.value)
+        calls += _calls_from(value) if _marked(value) else _calls_from([_call_dict(v) for v in _call_objects(value)])
+    return [replace(call, index=i) for i, call in enumerate(calls)]
+
+
+def _call_objects(value: Any) -> list[dict[str, Any]]:
+    """The call objects ``value`` is (itself, or a list's items); [] when it is not calls."""
+    items = value if isinstance(value, list) else [value]
+    calls = [item for item in items if _is_call(item)]
+    if calls and len(calls) != len(items):
+        raise ValueError("a JSON list mixes tool calls and other values")
+    return calls
+
+
+def _is_call(item: Any) -> bool:
+    fn = item.get("function", item) if isinstance(item, dict) else None
+    return isinstance(fn, dict) and "name" in fn and any(key in fn for key in _ARGUMENT_KEYS)
+
+
+def _call_dict(item: dict[str, Any]) -> dict[str, Any]:
+    """A call object written as text, as an OpenAI call (its arguments as JSON text)."""
+    fn = item.get("function", item)
+    args = next(fn[key] for key in _ARGUMENT_KEYS if key in fn)
+    text = args if args is None or isinstance(args, str) else dumps(args)
+    return {"id": item.get("id"), "type": "function", "function": {"name": fn["name"], "arguments": text}}
 
 
 def _openai_shape(call: dict[str, Any]) -> dict[str, Any]:
