@@ -3,7 +3,9 @@ inside them read as data (Hines et al., 2024). Works even when detection misses.
 
 - ``delimit``: the document between random, unforgeable boundary lines;
 - ``datamark`` (default): delimiters, and every space inside the document replaced by a marker
-  character, so the model can tell document text from instructions at every word. Other spacing
+  character, so the model can tell document text from instructions at every word. The marker is
+  drawn at random per call (`_draw_marker`) among those the document neither holds nor imitates,
+  so a document cannot be written for the marker it will get. Other spacing
   (tabs, no-break, thin and ideographic spaces, and characters that look blank such as the braille
   blank or a zero-width space; not line breaks) keeps its character after a marker, so every word
   on a line is marked and the original comes back exactly;
@@ -33,10 +35,30 @@ from .verdict import Verdict
 
 Mode = Literal["delimit", "datamark", "encode"]
 MODES = ("delimit", "datamark", "encode")
-MARKERS = ("\u02c6", "\u2038", "\u00a6", "\u2022", "\u00b7", "\u2423")
-"""Preferred datamark markers; when a document holds all of them, the first private-use
-character it does not hold is taken instead (`_free_marker`)."""
+MARKERS = ("\u00b7", "\u2022", "\u00a6", "\u00b6", "\u2020", "\u00a4", "\u203b", "\u00ac", "\u00a7", "\u25cf",
+           "\u25a0", "\u2605")
+"""Datamark markers, drawn at random: symbols and punctuation rare in prose, not ASCII, one token
+each to the o200k and cl100k tokenizers (20 KB of README.md marked, note included: x1.66 its tokens
+with either; x2.27 with "\u2038", two tokens, as is the paper's "\u02c6" to cl100k)."""
+_LOOKALIKES = {
+    "\u00b7": "\u2022\u2219\u22c5\u30fb\uff65\u2027\u02d1\u0387\ua78f\u2e31\u2e33\u16eb\u013f\u0140",
+    "\u2022": "\u00b7\u2219\u22c5\u25cf\u2981\u25e6\u2027\u30fb\uff65\u2043",
+    "\u00a6": "|\u2502\u2223\uffe4\u01c0\u2506\u250a",
+    "\u00b6": "\u204b\u2761",
+    "\u2020": "\u271d\u271e\u2e38",
+    "\u00ac": "\u2310\uffe2",
+    "\u25cf": "\u2022\u2b24\u26ab\u25c9\u2981",
+    "\u25a0": "\u25aa\u25fc\u2b1b\u2588\uffed",
+    "\u2605": "\u2606\u272d\u272e\u2b50\u2729\u272a",
+}
+"""Characters a model could take for a marker (or that NFKC folds into one): a document holding one
+is not given that marker, else the model could read a word split by the look-alike as two."""
+_MIN_CHOICE = 3
+"""Fewer markers than this left to draw from: the document chose its marker; a private-use one is
+drawn instead."""
+_LEGACY = "\u02c6"  # the marker of the paper and of earlier versions: blocks written with it are read back
 _PRIVATE_USE = (range(0xE000, 0xF900), range(0xF0000, 0xFFFFE), range(0x100000, 0x10FFFE))
+_PRIVATE_TRIES = 32  # random private-use draws (the BMP's, then all) before the free ones are listed
 _OPEN, _CLOSE = "<<document {id} mode={mode} marker={marker}>>", "<</document {id}>>"
 _OPEN_START, _CLOSE_START = _OPEN.split("{", 1)[0], _CLOSE.split("{", 1)[0]
 _BLANKS = frozenset("\u2800\u3164\u115f\u1160\uffa0\u200b\u2060\u180e")
@@ -78,56 +100,78 @@ def _note(mode: str, boundary: str, marker: str) -> str:
     return base
 
 
-def _spacing(document: str) -> list[str]:
-    """The characters of ``document`` that datamarking marks by a marker before them: white
+def _spacing(chars: set[str]) -> list[str]:
+    """The characters (of a document's ``chars``) that datamarking marks by a marker before them: white
     space other than the space and line breaks (marked, a text's blank lines cost four times their
     tokens), and `_BLANKS`."""
-    return [ch for ch in set(document) if ch != " " and (ch.isspace() and ch not in "\n\r" or ch in _BLANKS)]
+    return [ch for ch in chars if ch != " " and (ch.isspace() and ch not in "\n\r" or ch in _BLANKS)]
 
 
-def _free_marker(document: str) -> str | None:
-    """The first of `MARKERS`, then of the private-use characters, that ``document`` lacks."""
-    present = set(document)
-    candidates = chain(MARKERS, map(chr, chain.from_iterable(_PRIVATE_USE)))
-    return next((m for m in candidates if m not in present), None)
+def _draw_marker(present: set[str]) -> str | None:
+    """A marker drawn at random (`secrets`) among `MARKERS` that a document (the characters
+    ``present`` in it) neither holds nor imitates (`_LOOKALIKES`); if fewer than `_MIN_CHOICE` are
+    left, a private-use character it lacks (from the Basic Multilingual Plane first); None if it
+    holds every one."""
+    free = [m for m in MARKERS if m not in present and present.isdisjoint(_LOOKALIKES.get(m, ""))]
+    if len(free) >= _MIN_CHOICE:
+        return secrets.choice(free)
+    for ranges in (_PRIVATE_USE[:1], _PRIVATE_USE):
+        for _ in range(_PRIVATE_TRIES):
+            if (marker := _random_private_use(ranges)) not in present:
+                return marker
+    rest = [c for c in map(chr, chain.from_iterable(_PRIVATE_USE)) if c not in present]
+    return secrets.choice(rest) if rest else None
+
+
+def _random_private_use(ranges: tuple[range, ...]) -> str:
+    """A character drawn at random (`secrets`) from ``ranges``, each as likely."""
+    i = secrets.randbelow(sum(map(len, ranges)))
+    for r in ranges[:-1]:
+        if i < len(r):
+            return chr(r[i])
+        i -= len(r)
+    return chr(ranges[-1][i])
 
 
 def _usable(marker: str | None) -> bool:
-    """One of `MARKERS`, or a symbol, punctuation or private-use character: a letter or digit
-    would change words when a document is read back (a forged block ``marker=o`` read "ignore"
-    as "ign re")."""
+    """A symbol, punctuation or private-use character (or `_LEGACY`): a letter or digit would
+    change words when a document is read back (a forged block ``marker=o`` read "ignore" as
+    "ign re")."""
     return isinstance(marker, str) and len(marker) == 1 and (
-        marker in MARKERS or unicodedata.category(marker)[0] in "SP" or unicodedata.category(marker) == "Co")
+        marker == _LEGACY or unicodedata.category(marker)[0] in "SP" or unicodedata.category(marker) == "Co")
 
 
-def _datamark(document: str, marker: str) -> str:
+def _datamark(document: str, marker: str, chars: set[str]) -> str:
+    """``document`` (its characters ``chars``) datamarked with ``marker``."""
     body = document.replace(" ", marker)
-    for ch in _spacing(document):
+    for ch in _spacing(chars):
         body = body.replace(ch, marker + ch)
     return body
 
 
 def _undatamark(body: str, marker: str) -> str:
     """`_datamark` undone: a marker is followed by the spacing it stands for, or stood for a space."""
-    for ch in _spacing(body):
+    for ch in _spacing(set(body)):
         body = body.replace(marker + ch, ch)
     return body.replace(marker, " ")
 
 
 def spotlight(document: str, mode: Mode = "datamark", *, marker: str | None = None) -> Spotlighted:
     """Mark ``document`` as untrusted data; see the module docstring for the modes. A document
-    too varied for any marker (it holds every candidate) is encoded instead."""
+    too varied for any marker (it holds every candidate) is encoded instead. A ``marker`` given is
+    used as it is (not drawn): the caller then makes it unpredictable."""
     if mode not in MODES:
         raise ConfigError(f"spotlight mode must be delimit, datamark or encode, not {mode!r}")
     boundary = secrets.token_hex(6)
+    chars = set(document) if mode == "datamark" else set()
     if mode == "datamark" and marker is None:
-        marker = _free_marker(document)
+        marker = _draw_marker(chars)
         mode = "datamark" if marker else "encode"
     if mode == "datamark":
-        if not _usable(marker) or marker in document:  # type: ignore[arg-type]
+        if not _usable(marker) or marker in chars:
             raise ConfigError("spotlight: pick a one-character marker that does not occur in the document "
                               "and is a symbol or punctuation (not a letter, digit or space)")
-        body = _datamark(document, marker)  # type: ignore[arg-type]
+        body = _datamark(document, marker, chars)  # type: ignore[arg-type]
     elif mode == "encode":
         marker = ""
         body = base64.b64encode(document.encode("utf-8")).decode("ascii")
@@ -178,7 +222,7 @@ def _document(body: str, mode: str, marker: str) -> str:
             raise ValueError("not base64 as spotlight writes it")
         return document
     document = _undatamark(body, marker)
-    if not _usable(marker) or marker in document or _datamark(document, marker) != body:
+    if not _usable(marker) or marker in document or _datamark(document, marker, set(document)) != body:
         raise ValueError("not datamarked as spotlight writes it")
     return document
 
