@@ -32,7 +32,7 @@ from typing import Any, NamedTuple, NoReturn
 from tenacity import (AsyncRetrying, RetryCallState, Retrying, retry_if_exception,
                       stop_after_attempt, wait_exponential, wait_random_exponential)
 
-from .call import HISTORY, OWN_SOURCES, SYSTEM, Call, CallShape
+from .call import HISTORY, OWN_SOURCES, SYSTEM, Call, CallShape, Slot
 from .context import Context
 from .errors import Blocked, BudgetExceeded, CallTimeout, ConfigError, GuardlayerError, ProviderError
 from .fallback import Fallbacks
@@ -190,7 +190,7 @@ class Chain:
                               "untrusted=")
         messages, texts = _seen(call, slots)
         for step in steps:
-            for slot in slots:
+            for slot in slots or _no_text(call, step):
                 if (reads := _OWN_TURNS.get(slot.source)) and not getattr(step.guard, reads, False):
                     continue
                 ctx.source, ctx.beside, ctx.messages, ctx.texts, ctx.call = slot.source, slot.beside, messages, texts, call
@@ -856,6 +856,13 @@ def _raise_provider_error(exc: Exception) -> NoReturn:
     if isinstance(exc, GuardlayerError) or not (is_transient(exc) or status_of(exc) is not None):
         raise exc
     raise ProviderError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _no_text(call: Call, step: Step) -> list[Slot]:
+    """What a guard of the whole call (``whole_call``: a token limit) judges of a call that holds
+    no text, only media (a user turn of an image or a file): the call, once, as an empty text."""
+    arg = call.shape.messages_arg or next(iter(call.shape.sources), "")
+    return [Slot(arg, None, "user", "")] if getattr(step.guard, "whole_call", False) else []
 
 
 def _seen(call: Call, slots: list[Any]) -> tuple[list[Any] | None, tuple[str, ...]]:

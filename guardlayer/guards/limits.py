@@ -33,6 +33,12 @@ judges the call there without cutting them. Over the limit, ``strategy`` decides
 - ``summarize``: ``summarizer(content, max_tokens) -> str`` replaces the text, or the turns
   ``drop_oldest`` would drop (given as a message list; the summary becomes a system message).
 
+Media in the messages are estimated (``exact`` False): an image as 85 tokens (its cost at
+``detail: low``), a file sent inline as a token a byte and one PDF page (4,800 tokens) at least
+(`guardlayer.tokens.chat.file_tokens` says why and where that can fall short). A file given by
+id or URL has no size the guard can read: the call fails (closed) unless ``file_tokens`` says
+what each such file is to count as (``meta["files"]``: how many there are).
+
 ``meta`` always has ``tokens``, ``limit``, ``exact`` and ``cut_tokens`` (0 when nothing was
 cut), and ``beside`` when the call's own text counted. Counts are exact when the model has a
 tokenizer; otherwise estimated (``exact`` False), and then the estimate's upper bound (+20%,
@@ -61,8 +67,8 @@ from ..call import OWN_SOURCES, SYSTEM, TOOL_ROLES, Call, CallShape, Slot
 from ..context import Context
 from ..errors import ConfigError
 from ..timed_regex import timed_compile
-from ..tokens import Estimator, TokenCounter, count_messages, counter_for, model_info
-from ..tokens.chat import as_mapping, count_tools
+from ..tokens import Count, Estimator, TokenCounter, count_messages, counter_for, model_info
+from ..tokens.chat import FILE_PAGE_TOKENS, as_mapping, count_tools, referenced_files
 from ..verdict import Verdict
 
 Strategy = Literal["block", "truncate_head", "truncate_tail", "truncate_middle", "drop_oldest",
@@ -105,9 +111,12 @@ class TokenLimit:
                  encoding: str | None = None, reserve_output: int = 0,
                  strategy: Strategy = "block", summarizer: Summarizer | str | None = None,
                  marker: str = "\n[...]\n", summary_prefix: str = "Summary of the earlier conversation: ",
-                 require_exact: bool = False) -> None:
+                 require_exact: bool = False, file_tokens: int | None = None) -> None:
         if max_tokens is not None and max_tokens <= 0:
             raise ConfigError(f"token_limit: max_tokens must be positive, got {max_tokens}")
+        if file_tokens is not None and (type(file_tokens) is not int or file_tokens <= 0):
+            raise ConfigError(f"token_limit: file_tokens must be a positive whole number, got {file_tokens!r}",
+                              field="file_tokens")
         if reserve_output < 0:
             raise ConfigError(f"token_limit: reserve_output must be >= 0, got {reserve_output}")
         if model is not None and model_info(model) is None and max_tokens is None:
@@ -120,7 +129,7 @@ class TokenLimit:
             raise ConfigError("token_limit: strategy 'summarize' needs a summarizer")
         self.max_tokens, self.model, self.encoding = max_tokens, model, encoding
         self.reserve_output, self.strategy, self.marker = reserve_output, strategy, marker
-        self.summary_prefix, self.require_exact = summary_prefix, require_exact
+        self.summary_prefix, self.require_exact, self.file_tokens = summary_prefix, require_exact, file_tokens
         self.summarizer = _import(summarizer) if isinstance(summarizer, str) else summarizer
         if model is not None or encoding is not None:  # its encoding loads now: a missing extra fails here
             counter_for(model, encoding=encoding, exact=require_exact)
@@ -145,6 +154,13 @@ class TokenLimit:
         stated = self.limit(model)
         limit = stated if counter.exact else math.floor(stated / (1 + _error_bound(counter)))
         call = getattr(ctx, "call", None) if ctx.side == "input" else None
+        files = self._referenced(call, ctx) if ctx.side == "input" and self.file_tokens is None else 0
+        if files:
+            return Verdict.fail(f"the call holds {files} file(s) given by id or URL, whose tokens cannot be "
+                                f"counted here: give token_limit file_tokens= (what one may cost; a PDF page "
+                                f"up to about {FILE_PAGE_TOKENS}) to count each as that",
+                                meta={"tokens": 0, "limit": stated, "exact": False, "counter": counter.name,
+                                      "strategy": self.strategy, "cut_tokens": 0, "files": files})
         beside, exact = self._beside(call, model, ctx) if call is not None else (0, True)
         if beside >= limit:
             verdict = Verdict.fail(f"the call's own text (system prompt, instructions, earlier assistant "
@@ -171,7 +187,7 @@ class TokenLimit:
         if seen and len(seen[0]) == len(values) and all(a is b for a, b in zip(seen[0], values)):
             return seen[1]
         counter = counter_for(model, encoding=self.encoding)
-        priming = count_messages([], model, encoding=self.encoding).tokens
+        priming = self._count([], model).tokens
         tokens, exact = 0, True
         for name, value in zip(names, values):
             if value is None:
@@ -181,10 +197,9 @@ class TokenLimit:
                 tokens, exact = tokens + found.tokens, False
                 continue
             if call.shape.sources[name] == SYSTEM:
-                found, theirs = count_messages([{"role": "system", "content": value}], model,
-                                               encoding=self.encoding), 0
+                found, theirs = self._count([{"role": "system", "content": value}], model), 0
             else:  # the untrusted texts among the items are in ``ctx.texts``
-                found = count_messages(list(value), model, encoding=self.encoding)
+                found = self._count(list(value), model)
                 theirs = sum(counter.count(slot.text) for slot in Call(call.shape, (), {name: value}).slots()
                              if slot.source not in OWN_SOURCES)
             tokens, exact = tokens + max(found.tokens - priming - theirs, 0), exact and found.exact
@@ -315,9 +330,9 @@ class TokenLimit:
         kept in ``ctx`` while the messages are the same (documents cut one by one leave them)."""
         seen = ctx.state.get(key := f"token_limit:{id(self)}:costs")
         if not (seen and _same(seen[0], messages)):
-            priming = count_messages([], model, encoding=self.encoding).tokens
+            priming = self._count([], model).tokens
             seen = ctx.state[key] = (list(messages), [priming, *(
-                count_messages([m], model, encoding=self.encoding).tokens - priming for m in messages)])
+                self._count([m], model).tokens - priming for m in messages)])
         return seen[1]
 
     def _conversation(self, messages: list[Any], model: str | None, counter: TokenCounter,
@@ -325,7 +340,7 @@ class TokenLimit:
         """The verdict on a conversation (``costs``: `_costs`); truncation first cuts its user and
         tool texts to ``length`` tokens when given (`cut_conversation`)."""
         def total(msgs: list[Any]) -> int:
-            return count_messages(msgs, model, encoding=self.encoding).tokens
+            return self._count(msgs, model).tokens
 
         priming, *costs = costs
         tokens = priming + sum(costs)
@@ -361,6 +376,23 @@ class TokenLimit:
         return _rewritten(kept, f"{self.strategy}: dropped {len(dropped)} messages, cut "
                           f"{tokens - left} tokens", tokens - left,
                           {**meta, "dropped_messages": len(dropped)})
+
+    def _count(self, messages: list[Any], model: str | None) -> Count:
+        """``messages``' tokens as the provider counts them, a file given by id or URL as
+        ``file_tokens`` (`count_messages`)."""
+        return count_messages(messages, model, encoding=self.encoding,
+                              referenced=FILE_PAGE_TOKENS if self.file_tokens is None else self.file_tokens)
+
+    def _referenced(self, call: Call | None, ctx: Context) -> int:
+        """How many files the call's messages and items give by id or URL (`referenced_files`);
+        kept in ``ctx`` while they are the same lists."""
+        lists = [getattr(ctx, "messages", None) or [], *(
+            value for name, value in (call.arguments.items() if call is not None else ())
+            if name not in NOT_INPUT and _items(value))]
+        seen = ctx.state.get(key := f"token_limit:{id(self)}:files")
+        if not (seen and _same(seen[0], lists)):
+            seen = ctx.state[key] = (lists, referenced_files(list({id(m): m for v in lists for m in v}.values())))
+        return seen[1]
 
     def _summarize(self, content: Any, limit: int) -> str:
         summary = self.summarizer(content, limit)  # type: ignore[misc]
