@@ -9,7 +9,10 @@ on their estimates; a call whose actual use exceeds its estimate is still charge
 estimate is the prompt and the output the call allows (its ``max_tokens``, or
 ``reserve_output_tokens`` when that is larger or the call sets none), for one attempt: calls in
 flight can overspend a limit by what they use beyond it (a longer answer than
-``reserve_output_tokens`` without a maximum; retries, re-asks, fallbacks).
+``reserve_output_tokens`` without a maximum; retries, re-asks, fallbacks). Each further request
+(a retry, a re-ask, a fallback model: `Budget.extend`) is reserved, and its attempt charged, at
+the price of the model it is sent to and in the windows of the time it is sent, as a provider's
+rate limit counts it.
 
 Windows: calendar ``day`` / ``week`` / ``month`` (UTC) or a duration (``30s``, ``5m``, ``1h``,
 ``7d``; ``minute`` / ``hour`` too), counted as a ``fixed`` window, a ``sliding`` window (summed
@@ -19,6 +22,7 @@ window); ``total`` never resets. Cost is kept in micro-dollars, so counts are ex
 from __future__ import annotations
 
 import difflib
+import inspect
 import logging
 import math
 import reprlib
@@ -27,7 +31,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -162,17 +166,42 @@ class _Held:
 
 
 @dataclass
+class _Request:
+    """One request of a call as reserved: the model it is sent to, the output reserved for it
+    (charged when it fails unreported), the amounts, and the limits' items in the windows of
+    the time it was sent."""
+
+    model: str | None
+    output: int
+    amounts: dict[str, int]
+    held: list[_Held]
+
+
+class _Charge(NamedTuple):
+    """One attempt's use: its usage, cost (micro-dollars), whether counted exactly, and its
+    model when that had no price."""
+
+    usage: Usage
+    cost: int
+    exact: bool
+    unpriced: str | None
+
+
+@dataclass
 class Ticket:
-    """A reservation: what was reserved, against which limits, for which model."""
+    """A reservation: the call's requests as reserved (the first, then one per `Budget.extend`)."""
 
     op_id: str
     model: str | None
-    reserved: dict[str, int]
-    held: list[_Held]
+    requests: list[_Request]
     skipped: list[str] = field(default_factory=list)
     settled: bool = False
-    output: int = 0  # the output reserved per attempt: charged for one that failed unreported
-    extended: int = 0  # requests reserved after the first (`Budget.extend`)
+    extended: int = 0  # `Budget.extend` calls, refused ones included (each takes an op id of its own)
+
+    @property
+    def held(self) -> list[_Held]:
+        """The limits the call is held to (as the first request's items)."""
+        return self.requests[0].held
 
 
 class Budget:
@@ -254,8 +283,8 @@ class Budget:
             self._warned.add(reason)                # in scope is easy to miss and enforces nothing
             _log.warning("budget: %s, so that limit is not enforced (set it with guardlayer.scope)",
                          reason)
-        ticket = Ticket(uuid.uuid4().hex, model, amounts, held, skipped, output=output)
-        self._take(ticket, ctx, [h.item for h in held], ticket.op_id)
+        ticket = Ticket(uuid.uuid4().hex, model, [_Request(model, output, amounts, held)], skipped)
+        self._take(held, ctx, ticket.op_id)
         return ticket
 
     def refused_for(self, keys: Mapping[str, str]) -> list[Limit]:
@@ -266,30 +295,35 @@ class Budget:
         return [lim for lim in self.limits if lim.per != "global" and keys.get(lim.per) is None]
 
     def extend(self, ticket: Ticket, ctx: Context, prompt: str | Sequence[Mapping[str, Any]], *,
-               arguments: Mapping[str, Any] | None = None) -> None:
-        """Reserve one more request of the same call (a re-ask with its longer conversation)
-        on the ticket's limits, atomically: `BudgetExceeded` when it would pass one."""
-        _, amounts = self._estimate(ticket.model, prompt, arguments)
+               arguments: Mapping[str, Any] | None = None, model: str | None = None) -> None:
+        """Reserve one more request of the same call (a retry, a re-ask with its longer
+        conversation, a fallback model) on the ticket's limits, in the windows of now (when it is
+        sent), atomically: `BudgetExceeded` when it would pass one. ``model`` is the model it
+        is sent to (`sent_model`; default the ticket's), priced as the ticket's when it has no price."""
+        model = model or ticket.model
+        output, amounts = self._estimate(model, prompt, arguments, priced_as=ticket.model)
         ticket.extended += 1
-        self._take(ticket, ctx, [replace(h.item, amount=amounts[h.limit.metric]) for h in ticket.held],
-                   f"{ticket.op_id}:{ticket.extended}")
-        for metric, amount in amounts.items():
-            ticket.reserved[metric] = ticket.reserved.get(metric, 0) + amount
+        now = self.clock()
+        held = [self._held(h.limit, h.who, amounts[h.limit.metric], now) for h in ticket.held]
+        self._take(held, ctx, f"{ticket.op_id}:{ticket.extended}")
+        ticket.requests.append(_Request(model, output, amounts, held))
 
     def _estimate(self, model: str | None, prompt: str | Sequence[Mapping[str, Any]] | None,
-                  arguments: Mapping[str, Any] | None) -> tuple[int, dict[str, int]]:
+                  arguments: Mapping[str, Any] | None, *,
+                  priced_as: str | None = None) -> tuple[int, dict[str, int]]:
         """The output reserved for one request, and the amounts it needs per metric."""
         output = max(self.reserve_output_tokens, output_cap(arguments or {}))
         usage = Usage(_tokens(prompt, model)[0], output)
-        return output, self._amounts(usage, 1, self._cost(model, usage))
+        return output, self._amounts(usage, 1, self._cost(model, usage, priced_as))
 
-    def _take(self, ticket: Ticket, ctx: Context, items: list[Window | Bucket], op_id: str) -> None:
-        """Reserve ``items`` (one per held limit) or raise `BudgetExceeded` naming the limit."""
+    def _take(self, held: list[_Held], ctx: Context, op_id: str) -> None:
+        """Reserve ``held``'s items or raise `BudgetExceeded` naming the limit."""
+        items = [h.item for h in held]
         if not items:
             return
         outcome = self.store.reserve(items, self.clock(), op_id)
         if not outcome.granted:
-            h = ticket.held[outcome.denied or 0]
+            h = held[outcome.denied or 0]
             used = outcome.used[outcome.denied or 0]
             need = items[outcome.denied or 0].amount
             raise BudgetExceeded(
@@ -300,21 +334,29 @@ class Budget:
 
     def settle(self, ticket: Ticket, ctx: Context) -> dict[str, Any]:
         """Replace the reservation with the call's actual use; put spend and what is left in
-        ``ctx.report.extra["budget"]`` (and return it). Settling twice changes nothing."""
+        ``ctx.report.extra["budget"]`` (and return it). Settling twice changes nothing.
+
+        Each attempt is charged in the windows its request was reserved in (the n-th attempt,
+        the n-th request; any beyond, the last): a retry sent in the next minute counts in that
+        minute, as a provider's rate limit counts it."""
         if ticket.settled:
             return ctx.report.extra.get("budget", {})
-        usage, cost, exact, unpriced = self._actual(ctx.report.attempts, ticket)
-        actual = self._amounts(usage, len(ctx.report.attempts), cost)
+        attempts, last = ctx.report.attempts, len(ticket.requests) - 1
+        charges = [self._charge(a, ticket.requests[min(i, last)], ticket.model)
+                   for i, a in enumerate(attempts)]
         now = self.clock()
-        deltas = [replace(h.item, amount=actual[h.limit.metric] - ticket.reserved[h.limit.metric],
-                          **self._ttl(h, now)) for h in ticket.held]
-        used = self.store.adjust(deltas, now, ticket.op_id + ":settle").used if deltas else ()
+        groups = [charges[r:r + 1] for r in range(last)] + [charges[last:]]  # each request's attempts
+        deltas = self._deltas(ticket.requests, groups, now)
+        used = self.store.adjust(list(deltas.values()), now, ticket.op_id + ":settle").used if deltas else ()
+        at = dict(zip(deltas, used))
         ticket.settled = True
+        usage, cost = sum((c.usage for c in charges), Usage()), sum(c.cost for c in charges)
+        unpriced = [c.unpriced for c in charges if c.unpriced is not None]
         summary = {
-            "call": {**usage.to_dict(), "cost": cost / _MICRO, "requests": len(ctx.report.attempts),
-                     "exact": exact, **({"unpriced": unpriced} if unpriced else {}),
+            "call": {**usage.to_dict(), "cost": cost / _MICRO, "requests": len(attempts),
+                     "exact": all(c.exact for c in charges), **({"unpriced": unpriced} if unpriced else {}),
                      **({"priced_as": ticket.model} if unpriced and self._costed else {})},
-            "limits": [_status(h, u) for h, u in zip(ticket.held, used)],
+            "limits": [_status(h, at[_target(h.item)]) for h in ticket.requests[-1].held],
             **({"skipped": ticket.skipped} if ticket.skipped else {}),
         }
         ctx.report.extra["budget"] = summary
@@ -336,29 +378,43 @@ class Budget:
             value = "*" if lim.per == "global" else keys.get(lim.per)
             if value is None:
                 skipped.append(_unkeyed(lim))
-                continue
-            who = f"{lim.per}={value}"
-            base = f"{{{self.namespace}}}:{who}:{lim.metric}:{lim.window}:{lim.algorithm}"
-            amount = amounts[lim.metric]
-            seconds = window_seconds(lim.window) or 0
-            if lim.algorithm == "token_bucket":
-                ttl = seconds + 60
-                item: Window | Bucket = Bucket(base, float(lim.scaled), lim.scaled / seconds,
-                                               amount, ttl)
-                expires: float | None = now + ttl
-            elif lim.algorithm == "sliding":
-                width = seconds / lim.buckets
-                index = math.floor(now / width)
-                expires = (index + 1) * width + seconds
-                item = Window(tuple(f"{base}:s{i}" for i in range(index - lim.buckets + 1, index + 1)),
-                              lim.scaled, amount, math.ceil(expires - now))
             else:
-                wid, end = _fixed_window(lim.window, now)
-                expires = None if end is None else end + 3600
-                item = Window((f"{base}:{wid}",), lim.scaled, amount,
-                              None if expires is None else math.ceil(expires - now))
-            held.append(_Held(lim, who, item, expires))
+                held.append(self._held(lim, f"{lim.per}={value}", amounts[lim.metric], now))
         return held, skipped
+
+    def _held(self, lim: Limit, who: str, amount: int, now: float) -> _Held:
+        """``lim`` for ``who``: its store item at ``now`` (the window or sub-bucket of now) taking ``amount``."""
+        base = f"{{{self.namespace}}}:{who}:{lim.metric}:{lim.window}:{lim.algorithm}"
+        seconds = window_seconds(lim.window) or 0
+        if lim.algorithm == "token_bucket":
+            ttl = seconds + 60
+            return _Held(lim, who, Bucket(base, float(lim.scaled), lim.scaled / seconds, amount, ttl), now + ttl)
+        if lim.algorithm == "sliding":
+            width = seconds / lim.buckets
+            index = math.floor(now / width)
+            expires: float | None = (index + 1) * width + seconds
+            keys = tuple(f"{base}:s{i}" for i in range(index - lim.buckets + 1, index + 1))
+            return _Held(lim, who, Window(keys, lim.scaled, amount, math.ceil(expires - now)), expires)
+        wid, end = _fixed_window(lim.window, now)
+        expires = None if end is None else end + 3600
+        return _Held(lim, who, Window((f"{base}:{wid}",), lim.scaled, amount,
+                                      None if expires is None else math.ceil(expires - now)), expires)
+
+    def _deltas(self, requests: list[_Request], groups: list[list[_Charge]],
+                now: float) -> dict[tuple[str, ...] | str, Window | Bucket]:
+        """What each request's attempts used beyond (or short of) its reservation, in its own
+        windows: one item per store key (requests in the same window, summed)."""
+        deltas: dict[tuple[str, ...] | str, Window | Bucket] = {}
+        for request, mine in zip(requests, groups):
+            actual = self._amounts(sum((c.usage for c in mine), Usage()), len(mine), sum(c.cost for c in mine))
+            for h in request.held:
+                item = replace(h.item, amount=actual[h.limit.metric] - request.amounts[h.limit.metric],
+                               **self._ttl(h, now))
+                key = _target(item)
+                if key in deltas:
+                    item = replace(item, amount=deltas[key].amount + item.amount)
+                deltas[key] = item
+        return deltas
 
     @staticmethod
     def _ttl(h: _Held, now: float) -> dict[str, Any]:
@@ -375,48 +431,67 @@ class Budget:
     def _costed(self) -> bool:
         return any(lim.metric == "cost" for lim in self.limits)
 
-    def _cost(self, model: str | None, usage: Usage) -> int:
-        """The reservation's cost; `ConfigError` when a cost limit applies and ``model`` has no price."""
-        info = priced(model)
+    def _cost(self, model: str | None, usage: Usage, priced_as: str | None = None) -> int:
+        """The reservation's cost, at ``model``'s price or else ``priced_as``'s; `ConfigError`
+        when a cost limit applies and neither has a price."""
+        info = priced(model) or priced(priced_as)
         if info is None and self._costed:
             raise ConfigError(f"a cost budget applies but model {model!r} has no price: add it "
                               "with guardlayer.tokens.register_model(name, input_price=..., "
                               "output_price=...) or a budget 'prices:' entry")
         return _micro(info, usage)
 
-    def _actual(self, attempts: Sequence[Attempt], ticket: Ticket) -> tuple[Usage, int, bool, list[str]]:
-        """Summed usage and cost of every attempt: the provider's figures when it reported
-        them, else counted from the attempt's prompt and output. An attempt that failed without
-        a report while the provider may have been generating (timed out, cancelled, a stream
-        cut) is charged its prompt and at least the output reserved for it, a guess (not exact);
-        one answered with an HTTP error or never sent (`Attempt.refused`) its prompt only. A report whose output is far shorter than the text received (a stream cut
-        before its last event: Anthropic's first one says 1 output token) is charged the text
-        counted. An attempt by a model without a price is priced as the reserved model while a
-        cost limit applies (never at 0)."""
-        total, cost, exact, unpriced = Usage(), 0, True, []
-        for attempt in attempts:
-            name = attempt.model or ticket.model
-            usage = attempt.usage
-            if usage is None:
-                (inp, in_exact), (out, out_exact) = (_tokens(attempt.prompt, name),
-                                                     _tokens(attempt.output, name))
-                if attempt.error is not None and not attempt.refused and out < ticket.output:
-                    out, out_exact = ticket.output, False  # what it may have generated: a guess
-                usage, exact = Usage(inp, out), exact and in_exact and out_exact
-            elif _under_reported(usage, attempt.output):
-                usage = Usage(usage.input_tokens, max(usage.output_tokens, _tokens(attempt.output, name)[0]))
-            info = priced(name)
-            if usage.total_tokens and info is None:
-                unpriced.append(str(name))
-                info = priced(ticket.model) if self._costed else None
-            total, cost = total + usage, cost + _micro(info, usage)
-        return total, cost, exact, unpriced
+    def _charge(self, attempt: Attempt, request: _Request, priced_as: str | None) -> _Charge:
+        """What one attempt used and cost: the provider's
+        figures when it reported them, else counted from the attempt's prompt and output, for
+        the model its answer names, else the model its request was reserved for. An attempt
+        that failed without a report while the provider may have been generating (timed out,
+        cancelled, a stream cut) is charged its prompt and at least the output reserved for
+        it, a guess (not exact); one answered with an HTTP error or never sent
+        (`Attempt.refused`) its prompt only. A report whose output is far shorter than the
+        text received (a stream cut before its last event: Anthropic's first one says 1 output
+        token) is charged the text counted. A model without a price is priced as
+        ``priced_as`` (the reserved model) while a cost limit applies (never at 0)."""
+        name, usage, exact = attempt.model or request.model, attempt.usage, True
+        if usage is None:
+            (inp, in_exact), (out, out_exact) = _tokens(attempt.prompt, name), _tokens(attempt.output, name)
+            if attempt.error is not None and not attempt.refused and out < request.output:
+                out, out_exact = request.output, False  # what it may have generated: a guess
+            usage, exact = Usage(inp, out), in_exact and out_exact
+        elif _under_reported(usage, attempt.output):
+            usage = Usage(usage.input_tokens, max(usage.output_tokens, _tokens(attempt.output, name)[0]))
+        info, unpriced = priced(name), None
+        if usage.total_tokens and info is None:
+            unpriced = str(name)
+            info = priced(priced_as) if self._costed else None
+        return _Charge(usage, _micro(info, usage), exact, unpriced)
+
+
+def _target(item: Window | Bucket) -> tuple[str, ...] | str:
+    """The store key(s) ``item`` names."""
+    return item.keys if isinstance(item, Window) else item.key
 
 
 def _micro(info: ModelInfo | None, usage: Usage) -> int:
     """What ``usage`` costs at ``info``'s prices, in micro-dollars (0 without a price)."""
     cost = info.cost(usage.input_tokens, usage.output_tokens) if info else None
     return 0 if cost is None else round(cost * _MICRO)
+
+
+def sent_model(fn: Callable[..., Any], arguments: Mapping[str, Any]) -> str | None:
+    """The model a request sends when ``fn`` is called with a call's ``arguments`` (as the
+    chain calls a fallback), when it says: the call's ``model`` if ``fn`` takes it (a ``model``
+    parameter or ``**kwargs``), else the default of ``fn``'s ``model`` parameter (``def
+    second(messages, model="gpt-4o-mini")``, ``functools.partial(create, model="gpt-4o-mini")``);
+    None when neither names one."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return None
+    param = params.get("model")
+    takes = param is not None or any(p.kind is p.VAR_KEYWORD for p in params.values())
+    value = arguments["model"] if takes and "model" in arguments else getattr(param, "default", None)
+    return value if isinstance(value, str) else None
 
 
 def output_cap(arguments: Mapping[str, Any]) -> int:

@@ -279,7 +279,7 @@ class Chain:
                 if out.action is Action.REASK and n < self.retries and (reask := self._reask(
                         call, ctx, text_of(response) or "", f"{out.verdict.guard}: {out.verdict.reason}")):
                     try:
-                        self._reserve_more(run, reask)
+                        self._reserve_more(run, reask, fn)
                     except _Substitute as sub:
                         return self.substitute(ctx, sub.reason, sub.error)
                     call = reask
@@ -298,7 +298,7 @@ class Chain:
         ctx = run.ctx
         ctx.report.fallback_reason = reason
         for fn in self.fallback.callables:
-            if (refusal := self._refused(run, call)) is not None:
+            if (refusal := self._refused(run, call, fn)) is not None:
                 error, reason = refusal, f"{reason}; fallback models not called: {refusal}"
                 break
             try:
@@ -409,10 +409,12 @@ class Chain:
     def _budget_reads_arguments(self) -> bool:
         """Whether the budget's ``reserve`` takes the call's ``arguments`` (a budget of one's
         own written before it did, with ``reserve(ctx, prompt)``, still works)."""
-        try:
-            return "arguments" in inspect.signature(self.budget.reserve).parameters
-        except (TypeError, ValueError):
-            return False
+        return _takes(getattr(self.budget, "reserve", None), "arguments")
+
+    @functools.cached_property
+    def _budget_prices_models(self) -> bool:
+        """Whether the budget's ``extend`` takes the ``model`` a request is sent to (likewise)."""
+        return _takes(getattr(self.budget, "extend", None), "model")
 
     @functools.cached_property
     def _store_blocks(self) -> bool:
@@ -447,17 +449,23 @@ class Chain:
         with self._exceeded():
             return self.budget.reserve(ctx, prompt=call.messages or call.text(), **mine)
 
-    def _reserve_more(self, run: _Run, call: Call) -> None:
-        """Reserve a re-ask before it is sent (a budget of one's own without ``extend``: not)."""
+    def _reserve_more(self, run: _Run, call: Call, fn: Callable[..., Any]) -> None:
+        """Reserve a request before it is sent, at the price of the model ``fn`` sends it to (a
+        budget of one's own without ``extend``: not)."""
         extend = getattr(self.budget, "extend", None)
         if run.ticket is not None and extend is not None:
-            with self._exceeded():
-                extend(run.ticket, run.ctx, call.messages or call.text(), arguments=call.arguments)
+            mine = {}
+            if self._budget_prices_models:
+                from .budget import sent_model  # loaded already: the budget is one of ours
 
-    def _refused(self, run: _Run, call: Call) -> GuardlayerError | None:
+                mine = {"model": sent_model(fn, call.arguments)}
+            with self._exceeded():
+                extend(run.ticket, run.ctx, call.messages or call.text(), arguments=call.arguments, **mine)
+
+    def _refused(self, run: _Run, call: Call, fn: Callable[..., Any]) -> GuardlayerError | None:
         """Reserve the call's next request (a retry, a fallback model): None, or the budget's refusal."""
         try:
-            self._reserve_more(run, call)
+            self._reserve_more(run, call, fn)
         except _Substitute as sub:
             return sub.error
         except BudgetExceeded as exc:
@@ -538,7 +546,7 @@ class Chain:
     def _reserve_retry(self, run: _Run, request: _Invoke, first: Exception) -> None:
         """Reserve a retry before it is sent; one the budget refuses is not sent, and the call
         fails as the provider did (so the fallbacks are tried)."""
-        if (refusal := self._refused(run, request.call)) is not None:
+        if (refusal := self._refused(run, request.call, request.fn)) is not None:
             raise ProviderError(f"{type(first).__name__}: {first}; not retried: {refusal}") from first
 
     def _retryable(self, exc: Exception) -> Exception:
@@ -856,6 +864,14 @@ def _raise_provider_error(exc: Exception) -> NoReturn:
     if isinstance(exc, GuardlayerError) or not (is_transient(exc) or status_of(exc) is not None):
         raise exc
     raise ProviderError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _takes(method: Callable[..., Any] | None, name: str) -> bool:
+    """Whether ``method`` has a parameter called ``name``."""
+    try:
+        return method is not None and name in inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _no_text(call: Call, step: Step) -> list[Slot]:

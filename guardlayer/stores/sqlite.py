@@ -2,7 +2,8 @@
 
 WAL journal, ``BEGIN IMMEDIATE`` (the write lock is taken before reading, so two processes
 can never both read the same total and both spend it) and a busy timeout. One connection per
-thread, reopened after ``fork``.
+thread, reopened after ``fork``. The schema has had no versions: a file whose tables lack what
+the statements name (another program's tables of the same names) is refused when opened.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY, level REAL NOT NULL, t
 CREATE INDEX IF NOT EXISTS counters_expires ON counters (expires);
 """
 _LIVE = "(expires IS NULL OR expires > ?)"
+_COLUMNS = {"counters": ("key", "value", "expires"), "buckets": ("key", "level", "ts", "expires")}
 
 
 class SQLiteStore(LocalStore):
@@ -44,8 +46,13 @@ class SQLiteStore(LocalStore):
                 self._wal(conn)
                 conn.execute("PRAGMA synchronous = NORMAL")
                 conn.executescript(_SCHEMA)
+                problem = _unfit(conn)
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"cannot open the SQLite budget store {self.path}: {exc}") from exc
+            if problem:
+                conn.close()
+                raise StoreUnavailable(f"cannot open the SQLite budget store {self.path}: {problem}: "
+                                       "its tables are not this version's budget tables; give the budget a file of its own")
             self._local.conn, self._local.pid = conn, os.getpid()
         return conn
 
@@ -110,3 +117,19 @@ class SQLiteStore(LocalStore):
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+def _unfit(conn: sqlite3.Connection) -> str | None:
+    """What keeps the file's tables from taking the store's statements, if anything: a missing
+    column, a key that is not the primary key, another column that must be given a value."""
+    for table, needed in _COLUMNS.items():
+        rows = conn.execute(f"PRAGMA table_info({table})").fetchall()  # cid, name, type, notnull, default, pk
+        missing = [c for c in needed if c not in {r[1] for r in rows}]
+        if missing:
+            return f"table {table} has no column {', '.join(missing)}"
+        if [r[1] for r in rows if r[5]] != ["key"]:
+            return f"the primary key of table {table} is not its key column"
+        required = [r[1] for r in rows if r[1] not in needed and r[3] and r[4] is None]
+        if required:
+            return f"table {table} has column {', '.join(required)}, which needs a value the store does not give"
+    return None
