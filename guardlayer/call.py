@@ -15,10 +15,12 @@ every string a document holds, its metadata too); a generator or ``deque`` is re
 a list. Anthropic ``document`` (plain text), ``search_result`` and fetched or searched pages
 count as documents, even in an assistant turn; LangChain ``(role, text)`` pairs, Gemini parts
 (function calls and responses too; images skip) and a Responses stored prompt's ``variables``
-are read. Text the guards cannot read is never passed on unread: the call is refused with a
-`ConfigError` that says what to pass instead (an item or content part of a kind not known here
-that holds text, text given positionally to a ``*args``, an untrusted message whose text is in
-a field no provider reads, tool arguments nested deeper than `call_kinds.MAX_NESTING`).
+are read; so is a system prompt given beside them (``system``, ``instructions``, the
+``system_instruction`` of Gemini's ``config``), as the application's own text. Text the guards
+cannot read is never passed on unread: the call is refused with a `ConfigError` that says what
+to pass instead (an item or content part of a kind not known here that holds text, text given
+positionally to a ``*args``, an untrusted message whose text is in a field no provider reads,
+tool arguments nested deeper than `call_kinds.MAX_NESTING`).
 
 Parts: `call_slot` (`Slot`, roles and sources), `call_kinds` (the kinds of items and parts read),
 `call_read` (messages and items), `call_parts` (content parts), `call_fields` (fields of any
@@ -31,7 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .call_read import arg_slots, is_item, is_text, message_slots
+from .call_read import arg_slots, config_slots, is_item, is_text, message_slots
 from .call_slot import HISTORY, OWN_SOURCES, SYSTEM, TOOL_ROLES, Slot
 from .call_write import changed
 from .errors import ConfigError
@@ -47,6 +49,9 @@ RESPONSES_INPUT = "input"
 """The Responses API's argument for the prompt or its items, read in a ``**kwargs`` wrapper."""
 GEMINI_CONTENTS = "contents"
 """Gemini's ``generate_content(contents=...)`` (a text, or turns of ``parts``), read likewise."""
+GEMINI_CONFIG = "config"
+"""Gemini's ``config=`` beside ``contents``: its system instruction is read as the application's
+own text (`call_read.config_slots`), nothing else of it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,8 @@ class CallShape:
     sources: dict[str, str]
     messages_arg: str | None
     unnamed: tuple[str, ...] = ()
+    config_arg: str | None = None
+    """The argument read as Gemini's ``config`` (`GEMINI_CONFIG`), when ``contents`` is read."""
 
     @classmethod
     def of(cls, fn: Callable[..., Any], *, prompt_arg: str | None = None,
@@ -86,10 +93,13 @@ class CallShape:
             for name in SYSTEM_ARGS:  # ``system``, the Responses API's ``instructions``), as text
                 if name in params or open_kw:
                     sources.setdefault(name, SYSTEM)
+        config_arg = None
+        if sources.get(GEMINI_CONTENTS) and (GEMINI_CONFIG in params or open_kw) and GEMINI_CONFIG not in sources:
+            sources[config_arg := GEMINI_CONFIG] = SYSTEM
         for name in [*sources, *([messages_arg] if messages_arg else [])]:
             if sig and name not in params and not _has_var_kw(sig):
                 raise ConfigError(f"{getattr(fn, '__qualname__', fn)!r} has no argument {name!r}")
-        return cls(sig, sources, messages_arg, unnamed)
+        return cls(sig, sources, messages_arg, unnamed, config_arg)
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call:
         """The call's arguments by name; an iterator or a sequence other than a list or tuple (a
@@ -175,7 +185,8 @@ class Call:
         cannot read (fail closed)."""
         out: list[Slot] = []
         for name, source in self.shape.sources.items():
-            out += arg_slots(name, self.arguments.get(name), source)
+            value = self.arguments.get(name)
+            out += config_slots(name, value) if name == self.shape.config_arg else arg_slots(name, value, source)
         var_pos = _var_pos(self.shape.signature)
         given = self.arguments.get(var_pos, ()) if var_pos and var_pos not in self.shape.sources else ()
         if any(is_text(v) for v in given):

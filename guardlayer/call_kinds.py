@@ -9,7 +9,7 @@ TEXT_PARTS = frozenset({"text", "input_text", "output_text"})
 assistant turn given back); a ``refusal`` part holds it in ``refusal``; a ``tool_result`` part
 (Anthropic) holds a tool's output, as a string or text parts."""
 TOOL_OUTPUT_ITEMS = frozenset({"function_call_output", "custom_tool_call_output", "local_shell_call_output",
-                               "computer_call_output", "mcp_call"})
+                               "apply_patch_call_output", "computer_call_output", "mcp_call"})
 """OpenAI Responses input items that hold a tool's output in ``output`` (text, or parts), with no role."""
 CALL_ITEMS = frozenset({"function_call", "mcp_call", "mcp_approval_request"})
 """Responses items of a call the model made, its ``arguments`` JSON text: read as the tool
@@ -24,14 +24,20 @@ ITEM_FIELDS: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
     "computer_call": ((("action", "**"), HISTORY), (("pending_safety_checks", "*", "message"), HISTORY)),
     "computer_call_output": ((("acknowledged_safety_checks", "*", "message"), HISTORY),),
     "local_shell_call": ((("action", "**"), HISTORY),),
+    "shell_call": ((("action", "**"), HISTORY),),
+    "shell_call_output": ((("output", "*", "stdout"), "tool"), (("output", "*", "stderr"), "tool")),
+    "apply_patch_call": ((("operation", "**"), HISTORY),),
     "code_interpreter_call": ((("code",), HISTORY), (("outputs", "*", "logs"), "tool")),
     "reasoning": ((("summary", "*", "text"), HISTORY), (("content", "*", "text"), HISTORY)),
 }
 """Other texts of Responses items, as paths (``*``: each item of a list, ``**``: every string
-below) with their source: what the model wrote (its calls, reasoning) or read (logs, files)."""
+below) with their source: what the model wrote (its calls, patches, reasoning) or read (logs,
+a shell's output, files, an MCP server's tool descriptions); ids, a shell call's ``environment`` and
+``encrypted_content`` are left alone."""
 KNOWN_ITEMS = TOOL_OUTPUT_ITEMS | CALL_ITEMS | ITEM_FIELDS.keys() | {
-    "message", "content", "image_generation_call", "item_reference"}
-"""Kinds of items read here (``content``: a prediction); an item of another kind that holds
+    "message", "content", "image_generation_call", "item_reference", "compaction"}
+"""Kinds of items read here (``content``: a prediction; ``image_generation_call``: an image;
+``compaction``: the provider's opaque ``encrypted_content``); an item of another kind that holds
 text is refused."""
 LANGCHAIN_META = frozenset({"response_metadata", "additional_kwargs", "usage_metadata", "artifact", "example",
                             "invalid_tool_calls", "tool_call_chunks"})
@@ -55,17 +61,20 @@ MEDIA_PARTS = frozenset({"image", "image_url", "input_image", "input_audio", "au
 its calls (``tool_use``: read as its tool calls; server and MCP calls: the provider's)."""
 TOOL_RESULT_PARTS = frozenset({"tool_result", "mcp_tool_result"})
 """Anthropic parts that hold a tool's output in ``content`` (text, or parts)."""
-PART_FIELDS: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
+PART_FIELDS: dict[str, tuple[tuple[tuple[str, ...], str | None], ...]] = {
     "file": ((("text",), "document"),),  # LangChain's plain-text file block (``source_type: "text"``)
+    "output_text": tuple((("annotations", "*", key), None) for key in ("title", "url", "filename")),
     "web_search_tool_result": ((("content", "*", "title"), "document"),),
     "code_execution_tool_result": ((("content", "**"), "tool"),),
     "bash_code_execution_tool_result": ((("content", "**"), "tool"),),
     "text_editor_code_execution_tool_result": ((("content", "**"), "tool"),),
     "tool_search_tool_result": ((("content", "**"), "tool"),),
 }
-"""Texts of other Anthropic parts, as in `ITEM_FIELDS`: third-party text wherever it sits (a page
-found by the provider's web search is a document even inside an assistant turn); a
-``web_fetch_tool_result`` holds a fetched document (`call_parts`)."""
+"""Texts of other parts, as in `ITEM_FIELDS`: in Anthropic's, third-party text wherever it sits (a
+page found by the provider's web search is a document even inside an assistant turn; a
+``web_fetch_tool_result`` holds a fetched document: `call_parts`); the citations of a Responses
+``output_text`` (a URL's title and address, a file's name; None: of the message's source, the
+model's own answer given back)."""
 KNOWN_PARTS = TEXT_PARTS | MEDIA_PARTS | TOOL_RESULT_PARTS | PART_FIELDS.keys() | {
     "refusal", "search_result", "document", "web_fetch_tool_result"}
 """Kinds of content parts read here; a part of another kind that holds text is refused."""
@@ -84,12 +93,19 @@ GEMINI_FIELDS = {"function_call": ("args", HISTORY), "functionCall": ("args", HI
 came back (a function's response, the code's output: a tool's), and the field holding the text."""
 GEMINI_KEYS = GEMINI_PLAIN | frozenset(GEMINI_FIELDS)
 """The fields of a Gemini part other than ``text``."""
+INSTRUCTION_FIELDS = ("system_instruction", "systemInstruction")
+"""The fields of Gemini's ``config`` (a ``GenerateContentConfig``, or a mapping in either
+spelling) that hold the application's system prompt; the others hold none (``cached_content`` is
+a name, the rest settings, schemas and tool definitions)."""
 ID_FIELDS = frozenset({"type", "id", "call_id", "status"})
 """Fields of a Responses item that name it, its kind or its state: no text for the guards."""
 NAME_FIELD = ("name",)
 """A chat message's ``name``: an identifier (``^[a-zA-Z0-9_-]+$``) that may name a person, read
 as the application's own text with its ``_`` as spaces (``John_Smith`` is a person's name to
-PII); what a guard makes of it is made a valid name again (`call_write`)."""
+PII); what a guard makes of it is made a valid name again (`call_write`), of `NAME_LIMIT`
+characters at most."""
+NAME_LIMIT = 64
+"""The longest ``name`` OpenAI takes (placeholders put for short names may make it longer)."""
 SIDE_FIELDS = ("title", "context")
 """Fields of an Anthropic ``document`` or ``search_result`` part that the model reads besides its
 text (a page's title comes from the page): checked as their own texts, of source document."""

@@ -57,7 +57,7 @@ def part_field_slots(arg: str, i: int | None, content: Any, where: str, source: 
         if kind == "web_fetch_tool_result":
             out += [Slot(arg, i, "document", text, path=("content", j, "content", "content", *path))
                     for path, text in _document_texts(field(field(part, "content"), "content"))]
-        out += [Slot(arg, i, theirs, text, path=("content", j, *path))
+        out += [Slot(arg, i, theirs or source, text, path=("content", j, *path))
                 for spec, theirs in PART_FIELDS.get(kind, ()) for path, text in strings_at(part, spec)]
         inner = field(part, "content") if kind in TOOL_RESULT_PARTS else None
         for at, one in [(f"{where}[{j}]", part), *((f"{where}[{j}].content[{k}]", p) for k, p

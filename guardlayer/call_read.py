@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from .call_fields import checked_leaves, field_names, holds_text, strings_at
-from .call_kinds import (CALL_ITEMS, DOCUMENT_READ, GEMINI_KEYS, ID_FIELDS, ITEM_FIELDS, KNOWN_ITEMS, MEDIA_PARTS,
-                         NAME_FIELD, PLAIN_FIELDS, STORED_PROMPT, TEXT_PARTS, TOOL_OUTPUT_ITEMS)
+from .call_kinds import (CALL_ITEMS, DOCUMENT_READ, GEMINI_KEYS, ID_FIELDS, INSTRUCTION_FIELDS, ITEM_FIELDS,
+                         KNOWN_ITEMS, MEDIA_PARTS, NAME_FIELD, PLAIN_FIELDS, STORED_PROMPT, TEXT_PARTS,
+                         TOOL_OUTPUT_ITEMS)
 from .call_parts import gemini_part_slots, part_field_slots, part_text, side_slots
 from .call_slot import (HISTORY, HISTORY_ROLES, KIND_ROLES, OWN_SOURCES, PAIR_ROLES, SYSTEM, TOOL_ROLES,
                         TRUSTED_ROLES, Slot)
@@ -36,6 +37,28 @@ def arg_slots(name: str, value: Any, source: str) -> list[Slot]:
         return _item_slots(name, None, value, source)
     raise ConfigError(f"argument {name!r} is untrusted but holds {type(value).__name__}, not text, "
                       "a list of texts or of messages")
+
+
+def config_slots(arg: str, config: Any) -> list[Slot]:
+    """The system instruction of Gemini's ``config`` (`INSTRUCTION_FIELDS`), the application's own
+    text as ``system=`` is: a text, a ``Content`` (its parts), a part, or a list of texts and parts;
+    a part that holds text elsewhere is refused (`gemini_part_slots`)."""
+    out: list[Slot] = []
+    for key in INSTRUCTION_FIELDS:
+        value = field(config, key)
+        given = enumerate(value) if isinstance(value, (list, tuple)) else [(None, value)] if value is not None else []
+        for k, one in given:
+            at = (key,) if k is None else (key, k)
+            where = f"{arg}.{key}" + ("" if k is None else f"[{k}]")
+            parts = field(one, "parts")
+            if isinstance(one, str):
+                out.append(Slot(arg, None, SYSTEM, one, path=at))
+            elif isinstance(parts, (list, tuple)):
+                out += [slot for j, part in enumerate(parts) for slot in
+                        gemini_part_slots(arg, None, part, SYSTEM, (*at, "parts", j), f"{where}.parts[{j}]")]
+            elif not _is_media(one):
+                out += gemini_part_slots(arg, None, one, SYSTEM, at, where)
+    return out
 
 
 def message_slots(arg: str, messages: Any, default: str = "user") -> list[Slot]:

@@ -8,7 +8,7 @@ import dataclasses
 import difflib
 from typing import Any
 
-from .call_kinds import CALL_ITEMS, NAME_FIELD, TEXT_PARTS, TOOL_OUTPUT_ITEMS, TOOL_RESULT_PARTS
+from .call_kinds import CALL_ITEMS, NAME_FIELD, NAME_LIMIT, TEXT_PARTS, TOOL_OUTPUT_ITEMS, TOOL_RESULT_PARTS
 from .call_parts import part_text
 from .call_read import item_calls
 from .call_slot import Slot
@@ -54,9 +54,10 @@ def _with_path(obj: Any, path: tuple[Any, ...], text: str) -> Any:
 
 def _with_name(message: Any, text: str) -> Any:
     """A copy of ``message`` with ``text`` made a valid name (``^[a-zA-Z0-9_-]+$``: any other
-    character becomes ``_``, as spaces and a placeholder's brackets do) as its ``name``; without
-    a name when nothing of it is left."""
+    character becomes ``_``, as spaces and a placeholder's brackets do; cut to `NAME_LIMIT`
+    characters) as its ``name``; without a name when nothing of it is left."""
     name = "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "_" for c in text).strip("_")
+    name = name[:NAME_LIMIT].rstrip("_")
     if name:
         return _with_field(message, "name", name)
     if isinstance(message, dict):

@@ -5,6 +5,7 @@ known that holds text is refused. A spotlighted tool result keeps its parts in p
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from support import Deny
@@ -54,6 +55,14 @@ def test_a_message_name_is_read_as_our_own_and_stays_a_valid_name():
 
     sent = guarded(_create, input=[(Drop(), "fix")])(messages=[{"role": "user", "name": "Ann", "content": "hi"}])
     assert sent["messages"] == [{"role": "user", "content": "hi"}]  # nothing valid left: no name
+
+
+def test_a_name_made_longer_by_its_placeholders_is_cut_to_64_characters():
+    name = "_".join(["Al_Smith"] * 7)  # 62 characters; each "Smith" becomes "_PERSON_1_"
+    sent = guarded(_create, input=[(Swap(), "fix")])(messages=[{"role": "user", "name": name, "content": "hi"}])
+    written = sent["messages"][0]["name"]
+    assert re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", written) and written.startswith("Al__PERSON_1__Al__PERSON_1")
+    assert not written.endswith("_") and "Smith" not in written
 
 
 def test_predictions_refusals_and_responses_output_text_are_read_as_our_own():
@@ -107,9 +116,9 @@ def test_tool_outputs_of_every_responses_item_are_read(item, where):
 
 def test_an_item_of_an_unknown_kind_that_holds_text_is_refused():
     create = guarded(_create, input=[Deny("EVIL")])
-    with pytest.raises(ConfigError, match=r"input\[1\] is an item of type 'shell_call_output'.*holds text"):
+    with pytest.raises(ConfigError, match=r"input\[1\] is an item of type 'newer_call_output'.*holds text"):
         create(input=[{"role": "user", "content": "hi"},
-                      {"type": "shell_call_output", "call_id": "c", "output": [{"stdout": "EVIL"}]}])
+                      {"type": "newer_call_output", "call_id": "c", "output": [{"stdout": "EVIL"}]}])
     assert create(input=[{"role": "user", "content": "hi"}, {"type": "item_reference", "id": "msg_1"},
                          {"type": "newer_kind", "id": "x", "status": "done"}])["input"][0]["content"] == "hi"
     screenshot = {"type": "computer_screenshot", "image_url": "data:image/png;base64,iVBO"}
