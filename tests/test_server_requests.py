@@ -1,5 +1,5 @@
 """The guard proxy's limits on a request: its size, who it is for (a budget's identity), a
-client that leaves before its answer, and an upstream that keeps rate limiting."""
+client that leaves before its answer, an upstream that keeps rate limiting or refuses the request."""
 from __future__ import annotations
 
 import asyncio
@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import test_server
 from fake_openai import FakeOpenAI
+from starlette.responses import JSONResponse
+from starlette.testclient import TestClient
 from test_server import ASK, chain_from, proxy
 
 from guardlayer.server import OUTCOME, create_app
@@ -83,3 +85,17 @@ def test_a_client_that_leaves_before_its_answer_cancels_the_upstream_request(cha
     assert upstream.cancelled == 1
     assert sent[0]["status"] == 499
     assert dict(sent[0]["headers"])[OUTCOME.lower().encode()] == b"cancelled"
+
+
+def test_a_request_the_upstream_refuses_gets_only_the_fields_of_an_openai_error(chain):
+    async def refuse(scope: Any, receive: Any, send: Any) -> None:
+        await JSONResponse({"error": {"message": "Unknown model.", "type": "invalid_request_error",
+                                      "param": "model", "code": "model_not_found",
+                                      "internal": {"trace": "not for the client"}}}, status_code=404)(
+            scope, receive, send)
+
+    app = create_app(chain, "http://upstream.test/v1", transport=httpx.ASGITransport(app=refuse))
+    with TestClient(app) as client:
+        response = client.post("/v1/chat/completions", json=ASK)
+    assert response.status_code == 404 and response.json() == {"error": {
+        "message": "Unknown model.", "type": "invalid_request_error", "param": "model", "code": "model_not_found"}}

@@ -23,12 +23,15 @@ USAGE = {"input_tokens": 12, "output_tokens": 6, "total_tokens": 18}
 
 class FakeResponses:
     """A fake Responses API: it answers ``Noted: <the last user text>`` in a message item,
-    after the ``before`` items, followed by the ``after`` items; ``failures``: HTTP statuses to
-    answer with first."""
+    after the ``before`` items, followed by the ``after`` items (``fields``: more fields of the
+    response, or other values); ``failures``: HTTP statuses to answer with first (their error
+    objects carry a field of no OpenAI error too)."""
 
     def __init__(self, *, before: list[dict[str, Any]] | None = None, after: list[dict[str, Any]] | None = None,
-                 failures: list[int] | None = None, reply: str | None = None) -> None:
+                 failures: list[int] | None = None, reply: str | None = None,
+                 fields: dict[str, Any] | None = None) -> None:
         self.before, self.after, self.failures, self.reply = before or [], after or [], failures or [], reply
+        self.fields = fields or {}
         self.requests: list[dict[str, Any]] = []
         self.app = Starlette(routes=[Route("/v1/responses", self.handle, methods=["POST"])])
 
@@ -38,7 +41,8 @@ class FakeResponses:
         if self.failures:
             status = self.failures.pop(0)
             return JSONResponse({"error": {"message": f"fake failure {status}", "type": "invalid_request_error",
-                                           "param": None, "code": None}}, status_code=status)
+                                           "param": None, "code": None, "internal": "not for the client"}},
+                                status_code=status)
         said = body["input"] if isinstance(body["input"], str) else next(
             item["content"] for item in reversed(body["input"]) if item.get("role") == "user")
         text = self.reply if self.reply is not None else f"Noted: {said}"
@@ -47,7 +51,7 @@ class FakeResponses:
                                 "annotations": [{"type": "url_citation", "url": "https://unjudged.example"}]}]}
         return JSONResponse({"id": "resp_up", "object": "response", "created_at": 1700000000, "status": "completed",
                              "model": body["model"], "instructions": body.get("instructions"),
-                             "output": [*self.before, message, *self.after], "usage": USAGE})
+                             "output": [*self.before, message, *self.after], "usage": USAGE, **self.fields})
 
 
 def proxy(chain: Any, upstream: FakeResponses) -> TestClient:
@@ -119,17 +123,21 @@ def test_an_output_guard_judges_the_answers_text(tmp_path):
     assert fixed.status_code == 200 and text_of(fixed.json()) == "A ********* answer."
 
 
-def test_function_calls_come_back_restored_and_reasoning_is_dropped(chain):
+def test_function_calls_come_back_restored_and_reasoning_only_as_its_opaque_content(chain):
     call = {"type": "function_call", "id": "fc_up", "call_id": "call_1", "name": "send_email", "status": "completed",
             "arguments": '{"to": "<EMAIL_ADDRESS_1>", "subject": "today"}'}
-    reasoning = {"type": "reasoning", "id": "rs_up", "summary": [{"type": "summary_text", "text": "Unjudged."}]}
+    reasoning = {"type": "reasoning", "id": "rs_up", "encrypted_content": "gAAAA-opaque",
+                 "summary": [{"type": "summary_text", "text": "Unjudged."}],
+                 "content": [{"type": "reasoning_text", "text": "Unjudged too."}]}
     upstream = FakeResponses(before=[reasoning], after=[call])
     with proxy(chain, upstream) as client:
         response = client.post("/v1/responses", json={"model": "m", "input": f"Please email {EMAIL} today",
                                                       "tools": [{"type": "function", "name": "send_email"}]})
     output = response.json()["output"]
-    assert [item["type"] for item in output] == ["message", "function_call"]
-    sent = output[1]
+    assert [(item["type"], item["id"]) for item in output] == [
+        ("reasoning", "rs_up"), ("message", "msg_up"), ("function_call", "fc_up")]  # the upstream's ids
+    assert output[0] == {"type": "reasoning", "id": "rs_up", "encrypted_content": "gAAAA-opaque", "summary": []}
+    sent = output[2]
     assert (sent["call_id"], sent["name"]) == ("call_1", "send_email")
     assert json.loads(sent["arguments"]) == {"to": EMAIL, "subject": "today"}
     assert "Unjudged" not in response.text and EMAIL not in json.dumps(upstream.requests)
@@ -144,6 +152,8 @@ def test_function_calls_come_back_restored_and_reasoning_is_dropped(chain):
     ({"model": "m", "input": [{"type": "item_reference", "id": "msg_1"}, {"role": "user", "content": "Hi"}]},
      "an 'item_reference' item builds on turns"),
     ({"model": "m", "input": "Hi", "background": True}, "'background' runs"),
+    ({"model": "m", "input": "Hi", "context_management": [{"type": "compaction", "compact_threshold": 1000}]},
+     "'context_management' makes the upstream answer with compaction items"),
     ({"model": "m", "input": "Hi", "tools": [{"type": "web_search"}]}, "not a 'web_search' tool"),
 ])
 def test_what_the_guards_cannot_judge_is_refused_before_the_upstream(chain, body, words):
@@ -168,5 +178,6 @@ def test_a_request_the_upstream_refuses_keeps_its_status_and_error(chain):
     upstream = FakeResponses(failures=[401])
     with proxy(chain, upstream) as client:
         response = client.post("/v1/responses", json={"model": "m", "input": "Hi"})
-    assert response.status_code == 401 and response.json()["error"]["message"] == "fake failure 401"
-    assert len(upstream.requests) == 1
+    assert response.status_code == 401 and response.json()["error"] == {
+        "message": "fake failure 401", "type": "invalid_request_error", "param": None, "code": None}
+    assert len(upstream.requests) == 1  # (and the error's other fields are not passed on)

@@ -1,14 +1,25 @@
 """The proxy's grace period when it stops (`guardlayer.server.stopping`): waits for the model
-that outlast it end with `Stopped`; anything else (the block's own errors, a client that left)
-goes on as it would. (The whole path, over HTTP with uvicorn: test_server_serve.py.)"""
+that outlast it end with `Stopped` (not retried); anything else (the block's own errors, a client
+that left, the guards' work) goes on as it would. (The whole path, over HTTP with uvicorn:
+test_server_serve.py.)"""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
+import httpx
 import pytest
+from fake_openai import FakeOpenAI
+from starlette.testclient import TestClient
+from test_server import ASK, chain_from
 
+from guardlayer import Verdict, register
 from guardlayer.errors import CallTimeout
+from guardlayer.registry import unregister
+from guardlayer.server import create_app
 from guardlayer.server.stopping import Stopped, Stopping
 
 BOUND = 30
@@ -80,3 +91,55 @@ async def test_a_client_that_left_still_cancels_the_call():
     task.cancel()
     await asyncio.wait([task])
     assert task.cancelled()
+
+
+class StopsMidway:
+    """An output guard during whose check the proxy begins to stop, with no grace period (the
+    test sets `begin`); it is judged in a worker thread while the event loop runs on."""
+
+    name, offload = "stops-midway", True
+    begin: Callable[[], None] | None = None
+
+    def check(self, text: str, ctx: object) -> Verdict:
+        assert StopsMidway.begin is not None
+        StopsMidway.begin()
+        time.sleep(0.2)  # (the loop's turn: a limit on the whole call would end it now)
+        return Verdict.ok()
+
+
+def stopping_proxy(rules: str, upstream: FakeOpenAI, tmp_path: Path) -> tuple[TestClient, Callable[[], None]]:
+    """A proxy and what makes it begin to stop with no grace period (called from any thread)."""
+    app = create_app(chain_from(tmp_path, rules), "http://upstream.test/v1",
+                     transport=httpx.ASGITransport(app=upstream.app))
+    client = TestClient(app)
+    return client, lambda: client.portal.call(app.state.stopping.begin, 0)
+
+
+def test_an_answer_the_model_gave_is_sent_though_the_stop_begins_while_a_guard_judges_it(tmp_path):
+    register("stops-midway")(StopsMidway)
+    try:
+        client, stop = stopping_proxy("output:\n  - guard: stops-midway\n", FakeOpenAI(reply="Fine."), tmp_path)
+        with client:
+            StopsMidway.begin = stop
+            response = client.post("/v1/chat/completions", json=ASK)
+    finally:
+        StopsMidway.begin = None
+        unregister("stops-midway")
+    assert response.status_code == 200 and response.json()["choices"][0]["message"]["content"] == "Fine."
+
+
+def test_a_call_the_stop_cuts_while_the_model_works_is_not_retried(tmp_path):
+    upstream = FakeOpenAI(delay=3600)
+    client, stop = stopping_proxy("retries: 2\nbackoff: {initial: 0, max: 0}\n", upstream, tmp_path)
+    answered: list[httpx.Response] = []
+    with client:
+        asking = threading.Thread(target=lambda: answered.append(client.post("/v1/chat/completions", json=ASK)))
+        asking.start()
+        for _ in range(BOUND * 100):  # until the upstream has it
+            if upstream.requests:
+                break
+            time.sleep(0.01)
+        stop()
+        asking.join(BOUND)
+    assert answered[0].status_code == 503 and answered[0].json()["error"]["code"] == "guardlayer_stopped"
+    assert len(upstream.requests) == 1 and upstream.cancelled == 1  # cut, and not sent again

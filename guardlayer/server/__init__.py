@@ -17,10 +17,12 @@ without ``[DONE]`` is an upstream failure, and no error quotes the upstream's an
 A block is HTTP 400 ``{"error": {"message", "type": "guardlayer_blocked", "code": GUARD}}``,
 a budget 429, an upstream that keeps failing 502 (504 when it timed out, 429 with its
 Retry-After while it rate limits), a request the upstream refuses (a 4xx not worth a retry) its
-own status and error (`answers.problem`), a body over the size limit 413. A client that leaves
+own status and error (`answers.problem`; the error object's OpenAI fields only), a body over the
+size limit 413. A client that leaves
 before its answer cancels the call (and the upstream request). A call still waiting for the
-model when a stopping proxy's grace period ends is cut with an error of type ``server_error``,
-code ``guardlayer_stopped`` (HTTP 503, or in a stream an error event and no ``[DONE]``: the
+model when a stopping proxy's grace period ends is cut (only the waits for the upstream are:
+an answer the model gave is judged and sent; a cut call is not retried) with an error of type
+``server_error``, code ``guardlayer_stopped`` (HTTP 503, or in a stream an error event and no ``[DONE]``: the
 OpenAI SDK raises it as an APIError). Every response carries ``X-Guardlayer-Outcome``: the
 Report's outcome, ``streaming`` for a stream (its final outcome is an SSE comment before
 ``[DONE]``), ``invalid`` for a body refused before any guard ran, ``cancelled`` for a client

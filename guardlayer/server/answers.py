@@ -18,7 +18,7 @@ from ..providers.tools import ToolCall, tool_calls
 from ..report import Report
 from ..transient import is_transient
 from .relay import KEPT, Completion, Relay, UpstreamError
-from .stopping import Stopped, Stopping
+from .stopping import Stopped
 
 log = logging.getLogger("guardlayer")
 
@@ -128,10 +128,10 @@ def _tool_call(call: ToolCall) -> dict[str, Any]:
             "function": {"name": call.name, "arguments": call.arguments}}
 
 
-async def sse(result: Any, relay: Relay, model: Any, stopping: Stopping) -> AsyncIterator[bytes]:
+async def sse(result: Any, relay: Relay, model: Any) -> AsyncIterator[bytes]:
     """The guarded answer as OpenAI chat completion chunks, ending ``data: [DONE]``; a stream
-    a guard cut, the upstream broke or the proxy's stop cut (`Stopping`) ends with an error
-    event instead."""
+    a guard cut, the upstream broke or the proxy's stop cut (its relay's waits: `Stopped`)
+    ends with an error event instead."""
     base = {"id": relay.seen.get("id") or f"chatcmpl-{uuid.uuid4().hex}",
             "object": "chat.completion.chunk", "created": relay.seen.get("created") or int(time.time()),
             "model": relay.seen.get("model") or model}
@@ -144,7 +144,7 @@ async def sse(result: Any, relay: Relay, model: Any, stopping: Stopping) -> Asyn
     try:
         if is_stream(result):
             async with result:
-                async for piece in stopping.each(result):
+                async for piece in result:
                     yield chunk({"content": piece})
                 calls = result.tool_calls
         else:

@@ -90,23 +90,26 @@ def create_app(chain: Chain, upstream: str, *, api_key: str | None = None, max_b
         missing = _unidentified(chain, who)
         if missing:
             return _error(400, {"message": missing, "type": "invalid_request_error"}, "invalid")
-        relay = endpoint.relay(client, base + endpoint.path, _upstream_auth(api_key, request))
+        relay = endpoint.relay(client, base + endpoint.path, _upstream_auth(api_key, request), stopping)
         streamed = bool(body.get("stream"))  # (chat completions only: `responses.unguardable`)
         shape = CallShape(inspect.signature(relay), endpoint.sources, endpoint.messages)
-        try:
-            async with stopping.bounded():
-                with scope(**who):
-                    if streamed:
-                        result = await chain.run_async(relay, shape, (), body)
-                    else:  # (a stream's call is cancelled by the chain, when its reader goes)
-                        result, report = await _unless_left(request, _answered(chain, relay, shape, body))
+        try:  # (the relay's waits for the upstream end when a stop's grace period does: `Stopped`)
+            with scope(**who):
+                if streamed:
+                    result = await chain.run_async(relay, shape, (), body)
+                else:  # (a stream's call is cancelled by the chain, when its reader goes)
+                    result, report = await _unless_left(request, _answered(chain, relay, shape, body))
         except ClientLeft:
             return _left()
         except Exception as exc:  # noqa: BLE001 - every failure is an OpenAI-style error
+            if relay.unread is not None:
+                return _unread(relay.unread)
             status, error = problem(exc)
             return _error(status, error, _outcome(exc), retry_after(exc))
+        if relay.unread is not None:  # (no output guard looked: the chain passed it on)
+            return _unread(relay.unread)
         if streamed:
-            return StreamingResponse(sse(result, relay, body.get("model"), stopping), media_type="text/event-stream",
+            return StreamingResponse(sse(result, relay, body.get("model")), media_type="text/event-stream",
                                      headers={OUTCOME: "streaming", "Cache-Control": "no-cache"})
         judged = await completion(result, relay, report, body.get("model"))
         return JSONResponse(endpoint.answer(judged, relay, report, body.get("model")),
@@ -286,6 +289,14 @@ def _outcome(exc: Exception) -> str:
     if isinstance(exc, (Blocked, BudgetExceeded)):
         return "blocked"
     return "cancelled" if isinstance(exc, Stopped) else "error"
+
+
+def _unread(why: str) -> JSONResponse:
+    """The answer to a call whose upstream answer the guards could not read (`Relay.unread`):
+    an upstream error, not retried (the upstream would answer alike) and charged as the
+    upstream reported (the chain read its usage before its output guards refused it)."""
+    log.warning("guard proxy: the upstream's answer was refused: %s", why)
+    return _error(502, {"message": f"the upstream's answer was refused: {why}", "type": "upstream_error"}, "error")
 
 
 def _left() -> Response:

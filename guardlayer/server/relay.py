@@ -1,7 +1,9 @@
 """The upstream: forwarding a chat completion, reading its answer or its stream of chunks,
-and its failures as errors the chain knows how to retry."""
+and its failures as errors the chain knows how to retry. Only the waits for the upstream (its
+answer, each chunk) are bounded by a stopping proxy's grace period (`stopping.Stopping`)."""
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -9,16 +11,21 @@ from typing import Any
 import httpx
 
 from ..providers import field
+from .stopping import Stopping
 
 TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 """The HTTP client's own limits; the rule file's ``timeout`` bounds each call (and each chunk)."""
 KEPT = ("id", "created", "model", "system_fingerprint", "usage")
 """Fields of the upstream's answer (or chunks) that a response the proxy builds keeps."""
+ERROR_FIELDS = ("message", "type", "param", "code")
+"""The fields of an upstream's error object passed on to the client (no other: they may carry
+anything)."""
 
 
 class UpstreamError(Exception):
     """The upstream answered with an error status, or with what is not a chat completion
-    (``status_code`` 502). ``headers`` carry its Retry-After; ``error`` is its error object."""
+    (``status_code`` 502). ``headers`` carry its Retry-After; ``error`` is its error body
+    (``{"error": {...}}``, `ERROR_FIELDS` only)."""
 
     def __init__(self, message: str, status_code: int = 502, headers: Any = None,
                  error: dict[str, Any] | None = None) -> None:
@@ -33,11 +40,13 @@ class Completion(dict):  # type: ignore[type-arg]
 
 class Relay:
     """Forwards one request's chat completion to the upstream: the callable the chain guards.
-    ``seen`` keeps what the upstream said besides the text (id, model, usage, finish reason)."""
+    ``seen`` keeps what the upstream said besides the text (id, model, usage, finish reason);
+    ``unread`` why its last answer could not be given to the guards (None: it could)."""
 
-    def __init__(self, client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> None:
-        self.client, self.url, self.headers = client, url, headers
+    def __init__(self, client: httpx.AsyncClient, url: str, headers: dict[str, str], stopping: Stopping) -> None:
+        self.client, self.url, self.headers, self.stopping = client, url, headers, stopping
         self.seen: dict[str, Any] = {}
+        self.unread: str | None = None
         self.__name__ = "upstream"  # the attempts' name in the Report
 
     async def __call__(self, messages: list[Any], **body: Any) -> Any:
@@ -52,7 +61,8 @@ class Relay:
 
     async def answer(self, payload: dict[str, Any]) -> Any:
         """The upstream's whole answer to ``payload``, parsed (its failures: `UpstreamError`)."""
-        response = await self.client.post(self.url, json=payload, headers=self.headers)
+        async with self.stopping.bounded():
+            response = await self.client.post(self.url, json=payload, headers=self.headers)
         if response.status_code >= 400:
             raise _failure(response)
         return _json(response.content, "answer")
@@ -60,14 +70,17 @@ class Relay:
     async def _stream(self, payload: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """The upstream's chunks; nothing is sent before the first is asked for (the chain
         reads it inside its retries), and the response is closed however the stream ends."""
-        async with self.client.stream("POST", self.url, json=payload, headers=self.headers) as response:
-            if response.status_code >= 400:
-                await response.aread()
-                raise _failure(response)
+        async with contextlib.AsyncExitStack() as opened:
+            async with self.stopping.bounded():
+                response = await opened.enter_async_context(
+                    self.client.stream("POST", self.url, json=payload, headers=self.headers))
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise _failure(response)
             if "text/event-stream" not in response.headers.get("content-type", ""):
                 raise UpstreamError("the upstream did not stream: its answer is "
                                     f"{response.headers.get('content-type') or 'untyped'}")
-            async for data in _events(response.aiter_lines()):
+            async for data in self.stopping.each(_events(response.aiter_lines())):
                 if data == "[DONE]":
                     return
                 chunk = _json(data.encode(), "stream")
@@ -75,7 +88,7 @@ class Relay:
                     raise UpstreamError("the upstream streamed a chunk that is not a JSON object")
                 if chunk.get("error"):
                     raise UpstreamError(f"the upstream's stream failed: {_message(chunk)}",
-                                        error=chunk)
+                                        error=error_of(chunk))
                 self.seen.update({k: chunk[k] for k in KEPT if chunk.get(k) is not None})
                 for choice in chunk.get("choices") or ():
                     if isinstance(choice, dict) and choice.get("finish_reason"):
@@ -115,11 +128,20 @@ def _message(body: Any) -> str:
     return f"a {type(body).__name__} body of {len(str(body))} characters, not an error object"
 
 
+def error_of(body: Any) -> dict[str, Any] | None:
+    """An OpenAI-style error body cut down to `ERROR_FIELDS` (each a string, a number or None);
+    None when ``body`` holds no error object."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return None
+    return {"error": {name: value if isinstance(value := error.get(name), (str, int, float)) else None
+                      for name in ERROR_FIELDS}}
+
+
 def _failure(response: httpx.Response) -> UpstreamError:
     try:
         body: Any = response.json()
     except ValueError:
         body = response.text
-    error = body if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
     return UpstreamError(f"the upstream answered HTTP {response.status_code}: {_message(body)}",
-                         response.status_code, response.headers, error)
+                         response.status_code, response.headers, error_of(body))

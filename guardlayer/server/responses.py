@@ -1,16 +1,23 @@
 """The OpenAI Responses API (``POST /v1/responses``, not streamed) through the same chain as chat
 completions: the request's ``input`` and ``instructions`` are read as the library reads a
 Responses call; the upstream's answer is handed to the chain as a chat completion (its message
-text and function calls), and the guarded completion is written back as a Responses object.
+text and function calls), and the guarded completion is written back as a Responses object in
+the upstream's order, with its item ids: one message per upstream message (their texts are
+judged as one, joined by `JOIN`, and split back where the join is still whole; else the
+judged text goes back as one message), its function calls, and its reasoning items as opaque
+``encrypted_content`` only (summaries hold text no guard judged).
 What no guard can judge is refused rather than passed on: a request that builds on turns kept
 upstream (``previous_response_id``, ``conversation``, ``item_reference`` input items: turns the
-guards never see, whose placeholders this call could not restore), ``background`` runs, tools
-other than functions (their results would reach the client unread), and answer items of other
-kinds (a 502)."""
+guards never see, whose placeholders this call could not restore), ``background`` runs,
+``context_management`` (its compaction items are opaque), tools other than functions (their
+results would reach the client unread), and answer items or parts of other kinds (a 502, not
+retried, the answer's usage charged: `ResponsesRelay`). A response whose ``status`` is
+``failed`` is the upstream's error."""
 from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..report import Report
@@ -21,6 +28,16 @@ KEPT = ("id", "object", "created_at", "model", "status", "incomplete_details", "
 """Fields of the upstream's response that the proxy's answer keeps (no text in them)."""
 UPSTATE = ("previous_response_id", "conversation")
 """Request fields that build on a conversation the upstream keeps."""
+JOIN = "\n\u2029\n"
+"""What joins the texts of an answer's messages for the guards, which judge one text: a
+paragraph break (U+2029 between newlines), which model text hardly holds; the judged text is
+split back at it only when it holds exactly one per join (a guard's fix may not)."""
+MESSAGE_FIELDS = ("status", "phase")
+"""Fields of an answer's message item kept around its judged text, beside its id (``phase``:
+``commentary`` or ``final_answer``, which a client sends back with the item)."""
+FAILED = {"server_error": 500, "rate_limit_exceeded": 429, "vector_store_timeout": 504}
+"""The HTTP status a ``failed`` response's error code stands for (retried, as any 5xx or 429);
+any other code is the request's fault (400, the error passed on)."""
 
 
 def unguardable(body: dict[str, Any]) -> str | None:
@@ -41,6 +58,9 @@ def unguardable(body: dict[str, Any]) -> str | None:
                 "send the conversation as 'input' items")
     if body.get("background"):
         return "'background' runs are answered later, past the guards: send 'background': false"
+    if body.get("context_management"):
+        return ("'context_management' makes the upstream answer with compaction items, which the guards "
+                "cannot read: send the conversation as 'input' items, shortened as you see fit")
     tools = body.get("tools") or []
     if not isinstance(tools, list):
         return "'tools' must be a list"
@@ -52,67 +72,170 @@ def unguardable(body: dict[str, Any]) -> str | None:
     return None
 
 
+class Unreadable(Exception):
+    """An answer item or content part the guards cannot read."""
+
+
+@dataclass
+class Read:
+    """A response's output as the guards read it: ``texts``, one per message that has text;
+    whether a message refused; the function calls as chat tool calls; and ``items``, each output
+    item without its text (written back around the judged text by `response`)."""
+
+    texts: list[str] = field(default_factory=list)
+    refused: bool = False
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, output: list[Any]) -> Read:
+        read = cls()
+        for item in output:
+            kind = item.get("type") if isinstance(item, dict) else None
+            if kind == "message":
+                read._message(item)
+            elif kind == "function_call":
+                read.calls.append({"id": item.get("call_id"), "type": "function",
+                                   "function": {"name": item.get("name"), "arguments": item.get("arguments")}})
+                read.items.append({"type": kind, "id": _id(item, "fc"), "call_id": item.get("call_id"),
+                                   "status": item.get("status", "completed")})
+            elif kind == "reasoning":  # (opaque: its summary and content are model text no guard reads)
+                read.items.append({"type": kind, "id": _id(item, "rs"),
+                                   "encrypted_content": item.get("encrypted_content"), "summary": []})
+            else:
+                raise Unreadable(f"the upstream's answer holds a {kind!r} item the guards cannot judge")
+        return read
+
+    def _message(self, item: dict[str, Any]) -> None:
+        content = item.get("content")
+        parts = [{"type": "output_text", "text": content}] if isinstance(content, str) else content or []
+        texts, refused = [], False
+        for part in parts if isinstance(parts, list) else [parts]:
+            sort = part.get("type") if isinstance(part, dict) else None
+            if sort == "output_text" and isinstance(part.get("text"), str):
+                texts.append(part["text"])
+            elif sort == "refusal":
+                refused = True
+            else:
+                raise Unreadable(f"the upstream's answer holds a {sort!r} part the guards cannot judge")
+        if texts:
+            self.texts.append("".join(texts))
+        self.refused = self.refused or refused
+        self.items.append({"type": "message", "id": _id(item, "msg"), "role": "assistant", "status": "completed",
+                           **{k: item[k] for k in MESSAGE_FIELDS if k in item}, "text": bool(texts),
+                           "refused": refused})
+
+    def message(self) -> dict[str, Any]:
+        """The chat message the chain judges."""
+        message: dict[str, Any] = {"role": "assistant", "content": JOIN.join(self.texts) if self.texts or not (
+            self.calls or self.refused) else None}
+        if self.refused:
+            message["refusal"] = REFUSED
+        if self.calls:
+            message["tool_calls"] = self.calls
+        return message
+
+
 class ResponsesRelay(Relay):
     """Forwards one Responses request to the upstream; its answer goes to the chain as a chat
-    completion (`Completion`) of the same text and function calls."""
+    completion (`Completion`) of the same text and function calls, and ``items`` keeps its output
+    items for `response`. An answer the guards cannot read goes to the chain as a completion of no
+    answer but its usage (charged as reported; output guards refuse it, and so does the proxy:
+    ``unread``), never as an error a retry would send again."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.items: list[dict[str, Any]] = []
 
     async def __call__(self, **body: Any) -> Completion:  # type: ignore[override]
         answer = await self.answer(body)
         if not isinstance(answer, dict) or not isinstance(answer.get("output"), list):
             raise UpstreamError("the upstream's answer is not a response (no output list)")
+        if answer.get("status") == "failed":
+            raise _failed(answer.get("error"))
         self.seen = {k: answer[k] for k in KEPT if k in answer}
-        message = _message(answer["output"])
-        finish = ("tool_calls" if message.get("tool_calls") else
+        reported = {"usage": answer.get("usage"), "model": answer.get("model")}
+        try:
+            read = Read.of(answer["output"])
+        except Unreadable as exc:
+            self.unread, self.items = str(exc), []
+            return Completion({"choices": [], **reported})
+        self.unread, self.items = None, read.items
+        finish = ("tool_calls" if read.calls else
                   "length" if answer.get("status") == "incomplete" else "stop")
-        return Completion({"choices": [{"index": 0, "message": message, "finish_reason": finish}],
-                           "usage": answer.get("usage")})
+        return Completion({"choices": [{"index": 0, "message": read.message(), "finish_reason": finish}],
+                           **reported})
 
 
-def _message(output: list[Any]) -> dict[str, Any]:
-    """The chat message of a response's output items: the text of its messages, their refusal,
-    its function calls; reasoning is dropped (as a chat answer's); any other item is refused."""
-    texts: list[str] = []
-    message: dict[str, Any] = {"role": "assistant"}
-    calls: list[dict[str, Any]] = []
-    for item in output:
-        kind = item.get("type") if isinstance(item, dict) else None
-        if kind == "message":
-            for part in item.get("content") or ():
-                sort = part.get("type") if isinstance(part, dict) else None
-                if sort == "output_text" and isinstance(part.get("text"), str):
-                    texts.append(part["text"])
-                elif sort == "refusal":
-                    message["refusal"] = REFUSED
-                else:
-                    raise UpstreamError(f"the upstream's answer holds a {sort!r} part the guards cannot judge")
-        elif kind == "function_call":
-            calls.append({"id": item.get("call_id"), "type": "function",
-                          "function": {"name": item.get("name"), "arguments": item.get("arguments")}})
-        elif kind != "reasoning":
-            raise UpstreamError(f"the upstream's answer holds a {kind!r} item the guards cannot judge")
-    message["content"] = "".join(texts) if texts or not (calls or "refusal" in message) else None
-    if calls:
-        message["tool_calls"] = calls
-    return message
+def _failed(error: Any) -> UpstreamError:
+    """A ``failed`` response as an error: a retry for the upstream's own failures, the client's
+    error (its known fields) for the rest."""
+    error = error if isinstance(error, dict) else {}
+    code, message = error.get("code"), error.get("message")
+    status = FAILED.get(code, 400) if isinstance(code, str) else 502
+    said = message[:500] if isinstance(message, str) and message else f"code {code!r}"
+    passed = {"message": f"the upstream's response failed: {said}", "type": "invalid_request_error",
+              "param": None, "code": code if isinstance(code, str) else None}  # (`relay.ERROR_FIELDS`)
+    return UpstreamError(passed["message"], status, error={"error": passed})
 
 
 def response(judged: dict[str, Any], relay: Relay, report: Report, model: Any) -> dict[str, Any]:
     """The Responses object to send around a guarded chat completion (`answers.completion`):
-    the upstream's ids, status and usage (unless a fallback answered), and output items for
-    its text (or refusal) and function calls."""
+    the upstream's ids, status and usage, and its output items around the judged text, refusal
+    and function calls (unless a fallback answered: then one message of its own)."""
     said = judged["choices"][0]["message"]
-    output: list[dict[str, Any]] = []
-    parts = ([{"type": "output_text", "text": said["content"], "annotations": []}]
-             if said.get("content") is not None else [])
-    if said.get("refusal"):
-        parts.append({"type": "refusal", "refusal": said["refusal"]})
-    if parts or not said.get("tool_calls"):
-        output.append({"type": "message", "id": f"msg_{uuid.uuid4().hex}", "role": "assistant",
-                       "status": "completed", "content": parts})
-    output += [{"type": "function_call", "id": f"fc_{uuid.uuid4().hex}", "call_id": call["id"],
-                "name": call["function"]["name"], "arguments": call["function"]["arguments"],
-                "status": "completed"} for call in said.get("tool_calls") or ()]
+    items = [] if report.fallback or not isinstance(relay, ResponsesRelay) else relay.items
+    output = _output(said, items)
     seen = {} if report.fallback else relay.seen
     return {"id": f"resp_{uuid.uuid4().hex}", "created_at": int(time.time()), "model": model,
             "status": "completed", "incomplete_details": None, **seen, "object": "response",
             "error": None, "output": output}
+
+
+def _output(said: dict[str, Any], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The output items: ``items`` (the upstream's, in order) with the judged texts put back in
+    its messages (split back at `JOIN`; else whole, in the last message that had text), the
+    judged calls in its function calls (matched by ``call_id``), its reasoning as it is. A text
+    no upstream message had, or a call the upstream did not make, gets an item of its own."""
+    content = said.get("content")
+    texted = [item for item in items if item["type"] == "message" and item["text"]]
+    texts = _split(content, len(texted))
+    if texts is None:
+        whole = texted[-1] if texted else {"type": "message", "id": f"msg_{uuid.uuid4().hex}", "role": "assistant",
+                                            "status": "completed", "text": True, "refused": False}
+        dropped = {id(item) for item in texted if item is not whole}
+        items = [item for item in items if id(item) not in dropped] if texted else [whole, *items]
+        texts = [content]
+    calls = {call["id"]: call for call in said.get("tool_calls") or ()}
+    output: list[dict[str, Any]] = []
+    for item in items:
+        if item["type"] == "message":
+            parts = [{"type": "output_text", "text": texts.pop(0), "annotations": []}] if item["text"] else []
+            if item["refused"] and said.get("refusal"):
+                parts.append({"type": "refusal", "refusal": said["refusal"]})
+            output.append({**{k: v for k, v in item.items() if k not in ("text", "refused")}, "content": parts})
+        elif item["type"] == "function_call" and (call := calls.pop(item["call_id"], None)) is not None:
+            output.append({**_call(call), "id": item["id"], "status": item["status"]})
+        elif item["type"] == "reasoning":
+            output.append(item)
+    return output + [{**_call(call), "id": f"fc_{uuid.uuid4().hex}", "status": "completed"} for call in calls.values()]
+
+
+def _id(item: dict[str, Any], prefix: str) -> Any:
+    """The item's id, or one made up for an item the upstream gave none (a client needs one)."""
+    return item.get("id") or f"{prefix}_{uuid.uuid4().hex}"
+
+
+def _call(call: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "function_call", "call_id": call["id"], "name": call["function"]["name"],
+            "arguments": call["function"]["arguments"]}
+
+
+def _split(text: Any, parts: int) -> list[str] | None:
+    """``text`` split back into the ``parts`` texts `JOIN` joined, or None when that cannot be
+    done exactly (a guard's fix took a join away or added one, a text held one; a text where
+    the upstream's messages had none)."""
+    if not isinstance(text, str) or not text:
+        return [text or ""] * parts if parts <= 1 else None
+    pieces = text.split(JOIN)
+    return pieces if len(pieces) == parts else None

@@ -18,7 +18,8 @@ class Stopped(Exception):
 class Stopping:
     """The app's side of a server's stop. The server calls `begin` when it stops taking
     connections; waits in `bounded` blocks then end (`Stopped`) ``grace`` seconds later. Only
-    the waits for the model are bounded, never the sending of what it said."""
+    the waits for the model are bounded (the relay's request and chunk reads), never the guards'
+    work nor the sending of what it said."""
 
     def __init__(self) -> None:
         self._at: float | None = None  # (the loop's time the grace period ends, once begun)
