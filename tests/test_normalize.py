@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from guardlayer.normalize import (_SPACED_RE, SPACED_TRIES, Folded, _fold_full, _joiners, _spaced, _unleet, fold,
-                                  is_invisible)
+                                  invisible_as_spaces, is_invisible)
 
 
 @pytest.mark.parametrize("text, folded", [
@@ -215,3 +215,36 @@ def test_joined_copy_offsets_point_into_the_text(text: str) -> None:
     if joined is not None:
         assert len(joined.offsets) == len(joined.text)
         assert all(0 <= i < len(text) for i in joined.offsets) and joined.offsets == sorted(joined.offsets)
+
+
+_FIVE_KINDS = "\u200b\u200d\u2060\ufeff\u00ad"  # (more than a few kinds: read by one translate)
+
+
+@pytest.mark.parametrize("text, spaced", [
+    ("Ignore\u200ball\u200bprevious", "Ignore all previous"),
+    ("ign\u00adore", "ign ore"),
+    ("end.\u2800,", "end. ,"),                               # punctuation is visible too
+    (f"a{_FIVE_KINDS}b", "a     b"),
+    (f"Hello \u200bworld\u200b\u200d x{_FIVE_KINDS}y", "Hello  world   x     y"),
+])
+def test_invisible_characters_between_visible_ones_are_read_as_spaces(text: str, spaced: str) -> None:
+    assert invisible_as_spaces(text) == spaced
+
+
+@pytest.mark.parametrize("text", ["", "plain text", "\u200b\u200bat the start", "at the end\u200b",
+                                  "Hello \u200bworld\u200b \u2060 !", f"a {_FIVE_KINDS} b\n{_FIVE_KINDS}",
+                                  "\U000e0041\U000e0042\U000e0043", "tab\t\u200d\u200dtab"])
+def test_no_spaced_copy_where_no_invisible_character_joins_two_visible_ones(text: str) -> None:
+    assert invisible_as_spaces(text) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab 7\n.\u0301\u0430\u200b\u200d\u2060\ufeff\u00ad\u2800\U000e0041", max_size=40))
+def test_without_a_spaced_copy_spaces_for_invisible_characters_fold_alike(text: str) -> None:
+    """Where `invisible_as_spaces` makes no copy, a copy would fold as the text (spaced letters and
+    leetspeak aside, which read whitespace runs: a copy there reads runs longer, never a word more)."""
+    spaced = text.translate({ord(ch): " " for ch in set(text) if is_invisible(ch)})
+    if invisible_as_spaces(text) is None:
+        assert fold(spaced, leet=False, spacing=False).text == fold(text, leet=False, spacing=False).text
+    else:
+        assert invisible_as_spaces(text) == spaced

@@ -188,6 +188,12 @@ class Budget:
     decodings: int = MAX_DECODINGS
     junk: int = MAX_JUNK_CHARS
 
+    @classmethod
+    def keeping(cls, chars: int) -> Budget:
+        """A budget keeping ``chars`` characters, with decodings in proportion (`MAX_DECODINGS` to
+        `MAX_DECODED_CHARS`: the defaults for the default)."""
+        return cls(chars, chars * MAX_DECODINGS // MAX_DECODED_CHARS)
+
     @property
     def spent(self) -> bool:
         return self.decodings <= 0 or self.chars <= 0

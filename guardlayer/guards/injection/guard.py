@@ -11,12 +11,12 @@ from pathlib import Path
 
 from ...context import Context
 from ...errors import ConfigError
-from ...normalize import Folded, fold, is_invisible
+from ...normalize import Folded, fold, invisible_as_spaces
 from ...spotlight import Block, spotlighted_in, unspotlight_all
 from ...verdict import Finding, Verdict
 from .classifier import DEFAULT_MODEL, LinearModel, Reading
 from .cues import cues_in
-from .decode import Layer, decode_layers
+from .decode import MAX_DECODED_CHARS, Budget, Layer, decode_layers
 from .fusion import Fusion
 from .signatures import Hit, load_signatures, scan
 from .suffix import crossed_brackets
@@ -26,6 +26,8 @@ _TAG_WEIGHT = 0.6
 _INVISIBLE_WEIGHT = 0.3
 _INVISIBLE_MIN = 3
 _SUFFIX_WEIGHT = 0.8
+DECODE_CHARS = (1024, 1024 * 1024)
+"""The range of ``decode_chars`` (`InjectionGuard`)."""
 _JOINED = "joined"  # the layer name of matches in the copy with joined words read apart
 _APART = "apart"  # ... and in the copy with invisible characters read as spaces
 _WHERE = {"text": "", _JOINED: " with joined words read apart", _APART: " with invisible characters read as spaces"}
@@ -85,12 +87,6 @@ def _blank(text: str, blocks: list[Block]) -> str:
     return "".join(pieces) + text[end:]
 
 
-def _as_spaces(text: str) -> dict[int, str]:
-    """A `str.translate` table turning the invisible characters of ``text`` into spaces (one for
-    one: offsets stay those of ``text``)."""
-    return {ord(ch): " " for ch in set(text) if is_invisible(ch)}
-
-
 class InjectionGuard:
     """Flags text that tries to override instructions, jailbreak the model, extract its prompt or
     secrets, fake role tokens, exfiltrate data or hide any of that in an encoding.
@@ -99,16 +95,24 @@ class InjectionGuard:
     ``"document"`` or ``"tool"`` (indirect injection: such text should carry no instructions).
     ``rules`` adds signature files or folders to the shipped ones (``shipped_rules=False`` drops
     those). ``model`` is a path to other classifier weights; ``classifier=False`` runs signatures only.
+    ``decode_chars`` bounds the decoded text one check keeps and scans (`decode.MAX_DECODED_CHARS`
+    by default; the decodings it may try grow in proportion): more reaches further into many or
+    long encoded runs, at 0.6-0.8 ms per KB kept (noise-like text, one core).
     """
 
     name = "injection"
 
     def __init__(self, threshold: float = 0.5, document_threshold: float = 0.4,
                  rules: list[str | Path] | None = None, shipped_rules: bool = True,
-                 model: str | None = None, classifier: bool = True) -> None:
+                 model: str | None = None, classifier: bool = True,
+                 decode_chars: int = MAX_DECODED_CHARS) -> None:
         for label, value in (("threshold", threshold), ("document_threshold", document_threshold)):
             if not 0.0 < value < 1.0:
                 raise ConfigError(f"injection: {label} must be between 0 and 1, not {value!r}")
+        lo, hi = DECODE_CHARS
+        if isinstance(decode_chars, bool) or not isinstance(decode_chars, int) or not lo <= decode_chars <= hi:
+            raise ConfigError(f"injection: decode_chars must be a whole number from {lo} to {hi}, not {decode_chars!r}")
+        self.decode_chars = decode_chars
         self.threshold = threshold
         self.document_threshold = document_threshold
         self.signatures = load_signatures(rules or (), shipped=shipped_rules)
@@ -131,8 +135,11 @@ class InjectionGuard:
         views = [folded.text]
         # Second readings: words joined by one repeated character read apart; and, when invisible
         # characters are many, those read as spaces (folding drops them, so that "ign\u200bore" reads
-        # "ignore", but words joined by them, "Ignore\u200ball\u200bprevious", then run together).
-        apart = fold(text.translate(_as_spaces(text))) if folded.invisible >= _INVISIBLE_MIN else None
+        # "ignore", but words joined by them, "Ignore\u200ball\u200bprevious", then run together):
+        # only when one stands between two visible characters (`invisible_as_spaces`): else the copy
+        # reads as the text.
+        spaced = invisible_as_spaces(text) if folded.invisible >= _INVISIBLE_MIN else None
+        apart = fold(spaced) if spaced is not None else None
         for layer, copy in ((_JOINED, folded.joined), (_APART, apart)):
             if copy is None:
                 continue
@@ -141,7 +148,7 @@ class InjectionGuard:
             matches += [Match(h, layer, *self._span(copy, h))
                         for h in scan(self.signatures, copy.text) if h.signature.id not in seen]
             cues.update(dict.fromkeys(cues_in(copy.text)))
-        layers = decode_layers(text)
+        layers = decode_layers(text, budget=Budget.keeping(self.decode_chars))
         # Each distinct decoded text is folded, scanned and read once, however many runs carry it.
         folds = {t: fold(t) for t in dict.fromkeys(layer.text for layer in layers)}
         inners = [folds[layer.text].text for layer in layers]

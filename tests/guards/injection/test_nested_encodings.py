@@ -142,8 +142,8 @@ def test_bounded_work_on_100_kb_of_encoded_noise(guard: InjectionGuard, monkeypa
     assert 100_000 <= len(text) < 110_000
     spent: list[tuple[decode.Budget, list[decode.Layer]]] = []
 
-    def recording(text: str, **kwargs) -> list[decode.Layer]:
-        budget = decode.Budget()
+    def recording(text: str, *, budget: decode.Budget, **kwargs) -> list[decode.Layer]:
+        assert budget == decode.Budget()  # the guard's, by default the decoder's default
         spent.append((budget, decode.decode_layers(text, budget=budget, **kwargs)))
         return spent[-1][1]
 
