@@ -447,7 +447,7 @@ class Chain:
             return None
         mine = {"arguments": call.arguments} if self._budget_reads_arguments else {}
         with self._exceeded():
-            return self.budget.reserve(ctx, prompt=call.messages or call.text(), **mine)
+            return self.budget.reserve(ctx, prompt=_prompt(call), **mine)
 
     def _reserve_more(self, run: _Run, call: Call, fn: Callable[..., Any]) -> None:
         """Reserve a request before it is sent, at the price of the model ``fn`` sends it to (a
@@ -460,7 +460,7 @@ class Chain:
 
                 mine = {"model": sent_model(fn, call.arguments)}
             with self._exceeded():
-                extend(run.ticket, run.ctx, call.messages or call.text(), arguments=call.arguments, **mine)
+                extend(run.ticket, run.ctx, _prompt(call), arguments=call.arguments, **mine)
 
     def _refused(self, run: _Run, call: Call, fn: Callable[..., Any]) -> GuardlayerError | None:
         """Reserve the call's next request (a retry, a fallback model): None, or the budget's refusal."""
@@ -864,6 +864,18 @@ def _raise_provider_error(exc: Exception) -> NoReturn:
     if isinstance(exc, GuardlayerError) or not (is_transient(exc) or status_of(exc) is not None):
         raise exc
     raise ProviderError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _prompt(call: Call) -> list[Any] | str:
+    """What a budget estimates a request from: every text it sends (a system prompt, instructions
+    and earlier assistant turns too): its messages, with the texts beside them (``system=``) as
+    a system message first."""
+    messages, arg = call.messages, call.shape.messages_arg
+    if messages is None:
+        return "\n\n".join(slot.text for slot in call.slots())
+    others = dataclasses.replace(call, arguments={k: v for k, v in call.arguments.items() if k != arg})
+    beside = "\n\n".join(slot.text for slot in others.slots())  # (the messages are not read again)
+    return [{"role": "system", "content": beside}, *messages] if beside else messages
 
 
 def _takes(method: Callable[..., Any] | None, name: str) -> bool:
