@@ -5,7 +5,8 @@ inside them read as data (Hines et al., 2024). Works even when detection misses.
 - ``datamark`` (default): delimiters, and every space inside the document replaced by a marker
   character, so the model can tell document text from instructions at every word. The marker is
   drawn at random per call (`_draw_marker`) among those the document neither holds nor imitates,
-  so a document cannot be written for the marker it will get. Other spacing
+  so a document cannot be written for the marker it will get (except by planting all the others,
+  and even then it neither holds nor imitates it). Other spacing
   (tabs, no-break, thin and ideographic spaces, and characters that look blank such as the braille
   blank or a zero-width space; not line breaks) keeps its character after a marker, so every word
   on a line is marked and the original comes back exactly;
@@ -36,26 +37,36 @@ from .verdict import Verdict
 Mode = Literal["delimit", "datamark", "encode"]
 MODES = ("delimit", "datamark", "encode")
 MARKERS = ("\u00b7", "\u2022", "\u00a6", "\u00b6", "\u2020", "\u00a4", "\u203b", "\u00ac", "\u00a7", "\u25cf",
-           "\u25a0", "\u2605")
+           "\u25a0", "\u2605", "\u25ba", "\u2665", "\u2714", "\u266a", "\u2634", "\u2591")
 """Datamark markers, drawn at random: symbols and punctuation rare in prose, not ASCII, one token
-each to the o200k and cl100k tokenizers (20 KB of README.md marked, note included: x1.66 its tokens
-with either; x2.27 with "\u2038", two tokens, as is the paper's "\u02c6" to cl100k)."""
-_LOOKALIKES = {
-    "\u00b7": "\u2022\u2219\u22c5\u30fb\uff65\u2027\u02d1\u0387\ua78f\u2e31\u2e33\u16eb\u013f\u0140",
-    "\u2022": "\u00b7\u2219\u22c5\u25cf\u2981\u25e6\u2027\u30fb\uff65\u2043",
-    "\u00a6": "|\u2502\u2223\uffe4\u01c0\u2506\u250a",
-    "\u00b6": "\u204b\u2761",
-    "\u2020": "\u271d\u271e\u2e38",
-    "\u00ac": "\u2310\uffe2",
-    "\u25cf": "\u2022\u2b24\u26ab\u25c9\u2981",
-    "\u25a0": "\u25aa\u25fc\u2b1b\u2588\uffed",
-    "\u2605": "\u2606\u272d\u272e\u2b50\u2729\u272a",
-}
-"""Characters a model could take for a marker (or that NFKC folds into one): a document holding one
-is not given that marker, else the model could read a word split by the look-alike as two."""
-_MIN_CHOICE = 3
-"""Fewer markers than this left to draw from: the document chose its marker; a private-use one is
-drawn instead."""
+each to the o200k and cl100k tokenizers, before a word as well (20 KB of README.md marked, note
+included: x1.66 its tokens with either; x2.27 with "\u2038", two tokens, as is the paper's
+"\u02c6" to cl100k; x2.87 with a private-use character such as U+F123, three tokens to both)."""
+_ALIKE = (
+    "\u00b7\u2022\u2219\u22c5\u30fb\uff65\u2027\u02d1\u0387\ua78f\u2e31\u2e33\u16eb\u318d\u02d9\u1427",  # dots
+    "\u00b7\u013f\u0140",  # letters holding a middle dot (NFKC: L, l and it)
+    "\u2022\u25e6\u2043\u2023\u25d8",  # list bullets
+    "\u2022\u25cf\u26ab\u2b24\u25c9\u2981",  # filled circles
+    "\u00a6|\u2502\u2223\uffe4\u01c0\u2506\u250a\u254e\u254f\u2758\uff5c\u05c0\u23d0",  # vertical bars
+    "\u00b6\u204b\u2761",  # pilcrows
+    "\u2020\u271d\u271e\u2e38\u271f",  # daggers and crosses
+    "\u00ac\u2310\uffe2",  # not signs
+    "\u25a0\u25aa\u25fc\u2b1b\u2588\uffed\u220e\u25ae\u25fe\u2bc0",  # filled squares
+    "\u2605\u2606\u272d\u272e\u2b50\u2729\u272a\u2736\u2b51\u22c6\u272f",  # stars
+    "\u25ba\u25b6\u25b8\u25bb\u25b7\u2bc8\u27a4\u23f5\u2023",  # right-pointing triangles
+    "\u2665\u2764\u2661\u2765\u2763\U0001f5a4",  # hearts
+    "\u2714\u2713\u2705\U0001f5f8\u2611\u221a",  # check marks
+    "\u266a\u266b\u2669\u266c\U0001f3b5\U0001f3b6",  # musical notes
+    "\u2634\u2630\u2631\u2632\u2633\u2635\u2636\u2637\u2261",  # trigrams
+    "\u2591\u2592\u2593",  # shades
+)
+"""Groups of characters that look alike (or that NFKC folds into one another), each a marker's;
+a character is in every group it looks like, so the exclusion works both ways."""
+_LOOKALIKES = {m: "".join(sorted(alike)) for m in MARKERS
+               if (alike := {c for group in _ALIKE if m in group for c in group} - {m})}
+"""Characters a model could take for a marker (those sharing a group of `_ALIKE` with it): a
+document holding one is not given that marker, else the model could read a word split by the
+look-alike as two."""
 _LEGACY = "\u02c6"  # the marker of the paper and of earlier versions: blocks written with it are read back
 _PRIVATE_USE = (range(0xE000, 0xF900), range(0xF0000, 0xFFFFE), range(0x100000, 0x10FFFE))
 _PRIVATE_TRIES = 32  # random private-use draws (the BMP's, then all) before the free ones are listed
@@ -109,11 +120,12 @@ def _spacing(chars: set[str]) -> list[str]:
 
 def _draw_marker(present: set[str]) -> str | None:
     """A marker drawn at random (`secrets`) among `MARKERS` that a document (the characters
-    ``present`` in it) neither holds nor imitates (`_LOOKALIKES`); if fewer than `_MIN_CHOICE` are
-    left, a private-use character it lacks (from the Basic Multilingual Plane first); None if it
-    holds every one."""
+    ``present`` in it) neither holds nor imitates (`_LOOKALIKES`), even if only one is left (a
+    document that plants the others knows its marker, but can neither hold nor imitate it); if
+    none is left, a private-use character it lacks (from the Basic Multilingual Plane first: 2-3
+    tokens a space where a marker costs one); None if it holds every one."""
     free = [m for m in MARKERS if m not in present and present.isdisjoint(_LOOKALIKES.get(m, ""))]
-    if len(free) >= _MIN_CHOICE:
+    if free:
         return secrets.choice(free)
     for ranges in (_PRIVATE_USE[:1], _PRIVATE_USE):
         for _ in range(_PRIVATE_TRIES):

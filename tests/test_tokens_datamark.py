@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from guardlayer.spotlight import spotlight
+from guardlayer.spotlight import MARKERS, spotlight
 from guardlayer.tokens import count, counter_for
 
 DOCUMENT = (
@@ -17,7 +17,12 @@ DOCUMENT = (
     "Questions? Write to the finance team, or call extension 4417 before Friday.\n") * 20
 
 
-@pytest.mark.parametrize("marker", ["\u02c6", "\u2038", "\u2423", "\ue000", "\u00a6", "\u2022", "\u00b7"])
+RARE = ["\u02c6", "\u2038", "\u2423", "\ue000", "\uf123", "\U000f0123"]
+"""Markers of two or more tokens: the paper's, two rare symbols, and private-use characters of
+two (U+E000 to o200k_base), three (U+F123 to both) and four UTF-8 bytes (tokens)."""
+
+
+@pytest.mark.parametrize("marker", [*RARE, *MARKERS])
 def test_the_upper_bound_holds_on_a_hand_datamarked_document(marker: str) -> None:
     marked = "\n".join(marker.join(line.split(" ")) for line in DOCUMENT.splitlines())
     estimate = count(marked, "mystery-model")
@@ -25,7 +30,7 @@ def test_the_upper_bound_holds_on_a_hand_datamarked_document(marker: str) -> Non
         assert estimate.upper >= counter_for(encoding=name).count(marked), (name, marker)
 
 
-@pytest.mark.parametrize("marker", ["\u02c6", "\u2038", "\u2423", "\ue000"])
+@pytest.mark.parametrize("marker", [*RARE, *MARKERS])
 def test_the_upper_bound_holds_on_a_spotlighted_document(marker: str) -> None:
     marked = spotlight(DOCUMENT, "datamark", marker=marker).text
     estimate = count(marked, "mystery-model")
