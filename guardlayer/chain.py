@@ -203,7 +203,11 @@ class Chain:
                     slots = call.slots()
                     messages, texts = _seen(call, slots)
                     break  # the guard judged and rewrote the whole conversation
-                if verdict.fixed is not None:
+                if verdict.fixed and not slots:  # (the empty text of a call of media alone: `_no_text`)
+                    raise ConfigError("it returned a fixed text for a call that holds no text (media alone, "
+                                      "or nothing), judged as an empty text: there is no text to write it to; "
+                                      "return no fixed= for an empty text", where=f"guard {step.name!r}")
+                if verdict.fixed is not None and slots:
                     call = call.with_slot(slot, verdict.fixed)
                     slots = call.slots()
                     messages, texts = _seen(call, slots)
@@ -888,8 +892,12 @@ def _takes(method: Callable[..., Any] | None, name: str) -> bool:
 
 def _no_text(call: Call, step: Step) -> list[Slot]:
     """What a guard of the whole call (``whole_call``: a token limit) judges of a call that holds
-    no text, only media (a user turn of an image or a file): the call, once, as an empty text."""
-    arg = call.shape.messages_arg or next(iter(call.shape.sources), "")
+    no text, only media (a user turn of an image or a file): the call, once, as an empty text of
+    the argument that holds it (the conversation, Gemini ``contents``, a Responses ``input``),
+    which no fix can be written to (`_guard_input` refuses one)."""
+    read = [call.shape.messages_arg, *(n for n, s in call.shape.sources.items() if s not in OWN_SOURCES),
+            *call.shape.sources]
+    arg = next((name for name in read if name and name in call.arguments), "")
     return [Slot(arg, None, "user", "")] if getattr(step.guard, "whole_call", False) else []
 
 

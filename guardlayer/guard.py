@@ -15,7 +15,10 @@ Optional attributes the chain reads:
   messages (source ``assistant``), which other guards skip as the application's own text;
   ``system_turns = True``: likewise system and developer messages (source ``system``).
 - ``whole_call = True``: its verdict is on the call as a whole wherever it is run, so a failure
-  on the application's own text is acted on, not only logged (token_limit).
+  on the application's own text is acted on, not only logged (token_limit). A call that holds
+  media alone (a user turn of an image or a file, no text) is judged by such guards only, each
+  run once on an empty text (``ctx.messages`` and ``ctx.call`` hold the call); a fix of that
+  empty text has nowhere to go and is refused (`ConfigError` naming the guard).
 - ``per_request = True``: on input it also judges each re-ask, whose conversation is longer
   (the answer and the reason added), before it is sent (a token limit); one it refuses or would
   change (a cut could drop the question) is not sent, and the call goes on as when the re-asks

@@ -1,41 +1,45 @@
 """Chat messages counted as OpenAI bills them: each message costs ``tokens_per_message`` plus
 its fields, a ``name`` field ``tokens_per_name`` more, and the reply is primed with
-``reply_priming`` tokens (``<|start|>assistant<|message|>``). Images and files are estimated
-(`IMAGE_PART_TOKENS`, `file_tokens`)."""
+``reply_priming`` tokens (``<|start|>assistant<|message|>``). Images, files, audio and video are
+estimated (`file_tokens`, `guardlayer.tokens.media`)."""
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..call_kinds import GEMINI_KEYS, TOOL_RESULT_PARTS
 from ..errors import ConfigError
 from .counters import Count, Estimator, TokenCounter
+from .media import PDF_PAGE_TOKENS, media_of, media_tokens
 from .models import ModelInfo, counter_for, model_info
 
-IMAGE_PART_TOKENS = 85
-"""What one image part costs at ``detail: low``; higher details cost more, so any image makes
-the count inexact."""
-FILE_PAGE_TOKENS = 4_800
-"""What one page of a PDF may cost: its text (Anthropic: 1,500-3,000 tokens a page) and the
-image of the page that OpenAI and Anthropic add to it (up to about 1,600 tokens)."""
-FILE_PARTS = frozenset({"file", "input_file", "document"})
-"""Content parts that carry a file (OpenAI chat, Responses, Anthropic, LangChain)."""
+FILE_PAGE_TOKENS = PDF_PAGE_TOKENS
+"""What a file given by id or URL counts as by default (`count_messages`' ``referenced``)."""
+_PART_KEYS = GEMINI_KEYS | {"type", "text"}
+"""A mapping with one of these is a content part (OpenAI, Anthropic, LangChain; Gemini's have no type)."""
+_SCALARS = (str, int, float, type(None))
+_MAX_DEPTH = 8
+"""Levels of lists read for files in a message (a part in a tool result in a message: 3)."""
 
 
 def count_messages(messages: Sequence[Any], model: str | None = None, *,
                    encoding: str | None = None, referenced: int = FILE_PAGE_TOKENS) -> Count:
     """Tokens a chat request's messages take, reply priming included.
 
-    Text content (a string or ``{"type": "text"}`` parts) counts exactly; image parts, file parts
-    (`file_tokens`; ``referenced``: what a file given by id or URL counts) and structured fields
-    such as ``tool_calls`` are counted approximately and make ``exact`` False.
+    Text content (a string, text parts, Gemini's ``{"text": ...}`` parts) counts exactly; media
+(`file_tokens`; ``referenced``: what a file given by id or URL, or a video, counts), a tool
+result's other fields and structured fields such as ``tool_calls`` are counted approximately
+and make ``exact`` False. A media part given as an item (Gemini's ``contents=[part, ...]``)
+counts as a message holding it.
     """
     counter = counter_for(model, encoding=encoding)
     info = (model_info(model) if model else None) or ModelInfo(None, 0)
     total, exact = info.reply_priming, counter.exact
     for message in messages:
         total += info.tokens_per_message
-        for key, value in as_mapping(message).items():
+        item = as_mapping(message)
+        for key, value in ({"parts": [item]} if media_of(item) else item).items():
             tokens, field_exact = _field(counter, value, referenced)
             total += tokens
             exact = exact and field_exact
@@ -57,55 +61,39 @@ def count_tools(tools: Any, model: str | None = None, *, encoding: str | None = 
 
 
 def file_tokens(part: Any, referenced: int = FILE_PAGE_TOKENS) -> int | None:
-    """What a file part may cost, or None when ``part`` is no file (an Anthropic ``document`` or
-    a LangChain file block of plain text: text, counted as such).
-
-    A file sent inline (base64, a data URL) costs a token a byte of it, and one PDF page at
-    least (`FILE_PAGE_TOKENS`): byte-level BPE spends at most a token a byte of text, and a PDF,
-    billed as its text and an image of each page, is covered while its pages average 4.8 KB or
-    more (most do: fonts, images); a dense text-only PDF compressed below that can cost more,
-    which no rule can tell without reading the file. A file given by id or URL has no size
-    here: it costs ``referenced`` (`referenced_files` finds them)."""
-    source = _file(as_mapping(part))
-    if source is None:
+    """What a media part may cost (`guardlayer.tokens.media.media_tokens`: an image a fixed cost,
+    a PDF by its pages, audio by its length, another inline file a token a byte), ``referenced``
+    for one whose size cannot be read here (a file given by id or URL, a video), or None when
+    ``part`` carries no media (an Anthropic ``document`` or a LangChain file block of plain text:
+    text, counted as such)."""
+    media = media_of(as_mapping(part))
+    if media is None:
         return None
-    data = _inline(source)
-    if data is None:
-        return referenced
-    head, comma, body = data.partition(",") if data.startswith("data:") else ("", "", data)
-    plain = comma and not head.endswith(";base64")  # (a data URL of text, not base64)
-    size = len(body.encode("utf-8", "surrogatepass")) if plain else len(body.rstrip("=")) * 3 // 4
-    return max(FILE_PAGE_TOKENS, size)
+    return media_tokens(media) if media.sized else referenced
 
 
 def referenced_files(messages: Sequence[Any]) -> int:
-    """How many file parts among ``messages``' content are given by id or URL, not inline:
-    their size, and so their tokens, cannot be known here (`file_tokens`)."""
+    """How many media parts among ``messages`` (their content, Gemini parts, tool results and
+    outputs, a part given as an item) have no size to read here: files given by id or URL,
+    video (`file_tokens`). Lists nested deeper than `_MAX_DEPTH` count as one (unread)."""
+    return _unsized(messages, 0)
+
+
+def _unsized(values: Sequence[Any], depth: int) -> int:
+    if depth > _MAX_DEPTH:
+        return 1
     found = 0
-    for message in messages:
+    for value in values:
         try:
-            content = as_mapping(message).get("content")
-            parts = [as_mapping(p) for p in content if not isinstance(p, str)] if isinstance(content, list) else []
-        except ConfigError:  # (a text, a LangChain pair, bytes: no file part)
+            item = as_mapping(value)
+        except ConfigError:  # (a text, a LangChain pair, bytes: no media)
             continue
-        found += sum(1 for part in parts if (source := _file(part)) is not None and _inline(source) is None)
+        if (media := media_of(item)) is not None:
+            found += not media.sized
+            continue
+        found += sum(_unsized(inner, depth + 1) for inner in item.values()
+                     if isinstance(inner, (list, tuple)) and not all(isinstance(v, str) for v in inner))
     return found
-
-
-def _file(part: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """Where a file part keeps its data or reference (OpenAI chat: ``file``; Anthropic:
-    ``source``; Responses and LangChain: the part itself), or None when it is no file."""
-    if part.get("type") not in FILE_PARTS:
-        return None
-    inner = part["file"] if part.get("type") == "file" and part.get("file") is not None else part.get("source", part)
-    source = {} if isinstance(inner, str) else as_mapping(inner)
-    kind = source.get("source_type") if inner is part else source.get("type")
-    return None if kind in ("text", "content") else source
-
-
-def _inline(source: Mapping[str, Any]) -> str | None:
-    """A file's inline data (base64 or a data URL), None when it is given by id or URL."""
-    return next((source[k] for k in ("file_data", "data", "base64") if isinstance(source.get(k), str)), None)
 
 
 def _field(counter: TokenCounter, value: Any, referenced: int) -> tuple[int, bool]:
@@ -113,21 +101,31 @@ def _field(counter: TokenCounter, value: Any, referenced: int) -> tuple[int, boo
         return 0, True
     if isinstance(value, str):
         return counter.count(value), True
-    if isinstance(value, list) and value and not isinstance(value[0], (str, int, float)):
-        value = [as_mapping(p) for p in value]
-    if isinstance(value, list) and all(isinstance(p, Mapping) and "type" in p for p in value):
-        tokens, exact = 0, True
-        for part in value:
-            if part["type"] == "text":
-                tokens += counter.count(str(part.get("text", "")))
-            elif part["type"] in ("image_url", "image", "input_image"):
-                tokens, exact = tokens + IMAGE_PART_TOKENS, False
-            elif (cost := file_tokens(part, referenced)) is not None:
-                tokens, exact = tokens + cost, False
-            else:
-                tokens, exact = tokens + counter.count(json.dumps(part, default=str)), False
-        return tokens, exact
-    return counter.count(json.dumps(value, default=str)), False
+    if isinstance(value, list) and not all(isinstance(p, _SCALARS) for p in value):
+        value = [p if isinstance(p, _SCALARS) else as_mapping(p) for p in value]  # (LangChain mixes strings in)
+        if all(isinstance(p, str) or isinstance(p, Mapping) and not _PART_KEYS.isdisjoint(p) for p in value):
+            tokens, exact = 0, True
+            for part in value:
+                cost, part_exact = _part(counter, part, referenced)
+                tokens, exact = tokens + cost, exact and part_exact
+            return tokens, exact
+    return (0, True) if value == [] else (counter.count(json.dumps(value, default=str)), False)
+
+
+def _part(counter: TokenCounter, part: str | Mapping[str, Any], referenced: int) -> tuple[int, bool]:
+    """One content part's tokens, and whether they are exact: a string or a text part's text; media
+    (`file_tokens`); a tool result's content as parts and the rest as JSON."""
+    if isinstance(part, str):
+        return counter.count(part), True
+    kind = part.get("type")
+    if kind == "text" or (kind is None and isinstance(part.get("text"), str)):
+        return counter.count(str(part.get("text", ""))), True
+    if (media := media_of(part)) is not None:
+        return (media_tokens(media) if media.sized else referenced), False
+    if kind in TOOL_RESULT_PARTS and isinstance(inner := part.get("content"), list):
+        rest = {k: v for k, v in part.items() if k != "content"}
+        return counter.count(json.dumps(rest, default=str)) + _field(counter, inner, referenced)[0], False
+    return counter.count(json.dumps(part, default=str)), False
 
 
 def message_text(message: Any) -> str:

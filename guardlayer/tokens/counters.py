@@ -118,7 +118,16 @@ _ONE_TOKEN = frozenset("¡¢£¤¥¦§¨©«¬®¯°±´¶·»¿×،‐‑–—
                        "「」『』【】〜・ー！（），－．／：；＞？＾～･￥\ufffd")
 """The symbols and modifier letters of the BMP that cost one token between two words in both
 cl100k_base and o200k_base (97 of 6,800; typographic quotes and dashes, bullets, CJK punctuation).
-Any other costs a token a UTF-8 byte (most cost 2-3 tokens in both: ``‸`` 2, ``␣`` 3)."""
+Any other costs a token a UTF-8 byte (most cost 2-3 tokens in both: ``‸`` 2, ``␣`` 3), but after
+a space (`_ONE_AFTER_SPACE`) and as a variation selector (`_SELECTORS`)."""
+_ONE_AFTER_SPACE = _ONE_TOKEN | frozenset("₹№⇒≤≥✓❤")
+"""Symbols that cost one token after a space in both encodings (``word X word``: 3 tokens), some
+more between two letters (``a≤b``: 4 in cl100k): 56 of the 4,234 assigned symbols of the BMP
+(format and private-use characters left out), the seven here and 49 of `_ONE_TOKEN`."""
+_SELECTORS = {"\ufe0f": 1, "\ufe0e": 2}
+"""Variation selectors (emoji and text presentation, 3 UTF-8 bytes each) cost what they add after
+any of the BMP's symbols (``word X\ufe0f word`` less ``word X word``): U+FE0F 1 in both encodings
+(0 after two symbols in o200k), U+FE0E 2 in cl100k and 1 in o200k."""
 _CODE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-"
 """The characters of base64 (both alphabets), and so of most keys, hashes and encoded data."""
 
@@ -132,8 +141,9 @@ class Estimator:
     (`_word`); spaces and tabs one per 8 of each stretch of one of them, a single space before
     text free (`_blank`); other white space one per UTF-8 byte (no-break and ideographic space: one
     each); a word of another script (Cyrillic, Hebrew, Thai, Hangul, Devanagari, ...) one per 2
-    UTF-8 bytes, a common symbol (`_ONE_TOKEN`) one, any other symbol (a modifier letter too) one per
-    UTF-8 byte (so a character beyond the BMP, emoji and tag characters, 4); a
+    UTF-8 bytes, a common symbol (`_ONE_TOKEN`; after a space `_ONE_AFTER_SPACE`) one, a variation
+    selector 1-2 (`_SELECTORS`), any other symbol (a modifier letter too) one per UTF-8 byte (so a
+    character beyond the BMP, emoji and tag characters, 4); a
     run of base64's alphabet of 16+ characters with a capital and a digit (base64, base32, keys)
     one per 1.4 characters. Measured against cl100k_base and o200k_base on 5,152 texts of 100+
     characters (guardlayer's development corpora; ``guardlayer bench tokens`` re-measures it):
@@ -226,8 +236,10 @@ def _tokens(m: regex.Match[str]) -> tuple[int, bool]:
         wide = len(piece.encode("utf-16-le", "surrogatepass")) // 2 - len(piece)  # beyond the BMP
         return math.ceil((len(piece.encode("utf-8", "surrogatepass")) - 4 * wide) / 2) + 4 * wide, False
     ascii_chars = len(piece.encode("ascii", "ignore"))
-    return math.ceil(ascii_chars / 2) + sum(1 if c in _ONE_TOKEN else len(c.encode("utf-8", "surrogatepass"))
-                                            for c in piece if not c.isascii()), False
+    spaced = m.start() > 0 and m.string[m.start() - 1] == " " and piece[0] in _ONE_AFTER_SPACE
+    return math.ceil(ascii_chars / 2) + spaced + sum(
+        1 if c in _ONE_TOKEN else _SELECTORS.get(c) or len(c.encode("utf-8", "surrogatepass"))
+        for c in piece[spaced:] if not c.isascii()), False
 
 
 _LONG = 12
