@@ -18,13 +18,17 @@ count as documents, even in an assistant turn; LangChain ``(role, text)`` pairs,
 are read; so is a system prompt given beside them (``system``, ``instructions``, the
 ``system_instruction`` of Gemini's ``config``), as the application's own text. Text the guards
 cannot read is never passed on unread: the call is refused with a `ConfigError` that says what
-to pass instead (an item or content part of a kind not known here that holds text, text given
-positionally to a ``*args``, an untrusted message whose text is in a field no provider reads,
-tool arguments nested deeper than `call_kinds.MAX_NESTING`).
+to pass instead (an item or content part of a kind not known here that holds text, a tool's
+output that is neither text nor parts, text given positionally to a ``*args``, an untrusted
+message whose text is in a field no provider reads, tool arguments nested deeper than
+`call_kinds.MAX_NESTING`, a reference to an item kept upstream unless `CallShape.upstream_turns`).
+A Responses item of a known kind is read as that kind whatever ``role`` it is given; a file's
+``filename`` is read as text of its turn, an inline ``data:text/...`` file as a document
+(`call_files`; other files, PDFs and images, are not read).
 
 Parts: `call_slot` (`Slot`, roles and sources), `call_kinds` (the kinds of items and parts read),
-`call_read` (messages and items), `call_parts` (content parts), `call_fields` (fields of any
-value), `call_write` (fixed text put back); here `CallShape` and `Call`.
+`call_read` (messages and items), `call_parts` (content parts), `call_files` (inline text files),
+`call_fields` (fields of any value), `call_write` (fixed text put back); here `CallShape` and `Call`.
 """
 from __future__ import annotations
 
@@ -65,10 +69,14 @@ class CallShape:
     unnamed: tuple[str, ...] = ()
     config_arg: str | None = None
     """The argument read as Gemini's ``config`` (`GEMINI_CONFIG`), when ``contents`` is read."""
+    upstream_turns: bool = False
+    """Whether calls may refer to items kept upstream (a Responses ``item_reference``, typed or
+    not): turns the input guards never see, so refused unless the application opts in here."""
 
     @classmethod
     def of(cls, fn: Callable[..., Any], *, prompt_arg: str | None = None,
-           messages_arg: str | None = None, untrusted: dict[str, str] | None = None) -> CallShape:
+           messages_arg: str | None = None, untrusted: dict[str, str] | None = None,
+           upstream_turns: bool = False) -> CallShape:
         try:
             sig = inspect.signature(fn)
         except (TypeError, ValueError):
@@ -99,7 +107,7 @@ class CallShape:
         for name in [*sources, *([messages_arg] if messages_arg else [])]:
             if sig and name not in params and not _has_var_kw(sig):
                 raise ConfigError(f"{getattr(fn, '__qualname__', fn)!r} has no argument {name!r}")
-        return cls(sig, sources, messages_arg, unnamed, config_arg)
+        return cls(sig, sources, messages_arg, unnamed, config_arg, upstream_turns)
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call:
         """The call's arguments by name; an iterator or a sequence other than a list or tuple (a
@@ -186,7 +194,8 @@ class Call:
         out: list[Slot] = []
         for name, source in self.shape.sources.items():
             value = self.arguments.get(name)
-            out += config_slots(name, value) if name == self.shape.config_arg else arg_slots(name, value, source)
+            out += (config_slots(name, value) if name == self.shape.config_arg
+                    else arg_slots(name, value, source, self.shape.upstream_turns))
         var_pos = _var_pos(self.shape.signature)
         given = self.arguments.get(var_pos, ()) if var_pos and var_pos not in self.shape.sources else ()
         if any(is_text(v) for v in given):
@@ -198,7 +207,7 @@ class Call:
         if messages is not None and not isinstance(messages, (list, tuple)):
             one = " (one message: pass [message])" if is_item(messages) else ""
             raise ConfigError(f"argument {arg!r} holds {type(messages).__name__}, not a list of messages{one}")
-        return out + message_slots(arg, messages or ())
+        return out + message_slots(arg, messages or (), upstream=self.shape.upstream_turns)
 
     def text(self) -> str:
         """All untrusted text of the call, for guards that judge the call as a whole."""

@@ -37,8 +37,12 @@ a shell's output, files, an MCP server's tool descriptions); ids, a shell call's
 KNOWN_ITEMS = TOOL_OUTPUT_ITEMS | CALL_ITEMS | ITEM_FIELDS.keys() | {
     "message", "content", "image_generation_call", "item_reference", "compaction"}
 """Kinds of items read here (``content``: a prediction; ``image_generation_call``: an image;
-``compaction``: the provider's opaque ``encrypted_content``); an item of another kind that holds
-text is refused."""
+``compaction``: the provider's opaque ``encrypted_content``; ``item_reference``: a turn kept
+upstream, refused unless the call may build on those: `call_read`); an item of another kind that
+holds text is refused. An item of one of these kinds other than ``message`` and ``content`` is
+read as its kind whatever ``role`` it is given (a role does not make a tool's output a turn)."""
+TURN_KINDS = frozenset({"message", "content"})
+"""Kinds of `KNOWN_ITEMS` read as a turn, by their role (``content``: a prediction)."""
 LANGCHAIN_META = frozenset({"response_metadata", "additional_kwargs", "usage_metadata", "artifact", "example",
                             "invalid_tool_calls", "tool_call_chunks"})
 """Fields of a LangChain message that it keeps for the program, not the model: no text for the model."""
@@ -56,13 +60,15 @@ STORED_PROMPT = frozenset({"id", "version", "variables"})
 its ``variables`` are read as the user's text (strings, ``input_text`` items), the rest names it."""
 MEDIA_PARTS = frozenset({"image", "image_url", "input_image", "input_audio", "audio", "file", "input_file",
                          "video_url", "container_upload", "thinking", "redacted_thinking", "tool_use",
-                         "server_tool_use", "mcp_tool_use", "tool_reference"})
-"""Content parts read as no text: media, files, the model's thinking (signed, given back as is) and
-its calls (``tool_use``: read as its tool calls; server and MCP calls: the provider's)."""
+                         "server_tool_use", "mcp_tool_use", "tool_reference", "computer_screenshot"})
+"""Content parts read as no text: media, files (their names are read: `PART_FIELDS`), the model's
+thinking (signed, given back as is) and its calls (``tool_use``: read as its tool calls; server and
+MCP calls: the provider's); a ``computer_screenshot`` is a computer call's output."""
 TOOL_RESULT_PARTS = frozenset({"tool_result", "mcp_tool_result"})
 """Anthropic parts that hold a tool's output in ``content`` (text, or parts)."""
 PART_FIELDS: dict[str, tuple[tuple[tuple[str, ...], str | None], ...]] = {
-    "file": ((("text",), "document"),),  # LangChain's plain-text file block (``source_type: "text"``)
+    "file": ((("text",), "document"), (("file", "filename"), None)),  # (LangChain's plain-text file
+    "input_file": ((("filename",), None),),                            # block; OpenAI chat's file)
     "output_text": tuple((("annotations", "*", key), None) for key in ("title", "url", "filename")),
     "web_search_tool_result": ((("content", "*", "title"), "document"),),
     "code_execution_tool_result": ((("content", "**"), "tool"),),
@@ -74,7 +80,8 @@ PART_FIELDS: dict[str, tuple[tuple[tuple[str, ...], str | None], ...]] = {
 page found by the provider's web search is a document even inside an assistant turn; a
 ``web_fetch_tool_result`` holds a fetched document: `call_parts`); the citations of a Responses
 ``output_text`` (a URL's title and address, a file's name; None: of the message's source, the
-model's own answer given back)."""
+model's own answer given back); a file's name, which the model reads with the file, as text of its
+turn."""
 KNOWN_PARTS = TEXT_PARTS | MEDIA_PARTS | TOOL_RESULT_PARTS | PART_FIELDS.keys() | {
     "refusal", "search_result", "document", "web_fetch_tool_result"}
 """Kinds of content parts read here; a part of another kind that holds text is refused."""

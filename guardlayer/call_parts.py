@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .call_fields import checked_leaves, holds_text, strings_at
+from .call_files import file_slots
 from .call_kinds import (GEMINI_FIELDS, GEMINI_KEYS, ID_FIELDS, KNOWN_PARTS, PART_FIELDS, SIDE_FIELDS, TEXT_PARTS,
                          TOOL_RESULT_PARTS)
 from .call_slot import OWN_SOURCES, Slot
@@ -46,18 +47,22 @@ def _joined(content: Any) -> str | None:
     return content if isinstance(content, str) else None
 
 
-def part_field_slots(arg: str, i: int | None, content: Any, where: str, source: str) -> list[Slot]:
-    """The texts of the parts of `PART_FIELDS` and of web fetch results in ``content`` (paths
-    from the message, of ``source``); a part of a kind not known here that holds text, among
-    ``content`` or in a tool result's content, is refused, but in the application's own turns
-    read string by string as theirs (a LangChain ``reasoning`` or ``tool_call`` block)."""
+def part_field_slots(arg: str, i: int | None, content: Any, where: str, source: str,
+                     key: str = "content") -> list[Slot]:
+    """The texts of the parts of `PART_FIELDS`, of inline text files (`file_slots`) and of web
+    fetch results in ``content`` (the
+    message's ``key``: paths from the message, of ``source``); a part of a kind not known here
+    that holds text, among ``content`` or in a tool result's content, is refused, but in the
+    application's own turns read string by string as theirs (a LangChain ``reasoning`` or
+    ``tool_call`` block)."""
     out = []
     for j, part in enumerate(content):
         kind = field(part, "type")
         if kind == "web_fetch_tool_result":
-            out += [Slot(arg, i, "document", text, path=("content", j, "content", "content", *path))
+            out += [Slot(arg, i, "document", text, path=(key, j, "content", "content", *path))
                     for path, text in _document_texts(field(field(part, "content"), "content"))]
-        out += [Slot(arg, i, theirs or source, text, path=("content", j, *path))
+        out += file_slots(arg, i, part, (key, j), f"{where}[{j}]")
+        out += [Slot(arg, i, theirs or source, text, path=(key, j, *path))
                 for spec, theirs in PART_FIELDS.get(kind, ()) for path, text in strings_at(part, spec)]
         inner = field(part, "content") if kind in TOOL_RESULT_PARTS else None
         for at, one in [(f"{where}[{j}]", part), *((f"{where}[{j}].content[{k}]", p) for k, p
@@ -65,7 +70,7 @@ def part_field_slots(arg: str, i: int | None, content: Any, where: str, source: 
             if isinstance(one, str) or field(one, "type") in KNOWN_PARTS or not holds_text(one, ID_FIELDS):
                 continue
             if source in OWN_SOURCES and one is part:
-                out += [Slot(arg, i, source, text, path=("content", j, *path)) for path, text in strings_at(part, ("**",))]
+                out += [Slot(arg, i, source, text, path=(key, j, *path)) for path, text in strings_at(part, ("**",))]
             else:
                 raise ConfigError(f"{at} is a part of type {field(one, 'type')!r}, which guardlayer does not "
                                   "read, and it holds text: it cannot be checked")

@@ -7,8 +7,8 @@ from typing import Any
 
 from .call_fields import checked_leaves, field_names, holds_text, strings_at
 from .call_kinds import (CALL_ITEMS, DOCUMENT_READ, GEMINI_KEYS, ID_FIELDS, INSTRUCTION_FIELDS, ITEM_FIELDS,
-                         KNOWN_ITEMS, MEDIA_PARTS, NAME_FIELD, PLAIN_FIELDS, STORED_PROMPT, TEXT_PARTS,
-                         TOOL_OUTPUT_ITEMS)
+                         KNOWN_ITEMS, MEDIA_PARTS, NAME_FIELD, PART_FIELDS, PLAIN_FIELDS, STORED_PROMPT,
+                         TEXT_PARTS, TOOL_OUTPUT_ITEMS, TURN_KINDS)
 from .call_parts import gemini_part_slots, part_field_slots, part_text, side_slots
 from .call_slot import (HISTORY, HISTORY_ROLES, KIND_ROLES, OWN_SOURCES, PAIR_ROLES, SYSTEM, TOOL_ROLES,
                         TRUSTED_ROLES, Slot)
@@ -24,17 +24,18 @@ def is_item(value: Any) -> bool:
         isinstance(value, dict) or hasattr(value, "role") or hasattr(value, "type"))
 
 
-def arg_slots(name: str, value: Any, source: str) -> list[Slot]:
+def arg_slots(name: str, value: Any, source: str, upstream: bool = False) -> list[Slot]:
     """The texts of an argument read as ``source``: a text, a list of texts or items (messages,
-    Responses items, documents), or one item (a prediction, a document)."""
+    Responses items, documents), or one item (a prediction, a document); ``upstream``: references
+    to items kept upstream are let through unread (`message_slots`)."""
     if value is None:
         return []
     if isinstance(value, str):
         return [Slot(name, None, source, value)]
     if isinstance(value, (list, tuple)):
-        return message_slots(name, value, source)
+        return message_slots(name, value, source, upstream)
     if is_item(value) or hasattr(value, "page_content"):
-        return _item_slots(name, None, value, source)
+        return _item_slots(name, None, value, source, upstream)
     raise ConfigError(f"argument {name!r} is untrusted but holds {type(value).__name__}, not text, "
                       "a list of texts or of messages")
 
@@ -61,14 +62,25 @@ def config_slots(arg: str, config: Any) -> list[Slot]:
     return out
 
 
-def message_slots(arg: str, messages: Any, default: str = "user") -> list[Slot]:
+def message_slots(arg: str, messages: Any, default: str = "user", upstream: bool = False) -> list[Slot]:
     """The untrusted texts of a list of messages (or Responses input items, texts, documents),
     in order: a message without a role is of ``default`` source; a tool's output is of source
-    ``tool``."""
-    return [slot for i, message in enumerate(messages) for slot in _item_slots(arg, i, message, default)]
+    ``tool``. A reference to an item kept upstream (`_is_reference`) is a turn the guards never see:
+    refused, unless ``upstream`` (the application lets its calls build on turns kept upstream)."""
+    return [slot for i, message in enumerate(messages) for slot in _item_slots(arg, i, message, default, upstream)]
 
 
-def _item_slots(arg: str, i: int | None, item: Any, default: str) -> list[Slot]:
+def _is_reference(item: Any, listed: bool) -> bool:
+    """Is ``item`` a Responses ``item_reference``: typed so, or (among a list of items, ``listed``)
+    an item with an ``id``, neither role nor kind, and no field but those naming an item or a stored
+    prompt (the API reads ``{"id": "msg_..."}`` as a reference)?"""
+    kind = field(item, "type")
+    return kind == "item_reference" or (
+        listed and kind is None and field(item, "role") is None and isinstance(field(item, "id"), str)
+        and set(field_names(item)) <= STORED_PROMPT | ID_FIELDS)
+
+
+def _item_slots(arg: str, i: int | None, item: Any, default: str, upstream: bool = False) -> list[Slot]:
     """The texts of one message, Responses item, text or document (`message_slots`)."""
     where = arg if i is None else f"{arg}[{i}]"
     if isinstance(item, str):
@@ -84,20 +96,26 @@ def _item_slots(arg: str, i: int | None, item: Any, default: str) -> list[Slot]:
     kind, role = field(item, "type"), field(item, "role")
     if isinstance(text := field(item, "page_content"), str):  # a LangChain ``Document``
         return [Slot(arg, i, default, text, path=("page_content",)), *_document_fields(arg, i, item, default)]
+    if _is_reference(item, i is not None):
+        if upstream:
+            return []
+        raise ConfigError(f"{where} refers to an item kept upstream ({field(item, 'id')!r}), a turn the input "
+                          "guards never see: send the item itself, or let calls build on turns kept upstream "
+                          "(upstream_turns=True)")
     if role is None and kind is None and isinstance(field(item, "id"), str) and set(field_names(item)) <= STORED_PROMPT:
         return _stored_prompt_slots(arg, i, item, where)
     if kind in TEXT_PARTS and role is None:  # a bare text block
         text = field(item, "text")  # (Anthropic's ``system=[{"type": "text", ...}]``)
         return [Slot(arg, i, default, text)] if isinstance(text, str) else []
-    if role is None and kind is not None and kind not in ("message", "content", *KIND_ROLES):
-        if kind not in KNOWN_ITEMS and default == "document" and isinstance(text := field(item, "text"), str):
+    if kind in KNOWN_ITEMS and kind not in TURN_KINDS:  # whatever its role (a tool's output is no turn)
+        return _responses_slots(arg, i, item, kind, where)  # (read field by field: the rest holds no text)
+    if role is None and kind is not None and kind not in (*TURN_KINDS, *KIND_ROLES):
+        if default == "document" and isinstance(text := field(item, "text"), str):
             return [Slot(arg, i, default, text, path=("text",)), *_document_fields(arg, i, item, default)]
-        if kind not in KNOWN_ITEMS:  # (a document of the application's own kind: {"type": "faq", "text": ...})
-            if holds_text(item, ID_FIELDS):
-                raise ConfigError(f"{where} is an item of type {kind!r}, which guardlayer does not read, "
-                                  "and it holds text: it cannot be checked")
-            return []
-        return _responses_slots(arg, i, item, kind)  # (read field by field: the rest holds no text)
+        if holds_text(item, ID_FIELDS):  # (a document of the application's own kind: {"type": "faq", "text": ...})
+            raise ConfigError(f"{where} is an item of type {kind!r}, which guardlayer does not read, "
+                              "and it holds text: it cannot be checked")
+        return []
     out = _turn_slots(arg, i, item, default, where)
     if role is None and kind is None:
         out += _document_fields(arg, i, item, default)
@@ -161,7 +179,10 @@ def _stored_prompt_slots(arg: str, i: int | None, item: Any, where: str) -> list
             out.append(Slot(arg, i, "user", value, path=("variables", key)))
         elif field(value, "type") == "input_text" and isinstance(text := field(value, "text"), str):
             out.append(Slot(arg, i, "user", text, path=("variables", key, "text")))
-        elif field(value, "type") not in MEDIA_PARTS and holds_text(value, ID_FIELDS):
+        elif field(value, "type") in MEDIA_PARTS:  # (a file's name is read: `PART_FIELDS`)
+            out += [Slot(arg, i, "user", text, path=("variables", key, *path))
+                    for spec, _ in PART_FIELDS.get(field(value, "type"), ()) for path, text in strings_at(value, spec)]
+        elif holds_text(value, ID_FIELDS):
             raise ConfigError(f"{where}.variables[{key!r}] holds text that is neither a string nor an "
                               "input_text item: it cannot be checked")
     if not isinstance(variables, dict) and holds_text(variables):
@@ -169,9 +190,10 @@ def _stored_prompt_slots(arg: str, i: int | None, item: Any, where: str) -> list
     return out
 
 
-def _responses_slots(arg: str, i: int | None, item: Any, kind: str) -> list[Slot]:
-    """The texts of a Responses item with no role: a tool's output (source ``tool``), a call's
-    arguments (the assistant's, as its tool calls), and the fields of `ITEM_FIELDS`."""
+def _responses_slots(arg: str, i: int | None, item: Any, kind: str, where: str) -> list[Slot]:
+    """The texts of a Responses item other than a turn: a tool's output (source ``tool``: text, or
+    parts read as a message's are; else no text, a screenshot, or refused), a call's arguments
+    (the assistant's, as its tool calls), and the fields of `ITEM_FIELDS`."""
     out = []
     if kind in TOOL_OUTPUT_ITEMS:
         output = field(item, "output")
@@ -180,6 +202,10 @@ def _responses_slots(arg: str, i: int | None, item: Any, kind: str) -> list[Slot
         elif isinstance(output, (list, tuple)):
             out += [Slot(arg, i, "tool", text, j) for j, (_, text)
                     in enumerate(part_text(p, "tool") for p in output) if text is not None]
+            out += part_field_slots(arg, i, output, f"{where}.output", "tool", key="output")
+        elif field(output, "type") not in MEDIA_PARTS and holds_text(output, ID_FIELDS):
+            raise ConfigError(f"{where}.output holds {type(output).__name__}, not text or a list of parts: "
+                              "it cannot be checked")
     if kind in CALL_ITEMS:
         out += _tool_call_slots(arg, i, item)
     for spec, source in ITEM_FIELDS.get(kind, ()):

@@ -43,6 +43,9 @@ class Slot:
     part's text: a message's ``name``, a field of a Responses item, a title in a tool result."""
     beside: bool = False
     """The text stands beside a document's own (a title, a URL, metadata): `Context.beside`."""
+    encoded: str | None = None
+    """The header of the data URL whose data the text is, decoded (an inline text file): a text
+    put back is encoded so (`call_files`)."""
 
     @property
     def target(self) -> str:

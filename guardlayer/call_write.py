@@ -8,6 +8,7 @@ import dataclasses
 import difflib
 from typing import Any
 
+from .call_files import encoded
 from .call_kinds import CALL_ITEMS, NAME_FIELD, NAME_LIMIT, TEXT_PARTS, TOOL_OUTPUT_ITEMS, TOOL_RESULT_PARTS
 from .call_parts import part_text
 from .call_read import item_calls
@@ -22,6 +23,8 @@ def changed(item: Any, slot: Slot, text: str) -> Any:
     """``item`` (a text, message or item of the call) with ``slot``'s text replaced."""
     if isinstance(item, str):
         return text
+    if slot.encoded is not None:
+        text = encoded(slot.encoded, text)
     if slot.tool is not None:
         return _with_tool_text(item, slot.tool, text)
     if slot.path == NAME_FIELD:

@@ -119,7 +119,7 @@ def test_an_item_of_an_unknown_kind_that_holds_text_is_refused():
     with pytest.raises(ConfigError, match=r"input\[1\] is an item of type 'newer_call_output'.*holds text"):
         create(input=[{"role": "user", "content": "hi"},
                       {"type": "newer_call_output", "call_id": "c", "output": [{"stdout": "EVIL"}]}])
-    assert create(input=[{"role": "user", "content": "hi"}, {"type": "item_reference", "id": "msg_1"},
+    assert create(input=[{"role": "user", "content": "hi"},
                          {"type": "newer_kind", "id": "x", "status": "done"}])["input"][0]["content"] == "hi"
     screenshot = {"type": "computer_screenshot", "image_url": "data:image/png;base64,iVBO"}
     sent = guarded(_create, input=[(Swap(), "fix")])(input=[  # a screenshot holds no text; the

@@ -61,11 +61,15 @@ import importlib
 import math
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, get_origin
+
+from pydantic import PydanticUserError, TypeAdapter
 
 from ..call import OWN_SOURCES, SYSTEM, TOOL_ROLES, Call, CallShape, Slot
+from ..call_read import config_slots
 from ..context import Context
 from ..errors import ConfigError
+from ..providers import field
 from ..timed_regex import timed_compile
 from ..tokens import Count, Estimator, TokenCounter, count_messages, counter_for, model_info
 from ..tokens.chat import FILE_PAGE_TOKENS, as_mapping, count_tools, referenced_files
@@ -77,6 +81,9 @@ Summarizer = Callable[[Any, int], str]
 _KEPT_ROLES = ("system", "developer")
 TOOLS_ARGS = ("tools", "functions")
 """Arguments that carry tool definitions (OpenAI, Anthropic; ``functions``: OpenAI's older API)."""
+CONFIG_SENT = ("tools", "response_schema", "responseSchema", "response_json_schema", "responseJsonSchema")
+"""Fields of Gemini's ``config`` sent to the model beside its system instruction: tool definitions
+and the schema of the reply (the rest are settings and names)."""
 NOT_INPUT = frozenset({"prediction"})
 """Arguments the guard reads but does not count: OpenAI's Predicted Outputs (``prediction``) is
 what the reply may be, not input to the context window."""
@@ -178,8 +185,9 @@ class TokenLimit:
         (Anthropic's ``system``, the Responses API's ``instructions``), costed as a system message;
         an untrusted argument that holds items (the Responses API's ``input``) but for its untrusted
         texts (its earlier assistant turns, tool calls, each item's overhead); tool definitions
-        (`count_tools`, estimated); a prediction (`NOT_INPUT`) is not counted. Kept in ``ctx`` while
-        those arguments are the same objects."""
+        (`count_tools`, estimated); a prediction (`NOT_INPUT`) is not counted; of Gemini's ``config``
+        only what is sent of it (`_config_tokens`). Kept in ``ctx`` while those arguments are the
+        same objects."""
         names = [name for name, source in call.shape.sources.items() if name not in NOT_INPUT
                  and (source == SYSTEM or _items(call.arguments.get(name)))] + list(TOOLS_ARGS)
         values = [call.arguments.get(name) for name in names]
@@ -196,7 +204,9 @@ class TokenLimit:
                 found = count_tools(value, model, encoding=self.encoding)
                 tokens, exact = tokens + found.tokens, False
                 continue
-            if call.shape.sources[name] == SYSTEM:
+            if name == call.shape.config_arg:
+                found, theirs = self._config_tokens(name, value, model), 0
+            elif call.shape.sources[name] == SYSTEM:
                 found, theirs = self._count([{"role": "system", "content": value}], model), 0
             else:  # the untrusted texts among the items are in ``ctx.texts``
                 found = self._count(list(value), model)
@@ -205,6 +215,20 @@ class TokenLimit:
             tokens, exact = tokens + max(found.tokens - priming - theirs, 0), exact and found.exact
         ctx.state[key] = (values, (tokens, exact))
         return tokens, exact
+
+    def _config_tokens(self, name: str, config: Any, model: str | None) -> Count:
+        """What Gemini's ``config`` sends (reply priming included, as `_count` counts it): its system
+        instruction (the texts `config_slots` reads, as a system message) and its tools and response
+        schemas (`CONFIG_SENT`, estimated as tool definitions are); its settings are no text, and a
+        config of another kind passed through a wrapper (LangChain's) is not sent at all."""
+        texts = [slot.text for slot in config_slots(name, config)]
+        found = self._count([{"role": "system", "content": "\n".join(texts)}] if texts else [], model)
+        sent = [_schema(value) for key in CONFIG_SENT if (value := field(config, key)) is not None]
+        tools = [one for value in sent for one in (value if isinstance(value, (list, tuple)) else [value])]
+        if not tools:
+            return found
+        return replace(found, tokens=found.tokens + count_tools(tools, model, encoding=self.encoding).tokens,
+                       exact=False)
 
     def _within(self, text: str, ctx: Context, model: str | None, counter: TokenCounter,
                 limit: int) -> Verdict:
@@ -416,6 +440,17 @@ def _noted(verdict: Verdict, stated: int, limit: int, beside: int, exact: bool) 
             **({"estimate_limit": limit} if stated != limit else {})}
     return verdict._replace(reason=f"{verdict.reason} ({'; '.join(notes)})" if verdict.reason and notes
                             else verdict.reason, meta=MappingProxyType(meta))
+
+
+def _schema(value: Any) -> Any:
+    """A response schema as what is sent: a type (a pydantic model, ``list[Model]``) as its JSON
+    schema, a text as such, a schema as it is."""
+    if isinstance(value, type) or get_origin(value) is not None:
+        try:
+            return TypeAdapter(value).json_schema()
+        except PydanticUserError:  # (a type pydantic cannot describe: counted as its name)
+            return {"schema": str(value)}
+    return {"schema": value} if isinstance(value, str) else value
 
 
 def _error_bound(counter: TokenCounter) -> float:
