@@ -418,7 +418,7 @@ class Budget:
 
     @staticmethod
     def _ttl(h: _Held, now: float) -> dict[str, Any]:
-        if h.expires is None:
+        if h.expires is None or isinstance(h.item, Bucket):  # (a bucket's one key: never shortened)
             return {}
         return {"ttl": max(1, math.ceil(h.expires - now))}
 
@@ -450,8 +450,9 @@ class Budget:
         it, a guess (not exact); one answered with an HTTP error or never sent
         (`Attempt.refused`) its prompt only. A report whose output is far shorter than the
         text received (a stream cut before its last event: Anthropic's first one says 1 output
-        token) is charged the text counted. A model without a price is priced as
-        ``priced_as`` (the reserved model) while a cost limit applies (never at 0)."""
+        token) is charged the text counted. A model without a price is priced as the
+        model the request was sent to, else ``priced_as`` (the call's), while a cost limit
+        applies (never at 0)."""
         name, usage, exact = attempt.model or request.model, attempt.usage, True
         if usage is None:
             (inp, in_exact), (out, out_exact) = _tokens(attempt.prompt, name), _tokens(attempt.output, name)
@@ -463,7 +464,7 @@ class Budget:
         info, unpriced = priced(name), None
         if usage.total_tokens and info is None:
             unpriced = str(name)
-            info = priced(priced_as) if self._costed else None
+            info = (priced(request.model) or priced(priced_as)) if self._costed else None
         return _Charge(usage, _micro(info, usage), exact, unpriced)
 
 

@@ -322,8 +322,9 @@ class Chain:
             ctx.report.fallback = None
         if run.stream_of is None:
             return self.substitute(ctx, reason, error)
+        value = str(self.substitute(ctx, reason, error, parse=False))  # (none: raises, settled as a call)
         run.streaming = True  # the model streamed: so does its fallback value
-        return run.stream_of.served(str(self.substitute(ctx, reason, error, parse=False)))
+        return run.stream_of.served(value)
 
     def substitute(self, ctx: Context, reason: str, error: GuardlayerError, *,
                    parse: bool = True) -> Any:
@@ -503,7 +504,7 @@ class Chain:
 
     def _record(self, request: _Invoke, ctx: Context, number: int) -> Attempt:
         kind = request.kind if number == 1 else "retry"
-        attempt = Attempt(_name(request.fn), kind, prompt=request.call.messages or request.call.text())
+        attempt = Attempt(_name(request.fn), kind, prompt=_prompt(request.call))
         ctx.report.attempts.append(attempt)
         return attempt
 
@@ -716,7 +717,7 @@ class _Run:
     def __init__(self, chain: Chain, call: Call) -> None:
         self.chain, self.call, self.start = chain, call, time.perf_counter()
         self.ctx = Context(report=Report(chain=chain.name))
-        model = call.arguments.get("model")
+        model = call.arguments.get("model", _default(call, "model"))
         self.ctx.model = model if isinstance(model, str) else self.ctx.scope.model
         self.ticket: Any = None
         self.streaming = False
@@ -882,12 +883,20 @@ def _prompt(call: Call) -> list[Any] | str:
     return [{"role": "system", "content": beside}, *messages] if beside else messages
 
 
+def _default(call: Call, name: str) -> Any:
+    """The default of the called function's parameter ``name`` (``def ask(p, model="gpt-4o")``),
+    or None."""
+    param = call.shape.signature.parameters.get(name) if call.shape.signature is not None else None
+    return None if param is None or param.default is param.empty else param.default
+
+
 def _takes(method: Callable[..., Any] | None, name: str) -> bool:
-    """Whether ``method`` has a parameter called ``name``."""
+    """Whether ``method`` takes a keyword ``name`` (by that name, or in ``**kwargs``)."""
     try:
-        return method is not None and name in inspect.signature(method).parameters
+        parameters = inspect.signature(method).parameters.values() if method is not None else ()
     except (TypeError, ValueError):
         return False
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 def _no_text(call: Call, step: Step) -> list[Slot]:
