@@ -59,7 +59,7 @@ STORED_PROMPT = frozenset({"id", "version", "variables"})
 """The fields of a Responses stored prompt (``prompt={"id": "pmpt_...", "variables": {...}}``):
 its ``variables`` are read as the user's text (strings, ``input_text`` items), the rest names it."""
 MEDIA_PARTS = frozenset({"image", "image_url", "input_image", "input_audio", "audio", "file", "input_file",
-                         "video_url", "container_upload", "thinking", "redacted_thinking", "tool_use",
+                         "video_url", "document_url", "container_upload", "thinking", "redacted_thinking", "tool_use",
                          "server_tool_use", "mcp_tool_use", "tool_reference", "computer_screenshot"})
 """Content parts read as no text: media, files (their names are read: `PART_FIELDS`), the model's
 thinking (signed, given back as is) and its calls (``tool_use``: read as its tool calls; server and

@@ -17,7 +17,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def guarded(fn: F | None = None, *, rules: str | Path | None = None, chain: Chain | None = None,
             input: Any = (), output: Any = (), prompt_arg: str | None = None,
             messages_arg: str | None = None, untrusted: dict[str, str] | None = None,
-            **options: Any) -> Any:
+            upstream_turns: bool = False, **options: Any) -> Any:
     """Guard a function that calls a model.
 
     Guards come from a rule file (``rules=``), a built `Chain` (``chain=``), or code
@@ -28,7 +28,9 @@ def guarded(fn: F | None = None, *, rules: str | Path | None = None, chain: Chai
     text is the ``messages`` argument, else ``prompt_arg`` (default: ``prompt`` or the first ``str``
     argument); ``untrusted`` adds other arguments and their source, e.g. ``{"docs": "document"}``
     (the default prompt is then one it does not name, unannotated only without a default value;
-    none when it names a ``user`` argument). The Report of the last call is `guardlayer.last_report()`.
+    none when it names a ``user`` argument). ``upstream_turns=True`` lets a Responses call
+    refer to items kept by the provider (``item_reference``), turns the guards never see; without
+    it such a call is refused. The Report of the last call is `guardlayer.last_report()`.
     """
     if sum(x is not None and x != () for x in (rules, chain, input or output or None)) > 1:
         raise ConfigError("give guards one way: rules=, chain= or input=/output=")
@@ -44,7 +46,8 @@ def guarded(fn: F | None = None, *, rules: str | Path | None = None, chain: Chai
         the_chain = Chain.build(input, output, **options)
 
     def wrap(fn: F) -> F:
-        shape = CallShape.of(fn, prompt_arg=prompt_arg, messages_arg=messages_arg, untrusted=untrusted)
+        shape = CallShape.of(fn, prompt_arg=prompt_arg, messages_arg=messages_arg, untrusted=untrusted,
+                             upstream_turns=upstream_turns)
         if the_chain.input and (shape.unnamed or not shape.sources and not shape.messages_arg):
             several = f" (several str arguments: {', '.join(shape.unnamed)})" if shape.unnamed else ""
             raise ConfigError(f"{getattr(fn, '__qualname__', fn)!r} has input guards but no untrusted "

@@ -168,3 +168,22 @@ def test_an_inline_text_file_the_guards_cannot_read_is_refused(data, reason):
     with pytest.raises(ConfigError, match=rf"input\[0\]\.content\[1\]\.file_data is an inline text file .*{reason}"):
         guarded(model, input=[PIIGuard(mode="regex")])(**_file(data))
     assert model.sent == []
+
+
+def test_guarded_upstream_turns_lets_a_call_refer_to_items_kept_upstream() -> None:
+    from guardlayer.guards.pii import PIIGuard
+
+    items = [{"type": "item_reference", "id": "msg_abc"}, {"role": "user", "content": "Mail bob@example.com"}]
+
+    @guarded(input=[PIIGuard(mode="regex")])
+    def strict(**kwargs):
+        return kwargs["input"]
+
+    @guarded(input=[PIIGuard(mode="regex")], upstream_turns=True)
+    def lenient(**kwargs):
+        return kwargs["input"]
+
+    with pytest.raises(ConfigError, match="upstream_turns=True"):
+        strict(model="gpt-4o", input=items)
+    sent = lenient(model="gpt-4o", input=items)
+    assert sent[0] == items[0] and "bob@example.com" not in sent[1]["content"]

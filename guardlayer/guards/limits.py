@@ -33,11 +33,12 @@ judges the call there without cutting them. Over the limit, ``strategy`` decides
 - ``summarize``: ``summarizer(content, max_tokens) -> str`` replaces the text, or the turns
   ``drop_oldest`` would drop (given as a message list; the summary becomes a system message).
 
-Media in the messages are estimated (``exact`` False): an image as 85 tokens (its cost at
-``detail: low``), a file sent inline as a token a byte and one PDF page (4,800 tokens) at least
-(`guardlayer.tokens.chat.file_tokens` says why and where that can fall short). A file given by
-id or URL has no size the guard can read: the call fails (closed) unless ``file_tokens`` says
-what each such file is to count as (``meta["files"]``: how many there are).
+Media in the messages are estimated (``exact`` False) by upper-bound rules
+(`guardlayer.tokens.media` says why and where they can fall short): a PDF 4,800 tokens a page
+(pages counted in the file, else its bytes), another file a token a byte, audio 32 tokens a
+second, an image 85 (OpenAI, ``detail: low``) or 258 (Gemini). A file given by id or URL, or a
+video, has no cost the guard can read: the call fails (closed) unless ``file_tokens`` says what
+each such file is to count as (``meta["files"]``: how many there are).
 
 ``meta`` always has ``tokens``, ``limit``, ``exact`` and ``cut_tokens`` (0 when nothing was
 cut), and ``beside`` when the call's own text counted. Counts are exact when the model has a
@@ -163,7 +164,7 @@ class TokenLimit:
         call = getattr(ctx, "call", None) if ctx.side == "input" else None
         files = self._referenced(call, ctx) if ctx.side == "input" and self.file_tokens is None else 0
         if files:
-            return Verdict.fail(f"the call holds {files} file(s) given by id or URL, whose tokens cannot be "
+            return Verdict.fail(f"the call holds {files} file(s) given by id or URL, or video, whose tokens cannot be "
                                 f"counted here: give token_limit file_tokens= (what one may cost; a PDF page "
                                 f"up to about {FILE_PAGE_TOKENS}) to count each as that",
                                 meta={"tokens": 0, "limit": stated, "exact": False, "counter": counter.name,
