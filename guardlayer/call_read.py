@@ -243,7 +243,6 @@ def _turn_slots(arg: str, i: int | None, message: Any, default: str, where: str)
         out.append(Slot(arg, i, SYSTEM, name.replace("_", " "), path=NAME_FIELD))
     if source == HISTORY:
         out += _tool_call_slots(arg, i, message)
-        out += _langchain_call_slots(arg, i, message, where)
     return out
 
 
@@ -256,16 +255,6 @@ def _role_source(role: Any, default: str) -> str:
     low = str(KIND_ROLES.get(role, role) if role else default).lower()
     return (HISTORY if low in HISTORY_ROLES else SYSTEM if low in TRUSTED_ROLES
             else "tool" if low in TOOL_ROLES else default)
-
-
-def _langchain_call_slots(arg: str, i: int | None, message: Any, where: str) -> list[Slot]:
-    """The strings in the ``args`` of a LangChain ``AIMessage``'s ``tool_calls`` (dicts with
-    ``args``, no ``function``), as the assistant's tool calls."""
-    calls = field(message, "tool_calls")
-    return [Slot(arg, i, HISTORY, text, path=("tool_calls", k, "args", *path))
-            for k, call in enumerate(calls if isinstance(calls, (list, tuple)) else ())
-            if isinstance(call, dict) and "args" in call and "function" not in call
-            for path, text in checked_leaves(call["args"], f"{where}.tool_calls[{k}].args")]
 
 
 def _tool_call_slots(arg: str, index: int, message: Any) -> list[Slot]:

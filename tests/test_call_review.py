@@ -105,7 +105,7 @@ def test_langchain_role_text_pairs_are_messages_and_keep_their_shape():
 def test_langchain_tool_call_args_are_the_assistants_tool_calls():
     ai = LCAIMessage(content="", tool_calls=[{"name": "lookup", "args": {"q": ["bad stuff"]}, "id": "c1", "type": "tool_call"}])
     assert _slots(messages=[ai]) == [("messages[0]", "assistant", ""),
-                                     ("messages[0].tool_calls[0].args.q[0]", "assistant", "bad stuff")]
+                                     ("messages[0].tool_calls[0].arguments['q'][0]", "assistant", "bad stuff")]
     sent = _fixed()(messages=[ai])["messages"][0]
     assert sent.tool_calls == [{"name": "lookup", "args": {"q": ["*** stuff"]}, "id": "c1", "type": "tool_call"}]
     assert ai.tool_calls[0]["args"] == {"q": ["bad stuff"]}  # the caller's message is left as it was

@@ -1,21 +1,37 @@
 """The ``tool_calls`` guard: checks a model's tool calls before the program runs them.
 
 Tool calls are read from ``ctx.response`` (an OpenAI ChatCompletion or Anthropic message,
-object or dict, a bare message, or a list of calls; `providers.tools`, no SDK imported). When
-it carries none (a provider answer of text, a streamed answer, a function returning a str),
-the answer text is read as calls only in the shapes that mean calls (``text_calls``):
+object or dict, a bare message, a LangChain ``AIMessage``, or a list of calls; `providers.tools`,
+no SDK imported). When it carries none (a provider answer of text, a streamed answer, a function
+returning a str), the answer text is read as calls only in the shapes that mean calls
+(``text_calls``), in every JSON value of the text: the whole answer, fenced, after a line of
+prose or an invisible character, before or after a fence (as the ``json`` guard finds them, and
+also outside the fences, which that guard then skips):
 
-- ``"marked"`` (the default): the whole answer is a JSON object that holds calls by name:
-  ``{"tool_calls": [...]}`` (an OpenAI message, or this guard's own fix), a chat completion
-  (``choices[].message.tool_calls``) or ``function_call``, an Anthropic message (``content``
-  blocks of type ``tool_use``). Any other answer, a JSON list or an object with a ``name``
-  key included, is an answer, not calls. Such an object whose JSON does not parse is unreadable.
+- ``"marked"`` (the default): a JSON object that holds calls by name: ``{"tool_calls": [...]}``
+  (an OpenAI message, or this guard's own fix), a chat completion (``choices[].message.tool_calls``)
+  or ``function_call``, an Anthropic message (``content`` blocks of type ``tool_use``); and an
+  OpenAI call object (``{"type": "function", "function": {"name", "arguments"}}``) or a list of
+  them. Any other value, a JSON list or an object with a ``name`` key included, is an answer, not
+  calls. Such an object whose JSON had to be repaired (a program's reader may read it otherwise),
+  or does not parse, is unreadable. An answer that is an example of an API message (the user
+  asked how tool calls look) is checked as calls too: it fails closed (unknown tool).
 - ``"protocol"``: for a prompt-only tool protocol, where the model calls a tool by writing it:
-  also every JSON value in the text (whole, fenced, between tags or prose, repaired as the
-  ``json`` guard repairs it) that is a call object, ``{"name", "arguments" | "parameters" |
-  "input"}`` or ``{"function": {...}}``, or a list of them. Use it only where such JSON is
-  always a call: ``{"name": "Bob", "arguments": [...]}`` is then a call to ``Bob``.
+  also every JSON value in the text (repaired as the ``json`` guard repairs it) that is a call
+  object, ``{"name", "arguments" | "parameters" | "input" | "args"}`` or ``{"function": {...}}``,
+  or a list of them. Use it only where such JSON is always a call: ``{"name": "Bob",
+  "arguments": [...]}`` is then a call to ``Bob``. A call object that reads two ways (two of those argument keys; a
+  ``function`` beside a name or arguments of its own) is unreadable. Calls nested in another
+  value are not read: ``{"action": {"name", "arguments"}}``, ``{"calls": [...]}``, LangChain's
+  ReAct ``{"action", "action_input"}`` (whose final answer is ``"action": "Final Answer"``) and
+  ``{"tool", "tool_input"}``: a program that runs those reads them with its own parser; give this
+  guard the calls that parser reads (OpenAI call objects, as ``Context.response``).
 - ``"never"``: the text is never read as calls.
+
+Calls both in ``choices`` and beside them (``tool_calls``, ``function_call``, ``tool_use`` blocks)
+are unreadable, in a text and in a response alike: a reader of one misses the other. A call
+with no readable arguments (missing, or in two places) is refused as bad arguments, never read as
+``{}``.
 
 Placed after a ``pii`` output guard it sees the arguments with the originals restored; placed
 before it, it sees the placeholders the model wrote (the chain keeps a guard that re-asks before pii).
@@ -49,8 +65,9 @@ from .. import yaml_lines
 from ..context import Context
 from ..errors import ConfigError, RuleFileError
 from ..extras import need
+from ..providers import field
 from ..providers.tools import ToolCall, tool_calls
-from ..structured.extract import candidates, dumps
+from ..structured.extract import Candidate, candidates, dumps
 from ..structured.repair import Unreadable, plain
 from ..structured.schema import checked_registry
 from ..verdict import MISSING, Finding, Verdict
@@ -63,7 +80,11 @@ UNKNOWN_TOOL, BAD_ARGUMENTS, SCHEMA, UNREADABLE = ("tool_calls.unknown_tool", "t
                                                     "tool_calls.schema", "tool_calls.unreadable")
 TextCalls = Literal["marked", "protocol", "never"]
 _MARKS = ("tool_calls", "function_call", "tool_use")  # keys naming calls (quoted or not: a lenient reader)
-_ARGUMENT_KEYS = ("arguments", "parameters", "input")  # where a call written as text keeps them
+_ARGUMENT_KEYS = ("arguments", "parameters", "input", "args")  # where a call written as text keeps them
+# A key or type every value holding calls has, written out or (a backslash) escaped
+_MARKED_WORDS = ("tool_calls", "function", "choices", "tool_use", "\\")
+_CALL_WORDS = (*_MARKED_WORDS, "name")
+_INVISIBLE = " \t\r\n\ufeff\u200b\u200c\u200d\u2060\u00a0"  # what may open an answer before its JSON
 
 
 @dataclass(frozen=True)
@@ -125,7 +146,7 @@ class ToolCallGuard:
         try:
             calls = [] if ctx.response is None or isinstance(ctx.response, str) else _calls_from(ctx.response)
             if not calls and self.text_calls != "never":
-                calls = _protocol_calls(text) if self.text_calls == "protocol" else _marked_calls(text)
+                calls = _text_calls(text, protocol=self.text_calls == "protocol")
         except (ValueError, RecursionError, Unreadable) as exc:
             return verdict(Outcome([self._fired(UNREADABLE, str(exc), "tool calls", fixable=False)], []))
         fired: list[Fired] = []
@@ -149,7 +170,8 @@ class ToolCallGuard:
         if tool is None:
             return [self._fired(UNKNOWN_TOOL, f"tool {name!r} is not allowed", name)]
         if args is MISSING:
-            return [self._fired(BAD_ARGUMENTS, f"{name}: arguments are not JSON", name)]
+            problem = "arguments are not JSON" if call.arguments else "no readable arguments"
+            return [self._fired(BAD_ARGUMENTS, f"{name}: {problem}", name)]
         if not isinstance(args, dict):
             return [self._fired(BAD_ARGUMENTS, f"{name}: arguments must be a JSON object", name)]
         fired = []
@@ -214,7 +236,11 @@ def _build(name: str, spec: Any, file: str | None, lines: dict[Any, int], at: tu
 
 def _calls_from(response: Any) -> list[ToolCall]:
     """Tool calls of every choice of a ChatCompletion, of an Anthropic message (objects or
-    dicts), of a bare message, or a list of calls."""
+    dicts), of a bare message, or a list of calls. Raises ValueError on calls both in ``choices``
+    and beside them (a reader of one misses the other) and on a call without a name."""
+    if field(response, "choices") is not None and (_holds_tool_use(response) or any(
+            field(response, key) is not None for key in ("tool_calls", "function_call"))):
+        raise ValueError("the answer holds calls both in choices and beside them")
     calls = tool_calls(response)
     for call in calls:
         if call.name is None:
@@ -222,19 +248,53 @@ def _calls_from(response: Any) -> list[ToolCall]:
     return calls
 
 
-def _marked_calls(text: str) -> list[ToolCall]:
-    """The calls of an answer that is a JSON object holding them by name ([] for any other
-    answer). Raises ValueError when such an object does not parse."""
-    stripped = text.strip()
-    if not stripped.startswith("{"):
-        return []
-    try:
-        data = json.loads(stripped)
-    except (ValueError, RecursionError) as exc:
-        if any(mark in stripped for mark in _MARKS):
-            raise ValueError(f"the answer names tool calls but its JSON does not parse: {exc}") from exc
-        return []
-    return _calls_from(data) if _marked(data) else []
+def _text_calls(text: str, protocol: bool) -> list[ToolCall]:
+    """The calls written in ``text``: in every JSON value found there (`_values`), objects that
+    hold calls by name and lists of OpenAI call objects, and in ``protocol`` mode call objects
+    and lists of them. Raises ValueError on calls that cannot be read one way only: in marked
+    mode, JSON naming calls that had to be repaired (a program's reader may read it otherwise);
+    an answer opening with an object naming calls that does not parse at all."""
+    if not any(word in text for word in (_CALL_WORDS if protocol else _MARKED_WORDS)):
+        return []  # no value here can hold calls (a quicker test than reading every value)
+    calls: list[ToolCall] = []
+    values = _values(text)
+    for found in values:
+        value = plain(found.value)
+        marked = _marked(value)
+        raw = [value] if marked else _written_calls(value, protocol)
+        if found.repaired and not protocol and (raw or _names_calls(text[found.start:found.end])):
+            raise ValueError("the answer names tool calls but its JSON had to be repaired: write valid JSON")
+        calls += _calls_from(value if marked else raw)
+    if _opens_unread(text, values):
+        raise ValueError("the answer names tool calls but its JSON does not parse")
+    return [replace(call, index=i) for i, call in enumerate(calls)]
+
+
+def _values(text: str) -> list[Candidate]:
+    """Every JSON value in ``text``. `candidates` reads only the fenced ones when there is a
+    fence; the text outside them (fences blanked, offsets kept) is read too, until no fence is left
+    with a value in it."""
+    found: list[Candidate] = []
+    while True:
+        new = candidates(text)
+        found += new
+        fenced = [c for c in new if c.form == "fenced"]
+        if not fenced:
+            return found
+        for c in fenced:
+            text = text[:c.start] + " " * (c.end - c.start) + text[c.end:]
+
+
+def _opens_unread(text: str, values: list[Candidate]) -> bool:
+    """Does ``text`` open (after spaces and invisible characters) with a JSON object that names
+    calls, and that no value of ``values`` was read from?"""
+    first = len(text) - len(text.lstrip(_INVISIBLE))
+    return (text[first:first + 1] == "{" and _names_calls(text)
+            and not any(found.start <= first < found.end for found in values))
+
+
+def _names_calls(text: str) -> bool:
+    return any(mark in text for mark in _MARKS)
 
 
 def _marked(data: Any) -> bool:
@@ -244,39 +304,53 @@ def _marked(data: Any) -> bool:
         return False
     if data.get("tool_calls") is not None and not isinstance(data["tool_calls"], list):
         raise ValueError("the answer's tool_calls is not a list")
-    content = data.get("content")
-    return (any(key in data for key in ("tool_calls", "function_call", "choices"))
-            or (isinstance(content, list) and any(isinstance(b, dict) and b.get("type") == "tool_use"
-                                                  for b in content)))
+    return any(key in data for key in ("tool_calls", "function_call", "choices")) or _holds_tool_use(data)
 
 
-def _protocol_calls(text: str) -> list[ToolCall]:
-    """The calls written as JSON anywhere in ``text``: objects holding calls by name, call
-    objects, lists of call objects. Raises ValueError on a list mixing calls and other values."""
-    calls: list[ToolCall] = []
-    for found in candidates(text):
-        value = plain(found.value)
-        calls += _calls_from(value) if _marked(value) else _calls_from([_call_dict(v) for v in _call_objects(value)])
-    return [replace(call, index=i) for i, call in enumerate(calls)]
+def _holds_tool_use(data: Any) -> bool:
+    content = field(data, "content")
+    return isinstance(content, (list, tuple)) and any(field(b, "type") == "tool_use" for b in content)
 
 
-def _call_objects(value: Any) -> list[dict[str, Any]]:
-    """The call objects ``value`` is (itself, or a list's items); [] when it is not calls."""
+def _written_calls(value: Any, protocol: bool) -> list[dict[str, Any]]:
+    """The call objects ``value`` is (itself, or a list's items) as OpenAI calls; [] when it is
+    not calls. Only OpenAI call objects (``{"type": "function", "function": {"name",
+    "arguments"}}``) unless ``protocol``. Raises ValueError on a list mixing calls and other
+    values."""
     items = value if isinstance(value, list) else [value]
-    calls = [item for item in items if _is_call(item)]
+    holders = [(item, _call_holder(item) if protocol or _is_openai_call(item) else None) for item in items]
+    calls = [_call_dict(item, holder) for item, holder in holders if holder is not None]
     if calls and len(calls) != len(items):
         raise ValueError("a JSON list mixes tool calls and other values")
     return calls
 
 
-def _is_call(item: Any) -> bool:
-    fn = item.get("function", item) if isinstance(item, dict) else None
-    return isinstance(fn, dict) and "name" in fn and any(key in fn for key in _ARGUMENT_KEYS)
+def _is_openai_call(item: Any) -> bool:
+    fn = item.get("function") if isinstance(item, dict) and item.get("type") == "function" else None
+    return isinstance(fn, dict) and "name" in fn and "arguments" in fn
 
 
-def _call_dict(item: dict[str, Any]) -> dict[str, Any]:
-    """A call object written as text, as an OpenAI call (its arguments as JSON text)."""
-    fn = item.get("function", item)
+def _call_holder(item: Any) -> dict[str, Any] | None:
+    """What holds the name and arguments of the call object ``item``, written as text: itself
+    (``{"name", "arguments" | "parameters" | "input" | "args"}``) or its ``function``; None when
+    it is not a call. Raises ValueError when a tool could read it two ways."""
+    if not isinstance(item, dict):
+        return None
+    fn = item.get("function")
+    nested = isinstance(fn, dict) and "name" in fn and any(key in fn for key in _ARGUMENT_KEYS)
+    flat = "name" in item and any(key in item for key in _ARGUMENT_KEYS)
+    if not (nested or flat):
+        return None
+    holder = fn if nested else item
+    if (nested and any(key in item for key in ("name", *_ARGUMENT_KEYS)) or flat and "function" in item
+            or sum(key in holder for key in _ARGUMENT_KEYS) > 1):
+        raise ValueError(f"a tool call could be read two ways: {sorted(item)}")
+    return holder
+
+
+def _call_dict(item: dict[str, Any], fn: dict[str, Any]) -> dict[str, Any]:
+    """The call object ``item`` (its name and arguments in ``fn``) as an OpenAI call (its
+    arguments as JSON text)."""
     args = next(fn[key] for key in _ARGUMENT_KEYS if key in fn)
     text = args if args is None or isinstance(args, str) else dumps(args)
     return {"id": item.get("id"), "type": "function", "function": {"name": fn["name"], "arguments": text}}

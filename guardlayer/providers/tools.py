@@ -2,9 +2,12 @@
 
 Shapes understood, as objects or dicts: OpenAI chat completions (every choice's
 ``message.tool_calls[i].function.arguments``, a JSON string, and the legacy
-``message.function_call``), a bare OpenAI message, a list of calls, and Anthropic messages
-(``content[i]`` blocks of type ``tool_use``, whose ``input`` is a dict; ``server_tool_use`` blocks
-are tools the provider ran itself, not calls for the program, and are skipped).
+``message.function_call``), a bare OpenAI message, a list of calls, LangChain's ``AIMessage``
+(``tool_calls[i].args``, a dict), and Anthropic messages (``content[i]`` blocks of type
+``tool_use``, whose ``input`` is a dict; ``server_tool_use`` blocks are tools the provider ran
+itself, not calls for the program, and are skipped). A call whose arguments are missing, or
+could be read from two places (``arguments`` and ``args``; a ``function`` beside a name or
+arguments of the call's own), has unreadable arguments, never ``{}``.
 """
 from __future__ import annotations
 
@@ -94,18 +97,29 @@ def _message_calls(message: Any) -> list[Any]:
 
 def _arguments_slot(raw: Any) -> tuple[Any, str]:
     """Where a call keeps its name and arguments: a ``tool_use`` block's ``input``, else the
-    ``arguments`` of its ``function`` (or of the call itself: legacy and flat calls)."""
+    ``arguments`` (LangChain: ``args``) of its ``function`` (or of the call itself: legacy,
+    flat and LangChain calls)."""
     if field(raw, "type") == "tool_use":
         return raw, "input"
     fn = field(raw, "function")
-    return (raw if fn is None else fn), "arguments"
+    holder = raw if fn is None else fn
+    return holder, ("args" if field(holder, "arguments") is None and field(holder, "args") is not None else "arguments")
+
+
+def _ambiguous(raw: Any, holder: Any) -> bool:
+    """Could a tool read the call otherwise: arguments in both ``arguments`` and ``args``, or a
+    ``function`` beside a name or arguments of the call's own?"""
+    if field(raw, "type") == "tool_use":
+        return False
+    both = all(field(holder, key) is not None for key in ("arguments", "args"))
+    return both or holder is not raw and any(field(raw, key) is not None for key in ("name", "arguments", "args"))
 
 
 def _read(index: int, raw: Any) -> ToolCall:
     holder, key = _arguments_slot(raw)
     name, args = field(holder, "name"), field(holder, key)
-    if args is None:
-        args = "{}"
+    if args is None or _ambiguous(raw, holder):
+        return ToolCall(index, field(raw, "id"), name if isinstance(name, str) else None, "", MISSING)
     if isinstance(args, str):
         text, parsed = args, _parsed(args)
     else:  # (Anthropic's ``input``: already parsed, and judged as its JSON would be: NaN is not)

@@ -113,3 +113,15 @@ def test_an_openai_message_with_content_parts_keeps_its_tool_calls() -> None:
 
 def test_a_tool_calls_field_that_is_not_a_list_holds_no_calls() -> None:
     assert tool_calls({"role": "assistant", "content": "hi", "tool_calls": "oops"}) == []
+
+
+@pytest.mark.parametrize("raw", [
+    {"id": "c", "type": "function", "function": {"name": "f"}},
+    {"name": "f", "arguments": None},
+    {"name": "f", "arguments": "{}", "args": {"x": 1}},
+    {"type": "function", "function": {"name": "f", "arguments": "{}"}, "arguments": '{"x": 1}'},
+    {"type": "function", "function": {"name": "f", "arguments": "{}"}, "name": "g"},
+])
+def test_a_call_whose_arguments_are_missing_or_in_two_places_has_unreadable_arguments(raw):
+    (call,) = tool_calls([raw])
+    assert call.parsed is MISSING and call.arguments == ""
