@@ -7,14 +7,16 @@ casefolding, leetspeak (``1gn0r3``), collapsing of spaced-out letters (``i g n o
 whitespace runs. With ``joiners=True`` it also folds a second copy, ``Folded.joined``, in which
 five or more words joined by one repeated character (``ignore_all_previous_instructions_now``,
 ``ignore•all•…``) are words apart: a copy, because in the text itself joiners make identifiers,
-paths and URLs that signatures read as such. ``offsets[i]`` is the index in the original text of
+paths and URLs that signatures read as such. (`invisible_as_spaces` and `in_word_symbols_hidden`
+make texts for two more copies, which the injection guard folds.) ``offsets[i]`` is the index in the original text of
 folded character ``i``, so a match found in the folded text can be mapped back (``Folded.span``) and the original span
 redacted. Dependency-free; every regex runs with `REGEX_TIMEOUT`.
 """
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import chain, compress, repeat
 
@@ -112,6 +114,24 @@ _ASCII_CONTROLS = tuple(chr(c) for c in [*range(0x00, 0x09), *range(0x0E, 0x20),
 _WS_FLAGS = bytes(1 if chr(b) in " \t\n\r\x0b\x0c" else 0 for b in range(256))
 _KEEP = bytes([1] + [0] * 255)
 
+# Symbols inside words (`in_word_symbols_hidden`): a symbol, punctuation mark or modifier letter
+# between two letters ("igˆnore", "pre·vious"), leetspeak digits counting as letters but for one
+# of the two; not the ordinary in-word ones (apostrophes, dashes, . _ / @ : &) nor leetspeak
+# letters ($ ! |). Not between letters of scripts written without spaces (Chinese, Japanese, Thai...): there every
+# comma and full stop, and marks such as "ー" in "コーヒー", stand between two letters.
+_UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+_IN_WORD_LETTER = rf"[\p{{L}}\p{{M}}013457--[\p{{Lm}}{_UNSPACED}]]"
+_IN_WORD_SYMBOL = r"[\p{S}\p{P}\p{Lm}--[\p{Pd}'\u2019._/@:&$!|]]"
+_IN_WORD_REAL = rf"[{_IN_WORD_LETTER}--[013457]]"  # (one side a letter: "10%20", "3^4" are numbers)
+_IN_WORD = timed_compile(rf"(?V1)(?:(?<={_IN_WORD_REAL}){_IN_WORD_SYMBOL}(?={_IN_WORD_LETTER})"
+                         rf"|(?<={_IN_WORD_LETTER}){_IN_WORD_SYMBOL}(?={_IN_WORD_REAL}))")
+IN_WORD_MIN = 3
+"""How many times one symbol must sit inside words for `in_word_symbols_hidden` to hide it."""
+# ... the same for ASCII, one byte per character: 1 for letters, real letters, symbols (`_in_word_positions`)
+_IN_WORD_LETTERS, _IN_WORD_REALS, _IN_WORD_SYMBOLS = (
+    bytes(int(bool(regex.fullmatch(rf"(?V1){cls}", chr(b)))) for b in range(256))
+    for cls in (_IN_WORD_LETTER, _IN_WORD_REAL, _IN_WORD_SYMBOL))
+
 _CHAR_CACHE: dict[str, str] = {chr(c): chr(c).lower() for c in range(0x20, 0x7f)}
 _CHAR_CACHE.update({c: c for c in "\t\n\r\x0b\x0c"})
 _CHAR_CACHE_MAX = 50_000
@@ -184,6 +204,47 @@ def invisible_as_spaces(text: str) -> str | None:
         dropped, spaced = (text.translate(dict.fromkeys(map(ord, hidden), by)) for by in (None, " "))
     # spaces beside whitespace split no word: the copy has more words only where one joins two
     return spaced if len(spaced.split()) > len(dropped.split()) else None
+
+
+def in_word_symbols_hidden(text: str) -> str | None:
+    """``text`` with each symbol that sits between two letters (`_IN_WORD`) `IN_WORD_MIN` or more
+    times made a zero-width space where it does so (folding drops it: "igˆnore" reads "ignore"),
+    and all but the stretches around those (up to `_CONTEXT` characters each side) made spaces:
+    one for one, so offsets stay. None when no symbol sits so: a model reads through such
+    symbols, and in the text itself they cut words in two."""
+    at = _in_word_positions(text)
+    counts = Counter(map(text.__getitem__, at))
+    hidden = {ch for ch, n in counts.items() if n >= IN_WORD_MIN}
+    if not hidden:
+        return None
+    at = [i for i in at if text[i] in hidden]
+    chars = list(text)
+    for i in at:
+        chars[i] = "\u200b"
+    copy = "".join(chars)
+    # only the stretches around them, the rest blanked (as in the ``joined`` copy: 100 KB read twice
+    # is for hostile text, not for a long document with a few)
+    pieces, end = [], 0
+    for lo, hi in (_around(text, start, stop) for start, stop in _near((i, i + 1) for i in at)):
+        pieces += [" " * (lo - end), copy[lo:hi]]
+        end = hi
+    return "".join(pieces) + " " * (len(text) - end)
+
+
+def _in_word_positions(text: str) -> list[int]:
+    """Where `_IN_WORD` matches in ``text``; in ASCII text worked out for every place at once by
+    byte masks, as `_spaced_starts` does (100 KB of "%41%41..." took 15 ms searched)."""
+    if not text.isascii():
+        return [m.start() for m in _IN_WORD.finditer(text, timeout=REGEX_TIMEOUT)]
+    raw = text.encode("ascii")
+    symbol_flags = raw.translate(_IN_WORD_SYMBOLS)
+    if symbol_flags.count(1) < IN_WORD_MIN:
+        return []
+    letters, reals = (int.from_bytes(raw.translate(table), "little") for table in (_IN_WORD_LETTERS, _IN_WORD_REALS))
+    symbols = int.from_bytes(symbol_flags, "little")
+    # a symbol after a letter, before a letter, one of them no digit
+    between = symbols & (letters << 8) & (letters >> 8) & ((reals << 8) | (reals >> 8))
+    return list(compress(range(len(raw)), between.to_bytes(len(raw), "little")))
 
 
 def _fold_char(ch: str, confusables: bool = True) -> str:
@@ -479,13 +540,7 @@ def _joined(text: str, mapped: str, invisible: int, leet: bool, spacing: bool) -
     runs = _joined_runs(mapped)
     if not runs:
         return None
-    near: list[list[int]] = []
-    for start, end, _ in runs:
-        if near and start - near[-1][1] <= 2 * _CONTEXT:
-            near[-1][1] = max(end, near[-1][1])
-        else:
-            near.append([start, end])
-    regions = [_around(mapped, start, end) for start, end in near]
+    regions = [_around(mapped, start, end) for start, end in _near((start, end) for start, end, _ in runs)]
     index = range(len(text)) if _plain_ascii(text) else _char_offsets(text, *_table(text), len(mapped))
     copy = "\n".join(mapped[lo:hi] for lo, hi in regions)
     for joiner in {joiner for _, _, joiner in runs}:
@@ -493,6 +548,17 @@ def _joined(text: str, mapped: str, invisible: int, leet: bool, spacing: bool) -
     offsets = [i for lo, hi in regions for i in chain(index[lo:hi], [index[hi - 1]])][:len(copy)]
     copy, offsets = _collapse(copy, _spaced(copy) if spacing else [], offsets)  # type: ignore[assignment]
     return Folded(*_squeeze(_unleet(copy) if leet else copy, offsets), invisible)  # type: ignore[arg-type]
+
+
+def _near(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` (in order) merged where at most two `_CONTEXT` apart."""
+    near: list[list[int]] = []
+    for start, end in spans:
+        if near and start - near[-1][1] <= 2 * _CONTEXT:
+            near[-1][1] = max(end, near[-1][1])
+        else:
+            near.append([start, end])
+    return [(start, end) for start, end in near]
 
 
 def _around(mapped: str, start: int, end: int) -> tuple[int, int]:

@@ -1,7 +1,8 @@
 """`InjectionGuard`: prompt-injection and jailbreak detection for user text, documents and tool
 output. Layers: folding (`guardlayer.normalize`, with words joined by one repeated character read
-apart in a second copy), decoding of embedded encodings, YAML signatures, behaviour cues, a
-linear classifier, and their fusion into one score with a readable explanation. Documents
+apart in a second copy, and copies with invisible characters read as spaces and with symbols
+inside words, "igˆnore", dropped), decoding of embedded encodings, YAML signatures, behaviour
+cues, a linear classifier, and their fusion into one score with a readable explanation. Documents
 spotlighted inside the text (`guardlayer.spotlight`) are also read un-spotlighted, as documents."""
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from ...context import Context
 from ...errors import ConfigError
-from ...normalize import Folded, fold, invisible_as_spaces
+from ...normalize import Folded, fold, in_word_symbols_hidden, invisible_as_spaces
 from ...spotlight import Block, spotlighted_in, unspotlight_all
 from ...verdict import Finding, Verdict
 from .classifier import DEFAULT_MODEL, LinearModel, Reading
@@ -29,8 +30,10 @@ _SUFFIX_WEIGHT = 0.8
 DECODE_CHARS = (1024, 1024 * 1024)
 """The range of ``decode_chars`` (`InjectionGuard`)."""
 _JOINED = "joined"  # the layer name of matches in the copy with joined words read apart
-_APART = "apart"  # ... and in the copy with invisible characters read as spaces
-_WHERE = {"text": "", _JOINED: " with joined words read apart", _APART: " with invisible characters read as spaces"}
+_APART = "apart"  # ... in the copy with invisible characters read as spaces
+_IN_WORD = "in-word"  # ... and in the copy with symbols inside words dropped
+_WHERE = {"text": "", _JOINED: " with joined words read apart", _APART: " with invisible characters read as spaces",
+          _IN_WORD: " with symbols inside words dropped"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +140,13 @@ class InjectionGuard:
         # characters are many, those read as spaces (folding drops them, so that "ign\u200bore" reads
         # "ignore", but words joined by them, "Ignore\u200ball\u200bprevious", then run together):
         # only when one stands between two visible characters (`invisible_as_spaces`): else the copy
-        # reads as the text.
+        # reads as the text. And when one symbol sits inside words again and again ("igˆnore
+        # preˆvious"), a copy without it there (`in_word_symbols_hidden`).
         spaced = invisible_as_spaces(text) if folded.invisible >= _INVISIBLE_MIN else None
         apart = fold(spaced) if spaced is not None else None
-        for layer, copy in ((_JOINED, folded.joined), (_APART, apart)):
+        hidden = in_word_symbols_hidden(text)
+        in_word = fold(hidden) if hidden is not None else None
+        for layer, copy in ((_JOINED, folded.joined), (_APART, apart), (_IN_WORD, in_word)):
             if copy is None:
                 continue
             views.append(copy.text)
@@ -172,8 +178,8 @@ class InjectionGuard:
                         folded.invisible, tuple(signals), tuple(cues))
 
     def _read(self, views: list[str], layers: list[Layer], inners: list[str], matches: list[Match]) -> Reading | None:
-        """The classifier's worst reading of the folded text's ``views`` (the text, and the copy
-        with joined words apart) and its decoded layers (``inners``: their folded texts)."""
+        """The classifier's worst reading of the folded text's ``views`` (the text and its copies)
+        and its decoded layers (``inners``: their folded texts)."""
         if self.model is None:
             return None
         rot13_matched = any(m.layer == "rot13" for m in matches)
