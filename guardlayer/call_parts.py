@@ -6,16 +6,17 @@ from typing import Any
 
 from .call_fields import checked_leaves, holds_text, strings_at
 from .call_files import file_slots
-from .call_kinds import (GEMINI_FIELDS, GEMINI_KEYS, ID_FIELDS, KNOWN_PARTS, PART_FIELDS, SIDE_FIELDS, TEXT_PARTS,
-                         TOOL_RESULT_PARTS)
+from .call_kinds import (GEMINI_FIELDS, GEMINI_KEYS, ID_FIELDS, KNOWN_PARTS, MAX_NESTING, PART_FIELDS, SIDE_FIELDS,
+                         TEXT_PARTS, TOOL_RESULT_PARTS)
 from .call_slot import OWN_SOURCES, Slot
 from .errors import ConfigError
 from .providers import field
 
 
-def part_text(part: Any, source: str) -> tuple[str, str | None]:
+def part_text(part: Any, source: str, depth: int = 0) -> tuple[str, str | None]:
     """The source and text of one content part (None: a part without text, such as an image
-    or a PDF); a string among parts (LangChain's) is text."""
+    or a PDF); a string among parts (LangChain's) is text. Tool results nested in tool results
+    deeper than `MAX_NESTING` (``depth``: so far) are refused."""
     if isinstance(part, str):
         return source, part
     kind = field(part, "type")
@@ -26,23 +27,26 @@ def part_text(part: Any, source: str) -> tuple[str, str | None]:
                               "it cannot be checked")
         return source, text if isinstance(text, str) else None
     if kind in TOOL_RESULT_PARTS:
-        return "tool", _joined(field(part, "content"))
+        if depth >= MAX_NESTING:
+            raise ConfigError(f"a {kind} part holds tool results nested deeper than {MAX_NESTING} levels: "
+                              "it cannot be checked")
+        return "tool", _joined(field(part, "content"), depth + 1)
     if kind == "search_result":
-        return "document", _joined(field(part, "content"))
+        return "document", _joined(field(part, "content"), depth + 1)
     if kind == "document":
         origin = field(part, "source")
         if field(origin, "type") == "text":
             data = field(origin, "data")
             return "document", data if isinstance(data, str) else None
         if field(origin, "type") == "content":
-            return "document", _joined(field(origin, "content"))
+            return "document", _joined(field(origin, "content"), depth + 1)
     return source, None
 
 
-def _joined(content: Any) -> str | None:
-    """A string, or the texts of a list of parts joined by line breaks."""
+def _joined(content: Any, depth: int) -> str | None:
+    """A string, or the texts of a list of parts (at nesting ``depth``) joined by line breaks."""
     if isinstance(content, (list, tuple)):
-        texts = [part_text(p, "tool")[1] for p in content]
+        texts = [part_text(p, "tool", depth)[1] for p in content]
         content = "\n".join(t for t in texts if t is not None)
     return content if isinstance(content, str) else None
 

@@ -36,9 +36,11 @@ judges the call there without cutting them. Over the limit, ``strategy`` decides
 Media in the messages are estimated (``exact`` False) by upper-bound rules
 (`guardlayer.tokens.media` says why and where they can fall short): a PDF 4,800 tokens a page
 (pages counted in the file, else its bytes), another file a token a byte, audio 32 tokens a
-second, an image 85 (OpenAI, ``detail: low``) or 258 (Gemini). A file given by id or URL, or a
-video, has no cost the guard can read: the call fails (closed) unless ``file_tokens`` says what
-each such file is to count as (``meta["files"]``: how many there are).
+second, an image 85 at OpenAI's ``detail: "low"``, else 1,600 (the most of OpenAI's and
+Anthropic's), a Gemini image 258. A part is read once a check, however often a cut re-counts it,
+and a check's PDFs inflate within one budget (`guardlayer.tokens.pdf`). A file given by id or
+URL, or a video, has no cost the guard can read: the call fails (closed) unless ``file_tokens``
+says what each such file is to count as (``meta["files"]``: how many there are).
 
 ``meta`` always has ``tokens``, ``limit``, ``exact`` and ``cut_tokens`` (0 when nothing was
 cut), and ``beside`` when the call's own text counted. Counts are exact when the model has a
@@ -74,6 +76,7 @@ from ..providers import field
 from ..timed_regex import timed_compile
 from ..tokens import Count, Estimator, TokenCounter, count_messages, counter_for, model_info
 from ..tokens.chat import FILE_PAGE_TOKENS, as_mapping, count_tools, referenced_files
+from ..tokens.media import one_call
 from ..verdict import Verdict
 
 Strategy = Literal["block", "truncate_head", "truncate_tail", "truncate_middle", "drop_oldest",
@@ -157,6 +160,10 @@ class TokenLimit:
         return min(candidates)
 
     def check(self, text: str, ctx: Context) -> Verdict:
+        with one_call():  # (each media part read once, whatever the cuts tried)
+            return self._check(text, ctx)
+
+    def _check(self, text: str, ctx: Context) -> Verdict:
         model = self.model or ctx.model or ctx.scope.model
         counter = counter_for(model, encoding=self.encoding, exact=self.require_exact)
         stated = self.limit(model)

@@ -109,6 +109,11 @@ def _field(counter: TokenCounter, value: Any, referenced: int) -> tuple[int, boo
                 cost, part_exact = _part(counter, part, referenced)
                 tokens, exact = tokens + cost, exact and part_exact
             return tokens, exact
+        media = [isinstance(p, Mapping) and media_of(p) is not None for p in value]
+        if any(media):  # (a list that mixes in what is no part: its media still cost as media)
+            rest = [p for p, is_media in zip(value, media) if not is_media]
+            return sum(_part(counter, p, referenced)[0] for p, is_media in zip(value, media) if is_media) + (
+                counter.count(json.dumps(rest, default=str))), False
     return (0, True) if value == [] else (counter.count(json.dumps(value, default=str)), False)
 
 

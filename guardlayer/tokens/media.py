@@ -11,16 +11,22 @@ from __future__ import annotations
 import binascii
 import math
 import struct
-import zlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..timed_regex import timed_compile
+from .pdf import PDF_MAGIC_WITHIN, InflateBudget, pdf_pages
 
 IMAGE_PART_TOKENS = 85
-"""What one image part costs at ``detail: low`` (OpenAI); higher details cost more, so any image
-makes the count inexact."""
+"""What one image part costs at ``detail: "low"`` (OpenAI)."""
+IMAGE_TOKENS = 1_600
+"""What one image part may cost at any other detail (or none given): the most of the families
+here. OpenAI's gpt-4o at high detail: up to 1,105 (85 and 170 for each of up to six 512-pixel
+tiles of the image scaled within 768 x 2,048); Anthropic: up to about 1,600 (width x height / 750,
+at most 1.15 megapixels); Gemini: 258 a 768-pixel tile (its parts cost `GEMINI_IMAGE_TOKENS`).
+Models that bill image tokens at a multiple (OpenAI's gpt-4o-mini) can cost more."""
 GEMINI_IMAGE_TOKENS = 258
 """What Gemini bills an image of up to 384x384 pixels (ai.google.dev, "Understand and count
 tokens"); a larger one is cut into 768x768 tiles of 258 each, so this is a floor, as 85 is."""
@@ -36,14 +42,12 @@ AUDIO_MIN_BYTES_PER_SECOND = 750
 """6 kbit/s, the lowest bitrate of Opus (RFC 6716), below MP3's (8 kbit/s, MPEG-2.5) and AAC's:
 audio whose length cannot be read from a WAV header lasts at most its bytes over this."""
 MediaKind = Literal["image", "audio", "video", "file"]
-_PDF_MAGIC_WITHIN = 1024
-"""Bytes from the start a PDF's ``%PDF-`` header may sit after (readers tolerate leading junk)."""
-_INFLATE_CAP = 32 << 20
-"""Bytes all of a PDF's object streams may inflate to; beyond it the pages are not counted."""
-_PAGE_AFTER_TYPE = timed_compile(rb"[\0\t\n\f\r ]*/Page(?![^\0\t\n\f\r ()<>\[\]{}/%])")  # type: ignore[arg-type]
-"""What follows ``/Type`` in a page object's dictionary (``/Pages``, ``/PageLabel`` are others)."""
-_WAV_FORMATS = frozenset({1, 3, 6, 7, 0xFFFE})
-"""WAV formats of fixed bytes a second: PCM, IEEE float, A-law, mu-law, extensible."""
+_WAV_FORMATS = frozenset({1, 3, 6, 7})
+"""WAV formats of fixed bytes a second: PCM, IEEE float, A-law, mu-law; an extensible header
+(0xFFFE) names its format in the first two bytes of its SubFormat GUID."""
+_WAV_EXTENSIBLE = 0xFFFE
+_WAV_TYPES = frozenset({"", "audio/wav", "audio/wave", "audio/x-wav", "audio/vnd.wave"})
+"""Declared media types under which a WAV header is read (a file declared as MP3 is not)."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ class Media:
     data: str | bytes | None = None
     media_type: str = ""
     name: str = ""
-    image_tokens: int = IMAGE_PART_TOKENS
+    image_tokens: int = IMAGE_TOKENS
 
     @property
     def sized(self) -> bool:
@@ -74,7 +78,8 @@ def media_of(part: Mapping[str, Any]) -> Media | None:
         if isinstance(url, str) and (url.startswith("data:") and not url[5:].lower().startswith("image/")
                                      or _path(url).endswith(".pdf")):  # a PDF sent as an image (LiteLLM)
             return _file(url if url.startswith("data:") else None, "", _path(url))
-        return Media("image")
+        detail = _value(part.get("image_url"), "detail") if kind == "image_url" else part.get("detail")
+        return Media("image", image_tokens=IMAGE_PART_TOKENS if detail == "low" else IMAGE_TOKENS)
     if kind in ("input_audio", "audio"):
         inner = part.get("input_audio") if kind == "input_audio" else part.get("source", part)
         inner = inner if isinstance(inner, Mapping) else part
@@ -98,63 +103,63 @@ def media_of(part: Mapping[str, Any]) -> Media | None:
     return None
 
 
+@dataclass
+class _Call:
+    """The media costed in one call so far (by their data's id; the part is kept, so the id
+    stays its own) and the inflate budget its PDFs share."""
+
+    costs: dict[int, tuple[Media, int]] = field(default_factory=dict)
+    budget: InflateBudget = field(default_factory=InflateBudget)
+
+
+_CALL: ContextVar[_Call | None] = ContextVar("guardlayer_media_call", default=None)
+
+
+@contextmanager
+def one_call() -> Iterator[None]:
+    """Within it, media are costed as one call's: each part once (a guard that cuts a conversation
+    counts its messages again per cut) and its PDFs inflated within one `InflateBudget`."""
+    token = _CALL.set(_Call())
+    try:
+        yield
+    finally:
+        _CALL.reset(token)
+
+
 def media_tokens(media: Media) -> int:
     """What sized ``media`` (`Media.sized`) may cost: an image its fixed cost; audio its length
     (`audio_seconds`) at `AUDIO_TOKENS_PER_SECOND`; a PDF `PDF_PAGE_TOKENS` a page
     (`pdf_pages`), or, when its pages cannot be counted, a token a byte and a page at least;
-    another file a token a byte (byte-level BPE spends at most a token a byte of text)."""
+    another file a token a byte (byte-level BPE spends at most a token a byte of text). Within
+    `one_call`, a part already costed there is not read again."""
     if media.kind == "image":
         return media.image_tokens
     if media.data is None or media.kind == "video":
         raise ValueError(f"a {media.kind} given by id or URL has no size to cost")
-    body, is_base64 = _body(media.data)
+    call = _CALL.get()
+    if call is None:
+        return _data_tokens(media, media.data, InflateBudget())
+    held = call.costs.get(id(media.data))
+    if held is None or held[0] != media:
+        held = call.costs[id(media.data)] = (media, _data_tokens(media, media.data, call.budget))
+    return held[1]
+
+
+def _data_tokens(media: Media, data: str | bytes, budget: InflateBudget) -> int:
+    """`media_tokens` of inline audio or a file (``data``, its own), its PDFs inflated within
+    ``budget``."""
+    body, is_base64 = _body(data)
     size = len(body.rstrip(b"=")) * 3 // 4 if is_base64 else len(body)
     if media.kind == "audio":
-        seconds = audio_seconds(_decoded(body[:4096], is_base64) or b"", size)
+        head = (_decoded(body[:4096], is_base64) or b"") if media.media_type in _WAV_TYPES else b""
+        seconds = audio_seconds(head, size)
         return math.ceil(seconds * AUDIO_TOKENS_PER_SECOND)
     declared = media.media_type == "application/pdf" or media.name.lower().endswith(".pdf")
-    head = _decoded(body[:2 * _PDF_MAGIC_WITHIN], is_base64) or b""
-    if not declared and b"%PDF-" not in head[:_PDF_MAGIC_WITHIN]:
+    head = _decoded(body[:2 * PDF_MAGIC_WITHIN], is_base64) or b""
+    if not declared and b"%PDF-" not in head[:PDF_MAGIC_WITHIN]:
         return size
-    pages = pdf_pages(_decoded(body, is_base64) or b"")
+    pages = pdf_pages(_decoded(body, is_base64) or b"", budget)
     return pages * PDF_PAGE_TOKENS if pages else max(PDF_PAGE_TOKENS, size)
-
-
-def pdf_pages(data: bytes) -> int | None:
-    """How many pages a PDF has: its page objects (``/Type /Page``), those in compressed object
-    streams too (inflated, `_INFLATE_CAP` bytes in all); None when ``data`` is no PDF, holds no
-    page object, or has an object stream that cannot be inflated whole (encrypted, another
-    filter, too large): its pages could be missed. Declared lengths and counts are not trusted;
-    an old copy of a page left by an incremental update counts again (a count too high)."""
-    if b"%PDF-" not in data[:_PDF_MAGIC_WITHIN]:
-        return None
-    pages, budget, at = _pages_in(data), _INFLATE_CAP, data.find(b"/ObjStm")
-    while at >= 0:
-        start = data.find(b"stream", at)
-        if start < 0 or data[start - 3:start] == b"end":
-            return None
-        start += 6 + (2 if data[start + 6:start + 8] == b"\r\n" else 1)
-        inflater = zlib.decompressobj()
-        try:
-            inflated = inflater.decompress(data[start:], budget)
-        except zlib.error:
-            return None
-        if not inflater.eof:  # (cut short, or larger than what is left of the cap)
-            return None
-        budget -= len(inflated)
-        pages += _pages_in(inflated)
-        at = data.find(b"/ObjStm", start)
-    return pages or None
-
-
-def _pages_in(data: bytes) -> int:
-    """The page objects among ``data``'s bytes: each ``/Type`` followed by ``/Page``, checked by a
-    timed match a few bytes long."""
-    found, at = 0, data.find(b"/Type")
-    while at >= 0:
-        found += _PAGE_AFTER_TYPE.match(data, at + 5, at + 64) is not None
-        at = data.find(b"/Type", at + 5)
-    return found
 
 
 def audio_seconds(head: bytes, size: int) -> float:
@@ -175,6 +180,8 @@ def _wav_byte_rate(head: bytes) -> int | None:
         chunk, length = head[at:at + 4], struct.unpack_from("<I", head, at + 4)[0]
         if chunk == b"fmt " and at + 24 <= len(head):
             fmt, channels, rate, per_second, frame = struct.unpack_from("<HHIIH", head, at + 8)
+            if fmt == _WAV_EXTENSIBLE:
+                fmt = struct.unpack_from("<H", head, at + 32)[0] if length >= 40 and at + 34 <= len(head) else 0
             ok = fmt in _WAV_FORMATS and channels and rate and frame and per_second == rate * frame
             return per_second if ok else None
         at += 8 + length + (length & 1)

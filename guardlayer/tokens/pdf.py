@@ -1,0 +1,163 @@
+"""How many pages a PDF given in a call has, read from its bytes without trusting them.
+
+The count is a bound for the token budget, read in one pass: page objects (``/Type /Page``, names
+written with ``#xx`` escapes and comments between them read as a reader reads them), the largest
+``/Count`` of a page tree node as a floor, and the same in every compressed object stream (a
+stream whose dictionary says ``/ObjStm`` or ``/First``), inflated from the bytes in place.
+
+The work is bounded whatever the bytes: at most `INFLATE_BUDGET` bytes inflated for a call (an
+`InflateBudget` shared by its PDFs), `MAX_OBJECT_STREAMS` object streams, `PAGE_CEILING` pages
+(past it the count is the ceiling, more than any provider accepts), one timed scan.
+
+Where the structure cannot be read with confidence the count is None and the caller costs the
+file by its bytes (an over-count): an object stream that does not inflate whole within the budget
+or is not of one Flate filter (encrypted, doubly compressed, an unknown filter or none), a
+``/Type`` given by reference, too many object streams.
+What remains possible: a determined attacker can still under-count, with page objects that carry
+no ``/Type`` under a page tree whose ``/Count`` lies, or pages in objects a reader repairs from
+a broken file. The budget settles on the provider's reported usage after the call.
+"""
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..timed_regex import each_match, timed_compile
+
+PDF_MAGIC_WITHIN = 1024
+"""Bytes from the start a PDF's ``%PDF-`` header may sit after (readers tolerate leading junk)."""
+PAGE_CEILING = 2_000
+"""Pages past which a PDF is not counted further: providers refuse more than 100 (Anthropic) to
+1,000 (Gemini) pages, so the count is already far over any limit."""
+INFLATE_BUDGET = 4 << 20
+"""Bytes the object streams of one call's PDFs may inflate to. An object stream holds object
+dictionaries of a few hundred bytes (page objects about 150): 4 MiB holds some 20,000 objects,
+ten times what `PAGE_CEILING` pages need; a PDF that needs more is costed by its bytes."""
+MAX_OBJECT_STREAMS = 1_000
+"""Object streams read in one PDF (a stream holds 100 to 200 objects: 2,000 pages need about
+200); a PDF with more is costed by its bytes."""
+SCAN_SECONDS = 2.0
+"""CPU seconds a scan of a PDF's bytes (or of an object stream's) may take."""
+_CHUNK = 64 << 10
+"""Compressed bytes fed to the inflater at a time (from a memoryview: nothing is copied whole)."""
+_BEFORE_STREAM = (b"\r", b"\n", b" ", b"\t", b"\f", b"\0", b">")
+"""What may precede a ``stream`` keyword (``upstream`` in a text is none)."""
+_DELIMITERS = rb"\0\t\n\f\r ()<>\[\]{}/%"
+_END = rb"(?![^" + _DELIMITERS + rb"])"
+_SEP = rb"(?:[\0\t\n\f\r ]|%[^\r\n]*)*"
+"""White space and comments, which may stand between a key and its value."""
+
+
+def _name(name: bytes) -> bytes:
+    """A pattern for the PDF name ``/name``, any of its characters also written as ``#xx``."""
+    return b"/" + b"".join(b"(?:%c|#(?i:%02x))" % (c, c) for c in name) + _END
+
+
+_MARKS = timed_compile(_name(b"Type") + _SEP + rb"(?:" + _name(b"Page") + rb"|(?P<ref>\d+" + _SEP + rb"\d+"  # type: ignore[arg-type]
+                       + _SEP + rb"R" + _END + rb"))|" + _name(b"Count") + _SEP + rb"(?P<count>\d{1,9})")
+"""A page object's ``/Type /Page`` (not ``/Pages``), a ``/Type`` given by reference, a ``/Count``."""
+_FLATE = rb"(?:" + _name(b"FlateDecode") + rb"|" + _name(b"Fl") + rb")"
+_OBJECT_STREAM = timed_compile(_name(b"ObjStm") + rb"|" + _name(b"First") + _SEP + rb"\d+(?!" + _SEP  # type: ignore[arg-type]
+                               + rb"\d+" + _SEP + rb"R" + _END + rb")")
+"""What marks an object stream's dictionary: ``/Type /ObjStm``, or ``/First`` and a number (not a
+reference: an outline's ``/First``)."""
+_FILTER = timed_compile(_name(b"Filter"))  # type: ignore[arg-type]
+_OTHER_FILTER = timed_compile(_name(b"Filter") + rb"(?!" + _SEP + rb"(?:" + _FLATE + rb"|\[" + _SEP + _FLATE  # type: ignore[arg-type]
+                              + _SEP + rb"\]))")
+"""A ``/Filter`` other than one Flate decode (a name, or an array of one)."""
+
+
+@dataclass
+class InflateBudget:
+    """Bytes object streams may still inflate to, shared by the PDFs of one call."""
+
+    left: int = INFLATE_BUDGET
+
+
+class _Unreadable(Exception):
+    """The PDF's structure cannot be read with confidence: its pages are not counted."""
+
+
+@dataclass
+class _Tally:
+    """Page objects found and the largest ``/Count``."""
+
+    pages: int = 0
+    floor: int = 0
+
+
+def pdf_pages(data: bytes, budget: InflateBudget | None = None) -> int | None:
+    """How many pages the PDF ``data`` has (see the module's docstring), at most `PAGE_CEILING`;
+    None when it is no PDF, shows no page, or cannot be read with confidence. ``budget``: what
+    object streams may inflate to (shared by a call's PDFs; a fresh `InflateBudget` if None)."""
+    if b"%PDF-" not in data[:PDF_MAGIC_WITHIN]:
+        return None
+    tally, budget = _Tally(), budget or InflateBudget()
+    try:
+        _scan(data, tally)
+        for inflated in _object_streams(data, budget):
+            if max(tally.pages, tally.floor) >= PAGE_CEILING:
+                break
+            _scan(inflated, tally)
+    except (_Unreadable, TimeoutError):
+        return None
+    return min(PAGE_CEILING, max(tally.pages, tally.floor)) or None
+
+
+def _scan(data: bytes, tally: _Tally) -> None:
+    """Add ``data``'s page objects and ``/Count`` values to ``tally``, up to the ceiling."""
+    for found in each_match(_MARKS, data, timeout=SCAN_SECONDS):  # type: ignore[arg-type]
+        if found["ref"]:
+            raise _Unreadable("a /Type given by reference")
+        if found["count"]:
+            tally.floor = max(tally.floor, int(found["count"]))
+        else:
+            tally.pages += 1
+        if max(tally.pages, tally.floor) >= PAGE_CEILING:
+            return
+
+
+def _object_streams(data: bytes, budget: InflateBudget) -> Iterator[bytes]:
+    """The inflated content of each object stream in ``data``, in order (a generator). A stream's
+    dictionary is looked for in all the bytes since the previous stream (strings and padding
+    cannot push it out of sight; each byte is looked at once); none of them may name another
+    filter than one Flate."""
+    view, read, after, at = memoryview(data), 0, 0, data.find(b"stream")
+    while at >= 0:
+        start = at + 6
+        if data[at - 1:at] in _BEFORE_STREAM and data[at - 3:at] != b"end":
+            before = data[after:at]
+            if _OBJECT_STREAM.search(before, timeout=SCAN_SECONDS) is not None:
+                eol = 2 if data[start:start + 2] == b"\r\n" else int(data[start:start + 1] in (b"\n", b"\r"))
+                if (not eol or _FILTER.search(before, timeout=SCAN_SECONDS) is None
+                        or _OTHER_FILTER.search(before, timeout=SCAN_SECONDS) is not None):
+                    raise _Unreadable("an object stream not of one Flate filter")
+                read += 1
+                if read > MAX_OBJECT_STREAMS:
+                    raise _Unreadable("too many object streams")
+                inflated, used = _inflate(view, start + eol, budget)
+                yield inflated
+                start += eol + used
+            after = start
+        at = data.find(b"stream", start)
+
+
+def _inflate(view: memoryview, start: int, budget: InflateBudget) -> tuple[bytes, int]:
+    """The stream at ``start`` inflated whole, and the compressed bytes it took; `_Unreadable`
+    when it does not inflate, is cut short, or would inflate past ``budget`` (spent from)."""
+    inflater, pieces, at = zlib.decompressobj(), [], start
+    while not inflater.eof:
+        chunk = view[at:at + _CHUNK]
+        if not chunk or budget.left <= 0:  # (max_length 0 would mean no limit)
+            raise _Unreadable("an object stream cut short or past the inflate budget")
+        try:
+            piece = inflater.decompress(chunk, budget.left)
+        except zlib.error as exc:
+            raise _Unreadable("an object stream that does not inflate") from exc
+        budget.left -= len(piece)
+        pieces.append(piece)
+        if inflater.unconsumed_tail:  # (stopped at the budget)
+            raise _Unreadable("an object stream past the inflate budget")
+        at += len(chunk)
+    return b"".join(pieces), at - start - len(inflater.unused_data)
