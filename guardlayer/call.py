@@ -23,8 +23,9 @@ output that is neither text nor parts, text given positionally to a ``*args``, a
 message whose text is in a field no provider reads, tool arguments nested deeper than
 `call_kinds.MAX_NESTING`, a reference to an item kept upstream unless `CallShape.upstream_turns`).
 A Responses item of a known kind is read as that kind whatever ``role`` it is given; a file's
-``filename`` is read as text of its turn, an inline ``data:text/...`` file as a document
-(`call_files`; other files, PDFs and images, are not read).
+``filename`` is read as text of its turn, an inline text file (``text/*``, JSON, XML, YAML,
+CSV...: `call_files.TEXT_APPLICATION_TYPES`) as a document (`call_files`; other files, PDFs and
+images, are not read).
 
 Parts: `call_slot` (`Slot`, roles and sources), `call_kinds` (the kinds of items and parts read),
 `call_read` (messages and items), `call_parts` (content parts), `call_files` (inline text files),

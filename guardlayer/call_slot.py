@@ -44,8 +44,8 @@ class Slot:
     beside: bool = False
     """The text stands beside a document's own (a title, a URL, metadata): `Context.beside`."""
     encoded: str | None = None
-    """The header of the data URL whose data the text is, decoded (an inline text file): a text
-    put back is encoded so (`call_files`)."""
+    """How the text was decoded from an inline text file (its encoding, BOM and data-URL header,
+    ``"cp1252,data:text/csv;base64,"``): a text put back is encoded the same way (`call_files`)."""
 
     @property
     def target(self) -> str:
