@@ -15,7 +15,9 @@ ever disagree, the stream is cut rather than patched (fail closed).
 Tool calls the chunks carry (OpenAI ``delta.tool_calls``, Anthropic ``tool_use`` blocks) are
 assembled (`providers.stream_tools`), never released in part: at the end of the stream they go,
 with the text, through `Chain.check_output` as a non-streamed answer's do (opted-in guards judge
-and rewrite their arguments, a ``tool_calls`` guard reads them from ``ctx.response``), so a
+and rewrite their arguments, a ``tool_calls`` guard reads them from ``ctx.response``: a stream
+of provider chunks is handed over as a chat completion, calls or none, a stream of str as a
+str, so that guard knows whether the text is a provider's answer), so a
 failure there raises `Blocked` after the text. Once the stream is exhausted the checked calls
 are ``stream.tool_calls`` and `Report.tool_calls`.
 
@@ -68,6 +70,7 @@ class StreamGuards:
         self.cuts = [cut for s in self.live if (cut := getattr(s.guard, "safe_boundary", None))]
         self.raw, self.cut, self.sent, self.judged = "", 0, "", 0
         self.calls = StreamedCalls()
+        self.provider = False  # did a chunk come from a provider (not a str)?
         served = ctx.report.fallback == "value"  # the fallback value, served as a stream
         self.attempt = ctx.report.attempts[-1] if ctx.report.attempts and not served else None
         ctx.side, ctx.source, ctx.partial = "output", "output", True
@@ -81,6 +84,7 @@ class StreamGuards:
             raise ConfigError(f"the stream carries choice {index}: guardlayer checks one answer, "
                               "ask for n=1")
         self.calls.feed(chunk)
+        self.provider = self.provider or not isinstance(chunk, str)
         piece = chunk_text(chunk)
         if not piece:
             return False
@@ -176,7 +180,8 @@ class StreamGuards:
         start = time.perf_counter()
         self.ctx.partial = False
         checked = len(self.ctx.report.checks)
-        answer = self.calls.response(self.raw) if self.calls else self.raw  # calls: as a response
+        # a provider's chunks: its answer as a response (its calls, if any, in its structure)
+        answer = self.calls.response(self.raw) if self.calls or self.provider else self.raw
         if self.attempt is not None:
             self.attempt.output = written(self.raw, tool_calls(answer))
         out = self.chain.check_output(answer, self.ctx, 0)

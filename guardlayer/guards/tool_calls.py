@@ -2,21 +2,27 @@
 
 Tool calls are read from ``ctx.response`` (an OpenAI ChatCompletion or Anthropic message,
 object or dict, a bare message, a LangChain ``AIMessage``, or a list of calls; `providers.tools`,
-no SDK imported). When it carries none (a provider answer of text, a streamed answer, a function
-returning a str), the answer text is read as calls only in the shapes that mean calls
-(``text_calls``), in every JSON value of the text: the whole answer, fenced, after a line of
-prose or an invisible character, before or after a fence (as the ``json`` guard finds them, and
-also outside the fences, which that guard then skips):
+no SDK imported). A provider's response (a stream of provider chunks too: `stream` hands it over
+as a chat completion) says in its structure which calls it makes: its text is an answer (an API
+example a coding assistant quotes included), read as calls only in ``"protocol"`` mode. An
+answer that is a plain str (a function returning text, a stream of str chunks) has no such
+structure: its text is read as calls in the shapes that mean calls (``text_calls``), in every
+JSON value of the text: the whole answer, fenced, after a line of prose or an invisible
+character, before or after a fence (as the ``json`` guard finds them, and also outside the
+fences, which that guard then skips):
 
-- ``"marked"`` (the default): a JSON object that holds calls by name: ``{"tool_calls": [...]}``
+- ``"marked"`` (the default; str answers only): a JSON object that holds calls by name: ``{"tool_calls": [...]}``
   (an OpenAI message, or this guard's own fix), a chat completion (``choices[].message.tool_calls``)
   or ``function_call``, an Anthropic message (``content`` blocks of type ``tool_use``); and an
   OpenAI call object (``{"type": "function", "function": {"name", "arguments"}}``) or a list of
-  them. Any other value, a JSON list or an object with a ``name`` key included, is an answer, not
-  calls. Such an object whose JSON had to be repaired (a program's reader may read it otherwise),
-  or does not parse, is unreadable. An answer that is an example of an API message (the user
-  asked how tool calls look) is checked as calls too: it fails closed (unknown tool).
-- ``"protocol"``: for a prompt-only tool protocol, where the model calls a tool by writing it:
+  them. Any other value, a JSON list, an object with a ``name`` key or whose ``tool_calls`` is a
+  number or a bool (a count, a flag) included, is an answer, not calls. Such an object whose JSON
+  had to be repaired (a program's reader may read it otherwise), or does not parse, is unreadable.
+  A str answer that is an example of an API message (the user asked how tool calls look) is
+  checked as calls too: it fails closed (unknown tool); return the provider's response instead.
+- ``"protocol"``: for a prompt-only tool protocol, where the model calls a tool by writing it
+  (whatever the response's shape: a provider's text answer is the usual case; a program that
+  reads calls out of a provider's text needs it too): the marked values and
   also every JSON value in the text (repaired as the ``json`` guard repairs it) that is a call
   object, ``{"name", "arguments" | "parameters" | "input" | "args"}`` or ``{"function": {...}}``,
   or a list of them. Use it only where such JSON is always a call: ``{"name": "Bob",
@@ -115,7 +121,8 @@ class ToolCallGuard:
     arguments, schema) ask for; ``fix`` drops the offending call. The verdict's ``value`` is
     the list of calls that may run (``{"id", "name", "arguments"}``) when it can be fixed.
     ``text_calls`` says when an answer without provider calls is read as calls (see the module:
-    ``marked`` by default, ``protocol`` for calls the model writes as JSON, or ``never``).
+    ``marked`` by default, for str answers only; ``protocol`` for calls the model writes as JSON,
+    in any answer; or ``never``).
     """
 
     on_fail_actions = ("block", "fix", "fallback", "log")  # its verdicts name their own action
@@ -143,9 +150,10 @@ class ToolCallGuard:
         self.tools = {n: _build(n, *spec) for n, spec in specs.items()}
 
     def check(self, text: str, ctx: Context) -> Verdict:
+        provider = ctx.response is not None and not isinstance(ctx.response, str)
         try:
-            calls = [] if ctx.response is None or isinstance(ctx.response, str) else _calls_from(ctx.response)
-            if not calls and self.text_calls != "never":
+            calls = _calls_from(ctx.response) if provider else []
+            if not calls and (self.text_calls == "protocol" or self.text_calls == "marked" and not provider):
                 calls = _text_calls(text, protocol=self.text_calls == "protocol")
         except (ValueError, RecursionError, Unreadable) as exc:
             return verdict(Outcome([self._fired(UNREADABLE, str(exc), "tool calls", fixable=False)], []))
@@ -299,12 +307,16 @@ def _names_calls(text: str) -> bool:
 
 def _marked(data: Any) -> bool:
     """Does ``data`` hold tool calls by name: an OpenAI message or chat completion, an
-    Anthropic message? Raises ValueError on ``tool_calls`` that is not a list."""
+    Anthropic message? A ``tool_calls`` that is a number or a bool (a count, a flag) does not
+    name calls; raises ValueError on one that is neither that nor a list (nor null)."""
     if not isinstance(data, dict):
         return False
-    if data.get("tool_calls") is not None and not isinstance(data["tool_calls"], list):
+    listed = data.get("tool_calls")
+    scalar = isinstance(listed, (bool, int, float))
+    if listed is not None and not scalar and not isinstance(listed, list):
         raise ValueError("the answer's tool_calls is not a list")
-    return any(key in data for key in ("tool_calls", "function_call", "choices")) or _holds_tool_use(data)
+    return ("tool_calls" in data and not scalar or any(key in data for key in ("function_call", "choices"))
+            or _holds_tool_use(data))
 
 
 def _holds_tool_use(data: Any) -> bool:

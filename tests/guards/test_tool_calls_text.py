@@ -7,12 +7,13 @@ import json
 import textwrap
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace as NS
 from typing import Any
 
 import pytest
 
 import guardlayer.guards.tool_calls as tool_calls_module
-from guardlayer import Blocked, ConfigError, guarded
+from guardlayer import Blocked, ConfigError, guarded, last_report
 from guardlayer.context import Context
 from guardlayer.guards.tool_calls import ToolCallGuard
 
@@ -45,6 +46,17 @@ def _chunks(text: str) -> list[dict[str, Any]]:
     return [{"choices": [{"index": 0, "delta": {"content": part}}]} for part in (text[:5], text[5:])]
 
 
+def _anthropic_events(text: str) -> list[dict[str, Any]]:
+    return [{"type": "message_start", "message": {"id": "m1", "role": "assistant", "content": [],
+                                                  "usage": {"input_tokens": 5, "output_tokens": 1}}},
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            *({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": part}}
+              for part in (text[:5], text[5:])),
+            {"type": "content_block_stop", "index": 0},
+            {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 9}},
+            {"type": "message_stop"}]
+
+
 async def _async_chunks(chunks: list[Any]) -> AsyncIterator[Any]:
     for chunk in chunks:
         await asyncio.sleep(0)
@@ -58,10 +70,18 @@ def answer_through(shape: str, text: str, guard: ToolCallGuard) -> str:
         return guarded(output=[guard])(lambda prompt: text)("q")
     if shape == "openai":
         return guarded(output=[guard])(lambda prompt: _openai(text))("q")["choices"][0]["message"]["content"]
+    if shape == "openai-objects":
+        response = NS(choices=[NS(index=0, message=NS(role="assistant", content=text, tool_calls=None))])
+        return guarded(output=[guard])(lambda prompt: response)("q").choices[0].message.content
+    if shape == "anthropic":
+        message = {"id": "m1", "type": "message", "role": "assistant", "content": [{"type": "text", "text": text}]}
+        return guarded(output=[guard])(lambda prompt: message)("q")["content"][0]["text"]
     if shape == "stream-str":
         return "".join(guarded(output=[guard])(lambda prompt: iter([text[:5], text[5:]]))("q"))
     if shape == "stream-openai":
         return "".join(guarded(output=[guard])(lambda prompt: iter(_chunks(text)))("q"))
+    if shape == "stream-anthropic":
+        return "".join(guarded(output=[guard])(lambda prompt: iter(_anthropic_events(text)))("q"))
 
     async def plain(prompt: str) -> str:
         return text
@@ -83,8 +103,8 @@ def test_a_plain_answer_passes_untouched(text: str, shape: str) -> None:
     assert answer_through(shape, text, ToolCallGuard(TOOLS)) == text
 
 
-@pytest.mark.parametrize("shape", SHAPES)
-def test_an_answer_that_holds_calls_by_name_is_checked_in_every_shape(shape: str) -> None:
+@pytest.mark.parametrize("shape", ["str", "async", "stream-str"])
+def test_a_str_answer_that_holds_calls_by_name_is_checked(shape: str) -> None:
     guard = ToolCallGuard(TOOLS)
     allowed = envelope("run_sql", {"sql": "select 1"})
     assert answer_through(shape, allowed, guard) == allowed
@@ -92,6 +112,52 @@ def test_an_answer_that_holds_calls_by_name_is_checked_in_every_shape(shape: str
         answer_through(shape, envelope("rm", {"path": "/"}), guard)
     with pytest.raises(Blocked, match="no-drop"):
         answer_through(shape, envelope("run_sql", {"sql": "DROP TABLE users"}), guard)
+
+
+PROVIDERS = ["openai", "openai-objects", "anthropic", "stream-openai", "stream-anthropic", "async-stream-openai"]
+# A coding assistant's answers that quote API examples (review R6): not calls of a provider's.
+API_EXAMPLES = [
+    "The response looks like:\n```json\n" + json.dumps({"role": "assistant", **json.loads(envelope("lookup", {}))}) + "\n```",
+    "To parse an Anthropic reply, check blocks: ```json\n" + json.dumps(
+        {"content": [{"type": "tool_use", "id": "t1", "name": "calc", "input": {"x": 1}}]}) + "\n```",
+    "Old style:\n```json\n" + json.dumps(
+        {"role": "assistant", "function_call": {"name": "get_current_weather", "arguments": "{}"}}) + "\n```",
+    "Your API returned this:\n```json\n" + json.dumps({"choices": [{"message": json.loads(
+        envelope("run_sql", {"sql": "DROP TABLE users"}))}]}) + "\n```",
+    json.dumps({"model": "gpt-4o", "tool_calls": 3, "tokens": 1200}),
+    envelope("rm", {"path": "/"}),
+]
+
+
+@pytest.mark.parametrize("shape", PROVIDERS)
+@pytest.mark.parametrize("text", API_EXAMPLES)
+def test_a_provider_text_answer_is_an_answer_in_marked_mode(text: str, shape: str) -> None:
+    """The provider's structure says which calls it makes: calls by name in its text are an
+    example the answer quotes."""
+    assert answer_through(shape, text, ToolCallGuard(TOOLS)) == text
+    assert last_report().tool_calls == []
+
+
+@pytest.mark.parametrize("shape", PROVIDERS)
+def test_protocol_reads_calls_written_in_a_provider_text_answer(shape: str) -> None:
+    text = f"I will run it.\n<tool_call>\n{json.dumps(drop())}\n</tool_call>"
+    with pytest.raises(Blocked, match="no-drop"):
+        answer_through(shape, text, ToolCallGuard(TOOLS, text_calls="protocol"))
+
+
+def test_the_provider_calls_are_checked_whatever_its_text_quotes() -> None:
+    chat = _openai(json.dumps({"tool_calls": []}))
+    chat["choices"][0]["message"]["tool_calls"] = json.loads(envelope("run_sql", {"sql": "DROP TABLE users"}))["tool_calls"]
+    with pytest.raises(Blocked, match="no-drop"):
+        guarded(output=[ToolCallGuard(TOOLS)])(lambda prompt: chat)("q")
+
+
+@pytest.mark.parametrize("text", [json.dumps({"model": "gpt-4o", "tool_calls": 3}),
+                                  json.dumps({"tool_calls": True, "vision": False}),
+                                  json.dumps({"tool_calls": 0.5})])
+def test_a_count_or_a_flag_named_tool_calls_is_an_answer(text: str) -> None:
+    v = ToolCallGuard(TOOLS).check(text, Context(side="output", response=text))
+    assert v.passed and v.meta["tool_calls"] == 0
 
 
 @pytest.mark.parametrize("text", [
