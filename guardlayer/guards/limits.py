@@ -60,6 +60,7 @@ x3.2-4.7 (o200k), x3.3-5.0 (cl100k). So with ``datamark`` a limit of N can let 2
 """
 from __future__ import annotations
 
+import heapq
 import importlib
 import math
 from dataclasses import dataclass, replace
@@ -531,27 +532,50 @@ def cut_conversation(messages: list[Any], costs: list[int], cost: Callable[[Any]
     documents beside the conversation: `TokenLimit._judge`). Then the longest text (in tokens;
     the latest of equal ones) is cut, by the whole excess or to one token when it is shorter;
     then the next longest. System, developer and assistant messages are never cut. Returns a
-    new list; messages not cut are the same objects."""
+    new list; messages not cut are the same objects.
+
+    A cut message is not counted again at each cut (a message of n parts cut n times would cost
+    n² part counts): its cost falls by what its text's count fell, which is exact for text
+    content; the messages cut are counted again once the excess seems gone, and cutting goes on
+    if they are still over (a text counted within JSON, escaped, changes its message's cost by
+    other than its own count)."""
     call = Call(CallShape(None, {}, "messages"), (), {"messages": list(messages)})
     slots = _cuttable(messages)
     sizes = [counter.count(slot.text) for slot in slots]
     costs = list(costs)
+    cut_messages: set[int] = set()
 
     def shorten(i: int, keep: int) -> None:
         nonlocal call
         text = truncate(slots[i].text, counter, keep, cut, marker)
         call = call.with_slot(slots[i], text)
-        slots[i], sizes[i] = replace(slots[i], text=text), counter.count(text)
+        size = counter.count(text)
         index = slots[i].index
         if index is not None:  # (always: a message's slot)
+            costs[index] -= sizes[i] - size
+            cut_messages.add(index)
+        slots[i], sizes[i] = replace(slots[i], text=text), size
+
+    def recounted() -> int:
+        """The messages' summed cost, those cut counted again."""
+        for index in cut_messages:
             costs[index] = cost(call.arguments["messages"][index])
+        cut_messages.clear()
+        return sum(costs)
 
     for i in range(len(slots)):
         if length is not None and sizes[i] > length:
             shorten(i, length)
-    while (over := sum(costs) - limit) > 0 and slots and max(sizes) > 1:
-        i = max(range(len(slots)), key=lambda k: (sizes[k], k))
-        shorten(i, max(sizes[i] - over, 1))
+    longest = [(-size, -i) for i, size in enumerate(sizes) if size > 1]
+    heapq.heapify(longest)
+    used = sum(costs)
+    while longest and (used > limit or (cut_messages and (used := recounted()) > limit)):
+        i = -heapq.heappop(longest)[1]
+        before = sizes[i]
+        shorten(i, max(before - (used - limit), 1))
+        used -= before - sizes[i]
+        if sizes[i] > 1:
+            heapq.heappush(longest, (-sizes[i], -i))
     return list(call.arguments["messages"])
 
 
