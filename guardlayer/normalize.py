@@ -129,8 +129,8 @@ IN_WORD_MIN = 3
 """How many times one symbol must sit inside words for `in_word_symbols_hidden` to hide it."""
 # ... the same for ASCII, one byte per character: 1 for letters, real letters, symbols (`_in_word_positions`)
 _IN_WORD_LETTERS, _IN_WORD_REALS, _IN_WORD_SYMBOLS = (
-    bytes(int(bool(regex.fullmatch(rf"(?V1){cls}", chr(b)))) for b in range(256))
-    for cls in (_IN_WORD_LETTER, _IN_WORD_REAL, _IN_WORD_SYMBOL))
+    bytes(int(bool(pattern.fullmatch(chr(b)))) for b in range(256))
+    for pattern in (timed_compile(rf"(?V1){cls}") for cls in (_IN_WORD_LETTER, _IN_WORD_REAL, _IN_WORD_SYMBOL)))
 
 _CHAR_CACHE: dict[str, str] = {chr(c): chr(c).lower() for c in range(0x20, 0x7f)}
 _CHAR_CACHE.update({c: c for c in "\t\n\r\x0b\x0c"})

@@ -7,15 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from guardlayer import guarded
-from guardlayer.spotlight import (
-    _LOOKALIKES,
-    _PRIVATE_USE,
-    MARKERS,
-    Spotlight,
-    spotlight,
-    spotlighted_in,
-    unspotlight,
-)
+from guardlayer.spotlight import _LOOKALIKES, _PRIVATE_USE, MARKERS, Spotlight, spotlight, spotlighted_in, unspotlight
 from guardlayer.tokens import counter_for
 
 PAGE = "Shipping takes three days.\nReturns are free within 30 days."
