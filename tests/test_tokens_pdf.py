@@ -16,6 +16,7 @@ from guardlayer.tokens.media import PDF_PAGE_TOKENS, one_call
 from guardlayer.tokens.pdf import (
     INFLATE_BUDGET,
     MAX_OBJECT_STREAMS,
+    MAX_STREAM_KEYWORDS,
     PAGE_CEILING,
     InflateBudget,
     pdf_pages,
@@ -137,3 +138,24 @@ def test_a_truncated_conversation_reads_its_pdf_once(monkeypatch: pytest.MonkeyP
     texts = [{"type": "text", "text": f"note {i} " + "word " * 60} for i in range(200)]
     assert chat([{"role": "user", "content": [part, *texts]}]) == "ok"
     assert len(reads) == 1
+
+
+def test_percent_signs_in_comments_do_not_backtrack() -> None:
+    """``/Type%`` repeated: every ``%`` in a comment could start another, and the scan ran into its
+    time limit (4 s a 6 KB PDF, per PDF); a comment now runs to the end of its line, once."""
+    noise = b"/Type%" * 1000 + b"\n" + b"/Count%" * 1000 + b"\n"
+    assert pdf_pages(b"%PDF-1.5\n" + noise + b"1 0 obj << /Type % a % comment\n /Page >> endobj\n") == 1
+
+
+def test_too_many_stream_keywords_are_not_read() -> None:
+    """A search per ``stream`` keyword, millions of them in 14 MiB, took 2.7 s: past
+    `MAX_STREAM_KEYWORDS` the PDF is costed by its bytes."""
+    page = b"1 0 obj << /Type /Page >> endobj\n"
+    assert pdf_pages(b"%PDF-1.5\n" + page + b"\nstream" * (MAX_STREAM_KEYWORDS + 1)) is None
+    assert pdf_pages(b"%PDF-1.5\n" + page + b"\nstream" * 10) == 1
+
+
+def test_the_scan_time_is_shared_by_a_calls_pdfs() -> None:
+    spent = InflateBudget(until=0.0)  # (a call whose scan time is used up)
+    assert pdf_pages(b"%PDF-1.5\n1 0 obj << /Type /Page >> endobj\n", spent) is None
+    assert pdf_pages(b"%PDF-1.5\n1 0 obj << /Type /Page >> endobj\n", InflateBudget()) == 1

@@ -19,6 +19,7 @@ a broken file. The budget settles on the provider's reported usage after the cal
 """
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,16 +38,21 @@ ten times what `PAGE_CEILING` pages need; a PDF that needs more is costed by its
 MAX_OBJECT_STREAMS = 1_000
 """Object streams read in one PDF (a stream holds 100 to 200 objects: 2,000 pages need about
 200); a PDF with more is costed by its bytes."""
-SCAN_SECONDS = 2.0
-"""CPU seconds a scan of a PDF's bytes (or of an object stream's) may take."""
+SCAN_SECONDS = 0.5
+"""Seconds all the scans of one call's PDFs may take together (a PDF still unread then is costed
+by its bytes)."""
+MAX_STREAM_KEYWORDS = 4 * MAX_OBJECT_STREAMS
+"""``stream`` keywords looked at in one PDF (a page's content streams are most of them); a PDF
+with more is costed by its bytes."""
 _CHUNK = 64 << 10
 """Compressed bytes fed to the inflater at a time (from a memoryview: nothing is copied whole)."""
 _BEFORE_STREAM = (b"\r", b"\n", b" ", b"\t", b"\f", b"\0", b">")
 """What may precede a ``stream`` keyword (``upstream`` in a text is none)."""
 _DELIMITERS = rb"\0\t\n\f\r ()<>\[\]{}/%"
 _END = rb"(?![^" + _DELIMITERS + rb"])"
-_SEP = rb"(?:[\0\t\n\f\r ]|%[^\r\n]*)*"
-"""White space and comments, which may stand between a key and its value."""
+_SEP = rb"(?:[\0\t\n\f\r ]|%[^\r\n]*+)*+"
+"""White space and comments, which may stand between a key and its value (possessive: a comment
+runs to the end of its line, and a ``%`` in it starts no other)."""
 
 
 def _name(name: bytes) -> bytes:
@@ -70,9 +76,20 @@ _OTHER_FILTER = timed_compile(_name(b"Filter") + rb"(?!" + _SEP + rb"(?:" + _FLA
 
 @dataclass
 class InflateBudget:
-    """Bytes object streams may still inflate to, shared by the PDFs of one call."""
+    """Bytes object streams may still inflate to, and the time scans may still take, shared by
+    the PDFs of one call."""
 
     left: int = INFLATE_BUDGET
+    until: float | None = None  # (when the scan time ends: set by the first scan)
+
+    def seconds(self) -> float:
+        """The scan time left (`_Unreadable` once it is spent)."""
+        if self.until is None:
+            self.until = time.monotonic() + SCAN_SECONDS
+        left = self.until - time.monotonic()
+        if left <= 0:
+            raise _Unreadable("past the scan time")
+        return left
 
 
 class _Unreadable(Exception):
@@ -95,19 +112,19 @@ def pdf_pages(data: bytes, budget: InflateBudget | None = None) -> int | None:
         return None
     tally, budget = _Tally(), budget or InflateBudget()
     try:
-        _scan(data, tally)
+        _scan(data, tally, budget)
         for inflated in _object_streams(data, budget):
             if max(tally.pages, tally.floor) >= PAGE_CEILING:
                 break
-            _scan(inflated, tally)
+            _scan(inflated, tally, budget)
     except (_Unreadable, TimeoutError):
         return None
     return min(PAGE_CEILING, max(tally.pages, tally.floor)) or None
 
 
-def _scan(data: bytes, tally: _Tally) -> None:
+def _scan(data: bytes, tally: _Tally, budget: InflateBudget) -> None:
     """Add ``data``'s page objects and ``/Count`` values to ``tally``, up to the ceiling."""
-    for found in each_match(_MARKS, data, timeout=SCAN_SECONDS):  # type: ignore[arg-type]
+    for found in each_match(_MARKS, data, timeout=budget.seconds()):  # type: ignore[arg-type]
         if found["ref"]:
             raise _Unreadable("a /Type given by reference")
         if found["count"]:
@@ -123,15 +140,18 @@ def _object_streams(data: bytes, budget: InflateBudget) -> Iterator[bytes]:
     dictionary is looked for in all the bytes since the previous stream (strings and padding
     cannot push it out of sight; each byte is looked at once); none of them may name another
     filter than one Flate."""
-    view, read, after, at = memoryview(data), 0, 0, data.find(b"stream")
+    view, read, after, at, seen = memoryview(data), 0, 0, data.find(b"stream"), 0
     while at >= 0:
+        seen += 1
+        if seen > MAX_STREAM_KEYWORDS:
+            raise _Unreadable("too many streams")
         start = at + 6
         if data[at - 1:at] in _BEFORE_STREAM and data[at - 3:at] != b"end":
             before = data[after:at]
-            if _OBJECT_STREAM.search(before, timeout=SCAN_SECONDS) is not None:
+            if _OBJECT_STREAM.search(before, timeout=budget.seconds()) is not None:
                 eol = 2 if data[start:start + 2] == b"\r\n" else int(data[start:start + 1] in (b"\n", b"\r"))
-                if (not eol or _FILTER.search(before, timeout=SCAN_SECONDS) is None
-                        or _OTHER_FILTER.search(before, timeout=SCAN_SECONDS) is not None):
+                if (not eol or _FILTER.search(before, timeout=budget.seconds()) is None
+                        or _OTHER_FILTER.search(before, timeout=budget.seconds()) is not None):
                     raise _Unreadable("an object stream not of one Flate filter")
                 read += 1
                 if read > MAX_OBJECT_STREAMS:
