@@ -14,7 +14,9 @@ from urllib.parse import quote_from_bytes, unquote_to_bytes
 from .call_fields import strings_at
 from .call_slot import Slot
 from .errors import ConfigError
+from .guard import REGEX_TIMEOUT
 from .providers import field
+from .timed_regex import timed_compile
 
 MAX_INLINE_TEXT = 4 * 2**20
 """The largest inline text file read, in bytes: about a million tokens, the largest context
@@ -39,6 +41,9 @@ BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), 
 GUESSES = ("utf-8", "cp1252", "latin-1")
 """Encodings tried in turn on a file with neither a ``charset=`` nor a BOM (latin-1 decodes any)."""
 BOM_TAG = "+bom"
+_ASCII = bytes(range(128))
+_UTF8_SEQUENCE = timed_compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")  # type: ignore[arg-type]
+"""A UTF-8 sequence of several bytes: in a file that is not UTF-8 as a whole, a sign of mixed encodings."""
 
 
 def file_slots(arg: str, i: int | None, part: Any, at: tuple[Any, ...], where: str) -> list[Slot]:
@@ -102,21 +107,60 @@ def _is_text(media_type: str) -> bool:
 
 
 def _decoded(raw: bytes, charset: str | None) -> tuple[str, bool, str | None]:
-    """The encoding of ``raw``, whether it began with a BOM, and its text: a BOM's encoding, else the
-    named charset, else the first of `GUESSES` that decodes it (no text: NUL bytes, not guessed)."""
-    for mark, codec in BOMS:
-        if raw.startswith(mark):
-            return codec, True, raw[len(mark):].decode(codec)
-    if charset is not None:
-        return charset, False, raw.decode(charset)
+    """The encoding of ``raw``, whether it began with a BOM, and its text: the named charset (its
+    own BOM dropped), else a BOM's encoding, else UTF-8, else cp1252 or latin-1 when no part of it
+    is UTF-8 (no text: NUL bytes, not guessed). Refused (`ValueError`): a charset that does not
+    read ASCII as ASCII (UTF-16 and UTF-32 aside), a mixed file, and UTF-16 or UTF-32 bytes that
+    are plain UTF-8 text as well (a BOM put before ASCII text turns it into other characters for
+    the guards, not for a reader that takes it as UTF-8)."""
+    codec = codecs.lookup(charset).name if charset is not None else None
+    marked = next(((mark, name) for mark, name in BOMS if raw.startswith(mark)), None)
+    bom = marked is not None and (codec is None or _family(marked[1]) == _family(codec))
+    if bom:
+        codec, raw = marked[1], raw[len(marked[0]):]  # (its byte order named)
+    if codec is not None and not _wide(codec) and not _reads_ascii(codec):
+        raise ValueError(f"charset {charset!r} does not read ASCII as ASCII")
+    if codec is not None and _wide(codec) and b"\0" not in raw and _is_utf8(raw):
+        raise ValueError(f"its bytes, read as {codec}, are plain UTF-8 text as well")
+    if codec is not None:
+        return codec, bom, raw.decode(codec)
     if b"\0" in raw:
         return GUESSES[0], False, None
-    for codec in GUESSES[:-1]:
+    if _is_utf8(raw):
+        return GUESSES[0], False, raw.decode(GUESSES[0])
+    if _UTF8_SEQUENCE.search(raw, timeout=REGEX_TIMEOUT) is not None:
+        raise ValueError("part of it is UTF-8 and part is not: send it in one encoding")
+    for codec in GUESSES[1:-1]:
         try:
             return codec, False, raw.decode(codec)
         except UnicodeDecodeError:
             continue
     return GUESSES[-1], False, raw.decode(GUESSES[-1])
+
+
+def _family(codec: str) -> str:
+    """``utf-16`` for utf-16, utf-16-le and utf-16-be (and so on); the codec's name otherwise."""
+    return codec[:6] if _wide(codec) else codec
+
+
+def _wide(codec: str) -> bool:
+    return codec.startswith(("utf-16", "utf-32"))
+
+
+def _reads_ascii(codec: str) -> bool:
+    """Whether ``codec`` decodes ASCII bytes to the same characters (UTF-7 and EBCDIC do not)."""
+    try:
+        return _ASCII.decode(codec) == _ASCII.decode("ascii") and codec != "utf-7"
+    except UnicodeDecodeError:
+        return False
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _encoding(head: str) -> tuple[str | None, bool]:
