@@ -155,6 +155,8 @@ class ToolCallGuard:
             calls = _calls_from(ctx.response) if provider else []
             if not calls and (self.text_calls == "protocol" or self.text_calls == "marked" and not provider):
                 calls = _text_calls(text, protocol=self.text_calls == "protocol")
+            elif not calls and self.text_calls == "marked":
+                calls = _whole_marked(text)
         except (ValueError, RecursionError, Unreadable) as exc:
             return verdict(Outcome([self._fired(UNREADABLE, str(exc), "tool calls", fixable=False)], []))
         fired: list[Fired] = []
@@ -276,6 +278,20 @@ def _text_calls(text: str, protocol: bool) -> list[ToolCall]:
     if _opens_unread(text, values):
         raise ValueError("the answer names tool calls but its JSON does not parse")
     return [replace(call, index=i) for i, call in enumerate(calls)]
+
+
+def _whole_marked(text: str) -> list[ToolCall]:
+    """The calls of a provider's text answer that is, as a whole, one JSON object holding calls
+    by name (a program parsing the answer as JSON would run them); JSON quoted among prose or in
+    fences is an answer."""
+    body = text.strip(_INVISIBLE)
+    if not body.startswith("{") or not _names_calls(body):
+        return []
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return []
+    return [replace(call, index=i) for i, call in enumerate(_calls_from(value))] if _marked(value) else []
 
 
 def _values(text: str) -> list[Candidate]:

@@ -125,7 +125,6 @@ API_EXAMPLES = [
     "Your API returned this:\n```json\n" + json.dumps({"choices": [{"message": json.loads(
         envelope("run_sql", {"sql": "DROP TABLE users"}))}]}) + "\n```",
     json.dumps({"model": "gpt-4o", "tool_calls": 3, "tokens": 1200}),
-    envelope("rm", {"path": "/"}),
 ]
 
 
@@ -136,6 +135,14 @@ def test_a_provider_text_answer_is_an_answer_in_marked_mode(text: str, shape: st
     example the answer quotes."""
     assert answer_through(shape, text, ToolCallGuard(TOOLS)) == text
     assert last_report().tool_calls == []
+
+
+@pytest.mark.parametrize("shape", PROVIDERS)
+def test_a_provider_answer_that_is_one_call_object_as_a_whole_is_checked(shape: str) -> None:
+    """A program that parses the answer as JSON (JSON mode, an output parser) would run these:
+    the whole answer, not a quotation."""
+    with pytest.raises(Blocked, match="not allowed"):
+        answer_through(shape, "\n" + envelope("rm", {"path": "/"}) + "  ", ToolCallGuard(TOOLS))
 
 
 @pytest.mark.parametrize("shape", PROVIDERS)
