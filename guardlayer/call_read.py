@@ -72,12 +72,13 @@ def message_slots(arg: str, messages: Any, default: str = "user", upstream: bool
 
 def _is_reference(item: Any, listed: bool) -> bool:
     """Is ``item`` a Responses ``item_reference``: typed so, or (among a list of items, ``listed``)
-    an item with an ``id``, neither role nor kind, and no field but those naming an item or a stored
-    prompt (the API reads ``{"id": "msg_..."}`` as a reference)?"""
+    an item with an ``id``, neither role nor kind, and no field but those naming an item (the API
+    reads ``{"id": "msg_..."}`` as a reference; one with ``variables`` or a ``version`` is a stored
+    prompt, whose variables are read)?"""
     kind = field(item, "type")
     return kind == "item_reference" or (
         listed and kind is None and field(item, "role") is None and isinstance(field(item, "id"), str)
-        and set(field_names(item)) <= STORED_PROMPT | ID_FIELDS)
+        and set(field_names(item)) <= ID_FIELDS)
 
 
 def _item_slots(arg: str, i: int | None, item: Any, default: str, upstream: bool = False) -> list[Slot]:
