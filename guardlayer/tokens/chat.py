@@ -28,10 +28,10 @@ def count_messages(messages: Sequence[Any], model: str | None = None, *,
     """Tokens a chat request's messages take, reply priming included.
 
     Text content (a string, text parts, Gemini's ``{"text": ...}`` parts) counts exactly; media
-(`file_tokens`; ``referenced``: what a file given by id or URL, or a video, counts), a tool
-result's other fields and structured fields such as ``tool_calls`` are counted approximately
-and make ``exact`` False. A media part given as an item (Gemini's ``contents=[part, ...]``)
-counts as a message holding it.
+    (`file_tokens`; ``referenced``: what a file given by id or URL, or a video, counts), a tool
+    result's other fields and structured fields such as ``tool_calls`` are counted approximately
+    and make ``exact`` False. A media part given as an item (Gemini's ``contents=[part, ...]``)
+    counts as a message holding it.
     """
     counter = counter_for(model, encoding=encoding)
     info = (model_info(model) if model else None) or ModelInfo(None, 0)
@@ -125,8 +125,8 @@ def _part(counter: TokenCounter, part: str | Mapping[str, Any], referenced: int)
     kind = part.get("type")
     if kind == "text" or (kind is None and isinstance(part.get("text"), str)):
         return counter.count(str(part.get("text", ""))), True
-    if (media := media_of(part)) is not None:
-        return (media_tokens(media) if media.sized else referenced), False
+    if (cost := file_tokens(part, referenced)) is not None:
+        return cost, False
     if kind in TOOL_RESULT_PARTS and isinstance(inner := part.get("content"), list):
         rest = {k: v for k, v in part.items() if k != "content"}
         return counter.count(json.dumps(rest, default=str)) + _field(counter, inner, referenced)[0], False
