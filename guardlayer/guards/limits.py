@@ -60,6 +60,7 @@ x3.2-4.7 (o200k), x3.3-5.0 (cl100k). So with ``datamark`` a limit of N can let 2
 """
 from __future__ import annotations
 
+import functools
 import heapq
 import importlib
 import math
@@ -456,10 +457,19 @@ def _schema(value: Any) -> Any:
     schema, a text as such, a schema as it is."""
     if isinstance(value, type) or get_origin(value) is not None:
         try:
-            return TypeAdapter(value).json_schema()
-        except PydanticUserError:  # (a type pydantic cannot describe: counted as its name)
-            return {"schema": str(value)}
+            return _type_schema(value)
+        except TypeError:  # (an unhashable type, such as Annotated with a dict: not cached)
+            return _type_schema.__wrapped__(value)
     return {"schema": value} if isinstance(value, str) else value
+
+
+@functools.lru_cache(maxsize=128)
+def _type_schema(kind: Any) -> Any:
+    """A type's JSON schema, built once per type (`_schema`)."""
+    try:
+        return TypeAdapter(kind).json_schema()
+    except PydanticUserError:  # (a type pydantic cannot describe: counted as its name)
+        return {"schema": str(kind)}
 
 
 def _error_bound(counter: TokenCounter) -> float:
