@@ -452,7 +452,7 @@ class Chain:
             return None
         mine = {"arguments": call.arguments} if self._budget_reads_arguments else {}
         with self._exceeded():
-            return self.budget.reserve(ctx, prompt=_prompt(call), **mine)
+            return self.budget.reserve(ctx, prompt=_prompt(call, ctx), **mine)
 
     def _reserve_more(self, run: _Run, call: Call, fn: Callable[..., Any]) -> None:
         """Reserve a request before it is sent, at the price of the model ``fn`` sends it to (a
@@ -465,7 +465,7 @@ class Chain:
 
                 mine = {"model": sent_model(fn, call.arguments)}
             with self._exceeded():
-                extend(run.ticket, run.ctx, _prompt(call), arguments=call.arguments, **mine)
+                extend(run.ticket, run.ctx, _prompt(call, run.ctx), arguments=call.arguments, **mine)
 
     def _refused(self, run: _Run, call: Call, fn: Callable[..., Any]) -> GuardlayerError | None:
         """Reserve the call's next request (a retry, a fallback model): None, or the budget's refusal."""
@@ -504,7 +504,7 @@ class Chain:
 
     def _record(self, request: _Invoke, ctx: Context, number: int) -> Attempt:
         kind = request.kind if number == 1 else "retry"
-        attempt = Attempt(_name(request.fn), kind, prompt=_prompt(request.call))
+        attempt = Attempt(_name(request.fn), kind, prompt=_prompt(request.call, ctx))
         ctx.report.attempts.append(attempt)
         return attempt
 
@@ -871,16 +871,27 @@ def _raise_provider_error(exc: Exception) -> NoReturn:
     raise ProviderError(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _prompt(call: Call) -> list[Any] | str:
-    """What a budget estimates a request from: every text it sends (a system prompt, instructions
-    and earlier assistant turns too): its messages, with the texts beside them (``system=``) as
-    a system message first."""
+def _prompt(call: Call, ctx: Context) -> list[Any] | str:
+    """What a budget estimates a request from and charges it for without a usage report: every
+    text it sends (a system prompt, instructions and earlier assistant turns too): its messages,
+    with the texts beside them (``system=``) as a system message first. Read once per request
+    (kept in ``ctx.state`` while the request is the same `Call`)."""
+    held = ctx.state.get(_PROMPT)
+    if held is not None and held[0] is call:
+        return held[1]
     messages, arg = call.messages, call.shape.messages_arg
     if messages is None:
-        return "\n\n".join(slot.text for slot in call.slots())
-    others = dataclasses.replace(call, arguments={k: v for k, v in call.arguments.items() if k != arg})
-    beside = "\n\n".join(slot.text for slot in others.slots())  # (the messages are not read again)
-    return [{"role": "system", "content": beside}, *messages] if beside else messages
+        prompt: list[Any] | str = "\n\n".join(slot.text for slot in call.slots())
+    else:
+        others = dataclasses.replace(call, arguments={k: v for k, v in call.arguments.items() if k != arg})
+        beside = "\n\n".join(slot.text for slot in others.slots())  # (the messages are not read again)
+        prompt = [{"role": "system", "content": beside}, *messages] if beside else messages
+    ctx.state[_PROMPT] = (call, prompt)
+    return prompt
+
+
+_PROMPT = "guardlayer.chain.prompt"
+"""``ctx.state`` key of the last request's `_prompt`."""
 
 
 def _default(call: Call, name: str) -> Any:
