@@ -192,11 +192,15 @@ class Ticket:
     """A reservation: the call's requests as reserved (the first, then one per `Budget.extend`)."""
 
     op_id: str
-    model: str | None
     requests: list[_Request]
     skipped: list[str] = field(default_factory=list)
     settled: bool = False
     extended: int = 0  # `Budget.extend` calls, refused ones included (each takes an op id of its own)
+
+    @property
+    def model(self) -> str | None:
+        """The call's model (its first request's)."""
+        return self.requests[0].model
 
     @property
     def held(self) -> list[_Held]:
@@ -283,7 +287,7 @@ class Budget:
             self._warned.add(reason)                # in scope is easy to miss and enforces nothing
             _log.warning("budget: %s, so that limit is not enforced (set it with guardlayer.scope)",
                          reason)
-        ticket = Ticket(uuid.uuid4().hex, model, [_Request(model, output, amounts, held)], skipped)
+        ticket = Ticket(uuid.uuid4().hex, [_Request(model, output, amounts, held)], skipped)
         self._take(held, ctx, ticket.op_id)
         return ticket
 
