@@ -159,3 +159,22 @@ def test_the_scan_time_is_shared_by_a_calls_pdfs() -> None:
     spent = InflateBudget(until=0.0)  # (a call whose scan time is used up)
     assert pdf_pages(b"%PDF-1.5\n1 0 obj << /Type /Page >> endobj\n", spent) is None
     assert pdf_pages(b"%PDF-1.5\n1 0 obj << /Type /Page >> endobj\n", InflateBudget()) == 1
+
+
+def test_the_pdfs_of_one_count_share_one_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counted outside a guard (a budget's estimate), a conversation's PDFs still share one
+    inflate and scan budget: many crafted PDFs cannot each take the whole of it."""
+    from guardlayer.tokens import count_messages
+
+    budgets: list[InflateBudget | None] = []
+    real = media_module.pdf_pages
+
+    def recording(data: bytes, budget: InflateBudget | None = None) -> int | None:
+        budgets.append(budget)  # (kept: ids of freed objects can recur)
+        return real(data, budget)
+
+    monkeypatch.setattr(media_module, "pdf_pages", recording)
+    pdf = data_url(b"%PDF-1.5\n1 0 obj << /Type /Page >> endobj\n")
+    parts = [{"type": "file", "file": {"filename": f"{i}.pdf", "file_data": pdf + " " * i}} for i in range(5)]
+    count_messages([{"role": "user", "content": parts}], "gpt-4o")
+    assert len(budgets) == 5 and budgets[0] is not None and all(b is budgets[0] for b in budgets)

@@ -11,7 +11,7 @@ from typing import Any
 from ..call_kinds import GEMINI_KEYS, TOOL_RESULT_PARTS
 from ..errors import ConfigError
 from .counters import Count, Estimator, TokenCounter
-from .media import PDF_PAGE_TOKENS, media_of, media_tokens
+from .media import PDF_PAGE_TOKENS, media_of, media_tokens, one_call
 from .models import ModelInfo, counter_for, model_info
 
 FILE_PAGE_TOKENS = PDF_PAGE_TOKENS
@@ -36,15 +36,16 @@ def count_messages(messages: Sequence[Any], model: str | None = None, *,
     counter = counter_for(model, encoding=encoding)
     info = (model_info(model) if model else None) or ModelInfo(None, 0)
     total, exact = info.reply_priming, counter.exact
-    for message in messages:
-        total += info.tokens_per_message
-        item = as_mapping(message)
-        for key, value in ({"parts": [item]} if media_of(item) else item).items():
-            tokens, field_exact = _field(counter, value, referenced)
-            total += tokens
-            exact = exact and field_exact
-            if key == "name":
-                total += info.tokens_per_name
+    with one_call():  # (the messages' PDFs share one inflate and scan budget)
+        for message in messages:
+            total += info.tokens_per_message
+            item = as_mapping(message)
+            for key, value in ({"parts": [item]} if media_of(item) else item).items():
+                tokens, field_exact = _field(counter, value, referenced)
+                total += tokens
+                exact = exact and field_exact
+                if key == "name":
+                    total += info.tokens_per_name
     return Count(total, exact, counter.name, 0.0 if exact else Estimator.error_bound)
 
 

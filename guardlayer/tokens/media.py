@@ -118,7 +118,11 @@ _CALL: ContextVar[_Call | None] = ContextVar("guardlayer_media_call", default=No
 @contextmanager
 def one_call() -> Iterator[None]:
     """Within it, media are costed as one call's: each part once (a guard that cuts a conversation
-    counts its messages again per cut) and its PDFs inflated within one `InflateBudget`."""
+    counts its messages again per cut) and its PDFs inflated and scanned within one
+    `InflateBudget`; inside another, the outer one's."""
+    if _CALL.get() is not None:
+        yield
+        return
     token = _CALL.set(_Call())
     try:
         yield
