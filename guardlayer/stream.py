@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 from .context import Context
 from .errors import Blocked, ConfigError, GuardlayerError, ProviderError
 from .guard import REGEX_TIMEOUT
-from .providers import choice_index, chunk_text, field, usage_of
+from .providers import choice_index, chunk_known, chunk_text, field, usage_of
 from .providers.stream_tools import StreamedCalls
 from .providers.tools import ToolCall, tool_calls, written
 from .report import Report, Usage
@@ -86,6 +86,9 @@ class StreamGuards:
         self.calls.feed(chunk)
         self.provider = self.provider or not isinstance(chunk, str)
         piece = chunk_text(chunk)
+        if not piece and self.chain.output and not chunk_known(chunk):
+            raise ConfigError(f"output guards cannot check this stream: guardlayer cannot read the text of a "
+                              f"{type(chunk).__name__} chunk: stream text, OpenAI chunks or Anthropic events")
         if not piece:
             return False
         self.raw += piece

@@ -135,6 +135,19 @@ def chunk_text(chunk: Any) -> str:
     return text if isinstance(text, str) else ""
 
 
+ANTHROPIC_EVENTS = frozenset({"message_start", "content_block_start", "content_block_delta", "content_block_stop",
+                              "message_delta", "message_stop", "ping", "error"})
+"""The kinds of Anthropic stream events (`chunk_known`)."""
+
+
+def chunk_known(chunk: Any) -> bool:
+    """Whether `chunk_text` knows a stream chunk's shape: text, an OpenAI chunk (``choices``), an
+    Anthropic event. Another's text (an Ollama dict, a Responses event, a LangChain chunk, bytes)
+    would be read as none."""
+    return (isinstance(chunk, str) or isinstance(field(chunk, "choices"), (list, tuple))
+            or field(chunk, "type") in ANTHROPIC_EVENTS)
+
+
 def choice_index(chunk: Any) -> int:
     """Which of several answers (OpenAI's ``n``) a stream chunk belongs to: the largest
     ``index`` of its choices (a choice that names none is 0; a chunk may carry several)."""
