@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic_core import ErrorDetails
 
 from . import yaml_lines
+from .call import default, takes
 from .context import Context
 from .errors import BudgetExceeded, ConfigError
 from .report import Attempt, Usage
@@ -490,12 +491,10 @@ def sent_model(fn: Callable[..., Any], arguments: Mapping[str, Any]) -> str | No
     second(messages, model="gpt-4o-mini")``, ``functools.partial(create, model="gpt-4o-mini")``);
     None when neither names one."""
     try:
-        params = inspect.signature(fn).parameters
+        sig = inspect.signature(fn)
     except (TypeError, ValueError):
         return None
-    param = params.get("model")
-    takes = param is not None or any(p.kind is p.VAR_KEYWORD for p in params.values())
-    value = arguments["model"] if takes and "model" in arguments else getattr(param, "default", None)
+    value = arguments["model"] if takes(sig, "model") and "model" in arguments else default(sig, "model")
     return value if isinstance(value, str) else None
 
 

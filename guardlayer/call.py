@@ -156,6 +156,18 @@ def _has_var_kw(sig: inspect.Signature) -> bool:
     return _var_kw(sig) is not None
 
 
+def takes(sig: inspect.Signature | None, name: str) -> bool:
+    """Whether a function of signature ``sig`` takes the keyword ``name`` (by that name, or in
+    ``**kwargs``)."""
+    return sig is not None and (name in sig.parameters or _has_var_kw(sig))
+
+
+def default(sig: inspect.Signature | None, name: str) -> Any:
+    """The default of the parameter ``name`` (``def ask(p, model="gpt-4o")``), or None."""
+    param = sig.parameters.get(name) if sig is not None else None
+    return None if param is None or param.default is param.empty else param.default
+
+
 def _var_kw(sig: inspect.Signature) -> str | None:
     return next((p.name for p in sig.parameters.values() if p.kind is p.VAR_KEYWORD), None)
 

@@ -32,7 +32,7 @@ from typing import Any, NamedTuple, NoReturn
 from tenacity import (AsyncRetrying, RetryCallState, Retrying, retry_if_exception,
                       stop_after_attempt, wait_exponential, wait_random_exponential)
 
-from .call import HISTORY, OWN_SOURCES, SYSTEM, Call, CallShape, Slot
+from .call import HISTORY, OWN_SOURCES, SYSTEM, Call, CallShape, Slot, default, takes
 from .context import Context
 from .errors import Blocked, BudgetExceeded, CallTimeout, ConfigError, GuardlayerError, ProviderError
 from .fallback import Fallbacks
@@ -717,7 +717,7 @@ class _Run:
     def __init__(self, chain: Chain, call: Call) -> None:
         self.chain, self.call, self.start = chain, call, time.perf_counter()
         self.ctx = Context(report=Report(chain=chain.name))
-        model = call.arguments.get("model", _default(call, "model"))
+        model = call.arguments.get("model", default(call.shape.signature, "model"))
         self.ctx.model = model if isinstance(model, str) else self.ctx.scope.model
         self.ticket: Any = None
         self.streaming = False
@@ -894,20 +894,12 @@ _PROMPT = "guardlayer.chain.prompt"
 """``ctx.state`` key of the last request's `_prompt`."""
 
 
-def _default(call: Call, name: str) -> Any:
-    """The default of the called function's parameter ``name`` (``def ask(p, model="gpt-4o")``),
-    or None."""
-    param = call.shape.signature.parameters.get(name) if call.shape.signature is not None else None
-    return None if param is None or param.default is param.empty else param.default
-
-
 def _takes(method: Callable[..., Any] | None, name: str) -> bool:
-    """Whether ``method`` takes a keyword ``name`` (by that name, or in ``**kwargs``)."""
+    """Whether ``method`` takes a keyword ``name`` (`guardlayer.call.takes`)."""
     try:
-        parameters = inspect.signature(method).parameters.values() if method is not None else ()
+        return method is not None and takes(inspect.signature(method), name)
     except (TypeError, ValueError):
         return False
-    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 def _no_text(call: Call, step: Step) -> list[Slot]:
