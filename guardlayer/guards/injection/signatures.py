@@ -29,16 +29,17 @@ occurrences, so its cost follows the few places where a match could be, not the 
 it finds the same leftmost match as a search of the whole text. Fuzzy or case-blind patterns get
 no prefilter and are searched whole.
 
-Each pattern of a user's file is linted when loaded (`guardlayer.timed_regex.lint`, which policy regex rules
-use too; the shipped ones in the tests): searched within a short time limit on probe texts
-known to make backtracking blow up (long runs of one letter, of words and spaces, of digits, the
-pattern's repeats pumped after a text that leads up to them, without what the pattern waits for
-at their end). A pattern that runs out of time is refused with a `RuleFileError` naming the file,
-the line and the field, instead of failing closed on every long text at check time.
+Each pattern of a user's file is linted when loaded (`guardlayer.regex_lint`, which policy regex rules
+use too; the shipped ones in the tests): the pattern is read, not timed, for a repeat that can
+match the same text two ways ((a+)+, (\\w+\\s?)*) or two repeats that can read the same text one
+after the other (\\S+@\\S+), either shown on a text that makes every way fail. Such a pattern is
+refused with a `RuleFileError` naming the file, the line and the field, instead of failing closed on
+every long text at check time.
 """
 from __future__ import annotations
 
 import re._constants as sre
+import re._parser as sre_parse
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -52,7 +53,8 @@ import yaml
 from ...errors import RuleFileError
 from ...guard import REGEX_TIMEOUT
 from ...paths import shipped_rules
-from ...timed_regex import REPEATS, TimedPattern, backtracking_error, parse_pattern, timed_compile
+from ...regex_lint import backtracking_error
+from ...timed_regex import TimedPattern, timed_compile
 from .orders import ALWAYS, FRAGMENT, FRAGMENTS, NEVER, ORDER, OrderedPattern, expand
 
 CATEGORIES = ("instruction_override", "persona_jailbreak", "prompt_extraction", "role_tokens",
@@ -175,6 +177,24 @@ def compile_pattern(source: str, flags: int = 0) -> TimedPattern:
                           spaces, stop, Prefilter.of(ORDER).starts)
 
 
+_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
+# Syntax that Python's parser would read differently from the `regex` module (which it takes as
+# literal text): fuzzy constraints "{e<=1}", POSIX classes, version flags.
+_REGEX_ONLY = timed_compile(r"(?<!\\)\{(?!\d+(?:,\d*)?\})|\[\[:|\(\?[^:)]*V")
+
+
+@lru_cache(maxsize=256)
+def _parse_pattern(pattern: str) -> sre_parse.SubPattern | None:
+    """``pattern`` parsed by Python's own parser (the prefilters read it), or None for syntax only
+    `regex` knows (or rejects)."""
+    if _REGEX_ONLY.search(pattern, timeout=REGEX_TIMEOUT):
+        return None
+    try:
+        return sre_parse.parse(pattern)
+    except Exception:  # noqa: BLE001 - anything Python's own parser rejects is read by `regex` alone
+        return None
+
+
 _MARK = 0xFDD0  # noncharacters U+FDD0..U+FDEF stand for a pattern's fragments while it is parsed
 _MARKS = 32
 
@@ -191,7 +211,7 @@ def _fragment_uses(source: str) -> tuple[int, list[int], str | None] | None:
     if count > _MARKS:
         return None
     marks = iter(range(_MARK, _MARK + count))
-    parsed = parse_pattern(FRAGMENT.sub(lambda m: chr(next(marks)), source, timeout=REGEX_TIMEOUT))
+    parsed = _parse_pattern(FRAGMENT.sub(lambda m: chr(next(marks)), source, timeout=REGEX_TIMEOUT))
     if parsed is None:
         return None
     found: dict[int, int] = {}
@@ -233,7 +253,7 @@ def _read_chars(items: list, pieces: set[str]) -> bool:
         elif op is sre.BRANCH:
             if not all(_read_chars(list(alt), pieces) for alt in arg[1]):
                 return False
-        elif op in REPEATS:
+        elif op in _REPEATS:
             if not _read_chars(list(arg[2]), pieces):
                 return False
         elif op not in _ALWAYS:
@@ -327,7 +347,7 @@ class Prefilter:
     @classmethod
     def of(cls, pattern: str, flags: int = 0) -> Prefilter:
         """The prefilter of ``pattern`` (none for case-blind patterns or syntax only `regex` knows)."""
-        parsed = None if flags else parse_pattern(pattern)
+        parsed = None if flags else _parse_pattern(pattern)
         if parsed is None or parsed.state.flags & sre.SRE_FLAG_IGNORECASE:
             return cls()
         items = list(parsed)
@@ -542,7 +562,7 @@ def _need(items: list) -> Need | None:
                 found = ("any", tuple(alts))  # type: ignore[arg-type]
             elif all(a is not None for a in alts):
                 found = ("|", tuple(alts))  # type: ignore[arg-type]
-        elif op in REPEATS and arg[0] >= 1:
+        elif op in _REPEATS and arg[0] >= 1:
             body = list(arg[2])
             found = chr(body[0][1]) * arg[0] if len(body) == 1 and body[0][0] is sre.LITERAL else _need(body)
         if found is not None:
@@ -581,9 +601,9 @@ def _reach(items: list) -> Reach | None:
         elif op is sre.BRANCH:
             alts = [_reach(list(alt)) for alt in arg[1]]
             part = None if any(a is None for a in alts) else (max(a[0] for a in alts), max(a[1] for a in alts))  # type: ignore[index]
-        elif op in REPEATS and arg[1] is sre.MAXREPEAT:
+        elif op in _REPEATS and arg[1] is sre.MAXREPEAT:
             part = (0, 1) if _unbroken(list(arg[2])) else None
-        elif op in REPEATS:
+        elif op in _REPEATS:
             body = _reach(list(arg[2]))
             part = None if body is None else (body[0] * arg[1], body[1] * arg[1])
         else:
@@ -642,7 +662,7 @@ def _files(path: Path) -> list[Path]:
 def load_signatures(paths: Iterable[str | Path] = (), *, shipped: bool = True) -> tuple[Signature, ...]:
     """Signatures from the shipped ``rules/injection/`` (unless ``shipped=False``) and ``paths``
     (files or folders of ``.yaml``). Ids must be unique across everything loaded. The users'
-    patterns are linted (`lint`); the shipped ones are linted by the test suite, not at each load."""
+    patterns are linted (`regex_lint`); the shipped ones are linted by the test suite, not at each load."""
     sources = ([(shipped_rules("injection"), False)] if shipped else []) + [(Path(p), True) for p in paths]
     found: dict[str, Signature] = {}
     for source, linted in sources:

@@ -31,8 +31,9 @@ import yaml
 
 from ...guard import REGEX_TIMEOUT
 from ...normalize import fold
+from ...regex_lint import backtracking_error
 from ...structured.extract import dumps
-from ...timed_regex import backtracking_error, timed_compile
+from ...timed_regex import timed_compile
 from .paths import JsonPath
 
 OPS = {"==": "eq", "=": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge",

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, Union
 import regex
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
-from ...timed_regex import backtracking_error
+from ...regex_lint import backtracking_error
 from .conditions import Condition, parse_condition
 from .custom import get_rule
 from .text import folded_phrase

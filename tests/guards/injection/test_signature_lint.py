@@ -1,5 +1,6 @@
-"""Signature patterns are linted when loaded: one that backtracks catastrophically on probe texts
-is refused with the file, line and field; ordinary ones (fuzzy included) load."""
+"""Signature patterns are linted when loaded (read, not timed: `guardlayer.regex_lint`): one whose
+repeats can read the same text more than one way is refused with the file, line and field, the
+message naming the repeats and a text that shows it; ordinary ones (fuzzy included) load."""
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,7 @@ import pytest
 from guardlayer.errors import RuleFileError
 from guardlayer.guards.injection.signatures import load_signatures, scan
 from guardlayer.normalize import fold
-from guardlayer.timed_regex import lint
+from guardlayer.regex_lint import lint
 
 OK_RULE = "  - id: mine.ok\n    category: hijack\n    weight: 0.5\n    pattern: 'say banana'\n"
 
@@ -31,6 +32,7 @@ def rule_file(tmp_path: Path, pattern: str) -> Path:
     r"^(a+)+$",                       # anchored: one slow attempt
     r"(?:ignore){e<=1} (\w+\s?)+!",   # fuzzy lead
     r"(?:.*a){12}x",                  # polynomial of high degree
+    r"send to \S+@\S+\.\w+",          # two adjacent repeats reading the same text: quadratic
 ])
 def test_catastrophic_user_pattern_is_refused_naming_file_line_and_field(tmp_path: Path, pattern: str) -> None:
     path = rule_file(tmp_path, pattern)
@@ -49,6 +51,7 @@ def test_catastrophic_user_pattern_is_refused_naming_file_line_and_field(tmp_pat
     r"\b(?:disregard){e<=1} (?:\w+ ){0,4}?rules\b",
     r"[[:alpha:]]+ mode enabled",                     # POSIX class: read by `regex` alone
     r"<\|im_start\|>\s*system",
+    r"send to [^\s@]+@\S+\.\w+",                      # the address's first part cannot read its "@"
     r"!\[[^\]\n]{0,100}\]\(https?://[^)\s]{1,200}\?q=",
 ])
 def test_ordinary_patterns_are_accepted(tmp_path: Path, pattern: str) -> None:
@@ -68,6 +71,6 @@ def test_shipped_rules_pass_the_lint() -> None:
     assert [s.id for s in sigs if lint(s.pattern.pattern, s.pattern.flags)] == []
 
 
-def test_the_refusal_names_the_probe() -> None:
+def test_the_refusal_shows_a_text_that_makes_it_slow() -> None:
     assert "'ignore ' then 'a' repeated" in (lint(r"ignore (\w+\s?)+!") or "")
     assert "characters of '1' repeated" in (lint(r"(\d+)*x") or "")
