@@ -56,9 +56,11 @@ _COMPOUND_ENDS = ("straße", "strasse", "str.", "weg", "gasse", "allee", "platz"
                   "kade", "dreef", "steeg", "tie", "katu", "kuja", "polku", "utca", "út", "u.")
 _COMPOUND_END = f"(?:{'|'.join(map(regex.escape, _COMPOUND_ENDS))})"
 _COMPOUND = rf"[\p{{L}}'’\-]*{_COMPOUND_END}"
-_UNIT = (r"(?i:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|No|Nr)\.?[ \t]*#?"
-         r"[ \t]*\d{1,5}[A-Za-z]?\b")
-_ADDR_UNIT = r"(?i:Apt|Apartment|Suite|Ste|Unit|Flat)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?\b"
+# the number after a unit word: "Apt. 5", "Suite #12B" (blanks read once: "[ \t]*#?[ \t]*" reads a
+# run of blanks two ways at every split, its time growing with the square of the run)
+_UNIT_NUMBER = r"\.?[ \t]*+(?:#[ \t]*+)?\d{1,5}[A-Za-z]?\b"
+_UNIT = rf"(?i:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|No|Nr){_UNIT_NUMBER}"
+_ADDR_UNIT = rf"(?i:Apt|Apartment|Suite|Ste|Unit|Flat){_UNIT_NUMBER}"
 _BOX = (r"(?i:\bP\.?[ \t]?O\.?[ \t]?Box|\bPost(?:al)?[ \t]?(?:Office[ \t])?Box|\bPostbox|\bPostfach"
         r"|\bApartado|\bCase[ \t]postale|\bBo[iî]te[ \t]postale)[ \t]*\d{1,6}\b"
         r"|\b(?i:PSC|CMR|Unit)[ \t]+\d{3,5},?[ \t]+(?i:Box)[ \t]+\d{1,5}\b")
@@ -107,10 +109,18 @@ _LIKE_A_STREET = timed_compile(r"\p{Lu}|\d")
 _TAIL = timed_compile(
     rf"(?:(?:,[ \t]*|[ \t]*\n[ \t]*|[ \t]+){_UNIT})?"
     rf"(?:(?:,[ \t]*|[ \t]*\n[ \t]*)(?:{_PLACE}|{_ZIP})){{0,4}}")
-_UNIT_ALONE = timed_compile(r"\b(?i:Apt|Apartment|Suite|Ste)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?\b")
+_UNIT_ALONE = timed_compile(rf"\b(?i:Apt|Apartment|Suite|Ste){_UNIT_NUMBER}")
+# "the corner of <2 to 50 characters> and|& <1 to 4 words>", each run of blanks read one way (with
+# "of[ \t]+[^\n,;!?]{2,50}?[ \t]+and" the time grew with the square of a run of blanks). The first
+# street starts after the blanks and ends on a character other than a blank, or is one character
+# followed by two blanks or more; failing those, what the other splits of the blanks after "of"
+# matched: one character followed by one blank (after two blanks or more), or no street at all
+# ("and" after four blanks or more). The same matches as before, then, in the same order.
 _CORNER = timed_compile(
-    r"\b(?i:(?:the[ \t]+)?corner[ \t]+of)[ \t]+[^\n,;!?]{2,50}?[ \t]+(?i:and|&)[ \t]+"
-    r"[\p{L}\d][\p{L}\d'’.\-]*(?:[ \t]+[\p{L}\d][\p{L}\d'’.\-]*){0,3}?"
+    r"\b(?i:(?:the[ \t]++)?corner[ \t]++of)[ \t]++"
+    r"(?:[^\n,;!?](?:(?=[ \t]{2})|[^\n,;!?]{0,48}?[^\n,;!? \t])[ \t]++|(?<=[ \t]{2})[^\n,;!?][ \t]++|(?<=[ \t]{4}))"
+    r"(?i:and|&)[ \t]++"
+    r"[\p{L}\d][\p{L}\d'’.\-]*(?:[ \t]++[\p{L}\d][\p{L}\d'’.\-]*){0,3}?"
     r"(?=[ \t]*(?:[,;!?\n]|\.(?:\s|$)|$)|[ \t]+(?i:in|at|on|near|for|to|and|which|where|with)\b)")
 _CORNER_WORDS = ("corner",)  # in every match of `_CORNER`, in any case
 

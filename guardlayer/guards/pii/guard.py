@@ -57,7 +57,8 @@ _PARTIAL_PLACEHOLDER = timed_compile(
 # a text that begins as JSON does (an object or an array), perhaps still growing in a stream
 _JSON_START = timed_compile(r"\s*(?:\{\s*(?:[\"}]|\Z)|\[\s*(?:[\[{\"\]0-9-]|true|false|null|\Z))")
 # a fenced block with no language or json, to its closing fence or (still open in a stream) the end
-_FENCED = timed_compile(r"^[ \t]*```[ \t]*(?:json)?[ \t]*\n(.*?)(?:^[ \t]*```|\Z)", regex.M | regex.S | regex.I)
+# (each run of blanks read one way: "```[ \t]*(?:json)?[ \t]*" splits a run at every place)
+_FENCED = timed_compile(r"^[ \t]*+```[ \t]*+(?:json[ \t]*+)?\n(.*?)(?:^[ \t]*+```|\Z)", regex.M | regex.S | regex.I)
 _NUMBER = timed_compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _NUMBER_CHARS = frozenset("0123456789+-.eE")
 _PROCESS_KEY = _random.token_bytes(32)

@@ -15,7 +15,8 @@
 - a place after a cue: ``grew up in TRÄSLÖVSLÄGE``, ``moved here from Paterna del Madera``,
   ``Where: SAINT-PRIEST``;
 - an organisation with a legal or institutional suffix: ``Smith Ltd.``, ``Logixdata LLC``,
-  ``Acme Holdings GmbH``, ``Amida Technology Solutions Inc``.
+  ``Acme Holdings GmbH``, ``Amida Technology Solutions Inc``, ``Goldman Sachs & Co``, or a word
+  of its kind: ``Morgan Stanley Capital``, ``Johnson Controls``, ``Maria Lopez Foundation``.
 
 They run in the regex-only mode too, which otherwise finds no names at all. Given what was
 found, `repeated_names` and `listed_names` add the people a text names again ("Jaworski" after
@@ -254,16 +255,24 @@ _ORG_SUFFIXES = ("Inc", "LLC", "L.L.C.", "Ltd", "Limited", "GmbH", "AG", "S.A.",
                  "Partners", "LLP", "B.V.", "BV", "N.V.", "NV", "Pty", "S.r.l.", "SRL", "S.p.A.", "SpA",
                  "Oy", "ApS", "KG", "KGaA", "e.V.", "Incorporated")
 _ORG_SUFFIX = f"(?:{'|'.join(map(regex.escape, _ORG_SUFFIXES))})"
+_ORG_KINDS = ("Bancorp", "Capital", "Controls", "Motors", "Foundation", "University", "Industries",
+              "Technologies", "Laboratories", "Pharmaceuticals", "Airlines", "Enterprises", "Investments",
+              "Securities", "Ventures", "Insurance")
+"""Words of a firm's or an institution's kind that end its name ("Morgan Stanley Capital", "Johnson
+Controls", "General Motors", "Maria Lopez Foundation"): after a name, never after a comma ("Anna
+Smith, Capital One" is a person and a firm). Not "Bank", a surname in the Census lists
+(`names`): "Contact: Anna Bank" is a person."""
 _ORG_SUFFIXES_ANY_CASE = ("inc", "llc", "ltd", "gmbh", "plc", "corp", "incorporated")
 _ORG_HINT = timed_compile(  # the same words as letter trees, 3x faster
-    rf"\b(?:{trie(_ORG_SUFFIXES)}|(?i:{trie(_ORG_SUFFIXES_ANY_CASE)}))(?:\.|\b|(?<=\.))")
+    rf"\b(?:{trie(_ORG_SUFFIXES + _ORG_KINDS)}|(?i:{trie(_ORG_SUFFIXES_ANY_CASE)}))(?:\.|\b|(?<=\.))")
 _ORG_HINT_FIRST = FirstWords(_ORG_SUFFIXES_ANY_CASE, (
-    _FIRST_WORD.match(s, timeout=REGEX_TIMEOUT).group() for s in _ORG_SUFFIXES))
+    _FIRST_WORD.match(s, timeout=REGEX_TIMEOUT).group() for s in _ORG_SUFFIXES + _ORG_KINDS))
 """The first word of every `_ORG_HINT` match is one of the suffixes' first words ("L" of
 "L.L.C.") or folds to one of the suffixes written in any case: a dot or a word boundary ends it."""
 _ORG = timed_compile(
     rf"\b(?:[\p{{Lu}}\d][\p{{L}}\d&'’\-]*[ \t]+(?:(?:and|&|of|for|the)[ \t]+)?){{0,4}}"
-    rf"\p{{Lu}}[\p{{L}}\d&'’\-]*,?[ \t]+{_ORG_SUFFIX}(?:\.|\b|(?<=\.))"
+    rf"\p{{Lu}}[\p{{L}}\d&'’\-]*(?:,?[ \t]+(?:&[ \t]+)?{_ORG_SUFFIX}|[ \t]+(?:{'|'.join(_ORG_KINDS)}))"
+    rf"(?:\.|\b|(?<=\.))"
     rf"|\b\p{{Ll}}[\p{{Ll}}\d&'’\-]+[ \t]+(?:{'|'.join(_ORG_SUFFIXES_ANY_CASE)})\b")  # lower case
 
 
@@ -370,7 +379,9 @@ def _actors(text: str, words: Words, timeout: float) -> list[tuple[int, int, flo
     return spans
 
 
-_SUFFIXES = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"))
+PLURALS = (("ies", "y"), ("es", ""), ("s", ""))
+"""A plural's endings and what its singular ends with instead."""
+_SUFFIXES = (*PLURALS, ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"))
 
 
 def is_english(word: str, known: frozenset[str]) -> bool:

@@ -17,6 +17,7 @@ import regex
 
 from ...errors import RuleFileError
 from ...guard import REGEX_TIMEOUT
+from ...regex_lint import backtracking_error
 from ...secrets import PATTERNS as SECRET_PATTERNS
 from ...secrets import SECRET, find_secrets
 from ...timed_regex import timed_compile
@@ -228,7 +229,10 @@ def load_yaml_recognizers(paths: Iterable[str | Path]) -> list[Any]:
             context: [employee]
             deny_list: [...]        # optional: exact words always flagged
 
-    A bare name such as ``company_ids`` means a file shipped in ``rules/pii/``.
+    A bare name such as ``company_ids`` means a file shipped in ``rules/pii/``. A pattern that
+    backtracks catastrophically (`regex_lint.backtracking_error`, with the flags Presidio runs
+    it with) is refused, as the injection signatures' and policy rules' are: it would time out,
+    and so fail the check, on long texts.
     """
     from presidio_analyzer import PatternRecognizer
 
@@ -260,8 +264,11 @@ def load_yaml_recognizers(paths: Iterable[str | Path]) -> list[Any]:
                     raise fail(f"score must be a number between 0 and 1, not {score!r}",
                                here + ("patterns", j, "score"))
             try:
-                recognizers.append(PatternRecognizer.from_dict(
-                    {"supported_language": "en", **item}))
+                recognizer = PatternRecognizer.from_dict({"supported_language": "en", **item})
             except (TypeError, ValueError) as exc:
                 raise fail(f"not a valid recognizer: {exc}", here) from exc
+            for j, pattern in enumerate(item.get("patterns") or []):
+                if slow := backtracking_error(pattern["regex"], recognizer.global_regex_flags or 0):
+                    raise fail(slow, here + ("patterns", j, "regex"))
+            recognizers.append(recognizer)
     return recognizers

@@ -2,7 +2,8 @@
 
 - spaCy guesses that name a country are locations ("Cameroon was fun" is not an organisation),
   and one-word guesses of a firm or a place that are a given name people ("Why is Alena so
-  impulsive?", `names.is_given_name`);
+  impulsive?", `names.is_given_name`); people the text says are firms are organisations
+  ("Morgan Stanley said its profit rose", `names.is_firm`), but those found after a title or a cue;
 - spaCy guesses are cut at line breaks ("Crystal Grant\\nPhone" is the name on the first line),
   vague DATE hits ("this morning", "50 year old") are dropped unless asked for, and so are
   acronyms, software, error names and currency codes taken for a name, a place or an
@@ -36,9 +37,10 @@ from ...timed_regex import timed_compile
 from .addresses import STREET_ADDRESS, lines_above
 from .dates import is_specific
 from .labelled import names_no_one
-from .names import is_given_name, names
+from .names import is_firm, is_given_name, names, unowned
 from .people import (
     AMBIGUOUS_COUNTRIES,
+    TITLES,
     countries,
     currency_codes,
     english_words,
@@ -92,10 +94,12 @@ _CALL = timed_compile(r"\w\(")  # not "Acme GmbH  (" before a phone number
 
 
 def tidy(text: str, results: list[Any], *, vague_dates: bool = False, relabel: bool = True) -> list[Any]:
-    """``results`` filtered as above, plus names and letterheads they imply (``relabel=False``:
-    no one-word guess of a firm or a place is taken for a person, `_person`)."""
+    """``results`` filtered as above, plus names and letterheads they imply (``relabel=False``, on
+    answers: no one-word guess of a firm or a place is taken for a person, `_person`, and no
+    person for a firm, `_firms`: a new name in an answer stays flagged)."""
     tidied = [_country(text, _trim_ner(text, _email_in_link(text, r))) for r in results]
-    trimmed = _uncrossed(text, [_person(text, r) for r in tidied] if relabel else tidied)
+    trimmed = (_firms(text, _uncrossed(text, [_person(text, r) for r in tidied])) if relabel
+               else _uncrossed(text, tidied))
     bytes_read = {id(r) for r in _bytes_read(text, trimmed)}
     code = _Code(text)
     kept = [r for r in trimmed if id(r) not in bytes_read
@@ -349,7 +353,11 @@ def _cut_from_a_word(text: str, end: int) -> bool:
 
 
 _RECEIVERS = frozenset(("self", "this", "cls"))
-_KEY_BEFORE = timed_compile(r"(?:\A|[^\w.])(?:\w*[_\-])?(?P<key>\w+)[\"']?[ \t]*[:=][ \t]*\Z")
+# the key before a colon or equals sign: the last part of a name cut at "_" or "-" ("user_name": "name";
+# "x-user_name": "user_name"). The cut is chosen once, in an atomic group: "(?:\w*[_\-])?\w+" split a
+# run of "_" at every place, its time growing with the square of the run (`regex_lint` reads atomic
+# groups as plain ones, so it still reports this pattern)
+_KEY_BEFORE = timed_compile(r"(?:\A|[^\w.])(?>(?:\w*[_\-](?=\w))?)(?P<key>\w++)[\"']?[ \t]*+[:=][ \t]*\Z")
 
 
 class _Code:
@@ -544,6 +552,31 @@ def _person(text: str, r: Any) -> Any:
             and is_given_name(text[r.start:r.end])):
         r.entity_type = "PERSON"
     return r
+
+
+def _firms(text: str, results: list[Any]) -> list[Any]:
+    """``results`` with the people the text says are firms (`names.is_firm`) made organisations,
+    with every other person's result that overlaps one of them (so the merged span is one) or
+    names it again ("Kowalczyk Voss said its profit rose. Kowalczyk Voss also..."). A name after
+    a title ("Mr. Stanley Johnson and its...") or a transcript's speaker stays a person."""
+    people = [r for r in results if r.entity_type == "PERSON" and _recognizer(r) != "SpeakerRecognizer"
+              and not _titled(text, r)]
+    firms = sorted((r.start, r.end) for r in people if is_firm(text, r.start, r.end))
+    if not firms:
+        return results
+    starts, ends = [s for s, _ in firms], list(accumulate((e for _, e in firms), max))
+    named = {unowned(text[s:e]) for s, e in firms}
+    for r in people:
+        i = bisect_left(starts, r.end) - 1  # the last firm that starts before this ends
+        if i >= 0 and ends[i] > r.start or unowned(text[r.start:r.end]) in named:
+            r.entity_type = "ORGANIZATION"
+    return results
+
+
+def _titled(text: str, r: Any) -> bool:
+    """Does ``r`` start with a title ("Mr. Stanley Johnson", `people.TITLES`)?"""
+    first = _LETTERS.match(text, r.start, r.end, timeout=REGEX_TIMEOUT)
+    return first is not None and first.group() in TITLES
 
 
 def _rank(r: Any) -> tuple[bool, int, float]:
