@@ -29,8 +29,8 @@ import reprlib
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 
 import regex
@@ -44,6 +44,7 @@ from .errors import BudgetExceeded, ConfigError
 from .report import Attempt, Usage
 from .stores import Bucket, Store, Window, open_store
 from .tokens import count, count_messages, model_info
+from .tokens.media import one_call
 from .tokens.models import ModelInfo
 
 _log = logging.getLogger("guardlayer")
@@ -140,20 +141,36 @@ def _fixed_window(window: str, now: float) -> tuple[str, float | None]:
     """(window id, end time) of the fixed window holding ``now``; UTC calendar for day/week/month."""
     if window == "total":
         return "total", None
-    t = datetime.fromtimestamp(now, timezone.utc)
-    if window == "day":
-        start = t.replace(hour=0, minute=0, second=0, microsecond=0)
-        return start.strftime("d%Y%m%d"), (start + timedelta(days=1)).timestamp()
-    if window == "week":
-        start = (t - timedelta(days=t.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-        return start.strftime("w%Y%m%d"), (start + timedelta(days=7)).timestamp()
-    if window == "month":
-        start = t.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        end = (start + timedelta(days=32)).replace(day=1)
-        return start.strftime("m%Y%m"), end.timestamp()
+    if window in _CALENDAR:
+        found = _calendar_now.get(window)
+        if found is None or not found[0] <= now < found[1]:
+            wid, start, end = _calendar_window(window, now)
+            # (reused until a microsecond before its end: `datetime.fromtimestamp` rounds a time
+            # later than that into the next window, so it is found afresh)
+            found = _calendar_now[window] = (start, end - 1e-6, wid, end)
+        return found[2], found[3]
     seconds = window_seconds(window) or 1
     index = math.floor(now / seconds)
     return f"f{index}", (index + 1) * seconds
+
+
+_calendar_now: dict[str, tuple[float, float, str, float]] = {}
+"""The calendar window last found per name (day, week, month): its start, the time it is reused
+until, its id and its end (most calls' windows are then found without building dates)."""
+
+
+def _calendar_window(window: str, now: float) -> tuple[str, float, float]:
+    """(id, start, end) of the UTC calendar day, week or month holding ``now``."""
+    t = datetime.fromtimestamp(now, UTC)
+    if window == "day":
+        start = t.replace(hour=0, minute=0, second=0, microsecond=0)
+        return start.strftime("d%Y%m%d"), start.timestamp(), (start + timedelta(days=1)).timestamp()
+    if window == "week":
+        start = (t - timedelta(days=t.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+        return start.strftime("w%Y%m%d"), start.timestamp(), (start + timedelta(days=7)).timestamp()
+    start = t.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start.strftime("m%Y%m"), start.timestamp(), end.timestamp()
 
 
 @dataclass
@@ -277,13 +294,15 @@ class Budget:
         model = ctx.model or ctx.scope.model or self.model
         if prompt is None:
             prompt = getattr(ctx, "messages", None) or getattr(ctx, "prompt", None)
-        refused = self.refused_for(ctx.scope.keys())
+        keys = ctx.scope.keys()
+        refused = self.refused_for(keys)
         if refused:
             raise ConfigError(f"{_unkeyed(refused[0])}: run the call inside guardlayer.scope(...) with "
                               "that value, or give the budget missing_scope='skip' to let such calls "
                               "pass the limit unchecked", where="budget")
-        output, amounts = self._estimate(model, prompt, arguments)
-        held, skipped = self._hold(ctx.scope.keys(), amounts, self.clock())
+        with one_call(ctx.state):  # (media read once for the call's guards, reserve and settle)
+            output, amounts = self._estimate(model, prompt, arguments)
+        held, skipped = self._hold(keys, amounts, self.clock())
         for reason in set(skipped) - self._warned:  # once per limit: a per-user limit without a user
             self._warned.add(reason)                # in scope is easy to miss and enforces nothing
             _log.warning("budget: %s, so that limit is not enforced (set it with guardlayer.scope)",
@@ -306,7 +325,8 @@ class Budget:
         sent), atomically: `BudgetExceeded` when it would pass one. ``model`` is the model it
         is sent to (`sent_model`; default the ticket's), priced as the ticket's when it has no price."""
         model = model or ticket.model
-        output, amounts = self._estimate(model, prompt, arguments, priced_as=ticket.model)
+        with one_call(ctx.state):
+            output, amounts = self._estimate(model, prompt, arguments, priced_as=ticket.model)
         ticket.extended += 1
         now = self.clock()
         held = [self._held(h.limit, h.who, amounts[h.limit.metric], now) for h in ticket.held]
@@ -347,8 +367,8 @@ class Budget:
         if ticket.settled:
             return ctx.report.extra.get("budget", {})
         attempts, last = ctx.report.attempts, len(ticket.requests) - 1
-        charges = [self._charge(a, ticket.requests[min(i, last)], ticket.model)
-                   for i, a in enumerate(attempts)]
+        with one_call(ctx.state):
+            charges = [self._charge(a, ticket.requests[min(i, last)], ticket.model) for i, a in enumerate(attempts)]
         now = self.clock()
         groups = [charges[r:r + 1] for r in range(last)] + [charges[last:]]  # each request's attempts
         deltas = self._deltas(ticket.requests, groups, now)
@@ -413,19 +433,10 @@ class Budget:
         for request, mine in zip(requests, groups):
             actual = self._amounts(sum((c.usage for c in mine), Usage()), len(mine), sum(c.cost for c in mine))
             for h in request.held:
-                item = replace(h.item, amount=actual[h.limit.metric] - request.amounts[h.limit.metric],
-                               **self._ttl(h, now))
-                key = _target(item)
-                if key in deltas:
-                    item = replace(item, amount=deltas[key].amount + item.amount)
-                deltas[key] = item
+                key = _target(h.item)
+                earlier = deltas[key].amount if key in deltas else 0
+                deltas[key] = _settling(h, earlier + actual[h.limit.metric] - request.amounts[h.limit.metric], now)
         return deltas
-
-    @staticmethod
-    def _ttl(h: _Held, now: float) -> dict[str, Any]:
-        if h.expires is None or isinstance(h.item, Bucket):  # (a bucket's one key: never shortened)
-            return {}
-        return {"ttl": max(1, math.ceil(h.expires - now))}
 
     @staticmethod
     def _amounts(usage: Usage, requests: int, cost_micro: int) -> dict[str, int]:
@@ -451,19 +462,23 @@ class Budget:
         figures when it reported them, else counted from the attempt's prompt and output, for
         the model its answer names, else the model its request was reserved for. An attempt
         that failed without a report while the provider may have been generating (timed out,
-        cancelled, a stream cut) is charged its prompt and at least the output reserved for
-        it, a guess (not exact); one answered with an HTTP error or never sent
+        cancelled, a stream cut) is charged its prompt and the output it received or reserved,
+        whichever is more, a guess (not exact); one answered with an HTTP error or never sent
         (`Attempt.refused`) its prompt only. A report whose output is far shorter than the
         text received (a stream cut before its last event: Anthropic's first one says 1 output
         token) is charged the text counted. A model without a price is priced as the
         model the request was sent to, else ``priced_as`` (the call's), while a cost limit
         applies (never at 0)."""
         name, usage, exact = attempt.model or request.model, attempt.usage, True
+        cut = attempt.error is not None and not attempt.refused  # while it may have been generating
         if usage is None:
             (inp, in_exact), (out, out_exact) = _tokens(attempt.prompt, name), _tokens(attempt.output, name)
-            if attempt.error is not None and not attempt.refused and out < request.output:
-                out, out_exact = request.output, False  # what it may have generated: a guess
+            if cut:
+                out, out_exact = max(out, request.output), False  # a guess
             usage, exact = Usage(inp, out), in_exact and out_exact
+        elif cut:  # reported before the cut (Anthropic's first event: 1 output token): a guess
+            out = max(usage.output_tokens, _tokens(attempt.output, name)[0], request.output)
+            usage, exact = Usage(usage.input_tokens, out), False
         elif _under_reported(usage, attempt.output):
             usage = Usage(usage.input_tokens, max(usage.output_tokens, _tokens(attempt.output, name)[0]))
         info, unpriced = priced(name), None
@@ -471,6 +486,16 @@ class Budget:
             unpriced = str(name)
             info = (priced(request.model) or priced(priced_as)) if self._costed else None
         return _Charge(usage, _micro(info, usage), exact, unpriced)
+
+
+def _settling(h: _Held, amount: int, now: float) -> Window | Bucket:
+    """``h``'s item adding ``amount`` when settled at ``now``: a window's key kept until its
+    window ends (a bucket's one key is never shortened)."""
+    item = h.item
+    if isinstance(item, Bucket):
+        return Bucket(item.key, item.capacity, item.rate, amount, item.ttl)
+    return Window(item.keys, item.limit, amount, item.ttl if h.expires is None
+                  else max(1, math.ceil(h.expires - now)))
 
 
 def _target(item: Window | Bucket) -> tuple[str, ...] | str:

@@ -34,13 +34,13 @@ Parts: `call_slot` (`Slot`, roles and sources), `call_kinds` (the kinds of items
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from .call_read import arg_slots, config_slots, is_item, is_text, message_slots
 from .call_slot import HISTORY, OWN_SOURCES, SYSTEM, TOOL_ROLES, Slot
-from .call_write import changed
+from .call_write import changed_all
 from .errors import ConfigError
 from .providers import field
 
@@ -228,14 +228,28 @@ class Call:
 
     def with_slot(self, slot: Slot, text: str) -> Call:
         """This call with one untrusted text replaced."""
-        value = self.arguments[slot.arg]
-        if slot.index is None:
-            new: Any = changed(value, slot, text)
-        else:
-            new = list(value)
-            new[slot.index] = changed(value[slot.index], slot, text)
-            new = type(value)(new) if isinstance(value, tuple) and isinstance(value[slot.index], str) else new
-        return replace(self, arguments={**self.arguments, slot.arg: new})
+        return self.with_slots([(slot, text)])
+
+    def with_slots(self, changes: Iterable[tuple[Slot, str]]) -> Call:
+        """This call with untrusted texts replaced, as `with_slot` one after another would make it,
+        but each argument and message changed copied once, however many of its texts change
+        (`call_write.changed_all`: a message of n parts cut n times costs n, not n²)."""
+        grouped: dict[str, dict[int | None, list[tuple[Slot, str]]]] = {}
+        for slot, text in changes:
+            grouped.setdefault(slot.arg, {}).setdefault(slot.index, []).append((slot, text))
+        arguments = dict(self.arguments)
+        for arg, by_index in grouped.items():
+            value = arguments[arg]
+            if None in by_index:  # (the argument itself: a prompt, a system prompt's blocks)
+                value = changed_all(value, by_index.pop(None))
+            if by_index:
+                new = list(value)
+                for index, group in by_index.items():
+                    new[index] = changed_all(value[index], group)
+                strings = all(isinstance(value[index], str) for index in by_index)
+                value = type(value)(new) if isinstance(value, tuple) and strings else new
+            arguments[arg] = value
+        return replace(self, arguments=arguments)
 
     def with_messages(self, messages: list[dict[str, Any]]) -> Call:
         if not self.shape.messages_arg:

@@ -61,14 +61,16 @@ its ``variables`` are read as the user's text (strings, ``input_text`` items), t
 MEDIA_PARTS = frozenset({"image", "image_url", "input_image", "input_audio", "audio", "file", "input_file",
                          "video_url", "document_url", "container_upload", "thinking", "redacted_thinking", "tool_use",
                          "server_tool_use", "mcp_tool_use", "tool_reference", "computer_screenshot"})
-"""Content parts read as no text: media, files (their names are read: `PART_FIELDS`), the model's
-thinking (signed, given back as is) and its calls (``tool_use``: read as its tool calls; server and
-MCP calls: the provider's); a ``computer_screenshot`` is a computer call's output."""
+"""Content parts read as no text: media, files (their names are read: `PART_FIELDS`; inline text
+files are decoded: `call_files`), the model's thinking (signed, given back as is) and its calls
+(``tool_use``: read as its tool calls; server and MCP calls: the provider's); a
+``computer_screenshot`` is a computer call's output."""
 TOOL_RESULT_PARTS = frozenset({"tool_result", "mcp_tool_result"})
 """Anthropic parts that hold a tool's output in ``content`` (text, or parts)."""
 PART_FIELDS: dict[str, tuple[tuple[tuple[str, ...], str | None], ...]] = {
     "file": ((("text",), "document"), (("file", "filename"), None)),  # (LangChain's plain-text file
     "input_file": ((("filename",), None),),                            # block; OpenAI chat's file)
+    "text-plain": tuple(((key,), "document") for key in ("text", "title", "context")),  # (LangChain 1.x's)
     "output_text": tuple((("annotations", "*", key), None) for key in ("title", "url", "filename")),
     "web_search_tool_result": ((("content", "*", "title"), "document"),),
     "code_execution_tool_result": ((("content", "**"), "tool"),),

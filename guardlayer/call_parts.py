@@ -53,8 +53,8 @@ def _joined(content: Any, depth: int) -> str | None:
 
 def part_field_slots(arg: str, i: int | None, content: Any, where: str, source: str,
                      key: str = "content") -> list[Slot]:
-    """The texts of the parts of `PART_FIELDS`, of inline text files (`file_slots`) and of web
-    fetch results in ``content`` (the
+    """The texts of the parts of `PART_FIELDS`, of inline text files (`file_slots`, also among a
+    tool result's parts) and of web fetch results in ``content`` (the
     message's ``key``: paths from the message, of ``source``); a part of a kind not known here
     that holds text, among ``content`` or in a tool result's content, is refused, but in the
     application's own turns read string by string as theirs (a LangChain ``reasoning`` or
@@ -69,6 +69,8 @@ def part_field_slots(arg: str, i: int | None, content: Any, where: str, source: 
         out += [Slot(arg, i, theirs or source, text, path=(key, j, *path))
                 for spec, theirs in PART_FIELDS.get(kind, ()) for path, text in strings_at(part, spec)]
         inner = field(part, "content") if kind in TOOL_RESULT_PARTS else None
+        out += [slot for k, one in enumerate(inner if isinstance(inner, (list, tuple)) else ())
+                for slot in file_slots(arg, i, one, (key, j, "content", k), f"{where}[{j}].content[{k}]")]
         for at, one in [(f"{where}[{j}]", part), *((f"{where}[{j}].content[{k}]", p) for k, p
                                                     in enumerate(inner if isinstance(inner, (list, tuple)) else ()))]:
             if isinstance(one, str) or field(one, "type") in KNOWN_PARTS or not holds_text(one, ID_FIELDS):
@@ -109,14 +111,20 @@ def side_slots(arg: str, i: int | None, content: Any, path: tuple[Any, ...]) -> 
 
 def gemini_part_slots(arg: str, i: int | None, part: Any, source: str, at: tuple[Any, ...],
                        where: str) -> list[Slot]:
-    """The texts of a Gemini part at path ``at``: its ``text``, or the strings of a call, code, a
-    function's response or the code's output (`GEMINI_FIELDS`); files and images hold none; any
-    other part that holds text is refused."""
+    """The texts of a Gemini part at path ``at``: its ``text``, an inline text file (`file_slots`,
+    also among a function response's ``parts``), or the strings of a call, code, a function's
+    response or the code's output (`GEMINI_FIELDS`); other files and images hold none; any other
+    part that holds text is refused."""
     if isinstance(text := field(part, "text"), str):
         return [Slot(arg, i, source, text, path=(*at, "text"))]
-    out = [Slot(arg, i, owner, text, path=(*at, key, name, *path))
-           for key, (name, owner) in GEMINI_FIELDS.items() if (value := field(part, key)) is not None
-           for path, text in checked_leaves(field(value, name), f"{where}.{key}.{name}")]
+    out = file_slots(arg, i, part, at, where)
+    for key in ("function_response", "functionResponse"):  # (its parts: media, `FunctionResponsePart`)
+        inner = field(field(part, key), "parts")
+        out += [slot for k, one in enumerate(inner if isinstance(inner, (list, tuple)) else ())
+                for slot in file_slots(arg, i, one, (*at, key, "parts", k), f"{where}.{key}.parts[{k}]")]
+    out += [Slot(arg, i, owner, text, path=(*at, key, name, *path))
+            for key, (name, owner) in GEMINI_FIELDS.items() if (value := field(part, key)) is not None
+            for path, text in checked_leaves(field(value, name), f"{where}.{key}.{name}")]
     if holds_text(part, GEMINI_KEYS):
         raise ConfigError(f"{where} is a Gemini part guardlayer does not read and it holds text: give text, "
                           "inline_data or file_data parts")

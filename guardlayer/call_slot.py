@@ -44,8 +44,9 @@ class Slot:
     beside: bool = False
     """The text stands beside a document's own (a title, a URL, metadata): `Context.beside`."""
     encoded: str | None = None
-    """How the text was decoded from an inline text file (its encoding, BOM and data-URL header,
-    ``"cp1252,data:text/csv;base64,"``): a text put back is encoded the same way (`call_files`)."""
+    """How the text was decoded from an inline text file: its encoding (and BOM), then its data-URL
+    header (``"cp1252,data:text/csv;base64,"``), ``base64`` (bare base64 text: a LangChain or Gemini
+    block) or ``bytes`` (raw bytes): a text put back is encoded the same way (`call_files.encoded`)."""
 
     @property
     def target(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+from collections.abc import Sequence
 from typing import Any
 
 from .call_files import encoded
@@ -21,17 +22,32 @@ from .structured.strings import with_leaf
 
 def changed(item: Any, slot: Slot, text: str) -> Any:
     """``item`` (a text, message or item of the call) with ``slot``'s text replaced."""
+    return changed_all(item, [(slot, text)])
+
+
+def changed_all(item: Any, changes: Sequence[tuple[Slot, str]]) -> Any:
+    """``item`` with each slot's text replaced, as `changed` one slot after another would make it,
+    but each list, part and field on the way copied once: a message of n parts with each part
+    changed costs n, not n² (`Call.with_slots`)."""
     if isinstance(item, str):
-        return text
-    if slot.encoded is not None:
-        text = encoded(slot.encoded, text)
-    if slot.tool is not None:
-        return _with_tool_text(item, slot.tool, text)
-    if slot.path == NAME_FIELD:
-        return _with_name(item, text)
-    if slot.path is not None:
-        return _with_path(item, slot.path, text)
-    return _with_content(item, text, slot.part, slot.field)
+        return changes[-1][1]
+    parts: dict[int, list[tuple[str | None, str | bytes]]] = {}
+    paths: list[tuple[tuple[Any, ...], str | bytes]] = []
+    for slot, given in changes:
+        text: str | bytes = given if slot.encoded is None else encoded(slot.encoded, given)
+        if slot.tool is not None:
+            item = _with_tool_text(item, slot.tool, text)
+        elif slot.path == NAME_FIELD:
+            item = _with_name(item, text)
+        elif slot.path is not None:
+            paths.append((slot.path, text))
+        elif slot.part is not None:
+            parts.setdefault(slot.part, []).append((slot.field, text))
+        else:
+            item = _with_content(item, text)
+    if parts:
+        item = _with_parts(item, parts)
+    return _with_paths(item, paths) if paths else item
 
 
 def _with_tool_text(message: Any, tool: tuple[int, tuple[Any, ...] | None], text: str) -> Any:
@@ -43,16 +59,21 @@ def _with_tool_text(message: Any, tool: tuple[int, tuple[Any, ...] | None], text
     return with_tool_arguments(message, [call])
 
 
-def _with_path(obj: Any, path: tuple[Any, ...], text: str) -> Any:
-    """A copy of ``obj`` with ``text`` at ``path`` (keys and list indexes)."""
-    if not path:
-        return text
-    head, rest = path[0], path[1:]
-    if isinstance(head, int):
+def _with_paths(obj: Any, texts: list[tuple[tuple[Any, ...], str | bytes]]) -> Any:
+    """A copy of ``obj`` with each text at its path (keys and list indexes), each list and object
+    on the way copied once; a text at the empty path is ``obj`` replaced whole."""
+    whole = [text for path, text in texts if not path]
+    if whole:
+        return whole[-1]
+    heads: dict[Any, list[tuple[tuple[Any, ...], str | bytes]]] = {}
+    for path, text in texts:
+        heads.setdefault(path[0], []).append((path[1:], text))
+    if isinstance(next(iter(heads)), int):
         items = list(obj)
-        items[head] = _with_path(obj[head], rest, text)
+        for head, inner in heads.items():
+            items[head] = _with_paths(obj[head], inner)
         return tuple(items) if type(obj) is tuple else items
-    return _with_field(obj, head, _with_path(field(obj, head), rest, text))
+    return _with_fields(obj, {head: _with_paths(field(obj, head), inner) for head, inner in heads.items()})
 
 
 def _with_name(message: Any, text: str) -> Any:
@@ -70,34 +91,51 @@ def _with_name(message: Any, text: str) -> Any:
 
 def _with_field(obj: Any, key: str, value: Any) -> Any:
     """A copy of ``obj`` (a dict, a pydantic model or any object) with ``key`` set to ``value``."""
+    return _with_fields(obj, {key: value})
+
+
+def _with_fields(obj: Any, values: dict[str, Any]) -> Any:
+    """A copy of ``obj`` (a dict, a pydantic model or any object) with the fields of ``values`` set."""
     if isinstance(obj, dict):
-        return {**obj, key: value}
+        return {**obj, **values}
     if hasattr(obj, "model_copy"):
-        return obj.model_copy(update={key: value})
+        return obj.model_copy(update=values)
     try:
         if dataclasses.is_dataclass(obj) and not isinstance(obj, type):  # (frozen ones too)
-            return dataclasses.replace(obj, **{key: value})
+            return dataclasses.replace(obj, **values)
         if isinstance(obj, tuple) and hasattr(obj, "_replace"):  # a NamedTuple
-            return obj._replace(**{key: value})
+            return obj._replace(**values)
         new = copy.copy(obj)
-        setattr(new, key, value)
+        for key, value in values.items():
+            setattr(new, key, value)
     except (AttributeError, TypeError, ValueError) as exc:  # (a frozen object, a read-only property)
         raise ConfigError(f"cannot write the fixed text back into a frozen {type(obj).__name__} "
-                          f"(its {key!r}): give the texts as dicts or mutable objects") from exc
+                          f"(its {', '.join(map(repr, values))}): give the texts as dicts or mutable objects") from exc
     return new
 
 
-def _with_content(message: Any, text: str, part: int | None, side: str | None = None) -> Any:
+def _with_content(message: Any, text: str) -> Any:
     """A copy of ``message`` with ``text`` as its content (a Responses tool output item: its
-    output), or as the text of content ``part`` (`_with_part_text`), or of its ``side`` field."""
-    if part is None and field(message, "type") in TEXT_PARTS and field(message, "role") is None:
+    output; a bare text block: its text)."""
+    if field(message, "type") in TEXT_PARTS and field(message, "role") is None:
         return _with_field(message, "text", text)  # a bare text block
-    key = "output" if field(message, "type") in TOOL_OUTPUT_ITEMS else "content"
-    if part is None:
-        return _with_field(message, key, text)
+    return _with_field(message, _content_key(message), text)
+
+
+def _with_parts(message: Any, texts: dict[int, list[tuple[str | None, str | bytes]]]) -> Any:
+    """A copy of ``message`` with new texts in its content parts, by part: each the part's text
+    (`_with_part_text`), or the text of its field named beside it (a document's title)."""
+    key = _content_key(message)
     parts = list(field(message, key))
-    parts[part] = _with_field(parts[part], side, text) if side else _with_part_text(parts[part], text)
+    for j, writes in texts.items():
+        for side, text in writes:
+            parts[j] = _with_field(parts[j], side, text) if side else _with_part_text(parts[j], text)
     return _with_field(message, key, parts)
+
+
+def _content_key(message: Any) -> str:
+    """Where a message holds its content: a Responses tool output item's ``output``, else ``content``."""
+    return "output" if field(message, "type") in TOOL_OUTPUT_ITEMS else "content"
 
 
 def _with_part_text(part: Any, text: str) -> Any:

@@ -61,7 +61,6 @@ x3.2-4.7 (o200k), x3.3-5.0 (cl100k). So with ``datamark`` a limit of N can let 2
 from __future__ import annotations
 
 import functools
-import heapq
 import importlib
 import math
 from dataclasses import dataclass, replace
@@ -162,7 +161,7 @@ class TokenLimit:
         return min(candidates)
 
     def check(self, text: str, ctx: Context) -> Verdict:
-        with one_call():  # (each media part read once, whatever the cuts tried)
+        with one_call(ctx.state):  # (each media part read once in the call, whatever the cuts tried)
             return self._check(text, ctx)
 
     def _check(self, text: str, ctx: Context) -> Verdict:
@@ -544,49 +543,105 @@ def cut_conversation(messages: list[Any], costs: list[int], cost: Callable[[Any]
     then the next longest. System, developer and assistant messages are never cut. Returns a
     new list; messages not cut are the same objects.
 
-    A cut message is not counted again at each cut (a message of n parts cut n times would cost
-    n² part counts): its cost falls by what its text's count fell, which is exact for text
-    content; the messages cut are counted again once the excess seems gone, and cutting goes on
-    if they are still over (a text counted within JSON, escaped, changes its message's cost by
-    other than its own count)."""
-    call = Call(CallShape(None, {}, "messages"), (), {"messages": list(messages)})
-    slots = _cuttable(messages)
-    sizes = [counter.count(slot.text) for slot in slots]
-    costs = list(costs)
-    cut_messages: set[int] = set()
+    The excess is taken as a message's cost falling by what its texts' counts fell, which is
+    exact for text content; the messages cut are counted once it seems gone (not at each cut: a
+    message of n parts cut n times would cost n² part counts, and each message is written once,
+    `Call.with_slots`), and cutting goes on while they are still over. Where they turn out to
+    cost less than that (a content list holding what is no part is counted as JSON, its texts
+    escaped: a token cut there may take several with it), the fewest of the last excess's tokens
+    that bring the conversation within the limit are searched for, each guess counting the
+    messages it cuts (a few guesses: regula falsi), and only those are cut."""
+    cuts = _Cuts(messages, counter, cut, marker)
 
-    def shorten(i: int, keep: int) -> None:
-        nonlocal call
-        text = truncate(slots[i].text, counter, keep, cut, marker)
-        call = call.with_slot(slots[i], text)
-        size = counter.count(text)
-        index = slots[i].index
-        if index is not None:  # (always: a message's slot)
-            costs[index] -= sizes[i] - size
-            cut_messages.add(index)
-        slots[i], sizes[i] = replace(slots[i], text=text), size
+    def counted(texts: dict[int, tuple[str, int]]) -> tuple[list[Any], int]:
+        """The messages with ``texts`` in them (`_Cuts.texts`), and their summed cost, those cut counted."""
+        kept, touched = cuts.messages(texts)
+        return kept, sum(costs) + sum(cost(kept[index]) - costs[index] for index in touched)
 
-    def recounted() -> int:
-        """The messages' summed cost, those cut counted again."""
-        for index in cut_messages:
-            costs[index] = cost(call.arguments["messages"][index])
-        cut_messages.clear()
-        return sum(costs)
+    base = cuts.first(length)
+    order, used = cuts.order(base), sum(costs) - cuts.fall(base)  # (as estimated)
+    while True:
+        start, excess = used, max(used - limit, 0)
+        texts = cuts.texts(base, order, excess)
+        kept, used = counted(texts)
+        if used <= limit or not (left := cuts.order(texts)):
+            break
+        base, order = texts, left
+    if used >= limit or used == sum(costs) - cuts.fall(texts):
+        return kept  # (over with every text at a token; or as estimated: no fewer tokens cut do)
+    # Fewer of the ``excess`` tokens may do: each guess takes the cost as falling evenly between
+    # the counts either side of the limit (regula falsi; the Illinois rule keeps it from stalling
+    # on one side).
+    low, high = -1, excess  # (cutting ``high`` brings it within the limit, ``low`` does not)
+    over, within, fitted = float(start - limit), float(used - limit), None  # (``low`` taken as none cut)
+    while high - low > 1:
+        at = max(low, 0)
+        probe = min(max(at + math.ceil((high - at) * over / (over - within)), low + 1), high - 1)
+        found, tokens = counted(cuts.texts(base, order, probe))
+        fits = tokens <= limit
+        if fits:
+            high, within = probe, float(tokens - limit)
+            if tokens >= used:  # (as many tokens left by fewer cut: the fewer)
+                kept, used = found, tokens
+        else:
+            low, over = probe, float(tokens - limit)
+        if fits == fitted:  # (the same side twice: the other side's count weighs half)
+            over, within = (over / 2, within) if fits else (over, within / 2)
+        fitted = fits
+    return kept
 
-    for i in range(len(slots)):
-        if length is not None and sizes[i] > length:
-            shorten(i, length)
-    longest = [(-size, -i) for i, size in enumerate(sizes) if size > 1]
-    heapq.heapify(longest)
-    used = sum(costs)
-    while longest and (used > limit or (cut_messages and (used := recounted()) > limit)):
-        i = -heapq.heappop(longest)[1]
-        before = sizes[i]
-        shorten(i, max(before - (used - limit), 1))
-        used -= before - sizes[i]
-        if sizes[i] > 1:
-            heapq.heappush(longest, (-sizes[i], -i))
-    return list(call.arguments["messages"])
+
+class _Cuts:
+    """The user and tool texts of a conversation that truncation may cut (`cut_conversation`),
+    and the messages their cuts make. Texts cut are given as ``{text's number: (text, tokens)}``."""
+
+    def __init__(self, messages: list[Any], counter: TokenCounter, cut: str, marker: str) -> None:
+        self.call = Call(CallShape(None, {}, "messages"), (), {"messages": list(messages)})
+        self.slots = _cuttable(messages)
+        self.counter, self.cut, self.marker = counter, cut, marker
+        self.counts = [counter.count(slot.text) for slot in self.slots]
+        self._made: dict[tuple[int, str, int], tuple[str, int]] = {}
+
+    def first(self, length: int | None) -> dict[int, tuple[str, int]]:
+        """The texts longer than ``length`` cut to it."""
+        return {i: self._truncated(i, slot.text, length) for i, (slot, size) in enumerate(zip(self.slots, self.counts))
+                if length is not None and size > length}
+
+    def order(self, texts: dict[int, tuple[str, int]]) -> list[int]:
+        """The texts that can be cut further once ``texts`` are cut, the longest first (the latest
+        of equal ones)."""
+        sizes = [texts[i][1] if i in texts else size for i, size in enumerate(self.counts)]
+        return sorted((i for i, size in enumerate(sizes) if size > 1), key=lambda i: (-sizes[i], -i))
+
+    def texts(self, base: dict[int, tuple[str, int]], order: list[int], tokens: int) -> dict[int, tuple[str, int]]:
+        """``base`` with ``tokens`` more cut (`order`: its texts' order): the longest text by what
+        is left to cut, or to one token when it is shorter, then the next longest (a cut that goes
+        before a placeholder or a grapheme takes more, and leaves less to cut)."""
+        new = dict(base)
+        for i in order:
+            if tokens <= 0:
+                break
+            text, size = new.get(i, (self.slots[i].text, self.counts[i]))
+            new[i] = self._truncated(i, text, max(size - tokens, 1))
+            tokens -= size - new[i][1]
+        return new
+
+    def fall(self, texts: dict[int, tuple[str, int]]) -> int:
+        """How far the counts of ``texts`` fell."""
+        return sum(self.counts[i] - size for i, (_, size) in texts.items())
+
+    def messages(self, texts: dict[int, tuple[str, int]]) -> tuple[list[Any], set[int]]:
+        """The messages with ``texts`` in them, and the indexes of those changed."""
+        call = self.call.with_slots([(self.slots[i], text) for i, (text, _) in texts.items()])
+        return list(call.arguments["messages"]), {index for i in texts if (index := self.slots[i].index)
+                                                  is not None}  # (always: a message's slot)
+
+    def _truncated(self, i: int, text: str, keep: int) -> tuple[str, int]:
+        """Text ``i`` (now ``text``) cut to ``keep`` tokens, and its tokens; each cut made once."""
+        if (i, text, keep) not in self._made:
+            cut = truncate(text, self.counter, keep, self.cut, self.marker)
+            self._made[i, text, keep] = cut, self.counter.count(cut)
+        return self._made[i, text, keep]
 
 
 def _cuttable(messages: list[Any]) -> list[Slot]:

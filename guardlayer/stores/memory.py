@@ -4,9 +4,8 @@ clock, at the first operation after that time), so ids seen once (sessions, user
 pile up in a long-running process, and a purge over many keys is rare."""
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from .base import LocalStore
 
@@ -19,13 +18,8 @@ class MemoryStore(LocalStore):
         self._counters: dict[str, tuple[int, float | None]] = {}
         self._buckets: dict[str, tuple[float, float, float]] = {}
 
-    @contextlib.contextmanager
-    def _transaction(self, now: float) -> Iterator[None]:
-        with self._lock:
-            if now >= self._next_purge:
-                self._purge(now)
-                self._next_purge = now + self.purge_every
-            yield
+    def _transaction(self, now: float) -> _Locked:
+        return _Locked(self, now)
 
     def _purge(self, now: float) -> None:
         self._counters = {k: v for k, v in self._counters.items() if v[1] is None or v[1] > now}
@@ -42,7 +36,9 @@ class MemoryStore(LocalStore):
         return total
 
     def _add(self, key: str, amount: int, ttl: int | None, now: float) -> None:
-        value = self._sum((key,), now)
+        value, expires = self._counters.get(key, (0, None))
+        if expires is not None and expires <= now:
+            value = 0  # expired: counted again from 0
         self._counters[key] = (value + amount, None if ttl is None else now + ttl)
 
     def _bucket(self, key: str, now: float) -> tuple[float, float] | None:
@@ -53,3 +49,27 @@ class MemoryStore(LocalStore):
 
     def _set_bucket(self, key: str, level: float, ts: float, ttl: int, now: float) -> None:
         self._buckets[key] = (level, ts, now + ttl)
+
+
+class _Locked:
+    """The store's lock held, expired keys purged first when they are due (a plain class: a
+    generator's context manager took about 1 µs more, of a reserve and settle's 50)."""
+
+    __slots__ = ("now", "store")
+
+    def __init__(self, store: MemoryStore, now: float) -> None:
+        self.store, self.now = store, now
+
+    def __enter__(self) -> None:
+        store = self.store
+        store._lock.acquire()
+        try:
+            if self.now >= store._next_purge:
+                store._purge(self.now)
+                store._next_purge = self.now + store.purge_every
+        except BaseException:
+            store._lock.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.store._lock.release()

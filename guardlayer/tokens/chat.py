@@ -74,9 +74,10 @@ def file_tokens(part: Any, referenced: int = FILE_PAGE_TOKENS) -> int | None:
 
 
 def referenced_files(messages: Sequence[Any]) -> int:
-    """How many media parts among ``messages`` (their content, Gemini parts, tool results and
-    outputs, a part given as an item) have no size to read here: files given by id or URL,
-    video (`file_tokens`). Lists nested deeper than `_MAX_DEPTH` count as one (unread)."""
+    """How many media parts among ``messages`` (their content, Gemini parts and the parts of their
+    function responses, tool results and outputs, a part given as an item) have no size to read
+    here: files given by id or URL, video (`file_tokens`). Lists nested deeper than `_MAX_DEPTH`
+    count as one (unread)."""
     return _unsized(messages, 0)
 
 
@@ -92,7 +93,10 @@ def _unsized(values: Sequence[Any], depth: int) -> int:
         if (media := media_of(item)) is not None:
             found += not media.sized
             continue
-        found += sum(_unsized(inner, depth + 1) for inner in item.values()
+        inners: Any = item.values()
+        if isinstance(response := _function_response(item), Mapping):
+            inners = [*inners, response.get("parts")]
+        found += sum(_unsized(inner, depth + 1) for inner in inners
                      if isinstance(inner, (list, tuple)) and not all(isinstance(v, str) for v in inner))
     return found
 
@@ -120,7 +124,8 @@ def _field(counter: TokenCounter, value: Any, referenced: int) -> tuple[int, boo
 
 def _part(counter: TokenCounter, part: str | Mapping[str, Any], referenced: int) -> tuple[int, bool]:
     """One content part's tokens, and whether they are exact: a string or a text part's text; media
-    (`file_tokens`); a tool result's content as parts and the rest as JSON."""
+    (`file_tokens`); a tool result's content (a Gemini function response's ``parts``) as parts and
+    the rest as JSON."""
     if isinstance(part, str):
         return counter.count(part), True
     kind = part.get("type")
@@ -128,10 +133,16 @@ def _part(counter: TokenCounter, part: str | Mapping[str, Any], referenced: int)
         return counter.count(str(part.get("text", ""))), True
     if (cost := file_tokens(part, referenced)) is not None:
         return cost, False
-    if kind in TOOL_RESULT_PARTS and isinstance(inner := part.get("content"), list):
-        rest = {k: v for k, v in part.items() if k != "content"}
+    holder, key = (part, "content") if kind in TOOL_RESULT_PARTS else (_function_response(part), "parts")
+    if isinstance(holder, Mapping) and isinstance(inner := holder.get(key), list):
+        rest = {k: v for k, v in holder.items() if k != key}
         return counter.count(json.dumps(rest, default=str)) + _field(counter, inner, referenced)[0], False
     return counter.count(json.dumps(part, default=str)), False
+
+
+def _function_response(part: Mapping[str, Any]) -> Any:
+    """A Gemini part's function response, whose ``parts`` hold media (``FunctionResponsePart``)."""
+    return part.get("function_response", part.get("functionResponse")) if part.get("type") is None else None
 
 
 def message_text(message: Any) -> str:

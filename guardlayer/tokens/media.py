@@ -11,7 +11,7 @@ from __future__ import annotations
 import binascii
 import math
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -53,18 +53,58 @@ _WAV_TYPES = frozenset({"", "audio/wav", "audio/wave", "audio/x-wav", "audio/vnd
 @dataclass(frozen=True)
 class Media:
     """One media part: its kind, its inline data (base64 text, a data URL or raw bytes; None when
-    it is given by id or URL), its declared media type (lower case) and file name."""
+    it is given by id or URL), its declared media type (lower case), file name, where a file's
+    data sits in the part (its keys: ``("file", "file_data")``), and whether ``data`` is a copy
+    (of a ``bytearray`` or ``memoryview``, which can change in place: never costed by its id)."""
 
     kind: MediaKind
     data: str | bytes | None = None
     media_type: str = ""
     name: str = ""
     image_tokens: int = IMAGE_TOKENS
+    at: tuple[str, ...] = ()
+    copied: bool = False
 
     @property
     def sized(self) -> bool:
         """Whether its cost can be read here: an image (a fixed cost), inline audio or file."""
         return self.kind == "image" or (self.data is not None and self.kind != "video")
+
+
+@dataclass(frozen=True, slots=True)
+class DataURL:
+    """A data URL (RFC 2397) read: the URL, its header as given (``data:``, media type and
+    parameters, up to and with the comma), its media type (lower case; "" when none, which means
+    text/plain), its ``charset=`` (None unless named) and whether its body is base64."""
+
+    url: str
+    header: str
+    media_type: str
+    charset: str | None
+    base64: bool
+
+    @property
+    def body(self) -> str:
+        """What follows the header (a copy: read it once)."""
+        return self.url[len(self.header):]
+
+
+def read_data_url(text: str) -> DataURL | None:
+    """``text`` read as a data URL; None when it is none (no ``data:`` scheme or no comma). The
+    scheme, the media type, parameter names and ``;base64`` are read in any case (RFC 2397, RFC
+    2045: ``DATA:Application/PDF;BASE64,`` is a PDF in base64)."""
+    comma = text.find(",", 5) if text[:5].lower() == "data:" else -1
+    if comma < 0:
+        return None
+    media_type, *params = text[5:comma].split(";")
+    charset = next((p.split("=", 1)[1].strip("\"' ") for p in params if p.lstrip().lower().startswith("charset=")),
+                   None)
+    return DataURL(text, text[:comma + 1], media_type.strip().lower(), charset,
+                   bool(params) and params[-1].strip().lower() == "base64")
+
+
+_IMAGE = Media("image")
+_LOW_DETAIL_IMAGE = Media("image", image_tokens=IMAGE_PART_TOKENS)
 
 
 def media_of(part: Mapping[str, Any]) -> Media | None:
@@ -74,56 +114,73 @@ def media_of(part: Mapping[str, Any]) -> Media | None:
     if kind is None:
         return _gemini(part)
     if kind in ("image_url", "image", "input_image"):
-        url = _value(part.get("image_url"), "url")
-        if isinstance(url, str) and (url.startswith("data:") and not url[5:].lower().startswith("image/")
-                                     or _path(url).endswith(".pdf")):  # a PDF sent as an image (LiteLLM)
-            return _file(url if url.startswith("data:") else None, "", _path(url))
-        detail = _value(part.get("image_url"), "detail") if kind == "image_url" else part.get("detail")
-        return Media("image", image_tokens=IMAGE_PART_TOKENS if detail == "low" else IMAGE_TOKENS)
+        held = part.get("image_url")
+        url = _value(held, "url")
+        inline = read_data_url(url) if isinstance(url, str) else None
+        if inline is not None and not inline.media_type.startswith("image/"):  # (LiteLLM takes a PDF so)
+            return _file(url, "", "", ("image_url", "url") if isinstance(held, Mapping) else ("image_url",))
+        if inline is None and (path := _path(url)).endswith(".pdf"):
+            return _file(None, "", path)
+        detail = _value(held, "detail") if kind == "image_url" else part.get("detail")
+        return _LOW_DETAIL_IMAGE if detail == "low" else _IMAGE
     if kind in ("input_audio", "audio"):
         inner = part.get("input_audio") if kind == "input_audio" else part.get("source", part)
         inner = inner if isinstance(inner, Mapping) else part
         fmt = inner.get("format")
-        return Media("audio", _inline(inner), str(inner.get("mime_type") or inner.get("media_type")
-                                                   or (f"audio/{fmt}" if isinstance(fmt, str) else "")).lower())
+        return _with_data("audio", _inline(inner)[0], str(inner.get("mime_type") or inner.get("media_type")
+                                                          or (f"audio/{fmt}" if isinstance(fmt, str) else "")).lower())
     if kind in ("video_url", "video", "input_video"):
         return Media("video")
     if kind == "document_url":  # Mistral: a URL or a data URL
         url = part.get("document_url")
-        return _file(url if isinstance(url, str) and url.startswith("data:") else None, "", _path(url))
+        if isinstance(url, str) and read_data_url(url) is not None:
+            return _file(url, "", "", ("document_url",))
+        return _file(None, "", _path(url))
     if kind == "container_upload":  # Anthropic: a file given by id
         return Media("file")
-    if kind in ("file", "input_file", "document"):
-        inner = part["file"] if kind == "file" and part.get("file") is not None else part.get("source", part)
+    if kind in ("file", "input_file", "document", "text-plain"):  # (text-plain: LangChain's plain-text file)
+        key = "file" if kind == "file" and part.get("file") is not None else "source" if "source" in part else None
+        inner = part if key is None else part[key]
         source: Mapping[str, Any] = inner if isinstance(inner, Mapping) else {}
-        if (source.get("source_type") if inner is part else source.get("type")) in ("text", "content"):
+        data, found = _inline(source)
+        if (source.get("source_type") if inner is part else source.get("type")) in ("text", "content") or (
+                kind == "text-plain" and found is None and isinstance(part.get("text"), str)):
             return None  # (text: counted as such)
-        declared = source.get("media_type") or source.get("mime_type") or part.get("mime_type") or ""
-        return _file(_inline(source), str(declared), str(source.get("filename") or part.get("filename") or ""))
+        declared = (source.get("media_type") or source.get("mime_type") or part.get("mime_type")
+                    or ("text/plain" if kind == "text-plain" else ""))  # (LangChain's text-plain: text/plain)
+        return _file(data, str(declared), str(source.get("filename") or part.get("filename") or ""),
+                     (*((key,) if key else ()), found) if found else ())
     return None
 
 
 @dataclass
 class _Call:
-    """The media costed in one call so far (by their data's id; the part is kept, so the id
-    stays its own) and the inflate budget its PDFs share."""
+    """The media costed in one call so far (by their data's id; the part is kept, so the id stays
+    its own), each with the inflate budget it was read within when that budget ran out (its
+    figure is kept for that phase only), and the inflate budget of the phase being costed."""
 
-    costs: dict[int, tuple[Media, int]] = field(default_factory=dict)
+    costs: dict[int, tuple[Media, int, InflateBudget | None]] = field(default_factory=dict)
     budget: InflateBudget = field(default_factory=InflateBudget)
 
 
 _CALL: ContextVar[_Call | None] = ContextVar("guardlayer_media_call", default=None)
+_STATE_KEY = "media_costs"
+"""Where `one_call` keeps a call's costs in the state it is given (a `Context`'s ``state``)."""
 
 
 @contextmanager
-def one_call() -> Iterator[None]:
+def one_call(state: MutableMapping[str, Any] | None = None) -> Iterator[None]:
     """Within it, media are costed as one call's: each part once (a guard that cuts a conversation
     counts its messages again per cut) and its PDFs inflated and scanned within one
-    `InflateBudget`; inside another, the outer one's."""
+    `InflateBudget`; inside another, the outer one's. ``state`` (a call's ``ctx.state``) keeps
+    the costs for the call's other phases (a guard's count, a budget's reserve and settle), each
+    with a budget of its own; nothing is kept past the call. Enter it in plain functions, not
+    across a generator's ``yield`` (a context variable is reset where it was set)."""
     if _CALL.get() is not None:
         yield
         return
-    token = _CALL.set(_Call())
+    costs = state.setdefault(_STATE_KEY, {}) if state is not None else {}
+    token = _CALL.set(_Call(costs))
     try:
         yield
     finally:
@@ -135,17 +192,19 @@ def media_tokens(media: Media) -> int:
     (`audio_seconds`) at `AUDIO_TOKENS_PER_SECOND`; a PDF `PDF_PAGE_TOKENS` a page
     (`pdf_pages`), or, when its pages cannot be counted, a token a byte and a page at least;
     another file a token a byte (byte-level BPE spends at most a token a byte of text). Within
-    `one_call`, a part already costed there is not read again."""
+    `one_call`, a part already costed there is not read again (unless its data is a copy, or its
+    PDF was left unread by a spent budget of an earlier phase)."""
     if media.kind == "image":
         return media.image_tokens
     if media.data is None or media.kind == "video":
         raise ValueError(f"a {media.kind} given by id or URL has no size to cost")
     call = _CALL.get()
-    if call is None:
-        return _data_tokens(media, media.data, InflateBudget())
+    if call is None or media.copied:
+        return _data_tokens(media, media.data, InflateBudget() if call is None else call.budget)
     held = call.costs.get(id(media.data))
-    if held is None or held[0] != media:
-        held = call.costs[id(media.data)] = (media, _data_tokens(media, media.data, call.budget))
+    if held is None or held[0] != media or held[2] is not None and held[2] is not call.budget:
+        tokens = _data_tokens(media, media.data, call.budget)
+        held = call.costs[id(media.data)] = (media, tokens, call.budget if call.budget.spent else None)
     return held[1]
 
 
@@ -195,26 +254,43 @@ def _wav_byte_rate(head: bytes) -> int | None:
 def _gemini(part: Mapping[str, Any]) -> Media | None:
     """A Gemini part's media: ``inline_data`` by its mime type (an image `GEMINI_IMAGE_TOKENS`),
     ``file_data`` (a file by URI: an image costs as one, anything else is not sized here)."""
-    inline = part.get("inline_data", part.get("inlineData"))
+    key = "inline_data" if "inline_data" in part else "inlineData"
+    inline = part.get(key)
     held = inline if isinstance(inline, Mapping) else part.get("file_data", part.get("fileData"))
     if not isinstance(held, Mapping):
         return None
     mime = str(held.get("mime_type") or held.get("mimeType") or "").lower()
     kind: MediaKind = next((k for k in ("image", "audio", "video") if mime.startswith(k + "/")), "file")
     data = held.get("data") if held is inline else None
-    return Media(kind, data if isinstance(data, (str, bytes)) else None, mime, image_tokens=GEMINI_IMAGE_TOKENS)
+    if not isinstance(data, (str, *_BYTES)):
+        return Media(kind, None, mime, image_tokens=GEMINI_IMAGE_TOKENS)
+    return _with_data(kind, data, mime, image_tokens=GEMINI_IMAGE_TOKENS, at=(key, "data"))
 
 
-def _file(data: str | bytes | None, media_type: str, name: str) -> Media:
-    """A file part, its media type taken from a data URL when it declares none."""
-    if not media_type and isinstance(data, str) and data.startswith("data:"):
-        media_type = data[5:].partition(",")[0].partition(";")[0]
-    return Media("file", data, media_type.lower(), name)
+def _file(data: str | bytes | bytearray | memoryview | None, media_type: str, name: str,
+          at: tuple[str, ...] = ()) -> Media:
+    """A file part (its data at ``at``), its media type taken from a data URL when it declares none."""
+    if not media_type and isinstance(data, str) and (inline := read_data_url(data)) is not None:
+        media_type = inline.media_type
+    return _with_data("file", data, media_type.lower(), name, at=at)
 
 
-def _inline(source: Mapping[str, Any]) -> str | bytes | None:
-    """Inline data (base64, a data URL, raw bytes), None when the part gives an id or URL."""
-    return next((source[k] for k in ("file_data", "data", "base64") if isinstance(source.get(k), (str, bytes))), None)
+_BYTES = (bytes, bytearray, memoryview)
+"""Raw bytes as SDKs take them (pydantic's ``bytes`` fields take all three and send their bytes)."""
+
+
+def _with_data(kind: MediaKind, data: str | bytes | bytearray | memoryview | None, media_type: str,
+               name: str = "", **more: Any) -> Media:
+    """`Media` of inline ``data``: itself when it cannot change (str, bytes), else a copy of its bytes."""
+    if data is None or isinstance(data, (str, bytes)):
+        return Media(kind, data, media_type, name, **more)
+    return Media(kind, bytes(data), media_type, name, copied=True, **more)
+
+
+def _inline(source: Mapping[str, Any]) -> tuple[str | bytes | bytearray | memoryview | None, str | None]:
+    """Inline data (base64, a data URL, raw bytes) and its key; None when the part gives an id or URL."""
+    return next(((source[k], k) for k in ("file_data", "data", "base64") if isinstance(source.get(k), (str, *_BYTES))),
+                (None, None))
 
 
 def _value(value: Any, key: str) -> Any:
@@ -224,7 +300,7 @@ def _value(value: Any, key: str) -> Any:
 
 def _path(url: Any) -> str:
     """The path of a URL (no query or fragment), lower case; "" for a data URL or no string."""
-    if not isinstance(url, str) or url.startswith("data:"):
+    if not isinstance(url, str) or url[:5].lower() == "data:":
         return ""
     return url.partition("?")[0].partition("#")[0].lower()
 
@@ -234,16 +310,26 @@ def _body(data: str | bytes) -> tuple[bytes, bool]:
     text); raw bytes are the file itself."""
     if isinstance(data, bytes):
         return data, False
-    head, comma, body = data.partition(",") if data.startswith("data:") else ("", "", data)
-    is_base64 = not comma or head.endswith(";base64")
-    return body.encode("utf-8", "surrogatepass") if not is_base64 else body.encode("ascii", "replace"), is_base64
+    inline = read_data_url(data)
+    if inline is not None and not inline.base64:
+        return inline.body.encode("utf-8", "surrogatepass"), False
+    return (data if inline is None else inline.body).encode("ascii", "replace"), True
 
 
 def _decoded(body: bytes, is_base64: bool) -> bytes | None:
-    """``body`` decoded (a prefix cut to whole base64 quads); None when it is not base64."""
+    """``body`` decoded (a prefix cut to whole base64 quads; base64 broken into lines, as MIME
+    writes it, read too); None when it is not base64."""
     if not is_base64:
         return body
     try:
-        return binascii.a2b_base64(body[:len(body) // 4 * 4] if len(body) % 4 else body)
+        return _whole_quads(body)
+    except binascii.Error:
+        pass
+    try:
+        return _whole_quads(body.translate(None, b" \t\n\r\f\v"))  # (lines: their breaks cut out)
     except binascii.Error:
         return None
+
+
+def _whole_quads(body: bytes) -> bytes:
+    return binascii.a2b_base64(body[:len(body) // 4 * 4] if len(body) % 4 else body)

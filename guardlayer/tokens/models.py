@@ -79,6 +79,11 @@ MODELS: dict[str, ModelInfo] = {
 
 _lock = threading.Lock()
 _counters: dict[str, TokenCounter] = {}
+_table = [0]  # the table's version: `register_model` adds one
+_found: dict[str, tuple[int, ModelInfo | None]] = {}
+"""`model_info`'s answers by name, with the table's version they were found in (at most
+`_FOUND_MOST` names: names come from providers' answers)."""
+_FOUND_MOST = 1024
 
 
 def register_model(prefix: str, *, encoding: str | None = None, context_window: int | None = None,
@@ -101,6 +106,7 @@ def register_model(prefix: str, *, encoding: str | None = None, context_window: 
         if not info.context_window:
             raise ConfigError(f"register_model({prefix!r}) needs a context_window")
         MODELS[prefix] = info
+        _table[0] += 1
         return info
 
 
@@ -116,9 +122,16 @@ def _base_name(model: str) -> str:
 
 
 def _lookup(model: str) -> ModelInfo | None:
+    version = _table[0]  # (read before the table: an answer found in a changing table is not kept)
+    found = _found.get(model)
+    if found is not None and found[0] == version:
+        return found[1]
     name = _base_name(model)
     best = max((p for p in MODELS if name.startswith(p.lower())), key=len, default=None)
-    return MODELS[best] if best is not None else None
+    info = MODELS[best] if best is not None else None
+    if len(_found) < _FOUND_MOST or model in _found:
+        _found[model] = (version, info)
+    return info
 
 
 def model_info(model: str) -> ModelInfo | None:

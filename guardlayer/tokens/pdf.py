@@ -77,23 +77,29 @@ _OTHER_FILTER = timed_compile(_name(b"Filter") + rb"(?!" + _SEP + rb"(?:" + _FLA
 @dataclass
 class InflateBudget:
     """Bytes object streams may still inflate to, and the time scans may still take, shared by
-    the PDFs of one call."""
+    the PDFs of one call; ``spent`` once a PDF was left unread for want of either (a count made
+    so says nothing of the PDF itself)."""
 
     left: int = INFLATE_BUDGET
     until: float | None = None  # (when the scan time ends: set by the first scan)
+    spent: bool = False
 
     def seconds(self) -> float:
-        """The scan time left (`_Unreadable` once it is spent)."""
+        """The scan time left (`_Spent` once it is spent)."""
         if self.until is None:
             self.until = time.monotonic() + SCAN_SECONDS
         left = self.until - time.monotonic()
         if left <= 0:
-            raise _Unreadable("past the scan time")
+            raise _Spent("past the scan time")
         return left
 
 
 class _Unreadable(Exception):
     """The PDF's structure cannot be read with confidence: its pages are not counted."""
+
+
+class _Spent(_Unreadable):
+    """The budget ran out before the PDF was read."""
 
 
 @dataclass
@@ -117,7 +123,10 @@ def pdf_pages(data: bytes, budget: InflateBudget | None = None) -> int | None:
             if max(tally.pages, tally.floor) >= PAGE_CEILING:
                 break
             _scan(inflated, tally, budget)
-    except (_Unreadable, TimeoutError):
+    except (_Spent, TimeoutError):  # (a scan cut at the time left)
+        budget.spent = True
+        return None
+    except _Unreadable:
         return None
     return min(PAGE_CEILING, max(tally.pages, tally.floor)) or None
 
@@ -169,8 +178,10 @@ def _inflate(view: memoryview, start: int, budget: InflateBudget) -> tuple[bytes
     inflater, pieces, at = zlib.decompressobj(), [], start
     while not inflater.eof:
         chunk = view[at:at + _CHUNK]
-        if not chunk or budget.left <= 0:  # (max_length 0 would mean no limit)
-            raise _Unreadable("an object stream cut short or past the inflate budget")
+        if budget.left <= 0:  # (max_length 0 would mean no limit)
+            raise _Spent("past the inflate budget")
+        if not chunk:
+            raise _Unreadable("an object stream cut short")
         try:
             piece = inflater.decompress(chunk, budget.left)
         except zlib.error as exc:
@@ -178,6 +189,6 @@ def _inflate(view: memoryview, start: int, budget: InflateBudget) -> tuple[bytes
         budget.left -= len(piece)
         pieces.append(piece)
         if inflater.unconsumed_tail:  # (stopped at the budget)
-            raise _Unreadable("an object stream past the inflate budget")
+            raise _Spent("an object stream past the inflate budget")
         at += len(chunk)
     return b"".join(pieces), at - start - len(inflater.unused_data)

@@ -74,7 +74,7 @@ def test_a_sliding_window_counts_a_retry_from_when_it_was_sent(url) -> None:
     budget = _budget(url, clock, "sliding", tokens=2000)
     ctx = Context(scope=Scope(user="ann"))
     ticket = budget.reserve(ctx, "hello")
-    ctx.report.attempts.append(Attempt("m", "call", usage=Usage(10, 50), error="cut"))
+    ctx.report.attempts.append(Attempt("m", "call", usage=Usage(10, 50)))  # (answered, then re-asked)
     clock.now = START + 30
     budget.extend(ticket, ctx, "hello")
     ctx.report.attempts.append(Attempt("m", "retry", usage=Usage(10, 100)))
