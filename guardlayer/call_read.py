@@ -275,4 +275,4 @@ def _tool_call_slots(arg: str, index: int, message: Any) -> list[Slot]:
 
 def item_calls(message: Any) -> list[ToolCall]:
     """The tool calls of an assistant turn, or the one call a Responses call item is."""
-    return tool_calls([message] if field(message, "type") in CALL_ITEMS else message)
+    return tool_calls([message] if field(message, "type") in CALL_ITEMS else message, invalid=True)

@@ -37,7 +37,7 @@ from .context import Context
 from .errors import Blocked, BudgetExceeded, CallTimeout, ConfigError, GuardlayerError, ProviderError
 from .fallback import Fallbacks
 from .providers import chunk_text, is_stream, model_of, text_of, unreadable, usage_of, with_text
-from .providers.tools import ToolCall, tool_calls, with_tool_arguments, written
+from .providers.tools import CHECKED_CALLS, ToolCall, checked_calls, tool_calls, with_tool_arguments, written
 from .report import Attempt, Report
 from .steps import Step, as_step, check_side
 from .stores.base import StoreUnavailable
@@ -50,6 +50,8 @@ from .verdict import GOES_ON, MISSING, Action, Verdict
 
 log = logging.getLogger("guardlayer")
 _LAST: contextvars.ContextVar[Report | None] = contextvars.ContextVar("guardlayer_report", default=None)
+_CALLING: contextvars.ContextVar[Callable[[str], str | None] | None] = contextvars.ContextVar(
+    "guardlayer_calling", default=None)
 
 
 STUCK_LIMIT = 16
@@ -91,6 +93,17 @@ def _guard_pool() -> ThreadPoolExecutor:
 def last_report() -> Report | None:
     """The Report of the last guarded call made in this thread or task."""
     return _LAST.get()
+
+
+def restorer() -> Callable[[str], str | None] | None:
+    """In the model call of a guarded call (the callable the chain guards, as it runs): a
+    function of a text that quotes what the model was sent (a provider's error message) that
+    gives it back as the call's answer would be given, for what the input guards hid: the output
+    guards that put hidden originals back (``restores``: PII) judge it, unrecorded, in the
+    call's context; the text they let through (restored, new personal data redacted), or None
+    when one would not (it must not be shown). Apply it where the text leaves, not to errors
+    that are logged: the log keeps the placeholders. None outside a guarded call."""
+    return _CALLING.get()
 
 
 _OWN_TURNS = {HISTORY: "assistant_turns", SYSTEM: "system_turns"}
@@ -190,6 +203,9 @@ class Chain:
                               "untrusted=")
         messages, texts = _seen(call, slots)
         for step in steps:
+            # a guard of the whole call sees each fix at once; another's fixes are written together
+            # when it is done (one copy of a message however many of its parts change, not one each)
+            now, fixes, rewrote = getattr(step.guard, "whole_call", False), [], False
             for slot in slots or _no_text(call, step):
                 if (reads := _OWN_TURNS.get(slot.source)) and not getattr(step.guard, reads, False):
                     continue
@@ -199,18 +215,22 @@ class Chain:
                 if action not in (None, Action.FIX):
                     continue
                 if verdict.meta.get("messages") and isinstance(verdict.value, list):
-                    call = call.with_messages(verdict.value)
-                    slots = call.slots()
-                    messages, texts = _seen(call, slots)
+                    call, fixes, rewrote = call.with_slots(fixes).with_messages(verdict.value), [], True
                     break  # the guard judged and rewrote the whole conversation
                 if verdict.fixed and not slots:  # (the empty text of a call of media alone: `_no_text`)
                     raise ConfigError("it returned a fixed text for a call that holds no text (media alone, "
                                       "or nothing), judged as an empty text: there is no text to write it to; "
                                       "return no fixed= for an empty text", where=f"guard {step.name!r}")
                 if verdict.fixed is not None and slots:
-                    call = call.with_slot(slot, verdict.fixed)
-                    slots = call.slots()
-                    messages, texts = _seen(call, slots)
+                    fixes.append((slot, verdict.fixed))
+                    if now:
+                        call, fixes = call.with_slots(fixes), []
+                        slots = call.slots()
+                        messages, texts = _seen(call, slots)
+            if fixes or rewrote:
+                call = call.with_slots(fixes)
+                slots = call.slots()
+                messages, texts = _seen(call, slots)
         ctx.messages = call.messages
         return call
 
@@ -240,6 +260,7 @@ class Chain:
         (``tool_arguments = True``), on each tool call's arguments; ``ctx.response`` follows
         the rewritten response, so later guards see restored arguments."""
         ctx.side, ctx.source, ctx.response, ctx.value = "output", "output", response, MISSING
+        ctx.state.pop(CHECKED_CALLS, None)  # (what tool_calls guards check in this answer)
         original = text_of(response)
         if self.output and (problem := unreadable(response)):  # unread, it would pass unjudged
             raise ConfigError(f"output guards cannot check this answer: {problem}")
@@ -436,6 +457,20 @@ class Chain:
             except _Substitute as sub:
                 raise sub.error from None
             return call.arguments["prompt"], run.ctx.report
+
+    def _restored(self, ctx: Context, text: str) -> str | None:
+        """`restorer`'s function: ``text`` through the output guards that restore, as an answer."""
+        seen = dataclasses.replace(ctx, side="output", source="output", value=MISSING, response=text,
+                                   partial=False)
+        for step in self.output:
+            if getattr(step.guard, "restores", False):
+                verdict = step.judge(text, seen)
+                action = step.decide(verdict, "output", "output")
+                if action not in GOES_ON:
+                    return None
+                if action is not Action.LOG and verdict.fixed is not None:
+                    text = verdict.fixed
+        return text
 
     def check_answer(self, text: str) -> tuple[str, Report]:
         """Run the output guards on one text, as the model's answer: the guarded text and the
@@ -726,9 +761,11 @@ class _Run:
         self.released = False
 
     def __enter__(self) -> _Run:
+        self.calling = _CALLING.set(functools.partial(self.chain._restored, self.ctx))
         return self
 
     def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        _CALLING.reset(self.calling)
         if exc is not None:
             _attach(exc, self.ctx)
         if not self.streaming or exc is not None:
@@ -802,9 +839,10 @@ class _Run:
 
 
 def _passed(out: _Outcome, ctx: Context) -> Any:
-    """The result of an answer that passed its output guards; its tool calls, as checked, go to
-    `Report.tool_calls` (still there when a guard returned a parsed value instead)."""
-    ctx.report.tool_calls = tool_calls(ctx.response)
+    """The result of an answer that passed its output guards; its tool calls, as checked (the
+    provider's, or those read from its text), go to `Report.tool_calls` (still there when a guard
+    returned a parsed value instead)."""
+    ctx.report.tool_calls = checked_calls(ctx)
     return plain(out.result)
 
 
@@ -937,7 +975,7 @@ def _check_tool_calls(step: Step, ctx: Context, attempt: int, text: str) -> _Out
     """Run ``step`` on each tool call's arguments (``ctx.value``: the parsed arguments, which
     a guard such as pii rewrites) and keep the rewritten response in ``ctx.response``; the
     outcome when a verdict there stops the chain (``text``: the answer text so far)."""
-    calls, value, changed = tool_calls(ctx.response), ctx.value, []
+    calls, value, changed = tool_calls(ctx.response, invalid=True), ctx.value, []
     try:
         for call in calls:
             ctx.source, ctx.value = "tool_call", call.parsed

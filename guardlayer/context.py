@@ -73,10 +73,12 @@ class Context:
     messages: list[dict[str, Any]] | None = field(default=None, repr=False)
     texts: tuple[str, ...] = field(default=(), repr=False)
     """While input guards run: the call's untrusted texts outside its messages (its prompt and
-    document arguments), as they are now, for guards that judge the call as a whole."""
+    document arguments), for guards that judge the call as a whole: as they are now for a guard
+    with ``whole_call``; for another, as they were when it began (its own fixes are written
+    together when it has judged every text). ``messages`` and ``call`` likewise."""
     call: Any = field(default=None, repr=False)
-    """While input guards run: the call as it is now (a `Call`), for guards that count what it
-    sends beside its untrusted texts (token_limit: a system prompt argument, tool definitions)."""
+    """While input guards run: the call (a `Call`), for guards that count what it sends beside
+    its untrusted texts (token_limit: a system prompt argument, tool definitions)."""
     partial: bool = False  # True while a streamed answer is judged by its prefix
     state: dict[str, Any] = field(default_factory=dict, repr=False)
 

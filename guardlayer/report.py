@@ -83,9 +83,10 @@ class Report:
     # The parsed value of a streamed answer (a stream yields text); not serialised.
     value: Any = field(default=MISSING, repr=False)
     # The answer's tool calls as checked (arguments restored: they may hold private data, so
-    # not serialised): once it passed the output guards (a stream: at its end), also when a
-    # guard returned a parsed value instead of the response; [] for a fallback value; None
-    # until then, and when the call failed or a stream was cut.
+    # not serialised): the provider's, or those a tool_calls guard read from its text
+    # (``in_text``), less any a guard's fix dropped; once it passed the output guards (a
+    # stream: at its end), also when a guard returned a parsed value instead of the response;
+    # [] for a fallback value; None until then, and when the call failed or a stream was cut.
     tool_calls: list[ToolCall] | None = field(default=None, repr=False)
 
     @property

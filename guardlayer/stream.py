@@ -12,14 +12,16 @@ answer at the end: they can reject it, and their parsed value is kept in the Rep
 fix would change released text cuts the stream. If the released text and the guarded whole
 ever disagree, the stream is cut rather than patched (fail closed).
 
-Tool calls the chunks carry (OpenAI ``delta.tool_calls``, Anthropic ``tool_use`` blocks) are
+Tool calls the chunks carry (OpenAI ``delta.tool_calls``, Anthropic ``tool_use`` blocks, Ollama's
+``message.tool_calls``) are
 assembled (`providers.stream_tools`), never released in part: at the end of the stream they go,
 with the text, through `Chain.check_output` as a non-streamed answer's do (opted-in guards judge
 and rewrite their arguments, a ``tool_calls`` guard reads them from ``ctx.response``: a stream
 of provider chunks is handed over as a chat completion, calls or none, a stream of str as a
 str, so that guard knows whether the text is a provider's answer), so a
 failure there raises `Blocked` after the text. Once the stream is exhausted the checked calls
-are ``stream.tool_calls`` and `Report.tool_calls`.
+(also those a ``tool_calls`` guard read from the text) are ``stream.tool_calls`` and
+`Report.tool_calls`.
 
 The chain reads a stream's first chunk before it hands the stream on (`Peeked`), inside its
 retries: a stream that fails before anything was sent is retried and falls back like a call
@@ -46,9 +48,9 @@ from typing import TYPE_CHECKING, Any
 from .context import Context
 from .errors import Blocked, ConfigError, GuardlayerError, ProviderError
 from .guard import REGEX_TIMEOUT
-from .providers import choice_index, chunk_known, chunk_text, field, usage_of
+from .providers import choice_index, chunk_known, chunk_message, chunk_text, field, model_of, usage_of
 from .providers.stream_tools import StreamedCalls
-from .providers.tools import ToolCall, tool_calls, written
+from .providers.tools import ToolCall, checked_calls, tool_calls, written
 from .report import Report, Usage
 from .steps import Step
 from .timed_regex import timed_compile
@@ -71,6 +73,7 @@ class StreamGuards:
         self.raw, self.cut, self.sent, self.judged = "", 0, "", 0
         self.calls = StreamedCalls()
         self.provider = False  # did a chunk come from a provider (not a str)?
+        self.finished = False  # did a chunk say the answer is complete (a finish or stop reason)?
         served = ctx.report.fallback == "value"  # the fallback value, served as a stream
         self.attempt = ctx.report.attempts[-1] if ctx.report.attempts and not served else None
         ctx.side, ctx.source, ctx.partial = "output", "output", True
@@ -114,12 +117,20 @@ class StreamGuards:
         return out
 
     def _usage(self, chunk: Any) -> None:
-        """Merge usage reported along the stream (Anthropic splits it over two events)."""
-        usage = usage_of(chunk) or usage_of(field(chunk, "message"))
-        if usage is not None and self.attempt is not None:
+        """Merge usage reported along the stream (Anthropic splits it over two events), and note
+        the model that answers (OpenAI's chunks name it, Anthropic's message_start): the budget
+        prices the answer as that model."""
+        if self.attempt is None:
+            return
+        message = field(chunk, "message")
+        usage = usage_of(chunk) or usage_of(message)
+        if usage is not None:
             old = self.attempt.usage or Usage()
             self.attempt.usage = Usage(max(old.input_tokens, usage.input_tokens),
                                        max(old.output_tokens, usage.output_tokens))
+        if self.attempt.model is None:
+            self.attempt.model = model_of(chunk) or model_of(message)
+        self.finished = self.finished or _finishes(chunk)
 
     def _boundary(self, end: int, spans: list[tuple[int, int]]) -> int:
         """Move a cut at ``end`` back to where the guards' safe boundaries allow (asked once:
@@ -171,6 +182,8 @@ class StreamGuards:
         """The provider failed mid-stream: the fallback text if nothing has left yet."""
         if not isinstance(exc, GuardlayerError) and not (is_transient(exc) or status_of(exc)):
             raise exc  # a bug, not a provider failure
+        if self.attempt is not None and not self.finished:  # cut while the provider generated:
+            self.attempt.error = f"{type(exc).__name__}: {exc}"  # the charge is a guess
         error = exc if isinstance(exc, ProviderError) else ProviderError(
             f"the stream failed after {len(self.sent)} characters: {type(exc).__name__}: {exc}")
         if self.sent or not self.chain.fallback.has_value:
@@ -206,7 +219,7 @@ class StreamGuards:
                             start)
         whole = out.text if fixes else self._fixed(self.raw)
         if whole.startswith(self.sent):
-            self.ctx.report.tool_calls = tool_calls(self.ctx.response)
+            self.ctx.report.tool_calls = checked_calls(self.ctx)
             return whole[len(self.sent):]
         if fixes:
             raise self._cut(fixes[0], f"stream cut: {fixes[0].guard} would fix text already "
@@ -229,6 +242,19 @@ WORD_CHARS = 8_192
 without spaces (minified JSON, a data URL) is cut inside."""
 
 
+def _finishes(chunk: Any) -> bool:
+    """Does ``chunk`` say the answer is complete: an OpenAI choice's ``finish_reason``, Anthropic's
+    ``message_delta`` stop reason or ``message_stop``, Ollama's ``done: true``? (A stream that
+    fails after it is a broken connection, not a cut answer: charged as reported.)"""
+    if chunk_message(chunk) is not None and field(chunk, "done") is True:
+        return True
+    kind = field(chunk, "type")
+    if kind == "message_stop" or kind == "message_delta" and field(field(chunk, "delta"), "stop_reason"):
+        return True
+    choices = field(chunk, "choices")
+    return bool(choices) and isinstance(choices, (list, tuple)) and field(choices[0], "finish_reason") is not None
+
+
 def _word_start(text: str, end: int) -> int:
     """``end``, or the start of the word a cut at ``end`` splits (if it began at most
     `WORD_CHARS` before)."""
@@ -245,8 +271,8 @@ class _Calls:
 
     @property
     def tool_calls(self) -> list[ToolCall]:
-        """The tool calls of the answer, checked whole (arguments restored); ConfigError
-        until the stream has been read to its end."""
+        """The tool calls of the answer, checked whole (arguments restored; those a tool_calls
+        guard read from the text too); ConfigError until the stream has been read to its end."""
         if self._report.tool_calls is None:
             raise ConfigError("a guarded stream's tool calls are known once it has been read to its "
                               "end: read it all first (a stream cut, closed or dropped has none)")

@@ -1,4 +1,4 @@
-"""A stream whose chunks guardlayer cannot read (an Ollama dict, a Responses event, bytes) is
+"""A stream whose chunks guardlayer cannot read (a Responses event, bytes) is
 refused when output guards are set, as the same answer not streamed is: its text would reach the
 caller unjudged. Without output guards it streams as before."""
 from __future__ import annotations
@@ -9,13 +9,11 @@ from support import Deny
 
 from guardlayer import ConfigError, guarded
 
-OLLAMA = [{"model": "llama3", "message": {"role": "assistant", "content": "The secret is CANARY-1234"}, "done": False},
-          {"model": "llama3", "message": {"role": "assistant", "content": ""}, "done": True}]
 RESPONSES = [{"type": "response.output_text.delta", "delta": "The secret is CANARY-1234"},
              {"type": "response.completed"}]
 
 
-@pytest.mark.parametrize("chunks", [OLLAMA, RESPONSES, [b"The secret is CANARY-1234"]])
+@pytest.mark.parametrize("chunks", [RESPONSES, [b"The secret is CANARY-1234"]])
 def test_unreadable_chunks_are_refused_under_output_guards(chunks: list) -> None:
     @guarded(output=[Deny("CANARY-1234")])
     def ask(prompt):
@@ -44,6 +42,6 @@ def test_readable_chunks_with_no_text_still_pass() -> None:
 def test_without_output_guards_a_stream_is_not_refused() -> None:
     @guarded(retries=0)
     def ask(prompt):
-        return iter(OLLAMA)
+        return iter(RESPONSES)
 
     assert len(list(ask("q"))) >= 0  # read to its end without an error

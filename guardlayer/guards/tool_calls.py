@@ -1,10 +1,14 @@
 """The ``tool_calls`` guard: checks a model's tool calls before the program runs them.
 
 Tool calls are read from ``ctx.response`` (an OpenAI ChatCompletion or Anthropic message,
-object or dict, a bare message, a LangChain ``AIMessage``, or a list of calls; `providers.tools`,
-no SDK imported). A provider's response (a stream of provider chunks too: `stream` hands it over
-as a chat completion) says in its structure which calls it makes: its text is an answer (an API
-example a coding assistant quotes included), read as calls only in ``"protocol"`` mode. An
+object or dict, a bare message, one in a ``message`` envelope (Ollama, Cohere), a LangChain
+``AIMessage``, or a list of calls; `providers.tools`, no SDK imported, is the one reader of
+these shapes, in a response and in JSON a text holds alike). LangChain's ``invalid_tool_calls``
+(arguments its parser could not read as an object) are calls with unreadable arguments: refused,
+as a program may still repair and run them. A provider's response (a stream of provider chunks
+too: `stream` hands it over as a chat completion) says in its structure which calls it makes:
+its text is an answer (an API example a coding assistant quotes included), read as calls only
+in ``"protocol"`` mode. An
 answer that is a plain str (a function returning text, a stream of str chunks) has no such
 structure: its text is read as calls in the shapes that mean calls (``text_calls``), in every
 JSON value of the text: the whole answer, fenced, after a line of prose or an invisible
@@ -12,8 +16,10 @@ character, before or after a fence (as the ``json`` guard finds them, and also o
 fences, which that guard then skips):
 
 - ``"marked"`` (the default; str answers only): a JSON object that holds calls by name: ``{"tool_calls": [...]}``
-  (an OpenAI message, or this guard's own fix), a chat completion (``choices[].message.tool_calls``)
-  or ``function_call``, an Anthropic message (``content`` blocks of type ``tool_use``); and an
+  (an OpenAI message, or this guard's own fix), ``invalid_tool_calls``, a chat completion
+  (``choices[].message.tool_calls``), a message in a ``message`` envelope (whose ``message`` is
+  an object holding calls), ``function_call``, an Anthropic message (``content`` blocks of
+  type ``tool_use``); and an
   OpenAI call object (``{"type": "function", "function": {"name", "arguments"}}``) or a list of
   them. Any other value, a JSON list, an object with a ``name`` key or whose ``tool_calls`` is a
   number or a bool (a count, a flag) included, is an answer, not calls. Such an object whose JSON
@@ -34,10 +40,19 @@ fences, which that guard then skips):
   guard the calls that parser reads (OpenAI call objects, as ``Context.response``).
 - ``"never"``: the text is never read as calls.
 
-Calls both in ``choices`` and beside them (``tool_calls``, ``function_call``, ``tool_use`` blocks)
-are unreadable, in a text and in a response alike: a reader of one misses the other. A call
-with no readable arguments (missing, or in two places) is refused as bad arguments, never read as
-``{}``.
+Calls both in ``choices`` and beside them (``tool_calls``, ``function_call``, ``tool_use``
+blocks, a ``message``), and calls in a ``message`` that is not read (the object has text or calls
+of its own, read as its answer) are unreadable, in a text and in a response alike: a reader of
+one misses the other. So is JSON holding calls (as Python reads it, or as a reader
+keeping the first of a key given twice does) that gives a key twice: readers differ on which
+value they keep, and refusing is the only reading every program shares (marked mode's repaired
+JSON is refused already; protocol mode's repaired JSON is not checked for it). A call with no
+readable arguments (missing, or in two places) is refused as bad arguments, never read as ``{}``.
+
+The calls it read from an answer's text (``ToolCall.in_text``) are listed with the provider's
+in ``Report.tool_calls`` (`tools.checked_calls`) as this guard read and checked them, after its
+``fix`` only those it kept: a later guard's rewrite of the text (a ``json`` guard's extraction, a
+``pii`` guard's restored originals) is not read again, as no tool_calls guard checked it.
 
 Placed after a ``pii`` output guard it sees the arguments with the originals restored; placed
 before it, it sees the placeholders the model wrote (the chain keeps a guard that re-asks before pii).
@@ -71,9 +86,17 @@ from .. import yaml_lines
 from ..context import Context
 from ..errors import ConfigError, RuleFileError
 from ..extras import need
-from ..providers import field
-from ..providers.tools import ToolCall, tool_calls
-from ..structured.extract import Candidate, candidates, dumps
+from ..providers.tools import (
+    CHECKED_CALLS,
+    MARKS,
+    CallsChecked,
+    ToolCall,
+    answer_calls,
+    holds_calls,
+    still_kept,
+    written_calls,
+)
+from ..structured.extract import Candidate, candidates
 from ..structured.repair import Unreadable, plain
 from ..structured.schema import checked_registry
 from ..verdict import MISSING, Finding, Verdict
@@ -85,10 +108,8 @@ from .policy.models import RuleBase
 UNKNOWN_TOOL, BAD_ARGUMENTS, SCHEMA, UNREADABLE = ("tool_calls.unknown_tool", "tool_calls.bad_arguments",
                                                     "tool_calls.schema", "tool_calls.unreadable")
 TextCalls = Literal["marked", "protocol", "never"]
-_MARKS = ("tool_calls", "function_call", "tool_use")  # keys naming calls (quoted or not: a lenient reader)
-_ARGUMENT_KEYS = ("arguments", "parameters", "input", "args")  # where a call written as text keeps them
-# A key or type every value holding calls has, written out or (a backslash) escaped
-_MARKED_WORDS = ("tool_calls", "function", "choices", "tool_use", "\\")
+# A key or type every value holding calls has, written out or with a \u escape (only one can spell a letter)
+_MARKED_WORDS = ("tool_calls", "function", "choices", "tool_use", "\\u")
 _CALL_WORDS = (*_MARKED_WORDS, "name")
 _INVISIBLE = " \t\r\n\ufeff\u200b\u200c\u200d\u2060\u00a0"  # what may open an answer before its JSON
 
@@ -152,27 +173,37 @@ class ToolCallGuard:
     def check(self, text: str, ctx: Context) -> Verdict:
         provider = ctx.response is not None and not isinstance(ctx.response, str)
         try:
-            calls = _calls_from(ctx.response) if provider else []
-            if not calls and (self.text_calls == "protocol" or self.text_calls == "marked" and not provider):
-                calls = _text_calls(text, protocol=self.text_calls == "protocol")
-            elif not calls and self.text_calls == "marked":
-                calls = _whole_marked(text)
+            read = answer_calls(ctx.response) if provider else []
+            written = [] if read else self._in_text(text, provider)
         except (ValueError, RecursionError, Unreadable) as exc:
             return verdict(Outcome([self._fired(UNREADABLE, str(exc), "tool calls", fixable=False)], []))
+        calls = still_kept(read, ctx)  # (an earlier tool_calls guard's fix dropped the others)
         fired: list[Fired] = []
-        keep: list[dict[str, Any]] = []
-        for call in calls:
+        kept: list[ToolCall] = []
+        for call in calls or written:
             found = self._check_call(call, ctx)
             fired += found
             if all(f.rule.action == "log" for f in found):
-                keep.append({"id": call.id, "name": call.name, "arguments": call.arguments})
+                kept.append(call)
         out = Outcome(fired, [])
         v = verdict(out)
-        meta = {**v.meta, "tool_calls": len(calls)}
+        v = v._replace(meta={**v.meta, "tool_calls": len(calls or written)})
+        checked = CallsChecked(written)
         if out.enforced and all(f.fixable for f in out.enforced):
-            return v._replace(value=keep, meta=meta,
-                              fixed=json.dumps({"tool_calls": [_openai_shape(c) for c in keep]}))
-        return v._replace(meta=meta)
+            keep = [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in kept]
+            v = v._replace(value=keep, fixed=json.dumps({"tool_calls": [_openai_shape(c) for c in keep]}))
+            checked = replace(checked, fix=keep, kept=frozenset(c.index for c in kept))
+        ctx.state.setdefault(CHECKED_CALLS, []).append(checked)  # the calls as checked: `checked_calls`
+        return v
+
+    def _in_text(self, text: str, provider: bool) -> list[ToolCall]:
+        """The calls read from the text of an answer (``provider``: a provider's) that has none
+        in its structure, as ``text_calls`` says (see the module)."""
+        if self.text_calls == "protocol" or self.text_calls == "marked" and not provider:
+            calls = _text_calls(text, protocol=self.text_calls == "protocol")
+        else:
+            calls = _whole_marked(text) if self.text_calls == "marked" else []
+        return [replace(call, index=i, in_text=True) for i, call in enumerate(calls)]
 
     def _check_call(self, call: ToolCall, ctx: Context) -> list[Fired]:
         name, args = call.name or "", call.parsed
@@ -244,40 +275,29 @@ def _build(name: str, spec: Any, file: str | None, lines: dict[Any, int], at: tu
     return _Tool(name, validator, Policy(rules) if rules else None)
 
 
-def _calls_from(response: Any) -> list[ToolCall]:
-    """Tool calls of every choice of a ChatCompletion, of an Anthropic message (objects or
-    dicts), of a bare message, or a list of calls. Raises ValueError on calls both in ``choices``
-    and beside them (a reader of one misses the other) and on a call without a name."""
-    if field(response, "choices") is not None and (_holds_tool_use(response) or any(
-            field(response, key) is not None for key in ("tool_calls", "function_call"))):
-        raise ValueError("the answer holds calls both in choices and beside them")
-    calls = tool_calls(response)
-    for call in calls:
-        if call.name is None:
-            raise ValueError(f"tool call {call.index} has no function name")
-    return calls
-
-
 def _text_calls(text: str, protocol: bool) -> list[ToolCall]:
     """The calls written in ``text``: in every JSON value found there (`_values`), objects that
     hold calls by name and lists of OpenAI call objects, and in ``protocol`` mode call objects
     and lists of them. Raises ValueError on calls that cannot be read one way only: in marked
     mode, JSON naming calls that had to be repaired (a program's reader may read it otherwise);
-    an answer opening with an object naming calls that does not parse at all."""
+    JSON holding calls with a key given twice; an answer opening with an object naming calls
+    that does not parse at all."""
     if not any(word in text for word in (_CALL_WORDS if protocol else _MARKED_WORDS)):
         return []  # no value here can hold calls (a quicker test than reading every value)
     calls: list[ToolCall] = []
     values = _values(text)
     for found in values:
-        value = plain(found.value)
-        marked = _marked(value)
-        raw = [value] if marked else _written_calls(value, protocol)
-        if found.repaired and not protocol and (raw or _names_calls(text[found.start:found.end])):
+        value, span = plain(found.value), text[found.start:found.end]
+        marked = holds_calls(value)
+        written = [] if marked else written_calls(value, any_shape=protocol)
+        if found.repaired and not protocol and (marked or written or _names_calls(span)):
             raise ValueError("the answer names tool calls but its JSON had to be repaired: write valid JSON")
-        calls += _calls_from(value if marked else raw)
+        if not found.repaired and isinstance(value, (dict, list)):
+            _keys_once(span, marked or bool(written), protocol)
+        calls += answer_calls(value) if marked else written
     if _opens_unread(text, values):
         raise ValueError("the answer names tool calls but its JSON does not parse")
-    return [replace(call, index=i) for i, call in enumerate(calls)]
+    return calls
 
 
 def _whole_marked(text: str) -> list[ToolCall]:
@@ -285,13 +305,37 @@ def _whole_marked(text: str) -> list[ToolCall]:
     by name (a program parsing the answer as JSON would run them); JSON quoted among prose or in
     fences is an answer."""
     body = text.strip(_INVISIBLE)
-    if not body.startswith("{") or not _names_calls(body):
-        return []
+    if not body.startswith("{") or not any(word in body for word in _MARKED_WORDS):
+        return []  # (a key written with an escape, ``tool\\u005fcalls``, has ``\\u``)
     try:
         value = json.loads(body)
     except ValueError:
         return []
-    return [replace(call, index=i) for i, call in enumerate(_calls_from(value))] if _marked(value) else []
+    marked = holds_calls(value)
+    _keys_once(body, marked, protocol=False)
+    return answer_calls(value) if marked else []
+
+
+def _keys_once(json_text: str, holds: bool, protocol: bool) -> None:
+    """Raises ValueError when the valid JSON ``json_text`` gives a key twice and holds calls as
+    Python's reader reads it (``holds``: the last of the two) or as a reader that keeps the first
+    does: the guards would check one set of calls and a program might run the other."""
+    if not any(word in json_text for word in (_CALL_WORDS if protocol else _MARKED_WORDS)):
+        return
+    twice = False
+
+    def first_kept(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal twice
+        kept = dict(pairs)
+        if len(kept) == len(pairs):
+            return kept
+        twice = True
+        return dict(reversed(pairs))  # (the first of each key written last, so kept)
+
+    first = json.loads(json_text.strip(), object_pairs_hook=first_kept)
+    if twice and (holds or holds_calls(first) or written_calls(first, any_shape=protocol)):
+        raise ValueError("the answer's JSON holds tool calls and gives a key twice: a program's reader "
+                         "may keep either value; write each key once")
 
 
 def _values(text: str) -> list[Candidate]:
@@ -302,11 +346,15 @@ def _values(text: str) -> list[Candidate]:
     while True:
         new = candidates(text)
         found += new
-        fenced = [c for c in new if c.form == "fenced"]
+        fenced = sorted((c.start, c.end) for c in new if c.form == "fenced")
         if not fenced:
             return found
-        for c in fenced:
-            text = text[:c.start] + " " * (c.end - c.start) + text[c.end:]
+        pieces, at = [], 0
+        for start, end in fenced:  # every span blanked in one join (one per span grows as their square)
+            start = max(start, at)
+            pieces += [text[at:start], " " * max(end - start, 0)]
+            at = max(at, end)
+        text = "".join(pieces) + text[at:]
 
 
 def _opens_unread(text: str, values: list[Candidate]) -> bool:
@@ -318,70 +366,7 @@ def _opens_unread(text: str, values: list[Candidate]) -> bool:
 
 
 def _names_calls(text: str) -> bool:
-    return any(mark in text for mark in _MARKS)
-
-
-def _marked(data: Any) -> bool:
-    """Does ``data`` hold tool calls by name: an OpenAI message or chat completion, an
-    Anthropic message? A ``tool_calls`` that is a number or a bool (a count, a flag) does not
-    name calls; raises ValueError on one that is neither that nor a list (nor null)."""
-    if not isinstance(data, dict):
-        return False
-    listed = data.get("tool_calls")
-    scalar = isinstance(listed, (bool, int, float))
-    if listed is not None and not scalar and not isinstance(listed, list):
-        raise ValueError("the answer's tool_calls is not a list")
-    return ("tool_calls" in data and not scalar or any(key in data for key in ("function_call", "choices"))
-            or _holds_tool_use(data))
-
-
-def _holds_tool_use(data: Any) -> bool:
-    content = field(data, "content")
-    return isinstance(content, (list, tuple)) and any(field(b, "type") == "tool_use" for b in content)
-
-
-def _written_calls(value: Any, protocol: bool) -> list[dict[str, Any]]:
-    """The call objects ``value`` is (itself, or a list's items) as OpenAI calls; [] when it is
-    not calls. Only OpenAI call objects (``{"type": "function", "function": {"name",
-    "arguments"}}``) unless ``protocol``. Raises ValueError on a list mixing calls and other
-    values."""
-    items = value if isinstance(value, list) else [value]
-    holders = [(item, _call_holder(item) if protocol or _is_openai_call(item) else None) for item in items]
-    calls = [_call_dict(item, holder) for item, holder in holders if holder is not None]
-    if calls and len(calls) != len(items):
-        raise ValueError("a JSON list mixes tool calls and other values")
-    return calls
-
-
-def _is_openai_call(item: Any) -> bool:
-    fn = item.get("function") if isinstance(item, dict) and item.get("type") == "function" else None
-    return isinstance(fn, dict) and "name" in fn and "arguments" in fn
-
-
-def _call_holder(item: Any) -> dict[str, Any] | None:
-    """What holds the name and arguments of the call object ``item``, written as text: itself
-    (``{"name", "arguments" | "parameters" | "input" | "args"}``) or its ``function``; None when
-    it is not a call. Raises ValueError when a tool could read it two ways."""
-    if not isinstance(item, dict):
-        return None
-    fn = item.get("function")
-    nested = isinstance(fn, dict) and "name" in fn and any(key in fn for key in _ARGUMENT_KEYS)
-    flat = "name" in item and any(key in item for key in _ARGUMENT_KEYS)
-    if not (nested or flat):
-        return None
-    holder = fn if nested else item
-    if (nested and any(key in item for key in ("name", *_ARGUMENT_KEYS)) or flat and "function" in item
-            or sum(key in holder for key in _ARGUMENT_KEYS) > 1):
-        raise ValueError(f"a tool call could be read two ways: {sorted(item)}")
-    return holder
-
-
-def _call_dict(item: dict[str, Any], fn: dict[str, Any]) -> dict[str, Any]:
-    """The call object ``item`` (its name and arguments in ``fn``) as an OpenAI call (its
-    arguments as JSON text)."""
-    args = next(fn[key] for key in _ARGUMENT_KEYS if key in fn)
-    text = args if args is None or isinstance(args, str) else dumps(args)
-    return {"id": item.get("id"), "type": "function", "function": {"name": fn["name"], "arguments": text}}
+    return any(mark in text for mark in MARKS)
 
 
 def _openai_shape(call: dict[str, Any]) -> dict[str, Any]:

@@ -2,8 +2,10 @@
 
 Shapes understood: plain ``str``; OpenAI chat completions and their stream chunks
 (``choices[0].message.content`` / ``choices[0].delta.content``); Anthropic messages and
-stream events (``content[i].text`` / ``delta.text``); the same shapes as dicts. Tool calls
-are read and replaced by `providers.tools`.
+stream events (``content[i].text`` / ``delta.text``); a message in a ``message`` envelope,
+Ollama's ``/api/chat`` answers and their stream chunks and Cohere's chat answers
+(``message.content``); the same shapes as dicts. Tool calls are read and replaced by
+`providers.tools`.
 """
 from __future__ import annotations
 
@@ -25,6 +27,44 @@ def _first_choice(resp: Any) -> Any:
     return choices[0] if isinstance(choices, (list, tuple)) and choices else None
 
 
+def envelope_message(resp: Any) -> Any:
+    """The message of a response that keeps it in a ``message`` field (Ollama's ``/api/chat``
+    answers and stream chunks, Cohere's chat answers): None when ``resp`` has ``choices``, text
+    or calls of its own, or no such field."""
+    if (isinstance(resp, (str, bytes, list, tuple)) or resp is None or field(resp, "choices") is not None
+            or _holds_answer(resp)):
+        return None
+    message = field(resp, "message")
+    if message is None or isinstance(message, (str, bytes)) or not _provider_marked(resp, message):
+        return None
+    return message
+
+
+def _provider_marked(resp: Any, message: Any) -> bool:
+    """Does ``resp`` say it is a provider's answer (not an app's object with a ``message``): an
+    assistant's message, Ollama's ``done`` or ``model`` and ``created_at``, Cohere's ``finish_reason``?"""
+    return (field(message, "role") == "assistant" or field(resp, "done") is not None
+            or field(resp, "finish_reason") is not None
+            or field(resp, "model") is not None and field(resp, "created_at") is not None)
+
+
+def _answer(resp: Any) -> Any:
+    """What holds the answer of a response that has no ``choices``: its envelope's message, or itself."""
+    message = envelope_message(resp)
+    return resp if message is None else message
+
+
+def _holds_answer(message: Any) -> bool:
+    """Does ``message`` hold an answer of its own: ``content`` (text or not) or OpenAI tool calls?"""
+    return field(message, "content") is not None or _carries_calls(message)
+
+
+def _readable(message: Any) -> bool:
+    """Can `text_of` read the answer ``message`` holds: text it can read, or only OpenAI tool calls?"""
+    content = field(message, "content")
+    return _join_parts(content) is not None or content is None and _carries_calls(message)
+
+
 def text_of(resp: Any) -> str | None:
     """The answer text of a response, or ``None`` when it has none (e.g. only tool calls)."""
     if isinstance(resp, str):
@@ -34,10 +74,7 @@ def text_of(resp: Any) -> str | None:
         message = field(choice, "message")
         content = field(message, "content") if message is not None else field(choice, "text")
         return _join_parts(content)
-    content = field(resp, "content")
-    if content is not None:
-        return _join_parts(content)
-    return None
+    return _join_parts(field(_answer(resp), "content"))
 
 
 def unreadable(resp: Any) -> str | None:
@@ -45,11 +82,16 @@ def unreadable(resp: Any) -> str | None:
     choices = field(resp, "choices")
     if isinstance(choices, (list, tuple)) and len(choices) > 1:
         return f"the response holds {len(choices)} choices and guardlayer checks one answer: ask for n=1"
-    if (isinstance(resp, str) or _first_choice(resp) is not None or field(resp, "content") is not None
-            or _carries_calls(resp)):
+    choice = _first_choice(resp)
+    if isinstance(resp, str) or choice is None and _readable(_answer(resp)):
         return None
+    if choice is not None:
+        message = field(choice, "message")
+        content = field(message, "content") if message is not None else field(choice, "text")
+        if content is None or _join_parts(content) is not None:
+            return None
     return (f"guardlayer cannot read the answer text of a {type(resp).__name__}: return the text, "
-            "or an OpenAI- or Anthropic-shaped response")
+            "or an OpenAI-, Anthropic-, Ollama- or Cohere-shaped response whose content is text or text parts")
 
 
 def _carries_calls(resp: Any) -> bool:
@@ -58,21 +100,29 @@ def _carries_calls(resp: Any) -> bool:
 
 
 def _join_parts(content: Any) -> str | None:
+    """The text of a message's ``content``: a str, or the text parts of a list of parts (a part
+    without text, a ``tool_use`` block, adds none); None when there is none or it cannot be read:
+    another value (a dict, bytes), a part that is not an object, text of another type (``output_text``)."""
     if content is None or isinstance(content, str):
         return content
-    if isinstance(content, (list, tuple)):
-        parts = [field(p, "text") for p in content if field(p, "type", "text") == "text"]
-        return "".join(p for p in parts if isinstance(p, str))
-    return None
+    if not isinstance(content, (list, tuple)):
+        return None
+    texts = []
+    for part in content:
+        text = None if isinstance(part, (str, bytes)) else field(part, "text")
+        if isinstance(part, (str, bytes)) or text is not None and (
+                not isinstance(text, str) or field(part, "type", "text") != "text"):
+            return None
+        texts.append(text or "")
+    return "".join(texts)
 
 
 def with_text(resp: Any, text: str) -> Any:
     """A copy of ``resp`` whose answer text is ``text`` (the original is left untouched); an
     OpenAI message that held only tool calls keeps them, with ``text`` as its content. The
-    choice's ``logprobs``, token by token of the old text (what a guard redacted included), are
-    dropped (None)."""
-    if isinstance(resp, str) or (_first_choice(resp) is None and field(resp, "content") is None
-                                 and not _carries_calls(resp)):
+    choice's ``logprobs`` (Ollama's beside its message), token by token of the old text (what a
+    guard redacted included), are dropped (None)."""
+    if isinstance(resp, str) or _first_choice(resp) is None and not _holds_answer(_answer(resp)):
         return text
     new = copy.deepcopy(resp)
     choice = _first_choice(new)
@@ -83,9 +133,12 @@ def with_text(resp: Any, text: str) -> Any:
         if field(choice, "logprobs") is not None:
             _set(choice, "logprobs", None)
         return new
-    content = field(new, "content")
+    message = _answer(new)
+    if message is not new and field(new, "logprobs") is not None:
+        _set(new, "logprobs", None)
+    content = field(message, "content")
     if content is None or isinstance(content, str):  # (None: a bare message of tool calls)
-        _set(new, "content", text)
+        _set(message, "content", text)
         return new
     blocks = [b for b in content if field(b, "type", "text") == "text"]
     for i, block in enumerate(blocks):
@@ -101,11 +154,16 @@ def _set(obj: Any, key: str, value: Any) -> None:
 
 
 def usage_of(resp: Any) -> Usage | None:
-    """Token usage the provider reported, if any (OpenAI and Anthropic field names). Anthropic's
-    ``input_tokens`` leave out the prompt read from or written to its cache: they are added."""
-    usage = None if isinstance(resp, str) else field(resp, "usage")
-    if usage is None:
+    """Token usage the provider reported, if any (OpenAI, Anthropic and Cohere field names, Cohere's
+    ``usage.tokens`` else its ``billed_units``; Ollama's ``prompt_eval_count`` and ``eval_count``).
+    Anthropic's ``input_tokens`` leave out the prompt read from or written to its cache: they are added."""
+    if isinstance(resp, str) or resp is None:
         return None
+    usage = field(resp, "usage")
+    if usage is None:
+        prompt, completion = field(resp, "prompt_eval_count"), field(resp, "eval_count")
+        return None if prompt is None and completion is None else Usage(int(prompt or 0), int(completion or 0))
+    usage = next((field(usage, key) for key in ("tokens", "billed_units") if field(usage, key) is not None), usage)
     prompt = field(usage, "prompt_tokens")
     if prompt is None and (prompt := field(usage, "input_tokens")) is not None:
         prompt += sum(field(usage, key) or 0 for key in ("cache_creation_input_tokens",
@@ -131,7 +189,7 @@ def chunk_text(chunk: Any) -> str:
         text = field(delta, "content") if delta is not None else field(choice, "text")
         return text if isinstance(text, str) else ""
     delta = field(chunk, "delta")
-    text = field(delta, "text") if delta is not None else None
+    text = field(delta, "text") if delta is not None else field(chunk_message(chunk), "content")
     return text if isinstance(text, str) else ""
 
 
@@ -142,10 +200,16 @@ ANTHROPIC_EVENTS = frozenset({"message_start", "content_block_start", "content_b
 
 def chunk_known(chunk: Any) -> bool:
     """Whether `chunk_text` knows a stream chunk's shape: text, an OpenAI chunk (``choices``), an
-    Anthropic event. Another's text (an Ollama dict, a Responses event, a LangChain chunk, bytes)
-    would be read as none."""
+    Anthropic event, an Ollama chunk. Another's text (a Responses event, a LangChain chunk,
+    bytes) would be read as none."""
     return (isinstance(chunk, str) or isinstance(field(chunk, "choices"), (list, tuple))
-            or field(chunk, "type") in ANTHROPIC_EVENTS)
+            or field(chunk, "type") in ANTHROPIC_EVENTS or chunk_message(chunk) is not None)
+
+
+def chunk_message(chunk: Any) -> Any:
+    """The message of an Ollama stream chunk (``{"message": {...}, "done": ...}``; an Anthropic
+    event's ``message`` is not one); None for another chunk."""
+    return None if isinstance(chunk, str) or field(chunk, "type") is not None else envelope_message(chunk)
 
 
 def choice_index(chunk: Any) -> int:

@@ -10,6 +10,8 @@ and the legacy ``delta.function_call``; Anthropic events, where ``content_block_
 ``input_json_delta`` add ``partial_json`` fragments to the block at their ``index``. Blocks of
 tools the provider runs itself (``server_tool_use``: web search, code execution) are not calls
 the program runs, and are skipped, as `tools.tool_calls` skips them in an answer not streamed.
+Ollama's chunks carry each call whole (``message.tool_calls[j].function``, its ``arguments`` a
+dict): each is a call of its own.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 from ..errors import ConfigError
-from . import field
+from . import chunk_message, field
 
 
 
@@ -71,6 +73,12 @@ class StreamedCalls:
         choices = field(chunk, "choices")
         if isinstance(choices, (list, tuple)) and choices:
             self._openai_delta(field(choices[0], "delta"))
+        for call in field(chunk_message(chunk), "tool_calls") or ():
+            fn, whole = field(call, "function"), _Parts()
+            arguments = field(fn, "arguments")
+            whole.add(field(call, "id"), field(fn, "name"), arguments)
+            whole.input = None if isinstance(arguments, str) else arguments
+            self._openai.append(whole)
         kind = field(chunk, "type")
         if kind == "content_block_start":
             self._open_block(field(chunk, "index"), field(chunk, "content_block"))

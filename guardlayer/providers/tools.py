@@ -2,36 +2,59 @@
 
 Shapes understood, as objects or dicts: OpenAI chat completions (every choice's
 ``message.tool_calls[i].function.arguments``, a JSON string, and the legacy
-``message.function_call``), a bare OpenAI message, a list of calls, LangChain's ``AIMessage``
-(``tool_calls[i].args``, a dict), and Anthropic messages (``content[i]`` blocks of type
-``tool_use``, whose ``input`` is a dict; ``server_tool_use`` blocks are tools the provider ran
-itself, not calls for the program, and are skipped). A call whose arguments are missing, or
-could be read from two places (``arguments`` and ``args``; a ``function`` beside a name or
-arguments of the call's own), has unreadable arguments, never ``{}``.
+``message.function_call``), a bare OpenAI message, a message in a ``message`` envelope (Ollama's
+and Cohere's chat answers, `providers.envelope_message`; Ollama's arguments are a dict), a list
+of calls, LangChain's ``AIMessage`` (``tool_calls[i].args``, a dict; its ``invalid_tool_calls``,
+calls whose arguments LangChain could not read, are read by a guard's `answer_calls` alone, as
+calls with unreadable arguments, after the others), and Anthropic
+messages (``content[i]`` blocks of type ``tool_use``, whose ``input`` is a dict;
+``server_tool_use`` blocks are tools the provider ran itself, not calls for the program, and are
+skipped). A call whose arguments are missing, or could be read from two places (``arguments``
+and ``args``; a ``function`` beside a name or arguments of the call's own), has unreadable
+arguments, never ``{}``.
+
+`tool_calls` reads the calls a program may run (the chain, the budget, the proxy);
+`answer_calls` is a guard's strict read, `holds_calls` and `written_calls` read the JSON values a
+model writes in its text, and `checked_calls` gives the calls of an answer as its guards checked
+them.
 """
 from __future__ import annotations
 
 import copy
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..verdict import MISSING
-from . import _set, field
+from ..structured.extract import dumps
+from ..verdict import MISSING, Action
+from . import _set, envelope_message, field
+
+if TYPE_CHECKING:
+    from ..context import Context
+
+_LISTS = ("tool_calls", "invalid_tool_calls")  # a message's lists of calls (LangChain: the second)
+_ARGUMENTS = ("arguments", "args")  # where a provider's call keeps its arguments (LangChain: args)
+_WRITTEN = ("arguments", "parameters", "input", "args")  # where a call written as JSON keeps them
+MARKS = ("tool_calls", "function_call", "tool_use")
+"""Words naming calls in a text (quoted or not, for a lenient reader)."""
+CHECKED_CALLS = "guardlayer.checked_calls"
+"""``Context.state`` key of what each tool_calls guard checked in an answer (`CallsChecked`)."""
 
 
 @dataclass(frozen=True, slots=True)
 class ToolCall:
     """One tool call: its position among the response's calls, id, tool name, the arguments
-    as JSON text and parsed (``MISSING`` when the text is not JSON)."""
+    as JSON text and parsed (``MISSING`` when the text is not JSON), and whether it was read
+    from the answer's text (a prompt-only tool protocol) rather than the provider's structure."""
 
     index: int
     id: str | None
     name: str | None
     arguments: str
     parsed: Any = MISSING
+    in_text: bool = False
 
     def with_value(self, value: Any) -> ToolCall:
         """The same call with ``value`` as its arguments (the text re-dumped, never patched)."""
@@ -42,9 +65,103 @@ class ToolCall:
         return replace(self, arguments=text, parsed=_parsed(text))
 
 
-def tool_calls(resp: Any) -> list[ToolCall]:
-    """The tool calls of ``resp`` in order ([] when it has none or is not a known shape)."""
-    return [_read(i, raw) for i, raw in enumerate(_raw_calls(resp))]
+@dataclass(frozen=True, slots=True)
+class CallsChecked:
+    """What a tool_calls guard checked in an answer: the calls it read in its text (none when
+    the provider's structure holds calls), and its fix: the verdict's value (the calls it keeps,
+    as it hands them over) and their indexes."""
+
+    calls: list[ToolCall]
+    fix: list[dict[str, Any]] | None = None
+    kept: frozenset[int] = frozenset()
+
+
+def tool_calls(resp: Any, *, invalid: bool = False) -> list[ToolCall]:
+    """The tool calls of ``resp`` in order ([] when it has none or is not a known shape); with
+    ``invalid`` also LangChain's ``invalid_tool_calls``, after the others, their arguments
+    unreadable: no program should run them (a proxy, a budget, a report leave them out), but a
+    program may show them or send them back to the model (the guards judge them there)."""
+    if isinstance(resp, str):  # (most answers: no structure, no calls)
+        return []
+    valid, broken = _raw_calls(resp)
+    pairs = [(raw, True) for raw in valid] + [(raw, False) for raw in broken if invalid]
+    return [_read(i, raw, readable) for i, (raw, readable) in enumerate(pairs)]
+
+
+def answer_calls(resp: Any) -> list[ToolCall]:
+    """`tool_calls`, for a guard, with LangChain's ``invalid_tool_calls`` (to refuse them):
+    raises ValueError where a program could read other calls than these:
+    calls both in ``choices`` and beside them, or in a ``message`` field that is not read (the
+    object has calls or text of its own, or no provider's mark: `providers.envelope_message`): a
+    reader of one misses the other; a call without a name."""
+    if not isinstance(resp, (str, bytes, list, tuple)) and resp is not None:
+        envelope, inner = _envelope(resp), _holds(field(resp, "message"))
+        if envelope == "choices" and (inner or _holds(resp)):
+            raise ValueError("the answer holds calls both in choices and beside them")
+        if envelope is None and inner and (_holds(resp) or field(resp, "content") is not None):
+            raise ValueError("the answer holds calls both in message and beside them")
+        if envelope is None and inner:
+            raise ValueError("the answer holds calls in a message nothing marks as a provider's (an "
+                             "assistant's role, Ollama's done, Cohere's finish_reason)")
+    return _named(tool_calls(resp, invalid=True))
+
+
+def holds_calls(value: Any) -> bool:
+    """Does the JSON value hold tool calls by name: a message (``tool_calls``,
+    ``invalid_tool_calls``, ``function_call``, ``tool_use`` blocks), a chat completion
+    (``choices``), a message in a ``message`` envelope? A list of calls that is a number or a
+    bool (a count, a flag) names none; raises ValueError on one that is neither that nor a list
+    (nor null)."""
+    if not isinstance(value, dict):
+        return False
+    message = value.get("message")
+    return "choices" in value or _names_own_calls(value) or isinstance(message, dict) and _names_own_calls(message)
+
+
+def written_calls(value: Any, *, any_shape: bool) -> list[ToolCall]:
+    """The calls a JSON value a model wrote is (itself, or a list's items): OpenAI call objects
+    (``{"type": "function", "function": {"name", "arguments"}}``), and with ``any_shape`` any call
+    object (``{"name", "arguments" | "parameters" | "input" | "args"}`` or that in its
+    ``function``); [] when it is not calls. Raises ValueError on a list mixing calls and other
+    values, on a call object a tool could read two ways, and on a call without a name."""
+    items = value if isinstance(value, list) else [value]
+    holders = [(item, _written_holder(item) if any_shape or _is_openai_call(item) else None) for item in items]
+    calls = [_openai_call(item, holder) for item, holder in holders if holder is not None]
+    if calls and len(calls) != len(items):
+        raise ValueError("a JSON list mixes tool calls and other values")
+    return _named([_read(i, call, True) for i, call in enumerate(calls)])
+
+
+def checked_calls(ctx: Context) -> list[ToolCall]:
+    """The tool calls of an answer as its guards checked them: the provider's (in
+    ``ctx.response``) but those a tool_calls guard's fix dropped, else those the last tool_calls
+    guard that read calls in its text read there, as it read them (a later guard's rewrite of
+    the text, a pii guard restoring originals included, is not read again: no guard checked
+    it), but those its fix dropped."""
+    checked: list[CallsChecked] = ctx.state.get(CHECKED_CALLS, [])
+    calls = tool_calls(ctx.response)
+    if calls:
+        return still_kept(calls, ctx)
+    seen = next((seen for seen in reversed(checked) if seen.calls), None)
+    if seen is None:
+        return []
+    dropped = seen.fix is not None and id(seen.fix) in _applied_fixes(ctx)
+    return [call for call in seen.calls if not dropped or call.index in seen.kept]
+
+
+def still_kept(calls: list[ToolCall], ctx: Context) -> list[ToolCall]:
+    """The provider's ``calls`` (of ``ctx.response``) but those the applied fix of a tool_calls
+    guard that checked them dropped."""
+    fixed = _applied_fixes(ctx)
+    for seen in ctx.state.get(CHECKED_CALLS, []):
+        if seen.fix is not None and id(seen.fix) in fixed:
+            calls = [call for call in calls if call.index in seen.kept]
+    return calls
+
+
+def _applied_fixes(ctx: Context) -> set[int]:
+    """The ids of the values of the fixes the chain applied to this answer."""
+    return {id(check.verdict.value) for check in ctx.report.checks if check.action is Action.FIX}
 
 
 def written(text: str | None, calls: Iterable[ToolCall]) -> str | None:
@@ -55,44 +172,103 @@ def written(text: str | None, calls: Iterable[ToolCall]) -> str | None:
 
 
 def with_tool_arguments(resp: Any, calls: Iterable[ToolCall]) -> Any:
-    """A deep copy of ``resp`` in which the given calls (matched by ``index``) carry their new
-    arguments: as JSON text where the response held text (OpenAI), as the parsed dict where it
-    held a dict (Anthropic's ``input``). The original is left untouched. Raises ValueError when
-    a dict is due and the new arguments are not a JSON object."""
+    """A deep copy of ``resp`` in which the given calls (matched by ``index``, with or without
+    the invalid ones: they come last) carry their new
+    arguments: as JSON text where the response held text (OpenAI, a LangChain invalid call), as
+    the parsed dict where it held a dict (Anthropic's ``input``, LangChain's ``args``). The
+    original is left untouched. Raises ValueError when a dict is due and the new arguments are
+    not a JSON object. A LangChain invalid call's ``error`` quotes its arguments: they are
+    rewritten there too (`_quoted_anew`)."""
     new = copy.deepcopy(resp)
-    raws = _raw_calls(new)
+    valid, invalid = _raw_calls(new)
+    raws = valid + invalid
     for call in calls:
-        holder, key = _arguments_slot(raws[call.index])
-        if key == "arguments" and not isinstance(field(holder, key), dict):
+        raw = raws[call.index]
+        holder, key = _arguments_slot(raw)
+        old = field(holder, key)
+        if key != "input" and not isinstance(old, dict):
             _set(holder, key, call.arguments)
         elif isinstance(call.parsed, dict):
             _set(holder, key, call.parsed)
         else:
             raise ValueError(f"tool call {call.name!r}: its arguments must stay a JSON object")
+        if call.index >= len(valid) and isinstance(error := field(raw, "error"), str):
+            _set(raw, "error", _quoted_anew(error, old, call.arguments))
     return new
 
 
-def _raw_calls(resp: Any) -> list[Any]:
-    """The call objects themselves (inside ``resp``), in the order `tool_calls` numbers them."""
+def _quoted_anew(error: str, old: Any, new: str) -> str | None:
+    """A LangChain invalid call's ``error`` (``Function f arguments:\n\n<the arguments>\n\nare not
+    valid JSON...``) with the ``old`` arguments it quotes now ``new``; None (cleared) when it does
+    not quote them as they were written: what of it a guard would rewrite is unknown."""
+    return error.replace(old, new) if isinstance(old, str) and old and old in error else None
+
+
+def _raw_calls(resp: Any) -> tuple[list[Any], list[Any]]:
+    """The call objects themselves (inside ``resp``), in the order `tool_calls` numbers them,
+    and apart, LangChain's invalid calls (its parser could not read their arguments)."""
     if isinstance(resp, (str, bytes)) or resp is None:
-        return []
+        return [], []
     if isinstance(resp, (list, tuple)):
-        return list(resp)
-    choices = field(resp, "choices")
-    if isinstance(choices, (list, tuple)):
-        return [c for choice in choices for c in _message_calls(field(choice, "message"))]
-    content = field(resp, "content")  # Anthropic blocks; or an OpenAI message's text parts
-    blocks = [b for b in content if field(b, "type") == "tool_use"] if isinstance(content, (list, tuple)) else []
-    return blocks + _message_calls(resp)
+        return list(resp), []
+    envelope = _envelope(resp)
+    if envelope == "choices":
+        messages = [field(choice, "message") for choice in field(resp, "choices")]
+    else:
+        messages = [field(resp, "message") if envelope == "message" else resp]
+    valid, invalid = [], []
+    for message in messages:
+        valid += _tool_use(message) + _message_calls(message, "tool_calls")
+        legacy = field(message, "function_call")
+        valid += [legacy] if legacy is not None else []
+        invalid += _message_calls(message, "invalid_tool_calls")
+    return valid, invalid
 
 
-def _message_calls(message: Any) -> list[Any]:
-    if message is None:
-        return []
-    listed = field(message, "tool_calls")
-    calls = list(listed) if isinstance(listed, (list, tuple)) else []  # (not a string's characters)
-    legacy = field(message, "function_call")
-    return calls + [legacy] if legacy is not None else calls
+def _named(calls: list[ToolCall]) -> list[ToolCall]:
+    for call in calls:
+        if call.name is None:
+            raise ValueError(f"tool call {call.index} has no function name")
+    return calls
+
+
+def _envelope(resp: Any) -> str | None:
+    """Which field of ``resp`` holds its message: ``choices``, ``message`` (when ``resp`` has no
+    text or calls of its own), or None (its own)."""
+    if isinstance(field(resp, "choices"), (list, tuple)):
+        return "choices"
+    own = field(resp, "invalid_tool_calls")
+    return "message" if envelope_message(resp) is not None and not own else None
+
+
+def _holds(message: Any) -> bool:
+    """Does ``message`` (an object or a dict; anything else holds none) name calls of its own?"""
+    if message is None or isinstance(message, (str, bytes, list, tuple)):
+        return False
+    return bool(_tool_use(message)) or any(field(message, key) is not None for key in (*_LISTS, "function_call"))
+
+
+def _tool_use(message: Any) -> list[Any]:
+    """A message's Anthropic ``tool_use`` content blocks (an OpenAI message's are text parts)."""
+    content = field(message, "content")
+    return [b for b in content if field(b, "type") == "tool_use"] if isinstance(content, (list, tuple)) else []
+
+
+def _message_calls(message: Any, key: str) -> list[Any]:
+    """The calls a message lists under ``key`` (not a string's characters)."""
+    listed = None if message is None else field(message, key)
+    return list(listed) if isinstance(listed, (list, tuple)) else []
+
+
+def _names_own_calls(message: dict[str, Any]) -> bool:
+    """Does the JSON object ``message`` name calls of its own (see `holds_calls`)?"""
+    named = False
+    for key in _LISTS:
+        listed = message.get(key)
+        if listed is not None and not isinstance(listed, (bool, int, float, list)):
+            raise ValueError(f"the answer's {key} is not a list")
+        named = named or key in message and not isinstance(listed, (bool, int, float))
+    return named or "function_call" in message or bool(_tool_use(message))
 
 
 def _arguments_slot(raw: Any) -> tuple[Any, str]:
@@ -103,23 +279,26 @@ def _arguments_slot(raw: Any) -> tuple[Any, str]:
         return raw, "input"
     fn = field(raw, "function")
     holder = raw if fn is None else fn
-    return holder, ("args" if field(holder, "arguments") is None and field(holder, "args") is not None else "arguments")
+    return holder, next((key for key in _ARGUMENTS if field(holder, key) is not None), _ARGUMENTS[0])
 
 
-def _ambiguous(raw: Any, holder: Any) -> bool:
-    """Could a tool read the call otherwise: arguments in both ``arguments`` and ``args``, or a
-    ``function`` beside a name or arguments of the call's own?"""
-    if field(raw, "type") == "tool_use":
-        return False
-    both = all(field(holder, key) is not None for key in ("arguments", "args"))
-    return both or holder is not raw and any(field(raw, key) is not None for key in ("name", "arguments", "args"))
+def _two_ways(raw: Any, holder: Any, keys: tuple[str, ...], given: Callable[[Any, str], bool]) -> bool:
+    """Could a tool read the call ``raw`` otherwise: arguments under two of ``keys``, or a
+    ``function`` (``holder``) beside a name or arguments of the call's own?"""
+    return (sum(given(holder, key) for key in keys) > 1
+            or holder is not raw and any(given(raw, key) for key in ("name", *keys)))
 
 
-def _read(index: int, raw: Any) -> ToolCall:
+def _not_none(obj: Any, key: str) -> bool:
+    return field(obj, key) is not None
+
+
+def _read(index: int, raw: Any, readable: bool) -> ToolCall:
     holder, key = _arguments_slot(raw)
     name, args = field(holder, "name"), field(holder, key)
-    if args is None or _ambiguous(raw, holder):
-        return ToolCall(index, field(raw, "id"), name if isinstance(name, str) else None, "", MISSING)
+    name = name if isinstance(name, str) else None
+    if args is None or key != "input" and _two_ways(raw, holder, _ARGUMENTS, _not_none):
+        return ToolCall(index, field(raw, "id"), name, "", MISSING)
     if isinstance(args, str):
         text, parsed = args, _parsed(args)
     else:  # (Anthropic's ``input``: already parsed, and judged as its JSON would be: NaN is not)
@@ -128,7 +307,36 @@ def _read(index: int, raw: Any) -> ToolCall:
             parsed = args if _parsed(text) is not MISSING else MISSING
         except (ValueError, RecursionError):  # a cycle, or nesting too deep to write
             text, parsed = "", MISSING
-    return ToolCall(index, field(raw, "id"), name if isinstance(name, str) else None, text, parsed)
+    return ToolCall(index, field(raw, "id"), name, text, parsed if readable else MISSING)
+
+
+def _is_openai_call(item: Any) -> bool:
+    fn = item.get("function") if isinstance(item, dict) and item.get("type") == "function" else None
+    return isinstance(fn, dict) and "name" in fn and "arguments" in fn
+
+
+def _written_holder(item: Any) -> dict[str, Any] | None:
+    """What holds the name and arguments of the call object ``item``, written as JSON: itself
+    or its ``function``; None when it is not a call. Raises ValueError when a tool could read it
+    two ways."""
+    if not isinstance(item, dict):
+        return None
+    fn = item.get("function")
+    nested = isinstance(fn, dict) and "name" in fn and any(key in fn for key in _WRITTEN)
+    if not (nested or "name" in item and any(key in item for key in _WRITTEN)):
+        return None
+    holder = fn if nested else item
+    if _two_ways(item, holder, _WRITTEN, dict.__contains__) or not nested and "function" in item:
+        raise ValueError(f"a tool call could be read two ways: {sorted(item)}")
+    return holder
+
+
+def _openai_call(item: dict[str, Any], fn: dict[str, Any]) -> dict[str, Any]:
+    """The call object ``item`` (its name and arguments in ``fn``) as an OpenAI call (its
+    arguments as JSON text)."""
+    args = next(fn[key] for key in _WRITTEN if key in fn)
+    text = args if args is None or isinstance(args, str) else dumps(args)
+    return {"id": item.get("id"), "type": "function", "function": {"name": fn["name"], "arguments": text}}
 
 
 def _parsed(text: str) -> Any:
