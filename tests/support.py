@@ -1,6 +1,10 @@
 """Small guards for the chain's tests."""
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
 from guardlayer import Finding, Verdict
 
 
@@ -69,3 +73,31 @@ class Restore:
     def safe_boundary(self, text: str) -> int:
         opened = text.rfind("<")
         return opened if opened > text.rfind(">") else len(text)
+
+
+async def leave_mid_request(app: Any, path: str, body: bytes, started: Callable[[], bool]) -> list[dict[str, Any]]:
+    """POST ``body`` to the ASGI ``app`` at ``path`` and disconnect once ``started()`` (polled)
+    holds: what the app sent, once its call has ended."""
+    gone = asyncio.Event()
+    incoming = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if incoming:
+            return incoming.pop()
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "client": ("127.0.0.1", 5000), "server": ("proxy.test", 80),
+             "headers": [(b"content-type", b"application/json")]}
+    call = asyncio.create_task(app(scope, receive, send))
+    while not started():
+        await asyncio.sleep(0.01)
+    gone.set()
+    await call
+    return sent

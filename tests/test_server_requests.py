@@ -11,6 +11,7 @@ import test_server
 from fake_openai import FakeOpenAI
 from starlette.responses import JSONResponse
 from starlette.testclient import TestClient
+from support import leave_mid_request
 from test_server import ASK, chain_from, proxy
 
 from guardlayer.server import OUTCOME, create_app
@@ -55,33 +56,8 @@ def test_an_upstream_still_rate_limiting_after_the_retries_is_a_429_with_its_ret
 def test_a_client_that_leaves_before_its_answer_cancels_the_upstream_request(chain):
     upstream = FakeOpenAI(delay=20)
     app = create_app(chain, "http://upstream.test/v1", transport=httpx.ASGITransport(app=upstream.app))
-    body = json.dumps(ASK).encode()
-    sent: list[dict[str, Any]] = []
-
-    async def leave_mid_call() -> None:
-        gone = asyncio.Event()
-        incoming = [{"type": "http.request", "body": body, "more_body": False}]
-
-        async def receive() -> dict[str, Any]:
-            if incoming:
-                return incoming.pop()
-            await gone.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-                 "scheme": "http", "path": "/v1/chat/completions", "raw_path": b"/v1/chat/completions",
-                 "query_string": b"", "root_path": "", "client": ("127.0.0.1", 5000),
-                 "server": ("proxy.test", 80), "headers": [(b"content-type", b"application/json")]}
-        call = asyncio.create_task(app(scope, receive, send))
-        while not upstream.requests:  # the call is with the upstream
-            await asyncio.sleep(0.01)
-        gone.set()
-        await call
-
-    asyncio.run(leave_mid_call())
+    sent = asyncio.run(leave_mid_request(app, "/v1/chat/completions", json.dumps(ASK).encode(),
+                                         lambda: bool(upstream.requests)))  # (the call is with the upstream)
     assert upstream.cancelled == 1
     assert sent[0]["status"] == 499
     assert dict(sent[0]["headers"])[OUTCOME.lower().encode()] == b"cancelled"

@@ -3,7 +3,7 @@ around every chat completion (and Responses call) it forwards to an upstream Ope
 API.
 
     POST /v1/chat/completions   guarded; ``"stream": true`` answers with Server-Sent Events
-    POST /v1/responses          guarded, not streamed (`responses`: what it refuses, and why)
+    POST /v1/responses          guarded, streamed too (`responses`: what it refuses, and why)
     GET  /healthz               {"status": "ok", "chain": NAME}
 
 The upstream call is the callable the chain guards (`relay.Relay`), so the chain works
@@ -13,7 +13,8 @@ budget's ``user`` is the ``X-Guardlayer-User`` header, else the body's ``user`` 
 ``X-Guardlayer-Session``; ``api_key``: a digest of the client's bearer token, never the token).
 An answer carries only what the chain judged: its text and tool calls (fields such as logprobs,
 ``reasoning_content``, ``refusal`` and ``audio`` are dropped); an upstream stream that ends
-without ``[DONE]`` is an upstream failure, and no error quotes the upstream's answer text.
+without ``[DONE]``, or streams an event over `relay.EVENT_BYTES`, is an upstream failure, and
+no error quotes the upstream's answer text.
 A block is HTTP 400 ``{"error": {"message", "type": "guardlayer_blocked", "code": GUARD}}``,
 a budget 429, an upstream that keeps failing 502 (504 when it timed out, 429 with its
 Retry-After while it rate limits), a request the upstream refuses (a 4xx not worth a retry) its
@@ -26,9 +27,11 @@ an answer the model gave is judged and sent; a cut call is not retried) with an 
 OpenAI SDK raises it as an APIError). Every response carries ``X-Guardlayer-Outcome``: the
 Report's outcome, ``streaming`` for a stream (its final outcome is an SSE comment before
 ``[DONE]``), ``invalid`` for a body refused before any guard ran, ``cancelled`` for a client
-that left or a call the stop cut, ``none`` for what is not a guarded call. Parts: `relay`
-(the upstream), `answers` (what goes back), `responses` (the Responses API's own parts), `app`
-(the routes, and `serve`), `stopping` (the grace period).
+that left or a call the stop cut, ``none`` for what is not a guarded call. A response's
+``usage`` is what the call was charged: the upstream's, summed over its answers when the chain
+asked more than once (re-asks). Parts: `relay` (the upstream), `answers` (what goes back),
+`responses` (the Responses API's own parts), `responses_stream` (a streamed Responses answer),
+`app` (the routes, and `serve`), `stopping` (the grace period).
 """
 from ..extras import need
 

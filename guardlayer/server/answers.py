@@ -6,7 +6,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -23,8 +23,10 @@ from .stopping import Stopped
 log = logging.getLogger("guardlayer")
 
 
-def problem(exc: Exception) -> tuple[int, dict[str, Any]]:
-    """The HTTP status and OpenAI-style error object of a failed call."""
+def problem(exc: Exception, restore: Callable[[str], str | None] | None = None) -> tuple[int, dict[str, Any]]:
+    """The HTTP status and OpenAI-style error object of a failed call; an upstream's message,
+    which may quote the request it was sent, given back as an answer would be (``restore``:
+    `Relay.restore`)."""
     if isinstance(exc, Blocked):
         return 400, {"message": str(exc), "type": "guardlayer_blocked",
                      "code": exc.verdicts[0].guard if exc.verdicts else None,
@@ -36,13 +38,15 @@ def problem(exc: Exception) -> tuple[int, dict[str, Any]]:
         causes = _causes(exc)
         upstream = next((c for c in causes if isinstance(c, UpstreamError)), None)
         if upstream is not None and upstream.error is not None and not is_transient(upstream):
-            return upstream.status_code, upstream.error["error"]  # the client's request refused
+            error = upstream.error["error"]  # the client's request refused
+            said = error.get("message")
+            return upstream.status_code, {**error, "message": _shown(said, restore)} if isinstance(said, str) else error
         timed_out = any(isinstance(c, (CallTimeout, httpx.TimeoutException)) for c in causes)
         tries, root = len(exc.report.attempts) if exc.report else 1, causes[-1]
         why = str(root) if isinstance(root, UpstreamError) else f"{type(root).__name__}: {root}"
         limited = upstream is not None and upstream.status_code == 429  # still, after the retries
         return 504 if timed_out else 429 if limited else 502, {
-            "message": f"the upstream failed ({tries} attempt{'s' * (tries != 1)}): {why}",
+            "message": _shown(f"the upstream failed ({tries} attempt{'s' * (tries != 1)}): {why}", restore),
             "type": "upstream_error", "code": upstream.status_code if upstream else None}
     if isinstance(exc, Stopped):
         return 503, {"message": str(exc), "type": "server_error", "code": "guardlayer_stopped"}
@@ -50,6 +54,16 @@ def problem(exc: Exception) -> tuple[int, dict[str, Any]]:
         return 400, {"message": str(exc), "type": "invalid_request_error"}
     log.exception("guard proxy: the call failed")
     return 500, {"message": f"the guard proxy failed: {type(exc).__name__}", "type": "server_error"}
+
+
+def _shown(message: str, restore: Callable[[str], str | None] | None) -> str:
+    """An upstream's ``message`` as the client may see it: what the input guards hid put back
+    (placeholders the upstream quoted from the request), else withheld when a guard would not
+    let it through (`chain.restorer`)."""
+    if restore is None:
+        return message
+    restored = restore(message)
+    return restored if restored is not None else "the upstream failed; its message is withheld: a guard would not pass it"
 
 
 def retry_after(exc: Exception) -> dict[str, str]:
@@ -66,6 +80,13 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return chain
 
 
+def unread_error(why: str) -> dict[str, Any]:
+    """The error of a call whose upstream answer the guards could not read (`Relay.unread`): an
+    upstream error, not retried (the upstream would answer alike)."""
+    log.warning("guard proxy: the upstream's answer was refused: %s", why)
+    return {"message": f"the upstream's answer was refused: {why}", "type": "upstream_error"}
+
+
 def error_body(error: dict[str, Any]) -> dict[str, Any]:
     return {"error": {"param": None, "code": None, **error}}
 
@@ -76,15 +97,19 @@ REFUSED = "The model refused this request."
 
 async def completion(result: Any, relay: Relay, report: Report, model: Any) -> dict[str, Any]:
     """The chat completion to send: the upstream's own as guarded, else one built around the
-    guarded text (a value the output guards parsed, as JSON; a fallback) and tool calls."""
+    guarded text (a value the output guards parsed, as JSON; a fallback) and tool calls; its
+    ``usage`` what the call was charged (`Relay.usage`: a fallback's too, for the answers it
+    replaced)."""
+    usage = relay.usage()
     if isinstance(result, Completion):
-        return _judged(result)
-    calls = report.tool_calls or []
-    message: dict[str, Any] = {"role": "assistant", "content": await _text(result)}
+        return {**_judged(result), **({"usage": usage} if usage is not None else {})}
+    calls = [c for c in report.tool_calls or () if not c.in_text]  # (text calls stay in the text)
+    message: dict[str, Any] = {"role": "assistant", "content": await as_text(result)}
     if calls:
         message["tool_calls"] = [_tool_call(c) for c in calls]
     return {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion",
             "created": int(time.time()), "model": model, **({} if report.fallback else relay.seen),
+            **({"usage": usage} if usage is not None else {}),
             "choices": [{"index": 0, "message": message,
                          "finish_reason": "tool_calls" if calls else "stop"}]}
 
@@ -111,7 +136,7 @@ def _judged(answer: Completion) -> dict[str, Any]:
                          "finish_reason": choice.get("finish_reason")}]}
 
 
-async def _text(result: Any) -> str:
+async def as_text(result: Any) -> str:
     """The guarded answer as text: a parsed value as JSON, a stream read whole."""
     if isinstance(result, str):
         return result
@@ -146,19 +171,19 @@ async def sse(result: Any, relay: Relay, model: Any) -> AsyncIterator[bytes]:
             async with result:
                 async for piece in result:
                     yield chunk({"content": piece})
-                calls = result.tool_calls
+                calls = [c for c in result.tool_calls if not c.in_text]
         else:
-            yield chunk({"content": await _text(result)})
+            yield chunk({"content": await as_text(result)})
     except Exception as exc:  # noqa: BLE001 - the client learns why the stream stopped
-        yield _event(error_body(problem(exc)[1]))
+        yield _event(error_body(problem(exc, relay.restore)[1]))
         return
     if calls:
         yield chunk({"tool_calls": [{"index": i, **_tool_call(c)} for i, c in enumerate(calls)]})
     report = last_report()
     finish = "tool_calls" if calls else relay.seen.get("finish_reason") or "stop"
     yield chunk({}, "stop" if report is not None and report.fallback else finish)
-    if relay.seen.get("usage"):
-        yield _event({**base, "choices": [], "usage": relay.seen["usage"]})
+    if (usage := relay.usage()) is not None:  # (streamed: the upstream streamed its usage, as asked)
+        yield _event({**base, "choices": [], "usage": usage})
     yield f": guardlayer outcome {report.outcome if report else 'ok'}\n\ndata: [DONE]\n\n".encode()
 
 

@@ -22,9 +22,10 @@ from ..call import SYSTEM, CallShape
 from ..chain import CLEANUP_SECONDS, Chain, last_report
 from ..context import Scope, scope
 from ..errors import Blocked, BudgetExceeded, ConfigError
+from ..providers import is_stream
 from ..report import Report
-from . import responses
-from .answers import completion, error_body, problem, retry_after, sse
+from . import responses, responses_stream
+from .answers import completion, error_body, problem, retry_after, sse, unread_error
 from .relay import TIMEOUT, Relay
 from .stopping import Stopped, Stopping
 
@@ -49,14 +50,15 @@ class Invalid(ValueError):
 class Endpoint:
     """A guarded route's own parts: the upstream's path (after its base URL), why a body
     cannot be guarded (None: it can), the relay, which of its arguments the guards read
-    (`CallShape`), and what is sent back made of the guarded chat completion."""
+    (`CallShape`, worked out once: every request's relay is called alike), what is sent
+    back made of the guarded chat completion, and the events a streamed answer is sent as."""
 
     path: str
     unguardable: Callable[[dict[str, Any]], str | None]
     relay: type[Relay]
-    sources: dict[str, str]
-    messages: str | None
+    shape: CallShape
     answer: Callable[[dict[str, Any], Relay, Report, Any], dict[str, Any]]
+    events: Callable[[Any, Relay, Any], AsyncIterator[bytes]]
 
 
 def create_app(chain: Chain, upstream: str, *, api_key: str | None = None, max_body: int = MAX_BODY,
@@ -91,25 +93,24 @@ def create_app(chain: Chain, upstream: str, *, api_key: str | None = None, max_b
         if missing:
             return _error(400, {"message": missing, "type": "invalid_request_error"}, "invalid")
         relay = endpoint.relay(client, base + endpoint.path, _upstream_auth(api_key, request), stopping)
-        streamed = bool(body.get("stream"))  # (chat completions only: `responses.unguardable`)
-        shape = CallShape(inspect.signature(relay), endpoint.sources, endpoint.messages)
+        streamed = bool(body.get("stream"))
         try:  # (the relay's waits for the upstream end when a stop's grace period does: `Stopped`)
             with scope(**who):
-                if streamed:
-                    result = await chain.run_async(relay, shape, (), body)
-                else:  # (a stream's call is cancelled by the chain, when its reader goes)
-                    result, report = await _unless_left(request, _answered(chain, relay, shape, body))
+                if streamed:  # (up to its first text, read inside the retries; then the response watches)
+                    result = await _unless_left(request, chain.run_async(relay, endpoint.shape, (), body))
+                else:
+                    result, report = await _unless_left(request, _answered(chain, relay, endpoint.shape, body))
         except ClientLeft:
             return _left()
         except Exception as exc:  # noqa: BLE001 - every failure is an OpenAI-style error
             if relay.unread is not None:
                 return _unread(relay.unread)
-            status, error = problem(exc)
+            status, error = problem(exc, relay.restore)
             return _error(status, error, _outcome(exc), retry_after(exc))
         if relay.unread is not None:  # (no output guard looked: the chain passed it on)
             return _unread(relay.unread)
         if streamed:
-            return StreamingResponse(sse(result, relay, body.get("model")), media_type="text/event-stream",
+            return StreamingResponse(endpoint.events(result, relay, body.get("model")), media_type="text/event-stream",
                                      headers={OUTCOME: "streaming", "Cache-Control": "no-cache"})
         judged = await completion(result, relay, report, body.get("model"))
         return JSONResponse(endpoint.answer(judged, relay, report, body.get("model")),
@@ -199,6 +200,8 @@ async def _unless_left(request: Request, work: Coroutine[Any, Any, T]) -> T:
             task.cancel()
             await asyncio.wait({task})
     if left.done() and not left.cancelled():
+        if not task.cancelled() and task.exception() is None and is_stream(given := task.result()):
+            await given.aclose()  # (done as the client left: nobody reads it)
         left.result()  # (a failure to read the client's side is raised)
         raise ClientLeft
     return task.result()
@@ -246,10 +249,18 @@ def _as_is(judged: dict[str, Any], relay: Relay, report: Report, model: Any) -> 
     return judged
 
 
-CHAT = Endpoint("/chat/completions", _chat_unguardable, Relay, {"prediction": SYSTEM}, "messages", _as_is)
+def _shape(relay: type[Relay], sources: dict[str, str], messages: str | None) -> CallShape:
+    """Where the guards read the text of a call of ``relay`` (its ``__call__``, ``self`` aside)."""
+    signature = inspect.signature(relay.__call__)
+    return CallShape(signature.replace(parameters=list(signature.parameters.values())[1:]), sources, messages)
+
+
+CHAT = Endpoint("/chat/completions", _chat_unguardable, Relay, _shape(Relay, {"prediction": SYSTEM}, "messages"),
+                _as_is, sse)
 """``POST /v1/chat/completions``: the messages and a Predicted Output are read."""
 RESPONSES = Endpoint("/responses", responses.unguardable, responses.ResponsesRelay,
-                     {"input": "user", "prompt": "user", "instructions": SYSTEM}, None, responses.response)
+                     _shape(responses.ResponsesRelay, {"input": "user", "prompt": "user", "instructions": SYSTEM},
+                            None), responses.response, responses_stream.events)
 """``POST /v1/responses``: its ``input`` items, a stored prompt's variables, and (the
 application's own) ``instructions`` are read."""
 
@@ -292,11 +303,10 @@ def _outcome(exc: Exception) -> str:
 
 
 def _unread(why: str) -> JSONResponse:
-    """The answer to a call whose upstream answer the guards could not read (`Relay.unread`):
-    an upstream error, not retried (the upstream would answer alike) and charged as the
-    upstream reported (the chain read its usage before its output guards refused it)."""
-    log.warning("guard proxy: the upstream's answer was refused: %s", why)
-    return _error(502, {"message": f"the upstream's answer was refused: {why}", "type": "upstream_error"}, "error")
+    """The answer to a call whose upstream answer the guards could not read (`Relay.unread`,
+    `answers.unread_error`), charged as the upstream reported when it was whole (the chain read
+    its usage before its output guards refused it), a streamed one as a stream cut."""
+    return _error(502, unread_error(why), "error")
 
 
 def _left() -> Response:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 
+from ..chain import restorer
 from ..providers import field
 from .stopping import Stopping
 
@@ -17,6 +18,9 @@ TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 """The HTTP client's own limits; the rule file's ``timeout`` bounds each call (and each chunk)."""
 KEPT = ("id", "created", "model", "system_fingerprint", "usage")
 """Fields of the upstream's answer (or chunks) that a response the proxy builds keeps."""
+EVENT_BYTES = 16 * 1024 * 1024
+"""The largest event an upstream may stream, in bytes (a Responses stream's last carries the
+whole answer): a larger one is an upstream error, read no further."""
 ERROR_FIELDS = ("message", "type", "param", "code")
 """The fields of an upstream's error object passed on to the client (no other: they may carry
 anything)."""
@@ -41,12 +45,15 @@ class Completion(dict):  # type: ignore[type-arg]
 class Relay:
     """Forwards one request's chat completion to the upstream: the callable the chain guards.
     ``seen`` keeps what the upstream said besides the text (id, model, usage, finish reason);
-    ``unread`` why its last answer could not be given to the guards (None: it could)."""
+    ``usages`` the usage of each of its answers (re-asks and retries send more than one request:
+    `usage`); ``unread`` why its last answer could not be given to the guards (None: it could)."""
 
     def __init__(self, client: httpx.AsyncClient, url: str, headers: dict[str, str], stopping: Stopping) -> None:
         self.client, self.url, self.headers, self.stopping = client, url, headers, stopping
         self.seen: dict[str, Any] = {}
+        self.usages: list[dict[str, Any]] = []
         self.unread: str | None = None
+        self.restore: Callable[[str], str | None] | None = None  # (`chain.restorer`, once a request is sent)
         self.__name__ = "upstream"  # the attempts' name in the Report
 
     async def __call__(self, messages: list[Any], **body: Any) -> Any:
@@ -57,10 +64,26 @@ class Relay:
         if not isinstance(answer, dict) or not isinstance(answer.get("choices"), list):
             raise UpstreamError("the upstream's answer is not a chat completion (no choices)")
         self.seen = {k: answer[k] for k in KEPT if k in answer}
+        self.used(answer.get("usage"))
         return Completion(answer)
+
+    def used(self, usage: Any) -> None:
+        """Keep the usage an answer reported (an object; anything else reports none)."""
+        if isinstance(usage, dict):
+            self.usages.append(usage)
+
+    def usage(self) -> dict[str, Any] | None:
+        """The usage to tell the client: as the upstream reported it when one answer did (a
+        request that failed, then retried, reports none); when more did (re-asks), their sum,
+        field by field (the details too), as the Report and the budget count them; None when
+        none did."""
+        if len(self.usages) <= 1:
+            return self.usages[0] if self.usages else None
+        return _summed(self.usages)
 
     async def answer(self, payload: dict[str, Any]) -> Any:
         """The upstream's whole answer to ``payload``, parsed (its failures: `UpstreamError`)."""
+        self.restore = restorer()
         async with self.stopping.bounded():
             response = await self.client.post(self.url, json=payload, headers=self.headers)
         if response.status_code >= 400:
@@ -68,8 +91,26 @@ class Relay:
         return _json(response.content, "answer")
 
     async def _stream(self, payload: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-        """The upstream's chunks; nothing is sent before the first is asked for (the chain
-        reads it inside its retries), and the response is closed however the stream ends."""
+        """The upstream's chunks, to its ``[DONE]``."""
+        usage = None  # (the last reported: some servers report the usage so far in every chunk)
+        async with contextlib.aclosing(self._events(payload)) as chunks:
+            async for chunk in chunks:
+                if chunk is None:
+                    self.used(usage)
+                    return
+                self.seen.update({k: chunk[k] for k in KEPT if chunk.get(k) is not None})
+                usage = chunk.get("usage") or usage
+                for choice in chunk.get("choices") or ():
+                    if isinstance(choice, dict) and choice.get("finish_reason"):
+                        self.seen["finish_reason"] = choice["finish_reason"]
+                yield chunk
+        raise UpstreamError("the upstream's stream ended before its [DONE]: the answer may be cut short")
+
+    async def _events(self, payload: dict[str, Any]) -> AsyncIterator[dict[str, Any] | None]:
+        """The data of each event the upstream streams, a JSON object (None: ``[DONE]``); an
+        error event raised. Nothing is sent before the first is asked for (the chain reads it
+        inside its retries), and the response is closed however the stream ends."""
+        self.restore = restorer()
         async with contextlib.AsyncExitStack() as opened:
             async with self.stopping.bounded():
                 response = await opened.enter_async_context(
@@ -80,32 +121,65 @@ class Relay:
             if "text/event-stream" not in response.headers.get("content-type", ""):
                 raise UpstreamError("the upstream did not stream: its answer is "
                                     f"{response.headers.get('content-type') or 'untyped'}")
-            async for data in self.stopping.each(_events(response.aiter_lines())):
+            async for data in self.stopping.each(_data(_lines(response.aiter_bytes()))):
                 if data == "[DONE]":
-                    return
+                    yield None
+                    continue
                 chunk = _json(data.encode(), "stream")
                 if not isinstance(chunk, dict):
                     raise UpstreamError("the upstream streamed a chunk that is not a JSON object")
-                if chunk.get("error"):
-                    raise UpstreamError(f"the upstream's stream failed: {_message(chunk)}",
-                                        error=error_of(chunk))
-                self.seen.update({k: chunk[k] for k in KEPT if chunk.get(k) is not None})
-                for choice in chunk.get("choices") or ():
-                    if isinstance(choice, dict) and choice.get("finish_reason"):
-                        self.seen["finish_reason"] = choice["finish_reason"]
+                if chunk.get("error") or chunk.get("type") == "error":  # (a Responses error event: its fields)
+                    body = chunk if chunk.get("error") else {"error": chunk}
+                    raise UpstreamError(f"the upstream's stream failed: {_message(body)}", error=error_of(body))
                 yield chunk
-        raise UpstreamError("the upstream's stream ended before its [DONE]: the answer may be cut short")
 
 
-async def _events(lines: AsyncIterator[str]) -> AsyncIterator[str]:
-    """The data of each Server-Sent Event (its ``data:`` lines joined; comments skipped)."""
+async def _lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
+    """The lines of an event stream (ended by CR LF, LF or CR), none longer than `EVENT_BYTES`
+    (held in memory no longer either: `UpstreamError`)."""
+    held: list[bytes] = []  # (the line begun)
+    size, after_cr = 0, False
+    async for chunk in chunks:
+        if after_cr and chunk.startswith(b"\n"):
+            chunk = chunk[1:]  # (the CR LF split between two chunks)
+        after_cr = chunk.endswith(b"\r")
+        *ended, rest = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        for line in ended:
+            yield _decoded(b"".join([*held, line]))
+            held, size = [], 0
+        held.append(rest)
+        size = _bounded(size + len(rest))
+    if size:
+        yield _decoded(b"".join(held))
+
+
+def _decoded(line: bytes) -> str:
+    _bounded(len(line))
+    try:
+        return line.decode()
+    except UnicodeDecodeError:
+        raise UpstreamError("the upstream streamed an event that is not UTF-8 text") from None
+
+
+def _bounded(size: int) -> int:
+    """``size``, unless it is over `EVENT_BYTES` (`UpstreamError`)."""
+    if size > EVENT_BYTES:
+        raise UpstreamError(f"the upstream streamed an event over the proxy's limit of {EVENT_BYTES} bytes")
+    return size
+
+
+async def _data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
+    """The data of each Server-Sent Event (its ``data:`` lines joined, together at most
+    `EVENT_BYTES` characters; comments skipped)."""
     data: list[str] = []
+    size = 0
     async for line in lines:
         if line.startswith("data:"):
             data.append(line[5:].removeprefix(" "))
+            size = _bounded(size + len(data[-1]))
         elif not line and data:
             yield "\n".join(data)
-            data = []
+            data, size = [], 0
     if data:
         yield "\n".join(data)
 
@@ -126,6 +200,26 @@ def _message(body: Any) -> str:
     if isinstance(message, str) and message:
         return message[:500]
     return f"a {type(body).__name__} body of {len(str(body))} characters, not an error object"
+
+
+def _summed(usages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Usage objects added field by field: numbers summed, nested objects (``*_details``) alike;
+    any other value as the first that gave one has it."""
+    total: dict[str, Any] = {}
+    for usage in usages:
+        for name, value in usage.items():
+            had = total.get(name)
+            if isinstance(value, dict):
+                total[name] = _summed([had, value]) if isinstance(had, dict) else value
+            elif _number(value) and (_number(had) or had is None):
+                total[name] = (had or 0) + value
+            elif had is None:
+                total[name] = value
+    return total
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def error_of(body: Any) -> dict[str, Any] | None:

@@ -1,4 +1,4 @@
-"""The OpenAI Responses API (``POST /v1/responses``, not streamed) through the same chain as chat
+"""The OpenAI Responses API (``POST /v1/responses``) through the same chain as chat
 completions: the request's ``input`` and ``instructions`` are read as the library reads a
 Responses call; the upstream's answer is handed to the chain as a chat completion (its message
 text and function calls), and the guarded completion is written back as a Responses object in
@@ -12,11 +12,15 @@ guards never see, whose placeholders this call could not restore), ``background`
 ``context_management`` (its compaction items are opaque), tools other than functions (their
 results would reach the client unread), and answer items or parts of other kinds (a 502, not
 retried, the answer's usage charged: `ResponsesRelay`). A response whose ``status`` is
-``failed`` is the upstream's error."""
+``failed`` is the upstream's error. A streamed answer reaches the chain as chat completion
+chunks (`ResponsesRelay._stream`: its messages' texts joined by `JOIN`) and goes back as
+Responses events (`responses_stream`), one message per upstream message."""
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +39,8 @@ split back at it only when it holds exactly one per join (a guard's fix may not)
 MESSAGE_FIELDS = ("status", "phase")
 """Fields of an answer's message item kept around its judged text, beside its id (``phase``:
 ``commentary`` or ``final_answer``, which a client sends back with the item)."""
+STREAM_END = "response.completed"
+"""The event that ends a Responses stream whole (``response.incomplete`` too: cut at its limit)."""
 FAILED = {"server_error": 500, "rate_limit_exceeded": 429, "vector_store_timeout": 504}
 """The HTTP status a ``failed`` response's error code stands for (retried, as any 5xx or 429);
 any other code is the request's fault (400, the error passed on)."""
@@ -47,8 +53,6 @@ def unguardable(body: dict[str, Any]) -> str | None:
         return "'input' (or a stored 'prompt') is required"
     if given is not None and not (isinstance(given, str) or isinstance(given, list) and given):
         return "'input' must be a string or a non-empty list of items"
-    if body.get("stream"):
-        return "the proxy answers Responses calls whole: send 'stream': false (or use chat completions)"
     kept = [f"'{name}'" for name in UPSTATE if body.get(name) is not None]
     if isinstance(given, list) and any(isinstance(item, dict) and item.get("type") == "item_reference"
                                        for item in given):
@@ -141,19 +145,27 @@ class ResponsesRelay(Relay):
     completion (`Completion`) of the same text and function calls, and ``items`` keeps its output
     items for `response`. An answer the guards cannot read goes to the chain as a completion of no
     answer but its usage (charged as reported; output guards refuse it, and so does the proxy:
-    ``unread``), never as an error a retry would send again."""
+    ``unread``), never as an error a retry would send again. A streamed answer goes to the chain
+    as chat completion chunks (`_stream`)."""
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.items: list[dict[str, Any]] = []
+        self.order: list[dict[str, Any]] = []
 
-    async def __call__(self, **body: Any) -> Completion:  # type: ignore[override]
-        answer = await self.answer(body)
+    async def __call__(self, **body: Any) -> Any:  # type: ignore[override]
+        if body.get("stream"):
+            return self._stream(body)
+        return self._read(await self.answer(body))
+
+    def _read(self, answer: Any) -> Completion:
+        """The upstream's whole response as the chat completion the chain judges."""
         if not isinstance(answer, dict) or not isinstance(answer.get("output"), list):
             raise UpstreamError("the upstream's answer is not a response (no output list)")
         if answer.get("status") == "failed":
             raise _failed(answer.get("error"))
         self.seen = {k: answer[k] for k in KEPT if k in answer}
+        self.used(answer.get("usage"))
         reported = {"usage": answer.get("usage"), "model": answer.get("model")}
         try:
             read = Read.of(answer["output"])
@@ -165,6 +177,67 @@ class ResponsesRelay(Relay):
                   "length" if answer.get("status") == "incomplete" else "stop")
         return Completion({"choices": [{"index": 0, "message": read.message(), "finish_reason": finish}],
                            **reported})
+
+    async def _stream(self, payload: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """The upstream's Responses events as the chat completion chunks the chain reads, one
+        per event (an event that adds no text or call is an empty chunk: activity, for the
+        chain's per-chunk timeout): the text of its messages' ``output_text`` parts as it grows
+        (`JOIN` between two messages, where `responses_stream` splits them again), each function
+        call once it is done, and at the end, read from the whole response (`_read`, which keeps
+        its items), the finish and usage. ``order`` follows the messages whose text streamed and
+        the reasoning items done before them, in the upstream's order. An answer the guards
+        cannot read ends the stream with `Unreadable`, which the chain does not retry."""
+        self.unread, self.items, self.order = None, [], []  # (this attempt's)
+        calls, added, writing, begun = 0, {}, None, False
+        async with contextlib.aclosing(self._events(payload)) as events:
+            async for event in events:
+                kind = event.get("type") if event is not None else None
+                said = event.get("response") if event is not None else None
+                item = event.get("item") if event is not None else None
+                sort = item.get("type") if isinstance(item, dict) else None
+                if kind == "response.created" and isinstance(said, dict):
+                    self.seen = {k: said[k] for k in KEPT if k in said}
+                elif kind == "response.output_item.added" and sort == "message":
+                    added[item.get("id")] = item
+                elif kind == "response.output_text.delta" and isinstance(delta := event.get("delta"), str):
+                    if not begun or event.get("item_id") != writing:
+                        if begun:
+                            yield _chunk({"content": JOIN})
+                        begun, writing = True, event.get("item_id")
+                        self.order.append(_begun(added.get(writing) or {}, writing))
+                    yield _chunk({"content": delta})
+                    continue
+                elif kind == "response.output_item.done" and sort == "function_call":
+                    yield _chunk({"tool_calls": [{"index": calls, "id": item.get("call_id"), "type": "function",
+                                                  "function": {"name": item.get("name"),
+                                                               "arguments": item.get("arguments")}}]})
+                    calls += 1
+                    continue
+                elif kind == "response.output_item.done" and sort == "reasoning":
+                    self.order.extend(Read.of([item]).items)
+                elif kind in ("response.completed", "response.incomplete", "response.failed"):
+                    answer = self._read(said)
+                    if self.unread is not None:
+                        raise Unreadable(self.unread)
+                    yield {"choices": [{"index": 0, "delta": {}, "finish_reason": answer["choices"][0]["finish_reason"]}],
+                           "usage": answer["usage"]}
+                    return
+                yield _chunk({})
+        raise UpstreamError(f"the upstream's stream ended before its {STREAM_END}: the answer may be cut short")
+
+    def messages(self) -> list[dict[str, Any]]:
+        """The messages whose text streamed, in order (`order`)."""
+        return [item for item in self.order if item["type"] == "message"]
+
+
+def _begun(item: dict[str, Any], named: Any) -> dict[str, Any]:
+    """The output item of a message whose text begins streaming (as `_output` writes one)."""
+    return {"type": "message", "id": named or f"msg_{uuid.uuid4().hex}", "role": "assistant",
+            "status": "completed", **{k: item[k] for k in MESSAGE_FIELDS if k in item and k != "status"}}
+
+
+def _chunk(delta: dict[str, Any]) -> dict[str, Any]:
+    return {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
 
 
 def _failed(error: Any) -> UpstreamError:
@@ -181,14 +254,15 @@ def _failed(error: Any) -> UpstreamError:
 
 def response(judged: dict[str, Any], relay: Relay, report: Report, model: Any) -> dict[str, Any]:
     """The Responses object to send around a guarded chat completion (`answers.completion`):
-    the upstream's ids, status and usage, and its output items around the judged text, refusal
-    and function calls (unless a fallback answered: then one message of its own)."""
+    the upstream's ids and status, the usage charged, and its output items around the judged
+    text, refusal and function calls (unless a fallback answered: then one message of its own)."""
     said = judged["choices"][0]["message"]
     items = [] if report.fallback or not isinstance(relay, ResponsesRelay) else relay.items
     output = _output(said, items)
     seen = {} if report.fallback else relay.seen
+    usage = {"usage": judged["usage"]} if "usage" in judged else {}  # (`Relay.usage`: what was charged)
     return {"id": f"resp_{uuid.uuid4().hex}", "created_at": int(time.time()), "model": model,
-            "status": "completed", "incomplete_details": None, **seen, "object": "response",
+            "status": "completed", "incomplete_details": None, **seen, **usage, "object": "response",
             "error": None, "output": output}
 
 
