@@ -215,8 +215,10 @@ class Chain:
                 if action not in (None, Action.FIX):
                     continue
                 if verdict.meta.get("messages") and isinstance(verdict.value, list):
-                    call, fixes, rewrote = call.with_slots(fixes).with_messages(verdict.value), [], True
-                    break  # the guard judged and rewrote the whole conversation
+                    # the guard judged and rewrote the whole conversation (`verdict.value`, made from the
+                    # call as it was: a guard of the whole call, whose fixes were written at once: none pending)
+                    call, fixes, rewrote = call.with_messages(verdict.value), [], True
+                    break
                 if verdict.fixed and not slots:  # (the empty text of a call of media alone: `_no_text`)
                     raise ConfigError("it returned a fixed text for a call that holds no text (media alone, "
                                       "or nothing), judged as an empty text: there is no text to write it to; "

@@ -5,7 +5,7 @@ whose backtracking grows faster than the text would fail closed on every long te
 it is refused, the message naming the part at fault and a text that shows it. `slowness` reads the
 pattern into an automaton (a state per character it reads) and looks for a repeat that can match the
 same text two ways (exponential: ``(a+)+``, ``(a|a)*``, ``(\w+\s?)*``) and for two repeats that can
-read the same text one after the other (polynomial: ``.*.*=``, ``\S+@\S+``), each only where a text
+read the same text one after the other (polynomial: ``.*.*=``, ``\S+@\S+;``), each only where a text
 that never lets the pattern end shows it. Nothing is timed: the verdict is the same on every run,
 whatever the machine's load. `lint` gives the reason, `backtracking_error` a rule file's message.
 Syntax it cannot follow (recursion, group calls, named lists) or a pattern too large to check is
@@ -397,7 +397,7 @@ class _Nfa:
         self.masks: list[int] = []
         self.routes: list[dict[tuple[int, tuple[int, int] | None, int], _Route]] = []
         self.within: list[tuple[tuple[int, int], ...]] = []  # the repeats around each state
-        self.counted: dict[tuple[int, int], int] = {}  # a counted repeat read as a loop: its most
+        self.counted: dict[tuple[int, int], int] = {}  # a counted repeat read as a loop: its upper bound
         self.looks: list[Any] = []
         first, last, _ = self.part(node, ())
         self.first = list(dict.fromkeys(state for state, _ in first))

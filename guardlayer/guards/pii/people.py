@@ -255,6 +255,9 @@ _ORG_SUFFIXES = ("Inc", "LLC", "L.L.C.", "Ltd", "Limited", "GmbH", "AG", "S.A.",
                  "Partners", "LLP", "B.V.", "BV", "N.V.", "NV", "Pty", "S.r.l.", "SRL", "S.p.A.", "SpA",
                  "Oy", "ApS", "KG", "KGaA", "e.V.", "Incorporated")
 _ORG_SUFFIX = f"(?:{'|'.join(map(regex.escape, _ORG_SUFFIXES))})"
+_ORG_ABBREVIATED = "(?:Inc|Ltd|Corp|Co|Pty)"
+"""Suffixes written with a dot ("Acme Ltd."): the dot is the name's; after any other suffix or a
+firm's word ("Johnson Controls.") it ends the sentence."""
 _ORG_KINDS = ("Bancorp", "Capital", "Controls", "Motors", "Foundation", "University", "Industries",
               "Technologies", "Laboratories", "Pharmaceuticals", "Airlines", "Enterprises", "Investments",
               "Securities", "Ventures", "Insurance")
@@ -271,8 +274,8 @@ _ORG_HINT_FIRST = FirstWords(_ORG_SUFFIXES_ANY_CASE, (
 "L.L.C.") or folds to one of the suffixes written in any case: a dot or a word boundary ends it."""
 _ORG = timed_compile(
     rf"\b(?:[\p{{Lu}}\d][\p{{L}}\d&'’\-]*[ \t]+(?:(?:and|&|of|for|the)[ \t]+)?){{0,4}}"
-    rf"\p{{Lu}}[\p{{L}}\d&'’\-]*(?:,?[ \t]+(?:&[ \t]+)?{_ORG_SUFFIX}|[ \t]+(?:{'|'.join(_ORG_KINDS)}))"
-    rf"(?:\.|\b|(?<=\.))"
+    rf"\p{{Lu}}[\p{{L}}\d&'’\-]*(?:,?[ \t]+(?:&[ \t]+)?(?:{_ORG_ABBREVIATED}\.?|{_ORG_SUFFIX})(?:\b|(?<=\.))"
+    rf"|[ \t]+(?:{'|'.join(_ORG_KINDS)})\b)"
     rf"|\b\p{{Ll}}[\p{{Ll}}\d&'’\-]+[ \t]+(?:{'|'.join(_ORG_SUFFIXES_ANY_CASE)})\b")  # lower case
 
 

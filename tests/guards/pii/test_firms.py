@@ -160,3 +160,15 @@ def test_an_answer_naming_a_new_person_before_its_stays_flagged(ner_guard: PIIGu
     verdict = guard.check(text, Context(side="output"))
     assert [(text[f.start:f.end], f.kind) for f in verdict.findings] == [("Kelly Brown", "PERSON")]
     assert not verdict.passed
+
+
+@pytest.mark.parametrize("mode", ["ner", "regex"])
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Write to Johnson Controls.", "Write to <ORGANIZATION_1>."),
+    ("I drive for General Motors. Next?", "I drive for <ORGANIZATION_1>. Next?"),
+    ("We paid Acme Inc. today", "We paid <ORGANIZATION_1> today"),
+])
+def test_a_sentence_s_full_stop_stays_outside_the_firm(ner_guard: PIIGuard, regex_guard: PIIGuard, mode: str,
+                                                        text: str, expected: str) -> None:
+    # a firm's word ends its name, the stop ends the sentence; an abbreviated suffix keeps its dot
+    assert _guard(ner_guard, regex_guard, mode).check(text, Context()).fixed == expected

@@ -144,7 +144,7 @@ def test_organization_suffixes() -> None:
 @pytest.mark.parametrize("after", ["", " signed the lease.", ", and more", "."])
 def test_a_suffix_ending_in_a_dot_ends_the_firm(firm: str, after: str) -> None:
     text = f"Contract with {firm}{after}"
-    assert [text[s:e] for s, e, _ in find_organizations(text)] == [firm + ("." if after == "." else "")]
+    assert [text[s:e] for s, e, _ in find_organizations(text)] == [firm]  # (a full stop after it is the sentence's)
 
 
 @pytest.mark.parametrize(("text", "name"), [
