@@ -143,15 +143,12 @@ def checked_calls(ctx: Context) -> list[ToolCall]:
     if calls:
         return still_kept(calls, ctx)
     seen = next((seen for seen in reversed(checked) if seen.calls), None)
-    if seen is None:
-        return []
-    dropped = seen.fix is not None and id(seen.fix) in _applied_fixes(ctx)
-    return [call for call in seen.calls if not dropped or call.index in seen.kept]
+    return [] if seen is None else still_kept(seen.calls, ctx)
 
 
 def still_kept(calls: list[ToolCall], ctx: Context) -> list[ToolCall]:
-    """The provider's ``calls`` (of ``ctx.response``) but those the applied fix of a tool_calls
-    guard that checked them dropped."""
+    """``calls`` (the provider's, or those guards read in the text) but those the applied fix of
+    a tool_calls guard that checked them dropped."""
     fixed = _applied_fixes(ctx)
     for seen in ctx.state.get(CHECKED_CALLS, []):
         if seen.fix is not None and id(seen.fix) in fixed:
@@ -160,7 +157,8 @@ def still_kept(calls: list[ToolCall], ctx: Context) -> list[ToolCall]:
 
 
 def _applied_fixes(ctx: Context) -> set[int]:
-    """The ids of the values of the fixes the chain applied to this answer."""
+    """The ids of the values of the fixes the chain applied to this answer (a guard's `CallsChecked.fix`
+    is the very object its verdict carries: the chain records verdicts, never copies of them)."""
     return {id(check.verdict.value) for check in ctx.report.checks if check.action is Action.FIX}
 
 
