@@ -464,9 +464,10 @@ class Budget:
         that failed without a report while the provider may have been generating (timed out,
         cancelled, a stream cut) is charged its prompt and the output it received or reserved,
         whichever is more, a guess (not exact); one answered with an HTTP error or never sent
-        (`Attempt.refused`) its prompt only. A report whose output is far shorter than the
-        text received (a stream cut before its last event: Anthropic's first one says 1 output
-        token) is charged the text counted. A model without a price is priced as the
+        (`Attempt.refused`) its prompt only. One cut after the provider reported usage (Anthropic's
+        first event says 1 output token) is charged the reported input and the most of the reported
+        output, the text received and the output reserved, a guess. A report whose output is far
+        shorter than the text received is charged the text counted. A model without a price is priced as the
         model the request was sent to, else ``priced_as`` (the call's), while a cost limit
         applies (never at 0)."""
         name, usage, exact = attempt.model or request.model, attempt.usage, True
