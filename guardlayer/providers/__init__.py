@@ -71,10 +71,14 @@ def text_of(resp: Any) -> str | None:
         return resp
     choice = _first_choice(resp)
     if choice is not None:
-        message = field(choice, "message")
-        content = field(message, "content") if message is not None else field(choice, "text")
-        return _join_parts(content)
+        return _join_parts(_choice_content(choice))
     return _join_parts(field(_answer(resp), "content"))
+
+
+def _choice_content(choice: Any) -> Any:
+    """A choice's content: its message's, or a completion choice's ``text``."""
+    message = field(choice, "message")
+    return field(message, "content") if message is not None else field(choice, "text")
 
 
 def unreadable(resp: Any) -> str | None:
@@ -85,11 +89,8 @@ def unreadable(resp: Any) -> str | None:
     choice = _first_choice(resp)
     if isinstance(resp, str) or choice is None and _readable(_answer(resp)):
         return None
-    if choice is not None:
-        message = field(choice, "message")
-        content = field(message, "content") if message is not None else field(choice, "text")
-        if content is None or _join_parts(content) is not None:
-            return None
+    if choice is not None and ((content := _choice_content(choice)) is None or _join_parts(content) is not None):
+        return None
     return (f"guardlayer cannot read the answer text of a {type(resp).__name__}: return the text, "
             "or an OpenAI-, Anthropic-, Ollama- or Cohere-shaped response whose content is text or text parts")
 
