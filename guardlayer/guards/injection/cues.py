@@ -120,9 +120,11 @@ CUES: dict[str, str] = {
                   r"privileges|rights)|maintenance mode|root access|sudo|override code|system override|"
                   r"i am (?:your|the|an?) (?:developer|creator|admin|administrator|owner|programmer)|"
                   r"(?:authori[sz]ed|authori[sz]ation) (?:by|from|code|level)|security clearance)\b"),
-    # fake turns, separators and role tokens
+    # fake turns and role tokens (not bare separators and headings: "---", "===", "###" rule every
+    # markdown document, where they flagged 12% of package READMEs' 2 KB chunks; a separator that
+    # opens a turn, "### system:", "=== END PROMPT ===", is a signature in rules/injection/role_tokens.yaml)
     "fake_turn": (r"\b(?:system|assistant|user|human|admin|developer): |<\|[a-z_]{2,20}\|>|</?(?:system|user|assistant"
-                  r"|inst|sys|im_start|im_end|instructions?)>|\[/?(?:inst|system)\]|={3,}|-{3,}|#{3,}|\*{3,}"
+                  r"|inst|sys|im_start|im_end|instructions?)>|\[/?(?:inst|system)\]"
                   r"|\bend of (?:prompt|instructions|input|context|text)\b"),
     # "new task": replacing what the assistant was asked to do
     # ("instead" leading a clause: "instead output ...", not "use a password manager instead", "instead of")
