@@ -54,9 +54,12 @@ def _with_tool_text(message: Any, tool: tuple[int, tuple[Any, ...] | None], text
     number, path = tool
     call = item_calls(message)[number]
     call = call.with_text(text) if path is None else call.with_value(with_leaf(call.parsed, path, text))
-    if field(message, "type") in CALL_ITEMS:
-        return with_tool_arguments([message], [call])[0]
-    return with_tool_arguments(message, [call])
+    try:
+        if field(message, "type") in CALL_ITEMS:
+            return with_tool_arguments([message], [call])[0]
+        return with_tool_arguments(message, [call])
+    except ValueError as exc:  # (copies of its arguments that match no call, or two)
+        raise ConfigError(f"cannot write the fixed arguments back into a tool call of the history: {exc}") from exc
 
 
 def _with_paths(obj: Any, texts: list[tuple[tuple[Any, ...], str | bytes]]) -> Any:

@@ -37,7 +37,8 @@ from .context import Context
 from .errors import Blocked, BudgetExceeded, CallTimeout, ConfigError, GuardlayerError, ProviderError
 from .fallback import Fallbacks
 from .providers import chunk_text, is_stream, model_of, text_of, unreadable, usage_of, with_text
-from .providers.tools import CHECKED_CALLS, ToolCall, checked_calls, tool_calls, with_tool_arguments, written
+from .providers.tools import (CHECKED_CALLS, ToolCall, checked_calls, copies_agree, tool_calls,
+                              with_tool_arguments, written)
 from .report import Attempt, Report
 from .steps import Step, as_step, check_side
 from .stores.base import StoreUnavailable
@@ -337,6 +338,11 @@ class Chain:
                 run.streaming = True
                 return response
             if run.stream_of is not None:  # the caller reads a stream: so is this answer, judged as one
+                if tool_calls(response):  # a stream of its text would drop them unseen: not served
+                    ctx.report.fallback = None
+                    reason = f"{reason}; {_name(fn)} answered with tool calls, which a stream of its text cannot carry"
+                    ctx.report.fallback_reason = reason
+                    continue
                 run.streaming = True
                 return run.stream_of.served(text_of(response) or "")
             out = self.check_output(response, ctx, len(ctx.report.attempts))
@@ -883,7 +889,8 @@ class _timed:
         self.attempt.ms = (time.perf_counter() - self.start) * 1000
         if exc is not None:
             self.attempt.error = f"{type(exc).__name__}: {exc}"
-            self.attempt.refused = status_of(exc) is not None or _not_sent(exc)
+            answered = getattr(exc, "generated", False) is True  # (a success status, an unusable answer)
+            self.attempt.refused = status_of(exc) is not None and not answered or _not_sent(exc)
 
 
 def _not_sent(exc: BaseException) -> bool:
@@ -976,8 +983,17 @@ def _name(fn: Any) -> str:
 def _check_tool_calls(step: Step, ctx: Context, attempt: int, text: str) -> _Outcome | None:
     """Run ``step`` on each tool call's arguments (``ctx.value``: the parsed arguments, which
     a guard such as pii rewrites) and keep the rewritten response in ``ctx.response``; the
-    outcome when a verdict there stops the chain (``text``: the answer text so far)."""
+    outcome when a verdict there stops the chain (``text``: the answer text so far). A copy of a
+    call's arguments (a LangChain message's) that is not matched to one call and read as it
+    (`copies_agree`) fails the step: it would reach the caller unjudged, or not rewritten."""
     calls, value, changed = tool_calls(ctx.response, invalid=True), ctx.value, []
+    try:
+        copies_agree(ctx.response, calls)
+    except ValueError as exc:
+        verdict = Verdict.fail(f"the answer's tool calls cannot be judged: {exc}", meta={"error": True}).named(step.name)
+        action = step.decide(verdict, ctx.side, ctx.source)
+        step.record(ctx, "tool_calls", verdict, action, 0.0, attempt)
+        return None if action in GOES_ON else _Outcome(action, verdict, text, None)
     try:
         for call in calls:
             ctx.source, ctx.value = "tool_call", call.parsed

@@ -60,7 +60,9 @@ class Attempt:
     # counting; never serialised into logs.
     prompt: Any = field(default=None, repr=False)
     output: str | None = field(default=None, repr=False)
-    refused: bool = False  # answered with an HTTP error, or never sent: nothing was generated
+    # answered with an HTTP error, or never sent: nothing was generated (an error whose
+    # ``generated`` is true says the provider answered with success but unusably: not refused)
+    refused: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "ms": round(self.ms, 3), "error": self.error,

@@ -23,6 +23,13 @@ def _role_then_error():
     raise Overloaded("overloaded")
 
 
+async def _async_role_then_error(prompt: str):
+    async def gen():
+        yield {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}
+        raise Overloaded("overloaded")
+    return gen()
+
+
 def test_a_stream_failing_after_a_chunk_without_text_is_retried_then_falls_back():
     calls = []
 
@@ -42,14 +49,8 @@ def test_a_fallback_models_text_reaches_a_streaming_caller_as_a_stream():
     sync = guarded(ask, retries=0, fallback=[_second])("hi")
     assert isinstance(sync, GuardedStream) and "".join(sync) == "second model answer"
 
-    async def aask(prompt: str):
-        async def gen():
-            yield {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}
-            raise Overloaded("overloaded")
-        return gen()
-
     async def main():
-        stream = await guarded(aask, retries=0, fallback=[_second])("hi")
+        stream = await guarded(_async_role_then_error, retries=0, fallback=[_second])("hi")
         assert isinstance(stream, GuardedAsyncStream)
         return "".join([piece async for piece in stream])
 

@@ -45,14 +45,20 @@ blocks, a ``message``), and calls in a ``message`` that is not read (the object 
 of its own, read as its answer) are unreadable, in a text and in a response alike: a reader of
 one misses the other. So is JSON holding calls (as Python reads it, or as a reader
 keeping the first of a key given twice does) that gives a key twice: readers differ on which
-value they keep, and refusing is the only reading every program shares (marked mode's repaired
-JSON is refused already; protocol mode's repaired JSON is not checked for it). A call with no
+value they keep, and refusing is the only reading every program shares. JSON that had to be
+repaired (read as calls in protocol mode; marked mode refuses it when it names calls) is refused
+when it gives a key twice, as written or as json-repair reads it (whatever path it takes, a
+value it drops included), and holds calls or gives twice a key that makes a value calls
+(``name``, ``arguments``, ``tool_calls``...): which value a repairing reader keeps is not known. A call with no
 readable arguments (missing, or in two places) is refused as bad arguments, never read as ``{}``.
 
 The calls it read from an answer's text (``ToolCall.in_text``) are listed with the provider's
 in ``Report.tool_calls`` (`tools.checked_calls`) as this guard read and checked them, after its
 ``fix`` only those it kept: a later guard's rewrite of the text (a ``json`` guard's extraction, a
-``pii`` guard's restored originals) is not read again, as no tool_calls guard checked it.
+``pii`` guard's restored originals) is not read again, as no tool_calls guard checked it. A
+provider's calls are listed as the answer holds them, their arguments rewritten by a later guard
+that opts in (``pii``). So with ``pii`` after this guard, a call read in the text is listed with
+the placeholders (the caller's text has the originals): place ``pii`` first to list them restored.
 
 Placed after a ``pii`` output guard it sees the arguments with the originals restored; placed
 before it, it sees the placeholders the model wrote (the chain keeps a guard that re-asks before pii).
@@ -97,7 +103,7 @@ from ..providers.tools import (
     written_calls,
 )
 from ..structured.extract import Candidate, candidates
-from ..structured.repair import Unreadable, plain
+from ..structured.repair import Unreadable, keys_given_twice, plain
 from ..structured.schema import checked_registry
 from ..verdict import MISSING, Finding, Verdict
 from .policy.engine import Fired, Outcome, Policy
@@ -111,6 +117,11 @@ TextCalls = Literal["marked", "protocol", "never"]
 # A key or type every value holding calls has, written out or with a \u escape (only one can spell a letter)
 _MARKED_WORDS = ("tool_calls", "function", "choices", "tool_use", "\\u")
 _CALL_WORDS = (*_MARKED_WORDS, "name")
+# The keys whose value decides whether JSON holds calls (`holds_calls`, `written_calls`)
+_SHAPING = frozenset({"name", "type", "function", "arguments", "parameters", "input", "args", "tool_calls",
+                      "invalid_tool_calls", "function_call", "choices", "message", "content"})
+_TWICE = ("the answer's JSON holds tool calls and gives a key twice: a program's reader may keep either "
+          "value; write each key once")
 _INVISIBLE = " \t\r\n\ufeff\u200b\u200c\u200d\u2060\u00a0"  # what may open an answer before its JSON
 
 
@@ -280,8 +291,8 @@ def _text_calls(text: str, protocol: bool) -> list[ToolCall]:
     hold calls by name and lists of OpenAI call objects, and in ``protocol`` mode call objects
     and lists of them. Raises ValueError on calls that cannot be read one way only: in marked
     mode, JSON naming calls that had to be repaired (a program's reader may read it otherwise);
-    JSON holding calls with a key given twice; an answer opening with an object naming calls
-    that does not parse at all."""
+    JSON holding calls with a key given twice (repaired JSON too, `_keys_once`); an answer opening
+    with an object naming calls that does not parse at all."""
     if not any(word in text for word in (_CALL_WORDS if protocol else _MARKED_WORDS)):
         return []  # no value here can hold calls (a quicker test than reading every value)
     calls: list[ToolCall] = []
@@ -292,8 +303,8 @@ def _text_calls(text: str, protocol: bool) -> list[ToolCall]:
         written = [] if marked else written_calls(value, any_shape=protocol)
         if found.repaired and not protocol and (marked or written or _names_calls(span)):
             raise ValueError("the answer names tool calls but its JSON had to be repaired: write valid JSON")
-        if not found.repaired and isinstance(value, (dict, list)):
-            _keys_once(span, marked or bool(written), protocol)
+        if isinstance(value, (dict, list)):
+            _keys_once(span, marked or bool(written), protocol, found.repaired)
         calls += answer_calls(value) if marked else written
     if _opens_unread(text, values):
         raise ValueError("the answer names tool calls but its JSON does not parse")
@@ -316,11 +327,23 @@ def _whole_marked(text: str) -> list[ToolCall]:
     return answer_calls(value) if marked else []
 
 
-def _keys_once(json_text: str, holds: bool, protocol: bool) -> None:
+def _keys_once(json_text: str, holds: bool, protocol: bool, repaired: bool = False) -> None:
     """Raises ValueError when the valid JSON ``json_text`` gives a key twice and holds calls as
     Python's reader reads it (``holds``: the last of the two) or as a reader that keeps the first
-    does: the guards would check one set of calls and a program might run the other."""
+    does: the guards would check one set of calls and a program might run the other. JSON that
+    had to be ``repaired`` is refused when a key is given twice in it (`keys_given_twice`: as
+    written or as json-repair reads it) and it holds calls as read, or the key is one that makes
+    a value calls (`_SHAPING`): which value a repairing reader keeps is not known."""
     if not any(word in json_text for word in (_CALL_WORDS if protocol else _MARKED_WORDS)):
+        return
+    if repaired:
+        given = keys_given_twice(json_text)
+        if given and holds:
+            raise ValueError(_TWICE)
+        if not given.isdisjoint(_SHAPING):
+            raise ValueError(f"the answer's JSON had to be repaired and gives twice a key that decides whether "
+                             f"it holds tool calls ({', '.join(sorted(given & _SHAPING))}): a program's reader "
+                             "may keep either value; write valid JSON")
         return
     twice = False
 
@@ -334,8 +357,7 @@ def _keys_once(json_text: str, holds: bool, protocol: bool) -> None:
 
     first = json.loads(json_text.strip(), object_pairs_hook=first_kept)
     if twice and (holds or holds_calls(first) or written_calls(first, any_shape=protocol)):
-        raise ValueError("the answer's JSON holds tool calls and gives a key twice: a program's reader "
-                         "may keep either value; write each key once")
+        raise ValueError(_TWICE)
 
 
 def _values(text: str) -> list[Candidate]:

@@ -7,7 +7,8 @@ and Cohere's chat answers, `providers.envelope_message`; Ollama's arguments are 
 of calls, LangChain's ``AIMessage`` (``tool_calls[i].args``, a dict; its ``invalid_tool_calls``,
 calls whose arguments LangChain could not read, are read by a guard's `answer_calls` alone, as
 calls with unreadable arguments, after the others), and Anthropic
-messages (``content[i]`` blocks of type ``tool_use``, whose ``input`` is a dict;
+messages (``content[i]`` blocks of type ``tool_use``, whose ``input`` is a dict: in a LangChain
+message that lists its calls, copies of them, as its other copies are: `copies_agree`;
 ``server_tool_use`` blocks are tools the provider ran itself, not calls for the program, and are
 skipped). A call whose arguments are missing, or could be read from two places (``arguments``
 and ``args``; a ``function`` beside a name or arguments of the call's own), has unreadable
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 _LISTS = ("tool_calls", "invalid_tool_calls")  # a message's lists of calls (LangChain: the second)
 _ARGUMENTS = ("arguments", "args")  # where a provider's call keeps its arguments (LangChain: args)
 _WRITTEN = ("arguments", "parameters", "input", "args")  # where a call written as JSON keeps them
+_RAW_ARG = "__arg1"  # LangChain's one argument of a custom tool (its raw input)
 MARKS = ("tool_calls", "function_call", "tool_use")
 """Words naming calls in a text (quoted or not, for a lenient reader)."""
 CHECKED_CALLS = "guardlayer.checked_calls"
@@ -93,7 +95,8 @@ def answer_calls(resp: Any) -> list[ToolCall]:
     raises ValueError where a program could read other calls than these:
     calls both in ``choices`` and beside them, or in a ``message`` field that is not read (the
     object has calls or text of its own, or no provider's mark: `providers.envelope_message`): a
-    reader of one misses the other; a call without a name."""
+    reader of one misses the other; a call without a name; a copy a LangChain message keeps of
+    a call's arguments that reads otherwise (`copies_agree`)."""
     if not isinstance(resp, (str, bytes, list, tuple)) and resp is not None:
         envelope, inner = _envelope(resp), _holds(field(resp, "message"))
         if envelope == "choices" and (inner or _holds(resp)):
@@ -103,7 +106,9 @@ def answer_calls(resp: Any) -> list[ToolCall]:
         if envelope is None and inner:
             raise ValueError("the answer holds calls in a message nothing marks as a provider's (an "
                              "assistant's role, Ollama's done, Cohere's finish_reason)")
-    return _named(tool_calls(resp, invalid=True))
+    calls = _named(tool_calls(resp, invalid=True))
+    copies_agree(resp, calls)
+    return calls
 
 
 def holds_calls(value: Any) -> bool:
@@ -175,24 +180,227 @@ def with_tool_arguments(resp: Any, calls: Iterable[ToolCall]) -> Any:
     arguments: as JSON text where the response held text (OpenAI, a LangChain invalid call), as
     the parsed dict where it held a dict (Anthropic's ``input``, LangChain's ``args``). The
     original is left untouched. Raises ValueError when a dict is due and the new arguments are
-    not a JSON object. A LangChain invalid call's ``error`` quotes its arguments: they are
-    rewritten there too (`_quoted_anew`)."""
+    not a JSON object. A LangChain invalid call's ``error`` (and an ``invalid_tool_call`` content
+    block's) quotes its arguments: they are rewritten there too (`_quoted_anew`), and so are the
+    other copies a LangChain message keeps of a call's arguments (`copies_agree`; ValueError when
+    one cannot be matched to its call; Gemini's merged copy, `_merged_copy`, as their join)."""
     new = copy.deepcopy(resp)
     valid, invalid = _raw_calls(new)
     raws = valid + invalid
+    calls = list(calls)
+    copies = _copies_by_call(new, raws) if calls else {}
+    merged = [message for message in _messages(new) if calls and _merged_copy(message)]
     for call in calls:
         raw = raws[call.index]
         holder, key = _arguments_slot(raw)
         old = field(holder, key)
-        if key != "input" and not isinstance(old, dict):
-            _set(holder, key, call.arguments)
-        elif isinstance(call.parsed, dict):
-            _set(holder, key, call.parsed)
-        else:
-            raise ValueError(f"tool call {call.name!r}: its arguments must stay a JSON object")
-        if call.index >= len(valid) and isinstance(error := field(raw, "error"), str):
-            _set(raw, "error", _quoted_anew(error, old, call.arguments))
+        _put(holder, key, call, dict_due=key == "input" or isinstance(old, dict))
+        if call.index >= len(valid):
+            _requote(raw, old, call.arguments)
+        for found in copies.get(call.index, ()):
+            held = field(found.holder, found.key)
+            if found.raw:
+                _set(found.holder, found.key, _raw_input(call))
+            else:
+                _put(found.holder, found.key, call, dict_due=isinstance(held, dict))
+            if field(found.holder, "type") == "invalid_tool_call":  # (a content block, quoting them too)
+                _requote(found.holder, held, call.arguments)
+    for message in merged:
+        pieces = "".join(field(chunk, "args") for chunk in _message_calls(message, "tool_call_chunks"))
+        _set(field(field(message, "additional_kwargs"), "function_call"), "arguments", pieces)
     return new
+
+
+def copies_agree(resp: Any, calls: list[ToolCall] | None = None) -> None:
+    """Raises ValueError when a copy ``resp`` keeps of a call's arguments (a LangChain message's:
+    `_copy_slots`) cannot be matched to one call (it has no id, or one no call or two calls
+    have), or names another tool or reads otherwise than it (``calls``: ``resp``'s, with the
+    invalid ones): a program reading the copy would run what no guard checked."""
+    calls = tool_calls(resp, invalid=True) if calls is None else calls
+    valid, invalid = _raw_calls(resp)
+    for index, found in _copies_by_call(resp, valid + invalid).items():
+        call = calls[index]
+        for copied in found:
+            name = field(copied.holder, "name")
+            if name is not None and name != call.name or not _same(copied, call):
+                raise ValueError(f"the answer keeps a copy of tool call {call.id!r} that differs from the "
+                                 "call: a program may read either")
+
+
+def _put(holder: Any, key: str, call: ToolCall, *, dict_due: bool) -> None:
+    """Sets ``holder[key]`` to the new arguments of ``call``: parsed where ``dict_due``, else its
+    JSON text. Raises ValueError when a dict is due and they are not a JSON object."""
+    if not dict_due:
+        _set(holder, key, call.arguments)
+    elif isinstance(call.parsed, dict):
+        _set(holder, key, call.parsed)
+    else:
+        raise ValueError(f"tool call {call.name!r}: its arguments must stay a JSON object")
+
+
+def _raw_input(call: ToolCall) -> str:
+    """A custom tool's input: the call's one argument, ``__arg1`` (as LangChain reads it);
+    ValueError when the arguments are not that."""
+    value = call.parsed
+    if isinstance(value, dict) and list(value) == [_RAW_ARG] and isinstance(value[_RAW_ARG], str):
+        return value[_RAW_ARG]
+    raise ValueError(f"tool call {call.name!r}: a custom tool's input must stay one string ({_RAW_ARG})")
+
+
+@dataclass(frozen=True, slots=True)
+class _Copy:
+    """A copy a LangChain message keeps of a call's arguments, at ``holder[key]`` (``holder``
+    names the tool too): the call's ``id``, whether it is a custom tool's raw input (the
+    call's ``__arg1``) rather than JSON (text, or a dict), and the ``slot`` it is in."""
+
+    id: Any
+    holder: Any
+    key: str
+    raw: bool = False
+    slot: str = "content"  # where the message keeps it: its copies of all its calls, in order
+
+
+def _copies_by_call(resp: Any, raws: list[Any]) -> dict[int, list[_Copy]]:
+    """The copies ``resp``'s messages keep (`_copy_slots`), by the position in ``raws`` (its
+    calls, `_raw_calls`) of the call each copies, indexed once: by id, or where a slot's copies
+    have none (a streamed call merged by LangChain, from a server sending no ids), by position,
+    when the slot holds one copy of each of the message's calls, in order (`_by_position`).
+    Raises ValueError on a copy matched to no call or to two: which copy is whose is not known."""
+    positions: dict[Any, list[int]] = {}
+    for i, raw in enumerate(raws):
+        positions.setdefault(field(raw, "id"), []).append(i)
+    at_of = {id(raw): i for i, raw in enumerate(raws)}
+    by_call: dict[int, list[_Copy]] = {}
+    for message in _messages(resp):
+        found = _copy_slots(message)
+        placed = _by_position(found, [at_of.get(id(raw), -1) for key in _LISTS
+                                      for raw in _message_calls(message, key)])
+        for copied in found:
+            at = positions.get(copied.id, []) if _has_id(copied) else placed.get(id(copied), [])
+            if len(at) != 1:
+                problem = "has no id" if not at and not copied.id else "names no call" if not at else "names two calls"
+                raise ValueError(f"the answer keeps a copy of a tool call's arguments that {problem} "
+                                 f"({copied.id!r}): which call it copies is not known")
+            by_call.setdefault(at[0], []).append(copied)
+    return by_call
+
+
+def _by_position(found: list[_Copy], own: list[int]) -> dict[int, list[int]]:
+    """The positions (in ``raws``) of the calls the copies in ``found`` with no id copy, by the
+    copy's ``id()``: the k-th copy of a slot holding no id and one copy per call of the message
+    (``own``: its calls' positions, in order) copies its k-th call."""
+    placed: dict[int, list[int]] = {}
+    for slot in {copied.slot for copied in found if not _has_id(copied)}:
+        group = [copied for copied in found if copied.slot == slot]
+        if len(group) == len(own) and -1 not in own and not any(_has_id(copied) for copied in group):
+            placed.update((id(copied), [at]) for copied, at in zip(group, own))
+    return placed
+
+
+def _has_id(copied: _Copy) -> bool:
+    """Does ``copied`` name its call by id (a non-empty string)?"""
+    return isinstance(copied.id, str) and bool(copied.id)
+
+
+def _copy_slots(message: Any) -> list[_Copy]:
+    """The other copies a LangChain message keeps of its calls' arguments (a program may read
+    any of them): the provider's call in ``additional_kwargs["tool_calls"]``
+    (``function.arguments``; where the message lists no calls, those are its calls), an ``AIMessageChunk``'s ``tool_call_chunks`` (``args``),
+    ``content`` blocks of type ``tool_call``, ``invalid_tool_call`` or ``tool_call_chunk``
+    (``args``), ``function_call`` and ``custom_tool_call`` (Responses items: ``arguments``, and
+    the raw ``input``; the id in ``call_id``); where the message lists its calls, Anthropic's
+    ``tool_use`` blocks (``input``, and the ``partial_json`` a streamed one holds, its ``input``
+    then ``{}``) and Gemini's copy of its last call in ``additional_kwargs["function_call"]``
+    (unless it is the merge of a stream's calls, `_merged_copy`, kept as their join)."""
+    if message is None or isinstance(message, (str, bytes, list, tuple)):
+        return []
+    extra = field(message, "additional_kwargs")
+    found = [_Copy(field(raw, "id"), field(raw, "function"), "arguments", slot="additional_kwargs")
+             for raw in (_message_calls(extra, "tool_calls") if _lists_calls(message) else ())]
+    found += [_Copy(field(chunk, "id"), chunk, "args", slot="tool_call_chunks")
+              for chunk in _message_calls(message, "tool_call_chunks")]
+    listed = _message_calls(message, "tool_calls")
+    legacy = field(extra, "function_call")
+    if listed and legacy is not None and not _merged_copy(message):
+        found.append(_Copy(field(listed[-1], "id"), legacy, "arguments", slot="function_call"))
+    content = field(message, "content")
+    for block in content if isinstance(content, (list, tuple)) else ():
+        kind = field(block, "type")
+        if kind in ("tool_call", "invalid_tool_call", "tool_call_chunk"):
+            found.append(_Copy(field(block, "id"), block, "args"))
+        elif kind in ("function_call", "custom_tool_call"):
+            raw = kind == "custom_tool_call"
+            found.append(_Copy(field(block, "call_id"), block, "input" if raw else "arguments", raw=raw))
+        elif kind == "tool_use" and _lists_calls(message):
+            partial = field(block, "partial_json")
+            streamed = isinstance(partial, str) and partial.strip()
+            found += [_Copy(field(block, "id"), block, "partial_json")] if streamed else []
+            found += [] if streamed and field(block, "input") == {} else [_Copy(field(block, "id"), block, "input")]
+    return found
+
+
+def _merged_copy(message: Any) -> bool:
+    """Is Gemini's copy of a call in ``message``'s ``additional_kwargs["function_call"]`` the
+    merge LangChain makes of a stream's chunks (each holding one call): the names of the
+    message's calls, joined, and the arguments of its ``tool_call_chunks`` (one per call, each a
+    copy checked against its call), joined, not readable as JSON? It then holds nothing but the
+    checked calls and reads as no call; a rewrite of their arguments rewrites it as their join
+    (`with_tool_arguments`)."""
+    legacy = field(field(message, "additional_kwargs"), "function_call")
+    listed = _message_calls(message, "tool_calls")
+    chunks = _message_calls(message, "tool_call_chunks")
+    pieces = [field(chunk, "args") for chunk in chunks]
+    text = field(legacy, "arguments")
+    if (len(listed) < 2 or len(chunks) != len(listed) or not all(isinstance(p, str) for p in pieces)
+            or field(legacy, "name") != "".join(str(field(call, "name")) for call in listed)
+            or text != "".join(pieces)):
+        return False
+    try:
+        json.loads(text, strict=False)
+    except ValueError:
+        return True
+    except RecursionError:  # (nested too deeply for Python's reader: another may read it)
+        return False
+    return False
+
+
+def _lists_calls(message: Any) -> bool:
+    """Does ``message`` list calls in ``tool_calls`` or ``invalid_tool_calls`` (a LangChain
+    message, whose ``tool_use`` blocks are then copies of them)?"""
+    return any(_message_calls(message, key) for key in _LISTS)
+
+
+def _same(copied: _Copy, call: ToolCall) -> bool:
+    """Do the arguments in ``copied`` read as ``call``'s (no arguments: ``{}``), as LangChain reads
+    them (control characters in strings allowed), typed as written (``true`` is not ``1``)?"""
+    held = field(copied.holder, copied.key)
+    if copied.raw:
+        return isinstance(held, str) and call.parsed == {_RAW_ARG: held} and isinstance(call.parsed[_RAW_ARG], str)
+    if isinstance(held, str) and held == call.arguments:
+        return True
+    if call.parsed is MISSING:
+        return False
+    if isinstance(held, str):
+        value = _parsed(held, strict=False) if held.strip() else {}
+    else:
+        value = held if isinstance(held, dict) else MISSING
+    return value is not MISSING and (text := _typed(value)) is not None and text == _typed(call.parsed)
+
+
+def _typed(value: Any) -> str | None:
+    """``value`` as JSON text, its keys sorted (None when it cannot be written): values equal in
+    Python but not as JSON (``true`` and ``1``, ``1`` and ``1.0``) differ."""
+    try:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def _requote(holder: Any, old: Any, new: str) -> None:
+    """Rewrites the ``error`` of ``holder`` (a LangChain invalid call), if it has one, as
+    quoting the ``new`` arguments (`_quoted_anew`)."""
+    if isinstance(error := field(holder, "error"), str):
+        _set(holder, "error", _quoted_anew(error, old, new))
 
 
 def _quoted_anew(error: str, old: Any, new: str) -> str | None:
@@ -209,18 +417,29 @@ def _raw_calls(resp: Any) -> tuple[list[Any], list[Any]]:
         return [], []
     if isinstance(resp, (list, tuple)):
         return list(resp), []
-    envelope = _envelope(resp)
-    if envelope == "choices":
-        messages = [field(choice, "message") for choice in field(resp, "choices")]
-    else:
-        messages = [field(resp, "message") if envelope == "message" else resp]
     valid, invalid = [], []
-    for message in messages:
-        valid += _tool_use(message) + _message_calls(message, "tool_calls")
+    for message in _messages(resp):
+        listed = _lists_calls(message)  # (a LangChain message: its tool_use blocks are copies)
+        # (one that lists none has its provider's calls in additional_kwargs alone, and
+        # langchain-openai sends those to the model)
+        unlisted = _tool_use(message) + _message_calls(field(message, "additional_kwargs"), "tool_calls")
+        valid += ([] if listed else unlisted) + _message_calls(message, "tool_calls")
         legacy = field(message, "function_call")
+        if legacy is None and not listed:  # (LangChain keeps OpenAI's legacy call there; Gemini,
+            legacy = field(field(message, "additional_kwargs"), "function_call")  # a copy of its last)
         valid += [legacy] if legacy is not None else []
         invalid += _message_calls(message, "invalid_tool_calls")
     return valid, invalid
+
+
+def _messages(resp: Any) -> list[Any]:
+    """The messages of ``resp`` that hold its calls (a list of calls holds none)."""
+    if isinstance(resp, (str, bytes, list, tuple)) or resp is None:
+        return []
+    envelope = _envelope(resp)
+    if envelope == "choices":
+        return [field(choice, "message") for choice in field(resp, "choices")]
+    return [field(resp, "message") if envelope == "message" else resp]
 
 
 def _named(calls: list[ToolCall]) -> list[ToolCall]:
@@ -337,13 +556,14 @@ def _openai_call(item: dict[str, Any], fn: dict[str, Any]) -> dict[str, Any]:
     return {"id": item.get("id"), "type": "function", "function": {"name": fn["name"], "arguments": text}}
 
 
-def _parsed(text: str) -> Any:
+def _parsed(text: str, *, strict: bool = True) -> Any:
     """The arguments' JSON value; MISSING (unreadable arguments) when a tool might read them
     otherwise than the guards: NaN, Infinity or 1e999 (not finite numbers; every comparison with
     NaN is false, so a schema's ``maximum`` let it through), a key given twice (the guards saw one value, a tool's
     parser may keep the other), nesting too deep to read."""
     try:
-        return json.loads(text, parse_constant=_not_json, parse_float=_finite, object_pairs_hook=_unique_keys)
+        return json.loads(text, parse_constant=_not_json, parse_float=_finite, object_pairs_hook=_unique_keys,
+                          strict=strict)
     except (ValueError, RecursionError):
         return MISSING
 

@@ -13,8 +13,13 @@ budget's ``user`` is the ``X-Guardlayer-User`` header, else the body's ``user`` 
 ``X-Guardlayer-Session``; ``api_key``: a digest of the client's bearer token, never the token).
 An answer carries only what the chain judged: its text and tool calls (fields such as logprobs,
 ``reasoning_content``, ``refusal`` and ``audio`` are dropped); an upstream stream that ends
-without ``[DONE]``, or streams an event over `relay.EVENT_BYTES`, is an upstream failure, and
-no error quotes the upstream's answer text.
+without ``[DONE]``, or streams an event over `relay.EVENT_BYTES`, is an upstream failure, as is
+an answer not streamed (or an error body) over `relay.ANSWER_BYTES`, read no further, and a
+compressed body (the proxy asks for plain ones: ``Accept-Encoding: identity``); no error quotes
+the upstream's answer text. A fallback model's chat completion is read as the upstream's is; its
+answer of another shape (Anthropic, Ollama, Cohere...) goes back as its judged text and checked
+tool calls only; a streamed request whose fallback answered with tool calls fails (`chain`: a
+stream of its text cannot carry them).
 A block is HTTP 400 ``{"error": {"message", "type": "guardlayer_blocked", "code": GUARD}}``,
 a budget 429, an upstream that keeps failing 502 (504 when it timed out, 429 with its
 Retry-After while it rate limits), a request the upstream refuses (a 4xx not worth a retry) its
@@ -29,7 +34,8 @@ Report's outcome, ``streaming`` for a stream (its final outcome is an SSE commen
 ``[DONE]``), ``invalid`` for a body refused before any guard ran, ``cancelled`` for a client
 that left or a call the stop cut, ``none`` for what is not a guarded call. A response's
 ``usage`` is what the call was charged: the upstream's, summed over its answers when the chain
-asked more than once (re-asks). Parts: `relay` (the upstream), `answers` (what goes back),
+asked more than once (re-asks), and over the answers of fallback models (as the Report counts
+their tokens). Parts: `relay` (the upstream), `answers` (what goes back),
 `responses` (the Responses API's own parts), `responses_stream` (a streamed Responses answer),
 `app` (the routes, and `serve`), `stopping` (the grace period).
 """

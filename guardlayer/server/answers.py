@@ -13,10 +13,11 @@ import httpx
 
 from ..chain import last_report
 from ..errors import Blocked, BudgetExceeded, CallTimeout, ConfigError, ProviderError
-from ..providers import is_stream, text_of
+from ..providers import field, is_stream, text_of
 from ..providers.tools import ToolCall, tool_calls
 from ..report import Report
 from ..transient import is_transient
+from ..verdict import Action
 from .relay import KEPT, Completion, Relay, UpstreamError
 from .stopping import Stopped
 
@@ -96,44 +97,66 @@ REFUSED = "The model refused this request."
 
 
 async def completion(result: Any, relay: Relay, report: Report, model: Any) -> dict[str, Any]:
-    """The chat completion to send: the upstream's own as guarded, else one built around the
-    guarded text (a value the output guards parsed, as JSON; a fallback) and tool calls; its
-    ``usage`` what the call was charged (`Relay.usage`: a fallback's too, for the answers it
-    replaced)."""
-    usage = relay.usage()
-    if isinstance(result, Completion):
-        return {**_judged(result), **({"usage": usage} if usage is not None else {})}
+    """The chat completion to send: the upstream's own as guarded, or a fallback model's answer
+    of that shape (its ids, never the upstream's), else one built around the guarded text (a
+    value the output guards parsed, as JSON; a fallback model's answer of another shape: its
+    text as judged, `text_of`, never its other fields) and tool calls; its ``usage`` what the
+    call was charged (`Relay.usage`: the answers a fallback replaced, and the fallback models' own)."""
+    usage = {"usage": spent} if (spent := relay.usage(report)) is not None else {}
+    answered = isinstance(result, Completion) or _fallback_answer(result, report)
+    if answered and (isinstance(result, Completion) or _chat_completion(result)):
+        return {**_judged(result), **usage}
     calls = [c for c in report.tool_calls or () if not c.in_text]  # (text calls stay in the text)
-    message: dict[str, Any] = {"role": "assistant", "content": await as_text(result)}
+    message: dict[str, Any] = {"role": "assistant", "content": text_of(result) if answered else await as_text(result)}
     if calls:
         message["tool_calls"] = [_tool_call(c) for c in calls]
     return {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion",
-            "created": int(time.time()), "model": model, **({} if report.fallback else relay.seen),
-            **({"usage": usage} if usage is not None else {}),
+            "created": int(time.time()), "model": model, **({} if report.fallback else relay.seen), **usage,
             "choices": [{"index": 0, "message": message,
                          "finish_reason": "tool_calls" if calls else "stop"}]}
 
 
-def _judged(answer: Completion) -> dict[str, Any]:
-    """The upstream's completion cut down to what the chain judged: its ids and usage, and a
-    message of content and tool calls (rebuilt from their names and arguments). Fields that
-    carry text no guard read (logprobs, ``reasoning_content``, ``audio``, ``annotations``, any
-    other) are dropped; a ``refusal`` becomes `REFUSED` (a client reading structured output
-    must still see that the model refused, but not unjudged words)."""
-    first = answer["choices"][0] if answer["choices"] else None
-    choice = first if isinstance(first, dict) else {}
-    said = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+def _fallback_answer(result: Any, report: Report) -> bool:
+    """Whether ``result`` is a fallback model's answer (a provider's object, read for its judged
+    text and calls only), not a text, a value an output guard parsed (`Verdict.value`: sent as
+    its JSON), or the chain's fixed fallback value."""
+    if isinstance(result, str) or report.fallback in (None, "value") or is_stream(result):
+        return False
+    return not any(check.verdict.has_value and check.action is not Action.LOG and (
+        check.verdict.value is result or type(check.verdict.value) is type(result) and check.verdict.value == result)
+        for check in report.checks)
+
+
+def _chat_completion(result: Any) -> bool:
+    """Whether a fallback model answered with a chat completion (a dict or an SDK object with a
+    choice that has a message), to be read as one."""
+    choices = None if isinstance(result, str) else field(result, "choices")
+    return isinstance(choices, (list, tuple)) and bool(choices) and field(choices[0], "message") is not None
+
+
+def _judged(answer: Any) -> dict[str, Any]:
+    """A chat completion (the upstream's, or a fallback's dict or SDK object) cut down to what the
+    chain judged: its ids (plain values only; the usage is `completion`'s), and a message of
+    content and tool calls (rebuilt from their names and arguments). Fields that carry text no
+    guard read (logprobs, ``reasoning_content``, ``audio``, ``annotations``, any other) are
+    dropped; a ``refusal`` becomes `REFUSED` (a client reading structured output must still see
+    that the model refused, but not unjudged words)."""
+    choices = field(answer, "choices")
+    choice = choices[0] if choices else None
+    said = field(choice, "message")
     message: dict[str, Any] = {"role": "assistant", "content": text_of(answer)}
     calls = tool_calls(answer)
-    if said.get("function_call") is not None:  # the legacy call: read last (`providers.tools`)
+    if field(said, "function_call") is not None:  # the legacy call: read last (`providers.tools`)
         message["function_call"] = _tool_call(calls.pop())["function"]
     if calls:
         message["tool_calls"] = [_tool_call(c) for c in calls]
-    if said.get("refusal"):
+    if field(said, "refusal"):
         message["refusal"] = REFUSED
-    return {**{k: answer[k] for k in (*KEPT, "object", "service_tier") if k in answer},
+    finish = field(choice, "finish_reason")
+    return {**{k: v for k in (*KEPT, "object", "service_tier") if k != "usage"
+               and isinstance(v := field(answer, k), (str, int, float))},
             "choices": [{"index": 0, "message": message, "logprobs": None,
-                         "finish_reason": choice.get("finish_reason")}]}
+                         "finish_reason": finish if isinstance(finish, str) else None}]}
 
 
 async def as_text(result: Any) -> str:
@@ -182,8 +205,8 @@ async def sse(result: Any, relay: Relay, model: Any) -> AsyncIterator[bytes]:
     report = last_report()
     finish = "tool_calls" if calls else relay.seen.get("finish_reason") or "stop"
     yield chunk({}, "stop" if report is not None and report.fallback else finish)
-    if (usage := relay.usage()) is not None:  # (streamed: the upstream streamed its usage, as asked)
-        yield _event({**base, "choices": [], "usage": usage})
+    if (relay.usages or relay.usage_asked) and (usage := relay.usage(report)) is not None:
+        yield _event({**base, "choices": [], "usage": usage})  # (as the upstream streams it: when asked)
     yield f": guardlayer outcome {report.outcome if report else 'ok'}\n\ndata: [DONE]\n\n".encode()
 
 

@@ -26,7 +26,7 @@ from ..providers import is_stream
 from ..report import Report
 from . import responses, responses_stream
 from .answers import completion, error_body, problem, retry_after, sse, unread_error
-from .relay import TIMEOUT, Relay
+from .relay import PLAIN, TIMEOUT, Relay, UpstreamError, bounded_body
 from .stopping import Stopped, Stopping
 
 log = logging.getLogger("guardlayer")
@@ -74,7 +74,7 @@ def create_app(chain: Chain, upstream: str, *, api_key: str | None = None, max_b
         raise ConfigError(f"the upstream must be an http:// or https:// URL, not {upstream!r}")
     if max_body < 1:
         raise ConfigError(f"max_body must be a positive number of bytes, not {max_body!r}")
-    client = httpx.AsyncClient(transport=transport, timeout=TIMEOUT)
+    client = httpx.AsyncClient(transport=transport, timeout=TIMEOUT, headers=PLAIN)
     stopping = Stopping()
     base = upstream.rstrip("/")
 
@@ -127,9 +127,9 @@ def create_app(chain: Chain, upstream: str, *, api_key: str | None = None, max_b
         nothing is guarded; its failures are OpenAI-style errors. (Only the list: a model id
         in the path could walk to other upstream endpoints with the proxy's key.)"""
         try:
-            response = await client.get(base + "/models", headers=_upstream_auth(api_key, request))
-            listed = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
+            async with client.stream("GET", base + "/models", headers=_upstream_auth(api_key, request)) as response:
+                listed = json.loads(await bounded_body(response))
+        except (httpx.HTTPError, ValueError, UpstreamError) as exc:
             return _error(502, {"message": f"the upstream's model list failed: {type(exc).__name__}",
                                 "type": "upstream_error"}, "error")
         return JSONResponse(listed, status_code=response.status_code)

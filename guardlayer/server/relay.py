@@ -12,6 +12,7 @@ import httpx
 
 from ..chain import restorer
 from ..providers import field
+from ..report import Report
 from .stopping import Stopping
 
 TIMEOUT = httpx.Timeout(600.0, connect=10.0)
@@ -21,6 +22,13 @@ KEPT = ("id", "created", "model", "system_fingerprint", "usage")
 EVENT_BYTES = 16 * 1024 * 1024
 """The largest event an upstream may stream, in bytes (a Responses stream's last carries the
 whole answer): a larger one is an upstream error, read no further."""
+ANSWER_BYTES = EVENT_BYTES
+"""The largest body an upstream may answer with when not streaming (an answer or an error), in
+bytes: as large as a streamed event may be. A larger one is an upstream error (502), read no
+further."""
+PLAIN = {"accept-encoding": "identity"}
+"""What the proxy asks of the upstream's bodies: not compressed. A compressed body is refused
+(`plain_bytes`): decoded, a few bytes could grow past any bound before the bound is checked."""
 ERROR_FIELDS = ("message", "type", "param", "code")
 """The fields of an upstream's error object passed on to the client (no other: they may carry
 anything)."""
@@ -29,12 +37,15 @@ anything)."""
 class UpstreamError(Exception):
     """The upstream answered with an error status, or with what is not a chat completion
     (``status_code`` 502). ``headers`` carry its Retry-After; ``error`` is its error body
-    (``{"error": {...}}``, `ERROR_FIELDS` only)."""
+    (``{"error": {...}}``, `ERROR_FIELDS` only); ``generated``: it answered with a success status
+    (so it may have generated, and bills it), but with what the proxy cannot use; a budget
+    charges such an attempt as a cut one, not as an HTTP error (`Attempt.refused`)."""
 
     def __init__(self, message: str, status_code: int = 502, headers: Any = None,
-                 error: dict[str, Any] | None = None) -> None:
+                 error: dict[str, Any] | None = None, generated: bool = False) -> None:
         super().__init__(message)
         self.status_code, self.headers, self.error = status_code, headers or {}, error
+        self.generated = generated
 
 
 class Completion(dict):  # type: ignore[type-arg]
@@ -46,23 +57,29 @@ class Relay:
     """Forwards one request's chat completion to the upstream: the callable the chain guards.
     ``seen`` keeps what the upstream said besides the text (id, model, usage, finish reason);
     ``usages`` the usage of each of its answers (re-asks and retries send more than one request:
-    `usage`); ``unread`` why its last answer could not be given to the guards (None: it could)."""
+    `usage`); ``usage_asked`` whether the client asked for a streamed answer's usage;
+    ``unread`` why its last answer could not be given to the guards (None: it could)."""
+
+    TOKENS = ("prompt_tokens", "completion_tokens")
+    """What this API calls a usage's input and output tokens (a fallback model's usage is told so)."""
 
     def __init__(self, client: httpx.AsyncClient, url: str, headers: dict[str, str], stopping: Stopping) -> None:
         self.client, self.url, self.headers, self.stopping = client, url, headers, stopping
         self.seen: dict[str, Any] = {}
         self.usages: list[dict[str, Any]] = []
+        self.usage_asked = False
         self.unread: str | None = None
         self.restore: Callable[[str], str | None] | None = None  # (`chain.restorer`, once a request is sent)
         self.__name__ = "upstream"  # the attempts' name in the Report
 
     async def __call__(self, messages: list[Any], **body: Any) -> Any:
         payload = {**body, "messages": messages}
+        self.usage_asked = field(body.get("stream_options"), "include_usage") is True
         if body.get("stream"):
             return self._stream(payload)
         answer = await self.answer(payload)
         if not isinstance(answer, dict) or not isinstance(answer.get("choices"), list):
-            raise UpstreamError("the upstream's answer is not a chat completion (no choices)")
+            raise UpstreamError("the upstream's answer is not a chat completion (no choices)", generated=True)
         self.seen = {k: answer[k] for k in KEPT if k in answer}
         self.used(answer.get("usage"))
         return Completion(answer)
@@ -72,23 +89,30 @@ class Relay:
         if isinstance(usage, dict):
             self.usages.append(usage)
 
-    def usage(self) -> dict[str, Any] | None:
+    def usage(self, report: Report | None = None) -> dict[str, Any] | None:
         """The usage to tell the client: as the upstream reported it when one answer did (a
-        request that failed, then retried, reports none); when more did (re-asks), their sum,
-        field by field (the details too), as the Report and the budget count them; None when
-        none did."""
-        if len(self.usages) <= 1:
-            return self.usages[0] if self.usages else None
-        return _summed(self.usages)
+        request that failed, then retried, reports none); when more did (re-asks), or fallback
+        models answered too (``report``'s attempts from its first fallback on, their retries too,
+        their tokens as the Report counts them, in this API's names: `TOKENS`), their sum, field by
+        field (the details too), as the Report and the budget count them; None when none did."""
+        attempts = report.attempts if report else []
+        first = next((i for i, attempt in enumerate(attempts) if attempt.kind == "fallback"), len(attempts))
+        fallbacks = [attempt.usage for attempt in attempts[first:] if attempt.usage]
+        spent = [*self.usages, *({self.TOKENS[0]: u.input_tokens, self.TOKENS[1]: u.output_tokens,
+                                  "total_tokens": u.total_tokens} for u in fallbacks)]
+        if len(spent) <= 1:
+            return spent[0] if spent else None
+        return _summed(spent)
 
     async def answer(self, payload: dict[str, Any]) -> Any:
         """The upstream's whole answer to ``payload``, parsed (its failures: `UpstreamError`)."""
         self.restore = restorer()
-        async with self.stopping.bounded():
-            response = await self.client.post(self.url, json=payload, headers=self.headers)
+        async with self.stopping.bounded(), self.client.stream(
+                "POST", self.url, json=payload, headers=self.headers) as response:
+            content = await bounded_body(response)
         if response.status_code >= 400:
-            raise _failure(response)
-        return _json(response.content, "answer")
+            raise _failure(response, content)
+        return _json(content, "answer", generated=True)
 
     async def _stream(self, payload: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """The upstream's chunks, to its ``[DONE]``."""
@@ -116,12 +140,11 @@ class Relay:
                 response = await opened.enter_async_context(
                     self.client.stream("POST", self.url, json=payload, headers=self.headers))
                 if response.status_code >= 400:
-                    await response.aread()
-                    raise _failure(response)
+                    raise _failure(response, await bounded_body(response))
             if "text/event-stream" not in response.headers.get("content-type", ""):
                 raise UpstreamError("the upstream did not stream: its answer is "
                                     f"{response.headers.get('content-type') or 'untyped'}")
-            async for data in self.stopping.each(_data(_lines(response.aiter_bytes()))):
+            async for data in self.stopping.each(_data(_lines(plain_bytes(response)))):
                 if data == "[DONE]":
                     yield None
                     continue
@@ -184,12 +207,12 @@ async def _data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
         yield "\n".join(data)
 
 
-def _json(content: bytes, what: str) -> Any:
+def _json(content: bytes, what: str, generated: bool = False) -> Any:
     """``content`` parsed; an error that never quotes it (it is unguarded upstream text)."""
     try:
         return json.loads(content)
     except ValueError:
-        raise UpstreamError(f"the upstream's {what} is not JSON ({len(content)} bytes)") from None
+        raise UpstreamError(f"the upstream's {what} is not JSON ({len(content)} bytes)", generated=generated) from None
 
 
 def _message(body: Any) -> str:
@@ -232,10 +255,41 @@ def error_of(body: Any) -> dict[str, Any] | None:
                       for name in ERROR_FIELDS}}
 
 
-def _failure(response: httpx.Response) -> UpstreamError:
+async def bounded_body(response: httpx.Response) -> bytes:
+    """The body of an upstream's response, read up to `ANSWER_BYTES` (beyond: `UpstreamError`,
+    before the rest is read)."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > ANSWER_BYTES:
+        raise _too_large(response)
+    parts, size = [], 0
+    async for part in plain_bytes(response):
+        size += len(part)
+        if size > ANSWER_BYTES:
+            raise _too_large(response)
+        parts.append(part)
+    return b"".join(parts)
+
+
+def plain_bytes(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The bytes of an upstream's body as they arrive, none decoded: a body sent compressed
+    (``Content-Encoding``, though the proxy asks for none: `PLAIN`) is an `UpstreamError`."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity"):
+        raise UpstreamError(f"the upstream's answer is encoded as {encoding[:40]!r}: the proxy reads "
+                            "plain bodies only (it asks for them: Accept-Encoding: identity)",
+                            generated=response.status_code < 400)
+    return response.aiter_bytes()  # (with no encoding, httpx's decoder passes the bytes on as read)
+
+
+def _too_large(response: httpx.Response) -> UpstreamError:
+    return UpstreamError(f"the upstream's answer is over the proxy's limit of {ANSWER_BYTES} bytes",
+                         generated=response.status_code < 400)
+
+
+def _failure(response: httpx.Response, content: bytes) -> UpstreamError:
     try:
-        body: Any = response.json()
+        body: Any = json.loads(content)
     except ValueError:
-        body = response.text
+        body = content.decode(errors="replace")
     return UpstreamError(f"the upstream answered HTTP {response.status_code}: {_message(body)}",
                          response.status_code, response.headers, error_of(body))

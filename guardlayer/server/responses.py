@@ -148,6 +148,8 @@ class ResponsesRelay(Relay):
     ``unread``), never as an error a retry would send again. A streamed answer goes to the chain
     as chat completion chunks (`_stream`)."""
 
+    TOKENS = ("input_tokens", "output_tokens")
+
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.items: list[dict[str, Any]] = []
@@ -161,7 +163,7 @@ class ResponsesRelay(Relay):
     def _read(self, answer: Any) -> Completion:
         """The upstream's whole response as the chat completion the chain judges."""
         if not isinstance(answer, dict) or not isinstance(answer.get("output"), list):
-            raise UpstreamError("the upstream's answer is not a response (no output list)")
+            raise UpstreamError("the upstream's answer is not a response (no output list)", generated=True)
         if answer.get("status") == "failed":
             raise _failed(answer.get("error"))
         self.seen = {k: answer[k] for k in KEPT if k in answer}
@@ -184,9 +186,10 @@ class ResponsesRelay(Relay):
         chain's per-chunk timeout): the text of its messages' ``output_text`` parts as it grows
         (`JOIN` between two messages, where `responses_stream` splits them again), each function
         call once it is done, and at the end, read from the whole response (`_read`, which keeps
-        its items), the finish and usage. ``order`` follows the messages whose text streamed and
-        the reasoning items done before them, in the upstream's order. An answer the guards
-        cannot read ends the stream with `Unreadable`, which the chain does not retry."""
+        its items), the finish and usage. ``order`` follows the messages whose text streamed, the
+        function calls and the reasoning items (without their text), in the upstream's order. An
+        answer the guards cannot read ends the stream with `Unreadable`, which the chain does not
+        retry."""
         self.unread, self.items, self.order = None, [], []  # (this attempt's)
         calls, added, writing, begun = 0, {}, None, False
         async with contextlib.aclosing(self._events(payload)) as events:
@@ -208,6 +211,7 @@ class ResponsesRelay(Relay):
                     yield _chunk({"content": delta})
                     continue
                 elif kind == "response.output_item.done" and sort == "function_call":
+                    self.order.extend(Read.of([item]).items)
                     yield _chunk({"tool_calls": [{"index": calls, "id": item.get("call_id"), "type": "function",
                                                   "function": {"name": item.get("name"),
                                                                "arguments": item.get("arguments")}}]})
@@ -224,10 +228,6 @@ class ResponsesRelay(Relay):
                     return
                 yield _chunk({})
         raise UpstreamError(f"the upstream's stream ended before its {STREAM_END}: the answer may be cut short")
-
-    def messages(self) -> list[dict[str, Any]]:
-        """The messages whose text streamed, in order (`order`)."""
-        return [item for item in self.order if item["type"] == "message"]
 
 
 def _begun(item: dict[str, Any], named: Any) -> dict[str, Any]:
@@ -255,7 +255,8 @@ def _failed(error: Any) -> UpstreamError:
 def response(judged: dict[str, Any], relay: Relay, report: Report, model: Any) -> dict[str, Any]:
     """The Responses object to send around a guarded chat completion (`answers.completion`):
     the upstream's ids and status, the usage charged, and its output items around the judged
-    text, refusal and function calls (unless a fallback answered: then one message of its own)."""
+    text, refusal and function calls (unless a fallback answered: then a message of its own and
+    its calls)."""
     said = judged["choices"][0]["message"]
     items = [] if report.fallback or not isinstance(relay, ResponsesRelay) else relay.items
     output = _output(said, items)

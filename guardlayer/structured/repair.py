@@ -58,6 +58,9 @@ INSIDE = timed_compile(rf"(?:{SKIP})*+([{{}}\[\]]|\Z)", regex.S)
 _NOT_BRACKETS = timed_compile(rf"(?:{SKIP})++", regex.S)  # what `INSIDE` skips, as one match
 OPEN = {"{": "}", "[": "]"}
 # A NaN or Infinity outside strings (group 1); a string cut off by the end of the text counts.
+# The tokens `_written_twice` reads: strings (cut off by the end of the text too), brackets, colons
+# and commas, and the text between them.
+_KEY_TOKENS = timed_compile(r""""(?:[^"\\]++|\\.)*+"?|'(?:[^'\\]++|\\.)*+'?|[][{}:,]|[^"'{}[\]:,]++""", regex.S)
 _CONSTANT = timed_compile(r""""(?:[^"\\]++|\\.)*+(?:"|\Z)|'(?<=[{\[,:]\s*')(?:[^'\\]++|\\.)*+(?:'|\Z)"""
                           r"""|(?<![\w.$])(-?(?:NaN|Infinity))(?![\w$])""")
 
@@ -217,6 +220,33 @@ def repair(text: str, *, stream_stable: bool = False, budget: Budget | None = No
     (by default the text's own; give the answer's to share it between its blocks), or with NaN,
     Infinity or a number too large for a float outside its strings.
     """
+    value, _ = _parsed(_parser_class(), text, stream_stable, budget)
+    if value == "" and text.strip() not in ('""', "''"):
+        return MISSING
+    _finite(value)
+    return value
+
+
+def keys_given_twice(text: str) -> frozenset[str]:
+    """The keys an object gives twice in the broken JSON ``text`` (one reader keeps one value,
+    another the other): as written (`_written_twice`, at every level of every object, whichever
+    reader read it) and, for a text json-repair may have read (up to `MAX_CHARS`), as
+    json-repair reads it (`_keys_parser_class`, whatever path it takes). Raises `Unreadable` as
+    `repair` does, and when json-repair drops a value it read (a later one with the same keys
+    replaces it: a reader taking the first value reads the dropped one)."""
+    twice = _written_twice(text)
+    if len(text) > MAX_CHARS:  # (read by the fast reader, `lenient`, not json-repair)
+        return twice
+    parser = _parsed(_keys_parser_class(), text, False, None)[1]
+    if parser.dropped:
+        raise Unreadable("the broken JSON holds two values and a repairing reader keeps only the last: "
+                         "write one JSON value")
+    return twice | parser.twice
+
+
+def _parsed(cls: type, text: str, stream_stable: bool, budget: Budget | None) -> tuple[Any, Any]:
+    """What the parser ``cls`` (json-repair's) reads in ``text``, within the limits `repair`
+    gives, and the parser."""
     if len(text) > MAX_CHARS:
         raise Unreadable(f"the broken JSON is {len(text.strip()):,} characters long; broken JSON "
                          f"is repaired up to {MAX_CHARS:,}: write valid JSON")
@@ -228,8 +258,8 @@ def repair(text: str, *, stream_stable: bool = False, budget: Budget | None = No
         raise Unreadable(f"the broken JSON is nested too deeply to repair (more than {MAX_DEPTH} "
                          "levels): write valid JSON, nested less deeply")
     budget = Budget(len(text)) if budget is None else budget
-    parser = _parser_class()(Counted(text, budget), None, False, stream_stable=stream_stable,
-                             try_valid_json_suffix=True)  # (as json-repair's own repair_json)
+    parser = cls(Counted(text, budget), None, False, stream_stable=stream_stable,
+                 try_valid_json_suffix=True)  # (as json-repair's own repair_json)
     budget.parser = parser
     try:
         value = parser.parse()
@@ -238,10 +268,7 @@ def repair(text: str, *, stream_stable: bool = False, budget: Budget | None = No
     finally:
         budget.moved += parser.index
         budget.parser = None
-    if value == "" and text.strip() not in ('""', "''"):
-        return MISSING
-    _finite(value)
-    return value
+    return value, parser
 
 
 @cache
@@ -259,6 +286,138 @@ def _parser_class() -> type:
             return value
 
     return Parser
+
+
+@cache
+def _keys_parser_class() -> type:
+    """json-repair's parser (`_parser_class`), noting in ``twice`` the keys an object it read gave
+    twice (its keys are the strings it reads as keys; a top-level object it continues after its
+    closing brace, ``{"a": 1}, "a": 2}``, is one object; an object it reads with Python's reader,
+    valid JSON before more text, is read again keeping every pair; a key it takes back, splitting an
+    object in a list at a repeated key, is not the object's), and in ``dropped`` whether it dropped
+    a top-level value it read (a later one with the same keys replaces it)."""
+    key = need("json_repair.utils.json_context", "json", "JSON repair").ContextValues.OBJECT_KEY
+
+    class KeysParser(_parser_class()):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.objects: list[list[tuple[int, str]]] = []  # the keys (and where each starts) of each object being read
+            self.twice: set[str] = set()
+            self.dropped = False
+
+        def parse(self) -> Any:
+            read: list[Any] = []
+
+            def element() -> Any:
+                read.append(self.parse_json())
+                return read[-1]
+
+            value = self._parse_top_level(element)
+            kept = {id(item) for item in (value if len(read) > 1 and isinstance(value, list) else [value])}
+            self.dropped = any(item and id(item) not in kept for item in read)
+            return value
+
+        def parse_object(self, *args: Any, **kwargs: Any) -> Any:
+            continued = bool(self.objects) and self.context.empty
+            if not continued:
+                self.objects.append([])
+            try:
+                return super().parse_object(*args, **kwargs)
+            finally:
+                # keys read at or after where it stopped were taken back (an object split at a
+                # repeated key, read again as the next object)
+                self.objects[-1] = [(at, k) for at, k in self.objects[-1] if at < self.index]
+                if not continued:
+                    keys, seen = [k for _, k in self.objects.pop()], set()
+                    self.twice.update(k for k in keys if k in seen or seen.add(k))
+
+        def parse_string(self) -> Any:
+            start = self.index
+            value = super().parse_string()
+            if self.objects and self.context.current is key and isinstance(value, str) and value:
+                self.objects[-1].append((start, value))
+            return value
+
+        def _try_parse_valid_json_value(self) -> tuple[bool, Any]:
+            start = self.index
+            found = super()._try_parse_valid_json_value()
+            if found[0]:
+                self.twice |= _decoded_twice(str.__getitem__(self.json_str, slice(start, self.index)))
+            return found
+
+        def _try_parse_missing_opening_object(self, delimiter: str) -> tuple[bool, Any]:
+            found = super()._try_parse_missing_opening_object(delimiter)
+            if found[0]:
+                self.twice |= _decoded_twice("{" + str(self.json_str), whole=False)
+            return found
+
+    return KeysParser
+
+
+def _decoded_twice(text: str, *, whole: bool = True) -> set[str]:
+    """The keys an object gives twice in the JSON value opening ``text`` (all of it when ``whole``)
+    as Python's reader reads it, every pair kept."""
+    twice: set[str] = set()
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        kept = dict(items)
+        if len(kept) != len(items):
+            seen: set[str] = set()
+            twice.update(k for k, _ in items if k in seen or seen.add(k))
+        return kept
+
+    decoder = json.JSONDecoder(object_pairs_hook=pairs)
+    if whole:
+        decoder.decode(text)
+    else:
+        decoder.raw_decode(text)
+    return twice
+
+
+def _written_twice(text: str) -> set[str]:
+    """The keys (a string, or the text between a comma or bracket and a colon, not a word right
+    after a colon: a value such as ``https://`` or ``10:30``) given twice at one level of one
+    object as ``text`` writes them, whatever a reader makes of the rest; a key after
+    the closing brace of a top-level object counts as that object's (json-repair continues it).
+    Brackets that close nothing are skipped."""
+    try:
+        tokens = _KEY_TOKENS.findall(text, timeout=REGEX_TIMEOUT)
+    except TimeoutError as exc:
+        raise Unreadable("the broken JSON is too long to read for repeated keys: write valid JSON") from exc
+    twice: set[str] = set()
+    stack: list[set[str] | None] = []  # per open bracket: an object's keys, None for a list
+    last: set[str] | None = None  # the keys of the last top-level object
+    before = ""  # the significant token before this one
+    value = False  # whether ``before`` is a word after a colon: a value (``https://``, ``10:30``)
+    for token in tokens:
+        if token in ("{", "["):
+            stack.append(set() if token == "{" else None)
+        elif token in ("}", "]"):
+            if stack:
+                closed = stack.pop()
+                last = closed if closed is not None and not stack else last
+        elif token == ":" and before not in ("", "{", "[", "}", "]", ",", ":") and not value:
+            keys = stack[-1] if stack else last
+            if keys is not None:
+                name = _key_text(before)
+                if name in keys:
+                    twice.add(name)
+                keys.add(name)
+        elif token.isspace():
+            continue
+        value = before == ":" and token[:1] not in ('"', "'")
+        before = token.strip()
+    return twice
+
+
+def _key_text(token: str) -> str:
+    """The key a string or word token writes (escapes read as JSON reads them where it can)."""
+    if token[:1] == '"':
+        try:
+            return json.loads(token)
+        except ValueError:
+            return token[1:].removesuffix('"')
+    return token[1:].removesuffix("'") if token[:1] == "'" else token
 
 
 def _finite(value: Any) -> None:
