@@ -19,7 +19,7 @@ from .guard import REGEX_TIMEOUT
 from .providers import field
 from .timed_regex import timed_compile
 from .tokens.chat import as_mapping
-from .tokens.media import media_of, read_data_url
+from .tokens.media import FROM_URL_SAFE, media_of, read_data_url
 
 MAX_INLINE_TEXT = 4 * 2**20
 """The largest inline text file read, in bytes: about a million tokens, the largest context
@@ -49,7 +49,7 @@ BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), 
 GUESSES = ("utf-8", "cp1252", "latin-1")
 """Encodings tried in turn on a file with neither a ``charset=`` nor a BOM (latin-1 decodes any)."""
 BOM_TAG = "+bom"
-_FROM_URL_SAFE, _TO_URL_SAFE = bytes.maketrans(b"-_", b"+/"), bytes.maketrans(b"+/", b"-_")
+_TO_URL_SAFE = bytes.maketrans(b"+/", b"-_")
 _ASCII = bytes(range(128))
 _UTF8_SEQUENCE = timed_compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")  # type: ignore[arg-type]
 """A UTF-8 sequence of several bytes: in a file that is not UTF-8 as a whole, a sign of mixed encodings."""
@@ -133,7 +133,7 @@ def _base64(body: str) -> tuple[bytes, str]:
     field (a data URL's base64 is standard: RFC 2397). `ValueError` when it is none."""
     text = _white_dropped(body)
     how = BASE64 + (URL_SAFE if b"-" in text or b"_" in text else "") + (UNPADDED if len(text) % 4 else "")
-    return base64.b64decode(text.translate(_FROM_URL_SAFE) + b"=" * (-len(text) % 4), validate=True), how
+    return base64.b64decode(text.translate(FROM_URL_SAFE) + b"=" * (-len(text) % 4), validate=True), how
 
 
 def _white_dropped(body: str) -> bytes:

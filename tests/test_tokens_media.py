@@ -26,12 +26,14 @@ from guardlayer.tokens.media import (
     PDF_PAGE_TOKENS,
     pdf_pages,
 )
+from guardlayer.tokens.pdf import PageCount
 
 
-def build_pdf(pages: int, *, image_bytes: int = 0, object_stream: bool = False) -> bytes:
+def build_pdf(pages: int, *, image_bytes: int = 0, object_stream: bool = False, flate: bool = True) -> bytes:
     """A PDF of ``pages`` pages, each a line of text and an image of ``image_bytes`` random (as
-    compressed) bytes; with ``object_stream`` the catalog and page objects sit in a Flate
-    compressed object stream (PDF 1.5). No cross-reference table: the count does not read one."""
+    compressed) bytes; with ``object_stream`` the catalog and page objects sit in an object stream
+    (PDF 1.5), Flate compressed unless not ``flate``. No cross-reference table: the count does not
+    read one."""
     objects: dict[int, bytes] = {}
     plain: dict[int, bytes] = {}
     kids = []
@@ -54,9 +56,9 @@ def build_pdf(pages: int, *, image_bytes: int = 0, object_stream: bool = False) 
             bodies.append(body)
             at += len(body) + 1
         head = " ".join(offsets).encode() + b"\n"
-        packed = zlib.compress(head + b"\n".join(bodies))
-        objects[3 + 3 * pages] = (b"<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\n"
-                                  b"stream\n%s\nendstream" % (len(plain), len(head), len(packed), packed))
+        packed = zlib.compress(head + b"\n".join(bodies)) if flate else head + b"\n".join(bodies)
+        objects[3 + 3 * pages] = (b"<< /Type /ObjStm /N %d /First %d %s/Length %d >>\nstream\n%s\nendstream"
+                                  % (len(plain), len(head), b"/Filter /FlateDecode " * flate, len(packed), packed))
     else:
         objects.update(plain)
     out = [b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n"]
@@ -91,7 +93,7 @@ def gemini(**kwargs: Any) -> str:
 @pytest.mark.parametrize("object_stream", [False, True])
 def test_a_pdf_costs_its_pages(object_stream: bool) -> None:
     pdf = build_pdf(7, image_bytes=2_000, object_stream=object_stream)
-    assert pdf_pages(pdf) == 7
+    assert pdf_pages(pdf) == PageCount(7)
     part = {"type": "file", "file": {"filename": "r.pdf", "file_data": data_url(pdf)}}
     assert file_tokens(part) == 7 * PDF_PAGE_TOKENS
 
@@ -122,13 +124,16 @@ def test_each_providers_pdf_is_costed_by_pages() -> None:
 
 def test_a_pdf_whose_pages_cannot_be_read_costs_its_bytes() -> None:
     """An object stream that does not inflate (encrypted, another filter) or inflates past the
-    cap could hide pages: the file is then costed by its bytes, a page at least."""
-    broken = build_pdf(2, object_stream=True) + (
-        b"9 0 obj\n<< /Type /ObjStm >>\nstream\n" + random.Random(3).randbytes(40_000) + b"\nendstream\nendobj\n")
-    assert pdf_pages(build_pdf(2, object_stream=True)) == 2 and pdf_pages(broken) is None
+    cap stops the read: the file is then costed by its bytes, a page at least (and never below
+    the pages found before: `tests/test_tokens_pdf_unreadable_bound.py`)."""
+    broken = build_pdf(2, object_stream=True) + (b"9 0 obj\n<< /Type /ObjStm /Filter /FlateDecode >>\nstream\n"
+                                                 + random.Random(3).randbytes(40_000) + b"\nendstream\nendobj\n")
+    assert pdf_pages(build_pdf(2, object_stream=True)) == PageCount(2)
+    assert pdf_pages(broken) == PageCount(2, whole=False)
     assert file_tokens({"type": "input_file", "file_data": data_url(broken)}) == len(broken)
-    bomb = b"%PDF-1.5\n1 0 obj\n<< /Type /ObjStm >>\nstream\n" + zlib.compress(b" " * (33 << 20)) + b"\nendstream"
-    assert pdf_pages(bomb) is None
+    bomb = (b"%PDF-1.5\n1 0 obj\n<< /Type /ObjStm /Filter /FlateDecode >>\nstream\n"
+            + zlib.compress(b" " * (33 << 20)) + b"\nendstream")
+    assert pdf_pages(bomb) == PageCount(0, whole=False)
     assert file_tokens({"type": "input_file", "file_data": data_url(bomb)}) == max(PDF_PAGE_TOKENS, len(bomb))
 
 

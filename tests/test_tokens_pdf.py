@@ -1,6 +1,7 @@
 """Counting a PDF's pages on hostile bytes (review R5): the work is bounded (inflate budget per
 call, object streams, a page ceiling, one scan), and pages hidden from a naive count either count
-or make the file cost its bytes. Work is asserted as memory allocated or calls made, not time."""
+or make the file cost its bytes (and never below the pages found). Work is asserted as memory
+allocated or calls made, not time."""
 from __future__ import annotations
 
 import tracemalloc
@@ -16,9 +17,10 @@ from guardlayer.tokens.media import PDF_PAGE_TOKENS, one_call
 from guardlayer.tokens.pdf import (
     INFLATE_BUDGET,
     MAX_OBJECT_STREAMS,
-    MAX_STREAM_KEYWORDS,
+    MAX_STREAMS,
     PAGE_CEILING,
     InflateBudget,
+    PageCount,
     pdf_pages,
 )
 from tests.test_tokens_media import build_pdf, data_url
@@ -43,7 +45,7 @@ def test_a_spent_budget_stops_inflating() -> None:
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert pages is None
+    assert pages == PageCount(1, whole=False)
     assert peak < 3 * INFLATE_BUDGET
 
 
@@ -54,9 +56,9 @@ def test_the_budget_is_shared_by_a_calls_pdfs() -> None:
         body = b"<< /Type /Page >> " + tag + b" " * (3 << 20)
         return b"%PDF-1.5\n" + object_stream(1, zlib.compress(body, 9)) + b"%" + b"x" * 9_000
     first, second = pdf(b"1"), pdf(b"2")
-    assert pdf_pages(first) == pdf_pages(second) == 1
+    assert pdf_pages(first) == pdf_pages(second) == PageCount(1)
     budget = InflateBudget()
-    assert pdf_pages(first, budget) == 1 and pdf_pages(second, budget) is None
+    assert pdf_pages(first, budget) == PageCount(1) and pdf_pages(second, budget) == PageCount(0, whole=False)
     parts = [{"type": "input_file", "filename": "a.pdf", "file_data": data_url(p)} for p in (first, second)]
     with one_call():
         assert [file_tokens(p) for p in parts] == [PDF_PAGE_TOKENS, len(second)] != [PDF_PAGE_TOKENS] * 2
@@ -65,17 +67,17 @@ def test_the_budget_is_shared_by_a_calls_pdfs() -> None:
 def test_too_many_object_streams_are_not_read() -> None:
     empty = zlib.compress(b"<< /Type /Page >>")
     pdf = b"%PDF-1.5\n" + b"".join(object_stream(i, empty) for i in range(MAX_OBJECT_STREAMS + 1))
-    assert pdf_pages(pdf) is None
-    assert pdf_pages(b"%PDF-1.5\n" + b"".join(object_stream(i, empty) for i in range(3))) == 3
+    assert pdf_pages(pdf) == PageCount(MAX_OBJECT_STREAMS, whole=False)  # (the pages found before)
+    assert pdf_pages(b"%PDF-1.5\n" + b"".join(object_stream(i, empty) for i in range(3))) == PageCount(3)
 
 
 def test_pages_count_up_to_a_ceiling() -> None:
     """6.7 M page objects took a timed regex call each (8 s); the count now stops at the ceiling,
     raw or in an object stream."""
     many = b"/Type/Page " * (PAGE_CEILING + 500)
-    assert pdf_pages(b"%PDF-1.5\n" + many) == PAGE_CEILING
-    assert pdf_pages(b"%PDF-1.5\n" + object_stream(1, zlib.compress(many))) == PAGE_CEILING
-    assert pdf_pages(b"%PDF-1.5\n2 0 obj << /Type /Pages /Count 99999 >> endobj\n") == PAGE_CEILING
+    assert pdf_pages(b"%PDF-1.5\n" + many) == PageCount(PAGE_CEILING)
+    assert pdf_pages(b"%PDF-1.5\n" + object_stream(1, zlib.compress(many))) == PageCount(PAGE_CEILING)
+    assert pdf_pages(b"%PDF-1.5\n2 0 obj << /Type /Pages /Count 99999 >> endobj\n") == PageCount(PAGE_CEILING)
 
 
 def hidden(page: bytes, pages: int = 30, stream: bytes | None = None) -> bytes:
@@ -91,32 +93,32 @@ def hidden(page: bytes, pages: int = 30, stream: bytes | None = None) -> bytes:
         b"10 0 obj << /Type /Page /Parent 2 0 R >> endobj\n") + body
 
 
-@pytest.mark.parametrize("page, stream, expected", [
-    (b"<< /Parent 2 0 R >>", None, 30),  # no /Type: the tree's /Count is the floor
-    (b"<< /Type /P#61ge /Parent 2 0 R >>", None, 30),  # an escaped name
-    (b"<< /#54ype /Page /Parent 2 0 R >>", None, 30),
-    (b"<< /Type%c\n/Page /Parent 2 0 R >>", None, 30),  # a comment between
-    (b"<< /Type /Page >>", b"/N 29 /First 0 " + FLATE, 30),  # an object stream without /Type /ObjStm
-    (b"<< /Type /Page >>", b"/Type /Obj#53tm /N 29 /First 0 /Filter [ /FlateDecode ]", 30),
-    (b"<< /Type 9 0 R /Parent 2 0 R >>", None, None),  # a /Type by reference: not read
-    (b"<< /Type /Page >>", b"/Type /ObjStm /N 29 /First 0 /Filter [/FlateDecode /FlateDecode]", None),
-    (b"<< /Type /Page >>", b"/Type /ObjStm /N 29 /First 0 /Filter /LZWDecode", None),
+@pytest.mark.parametrize("page, stream, whole", [
+    (b"<< /Parent 2 0 R >>", None, True),  # no /Type: the tree's /Count is the floor
+    (b"<< /Type /P#61ge /Parent 2 0 R >>", None, True),  # an escaped name
+    (b"<< /#54ype /Page /Parent 2 0 R >>", None, True),
+    (b"<< /Type%c\n/Page /Parent 2 0 R >>", None, True),  # a comment between
+    (b"<< /Type /Page >>", b"/N 29 /First 0 " + FLATE, True),  # an object stream without /Type /ObjStm
+    (b"<< /Type /Page >>", b"/Type /Obj#53tm /N 29 /First 0 /Filter [ /FlateDecode ]", True),
+    (b"<< /Type 9 0 R /Parent 2 0 R >>", None, True),  # a /Type by reference: it may name /Page
+    # (not read: the tree's /Count, found before, is the floor)
+    (b"<< /Type /Page >>", b"/Type /ObjStm /N 29 /First 0 /Filter [/FlateDecode /FlateDecode]", False),
+    (b"<< /Type /Page >>", b"/Type /ObjStm /N 29 /First 0 /Filter /LZWDecode", False),
 ])
-def test_hidden_pages_count_or_the_file_costs_its_bytes(page: bytes, stream: bytes | None,
-                                                        expected: int | None) -> None:
+def test_hidden_pages_count_or_the_file_costs_the_pages_found(page: bytes, stream: bytes | None, whole: bool) -> None:
     """Each made a 100-page PDF count 1 page (4,807 tokens)."""
     pdf = hidden(page.replace(b"%c", b"%"), stream=stream)
-    assert pdf_pages(pdf) == expected
-    cost = file_tokens({"type": "input_file", "filename": "a.pdf", "file_data": data_url(pdf)})
-    assert cost == (expected * PDF_PAGE_TOKENS if expected else max(PDF_PAGE_TOKENS, len(pdf)))
+    assert pdf_pages(pdf) == PageCount(30, whole)
+    assert len(pdf) < 30 * PDF_PAGE_TOKENS
+    assert file_tokens({"type": "input_file", "filename": "a.pdf", "file_data": data_url(pdf)}) == 30 * PDF_PAGE_TOKENS
 
 
 def test_an_object_streams_dictionary_is_read_whole() -> None:
     """Padding or a string holding ``obj`` cannot push ``/Type /ObjStm`` out of sight."""
     dictionary = b"/Type /ObjStm /N 3 /First 0 /Pad (" + b" " * 5000 + b" 7 0 obj) " + FLATE
     pdf = b"%PDF-1.5\n" + object_stream(1, zlib.compress(b"<< /Type /Page >>" * 3), dictionary)
-    assert pdf_pages(pdf) == 3
-    assert pdf_pages(build_pdf(3, object_stream=True)) == 3
+    assert pdf_pages(pdf) == PageCount(3)
+    assert pdf_pages(build_pdf(3, object_stream=True)) == PageCount(3)
 
 
 def test_a_truncated_conversation_reads_its_pdf_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -124,7 +126,7 @@ def test_a_truncated_conversation_reads_its_pdf_once(monkeypatch: pytest.MonkeyP
     reads = []
     real = media_module.pdf_pages
 
-    def counted(*args: object) -> int | None:
+    def counted(*args: object) -> PageCount:
         reads.append(1)
         return real(*args)  # type: ignore[arg-type]
 
@@ -144,21 +146,21 @@ def test_percent_signs_in_comments_do_not_backtrack() -> None:
     """``/Type%`` repeated: every ``%`` in a comment could start another, and the scan ran into its
     time limit (4 s a 6 KB PDF, per PDF); a comment now runs to the end of its line, once."""
     noise = b"/Type%" * 1000 + b"\n" + b"/Count%" * 1000 + b"\n"
-    assert pdf_pages(b"%PDF-1.5\n" + noise + b"1 0 obj << /Type % a % comment\n /Page >> endobj\n") == 1
+    assert pdf_pages(b"%PDF-1.5\n" + noise + b"1 0 obj << /Type % a % comment\n /Page >> endobj\n") == PageCount(1)
 
 
-def test_too_many_stream_keywords_are_not_read() -> None:
+def test_too_many_streams_are_not_read() -> None:
     """A search per ``stream`` keyword, millions of them in 14 MiB, took 2.7 s: past
-    `MAX_STREAM_KEYWORDS` the PDF is costed by its bytes."""
+    `MAX_STREAMS` the PDF is not read further (the pages found before stand)."""
     page = b"1 0 obj << /Type /Page >> endobj\n"
-    assert pdf_pages(b"%PDF-1.5\n" + page + b"\nstream" * (MAX_STREAM_KEYWORDS + 1)) is None
-    assert pdf_pages(b"%PDF-1.5\n" + page + b"\nstream" * 10) == 1
+    assert pdf_pages(b"%PDF-1.5\n" + page + b"\nstream" * (MAX_STREAMS + 1)) == PageCount(1, whole=False)
+    assert pdf_pages(b"%PDF-1.5\n" + page + b"\nstream" * 10) == PageCount(1)
 
 
 def test_the_scan_time_is_shared_by_a_calls_pdfs() -> None:
     spent = InflateBudget(until=0.0)  # (a call whose scan time is used up)
-    assert pdf_pages(b"%PDF-1.5\n1 0 obj << /Type /Page >> endobj\n", spent) is None
-    assert pdf_pages(b"%PDF-1.5\n1 0 obj << /Type /Page >> endobj\n", InflateBudget()) == 1
+    assert pdf_pages(b"%PDF-1.5\n1 0 obj << /Type /Page >> endobj\n", spent) == PageCount(0, whole=False)
+    assert pdf_pages(b"%PDF-1.5\n1 0 obj << /Type /Page >> endobj\n", InflateBudget()) == PageCount(1)
 
 
 def test_the_pdfs_of_one_count_share_one_budget(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -169,7 +171,7 @@ def test_the_pdfs_of_one_count_share_one_budget(monkeypatch: pytest.MonkeyPatch)
     budgets: list[InflateBudget | None] = []
     real = media_module.pdf_pages
 
-    def recording(data: bytes, budget: InflateBudget | None = None) -> int | None:
+    def recording(data: bytes, budget: InflateBudget | None = None) -> PageCount:
         budgets.append(budget)  # (kept: ids of freed objects can recur)
         return real(data, budget)
 

@@ -19,6 +19,7 @@ from guardlayer.guards.limits import TokenLimit
 from guardlayer.tokens import count_messages
 from guardlayer.tokens.chat import file_tokens
 from guardlayer.tokens.media import PDF_PAGE_TOKENS, one_call
+from guardlayer.tokens.pdf import PageCount
 from tests.test_tokens_media import build_pdf, data_url
 
 
@@ -28,10 +29,10 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     found: list[int] = []
     real = media_module.pdf_pages
 
-    def counted(*args: object) -> int | None:
-        pages = real(*args)  # type: ignore[arg-type]
-        found.append(pages or 0)
-        return pages
+    def counted(*args: object) -> PageCount:
+        count = real(*args)  # type: ignore[arg-type]
+        found.append(count.pages)
+        return count
 
     monkeypatch.setattr(media_module, "pdf_pages", counted)
     return found

@@ -156,8 +156,9 @@ def media_of(part: Mapping[str, Any]) -> Media | None:
 @dataclass
 class _Call:
     """The media costed in one call so far (by their data's id; the part is kept, so the id stays
-    its own), each with the inflate budget it was read within when that budget ran out (its
-    figure is kept for that phase only), and the inflate budget of the phase being costed."""
+    its own), each with the inflate budget it was read within when that budget, which earlier
+    reads had used of, ran out (its figure is kept for that phase only), and the inflate budget
+    of the phase being costed."""
 
     costs: dict[int, tuple[Media, int, InflateBudget | None]] = field(default_factory=dict)
     budget: InflateBudget = field(default_factory=InflateBudget)
@@ -189,11 +190,13 @@ def one_call(state: MutableMapping[str, Any] | None = None) -> Iterator[None]:
 
 def media_tokens(media: Media) -> int:
     """What sized ``media`` (`Media.sized`) may cost: an image its fixed cost; audio its length
-    (`audio_seconds`) at `AUDIO_TOKENS_PER_SECOND`; a PDF `PDF_PAGE_TOKENS` a page
-    (`pdf_pages`), or, when its pages cannot be counted, a token a byte and a page at least;
+    (`audio_seconds`) at `AUDIO_TOKENS_PER_SECOND`; a PDF `PDF_PAGE_TOKENS` a page (`pdf_pages`),
+    or, when it shows no page or its pages cannot all be counted, a token a byte, a page and the
+    pages found at least (which can under-count a crafted PDF: see `guardlayer.tokens.pdf`);
     another file a token a byte (byte-level BPE spends at most a token a byte of text). Within
     `one_call`, a part already costed there is not read again (unless its data is a copy, or its
-    PDF was left unread by a spent budget of an earlier phase)."""
+    PDF was left unread in an earlier phase by a budget that earlier reads had used of: one left
+    unread by a fresh budget is read once a call)."""
     if media.kind == "image":
         return media.image_tokens
     if media.data is None or media.kind == "video":
@@ -203,26 +206,38 @@ def media_tokens(media: Media) -> int:
         return _data_tokens(media, media.data, InflateBudget() if call is None else call.budget)
     held = call.costs.get(id(media.data))
     if held is None or held[0] != media or held[2] is not None and held[2] is not call.budget:
+        fresh = call.budget.fresh()
         tokens = _data_tokens(media, media.data, call.budget)
-        held = call.costs[id(media.data)] = (media, tokens, call.budget if call.budget.spent else None)
+        shared = call.budget.spent and not fresh
+        held = call.costs[id(media.data)] = (media, tokens, call.budget if shared else None)
     return held[1]
 
 
 def _data_tokens(media: Media, data: str | bytes, budget: InflateBudget) -> int:
     """`media_tokens` of inline audio or a file (``data``, its own), its PDFs inflated within
-    ``budget``."""
+    ``budget``; base64 read each way a decoder may read it (`_readings`), the larger cost."""
     body, is_base64 = _body(data)
     size = len(body.rstrip(b"=")) * 3 // 4 if is_base64 else len(body)
+    texts = _readings(body) if is_base64 else (body,)
     if media.kind == "audio":
-        head = (_decoded(body[:4096], is_base64) or b"") if media.media_type in _WAV_TYPES else b""
-        seconds = audio_seconds(head, size)
-        return math.ceil(seconds * AUDIO_TOKENS_PER_SECOND)
+        wav = media.media_type in _WAV_TYPES
+        return max(math.ceil(audio_seconds(_decoded(text[:4096], is_base64) if wav else b"", size)
+                             * AUDIO_TOKENS_PER_SECOND) for text in texts)
     declared = media.media_type == "application/pdf" or media.name.lower().endswith(".pdf")
-    head = _decoded(body[:2 * PDF_MAGIC_WITHIN], is_base64) or b""
-    if not declared and b"%PDF-" not in head[:PDF_MAGIC_WITHIN]:
+    if not declared and all(b"%PDF-" not in _decoded(text[:2 * PDF_MAGIC_WITHIN], is_base64)[:PDF_MAGIC_WITHIN]
+                            for text in texts):
         return size
-    pages = pdf_pages(_decoded(body, is_base64) or b"", budget)
-    return pages * PDF_PAGE_TOKENS if pages else max(PDF_PAGE_TOKENS, size)
+    return max(_pdf_tokens(_decoded(text, is_base64), size, budget) for text in texts)
+
+
+def _pdf_tokens(data: bytes, size: int, budget: InflateBudget) -> int:
+    """What a PDF (``data``, of ``size`` bytes as sent) may cost: its pages when they were all
+    counted, else (it shows none, or the read stopped) its bytes, a page and the pages found at
+    least."""
+    found = pdf_pages(data, budget)
+    if found.whole and found.pages:
+        return found.pages * PDF_PAGE_TOKENS
+    return max(PDF_PAGE_TOKENS, size, found.pages * PDF_PAGE_TOKENS)
 
 
 def audio_seconds(head: bytes, size: int) -> float:
@@ -275,6 +290,11 @@ def _file(data: str | bytes | bytearray | memoryview | None, media_type: str, na
     return _with_data("file", data, media_type.lower(), name, at=at)
 
 
+FROM_URL_SAFE = bytes.maketrans(b"-_", b"+/")
+"""The URL-safe base64 alphabet's two characters as the standard one's (`binascii` drops them)."""
+_JUNK = bytes(sorted(set(range(256)) - set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")))
+"""Bytes of neither base64 alphabet, which lenient decoders drop (binascii, Python's `base64.b64decode`,
+Node's ``Buffer.from``): white space (MIME's line breaks), stray characters."""
 _BYTES = (bytes, bytearray, memoryview)
 """Raw bytes as SDKs take them (pydantic's ``bytes`` fields take all three and send their bytes)."""
 
@@ -316,20 +336,25 @@ def _body(data: str | bytes) -> tuple[bytes, bool]:
     return (data if inline is None else inline.body).encode("ascii", "replace"), True
 
 
-def _decoded(body: bytes, is_base64: bool) -> bytes | None:
-    """``body`` decoded (a prefix cut to whole base64 quads; base64 broken into lines, as MIME
-    writes it, read too); None when it is not base64."""
+def _readings(body: bytes) -> tuple[bytes, ...]:
+    """Base64 ``body`` as lenient decoders read it, `_JUNK` dropped: RFC 4648's URL-safe ``-_``
+    read as ``+/`` (as proto3 JSON takes a Gemini part's bytes, and Node reads them); when the
+    standard ``+/`` occur too, also with ``-_`` dropped (as binascii and Python read them). Each
+    with a ``=`` before its end is read with every ``=`` dropped too: Python's ``b64decode``
+    passes over one that starts a quad and decodes the rest, where Node stops."""
+    url_safe = b"-" in body or b"_" in body
+    readings = (body.translate(FROM_URL_SAFE, _JUNK),) if url_safe else ()
+    if not url_safe or b"+" in body or b"/" in body:
+        readings += (body.translate(None, _JUNK + b"-_"),)
+    return readings + tuple(text.replace(b"=", b"") for text in readings if b"=" in text.rstrip(b"="))
+
+
+def _decoded(text: bytes, is_base64: bool) -> bytes:
+    """``text`` decoded: raw bytes as they are, a reading of base64 (`_readings`) cut to whole
+    quads; when a ``=`` inside it makes that fail, up to that ``=`` (where Node stops)."""
     if not is_base64:
-        return body
+        return text
     try:
-        return _whole_quads(body)
+        return binascii.a2b_base64(text[:len(text) // 4 * 4])
     except binascii.Error:
-        pass
-    try:
-        return _whole_quads(body.translate(None, b" \t\n\r\f\v"))  # (lines: their breaks cut out)
-    except binascii.Error:
-        return None
-
-
-def _whole_quads(body: bytes) -> bytes:
-    return binascii.a2b_base64(body[:len(body) // 4 * 4] if len(body) % 4 else body)
+        return binascii.a2b_base64(text[:text.find(b"=") // 4 * 4])

@@ -71,7 +71,8 @@ _CHARS = "".join(map(chr, range(0x3001)))
 _SPACES = frozenset(c for c in _CHARS if c.isspace()) | frozenset(
     timed_compile(r"\s").findall(_CHARS))
 """Every white-space character (none lies above U+3000; a test checks)."""
-_FLAGS = regex.IGNORECASE | regex.MULTILINE | regex.DOTALL | regex.VERBOSE | regex.UNICODE
+_FLAGS = regex.IGNORECASE | regex.MULTILINE | regex.DOTALL | regex.UNICODE
+"""Flags whose effect the reading of patterns models (not VERBOSE: `_UNREAD_FLAGS`)."""
 _PYTHON_ONLY_SPACES = "\x1c\x1d\x1e\x1f"  # white space to str.split, not to \s (a test checks)
 _DIGIT_STRETCH = timed_compile(r"(?<!\S)[^\s\d]*+\d\S*+")
 _SPACE = timed_compile(r"\s")
@@ -138,14 +139,39 @@ def tried_at(pattern: TimedPattern, text: str, starts: Iterable[int],
 
 # --- reading patterns ---------------------------------------------------------------------
 def _parse(pattern: str, flags: int) -> Any:
-    """The parse tree of ``pattern`` (Python's own parser), or None when it cannot be read
-    or uses flags whose effect is not modelled here."""
-    if flags & ~_FLAGS or _nests_a_set(pattern):
+    """The parse tree of ``pattern`` (Python's own parser), or None when it cannot be read, uses
+    flags whose effect is not modelled here (given or inline: `_sets_unread_flags`), or syntax
+    ``regex`` reads otherwise (`_nests_a_set`, `_FUZZY`)."""
+    if flags & ~_FLAGS or _nests_a_set(pattern) or any(
+            m["fuzzy"] for m in _FUZZY.finditer(pattern, timeout=REGEX_TIMEOUT)):
         return None
     try:
-        return sre_parse.parse(pattern, flags & _FLAGS)
+        tree = sre_parse.parse(pattern, flags & _FLAGS)
     except (sre.error, ValueError, TypeError, OverflowError):
         return None
+    return None if tree.state.flags & _UNREAD_FLAGS or _sets_unread_flags(tree.data) else tree
+
+
+_UNREAD_FLAGS = sre.SRE_FLAG_ASCII | sre.SRE_FLAG_VERBOSE
+"""Inline flags under which a pattern is not read. ASCII: ``\\S`` matches a no-break space, which
+the views read as white space (they split there). VERBOSE: a comment may hold a ``[`` that
+`_FUZZY` reads as opening a class, hiding a fuzzy ``{e<=1}`` after it."""
+
+
+def _sets_unread_flags(items: Any) -> bool:
+    """Does a group among parse ``items`` set one of `_UNREAD_FLAGS` (``(?a:...)``, ``(?x:...)``)?"""
+    for item in items:
+        if isinstance(item, tuple) and item[0] is sre.SUBPATTERN and item[1][1] & _UNREAD_FLAGS:
+            return True
+        if isinstance(item, (tuple, list, sre_parse.SubPattern)) and _sets_unread_flags(item):
+            return True
+    return False
+
+
+_FUZZY = timed_compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*+\]|(?P<fuzzy>\{)(?![0-9]+(?:,[0-9]*)?\}|,[0-9]+\})", regex.S)
+"""An escape, a class, or a ``{`` outside a class that opens no counted repeat (``fuzzy``): ``regex``
+reads ``(?:password){e<=1}`` as a fuzzy match, Python's parser as the text "{e<=1}", whose "1"
+said every match needs a digit (the recogniser then ran only where digits were)."""
 
 
 def _nests_a_set(pattern: str) -> bool:
