@@ -1,8 +1,10 @@
-"""Turn folders of ordinary documents into benign JSONL for ``guardlayer bench injection``.
+"""Turn files of ordinary documents into benign JSONL for ``guardlayer bench injection``.
 
     python benchmarks/document_chunks.py --out /tmp/docs/readmes.jsonl --metadata \\
         .venv/lib/python3.11/site-packages/*.dist-info/METADATA
-    python benchmarks/document_chunks.py --out /tmp/docs/stdlib.jsonl /usr/lib/python3.11/*.py
+    python benchmarks/document_chunks.py --out /tmp/docs/stdlib.jsonl --max-chunks 5 /usr/lib/python3.11/*.py
+    find /usr/share/cmake-3.25/Help -name '*.rst' -size +2k -print0 | \
+        xargs -0 python benchmarks/document_chunks.py --out /tmp/docs/cmake_help.jsonl --max-chunks 3
     guardlayer bench injection --source document --corpus /tmp/docs --json /tmp/docs.json
 
 Retrieved documents and tool output are mostly text nobody wrote to attack a model: READMEs,

@@ -234,8 +234,7 @@ def fine_tuned_scorer(by_file: dict[str, list[float]], rows: list[dict], fpr_tar
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = train.build_parser()
-    parser.description = __doc__.splitlines()[0]
+    parser = train.fit_options(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--json", required=True, help="where to write the figures")
     parser.add_argument("--train-layers", type=int, default=2, help="top layers fine-tuned (the rest frozen)")
     parser.add_argument("--max-tokens", type=int, default=128)

@@ -313,10 +313,18 @@ def leave_one_source_out(train_rows: list[dict], held_rows: list[dict], scorer: 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = fit_options(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
+    parser.add_argument("--out", default=str(MODEL_DIR))
+    parser.add_argument("--loso", action="store_true", help="also measure leave-one-source-out")
+    parser.add_argument("--only-loso", action="store_true", help="measure LOSO, do not write a model")
+    return parser
+
+
+def fit_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """``parser`` with the options of the data and of the detector's fit (other scripts that
+    refit the detector take these too)."""
     parser.add_argument("--corpus", nargs="+", default=[str(ROOT.parent / "shared" / "corpora" / "injection"),
                                                         str(ROOT / "benchmarks" / "data" / "injection")])
-    parser.add_argument("--out", default=str(MODEL_DIR))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--C", type=float, default=1.0)
     parser.add_argument("--min-df", type=int, default=3)
@@ -334,8 +342,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--folds", type=int, default=5, help="GroupKFold folds for the fusion fit")
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--rules", nargs="*", default=[], help="extra signature files used in evaluation")
-    parser.add_argument("--loso", action="store_true", help="also measure leave-one-source-out")
-    parser.add_argument("--only-loso", action="store_true", help="measure LOSO, do not write a model")
     return parser
 
 
