@@ -149,7 +149,6 @@ class Windows:
         texts = sorted({fold(r["text"]).text for r in rows})
         per_text = windows_of(tokenizer, texts, size, most)
         self.index: dict[str, list[int]] = {}
-        ids: list[list[int]] = []
         seen: dict[tuple[int, ...], int] = {}
         for text, wins in zip(texts, per_text):
             self.index[text] = [seen.setdefault(tuple(w), len(seen)) for w in wins]
