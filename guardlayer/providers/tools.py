@@ -305,18 +305,19 @@ def _has_id(copied: _Copy) -> bool:
 def _copy_slots(message: Any) -> list[_Copy]:
     """The other copies a LangChain message keeps of its calls' arguments (a program may read
     any of them): the provider's call in ``additional_kwargs["tool_calls"]``
-    (``function.arguments``; where the message lists no calls, those are its calls), an ``AIMessageChunk``'s ``tool_call_chunks`` (``args``),
-    ``content`` blocks of type ``tool_call``, ``invalid_tool_call`` or ``tool_call_chunk``
-    (``args``), ``function_call`` and ``custom_tool_call`` (Responses items: ``arguments``, and
+    (``function.arguments``; where the message lists no calls, those are its calls), an
+    ``AIMessageChunk``'s ``tool_call_chunks`` (``args``), ``content`` blocks of type
+    ``tool_call``, ``invalid_tool_call`` or ``tool_call_chunk`` (``args``), ``function_call``
+    and ``custom_tool_call`` (Responses items: ``arguments``, and
     the raw ``input``; the id in ``call_id``); where the message lists its calls, Anthropic's
     ``tool_use`` blocks (``input``, and the ``partial_json`` a streamed one holds, its ``input``
     then ``{}``) and Gemini's copy of its last call in ``additional_kwargs["function_call"]``
     (unless it is the merge of a stream's calls, `_merged_copy`, kept as their join)."""
     if message is None or isinstance(message, (str, bytes, list, tuple)):
         return []
-    extra = field(message, "additional_kwargs")
+    extra, lists = field(message, "additional_kwargs"), _lists_calls(message)
     found = [_Copy(field(raw, "id"), field(raw, "function"), "arguments", slot="additional_kwargs")
-             for raw in (_message_calls(extra, "tool_calls") if _lists_calls(message) else ())]
+             for raw in (_message_calls(extra, "tool_calls") if lists else ())]
     found += [_Copy(field(chunk, "id"), chunk, "args", slot="tool_call_chunks")
               for chunk in _message_calls(message, "tool_call_chunks")]
     listed = _message_calls(message, "tool_calls")
@@ -331,7 +332,7 @@ def _copy_slots(message: Any) -> list[_Copy]:
         elif kind in ("function_call", "custom_tool_call"):
             raw = kind == "custom_tool_call"
             found.append(_Copy(field(block, "call_id"), block, "input" if raw else "arguments", raw=raw))
-        elif kind == "tool_use" and _lists_calls(message):
+        elif kind == "tool_use" and lists:
             partial = field(block, "partial_json")
             streamed = isinstance(partial, str) and partial.strip()
             found += [_Copy(field(block, "id"), block, "partial_json")] if streamed else []
@@ -420,10 +421,10 @@ def _raw_calls(resp: Any) -> tuple[list[Any], list[Any]]:
     valid, invalid = [], []
     for message in _messages(resp):
         listed = _lists_calls(message)  # (a LangChain message: its tool_use blocks are copies)
-        # (one that lists none has its provider's calls in additional_kwargs alone, and
-        # langchain-openai sends those to the model)
-        unlisted = _tool_use(message) + _message_calls(field(message, "additional_kwargs"), "tool_calls")
-        valid += ([] if listed else unlisted) + _message_calls(message, "tool_calls")
+        if not listed:  # (one that lists none has its provider's calls in additional_kwargs alone,
+            # and langchain-openai sends those to the model)
+            valid += _tool_use(message) + _message_calls(field(message, "additional_kwargs"), "tool_calls")
+        valid += _message_calls(message, "tool_calls")
         legacy = field(message, "function_call")
         if legacy is None and not listed:  # (LangChain keeps OpenAI's legacy call there; Gemini,
             legacy = field(field(message, "additional_kwargs"), "function_call")  # a copy of its last)
